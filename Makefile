@@ -1,0 +1,178 @@
+# fieldsync — plain GNU make. `make help` lists the targets.
+#
+# Layout of what gets built (all under $(BUILD), default build/):
+#   libproto.a      protocol/*.c            (no I/O; shared by both sides)
+#   libfieldsync.a  client/lib/*.c          (the offline store + sync engine)
+#   fieldsync       client/cli/*.c          (the CLI, public header only)
+#   libsrv.a        server/*.c but main.c   (so tests link the server's code)
+#   fieldsyncd      server/main.c + libsrv.a
+#   tests/unit/test_*  one cmocka binary per tests/unit/test_*.c
+
+BUILD   ?= build
+CC      ?= cc
+PKGS     = sqlite3 libcurl libcjson libsodium libmicrohttpd zlib
+TESTPKGS = cmocka
+
+WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wwrite-strings
+OPT     ?= -O2 -g
+CFLAGS  ?=
+CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) \
+           -I. -Iclient/include -MMD -MP $(EXTRA_CFLAGS)
+LDFLAGS += $(EXTRA_LDFLAGS)
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs $(TESTPKGS) 2>/dev/null)
+CFLAGS  += $(PKG_CFLAGS)
+LIBS     = $(PKG_LIBS) -lpthread -lm
+
+PROTO_SRC  := $(wildcard protocol/*.c)
+CLIB_SRC   := $(wildcard client/lib/*.c)
+CLI_SRC    := $(wildcard client/cli/*.c)
+SRV_SRC    := $(filter-out server/main.c,$(wildcard server/*.c))
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
+
+LIBPROTO = $(BUILD)/libproto.a
+LIBFS    = $(BUILD)/libfieldsync.a
+LIBSRV   = $(BUILD)/libsrv.a
+FIELDSYNC  = $(BUILD)/fieldsync
+FIELDSYNCD = $(BUILD)/fieldsyncd
+UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
+TOOLS      = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
+
+.PHONY: all help deps test check fuzz fuzz-build bench demo clean format \
+        check-symbols protocol client server units
+
+# Parts not written yet are skipped, so the tree builds at every step.
+ALL_TARGETS = $(LIBPROTO) $(if $(CLI_SRC),$(FIELDSYNC)) \
+              $(if $(wildcard server/main.c),$(FIELDSYNCD)) $(TOOLS)
+all: $(ALL_TARGETS)
+
+help:
+	@echo "make            build fieldsync and fieldsyncd into $(BUILD)/"
+	@echo "make deps       install missing Debian packages (apt-get)"
+	@echo "make test       build and run unit + end-to-end tests"
+	@echo "make check      the same tests under ASan + UBSan"
+	@echo "make fuzz       build libFuzzer targets (clang) and run each briefly"
+	@echo "make bench      benchmarks, results in bench/RESULTS.md"
+	@echo "make demo       a local server and devices recording and syncing"
+	@echo "make clean      remove build/"
+
+protocol: $(LIBPROTO)
+client: $(FIELDSYNC)
+server: $(FIELDSYNCD)
+units: $(UNIT_BINS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBPROTO): $(call obj,$(PROTO_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBFS): $(call obj,$(CLIB_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSRV): $(call obj,$(SRV_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(FIELDSYNC): $(call obj,$(CLI_SRC)) $(LIBFS) $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(LIBFS) $(LIBPROTO) $(LIBS)
+
+$(FIELDSYNCD): $(call obj,server/main.c) $(LIBSRV) $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,server/main.c) $(LIBSRV) $(LIBPROTO) $(LIBS)
+
+# Unit tests: test_proto_* link the protocol module only, test_client_* the
+# client library, test_server_* the server's code, so one part's tests build
+# while another part is being changed.
+$(BUILD)/tests/unit/test_proto_%: $(BUILD)/tests/unit/test_proto_%.o $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+$(BUILD)/tests/unit/test_client_%: $(BUILD)/tests/unit/test_client_%.o $(LIBFS) $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+$(BUILD)/tests/unit/test_server_%: $(BUILD)/tests/unit/test_server_%.o $(LIBSRV) $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+# Helper programs for the end-to-end tests (fault proxy, raw push client...).
+$(BUILD)/tests/tools/%: $(BUILD)/tests/tools/%.o $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBPROTO) $(LIBS)
+
+deps:
+	@sh tests/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory -j2 all units
+	@BUILD=$(BUILD) sh tests/run.sh
+
+check: deps
+	@$(MAKE) --no-print-directory -j2 BUILD=build/check OPT="-O1 -g -fno-omit-frame-pointer" \
+	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all units
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  BUILD=build/check FIELDSYNC_SANITIZED=1 sh tests/run.sh
+
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS = $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+
+fuzz-build: deps
+	@$(MAKE) --no-print-directory -j2 BUILD=build/fuzzlib CC=clang \
+	  OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
+	  build/fuzzlib/libproto.a build/fuzzlib/libsrv.a
+	@mkdir -p build/fuzz
+	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
+	  clang $(CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $$f \
+	    build/fuzzlib/libsrv.a build/fuzzlib/libproto.a $(LIBS) -o build/fuzz/$$n || exit 1; \
+	  echo "built build/fuzz/$$n"; done
+
+fuzz: fuzz-build
+	@for b in $(FUZZ_BINS); do n=$$(basename $$b); mkdir -p tests/fuzz/corpus/$$n; \
+	  echo "== $$n for $(FUZZ_SECONDS)s"; \
+	  $$b -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$n || exit 1; done
+
+bench: all
+	@sh bench/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory -j2 all
+	@if [ -f client/cli/main.c ]; then BUILD=$(BUILD) sh tests/demo.sh; else \
+	  d=$$(mktemp -d) && $(BUILD)/tests/tools/mkvectors $$d >/dev/null && \
+	  echo "protocol round trip: a signed change set and its hash:" && \
+	  cat $$d/sets/*.bytes 2>/dev/null | head -c 600; echo; \
+	  ls $$d/sets | head; rm -rf $$d; fi
+
+# Every exported symbol of the libraries carries its part's prefix.
+check-symbols: $(LIBPROTO) $(LIBFS) $(LIBSRV)
+	@bad=$$(nm -g --defined-only $(LIBPROTO) | awk 'NF==3{print $$3}' | grep -v '^proto_' ; \
+	        nm -g --defined-only $(LIBFS) | awk 'NF==3{print $$3}' | grep -v '^fieldsync_\|^fs_' ; \
+	        nm -g --defined-only $(LIBSRV) | awk 'NF==3{print $$3}' | grep -v '^srv_'); \
+	  if [ -n "$$bad" ]; then echo "symbols without prefix:"; echo "$$bad"; exit 1; fi; echo "symbols ok"
+
+format:
+	clang-format -i protocol/*.[ch] client/*/*.[ch] server/*.[ch] tests/*/*.c
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- issue 5: dashboard assets and the default targets file ---------------
+# server/web/*.{html,css,js} and server/targets.default are built into
+# fieldsyncd as string literals by server/web/embed.sh (sh + od + awk only),
+# so the dashboard works offline with nothing installed beside the binary.
+# The generated object joins libsrv.a (extra prerequisites add to its $^).
+WEB_ASSETS = server/web/index.html server/web/login.html server/web/app.css \
+             server/web/app.js
+$(BUILD)/gen/web_assets.c: server/web/embed.sh $(WEB_ASSETS) server/targets.default
+	@mkdir -p $(dir $@)
+	sh server/web/embed.sh $@.tmp server/targets.default $(WEB_ASSETS) && mv $@.tmp $@
+$(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
+	$(CC) $(CFLAGS) -c $< -o $@
+$(LIBSRV): $(BUILD)/gen/web_assets.o

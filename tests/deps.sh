@@ -1,0 +1,59 @@
+#!/bin/sh
+# Installs the Debian packages fieldsync needs to build and test, only those
+# missing. Libraries are detected through pkg-config, tools through
+# `command -v`. As root it runs apt-get; otherwise through sudo; without
+# either it prints the exact command to run and fails.
+set -u
+
+missing=""
+need_pc() { # pkg-config name, Debian package
+	pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"
+}
+need_cmd() { # command, Debian package
+	command -v "$1" >/dev/null 2>&1 || missing="$missing $2"
+}
+
+need_cmd pkg-config pkg-config
+need_cmd cc gcc
+need_cmd make make
+need_pc sqlite3 libsqlite3-dev
+need_pc libcurl libcurl4-openssl-dev
+need_pc libcjson libcjson-dev
+need_pc libsodium libsodium-dev
+need_pc libmicrohttpd libmicrohttpd-dev
+need_pc zlib zlib1g-dev
+need_pc cmocka libcmocka-dev
+need_cmd prove perl
+need_cmd curl curl
+need_cmd sqlite3 sqlite3
+need_cmd openssl openssl
+need_cmd faketime faketime
+need_cmd clang clang
+need_cmd jq jq
+need_cmd chromium chromium
+need_cmd node nodejs
+need_cmd npm npm
+[ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || \
+	ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing="$missing libfaketime"
+ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || \
+	missing="$missing libclang-rt-14-dev"
+
+[ -z "$missing" ] && exit 0
+
+# Remove duplicates while keeping order.
+pkgs=$(echo $missing | tr ' ' '\n' | awk '!seen[$0]++' | tr '\n' ' ')
+cmd="apt-get install -y --no-install-recommends $pkgs"
+echo "deps: installing:$missing" >&2
+if [ "$(id -u)" = 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+	SUDO="sudo"
+else
+	echo "deps: missing packages; run as root:" >&2
+	echo "  apt-get update && $cmd" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2 || exit 1
+$SUDO apt-get install -y -qq --no-install-recommends $pkgs >&2 || {
+	echo "deps: apt-get failed; try: $cmd" >&2; exit 1; }

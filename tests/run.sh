@@ -1,0 +1,53 @@
+#!/bin/sh
+# Runs every unit test binary (cmocka) and every end-to-end TAP script
+# (tests/e2e/*.t, bash, run by prove), then prints one line:
+#   N passed, N failed
+# Exit status 0 only if nothing failed. BUILD selects the build folder.
+set -u
+BUILD=${BUILD:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export FIELDSYNC_ROOT="$ROOT"
+export FIELDSYNC_BIN="$ROOT/$BUILD/fieldsync"
+export FIELDSYNCD_BIN="$ROOT/$BUILD/fieldsyncd"
+export FIELDSYNC_TOOLS="$ROOT/$BUILD/tests/tools"
+export VECTORS="$ROOT/protocol/vectors"
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+for t in "$ROOT/$BUILD"/tests/unit/test_*; do
+	[ -x "$t" ] || continue
+	case "$t" in *.o|*.d) continue;; esac
+	echo "== unit: $(basename "$t")"
+	(cd "$ROOT" && "$t") >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -1)
+	p=${p:-0}; f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "unit binary $(basename "$t") exited $rc"; f=1
+	fi
+	passed=$((passed + p)); failed=$((failed + f))
+done
+
+set -- "$ROOT"/tests/e2e/*.t
+if [ -e "$1" ]; then
+	echo "== end-to-end: prove"
+	(cd "$ROOT" && prove --exec bash -j2 --timer "$@") >"$log" 2>&1
+	cat "$log"
+	total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\).*/\1/p' "$log" | tail -1)
+	total=${total:-0}
+	fsub=$(awk '/Failed [0-9]+\/[0-9]+ subtests/ { split($2, a, "/"); s += a[1] } END { print s + 0 }' "$log")
+	# planned but never run (a script that died early)
+	miss=$(awk '/You planned [0-9]+ tests? but ran [0-9]+/ { for (i = 1; i <= NF; i++) { if ($i == "planned") p = $(i+1); if ($i == "ran") r = $(i+1) } s += p - r } END { print s + 0 }' "$log")
+	# scripts that failed without a failing subtest (no plan, crash)
+	bad=$(awk '/Wstat: [1-9]/ && !/Failed: [1-9]/ {n++} /No plan found/ {n++} END { print n + 0 }' "$log")
+	[ "$miss" -lt 0 ] && miss=0
+	passed=$((passed + total - fsub))
+	failed=$((failed + fsub + miss + bad))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,1298 @@
+/*
+** This file contains mkvectors, the generator of the protocol test vectors
+** in protocol/vectors/ (format: protocol/vectors/README.md). It is
+** deterministic: keys come from fixed seeds (crypto_sign_seed_keypair),
+** HLCs and record ids are fixed, Ed25519 signatures are deterministic, so
+** running it again writes the same bytes. The committed files are what the
+** tests read; this program is how anyone can regenerate or extend them.
+**
+** The change-set bytes are written out by hand below in their canonical form
+** (SPEC.md / changeset.h), not produced by proto_change_encode: the tests then
+** check the encoder against them. Hashes, signatures and device ids are
+** computed here straight from the spec with libsodium (BLAKE2b, Ed25519), not
+** through libproto, so the vectors also check libproto's own code. Every
+** expected result ("expect", "decode", "verify", "chain", conflicts, merge
+** winners) is written by hand next to the input it describes.
+**
+** Usage: mkvectors OUTDIR [CORPUSDIR]
+**   writes OUTDIR/keys.json, OUTDIR/sets/NAME.bytes + NAME.json,
+**   OUTDIR/merge.json; with CORPUSDIR also copies every valid set's bytes
+**   there as fuzzing seeds. Exit status 0 on success, 1 on any error.
+*/
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sodium.h>
+#include <cjson/cJSON.h>
+
+#include "protocol/proto.h"
+
+/* ---- small helpers (the tool exits on failure; libraries never do) ---- */
+
+static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("mkvectors: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* printf into a new malloc'd string. */
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	int n;
+	char *s;
+
+	va_start(ap, f);
+	n = vsnprintf(NULL, 0, f, ap);
+	va_end(ap);
+	if (n < 0)
+		die("vsnprintf failed");
+	s = malloc((size_t)n + 1);
+	if (!s)
+		die("out of memory");
+	va_start(ap, f);
+	if (vsnprintf(s, (size_t)n + 1, f, ap) != n)
+		die("vsnprintf changed its mind");
+	va_end(ap);
+	return s;
+}
+
+static char *hex(const uint8_t *b, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+	if (!s)
+		die("out of memory");
+	proto_hex_encode(s, b, n);
+	return s;
+}
+
+static void write_file(const char *path, const char *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	if (len && fwrite(buf, 1, len, f) != len)
+		die("%s: short write", path);
+	if (fclose(f) != 0)
+		die("%s: %s", path, strerror(errno));
+}
+
+static void write_json(const char *path, const cJSON *j)
+{
+	char *text = cJSON_Print(j);
+	char *withnl;
+	if (!text)
+		die("out of memory");
+	withnl = fmt("%s\n", text);
+	write_file(path, withnl, strlen(withnl));
+	free(text);
+	free(withnl);
+}
+
+static void mkdir_p(const char *path)
+{
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		die("mkdir %s: %s", path, strerror(errno));
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+typedef struct key {
+	const char *name;
+	uint8_t seed[32];
+	uint8_t pk[32];
+	uint8_t sk[64];
+	uint8_t id[16];
+	char *pk_hex, *sk_hex, *id_hex, *seed_hex;
+} key;
+
+static key alice = {.name = "alice"}, bob = {.name = "bob"},
+	   hq = {.name = "hq"};
+
+static void key_make(key *k, uint8_t first)
+{
+	for (int i = 0; i < 32; i++)
+		k->seed[i] = (uint8_t)(first + i);
+	if (crypto_sign_seed_keypair(k->pk, k->sk, k->seed) != 0)
+		die("crypto_sign_seed_keypair failed");
+	/* Device id = BLAKE2b-128 of the public key (NOTES "Identity"). */
+	crypto_generichash(k->id, 16, k->pk, 32, NULL, 0);
+	k->pk_hex = hex(k->pk, 32);
+	k->sk_hex = hex(k->sk, 64);
+	k->id_hex = hex(k->id, 16);
+	k->seed_hex = hex(k->seed, 32);
+}
+
+/* ---- hashing and signing, straight from the spec ----------------------- */
+
+static void hash_bytes(const char *b, size_t n, uint8_t out[32])
+{
+	crypto_generichash(out, 32, (const unsigned char *)b, n, NULL, 0);
+}
+
+/* Ed25519 over "fieldsync changeset v1\n" || BLAKE2b-256(bytes). */
+static char *sign_bytes(const char *b, size_t n, const key *k)
+{
+	static const char dom[] = "fieldsync changeset v1\n";
+	unsigned char msg[sizeof dom - 1 + 32];
+	uint8_t sig[64];
+
+	memcpy(msg, dom, sizeof dom - 1);
+	hash_bytes(b, n, msg + sizeof dom - 1);
+	crypto_sign_detached(sig, NULL, msg, sizeof msg, k->sk);
+	return hex(sig, 64);
+}
+
+/* ---- fixed HLCs, ids, stamps ------------------------------------------ */
+
+/* 2026-03-29T00:00:00Z in ms (the 2026-2030 memorandum's signing day). */
+#define T0 (20541LL * 86400 * 1000)
+
+static char *H(int k) /* HLC k milliseconds after T0, counter 0 */
+{
+	char buf[17];
+
+	snprintf(buf, sizeof buf, "%016llx",
+		 (unsigned long long)((uint64_t)(T0 + k) << 16));
+	return fmt("%s", buf);
+}
+
+static char *S(int k, const key *who) /* stamp text of (H(k), who) */
+{
+	char *h = H(k), *s = fmt("%s-%s", h, who->id_hex);
+	free(h);
+	return s;
+}
+
+static const char ZERO64[] =
+	"0000000000000000000000000000000000000000000000000000000000000000";
+
+#define MODEL1   "a1000000000000000000000000000001"
+#define MODEL2   "a1000000000000000000000000000002"
+#define PROG1    "a2000000000000000000000000000001"
+#define PROG2    "a2000000000000000000000000000002"
+#define VISIT1   "a3000000000000000000000000000001"
+#define TRIP1    "a4000000000000000000000000000001"
+
+/* ---- change sets ------------------------------------------------------- */
+
+static char *set_bytes(const key *k, long long seq, const char *prev,
+		       const char *changes)
+{
+	return fmt("{\"v\":1,\"device\":\"%s\",\"seq\":%lld,\"prev\":\"%s\","
+		   "\"changes\":[%s]}", k->id_hex, seq, prev, changes);
+}
+
+/* A model create with the given fields text (between the braces). */
+static char *model_create(const char *id, int hlc, const char *fields)
+{
+	char *h = H(hlc);
+	char *s = fmt("{\"id\":\"%s\",\"kind\":\"model\",\"op\":\"create\","
+		      "\"hlc\":\"%s\",\"fields\":{%s}}", id, h, fields);
+	free(h);
+	return s;
+}
+
+#define F0 "\"crop\":\"Sticky maize\",\"province\":\"Salavan\"," \
+	   "\"planned_ha\":3.8,\"planned_households\":42"
+
+static const char *outdir, *corpusdir;
+static int nsets;
+
+typedef struct vec {
+	const char *name;
+	const char *desc;
+	const char *bytes;       /* exact bytes (may hold any byte) */
+	size_t len;
+	const key *signer;       /* who made sig (NULL: sig given) */
+	const char *sig;         /* if signer is NULL */
+	const key *pk;           /* public key to verify with */
+	long long held_seq;
+	const char *held_hash;   /* NULL: zeros */
+	const char *decode;      /* expected result of each step */
+	const char *verify;
+	const char *chain;       /* NULL: not checked (decode failed) */
+	int is_next;             /* when chain is "ok" */
+	int index;               /* offending change, -1 for the set */
+	const char *names;       /* text the message must contain, or NULL */
+	int canonical;           /* bytes are the canonical encoding */
+} vec;
+
+static void emit(const vec *v)
+{
+	char *path, *sig;
+	uint8_t h[32];
+	char *hh;
+	cJSON *j = cJSON_CreateObject();
+	const char *expect;
+
+	if (!j)
+		die("out of memory");
+	/* "expect" is the first step that fails, in the order a receiver
+	** runs them: decode, verify, chain (README.md). */
+	expect = strcmp(v->decode, "ok") ? v->decode
+	       : strcmp(v->verify, "ok") ? v->verify
+	       : v->chain ? v->chain : "ok";
+	if (strcmp(v->decode, "ok") == 0 && !v->chain)
+		die("%s: a decodable set needs a chain expectation", v->name);
+	sig = v->signer ? sign_bytes(v->bytes, v->len, v->signer)
+			: fmt("%s", v->sig);
+	hash_bytes(v->bytes, v->len, h);
+	hh = hex(h, 32);
+
+	cJSON_AddStringToObject(j, "name", v->name);
+	cJSON_AddStringToObject(j, "description", v->desc);
+	path = fmt("%s.bytes", v->name);
+	cJSON_AddStringToObject(j, "bytes_file", path);
+	free(path);
+	cJSON_AddNumberToObject(j, "length", (double)v->len);
+	cJSON_AddStringToObject(j, "hash", hh);
+	cJSON_AddStringToObject(j, "public_key", v->pk->pk_hex);
+	cJSON_AddStringToObject(j, "key", v->pk->name);
+	cJSON_AddStringToObject(j, "sig", sig);
+	if (v->signer)
+		cJSON_AddStringToObject(j, "signed_by", v->signer->name);
+	else
+		cJSON_AddNullToObject(j, "signed_by");
+	cJSON_AddNumberToObject(j, "held_seq", (double)v->held_seq);
+	cJSON_AddStringToObject(j, "held_hash",
+				v->held_hash ? v->held_hash : ZERO64);
+	cJSON_AddStringToObject(j, "expect", expect);
+	cJSON_AddStringToObject(j, "decode", v->decode);
+	cJSON_AddStringToObject(j, "verify", v->verify);
+	if (v->chain)
+		cJSON_AddStringToObject(j, "chain", v->chain);
+	else
+		cJSON_AddNullToObject(j, "chain");
+	if (v->chain && strcmp(v->chain, "ok") == 0)
+		cJSON_AddBoolToObject(j, "is_next", v->is_next);
+	else
+		cJSON_AddNullToObject(j, "is_next");
+	cJSON_AddNumberToObject(j, "index", v->index);
+	if (v->names)
+		cJSON_AddStringToObject(j, "message_names", v->names);
+	else
+		cJSON_AddNullToObject(j, "message_names");
+	cJSON_AddBoolToObject(j, "canonical", v->canonical);
+
+	path = fmt("%s/sets/%s.bytes", outdir, v->name);
+	write_file(path, v->bytes, v->len);
+	free(path);
+	path = fmt("%s/sets/%s.json", outdir, v->name);
+	write_json(path, j);
+	free(path);
+	if (corpusdir && strcmp(expect, "ok") == 0) {
+		path = fmt("%s/seed_%s", corpusdir, v->name);
+		write_file(path, v->bytes, v->len);
+		free(path);
+	}
+	cJSON_Delete(j);
+	free(sig);
+	free(hh);
+	nsets++;
+}
+
+/* A decode failure: a set signed correctly by alice, seq 1, whose bytes
+** the strict decoder must refuse with `code`. */
+static void bad(const char *name, const char *desc, const char *bytes,
+		const char *code, int index, const char *names)
+{
+	vec v = {.name = name, .desc = desc, .bytes = bytes,
+		 .len = strlen(bytes), .signer = &alice, .pk = &alice,
+		 .decode = code, .verify = "ok", .index = index,
+		 .names = names};
+	emit(&v);
+}
+
+/* A set of alice, seq 1, with one change. */
+static void bad1(const char *name, const char *desc, const char *change,
+		 const char *code, int index, const char *names)
+{
+	char *b = set_bytes(&alice, 1, ZERO64, change);
+	bad(name, desc, b, code, index, names);
+	free(b);
+}
+
+/* A set of alice, seq 1, with one model create of the given fields. */
+static void badf(const char *name, const char *desc, const char *fields,
+		 const char *code, const char *names)
+{
+	char *c = model_create(MODEL2, 1, fields);
+	bad1(name, desc, c, code, 0, names);
+	free(c);
+}
+
+static void sets(void)
+{
+	char *h1 = H(1), *h2 = H(2), *h3 = H(3), *h4 = H(4), *h5 = H(5),
+	     *h6 = H(6), *h7 = H(7), *h8 = H(8);
+	char *sA1 = S(1, &alice);
+	char *c, *c2, *v1, *v2, *v3, *v4, *b;
+	uint8_t hash[32];
+	char *hv1, *hv2, *hv4;
+
+	/* -- valid sets: Vietnamese and Lao text, 3.8 ha, every op, every
+	**    kind; written in canonical form (members in order, fields in
+	**    table order, no whitespace, non-ASCII raw, "\n" escaped). */
+	c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"create\","
+		"\"hlc\":\"%s\",\"fields\":{\"crop\":\"Mô hình ngô nếp\","
+		"\"sector\":\"agriculture\",\"province\":\"Salavan\","
+		"\"district\":\"ສາລະວັນ\",\"village\":\"ບ້ານໜອງບົວ\","
+		"\"planned_ha\":5,\"planned_households\":42,"
+		"\"season\":\"Vụ mùa 2025\",\"start\":\"2025-05-10\"}},"
+		"{\"id\":\"" PROG1 "\",\"kind\":\"progress\",\"op\":\"create\","
+		"\"hlc\":\"%s\",\"fields\":{\"model\":\"" MODEL1 "\","
+		"\"date\":\"2025-07-15\",\"sown_ha\":3.8,\"households\":42,"
+		"\"notes\":\"Đã gieo 3,8 ha; 1,2 ha còn lại đang hoàn thành.\\n"
+		"ສາລະວັນ\"}}", h1, h2);
+	v1 = set_bytes(&alice, 1, ZERO64, c);
+	free(c);
+	hash_bytes(v1, strlen(v1), hash);
+	hv1 = hex(hash, 32);
+	{
+		vec v = {.name = "valid_model_progress",
+			 .desc = "alice's first set: a model (Vietnamese and "
+				 "Lao text) and its progress, 3.8 ha sown",
+			 .bytes = v1, .len = strlen(v1), .signer = &alice,
+			 .pk = &alice, .decode = "ok", .verify = "ok",
+			 .chain = "ok", .is_next = 1, .index = -1,
+			 .canonical = 1};
+		emit(&v);
+	}
+
+	c = fmt("{\"id\":\"" VISIT1 "\",\"kind\":\"visit\",\"op\":\"create\","
+		"\"hlc\":\"%s\",\"fields\":{\"direction\":\"out\","
+		"\"province\":\"Attapeu\",\"leader\":\"Nguyễn Thị Hoa\","
+		"\"title\":\"Phó Giám đốc Sở Ngoại vụ\",\"members\":12,"
+		"\"sector\":\"foreign-affairs\","
+		"\"host\":\"ພະແນກການຕ່າງປະເທດ ແຂວງອັດຕະປື\","
+		"\"start\":\"2026-04-13\",\"end\":\"2026-04-15\","
+		"\"purpose\":\"Chúc Tết Bunpimay; ສະບາຍດີປີໃໝ່\","
+		"\"outcome\":\"Ký kế hoạch hợp tác năm 2026\"}},"
+		"{\"id\":\"" TRIP1 "\",\"kind\":\"trip\",\"op\":\"create\","
+		"\"hlc\":\"%s\",\"fields\":{\"expert\":\"BS. Trần Văn Minh\","
+		"\"experts\":3,\"specialty\":\"surgery\",\"sector\":\"health\","
+		"\"department\":\"Sở Y tế Gia Lai\",\"province\":\"Sekong\","
+		"\"site\":\"Sekong provincial hospital\","
+		"\"start\":\"2026-05-04\",\"end\":\"2026-05-15\","
+		"\"trainings\":4,\"trained\":3,\"patients\":120,"
+		"\"outcome\":\"Phẫu thuật nội soi tán sỏi thận \\\"ca khó\\\"\"}},"
+		"{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"update\","
+		"\"hlc\":\"%s\",\"fields\":{\"crop\":\"Ngô nếp\","
+		"\"planned_ha\":5.25},\"base\":{\"crop\":\"%s\","
+		"\"planned_ha\":\"%s\"}},"
+		"{\"id\":\"" VISIT1 "\",\"kind\":\"visit\",\"op\":\"delete\","
+		"\"hlc\":\"%s\"}", h3, h4, h5, sA1, sA1, h6);
+	v2 = set_bytes(&alice, 2, hv1, c);
+	free(c);
+	hash_bytes(v2, strlen(v2), hash);
+	hv2 = hex(hash, 32);
+	{
+		vec v = {.name = "valid_all_ops",
+			 .desc = "alice's second set: visit and trip created, "
+				 "the model updated with a base, the visit "
+				 "deleted; chained to valid_model_progress",
+			 .bytes = v2, .len = strlen(v2), .signer = &alice,
+			 .pk = &alice, .held_seq = 1, .held_hash = hv1,
+			 .decode = "ok", .verify = "ok", .chain = "ok",
+			 .is_next = 1, .index = -1, .canonical = 1};
+		emit(&v);
+	}
+
+	c = fmt("{\"id\":\"" PROG2 "\",\"kind\":\"progress\",\"op\":\"create\","
+		"\"hlc\":\"%s\",\"fields\":{\"model\":\"" MODEL1 "\","
+		"\"date\":\"2025-08-20\",\"sown_ha\":5,\"households\":42}}", h7);
+	v3 = set_bytes(&alice, 3, hv2, c);
+	free(c);
+	{
+		vec v = {.name = "valid_seq3",
+			 .desc = "alice's third set, chained to valid_all_ops",
+			 .bytes = v3, .len = strlen(v3), .signer = &alice,
+			 .pk = &alice, .held_seq = 2, .held_hash = hv2,
+			 .decode = "ok", .verify = "ok", .chain = "ok",
+			 .is_next = 1, .index = -1, .canonical = 1};
+		emit(&v);
+		v.name = "sequence_gap";
+		v.desc = "valid_seq3's bytes when the receiver holds only "
+			 "seq 1: seq 2 is missing";
+		v.held_seq = 1;
+		v.held_hash = hv1;
+		v.chain = "sequence_gap";
+		emit(&v);
+	}
+
+	c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"update\","
+		"\"hlc\":\"%s\",\"fields\":{\"crop\":\"Ngô nếp tím\"},"
+		"\"base\":{\"crop\":\"%s\"}}", h8, sA1);
+	v4 = set_bytes(&bob, 1, ZERO64, c);
+	free(c);
+	hash_bytes(v4, strlen(v4), hash);
+	hv4 = hex(hash, 32);
+	{
+		vec v = {.name = "valid_bob_update",
+			 .desc = "bob's first set: an update of alice's model "
+				 "naming the value he saw",
+			 .bytes = v4, .len = strlen(v4), .signer = &bob,
+			 .pk = &bob, .decode = "ok", .verify = "ok",
+			 .chain = "ok", .is_next = 1, .index = -1,
+			 .canonical = 1};
+		emit(&v);
+	}
+
+	/* 66 Lao letters of 3 bytes + 2 ASCII = exactly 200 bytes. */
+	{
+		char lao[300] = "";
+		for (int i = 0; i < 66; i++)
+			strcat(lao, "ນ");
+		strcat(lao, "ab");
+		c2 = fmt("\"crop\":\"%s\",\"province\":\"Salavan\","
+			 "\"planned_ha\":3.8,\"planned_households\":42", lao);
+		c = model_create(MODEL2, 1, c2);
+		b = set_bytes(&alice, 1, ZERO64, c);
+		vec v = {.name = "valid_name_200_bytes",
+			 .desc = "a name of exactly 200 bytes (66 Lao letters "
+				 "and 2 ASCII): the limit counts bytes",
+			 .bytes = b, .len = strlen(b), .signer = &alice,
+			 .pk = &alice, .decode = "ok", .verify = "ok",
+			 .chain = "ok", .is_next = 1, .index = -1,
+			 .canonical = 1};
+		emit(&v);
+		free(b);
+		free(c);
+		free(c2);
+		/* One more Lao letter instead of "ab": 201 bytes. */
+		strcpy(lao + 66 * 3, "ນ");
+		c2 = fmt("\"crop\":\"%s\",\"province\":\"Salavan\","
+			 "\"planned_ha\":3.8,\"planned_households\":42", lao);
+		badf("name_201_bytes", "a name of 201 bytes (67 Lao letters)",
+		     c2, "too_long", "crop");
+		free(c2);
+	}
+
+	/* Any member order decodes (not canonical: the receiver keeps the
+	** bytes, so this is fine). */
+	b = fmt("{\"changes\":[{\"fields\":{\"planned_households\":42,"
+		"\"planned_ha\":3.8,\"province\":\"Salavan\","
+		"\"crop\":\"Sticky maize\"},\"hlc\":\"%s\",\"op\":\"create\","
+		"\"kind\":\"model\",\"id\":\"" MODEL2 "\"}],\"prev\":\"%s\","
+		"\"seq\":1,\"device\":\"%s\",\"v\":1}", h1, ZERO64,
+		alice.id_hex);
+	{
+		vec v = {.name = "valid_member_order",
+			 .desc = "members and fields in reverse order: decoders "
+				 "accept any order (not the canonical bytes)",
+			 .bytes = b, .len = strlen(b), .signer = &alice,
+			 .pk = &alice, .decode = "ok", .verify = "ok",
+			 .chain = "ok", .is_next = 1, .index = -1,
+			 .canonical = 0};
+		emit(&v);
+	}
+	free(b);
+
+	/* Created and edited before the device synced: one set writes the
+	** same field twice (the second write's base is the first). */
+	{
+		char *sq = S(1, &hq);
+		c = fmt("{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+			"\"op\":\"create\",\"hlc\":\"%s\",\"fields\":{%s}},"
+			"{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+			"\"op\":\"update\",\"hlc\":\"%s\",\"fields\":"
+			"{\"planned_ha\":5},\"base\":{\"planned_ha\":\"%s\"}}",
+			h1, F0, h2, sq);
+		b = set_bytes(&hq, 1, ZERO64, c);
+		vec v = {.name = "valid_create_then_update",
+			 .desc = "hq's first set: a model created, then its "
+				 "planned_ha corrected in the same set",
+			 .bytes = b, .len = strlen(b), .signer = &hq,
+			 .pk = &hq, .decode = "ok", .verify = "ok",
+			 .chain = "ok", .is_next = 1, .index = -1,
+			 .canonical = 1};
+		emit(&v);
+		free(b);
+		free(c);
+		free(sq);
+	}
+
+	/* -- chain --------------------------------------------------------- */
+	{
+		vec v = {.name = "chain_old",
+			 .desc = "valid_model_progress (seq 1) when the receiver "
+				 "already holds seq 2: not next; the caller "
+				 "compares bytes (duplicate or fork)",
+			 .bytes = v1, .len = strlen(v1), .signer = &alice,
+			 .pk = &alice, .held_seq = 2, .held_hash = hv2,
+			 .decode = "ok", .verify = "ok", .chain = "ok",
+			 .is_next = 0, .index = -1, .canonical = 1};
+		emit(&v);
+	}
+	c = fmt("{\"id\":\"" PROG2 "\",\"kind\":\"progress\",\"op\":\"create\","
+		"\"hlc\":\"%s\",\"fields\":{\"model\":\"" MODEL1 "\","
+		"\"date\":\"2025-08-20\",\"sown_ha\":5,\"households\":42}}", h7);
+	b = set_bytes(&alice, 2, hv4, c);
+	{
+		vec v = {.name = "wrong_prev",
+			 .desc = "alice's seq 2 whose prev is the hash of bob's "
+				 "set, not of her seq 1",
+			 .bytes = b, .len = strlen(b), .signer = &alice,
+			 .pk = &alice, .held_seq = 1, .held_hash = hv1,
+			 .decode = "ok", .verify = "ok",
+			 .chain = "chain_broken", .index = -1,
+			 .canonical = 1};
+		emit(&v);
+	}
+	free(b);
+	b = set_bytes(&alice, 1, hv4, c);
+	{
+		vec v = {.name = "first_prev_not_zero",
+			 .desc = "seq 1 must have prev = 64 zeros",
+			 .bytes = b, .len = strlen(b), .signer = &alice,
+			 .pk = &alice, .decode = "ok", .verify = "ok",
+			 .chain = "chain_broken", .index = -1,
+			 .canonical = 1};
+		emit(&v);
+	}
+	free(b);
+	free(c);
+
+	/* -- signatures and damaged bytes ---------------------------------- */
+	{
+		char *sig = sign_bytes(v1, strlen(v1), &alice);
+		char *s2;
+		vec v = {.bytes = v1, .len = strlen(v1), .pk = &alice,
+			 .decode = "ok", .verify = "bad_signature_length",
+			 .chain = "ok", .is_next = 1, .index = -1,
+			 .canonical = 1};
+
+		s2 = fmt("%.126s", sig);
+		v.name = "sig_short";
+		v.desc = "valid_model_progress with its signature cut to 63 "
+			 "bytes";
+		v.sig = s2;
+		emit(&v);
+		free(s2);
+		s2 = fmt("%s00", sig);
+		v.name = "sig_long";
+		v.desc = "the signature with one byte appended (65 bytes)";
+		v.sig = s2;
+		emit(&v);
+		for (char *p = s2; *p; p++)
+			if (*p >= 'a' && *p <= 'f')
+				*p = (char)(*p - 'a' + 'A');
+		s2[128] = '\0';
+		v.name = "sig_uppercase";
+		v.desc = "the right signature in uppercase hex: the wire "
+			 "form is lowercase only";
+		v.sig = s2;
+		emit(&v);
+		v.name = "sig_empty";
+		v.desc = "an empty signature";
+		v.sig = "";
+		emit(&v);
+		free(s2);
+
+		v.name = "sig_other_key";
+		v.desc = "valid_model_progress signed by bob, checked against "
+			 "alice's key";
+		v.sig = NULL;
+		v.signer = &bob;
+		v.verify = "bad_signature";
+		emit(&v);
+
+		v.name = "sig_of_other_set";
+		v.desc = "alice's signature of valid_all_ops attached to "
+			 "valid_model_progress";
+		v.signer = NULL;
+		free(sig);
+		sig = sign_bytes(v2, strlen(v2), &alice);
+		v.sig = sig;
+		emit(&v);
+
+		/* Tampered: "sown_ha":3.8 becomes 3.9 after signing. */
+		char *t = fmt("%s", v1);
+		char *at = strstr(t, "\"sown_ha\":3.8");
+		if (!at)
+			die("tamper target not found");
+		at[strlen("\"sown_ha\":3.")] = '9';
+		free(sig);
+		sig = sign_bytes(v1, strlen(v1), &alice);
+		v.name = "tampered_byte";
+		v.desc = "valid_model_progress with 3.8 changed to 3.9 after "
+			 "signing; still decodes, the signature fails";
+		v.bytes = t;
+		v.len = strlen(t);
+		v.sig = sig;
+		emit(&v);
+		free(t);
+
+		/* Truncated copies keep the original signature. */
+		v.bytes = v1;
+		v.chain = NULL;
+		v.name = "truncated_end";
+		v.desc = "valid_model_progress without its last byte";
+		v.len = strlen(v1) - 1;
+		v.decode = "malformed_json";
+		emit(&v);
+		v.name = "truncated_changes";
+		v.desc = "valid_model_progress cut right after "
+			 "\"changes\":[";
+		v.len = (size_t)(strstr(v1, "\"changes\":[") - v1) + 11;
+		emit(&v);
+		v.name = "truncated_mid_utf8";
+		v.desc = "valid_model_progress cut inside a Lao letter: the "
+			 "bytes are no longer UTF-8";
+		v.len = (size_t)(strstr(v1, "ສາລະວັນ") - v1) + 1;
+		v.decode = "invalid_utf8";
+		emit(&v);
+		free(sig);
+	}
+
+	/* -- decode failures (signed correctly by alice) ------------------- */
+	c = model_create(MODEL2, 1, F0);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"seq\":2,\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("duplicate_key_seq", "\"seq\" twice in the set", b,
+	    "duplicate_key", -1, "seq");
+	free(b);
+	free(c);
+	/* Duplicate keys are found by the whole-text check: index -1. */
+	c = model_create(MODEL2, 1, F0 ",\"crop\":\"Paddy rice\"");
+	bad1("duplicate_key_field", "\"crop\" twice in one change's fields",
+	     c, "duplicate_key", -1, "crop");
+	free(c);
+	c = model_create(MODEL2, 1, F0);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+		"\"changes\":[%s],\"signature\":\"00\"}", alice.id_hex, ZERO64,
+		c);
+	bad("unknown_member_set", "an unknown member \"signature\" in the "
+	    "set", b, "unknown_field", -1, "signature");
+	free(b);
+	free(c);
+	bad1("unknown_member_change", "an unknown member \"author\" in a "
+	     "change", "{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+	     "\"op\":\"delete\",\"hlc\":\"019d36e3ec010000\","
+	     "\"author\":\"alice\"}", "unknown_field", 0, "author");
+	bad1("unknown_kind", "kind \"meeting\" does not exist",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"meeting\",\"op\":\"delete\","
+	     "\"hlc\":\"019d36e3ec010000\"}", "unknown_kind", 0, "meeting");
+	bad1("kind_plural", "kinds travel by their singular name",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"models\",\"op\":\"delete\","
+	     "\"hlc\":\"019d36e3ec010000\"}", "unknown_kind", 0, "models");
+	badf("unknown_field", "a model has no field \"color\"",
+	     F0 ",\"color\":\"green\"", "unknown_field", "color");
+	c = model_create(MODEL2, 1, F0);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":\"1\",\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("wrong_type_seq", "\"seq\" as a string", b, "wrong_type", -1,
+	    "seq");
+	free(b);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+		"\"changes\":%s}", alice.id_hex, ZERO64, c);
+	bad("wrong_type_changes", "\"changes\" as an object, not an array",
+	    b, "wrong_type", -1, "changes");
+	free(b);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"changes\":[%s]}",
+		alice.id_hex, c);
+	bad("missing_prev", "the set has no \"prev\"", b, "missing_field", -1,
+	    "prev");
+	free(b);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":0,\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("seq_zero", "sequence numbers start at 1", b, "out_of_range", -1,
+	    "seq");
+	free(b);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":9007199254740992,"
+		"\"prev\":\"%s\",\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("seq_too_big", "seq 2^53 is past the limit 2^53-1", b,
+	    "out_of_range", -1, "seq");
+	free(b);
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("version_2", "a set of protocol version 2", b,
+	    "unsupported_version", -1, NULL);
+	free(b);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%.63s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("prev_63_hex", "prev of 63 hex digits", b, "invalid_format", -1,
+	    "prev");
+	free(b);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+		"\"changes\":[%s]} x", alice.id_hex, ZERO64, c);
+	bad("trailing_bytes", "a valid set followed by \" x\"", b,
+	    "malformed_json", -1, NULL);
+	free(b);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+		"\"changes\":[]}", alice.id_hex, ZERO64);
+	bad("no_changes", "an empty \"changes\" array", b, "missing_field", -1,
+	    "changes");
+	free(b);
+	free(c);
+	bad("not_json", "not JSON at all", "fieldsync", "malformed_json", -1,
+	    NULL);
+	bad("json_array", "a JSON array, not an object", "[1,2,3]",
+	    "wrong_type", -1, NULL);
+	badf("wrong_type_int", "planned_households as a string",
+	     "\"crop\":\"Sticky maize\",\"province\":\"Salavan\","
+	     "\"planned_ha\":3.8,\"planned_households\":\"42\"", "wrong_type",
+	     "planned_households");
+	badf("wrong_type_text", "crop as a number",
+	     "\"crop\":7,\"province\":\"Salavan\",\"planned_ha\":3.8,"
+	     "\"planned_households\":42", "wrong_type", "crop");
+	badf("missing_required_field", "a model created without its crop",
+	     "\"province\":\"Salavan\",\"planned_ha\":3.8,"
+	     "\"planned_households\":42", "missing_field", "crop");
+	badf("out_of_range_households", "100001 households (at most 100000)",
+	     "\"crop\":\"Sticky maize\",\"province\":\"Salavan\","
+	     "\"planned_ha\":3.8,\"planned_households\":100001",
+	     "out_of_range", "planned_households");
+	badf("negative_hectares", "-1 hectares",
+	     "\"crop\":\"Sticky maize\",\"province\":\"Salavan\","
+	     "\"planned_ha\":-1,\"planned_households\":42", "out_of_range",
+	     "planned_ha");
+	badf("three_decimals", "3.805 ha: at most two decimals",
+	     "\"crop\":\"Sticky maize\",\"province\":\"Salavan\","
+	     "\"planned_ha\":3.805,\"planned_households\":42", "out_of_range",
+	     "planned_ha");
+	badf("fraction_households", "42.5 households",
+	     "\"crop\":\"Sticky maize\",\"province\":\"Salavan\","
+	     "\"planned_ha\":3.8,\"planned_households\":42.5", "wrong_type",
+	     "planned_households");
+	/* The whole byte string is checked before parsing: index -1. */
+	c = model_create(MODEL2, 1, "\"crop\":\"Ng\xC3\xB4 n\xE1\xBA\","
+			 "\"province\":\"Salavan\",\"planned_ha\":3.8,"
+			 "\"planned_households\":42");
+	bad1("invalid_utf8", "crop holds \"Ng\\xC3\\xB4 n\\xE1\\xBA\" (a "
+	     "Vietnamese letter cut in two)", c, "invalid_utf8", -1, NULL);
+	free(c);
+	badf("province_alias", "\"Saravane\" is an accepted spelling for a "
+	     "person, but the wire carries the canonical \"Salavan\"",
+	     "\"crop\":\"Sticky maize\",\"province\":\"Saravane\","
+	     "\"planned_ha\":3.8,\"planned_households\":42", "invalid_value",
+	     "province");
+	badf("invalid_date", "2026-02-29 does not exist",
+	     F0 ",\"start\":\"2026-02-29\"", "invalid_date", "start");
+	badf("control_char", "a text field holding U+0001",
+	     "\"crop\":\"Sticky\\u0001maize\",\"province\":\"Salavan\","
+	     "\"planned_ha\":3.8,\"planned_households\":42", "invalid_value",
+	     "crop");
+	bad1("end_before_start", "a visit that ends before it starts",
+	     "{\"id\":\"" VISIT1 "\",\"kind\":\"visit\",\"op\":\"create\","
+	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"direction\":\"in\","
+	     "\"province\":\"Sekong\",\"leader\":\"ທ່ານ ບຸນມີ\","
+	     "\"members\":5,\"sector\":\"health\",\"start\":\"2026-04-15\","
+	     "\"end\":\"2026-04-13\"}}", "out_of_range", 0, "end");
+	bad1("progress_update", "progress is append-only: no update",
+	     "{\"id\":\"" PROG1 "\",\"kind\":\"progress\",\"op\":\"update\","
+	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"sown_ha\":4}}",
+	     "invalid_op", 0, "progress");
+	bad1("delete_with_fields", "a delete carries no fields",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\",\"op\":\"delete\","
+	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"crop\":\"x\"}}",
+	     "invalid_op", 0, NULL);
+	bad1("bad_op", "op \"upsert\" does not exist",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\",\"op\":\"upsert\","
+	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"crop\":\"x\"}}",
+	     "invalid_op", 0, "upsert");
+	bad1("bad_hlc", "an HLC of 15 hex digits",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\",\"op\":\"delete\","
+	     "\"hlc\":\"019d36e3ec01000\"}", "invalid_format", 0, "hlc");
+	bad1("bad_id", "a record id in uppercase hex",
+	     "{\"id\":\"A1000000000000000000000000000002\",\"kind\":\"model\","
+	     "\"op\":\"delete\",\"hlc\":\"019d36e3ec010000\"}",
+	     "invalid_format", 0, "id");
+	{
+		char *sb = S(1, &alice);
+		c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\","
+			"\"op\":\"update\",\"hlc\":\"%s\",\"fields\":"
+			"{\"crop\":\"x\"},\"base\":{\"crop\":\"%.40s\"}}", h2,
+			sb);
+		bad1("bad_base_stamp", "a base stamp cut short", c,
+		     "invalid_format", 0, "crop");
+		free(c);
+		free(sb);
+	}
+
+	/* Bytes cJSON alone would accept but RFC 8259 does not: refused by
+	** the whole-text check (index -1), so other languages agree. */
+	c = model_create(MODEL2, 1, "\"crop\":\"a\\u0000b\","
+			 "\"province\":\"Salavan\",\"planned_ha\":3.8,"
+			 "\"planned_households\":42");
+	bad1("nul_escape", "crop holds the escape \\u0000: a NUL would cut "
+	     "the value short in C", c, "malformed_json", -1, NULL);
+	free(c);
+	c = model_create(MODEL2, 1, F0);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":01,\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("leading_zero", "\"seq\":01 is not a JSON number", b,
+	    "malformed_json", -1, NULL);
+	free(b);
+	b = fmt("\x01{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("control_whitespace", "a 0x01 byte before the set: JSON "
+	    "whitespace is only space, tab, CR and LF", b, "malformed_json",
+	    -1, NULL);
+	free(b);
+	free(c);
+
+	/* HLCs must strictly increase inside a set. */
+	c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"delete\","
+		"\"hlc\":\"%s\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+		"\"op\":\"delete\",\"hlc\":\"%s\"}", h2, h2);
+	bad1("hlc_equal", "two changes with the same HLC", c, "hlc_order", 1,
+	     "hlc");
+	free(c);
+	c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"delete\","
+		"\"hlc\":\"%s\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+		"\"op\":\"delete\",\"hlc\":\"%s\"}", h2, h1);
+	bad1("hlc_decreasing", "the second change's HLC is lower", c,
+	     "hlc_order", 1, "hlc");
+	free(c);
+
+	/* 2001 deletes with increasing HLCs: one over the limit. */
+	{
+		size_t n = 2001, cap = n * 96 + 1, off = 0;
+		char *all = malloc(cap);
+		if (!all)
+			die("out of memory");
+		for (size_t i = 0; i < n; i++) {
+			int w = snprintf(all + off, cap - off,
+				"%s{\"id\":\"a5%030zx\",\"kind\":\"visit\","
+				"\"op\":\"delete\",\"hlc\":\"%016llx\"}",
+				i ? "," : "", i,
+				(unsigned long long)((uint64_t)(T0 + 10 + (long long)i) << 16));
+			if (w < 0 || (size_t)w >= cap - off)
+				die("too_many buffer");
+			off += (size_t)w;
+		}
+		bad1("too_many_changes", "2001 changes (at most 2000)", all,
+		     "too_many", -1, "2000");
+		free(all);
+	}
+
+	free(h1); free(h2); free(h3); free(h4); free(h5); free(h6); free(h7);
+	free(h8); free(sA1); free(v1); free(v2); free(v3); free(v4);
+	free(hv1); free(hv2); free(hv4);
+}
+
+/* ---- merge cases ------------------------------------------------------- */
+
+typedef struct mchange {
+	const key *author;
+	char *change; /* change JSON text, as inside a set */
+} mchange;
+
+static cJSON *parse_or_die(const char *text)
+{
+	cJSON *j = cJSON_Parse(text);
+	if (!j)
+		die("internal JSON does not parse: %s", text);
+	return j;
+}
+
+/* An entry of the expected final state: field -> {"v":..., "s":...}. */
+static void final_field(cJSON *f, const char *name, const char *value_json,
+			int hlc, const key *who)
+{
+	cJSON *e = cJSON_CreateObject();
+	char *s = S(hlc, who);
+	cJSON_AddItemToObject(e, "v", parse_or_die(value_json));
+	cJSON_AddStringToObject(e, "s", s);
+	cJSON_AddItemToObject(f, name, e);
+	free(s);
+}
+
+static cJSON *conflict(const char *field, const char *wv, int wh,
+		       const key *w, const char *lv, int lh, const key *l)
+{
+	cJSON *c = cJSON_CreateObject();
+	char *ws = S(wh, w), *ls = S(lh, l);
+	cJSON_AddStringToObject(c, "field", field);
+	cJSON_AddStringToObject(c, "winner", ws);
+	cJSON_AddItemToObject(c, "winner_value", parse_or_die(wv));
+	cJSON_AddStringToObject(c, "loser", ls);
+	cJSON_AddItemToObject(c, "loser_value", parse_or_die(lv));
+	free(ws);
+	free(ls);
+	return c;
+}
+
+/* One case. orders: which orders to check conflicts for, each with its
+** expected list; final state must be reached by every permutation. */
+static cJSON *mcase(cJSON *cases, const char *name, const char *desc,
+		    const char *record_id, const char *kind,
+		    cJSON *initial, const mchange *ch, size_t n)
+{
+	cJSON *c = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+	cJSON_AddStringToObject(c, "name", name);
+	cJSON_AddStringToObject(c, "description", desc);
+	cJSON_AddStringToObject(c, "record_id", record_id);
+	cJSON_AddStringToObject(c, "kind", kind);
+	if (initial)
+		cJSON_AddItemToObject(c, "initial", initial);
+	else
+		cJSON_AddNullToObject(c, "initial");
+	for (size_t i = 0; i < n; i++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "author", ch[i].author->name);
+		cJSON_AddStringToObject(e, "device", ch[i].author->id_hex);
+		cJSON_AddItemToObject(e, "change", parse_or_die(ch[i].change));
+		cJSON_AddItemToArray(arr, e);
+	}
+	cJSON_AddItemToObject(c, "changes", arr);
+	cJSON_AddItemToArray(cases, c);
+	return c;
+}
+
+static void mfinal(cJSON *c, cJSON *f, int deleted)
+{
+	cJSON *fin = cJSON_CreateObject();
+	cJSON_AddStringToObject(fin, "kind",
+		cJSON_GetObjectItemCaseSensitive(c, "kind")->valuestring);
+	cJSON_AddItemToObject(fin, "f", f);
+	cJSON_AddItemToObject(c, "final", fin);
+	cJSON_AddBoolToObject(c, "deleted", deleted);
+}
+
+/* Add an order with its expected conflicts (NULL-terminated list). */
+static void morder(cJSON *c, const int *order, size_t n, ...)
+{
+	cJSON *orders = cJSON_GetObjectItemCaseSensitive(c, "orders");
+	cJSON *o = cJSON_CreateObject(), *ord = cJSON_CreateIntArray(order,
+								  (int)n);
+	cJSON *confs = cJSON_CreateArray(), *x;
+	va_list ap;
+
+	if (!orders) {
+		orders = cJSON_CreateArray();
+		cJSON_AddItemToObject(c, "orders", orders);
+	}
+	va_start(ap, n);
+	while ((x = va_arg(ap, cJSON *)) != NULL)
+		cJSON_AddItemToArray(confs, x);
+	va_end(ap);
+	cJSON_AddItemToObject(o, "order", ord);
+	cJSON_AddItemToObject(o, "conflicts", confs);
+	cJSON_AddItemToArray(orders, o);
+}
+
+static char *upd(const char *id, int hlc, const char *fields,
+		 const char *base)
+{
+	char *h = H(hlc);
+	char *s = base ? fmt("{\"id\":\"%s\",\"kind\":\"model\",\"op\":\"update\","
+			     "\"hlc\":\"%s\",\"fields\":{%s},\"base\":{%s}}",
+			     id, h, fields, base)
+		       : fmt("{\"id\":\"%s\",\"kind\":\"model\",\"op\":\"update\","
+			     "\"hlc\":\"%s\",\"fields\":{%s}}", id, h, fields);
+	free(h);
+	return s;
+}
+
+static char *basef(const char *field, int hlc, const key *who)
+{
+	char *s = S(hlc, who), *r = fmt("\"%s\":\"%s\"", field, s);
+	free(s);
+	return r;
+}
+
+static void merges(void)
+{
+	cJSON *root = cJSON_CreateObject(), *cases = cJSON_CreateArray();
+	cJSON *c, *f;
+	char *path, *bA1crop = basef("crop", 1, &alice),
+	     *bA1hh = basef("planned_households", 1, &alice);
+	mchange ch[4];
+	const char *create_fields = "\"crop\":\"Ngô nếp\",\"province\":"
+		"\"Salavan\",\"planned_ha\":5,\"planned_households\":42";
+	/* The device with the greater id bytes wins a tie of HLCs. */
+	const key *hi = memcmp(alice.id, bob.id, 16) > 0 ? &alice : &bob;
+	const key *lo = hi == &alice ? &bob : &alice;
+
+	cJSON_AddStringToObject(root, "description",
+		"Merge cases: apply the changes in every order; the final "
+		"state must be the same; conflicts are checked for the "
+		"listed (causal) orders. See README.md.");
+	cJSON_AddItemToObject(root, "cases", cases);
+
+	/* 1. Last writer wins; a write that overwrote a value its author
+	**    had not seen is a concurrent edit. */
+	ch[0].author = &alice;
+	ch[0].change = model_create(MODEL1, 1, create_fields);
+	ch[1].author = &bob;
+	ch[1].change = upd(MODEL1, 2, "\"crop\":\"Mô hình ngô nếp\"", bA1crop);
+	ch[2].author = &alice;
+	ch[2].change = upd(MODEL1, 3, "\"crop\":\"Sticky maize\"", bA1crop);
+	c = mcase(cases, "lww_concurrent",
+		  "bob and alice both edit crop having seen only the create; "
+		  "alice's later HLC wins; the edit is reported as concurrent "
+		  "whichever arrives second",
+		  MODEL1, "model", NULL, ch, 3);
+	f = cJSON_CreateObject();
+	final_field(f, "crop", "\"Sticky maize\"", 3, &alice);
+	final_field(f, "province", "\"Salavan\"", 1, &alice);
+	final_field(f, "planned_ha", "5", 1, &alice);
+	final_field(f, "planned_households", "42", 1, &alice);
+	mfinal(c, f, 0);
+	morder(c, (const int[]){0, 1, 2}, 3,
+	       conflict("crop", "\"Sticky maize\"", 3, &alice,
+			"\"Mô hình ngô nếp\"", 2, &bob), (cJSON *)NULL);
+	morder(c, (const int[]){0, 2, 1}, 3,
+	       conflict("crop", "\"Sticky maize\"", 3, &alice,
+			"\"Mô hình ngô nếp\"", 2, &bob), (cJSON *)NULL);
+	for (int i = 0; i < 3; i++)
+		free(ch[i].change);
+
+	/* 2. Sequential edits: each author saw the value he replaced. */
+	ch[0].author = &alice;
+	ch[0].change = model_create(MODEL1, 1, create_fields);
+	ch[1].author = &bob;
+	ch[1].change = upd(MODEL1, 2, "\"crop\":\"Ngô nếp tím\"", bA1crop);
+	{
+		char *b = basef("crop", 2, &bob);
+		ch[2].author = &alice;
+		ch[2].change = upd(MODEL1, 3, "\"crop\":\"Sticky maize\"", b);
+		free(b);
+	}
+	c = mcase(cases, "sequential_no_conflict",
+		  "alice edits crop after seeing bob's edit (base = bob's "
+		  "stamp): no concurrent edit",
+		  MODEL1, "model", NULL, ch, 3);
+	f = cJSON_CreateObject();
+	final_field(f, "crop", "\"Sticky maize\"", 3, &alice);
+	final_field(f, "province", "\"Salavan\"", 1, &alice);
+	final_field(f, "planned_ha", "5", 1, &alice);
+	final_field(f, "planned_households", "42", 1, &alice);
+	mfinal(c, f, 0);
+	morder(c, (const int[]){0, 1, 2}, 3, (cJSON *)NULL);
+	for (int i = 0; i < 3; i++)
+		free(ch[i].change);
+
+	/* 3. Equal HLCs: the greater device id wins. */
+	ch[0].author = &alice;
+	ch[0].change = model_create(MODEL1, 1, create_fields);
+	ch[1].author = &alice;
+	{
+		char *b = basef("planned_ha", 1, &alice);
+		ch[1].change = upd(MODEL1, 5, "\"planned_ha\":3.8", b);
+		ch[2].author = &bob;
+		ch[2].change = upd(MODEL1, 5, "\"planned_ha\":4.2", b);
+		free(b);
+	}
+	c = mcase(cases, "tie_device_id",
+		  "alice and bob write planned_ha with the same HLC: the "
+		  "device id with the greater bytes wins (here: the "
+		  "'winner' below)", MODEL1, "model", NULL, ch, 3);
+	cJSON_AddStringToObject(c, "tie_winner", hi->name);
+	f = cJSON_CreateObject();
+	final_field(f, "crop", "\"Ngô nếp\"", 1, &alice);
+	final_field(f, "province", "\"Salavan\"", 1, &alice);
+	final_field(f, "planned_ha", hi == &alice ? "3.8" : "4.2", 5, hi);
+	final_field(f, "planned_households", "42", 1, &alice);
+	mfinal(c, f, 0);
+	morder(c, (const int[]){0, 1, 2}, 3,
+	       conflict("planned_ha", hi == &alice ? "3.8" : "4.2", 5, hi,
+			hi == &alice ? "4.2" : "3.8", 5, lo), (cJSON *)NULL);
+	morder(c, (const int[]){0, 2, 1}, 3,
+	       conflict("planned_ha", hi == &alice ? "3.8" : "4.2", 5, hi,
+			hi == &alice ? "4.2" : "3.8", 5, lo), (cJSON *)NULL);
+	for (int i = 0; i < 3; i++)
+		free(ch[i].change);
+
+	/* 4. Tombstone: a delete wins whatever comes after; the fields
+	**    still merge underneath. */
+	ch[0].author = &alice;
+	ch[0].change = model_create(MODEL1, 1, create_fields);
+	{
+		char *h = H(4);
+		ch[1].author = &bob;
+		ch[1].change = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\","
+				   "\"op\":\"delete\",\"hlc\":\"%s\"}", h);
+		free(h);
+	}
+	ch[2].author = &alice;
+	ch[2].change = upd(MODEL1, 6, "\"planned_households\":50", bA1hh);
+	c = mcase(cases, "tombstone",
+		  "bob deletes the model; alice, not having seen it, raises "
+		  "households later: the record stays deleted",
+		  MODEL1, "model", NULL, ch, 3);
+	f = cJSON_CreateObject();
+	final_field(f, "crop", "\"Ngô nếp\"", 1, &alice);
+	final_field(f, "province", "\"Salavan\"", 1, &alice);
+	final_field(f, "planned_ha", "5", 1, &alice);
+	final_field(f, "planned_households", "50", 6, &alice);
+	final_field(f, "_deleted", "true", 4, &bob);
+	mfinal(c, f, 1);
+	morder(c, (const int[]){0, 1, 2}, 3, (cJSON *)NULL);
+	morder(c, (const int[]){0, 2, 1}, 3, (cJSON *)NULL);
+	for (int i = 0; i < 3; i++)
+		free(ch[i].change);
+
+	/* 5. Same value written twice: not a conflict. */
+	ch[0].author = &alice;
+	ch[0].change = model_create(MODEL1, 1, create_fields);
+	ch[1].author = &bob;
+	ch[1].change = upd(MODEL1, 2, "\"planned_ha\":3.8", NULL);
+	ch[2].author = &alice;
+	ch[2].change = upd(MODEL1, 3, "\"planned_ha\":3.8", NULL);
+	c = mcase(cases, "same_value",
+		  "bob and alice both set planned_ha to 3.8 without a base: "
+		  "bob's write meets 5 (a conflict), alice's meets the same "
+		  "3.8 (not a conflict)", MODEL1, "model", NULL, ch, 3);
+	f = cJSON_CreateObject();
+	final_field(f, "crop", "\"Ngô nếp\"", 1, &alice);
+	final_field(f, "province", "\"Salavan\"", 1, &alice);
+	final_field(f, "planned_ha", "3.8", 3, &alice);
+	final_field(f, "planned_households", "42", 1, &alice);
+	mfinal(c, f, 0);
+	morder(c, (const int[]){0, 1, 2}, 3,
+	       conflict("planned_ha", "3.8", 2, &bob, "5", 1, &alice),
+	       (cJSON *)NULL);
+	for (int i = 0; i < 3; i++)
+		free(ch[i].change);
+
+	/* 6. A clock far behind: the late write loses and is reported. */
+	{
+		cJSON *init = cJSON_CreateObject(), *fi = cJSON_CreateObject();
+		cJSON_AddStringToObject(init, "kind", "model");
+		final_field(fi, "crop", "\"Paddy rice\"", 100, &alice);
+		final_field(fi, "province", "\"Sekong\"", 100, &alice);
+		final_field(fi, "planned_ha", "5", 100, &alice);
+		final_field(fi, "planned_households", "30", 100, &alice);
+		cJSON_AddItemToObject(init, "f", fi);
+		ch[0].author = &bob;
+		ch[0].change = upd(MODEL1, -86400000, "\"planned_ha\":4", NULL);
+		ch[1].author = &hq;
+		{
+			char *b = basef("planned_households", 100, &alice);
+			ch[1].change = upd(MODEL1, 200,
+					   "\"planned_households\":32", b);
+			free(b);
+		}
+		c = mcase(cases, "initial_state_old_clock",
+			  "from a stored state: bob's device clock is a day "
+			  "behind, his write loses (reported); HQ corrects "
+			  "households having seen alice's value",
+			  MODEL1, "model", init, ch, 2);
+		f = cJSON_CreateObject();
+		final_field(f, "crop", "\"Paddy rice\"", 100, &alice);
+		final_field(f, "province", "\"Sekong\"", 100, &alice);
+		final_field(f, "planned_ha", "5", 100, &alice);
+		final_field(f, "planned_households", "32", 200, &hq);
+		mfinal(c, f, 0);
+		morder(c, (const int[]){0, 1}, 2,
+		       conflict("planned_ha", "5", 100, &alice, "4",
+				-86400000, &bob), (cJSON *)NULL);
+		morder(c, (const int[]){1, 0}, 2,
+		       conflict("planned_ha", "5", 100, &alice, "4",
+				-86400000, &bob), (cJSON *)NULL);
+		free(ch[0].change);
+		free(ch[1].change);
+	}
+
+	/* 7. HQ resolves a conflict: its write names the winner as base. */
+	ch[0].author = &alice;
+	ch[0].change = model_create(MODEL1, 1, create_fields);
+	ch[1].author = &bob;
+	ch[1].change = upd(MODEL1, 2, "\"crop\":\"Ngô nếp tím\"", bA1crop);
+	ch[2].author = &alice;
+	ch[2].change = upd(MODEL1, 3, "\"crop\":\"Ngô nếp trắng\"", bA1crop);
+	{
+		char *b = basef("crop", 3, &alice);
+		ch[3].author = &hq;
+		ch[3].change = upd(MODEL1, 10, "\"crop\":\"Ngô nếp tím\"", b);
+		free(b);
+	}
+	c = mcase(cases, "hq_resolution",
+		  "a concurrent edit, then HQ's resolution naming the winner "
+		  "as base: it wins and is not itself a conflict",
+		  MODEL1, "model", NULL, ch, 4);
+	f = cJSON_CreateObject();
+	final_field(f, "crop", "\"Ngô nếp tím\"", 10, &hq);
+	final_field(f, "province", "\"Salavan\"", 1, &alice);
+	final_field(f, "planned_ha", "5", 1, &alice);
+	final_field(f, "planned_households", "42", 1, &alice);
+	mfinal(c, f, 0);
+	morder(c, (const int[]){0, 1, 2, 3}, 4,
+	       conflict("crop", "\"Ngô nếp trắng\"", 3, &alice,
+			"\"Ngô nếp tím\"", 2, &bob), (cJSON *)NULL);
+	for (int i = 0; i < 4; i++)
+		free(ch[i].change);
+
+	path = fmt("%s/merge.json", outdir);
+	write_json(path, root);
+	free(path);
+	cJSON_Delete(root);
+	free(bA1crop);
+	free(bA1hh);
+}
+
+static void keys(void)
+{
+	cJSON *root = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+	const key *all[] = {&alice, &bob, &hq};
+	char *path;
+
+	cJSON_AddStringToObject(root, "description",
+		"Ed25519 key pairs from fixed seeds (crypto_sign_seed_keypair)."
+		" device = BLAKE2b-128(public_key). Test keys only.");
+	for (size_t i = 0; i < 3; i++) {
+		cJSON *k = cJSON_CreateObject();
+		cJSON_AddStringToObject(k, "name", all[i]->name);
+		cJSON_AddStringToObject(k, "seed", all[i]->seed_hex);
+		cJSON_AddStringToObject(k, "public_key", all[i]->pk_hex);
+		cJSON_AddStringToObject(k, "secret_key", all[i]->sk_hex);
+		cJSON_AddStringToObject(k, "device", all[i]->id_hex);
+		cJSON_AddItemToArray(arr, k);
+	}
+	cJSON_AddItemToObject(root, "keys", arr);
+	path = fmt("%s/keys.json", outdir);
+	write_json(path, root);
+	free(path);
+	cJSON_Delete(root);
+}
+
+int main(int argc, char **argv)
+{
+	char *p;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		printf("usage: mkvectors OUTDIR [CORPUSDIR]\n"
+		       "Writes the protocol test vectors (keys.json, sets/, "
+		       "merge.json) into OUTDIR,\nand with CORPUSDIR the valid "
+		       "sets' bytes as fuzzing seeds. Deterministic.\n"
+		       "Exit status: 0 success, 1 error, 2 usage.\n");
+		return 0;
+	}
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: mkvectors OUTDIR [CORPUSDIR]\n");
+		return 2;
+	}
+	if (sodium_init() < 0)
+		die("libsodium cannot initialise");
+	outdir = argv[1];
+	corpusdir = argc == 3 ? argv[2] : NULL;
+	mkdir_p(outdir);
+	p = fmt("%s/sets", outdir);
+	mkdir_p(p);
+	free(p);
+	if (corpusdir)
+		mkdir_p(corpusdir);
+	key_make(&alice, 0x00);
+	key_make(&bob, 0x20);
+	key_make(&hq, 0x40);
+	keys();
+	sets();
+	merges();
+	printf("mkvectors: wrote keys.json, %d sets, merge.json to %s\n",
+	       nsets, outdir);
+	return 0;
+}
