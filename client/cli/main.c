@@ -1,0 +1,1245 @@
+/*
+** This file contains the fieldsync command: a thin layer over libfieldsync
+** that parses arguments, calls the library and prints results. Commands for
+** record kinds and their --options are generated from fieldsync_schema()
+** (the protocol's kind table): field "planned_ha" is option --planned-ha,
+** every kind has `KIND add`, and a kind with an id field named after another
+** kind is also `PARENT KIND ID` (progress.model gives `model progress MODEL`).
+**
+** Exit status: 0 success; 2 usage error or bad input (including store not
+** initialised, directory not writable, disk full); 1 anything else.
+** Output that scripts read (ids, --json) goes to stdout; errors to stderr,
+** naming the offending argument and the allowed values.
+*/
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "fieldsync.h"
+#include "table.h"
+#include "sync_cmd.h"
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define CELL_MAX 28     /* widest table cell, in columns */
+#define MAX_ARGS 256    /* fields in one command */
+
+static cJSON *schema;   /* fieldsync_schema(): the record kinds */
+
+/* ---- messages ------------------------------------------------------------ */
+
+static int usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Print "fieldsync: MESSAGE" and where help is; returns EXIT_USAGE. */
+static int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("fieldsync: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(see: fieldsync %s%s--help)\n", cmd ? cmd : "",
+		cmd ? " " : "");
+	return EXIT_USAGE;
+}
+
+static int exit_code(int status)
+{
+	switch (status) {
+	case FIELDSYNC_OK:
+		return 0;
+	case FIELDSYNC_E_USAGE:
+	case FIELDSYNC_E_INVALID:
+	case FIELDSYNC_E_NOT_INIT:
+	case FIELDSYNC_E_NOT_FOUND:
+	case FIELDSYNC_E_AMBIGUOUS:
+	case FIELDSYNC_E_READONLY:
+	case FIELDSYNC_E_FULL:
+		return EXIT_USAGE;
+	default:
+		return EXIT_FAIL;
+	}
+}
+
+/* Field name "planned_ha" -> option "--planned-ha". */
+static const char *option_of(const char *field, char *buf, size_t n)
+{
+	size_t i = 0;
+
+	snprintf(buf, n, "--%s", field);
+	for (i = 2; buf[i]; i++)
+		if (buf[i] == '_')
+			buf[i] = '-';
+	return buf;
+}
+
+/* Report a library failure; positional names the argument (e.g. "MODEL")
+** a failure about field `positional_field` refers to. */
+static int lib_error(fieldsync *fs, int status, const char *positional_field,
+		     const char *positional)
+{
+	const char *f = fieldsync_errfield(fs), *msg;
+	char opt[80];
+
+	fputs("fieldsync: ", stderr);
+	if (f && positional_field && strcmp(f, positional_field) == 0)
+		fprintf(stderr, "%s: ", positional);
+	else if (f && strcmp(f, "ID") != 0 && strcmp(f, "kind") != 0)
+		fprintf(stderr, "%s: ", option_of(f, opt, sizeof opt));
+	msg = fieldsync_errmsg(fs);
+	/* The argument is named already: drop the field "x": prefix. */
+	if (f) {
+		char pre[80];
+		snprintf(pre, sizeof pre, "field \"%s\": ", f);
+		if (strncmp(msg, pre, strlen(pre)) == 0)
+			msg += strlen(pre);
+	}
+	fprintf(stderr, "%s\n", msg);
+	return exit_code(status);
+}
+
+/* ---- schema --------------------------------------------------------------- */
+
+static const cJSON *kind_schema(const char *name)
+{
+	const cJSON *k;
+
+	cJSON_ArrayForEach(k, schema) {
+		const char *n = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(k, "kind"));
+		const char *p = cJSON_GetStringValue(
+			cJSON_GetObjectItemCaseSensitive(k, "plural"));
+		if ((n && strcmp(n, name) == 0) || (p && strcmp(p, name) == 0))
+			return k;
+	}
+	return NULL;
+}
+
+static const char *sget(const cJSON *o, const char *key)
+{
+	const char *s = cJSON_GetStringValue(
+		cJSON_GetObjectItemCaseSensitive(o, key));
+	return s ? s : "";
+}
+
+static const cJSON *kind_fields(const cJSON *k)
+{
+	return cJSON_GetObjectItemCaseSensitive(k, "fields");
+}
+
+static const cJSON *field_schema(const cJSON *k, const char *name)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, kind_fields(k))
+		if (strcmp(sget(f, "name"), name) == 0)
+			return f;
+	return NULL;
+}
+
+/* The id field of kind c that points to kind `parent`, or NULL. */
+static const cJSON *ref_field(const cJSON *c, const char *parent)
+{
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, kind_fields(c))
+		if (strcmp(sget(f, "ref"), parent) == 0)
+			return f;
+	return NULL;
+}
+
+/* Id fields are shown by their first 8 digits in tables. */
+static int is_id(const cJSON *f)
+{
+	return strcmp(sget(f, "type"), "id") == 0;
+}
+
+/* Short fields fit a table column; long free text does not. */
+static int is_column(const cJSON *f)
+{
+	const cJSON *mb = cJSON_GetObjectItemCaseSensitive(f, "max_bytes");
+	return strcmp(sget(f, "type"), "text") != 0 || !cJSON_IsNumber(mb) ||
+	       mb->valuedouble <= 200;
+}
+
+static void fmt_number(double d, char *buf, size_t n)
+{
+	size_t len;
+
+	if (d == (double)(long long)d) {
+		snprintf(buf, n, "%lld", (long long)d);
+		return;
+	}
+	snprintf(buf, n, "%.2f", d);
+	len = strlen(buf);
+	while (len > 0 && buf[len - 1] == '0')
+		buf[--len] = '\0';
+}
+
+/* A value for a person; ids shortened to 8 digits in tables. */
+static const char *fmt_value(const cJSON *v, int short_id, char *buf,
+			     size_t n)
+{
+	buf[0] = '\0';
+	if (cJSON_IsString(v)) {
+		if (short_id && strlen(v->valuestring) > 8)
+			snprintf(buf, n, "%.8s", v->valuestring);
+		else
+			return v->valuestring;
+	} else if (cJSON_IsNumber(v)) {
+		fmt_number(v->valuedouble, buf, n);
+	} else if (cJSON_IsBool(v)) {
+		snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "yes" : "no");
+	}
+	return buf;
+}
+
+/* One line describing what a field accepts. */
+static void describe(const cJSON *f, char *buf, size_t n)
+{
+	const char *t = sget(f, "type"), *unit = sget(f, "unit");
+	const cJSON *a, *lo = cJSON_GetObjectItemCaseSensitive(f, "min"),
+		      *hi = cJSON_GetObjectItemCaseSensitive(f, "max");
+	char l[32] = "", h[32] = "";
+	size_t off;
+
+	if (cJSON_IsNumber(lo))
+		fmt_number(lo->valuedouble, l, sizeof l);
+	if (cJSON_IsNumber(hi))
+		fmt_number(hi->valuedouble, h, sizeof h);
+	if (strcmp(t, "enum") == 0) {
+		off = (size_t)snprintf(buf, n, "one of: ");
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(
+					      f, "allowed")) {
+			if (off >= n)
+				break;
+			off += (size_t)snprintf(buf + off, n - off, "%s%s",
+						off > 8 ? ", " : "",
+						a->valuestring);
+		}
+	} else if (strcmp(t, "int") == 0) {
+		snprintf(buf, n, "whole number %s to %s%s%s", l, h,
+			 *unit ? " " : "", unit);
+	} else if (strcmp(t, "decimal") == 0) {
+		snprintf(buf, n, "number, at most 2 decimals, %s to %s%s%s", l,
+			 h, *unit ? " " : "", unit);
+	} else if (strcmp(t, "date") == 0) {
+		snprintf(buf, n, "date YYYY-MM-DD");
+	} else if (strcmp(t, "id") == 0) {
+		snprintf(buf, n, "id or unique prefix (>= %d hex digits)",
+			 FIELDSYNC_MIN_PREFIX);
+	} else {
+		const cJSON *mb = cJSON_GetObjectItemCaseSensitive(f,
+								   "max_bytes");
+		snprintf(buf, n, "text, up to %d bytes",
+			 cJSON_IsNumber(mb) ? (int)mb->valuedouble : 0);
+	}
+}
+
+static void print_fields_help(const cJSON *k, const char *skip)
+{
+	const cJSON *f;
+	char opt[80], d[1024];
+
+	cJSON_ArrayForEach(f, kind_fields(k)) {
+		if (skip && strcmp(sget(f, "name"), skip) == 0)
+			continue;
+		describe(f, d, sizeof d);
+		printf("  %-22s %s %s\n  %-22s   (%s)\n",
+		       option_of(sget(f, "name"), opt, sizeof opt),
+		       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+			       f, "required")) ? "*" : " ",
+		       sget(f, "help"), "", d);
+	}
+}
+
+static void help_add(const cJSON *k, const cJSON *parent)
+{
+	const char *name = sget(k, "kind");
+	const cJSON *rf = parent ? ref_field(k, sget(parent, "kind")) : NULL;
+	char upper[64];
+	size_t i;
+
+	if (rf) {
+		snprintf(upper, sizeof upper, "%s", sget(parent, "kind"));
+		for (i = 0; upper[i]; i++)
+			upper[i] = (char)(upper[i] >= 'a' && upper[i] <= 'z'
+						  ? upper[i] - 32 : upper[i]);
+		printf("usage: fieldsync %s %s %s --OPTION VALUE...\n\n"
+		       "Record a new %s observation of the %s whose id (or "
+		       "unique prefix)\nis %s. Prints the new record's id.%s"
+		       "\n\n",
+		       sget(parent, "kind"), name, upper, name,
+		       sget(parent, "kind"), upper,
+		       field_schema(k, "date") ? " --date defaults to today."
+					       : "");
+	} else {
+		printf("usage: fieldsync %s add --OPTION VALUE...\n\n"
+		       "Record a new %s; prints its id, alone on a line.\n\n",
+		       name, name);
+	}
+	printf("Options (* = required; names and places in any UTF-8 "
+	       "text):\n");
+	print_fields_help(k, rf ? sget(rf, "name") : NULL);
+	printf("  %-22s   show this help\n", "-h, --help");
+}
+
+static void help_main(FILE *out)
+{
+	const cJSON *k, *c;
+
+	fprintf(out,
+		"usage: fieldsync [--dir DIR] COMMAND [ARGS...]\n\n"
+		"Record visits, expert trips, demonstration models and their "
+		"progress\noffline; every entry is kept until sync sends it.\n\n"
+		"Commands:\n"
+		"  %-33s create the store and this device's key pair\n",
+		"init --name NAME");
+	cJSON_ArrayForEach(k, schema) {
+		char cmd[96];
+		snprintf(cmd, sizeof cmd, "%s add --OPTION V...",
+			 sget(k, "kind"));
+		fprintf(out, "  %-33s record a new %s\n", cmd, sget(k, "kind"));
+		cJSON_ArrayForEach(c, schema)
+			if (ref_field(c, sget(k, "kind"))) {
+				snprintf(cmd, sizeof cmd, "%s %s ID --OPTION V...",
+					 sget(k, "kind"), sget(c, "kind"));
+				fprintf(out, "  %-33s record a %s observation "
+					"of a %s\n", cmd, sget(c, "kind"),
+					sget(k, "kind"));
+			}
+	}
+	fprintf(out,
+		"  %-33s list records (KIND: visits, trips, models,\n"
+		"  %-33s progress; default all)\n"
+		"  %-33s one record, all its fields\n"
+		"  %-33s correct fields of a record\n"
+		"  %-33s delete a record\n"
+		"  %-33s device id, records, changes waiting, sync state\n"
+		"  %-33s register this device with the HQ server\n"
+		"  %-33s send pending entries, receive others' (exit 3:\n"
+		"  %-33s server unreachable, nothing lost)\n"
+		"  %-33s help on a command (= COMMAND --help)\n\n"
+		"ID: a record id or any unique prefix of it (>= %d hex "
+		"digits).\n"
+		"Data directory: --dir DIR, else $FIELDSYNC_DIR, else "
+		"$XDG_DATA_HOME/fieldsync,\nelse ~/.local/share/fieldsync.\n"
+		"Exit status: 0 success, 2 usage error or bad input, 1 other "
+		"failure,\n3 server unreachable (sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
+		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
+		"status [--json]", "enroll URL TOKEN [--cacert FILE]",
+		"sync [--watch] [--json]", "", "help [COMMAND]",
+		FIELDSYNC_MIN_PREFIX);
+}
+
+/* ---- option parsing -------------------------------------------------------- */
+
+typedef struct opt {
+	const char *name;     /* "--json" */
+	const char **value;   /* where a value goes; NULL for a flag */
+	int *flag;
+} opt;
+
+/* Is a "--name" or "--name=..." for option name? Sets *inl to the inline
+** value or NULL. */
+static int opt_match(const char *a, const char *name, const char **inl)
+{
+	size_t n = strlen(name);
+
+	*inl = NULL;
+	if (strncmp(a, name, n) != 0)
+		return 0;
+	if (a[n] == '=') {
+		*inl = a + n + 1;
+		return 1;
+	}
+	return a[n] == '\0';
+}
+
+static int is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
+/* Parse fixed options and up to maxpos positionals. Returns 0, EXIT_USAGE
+** (message printed), or -1 when --help was asked. */
+static int parse_fixed(const char *cmd, int argc, char **argv, const opt *o,
+		       size_t no, const char **pos, size_t maxpos,
+		       size_t *npos)
+{
+	char names[256] = "";
+
+	*npos = 0;
+	for (size_t j = 0; j < no; j++) {
+		strncat(names, j ? ", " : "", sizeof names - strlen(names) - 1);
+		strncat(names, o[j].name, sizeof names - strlen(names) - 1);
+	}
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *inl;
+		size_t j;
+		if (is_help(a))
+			return -1;
+		if (a[0] == '-' && a[1] == '-') {
+			for (j = 0; j < no && !opt_match(a, o[j].name, &inl);
+			     j++)
+				;
+			if (j == no)
+				return usage_error(cmd, "%s: unknown option %s; "
+						   "options: %s", cmd, a,
+						   no ? names : "none");
+			if (!o[j].value) {
+				if (inl)
+					return usage_error(cmd, "%s takes no "
+							   "value", o[j].name);
+				*o[j].flag = 1;
+			} else if (inl) {
+				*o[j].value = inl;
+			} else if (i + 1 < argc) {
+				*o[j].value = argv[++i];
+			} else {
+				return usage_error(cmd, "%s needs a value",
+						   o[j].name);
+			}
+		} else if (*npos < maxpos) {
+			pos[(*npos)++] = a;
+		} else {
+			return usage_error(cmd, "%s: unexpected argument "
+					   "\"%s\"", cmd, a);
+		}
+	}
+	return 0;
+}
+
+/* Parse --FIELD VALUE pairs into fields[] (names point into names[]).
+** k, when given, restricts options to its fields (add); positionals go to
+** pos. Returns 0, EXIT_USAGE, or -1 for --help. */
+static int parse_fields(const char *cmd, const cJSON *k, int argc,
+			char **argv, fieldsync_field *fields, size_t *nf,
+			char names[][64], const char **pos, size_t maxpos,
+			size_t *npos)
+{
+	char optb[80], list[1024];
+	const cJSON *f;
+
+	*nf = 0;
+	*npos = 0;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq;
+		size_t len;
+		if (is_help(a))
+			return -1;
+		if (!(a[0] == '-' && a[1] == '-')) {
+			if (*npos < maxpos) {
+				pos[(*npos)++] = a;
+				continue;
+			}
+			return usage_error(cmd, "%s: unexpected argument "
+					   "\"%s\"; values follow an --option",
+					   cmd, a);
+		}
+		if (*nf == MAX_ARGS)
+			return usage_error(cmd, "too many options");
+		eq = strchr(a, '=');
+		len = eq ? (size_t)(eq - a - 2) : strlen(a) - 2;
+		if (len == 0 || len >= 64)
+			return usage_error(cmd, "%s: unknown option", a);
+		memcpy(names[*nf], a + 2, len);
+		names[*nf][len] = '\0';
+		for (size_t j = 0; j < len; j++)
+			if (names[*nf][j] == '-')
+				names[*nf][j] = '_';
+		if (k && !field_schema(k, names[*nf])) {
+			size_t off = 0;
+			list[0] = '\0';
+			cJSON_ArrayForEach(f, kind_fields(k))
+				if (off < sizeof list)
+					off += (size_t)snprintf(
+						list + off, sizeof list - off,
+						"%s%s", off ? ", " : "",
+						option_of(sget(f, "name"), optb,
+							  sizeof optb));
+			return usage_error(cmd, "unknown option %.*s for a %s; "
+					   "options: %s", (int)(len + 2), a,
+					   sget(k, "kind"), list);
+		}
+		fields[*nf].name = names[*nf];
+		if (eq) {
+			fields[*nf].text = eq + 1;
+		} else if (i + 1 < argc) {
+			/* Always the next argument, even "-5": the value is
+			** checked (and refused) by the record's rules. */
+			fields[*nf].text = argv[++i];
+		} else {
+			return usage_error(cmd, "%s needs a value", a);
+		}
+		(*nf)++;
+	}
+	return 0;
+}
+
+/* ---- data directory and opening ---------------------------------------- */
+
+static char *data_dir(const char *given)
+{
+	const char *env = getenv("FIELDSYNC_DIR"), *xdg, *home;
+	char *out;
+	size_t n;
+
+	if (given)
+		return strdup(given);
+	if (env && *env)
+		return strdup(env);
+	xdg = getenv("XDG_DATA_HOME");
+	if (xdg && xdg[0] == '/') { /* the XDG spec ignores relative paths */
+		n = strlen(xdg) + sizeof "/fieldsync";
+		if ((out = malloc(n)))
+			snprintf(out, n, "%s/fieldsync", xdg);
+		return out;
+	}
+	home = getenv("HOME");
+	if (!home || !*home)
+		return NULL;
+	n = strlen(home) + sizeof "/.local/share/fieldsync";
+	if ((out = malloc(n)))
+		snprintf(out, n, "%s/.local/share/fieldsync", home);
+	return out;
+}
+
+static int open_store(const char *dir, fieldsync **fs)
+{
+	int rc = fieldsync_open(dir, fs);
+
+	if (rc != FIELDSYNC_OK) {
+		lib_error(*fs, rc, NULL, NULL);
+		fieldsync_close(*fs);
+		*fs = NULL;
+	}
+	return exit_code(rc);
+}
+
+static void print_json(const cJSON *v)
+{
+	char *s = cJSON_Print(v);
+
+	if (s) {
+		fputs(s, stdout);
+		fputc('\n', stdout);
+	}
+	free(s);
+}
+
+/* "2026-04-10 08:30 UTC" from a stamp's HLC (ms << 16). */
+static const char *stamp_time(const char *stamp, char *buf, size_t n)
+{
+	unsigned long long h = strtoull(stamp, NULL, 16);
+	time_t t = (time_t)((h >> 16) / 1000);
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (*stamp && gmtime_r(&t, &tm))
+		strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm);
+	return buf;
+}
+
+/* ---- commands ---------------------------------------------------------------- */
+
+static int cmd_init(const char *dir, int argc, char **argv)
+{
+	const char *name = NULL, *pos[1];
+	opt o[] = {{"--name", &name, NULL}};
+	size_t npos;
+	fieldsync *fs = NULL;
+	int rc = parse_fixed("init", argc, argv, o, 1, pos, 0, &npos);
+
+	if (rc < 0) {
+		printf("usage: fieldsync [--dir DIR] init --name NAME\n\n"
+		       "Create the data directory DIR (mode 0700), its store and"
+		       " this device's\nEd25519 key pair (device.key, mode "
+		       "0600), and record the user's name.\nPrints the device "
+		       "id. Fails if DIR already holds a store.\n");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (!name)
+		return usage_error("init", "init: --name NAME is required "
+				   "(the user's name, e.g. --name \"Nguyễn Văn "
+				   "An\")");
+	rc = fieldsync_init(dir, name, &fs);
+	if (rc != FIELDSYNC_OK) {
+		lib_error(fs, rc, NULL, NULL);
+		fieldsync_close(fs);
+		return exit_code(rc);
+	}
+	printf("%s\n", fieldsync_device_id(fs));
+	fprintf(stderr, "fieldsync: initialised %s for %s\n", dir, name);
+	fieldsync_close(fs);
+	return 0;
+}
+
+/* `KIND add ...` and `PARENT KIND ID ...` (parent != NULL). */
+static int cmd_add(const char *dir, const cJSON *k, const cJSON *parent,
+		   int argc, char **argv)
+{
+	static fieldsync_field fields[MAX_ARGS + 2];
+	static char names[MAX_ARGS][64];
+	const cJSON *rf = parent ? ref_field(k, sget(parent, "kind")) : NULL;
+	const char *pos[1];
+	char cmd[96], upper[64], today[16], id[FIELDSYNC_ID_SIZE];
+	size_t nf, npos, i;
+	fieldsync *fs = NULL;
+	int rc, has_date = 0;
+
+	snprintf(cmd, sizeof cmd, "%s %s", parent ? sget(parent, "kind")
+				 : sget(k, "kind"), parent ? sget(k, "kind")
+				 : "add");
+	rc = parse_fields(cmd, k, argc, argv, fields, &nf, names, pos,
+			  rf ? 1 : 0, &npos);
+	if (rc < 0) {
+		help_add(k, parent);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (rf) {
+		snprintf(upper, sizeof upper, "%s", sget(parent, "kind"));
+		for (i = 0; upper[i]; i++)
+			if (upper[i] >= 'a' && upper[i] <= 'z')
+				upper[i] = (char)(upper[i] - 32);
+		if (npos == 0)
+			return usage_error(cmd, "%s: missing %s (the id or a "
+					   "unique prefix of the %s)", cmd,
+					   upper, sget(parent, "kind"));
+		for (i = 0; i < nf; i++)
+			if (strcmp(fields[i].name, sget(rf, "name")) == 0)
+				return usage_error(cmd, "%s: give the %s as "
+						   "%s, not as an option", cmd,
+						   sget(parent, "kind"), upper);
+		fields[nf].name = sget(rf, "name");
+		fields[nf++].text = pos[0];
+		/* An observation is of today unless said otherwise. */
+		for (i = 0; i < nf; i++)
+			has_date |= strcmp(fields[i].name, "date") == 0;
+		if (!has_date && field_schema(k, "date")) {
+			time_t t = time(NULL);
+			struct tm tm;
+			localtime_r(&t, &tm);
+			strftime(today, sizeof today, "%Y-%m-%d", &tm);
+			fields[nf].name = "date";
+			fields[nf++].text = today;
+		}
+	}
+	if ((rc = open_store(dir, &fs)))
+		return rc;
+	rc = fieldsync_add(fs, sget(k, "kind"), fields, nf, id);
+	if (rc != FIELDSYNC_OK) {
+		rc = lib_error(fs, rc, rf ? sget(rf, "name") : NULL,
+			       rf ? upper : NULL);
+	} else {
+		printf("%s\n", id);
+		/* The id is the user's receipt: make sure it is out before we
+		** report success. */
+		if (fflush(stdout) != 0)
+			rc = EXIT_FAIL;
+	}
+	fieldsync_close(fs);
+	return rc;
+}
+
+static void add_cell(const char **cells, size_t i, char bufs[][64],
+		     const cJSON *v, int short_id)
+{
+	const char *s = fmt_value(v, short_id, bufs[i], sizeof bufs[0]);
+	cells[i] = s;
+}
+
+/* Print one kind's records as a table. */
+static int print_kind_table(const cJSON *k, const cJSON *rows)
+{
+	const char *headers[64], *cells[64];
+	const cJSON *f, *c, *r, *cf;
+	int right[64];
+	char bufs[64][64], hdr[64][80];
+	size_t nc = 0;
+	cli_table *t;
+	int count = 0;
+
+	headers[nc] = "id";
+	right[nc++] = 0;
+	cJSON_ArrayForEach(f, kind_fields(k))
+		if (is_column(f) && nc < 48) {
+			const char *ty = sget(f, "type");
+			headers[nc] = sget(f, "name");
+			right[nc++] = strcmp(ty, "int") == 0 ||
+				      strcmp(ty, "decimal") == 0;
+		}
+	/* The latest observation of each child kind (a model's progress). */
+	cJSON_ArrayForEach(c, schema) {
+		const cJSON *rf = ref_field(c, sget(k, "kind"));
+		if (!rf)
+			continue;
+		cJSON_ArrayForEach(cf, kind_fields(c)) {
+			const char *ty = sget(cf, "type");
+			if (cf == rf || !is_column(cf) || nc >= 63)
+				continue;
+			if (field_schema(k, sget(cf, "name")))
+				snprintf(hdr[nc], sizeof hdr[0], "%s.%s",
+					 sget(c, "kind"), sget(cf, "name"));
+			else
+				snprintf(hdr[nc], sizeof hdr[0], "%s",
+					 sget(cf, "name"));
+			headers[nc] = hdr[nc];
+			right[nc++] = strcmp(ty, "int") == 0 ||
+				      strcmp(ty, "decimal") == 0;
+		}
+	}
+	/* Whether the server holds every change of the record yet. */
+	headers[nc] = "sync";
+	right[nc++] = 0;
+	if (!(t = cli_table_new(nc, headers, right)))
+		return EXIT_FAIL;
+	cJSON_ArrayForEach(r, rows) {
+		const cJSON *vals = cJSON_GetObjectItemCaseSensitive(r,
+								     "fields");
+		size_t i = 0;
+		if (strcmp(sget(r, "kind"), sget(k, "kind")) != 0)
+			continue;
+		snprintf(bufs[0], sizeof bufs[0], "%.8s", sget(r, "id"));
+		cells[i++] = bufs[0];
+		cJSON_ArrayForEach(f, kind_fields(k))
+			if (is_column(f) && i < 48 + 1) {
+				add_cell(cells, i, bufs,
+					 cJSON_GetObjectItemCaseSensitive(
+						 vals, sget(f, "name")), is_id(f));
+				i++;
+			}
+		cJSON_ArrayForEach(c, schema) {
+			const cJSON *rf = ref_field(c, sget(k, "kind"));
+			const cJSON *latest, *lv;
+			if (!rf)
+				continue;
+			latest = cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(
+					r, sget(c, "kind")), "latest");
+			lv = cJSON_GetObjectItemCaseSensitive(latest, "fields");
+			cJSON_ArrayForEach(cf, kind_fields(c)) {
+				if (cf == rf || !is_column(cf) || i >= nc)
+					continue;
+				add_cell(cells, i, bufs,
+					 cJSON_GetObjectItemCaseSensitive(
+						 lv, sget(cf, "name")), is_id(cf));
+				i++;
+			}
+		}
+		cells[i++] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				     r, "pending")) ? "pending" : "synced";
+		if (cli_table_add(t, cells) != 0) {
+			cli_table_free(t);
+			return EXIT_FAIL;
+		}
+		count++;
+	}
+	if (count)
+		cli_table_print(t, stdout, CELL_MAX);
+	else
+		printf("no %s\n", sget(k, "plural"));
+	cli_table_free(t);
+	return 0;
+}
+
+static int cmd_list(const char *dir, int argc, char **argv)
+{
+	const char *prov = NULL, *pos[1];
+	int json = 0, rc, first = 1;
+	opt o[] = {{"--province", &prov, NULL}, {"--json", NULL, &json}};
+	const cJSON *k;
+	size_t npos;
+	fieldsync *fs = NULL;
+	cJSON *rows = NULL;
+
+	rc = parse_fixed("list", argc, argv, o, 2, pos, 1, &npos);
+	if (rc < 0) {
+		printf("usage: fieldsync list [KIND] [--province P] [--json]\n"
+		       "\nList records, oldest first. KIND: ");
+		cJSON_ArrayForEach(k, schema)
+			printf("%s%s", k->prev && k != schema->child ? ", " : "",
+			       sget(k, "plural"));
+		printf(" (default: all).\nModels show planned hectares and "
+		       "households beside the latest observation\n(by date, "
+		       "then entry order). --province accepts any usual "
+		       "spelling\n(Attapu, Saravane, Xekong...). --json prints "
+		       "an array of records.\n");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if ((rc = open_store(dir, &fs)))
+		return rc;
+	rc = fieldsync_list(fs, npos ? pos[0] : NULL, prov, &rows);
+	if (rc != FIELDSYNC_OK) {
+		rc = lib_error(fs, rc, "kind", "KIND");
+		fieldsync_close(fs);
+		return rc;
+	}
+	if (json) {
+		print_json(rows);
+	} else {
+		cJSON_ArrayForEach(k, schema) {
+			const char *kn = sget(k, "kind");
+			if (npos && strcmp(pos[0], kn) != 0 &&
+			    strcmp(pos[0], sget(k, "plural")) != 0)
+				continue;
+			/* The full listing leaves out observations: they show
+			** up in their model's row. */
+			if (!npos && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+					     k, "append_only")))
+				continue;
+			if (!npos)
+				printf("%s%s\n", first ? "" : "\n",
+				       sget(k, "plural"));
+			first = 0;
+			if ((rc = print_kind_table(k, rows)))
+				break;
+		}
+	}
+	cJSON_Delete(rows);
+	fieldsync_close(fs);
+	return rc;
+}
+
+static void show_text(const cJSON *rec)
+{
+	const cJSON *k = kind_schema(sget(rec, "kind")), *f, *c, *vals;
+	char buf[64], tbuf[64];
+
+	vals = cJSON_GetObjectItemCaseSensitive(rec, "fields");
+	printf("%-20s %s\n%-20s %s\n", "id", sget(rec, "id"), "kind",
+	       sget(rec, "kind"));
+	cJSON_ArrayForEach(f, kind_fields(k)) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(
+			vals, sget(f, "name"));
+		const char *s, *unit = sget(f, "unit");
+		if (!v)
+			continue;
+		printf("%-20s ", sget(f, "name"));
+		/* Continuation lines of multi-line text line up. */
+		for (s = fmt_value(v, 0, buf, sizeof buf); *s; s++) {
+			putchar(*s);
+			if (*s == '\n')
+				printf("%-20s ", "");
+		}
+		if (*unit && cJSON_IsNumber(v))
+			printf(" %s", unit);
+		putchar('\n');
+	}
+	printf("%-20s %s\n", "created", stamp_time(sget(rec, "created"), tbuf,
+						    sizeof tbuf));
+	printf("%-20s %s\n", "updated", stamp_time(sget(rec, "updated"), tbuf,
+						    sizeof tbuf));
+	printf("%-20s %s\n", "sync", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+						   rec, "pending"))
+					     ? "pending" : "sent");
+	cJSON_ArrayForEach(c, schema) {
+		const cJSON *sum = cJSON_GetObjectItemCaseSensitive(
+			rec, sget(c, "kind"));
+		const cJSON *items = cJSON_GetObjectItemCaseSensitive(sum,
+								      "items");
+		const cJSON *rf = ref_field(c, sget(rec, "kind")), *it, *cf;
+		const char *headers[32], *cells[32];
+		int right[32];
+		char bufs[32][64];
+		size_t nc = 0;
+		cli_table *t;
+		if (!rf || !sum)
+			continue;
+		printf("\n%s: %d observation%s\n", sget(c, "kind"),
+		       cJSON_GetArraySize(items),
+		       cJSON_GetArraySize(items) == 1 ? "" : "s");
+		if (!cJSON_GetArraySize(items))
+			continue;
+		headers[nc] = "id";
+		right[nc++] = 0;
+		cJSON_ArrayForEach(cf, kind_fields(c))
+			if (cf != rf && nc < 32) {
+				const char *ty = sget(cf, "type");
+				headers[nc] = sget(cf, "name");
+				right[nc++] = strcmp(ty, "int") == 0 ||
+					      strcmp(ty, "decimal") == 0;
+			}
+		if (!(t = cli_table_new(nc, headers, right)))
+			return;
+		cJSON_ArrayForEach(it, items) {
+			const cJSON *iv = cJSON_GetObjectItemCaseSensitive(
+				it, "fields");
+			size_t i = 0;
+			snprintf(bufs[0], sizeof bufs[0], "%.8s", sget(it, "id"));
+			cells[i++] = bufs[0];
+			cJSON_ArrayForEach(cf, kind_fields(c))
+				if (cf != rf && i < nc) {
+					add_cell(cells, i, bufs,
+						 cJSON_GetObjectItemCaseSensitive(
+							 iv, sget(cf, "name")),
+						 is_id(cf));
+					i++;
+				}
+			if (cli_table_add(t, cells) != 0)
+				break;
+		}
+		cli_table_print(t, stdout, 60);
+		cli_table_free(t);
+	}
+}
+
+static int cmd_show(const char *dir, int argc, char **argv)
+{
+	const char *pos[1];
+	int json = 0, rc;
+	opt o[] = {{"--json", NULL, &json}};
+	size_t npos;
+	fieldsync *fs = NULL;
+	cJSON *rec = NULL;
+
+	rc = parse_fixed("show", argc, argv, o, 1, pos, 1, &npos);
+	if (rc < 0) {
+		printf("usage: fieldsync show ID [--json]\n\nShow every field "
+		       "of the record whose id starts with ID (>= %d hex\n"
+		       "digits, unique), when it was entered and changed, and "
+		       "whether it is\nwaiting to be sent; a model also lists "
+		       "its progress observations.\n--json prints the record "
+		       "with each field's stamp.\n", FIELDSYNC_MIN_PREFIX);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (!npos)
+		return usage_error("show", "show: missing ID (a record id or "
+				   "its first %d+ hex digits)",
+				   FIELDSYNC_MIN_PREFIX);
+	if ((rc = open_store(dir, &fs)))
+		return rc;
+	rc = fieldsync_show(fs, pos[0], &rec);
+	if (rc != FIELDSYNC_OK) {
+		rc = lib_error(fs, rc, NULL, NULL);
+	} else {
+		if (json)
+			print_json(rec);
+		else
+			show_text(rec);
+		rc = 0;
+	}
+	cJSON_Delete(rec);
+	fieldsync_close(fs);
+	return rc;
+}
+
+static int cmd_edit(const char *dir, int argc, char **argv)
+{
+	static fieldsync_field fields[MAX_ARGS];
+	static char names[MAX_ARGS][64];
+	const char *pos[1];
+	char id[FIELDSYNC_ID_SIZE];
+	size_t nf, npos;
+	fieldsync *fs = NULL;
+	const cJSON *k;
+	int rc;
+
+	rc = parse_fields("edit", NULL, argc, argv, fields, &nf, names, pos,
+			  1, &npos);
+	if (rc < 0) {
+		printf("usage: fieldsync edit ID --FIELD VALUE...\n\n"
+		       "Change fields of the record whose id starts with ID; "
+		       "the others keep\ntheir values. The options are those "
+		       "of the record's kind:\n");
+		cJSON_ArrayForEach(k, schema)
+			if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				    k, "append_only"))) {
+				printf("\n%s:\n", sget(k, "kind"));
+				print_fields_help(k, NULL);
+			}
+		printf("\nProgress observations are append-only: record a new "
+		       "one instead.\nPrints the record's full id.\n");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (!npos)
+		return usage_error("edit", "edit: missing ID (a record id or "
+				   "its first %d+ hex digits)",
+				   FIELDSYNC_MIN_PREFIX);
+	if (!nf)
+		return usage_error("edit", "edit: nothing to change; give "
+				   "--FIELD VALUE, e.g. --planned-ha 6");
+	if ((rc = open_store(dir, &fs)))
+		return rc;
+	rc = fieldsync_edit(fs, pos[0], fields, nf, id);
+	if (rc != FIELDSYNC_OK)
+		rc = lib_error(fs, rc, NULL, NULL);
+	else
+		printf("%s\n", id);
+	fieldsync_close(fs);
+	return rc;
+}
+
+static int cmd_delete(const char *dir, int argc, char **argv)
+{
+	const char *pos[1];
+	char id[FIELDSYNC_ID_SIZE];
+	size_t npos;
+	fieldsync *fs = NULL;
+	int rc;
+
+	rc = parse_fixed("delete", argc, argv, NULL, 0, pos, 1, &npos);
+	if (rc < 0) {
+		printf("usage: fieldsync delete ID\n\nDelete the record whose "
+		       "id starts with ID. The deletion is itself a change\n"
+		       "that sync sends, so the record disappears everywhere. "
+		       "Progress observations\nare append-only and cannot be "
+		       "deleted. Prints the record's full id.\n");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (!npos)
+		return usage_error("delete", "delete: missing ID (a record id "
+				   "or its first %d+ hex digits)",
+				   FIELDSYNC_MIN_PREFIX);
+	if ((rc = open_store(dir, &fs)))
+		return rc;
+	rc = fieldsync_delete(fs, pos[0], id);
+	if (rc != FIELDSYNC_OK)
+		rc = lib_error(fs, rc, NULL, NULL);
+	else
+		printf("%s\n", id);
+	fieldsync_close(fs);
+	return rc;
+}
+
+/* The sync half of `status`: server, last sync, receipt, refusals. */
+static void print_sync_status(const cJSON *sy)
+{
+	const cJSON *r, *ref = cJSON_GetObjectItemCaseSensitive(sy, "refused");
+	double last = cJSON_GetNumberValue(
+		cJSON_GetObjectItemCaseSensitive(sy, "last_sync_ms"));
+	const char *srv = sget(sy, "server"), *err = sget(sy, "last_error");
+	char when[64] = "never";
+
+	if (!srv || !*srv) {
+		printf("%-9s not enrolled (fieldsync enroll URL TOKEN)\n",
+		       "server");
+		return;
+	}
+	if (last > 0) {
+		time_t t = (time_t)(last / 1000);
+		struct tm tm;
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC",
+				 &tm);
+	}
+	printf("%-9s %s\n%-9s %s\n%-9s server holds 1-%.0f of %.0f "
+	       "change sets\n", "server", srv, "synced", when, "receipt",
+	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sy,
+								     "holds")),
+	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+		       sy, "local_seq")));
+	if (err && *err)
+		printf("%-9s %s\n", "last err", err);
+	cJSON_ArrayForEach(r, ref)
+		printf("%-9s %.8s %s: %s\n", "refused", sget(r, "record"),
+		       sget(r, "code"), sget(r, "message"));
+}
+
+static int cmd_status(const char *dir, int argc, char **argv)
+{
+	const char *pos[1];
+	int json = 0, rc, first = 1;
+	opt o[] = {{"--json", NULL, &json}};
+	size_t npos;
+	fieldsync *fs = NULL;
+	cJSON *st = NULL;
+	const cJSON *k, *n;
+
+	rc = parse_fixed("status", argc, argv, o, 1, pos, 0, &npos);
+	if (rc < 0) {
+		printf("usage: fieldsync status [--json]\n\nShow this device's"
+		       " id and user, the data directory, how many records\n"
+		       "of each kind it holds and how many changes wait to be "
+		       "sent.\n");
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if ((rc = open_store(dir, &fs)))
+		return rc;
+	rc = fieldsync_status_get(fs, &st);
+	if (rc == FIELDSYNC_OK) {
+		cJSON *sy = NULL;
+		rc = fieldsync_sync_status(fs, &sy);
+		if (rc == FIELDSYNC_OK)
+			cJSON_AddItemToObject(st, "sync", sy);
+	}
+	if (rc != FIELDSYNC_OK) {
+		rc = lib_error(fs, rc, NULL, NULL);
+	} else if (json) {
+		print_json(st);
+	} else {
+		printf("%-9s %s\n%-9s %s\n%-9s %s\n%-9s ", "device",
+		       sget(st, "device"), "user", sget(st, "name"), "store",
+		       sget(st, "dir"), "records");
+		cJSON_ArrayForEach(k, schema) {
+			n = cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(st, "records"),
+				sget(k, "kind"));
+			printf("%s%d %s", first ? "" : ", ",
+			       cJSON_IsNumber(n) ? n->valueint : 0,
+			       sget(k, "plural"));
+			first = 0;
+		}
+		n = cJSON_GetObjectItemCaseSensitive(st, "pending");
+		printf("\n%-9s %d change%s waiting to be sent\n", "pending",
+		       cJSON_IsNumber(n) ? n->valueint : 0,
+		       cJSON_IsNumber(n) && n->valueint == 1 ? "" : "s");
+		print_sync_status(cJSON_GetObjectItemCaseSensitive(st,
+								   "sync"));
+	}
+	cJSON_Delete(st);
+	fieldsync_close(fs);
+	return rc;
+}
+
+/* `KIND ...`: add, or a child kind (model progress). */
+static int cmd_kind(const char *dir, const cJSON *k, int argc, char **argv)
+{
+	const cJSON *c;
+	char subs[256];
+	size_t off;
+
+	if (argc >= 1 && strcmp(argv[0], "add") == 0)
+		return cmd_add(dir, k, NULL, argc - 1, argv + 1);
+	if (argc >= 1) {
+		cJSON_ArrayForEach(c, schema)
+			if (ref_field(c, sget(k, "kind")) &&
+			    strcmp(argv[0], sget(c, "kind")) == 0)
+				return cmd_add(dir, c, k, argc - 1, argv + 1);
+	}
+	off = (size_t)snprintf(subs, sizeof subs, "add");
+	cJSON_ArrayForEach(c, schema)
+		if (ref_field(c, sget(k, "kind")) && off < sizeof subs)
+			off += (size_t)snprintf(subs + off, sizeof subs - off,
+						", %s", sget(c, "kind"));
+	if (argc >= 1 && is_help(argv[0])) {
+		printf("usage: fieldsync %s SUBCOMMAND ...\nsubcommands: %s\n"
+		       "(see: fieldsync %s add --help)\n", sget(k, "kind"),
+		       subs, sget(k, "kind"));
+		return 0;
+	}
+	return usage_error(sget(k, "kind"), "%s: %s%s%s; subcommands: %s",
+			   sget(k, "kind"),
+			   argc ? "unknown subcommand \"" : "missing subcommand",
+			   argc ? argv[0] : "", argc ? "\"" : "", subs);
+}
+
+static int dispatch(const char *dir, int argc, char **argv)
+{
+	const char *cmd = argv[0];
+	const cJSON *k;
+
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "edit") == 0)
+		return cmd_edit(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "delete") == 0)
+		return cmd_delete(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "status") == 0)
+		return cmd_status(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "enroll") == 0)
+		return cli_enroll(dir, argc, argv);
+	if (strcmp(cmd, "sync") == 0)
+		return cli_sync(dir, argc, argv);
+	if ((k = kind_schema(cmd)) && strcmp(cmd, sget(k, "kind")) == 0)
+		return cmd_kind(dir, k, argc - 1, argv + 1);
+	return usage_error(NULL, "unknown command \"%s\"; commands: init, "
+			   "visit, trip, model, progress, list, show, edit, "
+			   "delete, status, enroll, sync, help", cmd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *given = NULL;
+	char *dir = NULL;
+	int i = 1, rc;
+
+	/* With `ulimit -f`, a write past the limit must fail with an error
+	** we report, not kill the process half-way. */
+	signal(SIGXFSZ, SIG_IGN);
+	if (!(schema = fieldsync_schema())) {
+		fputs("fieldsync: out of memory\n", stderr);
+		return EXIT_FAIL;
+	}
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *inl;
+		if (is_help(argv[i])) {
+			help_main(stdout);
+			rc = 0;
+			goto out;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("fieldsync 0.1\n");
+			rc = 0;
+			goto out;
+		} else if (opt_match(argv[i], "--dir", &inl)) {
+			given = inl ? inl : (i + 1 < argc ? argv[++i] : NULL);
+			if (!given || !*given) {
+				rc = usage_error(NULL, "--dir needs a directory");
+				goto out;
+			}
+		} else {
+			rc = usage_error(NULL, "unknown option %s; global "
+					 "options: --dir DIR, --help, --version",
+					 argv[i]);
+			goto out;
+		}
+	}
+	if (i == argc) {
+		help_main(stderr);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (strcmp(argv[i], "help") == 0) {
+		if (i + 1 == argc) {
+			help_main(stdout);
+			rc = 0;
+			goto out;
+		}
+		/* `help visit add` = `visit add --help` */
+		{
+			char *hargv[8];
+			int n = 0;
+			for (int j = i + 1; j < argc && n < 6; j++)
+				hargv[n++] = argv[j];
+			hargv[n++] = (char *)"--help";
+			hargv[n] = NULL;
+			rc = dispatch("", n, hargv);
+			goto out;
+		}
+	}
+	if (!(dir = data_dir(given))) {
+		rc = usage_error(NULL, "no data directory: give --dir DIR or "
+				 "set FIELDSYNC_DIR (HOME is not set)");
+		goto out;
+	}
+	rc = dispatch(dir, argc - i, argv + i);
+out:
+	free(dir);
+	cJSON_Delete(schema);
+	if (fflush(stdout) != 0 && rc == 0)
+		rc = EXIT_FAIL;
+	return rc;
+}

@@ -1,0 +1,335 @@
+/*
+** This file contains the CLI's network commands: `fieldsync enroll` and
+** `fieldsync sync [--watch]`, with the progress bar shown on a terminal and
+** the watch loop's backoff. Everything else goes through libfieldsync.
+*/
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "fieldsync.h"
+#include "sync_cmd.h"
+
+#define EXIT_OK 0
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int open_dir(const char *dir, fieldsync **fs)
+{
+	int rc = fieldsync_open(dir, fs);
+
+	if (rc != FIELDSYNC_OK) {
+		fprintf(stderr, "fieldsync: %s\n", fieldsync_errmsg(*fs));
+		fieldsync_close(*fs);
+		*fs = NULL;
+		return rc <= FIELDSYNC_E_FULL ? EXIT_USAGE : EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static int exit_for(int status)
+{
+	switch (status) {
+	case FIELDSYNC_OK: return EXIT_OK;
+	case FIELDSYNC_E_UNREACHABLE: return EXIT_UNREACHABLE;
+	case FIELDSYNC_E_USAGE: return EXIT_USAGE;
+	case FIELDSYNC_E_NOT_ENROLLED: return EXIT_USAGE;
+	default: return EXIT_FAIL;
+	}
+}
+
+void cli_enroll_help(FILE *out)
+{
+	fprintf(out,
+		"usage: fieldsync enroll URL TOKEN [--cacert FILE]\n"
+		"\n"
+		"Register this device's public key with the HQ server at URL,\n"
+		"using a one-time token HQ created with `fieldsyncd token "
+		"create`.\n"
+		"  --cacert FILE  PEM certificate of a private CA to trust for "
+		"HTTPS\n"
+		"                 (default: the system's trust store)\n"
+		"\n"
+		"Example:\n"
+		"  fieldsync enroll https://hq.example.org:8443 "
+		"3f9c2a...e1 --cacert hq-ca.pem\n"
+		"Exit status: 0 enrolled, 1 refused (bad or used token), "
+		"2 usage,\n"
+		"3 server unreachable.\n");
+}
+
+int cli_enroll(const char *dir, int argc, char **argv)
+{
+	const char *url = NULL, *token = NULL, *ca = NULL;
+	fieldsync *fs = NULL;
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			cli_enroll_help(stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc) {
+			ca = argv[++i];
+		} else if (strncmp(argv[i], "--cacert=", 9) == 0) {
+			ca = argv[i] + 9;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			fprintf(stderr, "fieldsync enroll: unknown option %s; "
+				"allowed: --cacert FILE\n", argv[i]);
+			return EXIT_USAGE;
+		} else if (!url) {
+			url = argv[i];
+		} else if (!token) {
+			token = argv[i];
+		} else {
+			fprintf(stderr, "fieldsync enroll: unexpected argument "
+				"\"%s\"\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (!url || !token) {
+		fprintf(stderr, "fieldsync enroll: URL and TOKEN required\n");
+		cli_enroll_help(stderr);
+		return EXIT_USAGE;
+	}
+	if ((rc = open_dir(dir, &fs)))
+		return rc;
+	rc = fieldsync_enroll(fs, url, token, ca);
+	if (rc == FIELDSYNC_OK)
+		printf("enrolled device %s with %s\n", fieldsync_device_id(fs),
+		       url);
+	else
+		fprintf(stderr, "fieldsync enroll: %s\n", fieldsync_errmsg(fs));
+	fieldsync_close(fs);
+	return exit_for(rc);
+}
+
+void cli_sync_help(FILE *out)
+{
+	fprintf(out,
+		"usage: fieldsync sync [--watch] [--interval SECONDS] "
+		"[--max-backoff SECONDS] [--json]\n"
+		"\n"
+		"One sync pass: authenticate, pull what others recorded, push "
+		"this\n"
+		"device's pending entries as signed change sets.\n"
+		"  --watch            keep going: retry with exponential "
+		"backoff (with\n"
+		"                     jitter) while the server is unreachable, "
+		"then sync\n"
+		"                     every --interval seconds (default 60); "
+		"Ctrl-C or\n"
+		"                     SIGTERM stops it between steps\n"
+		"  --max-backoff S    cap of the retry delay (default 300)\n"
+		"  --json             print the pass's figures as JSON\n"
+		"A progress bar is shown on stderr when it is a terminal.\n"
+		"\n"
+		"Example:\n"
+		"  fieldsync sync\n"
+		"  fieldsync sync --watch --interval 120\n"
+		"Exit status: 0 synced, 1 refused by the server (reason "
+		"printed),\n"
+		"2 usage or not enrolled, 3 server unreachable (nothing is "
+		"lost;\n"
+		"try later).\n");
+}
+
+struct bar {
+	int tty;
+	struct timespec t0;
+};
+
+static double elapsed(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) +
+	       (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void on_progress(void *ctx, const fieldsync_progress *p)
+{
+	struct bar *b = ctx;
+	double s = elapsed(&b->t0), kb;
+	char line[160];
+	int width = 24, fill = 0;
+
+	if (!b->tty)
+		return;
+	if (p->to_push > 0)
+		fill = (int)(width * p->pushed / p->to_push);
+	if (fill > width)
+		fill = width;
+	kb = (double)(p->bytes_up + p->bytes_down) / 1024.0;
+	snprintf(line, sizeof line,
+		 "\r%-5s [%.*s%*s] pushed %lld/%lld  pulled %lld  %.0f KiB  "
+		 "%.1f KiB/s ",
+		 p->phase, fill, "########################", width - fill, "",
+		 p->pushed, p->to_push, p->pulled, kb, s > 0 ? kb / s : 0.0);
+	fputs(line, stderr);
+	fflush(stderr);
+}
+
+static void print_report(const fieldsync_sync_report *r, int json, int rc,
+			 fieldsync *fs)
+{
+	if (json) {
+		printf("{\"status\":\"%s\",\"pushed_sets\":%lld,"
+		       "\"pushed_changes\":%lld,\"pulled_sets\":%lld,"
+		       "\"pulled_changes\":%lld,\"refused_changes\":%lld,"
+		       "\"restamped\":%lld,\"recovered_sets\":%lld,"
+		       "\"bytes_up\":%lld,\"bytes_down\":%lld,"
+		       "\"requests\":%lld,\"holds\":%lld,\"local_seq\":%lld}\n",
+		       fieldsync_status_name(rc), r->pushed_sets,
+		       r->pushed_changes, r->pulled_sets, r->pulled_changes,
+		       r->refused_changes, r->restamped, r->recovered_sets,
+		       r->bytes_up, r->bytes_down, r->requests, r->holds,
+		       r->local_seq);
+		return;
+	}
+	if (rc == FIELDSYNC_OK)
+		printf("synced: pushed %lld changes, pulled %lld changes "
+		       "(%lld sets); server holds 1-%lld of %lld; %lld bytes "
+		       "up, %lld down\n",
+		       r->pushed_changes, r->pulled_changes, r->pulled_sets,
+		       r->holds, r->local_seq, r->bytes_up, r->bytes_down);
+	if (r->refused_changes)
+		fprintf(stderr, "fieldsync sync: %lld changes were refused by "
+			"the server and set aside; see `fieldsync status`\n",
+			r->refused_changes);
+	if (r->recovered_sets)
+		fprintf(stderr, "fieldsync sync: this store was behind the "
+			"server (restored from a backup?): recovered %lld of "
+			"this device's change sets from the server\n",
+			r->recovered_sets);
+	if (r->warning[0])
+		fprintf(stderr, "fieldsync sync: warning: %s\n", r->warning);
+	if (rc != FIELDSYNC_OK)
+		fprintf(stderr, "fieldsync sync: %s\n", fieldsync_errmsg(fs));
+}
+
+/* Sleep up to s seconds, waking early when a stop is requested. */
+static void nap(double s)
+{
+	while (s > 0 && !stop_requested) {
+		double step = s < 0.2 ? s : 0.2;
+		struct timespec ts = {(time_t)step,
+				      (long)((step - (double)(time_t)step) *
+					     1e9)};
+		nanosleep(&ts, NULL);
+		s -= step;
+	}
+}
+
+static int parse_seconds(const char *opt, const char *v, long *out)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || n < 1 || n > 86400) {
+		fprintf(stderr, "fieldsync sync: %s \"%s\": expected whole "
+			"seconds from 1 to 86400\n", opt, v);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+int cli_sync(const char *dir, int argc, char **argv)
+{
+	int watch = 0, json = 0, rc, code = EXIT_OK;
+	long interval = 60, max_backoff = 300;
+	fieldsync_sync_opts opts;
+	fieldsync_sync_report rep;
+	fieldsync *fs = NULL;
+	struct bar bar;
+	double backoff = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			cli_sync_help(stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--watch") == 0) {
+			watch = 1;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (strcmp(argv[i], "--interval") == 0 && i + 1 < argc) {
+			if (parse_seconds("--interval", argv[++i], &interval))
+				return EXIT_USAGE;
+		} else if (strcmp(argv[i], "--max-backoff") == 0 &&
+			   i + 1 < argc) {
+			if (parse_seconds("--max-backoff", argv[++i],
+					  &max_backoff))
+				return EXIT_USAGE;
+		} else {
+			fprintf(stderr, "fieldsync sync: unknown argument "
+				"\"%s\"; allowed: --watch, --interval S, "
+				"--max-backoff S, --json\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if ((rc = open_dir(dir, &fs)))
+		return rc;
+	memset(&opts, 0, sizeof opts);
+	bar.tty = isatty(2) && !json;
+	opts.progress = on_progress;
+	opts.progress_ctx = &bar;
+	/* Tests shorten the stall timeout to keep fault runs fast. */
+	if (getenv("FIELDSYNC_STALL_SECONDS"))
+		opts.stall_timeout_s = atol(getenv("FIELDSYNC_STALL_SECONDS"));
+	if (watch) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &bar.t0);
+		rc = fieldsync_sync(fs, &opts, &rep);
+		if (bar.tty)
+			fputs("\n", stderr);
+		print_report(&rep, json, rc, fs);
+		fflush(stdout);
+		code = exit_for(rc);
+		if (!watch || stop_requested)
+			break;
+		if (rc == FIELDSYNC_E_UNREACHABLE) {
+			/* Exponential backoff, capped, with +-25% jitter so
+			** many devices returning at once do not stampede. */
+			double jitter = 0.75 + 0.5 * (randombytes_uniform(
+							     1000) / 1000.0);
+			fprintf(stderr, "fieldsync sync: retrying in %.0f s\n",
+				backoff * jitter);
+			nap(backoff * jitter);
+			backoff = backoff * 2 > (double)max_backoff
+					  ? (double)max_backoff
+					  : backoff * 2;
+		} else if (rc == FIELDSYNC_OK) {
+			backoff = 1;
+			nap((double)interval);
+		} else {
+			break; /* refused: a person must act */
+		}
+	} while (!stop_requested);
+	fieldsync_close(fs);
+	return code;
+}

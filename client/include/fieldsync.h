@@ -1,0 +1,172 @@
+/*
+** This file contains the public interface of libfieldsync, the offline store
+** of a fieldsync device: open or create a data directory (SQLite store plus
+** the device's Ed25519 key pair), record visits, expert trips, demonstration
+** models and their progress, correct and delete them, and query them. Every
+** write is committed together with its outbox change (what sync later sends)
+** in one transaction. Front ends (the fieldsync CLI, a GUI, a mobile app) use
+** only this header; the record kinds and their rules come from the protocol
+** module and are described at run time by fieldsync_schema().
+**
+** Memory: values cross this interface as cJSON trees (<cjson/cJSON.h>). A
+** function that hands out a tree through an out-parameter gives it to the
+** caller, who frees it with cJSON_Delete(). Strings passed in are copied or
+** used only during the call. Strings returned as `const char *` belong to
+** the library and stay valid until the next call on the same handle.
+**
+** Threads: one handle is used by one thread at a time. Several processes (or
+** handles) may use the same data directory at once: writers wait for each
+** other (up to about 10 s) instead of failing.
+*/
+#ifndef FIELDSYNC_H
+#define FIELDSYNC_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FIELDSYNC_WUR __attribute__((warn_unused_result))
+
+/* A record id is 32 lowercase hex digits; buffers hold the NUL too. */
+#define FIELDSYNC_ID_SIZE 33
+/* Shortest id prefix accepted where an id is asked. */
+#define FIELDSYNC_MIN_PREFIX 4
+
+/* Status codes. 0 is success; every failure also sets a message that
+** fieldsync_errmsg() returns. The codes up to FIELDSYNC_E_FULL are the
+** caller's input or environment (a CLI exits 2 for them); the rest are
+** failures of the store or the system. */
+typedef enum fieldsync_status {
+	FIELDSYNC_OK = 0,
+	FIELDSYNC_E_USAGE,     /* malformed request: unknown field, empty edit */
+	FIELDSYNC_E_INVALID,   /* a value the record kind does not allow */
+	FIELDSYNC_E_NOT_INIT,  /* no store in the data directory: run init */
+	FIELDSYNC_E_NOT_FOUND, /* no record has that id (prefix) */
+	FIELDSYNC_E_AMBIGUOUS, /* the prefix matches several records */
+	FIELDSYNC_E_READONLY,  /* the data directory or store is not writable */
+	FIELDSYNC_E_FULL,      /* disk full or file size limit reached */
+	FIELDSYNC_E_EXISTS,    /* init: the directory already holds a store */
+	FIELDSYNC_E_INSECURE,  /* the secret key file is readable by others */
+	FIELDSYNC_E_BUSY,      /* another process held the store too long */
+	FIELDSYNC_E_VERSION,   /* store written by a newer fieldsync */
+	FIELDSYNC_E_CORRUPT,   /* store or key files damaged */
+	FIELDSYNC_E_IO,        /* other I/O or SQLite failure */
+	FIELDSYNC_E_NOMEM,     /* out of memory */
+	FIELDSYNC_E_UNREACHABLE, /* sync: server not reachable; nothing lost */
+	FIELDSYNC_E_REFUSED,   /* sync: the server refused (reason in errmsg) */
+	FIELDSYNC_E_NOT_ENROLLED, /* sync: run `fieldsync enroll` first */
+	FIELDSYNC_E__COUNT
+} fieldsync_status;
+
+typedef struct fieldsync fieldsync;
+
+/* One field of a write, as a person typed it: name is the field's wire name
+** ("planned_ha"), text its value ("3.8", "Saravane", "2026-04-10"). An id
+** field (progress "model") accepts any unique id prefix. */
+typedef struct fieldsync_field {
+	const char *name;
+	const char *text;
+} fieldsync_field;
+
+/* Short constant name of a status ("not_found"); never NULL. */
+const char *fieldsync_status_name(int status);
+
+/* Message of the handle's last failure, naming what is wrong and what is
+** allowed; "" after a success. fs may be NULL (then "out of memory", the
+** only way an open or init call leaves no handle). Owned by the handle. */
+const char *fieldsync_errmsg(const fieldsync *fs);
+
+/* Wire name of the field the last failure is about ("planned_ha"), or NULL
+** when the failure is not about one field. Owned by the handle. */
+const char *fieldsync_errfield(const fieldsync *fs);
+
+/* Create a data directory (made if missing, mode 0700) with a new store, a
+** new Ed25519 key pair (device.key mode 0600, device.pub) and the user's
+** name. Like sqlite3_open, *out receives a handle even on failure (for
+** fieldsync_errmsg) unless memory ran out; close it either way. Fails with
+** FIELDSYNC_E_EXISTS if dir already holds an initialised store. */
+int fieldsync_init(const char *dir, const char *name, fieldsync **out)
+	FIELDSYNC_WUR;
+
+/* Open an initialised data directory. Creates nothing: a missing store is
+** FIELDSYNC_E_NOT_INIT. Refuses (FIELDSYNC_E_INSECURE) a device.key that
+** group or others may access. Upgrades an older store schema. *out as for
+** fieldsync_init. */
+int fieldsync_open(const char *dir, fieldsync **out) FIELDSYNC_WUR;
+
+/* Close the handle and wipe its secret key. Accepts NULL. */
+void fieldsync_close(fieldsync *fs);
+
+/* The device id (32 hex digits); "" if the handle failed to open. */
+const char *fieldsync_device_id(const fieldsync *fs);
+
+/* Replace the wall clock (milliseconds since 1970) used for HLC stamps, for
+** tests; NULL restores the real clock. Cannot fail. */
+void fieldsync_set_clock(fieldsync *fs, long long (*now_ms)(void *ctx),
+			 void *ctx);
+
+/* The record kinds and their fields, from the protocol's table:
+**   [{"kind":"visit","plural":"visits","append_only":false,
+**     "fields":[{"name":"province","type":"enum","required":true,
+**                "help":"...","unit":"ha"?,"allowed":["Attapeu",...]?,
+**                "max_bytes":200?,"min":0?,"max":1000?,"ref":"model"?}]}]
+** "ref" names the kind an id field points to. New tree, caller frees; NULL
+** only when out of memory. Needs no handle. */
+cJSON *fieldsync_schema(void);
+
+/* Record a new record of kind ("visit", "trip", "model", "progress"; plurals
+** accepted) from n fields as typed. Every required field must be present.
+** Writes the record and its outbox change in one transaction. On success
+** id_out holds the new id; on failure it is "" and the store is unchanged. */
+int fieldsync_add(fieldsync *fs, const char *kind, const fieldsync_field *f,
+		  size_t n, char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
+
+/* Change n fields (n >= 1) of the record whose id starts with prefix. The
+** merged record must still be valid. Append-only kinds cannot be edited.
+** id_out receives the full id (may be NULL). */
+int fieldsync_edit(fieldsync *fs, const char *prefix, const fieldsync_field *f,
+		   size_t n, char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
+
+/* Delete (tombstone) the record whose id starts with prefix; it disappears
+** from every listing. Append-only kinds cannot be deleted. id_out may be
+** NULL. */
+int fieldsync_delete(fieldsync *fs, const char *prefix,
+		     char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
+
+/* Full id of the live record whose id starts with prefix (>= 4 hex digits,
+** case-insensitive). FIELDSYNC_E_NOT_FOUND or FIELDSYNC_E_AMBIGUOUS (the
+** message lists the candidates). */
+int fieldsync_resolve(fieldsync *fs, const char *prefix,
+		      char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
+
+/* Live records, oldest first, as a new array (caller frees):
+**   [{"id":..,"kind":..,"fields":{name:value,...},"created":stamp,
+**     "updated":stamp,"pending":bool,
+**     "progress":{"count":N,"latest":{"id":..,"fields":{..}}|null}}]
+** The "progress" member (one per kind whose id field points here) summarises
+** the observations; latest = highest date, then highest stamp. kind NULL
+** lists every kind; province (any accepted spelling) NULL for all. */
+int fieldsync_list(fieldsync *fs, const char *kind, const char *province,
+		   cJSON **out) FIELDSYNC_WUR;
+
+/* One live record by id prefix, as in fieldsync_list plus "stamps"
+** ({field: stamp text}) and, for a model, every observation in
+** "progress":{"count","latest","items":[...]}. New tree, caller frees. */
+int fieldsync_show(fieldsync *fs, const char *prefix, cJSON **out)
+	FIELDSYNC_WUR;
+
+/* Device and store summary (caller frees):
+**   {"device":id,"name":..,"dir":..,"schema":N,"hlc":"16hex",
+**    "records":{"visit":N,...},"pending":N}
+** pending = changes in the outbox waiting to be sent. */
+int fieldsync_status_get(fieldsync *fs, cJSON **out) FIELDSYNC_WUR;
+
+#include "fieldsync_sync.h"
+
+#ifdef __cplusplus
+}
+#endif
+#endif

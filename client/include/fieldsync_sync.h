@@ -1,0 +1,71 @@
+/*
+** This file contains the sync part of libfieldsync's public interface:
+** enrolling a device with the HQ server and one sync pass (authenticate,
+** pull every page after the stored cursor, push the outbox as signed change
+** sets). It is included by fieldsync.h; see that header for handles, status
+** codes and memory rules.
+*/
+#ifndef FIELDSYNC_SYNC_H
+#define FIELDSYNC_SYNC_H
+
+#include <cjson/cJSON.h>
+
+/* What a sync pass is doing, for a progress bar. */
+typedef struct fieldsync_progress {
+	const char *phase;        /* "auth", "pull", "push" */
+	long long pushed;         /* changes the server has acknowledged */
+	long long to_push;        /* changes this pass will push */
+	long long pulled;         /* changes pulled and applied */
+	long long bytes_up;       /* bytes on the wire so far */
+	long long bytes_down;
+} fieldsync_progress;
+
+typedef void (*fieldsync_progress_fn)(void *ctx, const fieldsync_progress *p);
+
+typedef struct fieldsync_sync_opts {
+	long connect_timeout_s;   /* 0: 10 s */
+	long stall_timeout_s;     /* 0: 15 s; a transfer stalled this long fails */
+	fieldsync_progress_fn progress; /* may be NULL */
+	void *progress_ctx;
+} fieldsync_sync_opts;
+
+/* What one pass did. */
+typedef struct fieldsync_sync_report {
+	long long pushed_sets, pushed_changes;
+	long long pulled_sets, pulled_changes;
+	long long refused_changes;   /* moved aside this pass, see status */
+	long long restamped;         /* pending changes re-dated (clock ahead) */
+	long long recovered_sets;    /* own sets pulled back after a restore */
+	long long bytes_up, bytes_down;
+	long long requests;          /* HTTP requests made */
+	long long holds;             /* server holds this device's sets 1..holds */
+	long long local_seq;         /* highest set this device built */
+	char warning[512];           /* "" or something the user should know */
+} fieldsync_sync_report;
+
+/* Register this device's public key with the server at url using a one-time
+** enrollment token from HQ. cacert (may be NULL: system trust store) is a
+** PEM file for a private CA; its absolute path is remembered for later
+** syncs. Returns FIELDSYNC_OK, FIELDSYNC_E_UNREACHABLE, FIELDSYNC_E_REFUSED
+** (the server's reason in fieldsync_errmsg) or a local failure. */
+int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
+		     const char *cacert) FIELDSYNC_WUR;
+
+/* One sync pass. report (may be NULL) is filled even on failure. Returns
+** FIELDSYNC_OK (everything pushed and pulled), FIELDSYNC_E_UNREACHABLE
+** (server not reachable or link dropped: nothing is lost, try later),
+** FIELDSYNC_E_REFUSED (the server refused: revoked device, broken chain;
+** the reason is in fieldsync_errmsg), FIELDSYNC_E_NOT_ENROLLED, or a local
+** failure. */
+int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
+		   fieldsync_sync_report *report) FIELDSYNC_WUR;
+
+/* Sync state as a new JSON object (caller frees): server, enrolled,
+** last_sync_ms, holds, local_seq, pending (changes not yet held by the
+** server), refused (array of {record, code, message}), last_error. */
+int fieldsync_sync_status(fieldsync *fs, cJSON **out) FIELDSYNC_WUR;
+
+/* 1 if record id has local changes the server does not hold yet. */
+int fieldsync_record_pending(fieldsync *fs, const char *id);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+** This file contains libfieldsync's private HTTP(S) transport: one libcurl
+** easy handle reused for keep-alive, gzip request bodies, compressed
+** responses, timeouts that notice a dead or stalled link in seconds, a hard
+** cap on what a response may hold, and an optional progress callback.
+** Only the sync engine uses it.
+*/
+#ifndef FIELDSYNC_HTTP_H
+#define FIELDSYNC_HTTP_H
+
+#include <stddef.h>
+
+#define FS_HTTP_MAX_RESPONSE (64u * 1024u * 1024u)
+
+typedef struct fs_http fs_http;
+
+/* Progress: bytes sent and received so far in the current request. */
+typedef void (*fs_http_progress_fn)(void *ctx, size_t up, size_t down);
+
+/* A response. body is NUL-terminated (the NUL is not counted in len) and
+** owned by the caller after fs_http_request succeeds: free() it. */
+typedef struct fs_http_response {
+	long status;      /* HTTP status, e.g. 200 */
+	char *body;
+	size_t len;
+	size_t sent;      /* bytes on the wire up (after compression) */
+	size_t received;  /* bytes on the wire down (before decompression) */
+} fs_http_response;
+
+/* New transport for base_url ("https://hq.example:8443"). cacert may be NULL
+** (system trust store). Timeouts: connect_s to connect, and a transfer that
+** moves fewer than 16 bytes/s for stall_s seconds is abandoned. Returns NULL
+** when out of memory or libcurl cannot start. */
+fs_http *fs_http_new(const char *base_url, const char *cacert, long connect_s,
+		     long stall_s);
+
+/* Free the transport; accepts NULL. */
+void fs_http_free(fs_http *h);
+
+void fs_http_set_progress(fs_http *h, fs_http_progress_fn fn, void *ctx);
+
+/* Perform METHOD base_url+path. bearer (may be NULL) is sent as
+** "Authorization: Bearer ...". A body (may be NULL) is sent as
+** application/json, gzip-compressed when gzip is non-zero. Returns 0 when an
+** HTTP response arrived (whatever its status) and fills *resp; -1 when the
+** server could not be reached or the transfer failed (timeout, cut
+** connection, response too large), with a message in errbuf (256 bytes). */
+int fs_http_request(fs_http *h, const char *method, const char *path,
+		    const char *bearer, const char *body, size_t len, int gzip,
+		    fs_http_response *resp, char errbuf[256])
+	__attribute__((warn_unused_result));
+
+#endif

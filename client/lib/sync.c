@@ -1,0 +1,1510 @@
+/*
+** This file contains the sync engine of libfieldsync: enrollment and one
+** sync pass against fieldsyncd (protocol/SPEC.md, "Sync rules").
+**
+** A pass: authenticate (challenge signed with the device key; the answer
+** carries the server's clock and its receipt "holds" = the highest of our
+** sets it keeps durably), pull every page after the stored cursor (each set
+** verified against the roster and its author's hash chain, applied with the
+** shared merge, and the cursor stored in the same transaction), then push:
+**
+**   outbox rows (set_seq NULL)  --build-->  sets (bytes + sig persisted)
+**   sets seq > holds            --POST /v1/push-->  receipt "holds"
+**   receipt covers seq          --> outbox rows of those sets deleted
+**
+** A set's bytes are persisted before they are first sent, so every resend
+** is byte-identical (never a fork). Only sets the server refused (it holds
+** none of them) are ever rebuilt. A refused change is moved to the table
+** `refused` with the server's reason so it never blocks the queue.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <sodium.h>
+
+#include "internal.h"
+#include "http.h"
+
+#define META_URL      "server_url"
+#define META_CACERT   "server_cacert"
+#define META_CURSOR   "cursor"
+#define META_LAST_SEQ "last_seq"
+#define META_LAST_HASH "last_hash"
+#define META_SENT_HLC "sent_hlc"
+#define META_HOLDS    "holds"
+#define META_LAST_SYNC "last_sync_ms"
+#define META_LAST_ERROR "last_error"
+
+/* Batching: a set is at most this many changes or bytes; a push request at
+** most this many raw bytes (gzip shrinks it ~5x), so a cut link loses little
+** and a slow link is not idle between requests for long. */
+#define SET_MAX_CHANGES 1000
+#define SET_MAX_BYTES   (512u * 1024u)
+#define PUSH_MAX_BYTES  (1024u * 1024u)
+#define PUSH_MAX_SETS   16
+#define PULL_PAGE       200
+#define MAX_REBUILDS    64     /* refusals handled in one pass */
+
+struct sync {
+	fieldsync *fs;
+	fs_http *http;
+	const fieldsync_sync_opts *opts;
+	fieldsync_sync_report *rep;
+	fieldsync_progress prog;
+	char session[160];
+	long long server_time;
+	long long holds;
+	int roster_fresh;        /* roster fetched during this pass */
+	char *ahead_note;        /* set by restamp */
+};
+
+/* ---- small store helpers ---------------------------------------------- */
+
+static int meta_ll(fieldsync *fs, const char *key, long long *out)
+{
+	char *text = NULL;
+	int rc = fs_meta_get(fs, key, &text);
+
+	*out = 0;
+	if (rc == FIELDSYNC_OK && text)
+		*out = strtoll(text, NULL, 10);
+	free(text);
+	return rc;
+}
+
+static int meta_set_ll(fieldsync *fs, const char *key, long long v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof buf, "%lld", v);
+	return fs_meta_set(fs, key, buf);
+}
+
+static int meta_hash(fieldsync *fs, const char *key,
+		     uint8_t out[PROTO_HASH_BYTES])
+{
+	char *text = NULL;
+	int rc = fs_meta_get(fs, key, &text);
+
+	memset(out, 0, PROTO_HASH_BYTES);
+	if (rc == FIELDSYNC_OK && text &&
+	    proto_hex_decode(out, PROTO_HASH_BYTES, text) != 0)
+		rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "stored chain head is "
+			     "damaged");
+	free(text);
+	return rc;
+}
+
+static int meta_set_hash(fieldsync *fs, const char *key,
+			 const uint8_t h[PROTO_HASH_BYTES])
+{
+	char hex[PROTO_HASH_HEX + 1];
+
+	proto_hex_encode(hex, h, PROTO_HASH_BYTES);
+	return fs_meta_set(fs, key, hex);
+}
+
+static int meta_hlc(fieldsync *fs, const char *key, proto_hlc *out)
+{
+	char *text = NULL;
+	int rc = fs_meta_get(fs, key, &text);
+
+	*out = 0;
+	if (rc == FIELDSYNC_OK && text && proto_hlc_parse(text, out) != 0)
+		rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "stored clock damaged");
+	free(text);
+	return rc;
+}
+
+static int meta_set_hlc(fieldsync *fs, const char *key, proto_hlc h)
+{
+	char hex[PROTO_HLC_HEX + 1];
+
+	proto_hlc_format(hex, h);
+	return fs_meta_set(fs, key, hex);
+}
+
+/* Run one statement with up to two integer parameters. */
+static int exec2(fieldsync *fs, const char *sql, long long a, long long b,
+		 const char *what)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(fs->db, sql, -1, &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, what);
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? FIELDSYNC_OK
+						     : fs_sqlfail(fs, rc, what);
+}
+
+static long long count_ll(fieldsync *fs, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	long long n = 0;
+
+	if (sqlite3_prepare_v2(fs->db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* ---- HTTP with JSON --------------------------------------------------- */
+
+static void progress(struct sync *S)
+{
+	if (S->opts && S->opts->progress)
+		S->opts->progress(S->opts->progress_ctx, &S->prog);
+}
+
+/* One request. On an HTTP answer, *out is its parsed JSON body (NULL if
+** the body was not JSON) and *status its status; returns FIELDSYNC_OK.
+** Transport failures return FIELDSYNC_E_UNREACHABLE. */
+static int call(struct sync *S, const char *method, const char *path,
+		const char *body, int gzip, long *status, cJSON **out)
+{
+	fs_http_response r;
+	char errbuf[256];
+	proto_err perr;
+
+	*out = NULL;
+	*status = 0;
+	if (fs_http_request(S->http, method, path,
+			    S->session[0] ? S->session : NULL, body,
+			    body ? strlen(body) : 0, gzip, &r, errbuf) != 0)
+		return fs_fail(S->fs, FIELDSYNC_E_UNREACHABLE, "server "
+			       "unreachable: %s; nothing is lost, sync again "
+			       "later", errbuf);
+	S->rep->requests++;
+	S->rep->bytes_up += (long long)r.sent;
+	S->rep->bytes_down += (long long)r.received;
+	S->prog.bytes_up = S->rep->bytes_up;
+	S->prog.bytes_down = S->rep->bytes_down;
+	*status = r.status;
+	if (r.len && proto_json_parse(r.body, r.len, out, &perr) != PROTO_OK)
+		*out = NULL;
+	free(r.body);
+	return FIELDSYNC_OK;
+}
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static long long jnum(const cJSON *o, const char *name, long long def)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+	return cJSON_IsNumber(v) ? (long long)v->valuedouble : def;
+}
+
+/* Turn an HTTP error answer into a status and message. 5xx and answers
+** that are not ours count as unreachable: the server is in trouble, the
+** data stays here. */
+static int http_error(struct sync *S, long status, const cJSON *body,
+		      const char *what)
+{
+	const char *code = jstr(body, "error"), *msg = jstr(body, "message");
+
+	if (status >= 500 || !code)
+		return fs_fail(S->fs, FIELDSYNC_E_UNREACHABLE, "%s: server "
+			       "answered HTTP %ld%s%s; nothing is lost, sync "
+			       "again later", what, status, msg ? ": " : "",
+			       msg ? msg : "");
+	return fs_fail(S->fs, FIELDSYNC_E_REFUSED, "%s refused by the server "
+		       "(%s): %s", what, code, msg ? msg : "");
+}
+
+/* ---- authentication -------------------------------------------------- */
+
+static int authenticate(struct sync *S)
+{
+	char sighex[PROTO_SIG_HEX + 1], *body = NULL;
+	cJSON *req = NULL, *res = NULL;
+	long long local_seq;
+	const char *ch, *sess;
+	long status;
+	int rc;
+
+	S->session[0] = '\0';
+	S->prog.phase = "auth";
+	progress(S);
+	if ((rc = meta_ll(S->fs, META_LAST_SEQ, &local_seq)))
+		return rc;
+	req = cJSON_CreateObject();
+	if (!req || !cJSON_AddStringToObject(req, "device",
+					     S->fs->device_hex) ||
+	    !(body = cJSON_PrintUnformatted(req))) {
+		rc = fs_fail(S->fs, FIELDSYNC_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = call(S, "POST", "/v1/auth/challenge", body, 0, &status,
+		       &res)))
+		goto out;
+	if (status != 200 || !(ch = jstr(res, "challenge"))) {
+		rc = http_error(S, status, res, "authentication");
+		goto out;
+	}
+	proto_auth_sign(ch, S->fs->sk, sighex);
+	cJSON_Delete(req);
+	free(body);
+	body = NULL;
+	req = cJSON_CreateObject();
+	if (!req || !cJSON_AddStringToObject(req, "device",
+					     S->fs->device_hex) ||
+	    !cJSON_AddStringToObject(req, "challenge", ch) ||
+	    !cJSON_AddStringToObject(req, "signature", sighex) ||
+	    !cJSON_AddNumberToObject(req, "local_seq", (double)local_seq) ||
+	    !(body = cJSON_PrintUnformatted(req))) {
+		rc = fs_fail(S->fs, FIELDSYNC_E_NOMEM, "out of memory");
+		goto out;
+	}
+	cJSON_Delete(res);
+	res = NULL;
+	if ((rc = call(S, "POST", "/v1/auth/session", body, 0, &status,
+		       &res)))
+		goto out;
+	sess = jstr(res, "session");
+	if (status != 200 || !sess || strlen(sess) >= sizeof S->session) {
+		rc = http_error(S, status, res, "authentication");
+		goto out;
+	}
+	memcpy(S->session, sess, strlen(sess) + 1);
+	S->server_time = jnum(res, "server_time", 0);
+	S->holds = jnum(res, "holds", 0);
+	S->rep->holds = S->holds;
+	rc = FIELDSYNC_OK;
+out:
+	cJSON_Delete(req);
+	cJSON_Delete(res);
+	free(body);
+	return rc;
+}
+
+/* A request that re-authenticates once when the session has expired. */
+static int call_authed(struct sync *S, const char *method, const char *path,
+		       const char *body, int gzip, long *status, cJSON **out)
+{
+	int rc = call(S, method, path, body, gzip, status, out);
+
+	if (rc == FIELDSYNC_OK && *status == 401) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		if ((rc = authenticate(S)))
+			return rc;
+		rc = call(S, method, path, body, gzip, status, out);
+	}
+	return rc;
+}
+
+/* ---- roster ------------------------------------------------------------ */
+
+static int roster_refresh(struct sync *S)
+{
+	cJSON *res = NULL;
+	const cJSON *devs, *d;
+	sqlite3_stmt *st = NULL;
+	long status;
+	int rc;
+
+	if ((rc = call_authed(S, "GET", "/v1/devices", NULL, 0, &status,
+			      &res)))
+		return rc;
+	devs = cJSON_GetObjectItemCaseSensitive(res, "devices");
+	if (status != 200 || !cJSON_IsArray(devs)) {
+		rc = http_error(S, status, res, "device roster");
+		goto out;
+	}
+	if ((rc = fs_begin(S->fs)))
+		goto out;
+	rc = sqlite3_prepare_v2(S->fs->db, "INSERT OR REPLACE INTO roster("
+				"device, pk, name, role, revoked_at_cursor) "
+				"VALUES(?,?,?,?,?)", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlfail(S->fs, rc, "cannot save the roster");
+		fs_rollback(S->fs);
+		goto out;
+	}
+	cJSON_ArrayForEach(d, devs) {
+		const char *id = jstr(d, "device"), *pk = jstr(d, "public_key");
+		uint8_t raw[PROTO_PK_BYTES];
+		const cJSON *rv = cJSON_GetObjectItemCaseSensitive(
+			d, "revoked_at_cursor");
+		if (!id || !proto_id_valid(id) || !pk ||
+		    proto_hex_decode(raw, sizeof raw, pk) != 0)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_blob(st, 2, raw, sizeof raw, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, jstr(d, "name"), -1,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 4, jstr(d, "role"), -1,
+				  SQLITE_TRANSIENT);
+		if (cJSON_IsNumber(rv))
+			sqlite3_bind_int64(st, 5, (long long)rv->valuedouble);
+		else
+			sqlite3_bind_null(st, 5);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			rc = fs_sqlfail(S->fs, sqlite3_errcode(S->fs->db),
+					"cannot save the roster");
+			fs_rollback(S->fs);
+			goto out;
+		}
+	}
+	rc = fs_commit(S->fs);
+	S->roster_fresh = 1;
+out:
+	sqlite3_finalize(st);
+	cJSON_Delete(res);
+	return rc;
+}
+
+/* Public key and revocation cursor of an author; *found = 0 if unknown. */
+static int roster_get(fieldsync *fs, const char *id, uint8_t pk[PROTO_PK_BYTES],
+		      long long *revoked_at, int *found)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*found = 0;
+	*revoked_at = -1;
+	rc = sqlite3_prepare_v2(fs->db, "SELECT pk, revoked_at_cursor FROM "
+				"roster WHERE device = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot read the roster");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == PROTO_PK_BYTES) {
+		memcpy(pk, sqlite3_column_blob(st, 0), PROTO_PK_BYTES);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL)
+			*revoked_at = sqlite3_column_int64(st, 1);
+		*found = 1;
+	}
+	sqlite3_finalize(st);
+	return FIELDSYNC_OK;
+}
+
+/* ---- applying pulled sets --------------------------------------------- */
+
+static int apply_changes(fieldsync *fs, const proto_set *set,
+			 proto_hlc *max_hlc)
+{
+	for (size_t i = 0; i < set->nchanges; i++) {
+		const proto_change *c = &set->changes[i];
+		cJSON *state = NULL;
+		proto_err err;
+		int changed = 0, rc;
+
+		if ((rc = fs_state_load(fs, c->id, &state)))
+			return rc;
+		if (proto_merge_apply(&state, c, set->device, NULL, NULL,
+				      &changed, &err) != PROTO_OK) {
+			cJSON_Delete(state);
+			return fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change "
+				       "set %lld from %s does not apply: %s",
+				       (long long)set->seq, set->device_hex,
+				       err.msg);
+		}
+		if (changed)
+			rc = fs_state_store(fs, c->id, state);
+		cJSON_Delete(state);
+		if (rc)
+			return rc;
+		if (c->hlc > *max_hlc)
+			*max_hlc = c->hlc;
+	}
+	return FIELDSYNC_OK;
+}
+
+/* Chain state of an author as held here. */
+static int author_head(fieldsync *fs, const char *id, long long *seq,
+		       uint8_t hash[PROTO_HASH_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*seq = 0;
+	memset(hash, 0, PROTO_HASH_BYTES);
+	rc = sqlite3_prepare_v2(fs->db, "SELECT seq, hash FROM authors WHERE "
+				"device = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot read chain heads");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 1) == PROTO_HASH_BYTES) {
+		*seq = sqlite3_column_int64(st, 0);
+		memcpy(hash, sqlite3_column_blob(st, 1), PROTO_HASH_BYTES);
+	}
+	sqlite3_finalize(st);
+	return FIELDSYNC_OK;
+}
+
+static int author_set_head(fieldsync *fs, const char *id, long long seq,
+			   const uint8_t hash[PROTO_HASH_BYTES])
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(fs->db, "INSERT OR REPLACE INTO authors("
+				    "device, seq, hash) VALUES(?,?,?)", -1,
+				    &st, NULL);
+
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot save chain heads");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_blob(st, 3, hash, PROTO_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? FIELDSYNC_OK
+				 : fs_sqlfail(fs, rc, "cannot save chain heads");
+}
+
+/* One of our own sets came back that this store never built: the store was
+** restored from an older backup. Adopt it as built and acknowledged, apply
+** its changes, and drop outbox rows it already contains. */
+static int adopt_own_set(struct sync *S, const proto_set *set,
+			 const char *bytes, size_t len, const char *sighex,
+			 proto_hlc *max_hlc)
+{
+	fieldsync *fs = S->fs;
+	uint8_t last_hash[PROTO_HASH_BYTES], h[PROTO_HASH_BYTES];
+	char hlc[PROTO_HLC_HEX + 1];
+	sqlite3_stmt *st = NULL;
+	long long last_seq;
+	proto_err err;
+	int is_next, rc;
+
+	if ((rc = meta_ll(fs, META_LAST_SEQ, &last_seq)) ||
+	    (rc = meta_hash(fs, META_LAST_HASH, last_hash)))
+		return rc;
+	if (proto_set_verify_hex(bytes, len, sighex, fs->pk, &err) !=
+		    PROTO_OK ||
+	    proto_chain_check(last_seq, last_hash, set, &is_next, &err) !=
+		    PROTO_OK ||
+	    !is_next)
+		return fs_fail(fs, FIELDSYNC_E_REFUSED, "the server holds a "
+			       "change set %lld of this device that does not "
+			       "continue this store's chain (at %lld): %s",
+			       (long long)set->seq, last_seq,
+			       err.msg[0] ? err.msg : "out of order");
+	if ((rc = apply_changes(fs, set, max_hlc)))
+		return rc;
+	proto_set_hash(bytes, len, h);
+	proto_hlc_format(hlc, set->changes[set->nchanges - 1].hlc);
+	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO sets(seq, bytes, sig, "
+				"hash, last_hlc, nchanges, acked) VALUES(?,?,?,"
+				"?,?,?,1)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot save a recovered set");
+	sqlite3_bind_int64(st, 1, set->seq);
+	sqlite3_bind_blob(st, 2, bytes, (int)len, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sighex, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, h, sizeof h, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, hlc, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (long long)set->nchanges);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fs_sqlfail(fs, rc, "cannot save a recovered set");
+	/* Changes the backup still had pending are in this set already. */
+	rc = sqlite3_prepare_v2(fs->db, "DELETE FROM outbox WHERE record_id = "
+				"? AND hlc = ? AND set_seq IS NULL", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot update the outbox");
+	for (size_t i = 0; i < set->nchanges; i++) {
+		char ch[PROTO_HLC_HEX + 1];
+		proto_hlc_format(ch, set->changes[i].hlc);
+		sqlite3_reset(st);
+		sqlite3_bind_text(st, 1, set->changes[i].id, -1,
+				  SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, ch, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return fs_sqlfail(fs, sqlite3_errcode(fs->db),
+					  "cannot update the outbox");
+		}
+	}
+	sqlite3_finalize(st);
+	if ((rc = meta_set_ll(fs, META_LAST_SEQ, set->seq)) ||
+	    (rc = meta_set_hash(fs, META_LAST_HASH, h)) ||
+	    (rc = meta_set_hlc(fs, META_SENT_HLC,
+			       set->changes[set->nchanges - 1].hlc)))
+		return rc;
+	S->rep->recovered_sets++;
+	return FIELDSYNC_OK;
+}
+
+/* Verify and apply one pulled set. Runs inside the page's transaction. */
+static int apply_pulled(struct sync *S, long long cursor, const char *bytes,
+			size_t len, const char *sighex, proto_hlc *max_hlc)
+{
+	fieldsync *fs = S->fs;
+	uint8_t pk[PROTO_PK_BYTES], head[PROTO_HASH_BYTES];
+	long long revoked_at, held, last_seq;
+	proto_set set;
+	proto_err err;
+	int found, is_next, rc;
+
+	if (proto_set_decode(bytes, len, &set, &err) != PROTO_OK)
+		return fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change set at "
+			       "cursor %lld is malformed: %s", cursor, err.msg);
+	if (strcmp(set.device_hex, fs->device_hex) == 0) {
+		rc = meta_ll(fs, META_LAST_SEQ, &last_seq);
+		if (rc == FIELDSYNC_OK && set.seq > last_seq)
+			rc = adopt_own_set(S, &set, bytes, len, sighex,
+					   max_hlc);
+		goto out;
+	}
+	if ((rc = roster_get(fs, set.device_hex, pk, &revoked_at, &found)))
+		goto out;
+	if (!found) {
+		rc = fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change set from "
+			     "device %s, which the server's roster does not "
+			     "list", set.device_hex);
+		goto out;
+	}
+	if (revoked_at >= 0 && cursor > revoked_at) {
+		rc = fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change set at "
+			     "cursor %lld from device %s, revoked at cursor "
+			     "%lld", cursor, set.device_hex, revoked_at);
+		goto out;
+	}
+	if (proto_set_verify_hex(bytes, len, sighex, pk, &err) != PROTO_OK) {
+		rc = fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change set %lld "
+			     "of device %s: %s", (long long)set.seq,
+			     set.device_hex, err.msg);
+		goto out;
+	}
+	if ((rc = author_head(fs, set.device_hex, &held, head)))
+		goto out;
+	if (proto_chain_check(held, head, &set, &is_next, &err) != PROTO_OK) {
+		rc = fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change set of "
+			     "device %s breaks its chain: %s", set.device_hex,
+			     err.msg);
+		goto out;
+	}
+	if (!is_next) { /* already applied */
+		rc = FIELDSYNC_OK;
+		goto out;
+	}
+	if ((rc = apply_changes(fs, &set, max_hlc)))
+		goto out;
+	proto_set_hash(bytes, len, head);
+	rc = author_set_head(fs, set.device_hex, set.seq, head);
+	S->rep->pulled_sets++;
+	S->rep->pulled_changes += (long long)set.nchanges;
+	S->prog.pulled += (long long)set.nchanges;
+out:
+	proto_set_free(&set);
+	return rc;
+}
+
+/* Sets whose author the roster does not know yet: refresh it once. */
+static int need_roster(struct sync *S, const cJSON *sets)
+{
+	const cJSON *s;
+
+	if (S->roster_fresh)
+		return 0;
+	cJSON_ArrayForEach(s, sets) {
+		const char *b = jstr(s, "set");
+		const char *p = b ? strstr(b, "\"device\":\"") : NULL;
+		char id[PROTO_ID_HEX + 1];
+		uint8_t pk[PROTO_PK_BYTES];
+		long long rv;
+		int found = 0;
+		if (!p || strlen(p + 10) < PROTO_ID_HEX)
+			continue;
+		memcpy(id, p + 10, PROTO_ID_HEX);
+		id[PROTO_ID_HEX] = '\0';
+		if (strcmp(id, S->fs->device_hex) == 0)
+			continue;
+		if (roster_get(S->fs, id, pk, &rv, &found) || !found)
+			return 1;
+	}
+	return 0;
+}
+
+static int pull(struct sync *S)
+{
+	fieldsync *fs = S->fs;
+	char path[96];
+	long long cursor;
+	int rc, more = 1;
+
+	S->prog.phase = "pull";
+	progress(S);
+	if ((rc = meta_ll(fs, META_CURSOR, &cursor)))
+		return rc;
+	while (more) {
+		cJSON *res = NULL;
+		const cJSON *sets, *s;
+		proto_hlc max_hlc = 0, local;
+		long status;
+
+		snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d",
+			 cursor, PULL_PAGE);
+		if ((rc = call_authed(S, "GET", path, NULL, 0, &status, &res)))
+			return rc;
+		sets = cJSON_GetObjectItemCaseSensitive(res, "sets");
+		if (status != 200 || !cJSON_IsArray(sets)) {
+			rc = http_error(S, status, res, "pull");
+			cJSON_Delete(res);
+			return rc;
+		}
+		more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res,
+								     "more"));
+		if (need_roster(S, sets) && (rc = roster_refresh(S))) {
+			cJSON_Delete(res);
+			return rc;
+		}
+		if ((rc = fs_begin(fs))) {
+			cJSON_Delete(res);
+			return rc;
+		}
+		cJSON_ArrayForEach(s, sets) {
+			const char *b = jstr(s, "set"), *sig = jstr(s, "sig");
+			long long k = jnum(s, "cursor", -1);
+			if (!b || !sig || k <= cursor) {
+				rc = fs_fail(fs, FIELDSYNC_E_REFUSED, "pull: "
+					     "malformed page entry after "
+					     "cursor %lld", cursor);
+				break;
+			}
+			if ((rc = apply_pulled(S, k, b, strlen(b), sig,
+					       &max_hlc)))
+				break;
+			cursor = k;
+		}
+		if (rc == FIELDSYNC_OK && max_hlc &&
+		    (rc = meta_hlc(fs, FS_META_HLC, &local)) == FIELDSYNC_OK)
+			rc = meta_set_hlc(fs, FS_META_HLC,
+					  proto_hlc_recv(local, max_hlc,
+							 fs->now_ms(
+								 fs->now_ctx)));
+		if (rc == FIELDSYNC_OK)
+			rc = meta_set_ll(fs, META_CURSOR, cursor);
+		if (rc == FIELDSYNC_OK)
+			rc = fs_commit(fs);
+		else
+			fs_rollback(fs);
+		cJSON_Delete(res);
+		if (rc)
+			return rc;
+		progress(S);
+		if (!cJSON_IsArray(sets) || !sets->child)
+			break;
+	}
+	return FIELDSYNC_OK;
+}
+
+/* ---- building and pushing -------------------------------------------- */
+
+/* Re-date every unbuilt outbox change when this device's clock runs ahead
+** of the server's (or when forced after a clock_ahead refusal): the data is
+** kept, but it must not win every later conflict. New HLCs continue from
+** the last one sent and the server's clock, in outbox order. */
+static int restamp(struct sync *S, int force)
+{
+	fieldsync *fs = S->fs;
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	proto_hlc max = 0, base, sent;
+	long long n = 0, bound = S->server_time + PROTO_MAX_CLOCK_AHEAD_MS / 2;
+	char hex[PROTO_HLC_HEX + 1];
+	int rc;
+
+	if (S->server_time <= 0)
+		return FIELDSYNC_OK;
+	{
+		sqlite3_stmt *st = NULL;
+		if (sqlite3_prepare_v2(fs->db, "SELECT max(hlc) FROM outbox "
+				       "WHERE set_seq IS NULL", -1, &st,
+				       NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0))
+			(void)!proto_hlc_parse(
+				(const char *)sqlite3_column_text(st, 0), &max);
+		sqlite3_finalize(st);
+	}
+	if (!max || (!force && proto_hlc_ms(max) <= bound))
+		return FIELDSYNC_OK;
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if ((rc = meta_hlc(fs, META_SENT_HLC, &sent)))
+		goto fail;
+	base = (proto_hlc)S->server_time << 16;
+	if (sent > base)
+		base = sent;
+	rc = sqlite3_prepare_v2(fs->db, "SELECT n, record_id, change FROM "
+				"outbox WHERE set_seq IS NULL ORDER BY n", -1,
+				&sel, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(fs->db, "UPDATE outbox SET hlc = ?, "
+					"change = ? WHERE n = ?", -1, &upd,
+					NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlfail(fs, rc, "cannot re-date pending changes");
+		goto fail;
+	}
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		const char *text = (const char *)sqlite3_column_text(sel, 2);
+		const char *rid = (const char *)sqlite3_column_text(sel, 1);
+		char old_s[PROTO_STAMP_TEXT + 1], new_s[PROTO_STAMP_TEXT + 1];
+		proto_stamp st;
+		cJSON *root = NULL, *state = NULL, *f;
+		proto_change ch;
+		proto_err err;
+		char *enc = NULL;
+		size_t len;
+
+		if (proto_change_decode(text, strlen(text), &root, &ch,
+					&err) != PROTO_OK) {
+			rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "outbox change "
+				     "damaged: %s", err.msg);
+			goto fail;
+		}
+		memcpy(st.device, fs->device, PROTO_ID_BYTES);
+		st.hlc = ch.hlc;
+		proto_stamp_format(old_s, &st);
+		st.hlc = ch.hlc = ++base;
+		proto_stamp_format(new_s, &st);
+		if (proto_change_encode(&ch, &enc, &len, &err) != PROTO_OK) {
+			cJSON_Delete(root);
+			rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "outbox change "
+				     "damaged: %s", err.msg);
+			goto fail;
+		}
+		cJSON_Delete(root);
+		proto_hlc_format(hex, base);
+		sqlite3_reset(upd);
+		sqlite3_bind_text(upd, 1, hex, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(upd, 2, enc, (int)len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(upd, 3, sqlite3_column_int64(sel, 0));
+		free(enc);
+		if (sqlite3_step(upd) != SQLITE_DONE) {
+			rc = fs_sqlfail(fs, sqlite3_errcode(fs->db),
+					"cannot re-date pending changes");
+			goto fail;
+		}
+		/* The local state carries the old stamps: move them too. */
+		if ((rc = fs_state_load(fs, rid, &state)))
+			goto fail;
+		f = cJSON_GetObjectItemCaseSensitive(state, "f");
+		for (cJSON *e = f ? f->child : NULL; e; e = e->next) {
+			cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "s");
+			if (cJSON_IsString(s) &&
+			    strcmp(s->valuestring, old_s) == 0)
+				cJSON_SetValuestring(s, new_s);
+		}
+		rc = state ? fs_state_store(fs, rid, state) : FIELDSYNC_OK;
+		cJSON_Delete(state);
+		if (rc)
+			goto fail;
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = fs_sqlfail(fs, rc, "cannot re-date pending changes");
+		goto fail;
+	}
+	if ((rc = meta_set_hlc(fs, FS_META_HLC, base)) ||
+	    (rc = fs_commit(fs)))
+		goto fail;
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	S->rep->restamped += n;
+	snprintf(S->rep->warning, sizeof S->rep->warning,
+		 "this device's clock is %lld minutes ahead of the server's; "
+		 "%lld pending changes were re-dated to the server's time. "
+		 "Set the clock right.",
+		 (long long)(proto_hlc_ms(max) - S->server_time) / 60000, n);
+	return FIELDSYNC_OK;
+fail:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	fs_rollback(fs);
+	return rc;
+}
+
+/* Build one set from the oldest unbuilt outbox rows. *built = 0 when there
+** was nothing to build. */
+static int build_one(struct sync *S, int *built)
+{
+	fieldsync *fs = S->fs;
+	sqlite3_stmt *st = NULL;
+	const char **texts = NULL;
+	size_t *lens = NULL, n = 0, total = 0;
+	long long last_seq, first_n = 0, last_n = 0;
+	uint8_t prev[PROTO_HASH_BYTES], h[PROTO_HASH_BYTES];
+	uint8_t sig[PROTO_SIG_BYTES];
+	char sighex[PROTO_SIG_HEX + 1], lasthlc[PROTO_HLC_HEX + 1] = "";
+	char *bytes = NULL;
+	size_t blen;
+	proto_err err;
+	int rc;
+
+	*built = 0;
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if ((rc = meta_ll(fs, META_LAST_SEQ, &last_seq)) ||
+	    (rc = meta_hash(fs, META_LAST_HASH, prev)))
+		goto fail;
+	texts = calloc(SET_MAX_CHANGES, sizeof *texts);
+	lens = calloc(SET_MAX_CHANGES, sizeof *lens);
+	if (!texts || !lens) {
+		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	rc = sqlite3_prepare_v2(fs->db, "SELECT n, change, hlc FROM outbox "
+				"WHERE set_seq IS NULL ORDER BY n LIMIT ?", -1,
+				&st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlfail(fs, rc, "cannot read the outbox");
+		goto fail;
+	}
+	sqlite3_bind_int(st, 1, SET_MAX_CHANGES);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		if (n > 0 && total + len + 1 > SET_MAX_BYTES)
+			break;
+		texts[n] = strdup((const char *)sqlite3_column_text(st, 1));
+		if (!texts[n]) {
+			rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+			goto fail;
+		}
+		lens[n] = len;
+		total += len + 1;
+		if (n == 0)
+			first_n = sqlite3_column_int64(st, 0);
+		last_n = sqlite3_column_int64(st, 0);
+		snprintf(lasthlc, sizeof lasthlc, "%s",
+			 (const char *)sqlite3_column_text(st, 2));
+		n++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (n == 0) {
+		fs_rollback(fs);
+		rc = FIELDSYNC_OK;
+		goto out;
+	}
+	if (proto_set_encode(fs->device, last_seq + 1, prev, texts, lens, n,
+			     &bytes, &blen, &err) != PROTO_OK) {
+		rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "cannot build change "
+			     "set %lld: %s", last_seq + 1, err.msg);
+		goto fail;
+	}
+	proto_set_sign(bytes, blen, fs->sk, sig);
+	proto_hex_encode(sighex, sig, sizeof sig);
+	proto_set_hash(bytes, blen, h);
+	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO sets(seq, bytes, sig, "
+				"hash, last_hlc, nchanges, acked) VALUES(?,?,?,"
+				"?,?,?,0)", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlfail(fs, rc, "cannot save a change set");
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, last_seq + 1);
+	sqlite3_bind_blob(st, 2, bytes, (int)blen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sighex, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, h, sizeof h, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, lasthlc, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, (long long)n);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		rc = fs_sqlfail(fs, rc, "cannot save a change set");
+		goto fail;
+	}
+	{
+		sqlite3_stmt *u = NULL;
+		rc = sqlite3_prepare_v2(fs->db, "UPDATE outbox SET set_seq = ? "
+					"WHERE n BETWEEN ? AND ? AND set_seq "
+					"IS NULL", -1, &u, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(u, 1, last_seq + 1);
+			sqlite3_bind_int64(u, 2, first_n);
+			sqlite3_bind_int64(u, 3, last_n);
+			rc = sqlite3_step(u);
+		}
+		sqlite3_finalize(u);
+		if (rc != SQLITE_DONE) {
+			rc = fs_sqlfail(fs, rc, "cannot update the outbox");
+			goto fail;
+		}
+	}
+	if ((rc = meta_set_ll(fs, META_LAST_SEQ, last_seq + 1)) ||
+	    (rc = meta_set_hash(fs, META_LAST_HASH, h)) ||
+	    (rc = fs_meta_set(fs, META_SENT_HLC, lasthlc)) ||
+	    (rc = fs_commit(fs)))
+		goto fail;
+	*built = 1;
+	rc = FIELDSYNC_OK;
+	goto out;
+fail:
+	fs_rollback(fs);
+out:
+	sqlite3_finalize(st);
+	for (size_t i = 0; texts && i < n; i++)
+		free((void *)texts[i]);
+	free(texts);
+	free(lens);
+	free(bytes);
+	return rc;
+}
+
+static int build_all(struct sync *S)
+{
+	int built = 1, rc = FIELDSYNC_OK;
+
+	while (built && rc == FIELDSYNC_OK)
+		rc = build_one(S, &built);
+	return rc;
+}
+
+/* The server holds our sets 1..holds: drop what that receipt covers. */
+static int acknowledge(struct sync *S, long long holds)
+{
+	fieldsync *fs = S->fs;
+	long long acked;
+	int rc;
+
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if ((rc = meta_ll(fs, META_HOLDS, &acked)))
+		goto fail;
+	if (holds > acked) {
+		S->prog.pushed += count_ll(fs, "SELECT count(*) FROM outbox "
+					   "WHERE set_seq IS NOT NULL") -
+				  0;
+		if ((rc = exec2(fs, "UPDATE sets SET acked = 1 WHERE seq <= ?",
+				holds, 0, "cannot record the receipt")) ||
+		    (rc = exec2(fs, "DELETE FROM outbox WHERE set_seq <= ?",
+				holds, 0, "cannot record the receipt")))
+			goto fail;
+		S->prog.pushed -= count_ll(fs, "SELECT count(*) FROM outbox "
+					   "WHERE set_seq IS NOT NULL");
+	}
+	if ((rc = meta_set_ll(fs, META_HOLDS, holds)) ||
+	    (rc = fs_commit(fs)))
+		goto fail;
+	S->holds = holds;
+	S->rep->holds = holds;
+	progress(S);
+	return FIELDSYNC_OK;
+fail:
+	fs_rollback(fs);
+	return rc;
+}
+
+/* Drop built sets seq >= from (none of which the server holds) so their
+** changes are built again. */
+static int unbuild(struct sync *S, long long from)
+{
+	fieldsync *fs = S->fs;
+	sqlite3_stmt *st = NULL;
+	uint8_t zeros[PROTO_HASH_BYTES] = {0};
+	int rc;
+
+	if (from <= S->holds)
+		return fs_fail(fs, FIELDSYNC_E_REFUSED, "the server refused "
+			       "change set %lld, which it already holds",
+			       from);
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if ((rc = exec2(fs, "DELETE FROM sets WHERE seq >= ?", from, 0,
+			"cannot rebuild change sets")) ||
+	    (rc = exec2(fs, "UPDATE outbox SET set_seq = NULL WHERE set_seq "
+			">= ?", from, 0, "cannot rebuild change sets")) ||
+	    (rc = meta_set_ll(fs, META_LAST_SEQ, from - 1)))
+		goto fail;
+	rc = sqlite3_prepare_v2(fs->db, "SELECT hash, last_hlc FROM sets "
+				"WHERE seq = ?", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlfail(fs, rc, "cannot rebuild change sets");
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, from - 1);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		if ((rc = meta_set_hash(fs, META_LAST_HASH,
+					sqlite3_column_blob(st, 0))) ||
+		    (rc = fs_meta_set(fs, META_SENT_HLC,
+				      (const char *)sqlite3_column_text(st,
+									1))))
+			goto fail;
+	} else if (from == 1) {
+		if ((rc = meta_set_hash(fs, META_LAST_HASH, zeros)) ||
+		    (rc = meta_set_hlc(fs, META_SENT_HLC, 0)))
+			goto fail;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if ((rc = fs_commit(fs)))
+		goto fail;
+	return FIELDSYNC_OK;
+fail:
+	sqlite3_finalize(st);
+	fs_rollback(fs);
+	return rc;
+}
+
+/* Move the index-th change of built set seq (or all of them if index < 0)
+** to the refused table with the server's reason. */
+static int refuse_changes(struct sync *S, long long seq, int index,
+			  const char *code, const char *msg)
+{
+	fieldsync *fs = S->fs;
+	sqlite3_stmt *st = NULL;
+	long long n = -1;
+	int rc;
+
+	if ((rc = fs_begin(fs)))
+		return rc;
+	rc = sqlite3_prepare_v2(fs->db, "SELECT n FROM outbox WHERE set_seq "
+				"= ? ORDER BY n LIMIT 1 OFFSET ?", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlfail(fs, rc, "cannot set a refused change aside");
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, seq);
+	sqlite3_bind_int(st, 2, index < 0 ? 0 : index);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO refused(record_id, "
+				"change, code, message, at_ms) SELECT "
+				"record_id, change, ?, ?, ? FROM outbox WHERE "
+				"set_seq = ? AND (? < 0 OR n = ?)", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlfail(fs, rc, "cannot set a refused change aside");
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, code, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, msg, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, fs->now_ms(fs->now_ctx));
+	sqlite3_bind_int64(st, 4, seq);
+	sqlite3_bind_int(st, 5, index);
+	sqlite3_bind_int64(st, 6, n);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE) {
+		rc = fs_sqlfail(fs, rc, "cannot set a refused change aside");
+		goto fail;
+	}
+	S->rep->refused_changes += sqlite3_changes(fs->db);
+	if (index < 0)
+		rc = exec2(fs, "DELETE FROM outbox WHERE set_seq = ?", seq, 0,
+			   "cannot set a refused change aside");
+	else
+		rc = exec2(fs, "DELETE FROM outbox WHERE n = ?", n, 0,
+			   "cannot set a refused change aside");
+	if (rc || (rc = fs_commit(fs)))
+		goto fail;
+	return FIELDSYNC_OK;
+fail:
+	sqlite3_finalize(st);
+	fs_rollback(fs);
+	return rc;
+}
+
+/* Errors that say a change itself is unacceptable (SPEC: refused changes
+** are set aside; the rest of the queue goes on). */
+static int change_level_error(const char *code)
+{
+	static const char *const codes[] = {
+		"wrong_type", "missing_field", "out_of_range", "invalid_utf8",
+		"too_long", "unknown_kind", "unknown_field", "invalid_value",
+		"invalid_date", "invalid_format", "invalid_op", "duplicate_key",
+		NULL};
+
+	for (size_t i = 0; code && codes[i]; i++)
+		if (strcmp(codes[i], code) == 0)
+			return 1;
+	return 0;
+}
+
+/* Push request body for sets seq > holds, at most PUSH_MAX_*. *last is the
+** highest seq included, 0 if none. */
+static int push_body(struct sync *S, char **out, long long *last,
+		     long long *nchanges)
+{
+	fieldsync *fs = S->fs;
+	sqlite3_stmt *st = NULL;
+	cJSON *root = cJSON_CreateObject(), *arr;
+	size_t total = 0;
+	int rc, k = 0;
+
+	*out = NULL;
+	*last = 0;
+	*nchanges = 0;
+	if (!root || !(arr = cJSON_AddArrayToObject(root, "sets"))) {
+		cJSON_Delete(root);
+		return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+	}
+	rc = sqlite3_prepare_v2(fs->db, "SELECT seq, bytes, sig, nchanges "
+				"FROM sets WHERE seq > ? ORDER BY seq", -1,
+				&st, NULL);
+	if (rc != SQLITE_OK) {
+		cJSON_Delete(root);
+		return fs_sqlfail(fs, rc, "cannot read change sets");
+	}
+	sqlite3_bind_int64(st, 1, S->holds);
+	while (k < PUSH_MAX_SETS && sqlite3_step(st) == SQLITE_ROW) {
+		size_t len = (size_t)sqlite3_column_bytes(st, 1);
+		char *bytes;
+		cJSON *o;
+		if (k > 0 && total + len > PUSH_MAX_BYTES)
+			break;
+		bytes = malloc(len + 1);
+		o = cJSON_CreateObject();
+		if (!bytes || !o) {
+			free(bytes);
+			cJSON_Delete(o);
+			rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(bytes, sqlite3_column_blob(st, 1), len);
+		bytes[len] = '\0';
+		if (!cJSON_AddStringToObject(o, "set", bytes) ||
+		    !cJSON_AddStringToObject(
+			    o, "sig", (const char *)sqlite3_column_text(st, 2))) {
+			free(bytes);
+			cJSON_Delete(o);
+			rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+			goto out;
+		}
+		free(bytes);
+		cJSON_AddItemToArray(arr, o);
+		*last = sqlite3_column_int64(st, 0);
+		*nchanges += sqlite3_column_int64(st, 3);
+		total += len;
+		k++;
+	}
+	rc = FIELDSYNC_OK;
+	if (k > 0 && !(*out = cJSON_PrintUnformatted(root)))
+		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+out:
+	sqlite3_finalize(st);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int push(struct sync *S)
+{
+	fieldsync *fs = S->fs;
+	int rc, rebuilds = 0;
+
+	S->prog.phase = "push";
+	if ((rc = restamp(S, 0)) || (rc = build_all(S)))
+		return rc;
+	S->prog.to_push = count_ll(fs, "SELECT count(*) FROM outbox");
+	progress(S);
+	for (;;) {
+		char *body = NULL;
+		cJSON *res = NULL;
+		long long last, nch, seq;
+		const char *code;
+		long status;
+
+		if ((rc = push_body(S, &body, &last, &nch)))
+			return rc;
+		if (!body)
+			return FIELDSYNC_OK;
+		rc = call_authed(S, "POST", "/v1/push", body, 1, &status, &res);
+		free(body);
+		if (rc)
+			return rc;
+		if (status == 200) {
+			long long h = jnum(res, "holds", -1);
+			cJSON_Delete(res);
+			if (h < 0)
+				return fs_fail(fs, FIELDSYNC_E_UNREACHABLE,
+					       "push: the server's answer has "
+					       "no receipt");
+			if ((rc = acknowledge(S, h)))
+				return rc;
+			S->rep->pushed_sets = S->holds;
+			continue;
+		}
+		code = jstr(res, "error");
+		seq = jnum(res, "seq", -1);
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(res,
+								    "holds")) &&
+		    (rc = acknowledge(S, jnum(res, "holds", 0)))) {
+			cJSON_Delete(res);
+			return rc;
+		}
+		if (++rebuilds > MAX_REBUILDS) {
+			rc = http_error(S, status, res, "push");
+			cJSON_Delete(res);
+			return rc;
+		}
+		if (code && strcmp(code, "sequence_gap") == 0) {
+			/* Our receipt was stale; resend from what it holds. */
+			cJSON_Delete(res);
+			continue;
+		}
+		if (code && seq > S->holds && strcmp(code, "clock_ahead") == 0) {
+			cJSON_Delete(res);
+			if ((rc = unbuild(S, seq)) || (rc = restamp(S, 1)) ||
+			    (rc = build_all(S)))
+				return rc;
+			continue;
+		}
+		if (code && seq > S->holds && change_level_error(code)) {
+			const char *msg = jstr(res, "message");
+			int index = (int)jnum(res, "index", -1);
+			rc = unbuild(S, seq + 1);
+			if (!rc)
+				rc = refuse_changes(S, seq, index, code,
+						    msg ? msg : "");
+			cJSON_Delete(res);
+			if (rc || (rc = unbuild(S, seq)) ||
+			    (rc = build_all(S)))
+				return rc;
+			continue;
+		}
+		rc = http_error(S, status, res, "push");
+		cJSON_Delete(res);
+		return rc;
+	}
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+static int open_transport(fieldsync *fs, const fieldsync_sync_opts *o,
+			  fs_http **out)
+{
+	char *url = NULL, *ca = NULL;
+	int rc;
+
+	*out = NULL;
+	if ((rc = fs_meta_get(fs, META_URL, &url)) ||
+	    (rc = fs_meta_get(fs, META_CACERT, &ca)))
+		goto out;
+	if (!url) {
+		rc = fs_fail(fs, FIELDSYNC_E_NOT_ENROLLED, "this device is not "
+			     "enrolled with a server: run `fieldsync enroll "
+			     "URL TOKEN` with a token from HQ");
+		goto out;
+	}
+	*out = fs_http_new(url, ca && *ca ? ca : NULL,
+			   o && o->connect_timeout_s ? o->connect_timeout_s
+						     : 10,
+			   o && o->stall_timeout_s ? o->stall_timeout_s : 15);
+	rc = *out ? FIELDSYNC_OK
+		  : fs_fail(fs, FIELDSYNC_E_NOMEM, "cannot start libcurl");
+out:
+	free(url);
+	free(ca);
+	return rc;
+}
+
+int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
+		   fieldsync_sync_report *report)
+{
+	fieldsync_sync_report local;
+	struct sync S;
+	int rc;
+
+	if (!report)
+		report = &local;
+	memset(report, 0, sizeof *report);
+	memset(&S, 0, sizeof S);
+	S.fs = fs;
+	S.opts = opts;
+	S.rep = report;
+	if ((rc = open_transport(fs, opts, &S.http)))
+		return rc;
+	if (S.opts && S.opts->progress)
+		fs_http_set_progress(S.http, NULL, NULL);
+	rc = authenticate(&S);
+	if (!rc)
+		rc = acknowledge(&S, S.holds);
+	if (!rc)
+		rc = pull(&S);
+	if (!rc)
+		rc = push(&S);
+	if (!rc) {
+		long long now = fs->now_ms(fs->now_ctx);
+		if ((rc = fs_begin(fs)) == FIELDSYNC_OK) {
+			if ((rc = meta_set_ll(fs, META_LAST_SYNC, now)) ||
+			    (rc = fs_meta_set(fs, META_LAST_ERROR, "")) ||
+			    (rc = fs_commit(fs)))
+				fs_rollback(fs);
+		}
+	} else {
+		/* Keep the reason for `fieldsync status`. */
+		char msg[sizeof fs->msg];
+		int keep = fs->status;
+		memcpy(msg, fs->msg, sizeof msg);
+		if (fs_begin(fs) == FIELDSYNC_OK) {
+			if (fs_meta_set(fs, META_LAST_ERROR, msg) ||
+			    fs_commit(fs))
+				fs_rollback(fs);
+		}
+		fs->status = keep;
+		memcpy(fs->msg, msg, sizeof msg);
+	}
+	(void)meta_ll(fs, META_LAST_SEQ, &report->local_seq);
+	report->pushed_changes = S.prog.pushed;
+	fs_http_free(S.http);
+	if (!rc)
+		fs_ok(fs);
+	return rc;
+}
+
+int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
+		     const char *cacert)
+{
+	fieldsync_sync_report rep;
+	char pkhex[PROTO_PK_BYTES * 2 + 1], *name = NULL, *body = NULL;
+	char ca[PATH_MAX] = "";
+	cJSON *req = NULL, *res = NULL;
+	struct sync S;
+	long status;
+	int rc;
+
+	memset(&S, 0, sizeof S);
+	memset(&rep, 0, sizeof rep);
+	S.fs = fs;
+	S.rep = &rep;
+	if (!url || (strncmp(url, "http://", 7) != 0 &&
+		     strncmp(url, "https://", 8) != 0))
+		return fs_fail_field(fs, FIELDSYNC_E_USAGE, "url", "server URL "
+				     "\"%.100s\" must start with http:// or "
+				     "https://", url ? url : "");
+	if (!token || !*token || strlen(token) > 256)
+		return fs_fail_field(fs, FIELDSYNC_E_USAGE, "token", "token "
+				     "must be 1 to 256 characters, as HQ gave "
+				     "it");
+	if (cacert && !realpath(cacert, ca))
+		return fs_fail_field(fs, FIELDSYNC_E_USAGE, "cacert", "CA "
+				     "certificate file \"%.200s\" not found",
+				     cacert);
+	S.http = fs_http_new(url, ca[0] ? ca : NULL, 10, 15);
+	if (!S.http)
+		return fs_fail(fs, FIELDSYNC_E_NOMEM, "cannot start libcurl");
+	if ((rc = fs_meta_get(fs, FS_META_NAME, &name)))
+		goto out;
+	proto_hex_encode(pkhex, fs->pk, PROTO_PK_BYTES);
+	req = cJSON_CreateObject();
+	if (!req || !cJSON_AddStringToObject(req, "token", token) ||
+	    !cJSON_AddStringToObject(req, "public_key", pkhex) ||
+	    !cJSON_AddStringToObject(req, "name", name ? name : "") ||
+	    !(body = cJSON_PrintUnformatted(req))) {
+		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = call(&S, "POST", "/v1/enroll", body, 0, &status, &res)))
+		goto out;
+	if (status != 201 && status != 200 &&
+	    !(status == 409 && jstr(res, "error") &&
+	      strcmp(jstr(res, "error"), "already_enrolled") == 0)) {
+		rc = http_error(&S, status, res, "enrollment");
+		goto out;
+	}
+	if ((rc = fs_begin(fs)))
+		goto out;
+	if ((rc = fs_meta_set(fs, META_URL, url)) ||
+	    (rc = fs_meta_set(fs, META_CACERT, ca)) ||
+	    (rc = fs_commit(fs))) {
+		fs_rollback(fs);
+		goto out;
+	}
+	fs_ok(fs);
+out:
+	cJSON_Delete(req);
+	cJSON_Delete(res);
+	free(body);
+	free(name);
+	fs_http_free(S.http);
+	return rc;
+}
+
+int fieldsync_sync_status(fieldsync *fs, cJSON **out)
+{
+	char *url = NULL, *err = NULL;
+	long long last_sync, holds, local_seq;
+	sqlite3_stmt *st = NULL;
+	cJSON *o, *arr;
+	int rc;
+
+	*out = NULL;
+	if ((rc = fs_meta_get(fs, META_URL, &url)) ||
+	    (rc = fs_meta_get(fs, META_LAST_ERROR, &err)) ||
+	    (rc = meta_ll(fs, META_LAST_SYNC, &last_sync)) ||
+	    (rc = meta_ll(fs, META_HOLDS, &holds)) ||
+	    (rc = meta_ll(fs, META_LAST_SEQ, &local_seq)))
+		goto out;
+	o = cJSON_CreateObject();
+	if (!o) {
+		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (url)
+		cJSON_AddStringToObject(o, "server", url);
+	else
+		cJSON_AddNullToObject(o, "server");
+	cJSON_AddBoolToObject(o, "enrolled", url != NULL);
+	cJSON_AddNumberToObject(o, "last_sync_ms", (double)last_sync);
+	cJSON_AddNumberToObject(o, "holds", (double)holds);
+	cJSON_AddNumberToObject(o, "local_seq", (double)local_seq);
+	cJSON_AddNumberToObject(o, "pending",
+				(double)count_ll(fs, "SELECT count(*) FROM "
+						 "outbox"));
+	cJSON_AddStringToObject(o, "last_error", err ? err : "");
+	arr = cJSON_AddArrayToObject(o, "refused");
+	if (sqlite3_prepare_v2(fs->db, "SELECT record_id, code, message, "
+			       "at_ms FROM refused ORDER BY n", -1, &st,
+			       NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			cJSON *r = cJSON_CreateObject();
+			cJSON_AddStringToObject(
+				r, "record",
+				(const char *)sqlite3_column_text(st, 0));
+			cJSON_AddStringToObject(
+				r, "code",
+				(const char *)sqlite3_column_text(st, 1));
+			cJSON_AddStringToObject(
+				r, "message",
+				(const char *)sqlite3_column_text(st, 2));
+			cJSON_AddNumberToObject(
+				r, "at_ms", (double)sqlite3_column_int64(st, 3));
+			cJSON_AddItemToArray(arr, r);
+		}
+	}
+	sqlite3_finalize(st);
+	*out = o;
+	fs_ok(fs);
+out:
+	free(url);
+	free(err);
+	return rc;
+}
+
+int fieldsync_record_pending(fieldsync *fs, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int pending = 0;
+
+	if (sqlite3_prepare_v2(fs->db, "SELECT 1 FROM outbox WHERE record_id "
+			       "= ? LIMIT 1", -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		pending = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return pending;
+}

@@ -1,0 +1,359 @@
+/*
+** This file contains the local writes of libfieldsync: add, edit, delete.
+** Each is one transaction (BEGIN IMMEDIATE ... COMMIT):
+**
+**   1. parse the typed text of each field with proto_field_parse (id fields
+**      accept a unique prefix, resolved inside the transaction);
+**   2. tick the HLC from its persisted value and persist the new one;
+**   3. build the proto_change (update: "base" = the stamp of each written
+**      field's current value, when it has one);
+**   4. apply it to the stored state with proto_merge_apply, the merge path
+**      pulled changes take too, and check the merged values with
+**      proto_record_check;
+**   5. encode the change's canonical bytes (proto_change_encode) and append
+**      them to the outbox; store the new state; commit.
+**
+** Any failure rolls back, so the store is unchanged. Validation, field lists
+** and reference lists all come from the protocol module's kind table.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* "visit, trip, model, progress" for messages. */
+static const char *kind_names(void)
+{
+	static char buf[256];
+	size_t off = 0;
+
+	if (buf[0])
+		return buf;
+	for (size_t i = 0; i < proto_nkinds && off < sizeof buf - 1; i++) {
+		int n = snprintf(buf + off, sizeof buf - off, "%s%s",
+				 i ? ", " : "", proto_kinds[i].name);
+		if (n < 0 || (size_t)n >= sizeof buf - off)
+			break;
+		off += (size_t)n;
+	}
+	return buf;
+}
+
+static void field_names(const proto_kind_def *k, char *buf, size_t n)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < k->nfields; i++) {
+		int w = snprintf(buf + off, n - off, "%s%s", i ? ", " : "",
+				 k->fields[i].name);
+		if (w < 0 || (size_t)w >= n - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+static int unknown_field(fieldsync *fs, const proto_kind_def *k,
+			 const char *name)
+{
+	char names[512];
+
+	field_names(k, names, sizeof names);
+	return fs_fail_field(fs, FIELDSYNC_E_USAGE, name, "a %s has no field "
+			     "\"%.60s\"; fields: %s", k->name,
+			     name ? name : "", names);
+}
+
+static int find_kind(fieldsync *fs, const char *name,
+		     const proto_kind_def **out)
+{
+	*out = proto_kind_find(name);
+	if (!*out)
+		return fs_fail_field(fs, FIELDSYNC_E_USAGE, "kind", "unknown "
+				     "record kind \"%.40s\"; kinds: %s",
+				     name ? name : "", kind_names());
+	return FIELDSYNC_OK;
+}
+
+/* Parse n typed fields of kind k into a new object of canonical values. An
+** id field's text is a prefix of a live record of the kind it is named
+** after. Must run inside the write transaction. */
+static int parse_fields(fieldsync *fs, const proto_kind_def *k,
+			const fieldsync_field *in, size_t n, cJSON **out)
+{
+	char id[FIELDSYNC_ID_SIZE];
+	cJSON *obj, *v = NULL, *parent = NULL;
+	proto_err err;
+	int rc = FIELDSYNC_OK;
+
+	*out = NULL;
+	if (!(obj = cJSON_CreateObject()))
+		return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const proto_field_def *f = proto_field_find(k, in[i].name);
+		if (!f) {
+			rc = unknown_field(fs, k, in[i].name);
+			goto fail;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(obj, f->name)) {
+			rc = fs_fail_field(fs, FIELDSYNC_E_USAGE, f->name,
+					   "field \"%s\" given twice", f->name);
+			goto fail;
+		}
+		if (f->type == PROTO_T_ID) {
+			const proto_kind_def *pk = proto_kind_find(f->name);
+			if ((rc = fs_resolve(fs, in[i].text, f->name, id)) ||
+			    (rc = fs_state_load(fs, id, &parent)))
+				goto fail;
+			if (pk && proto_state_kind(parent) != pk) {
+				rc = fs_fail_field(fs, FIELDSYNC_E_INVALID,
+						   f->name, "%s %s is a %s, "
+						   "not a %s", f->name, id,
+						   proto_state_kind(parent)->name,
+						   pk->name);
+				goto fail;
+			}
+			cJSON_Delete(parent);
+			parent = NULL;
+			if (proto_field_parse(f, id, &v, &err) != PROTO_OK) {
+				rc = fs_protofail(fs, &err, f->name);
+				goto fail;
+			}
+		} else if (proto_field_parse(f, in[i].text, &v, &err) !=
+			   PROTO_OK) {
+			rc = fs_protofail(fs, &err, f->name);
+			goto fail;
+		}
+		cJSON_AddItemToObject(obj, f->name, v);
+		v = NULL;
+	}
+	*out = obj;
+	return FIELDSYNC_OK;
+fail:
+	cJSON_Delete(parent);
+	cJSON_Delete(obj);
+	return rc;
+}
+
+/* Steps 2-5 of the file comment for one change to record id, whose current
+** state is *state (NULL for a create; replaced by the merged state). */
+static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
+			const char *id, const cJSON *fields, const cJSON *base,
+			cJSON **state)
+{
+	char hlc[PROTO_HLC_HEX + 1];
+	proto_change ch;
+	proto_err err;
+	cJSON *values = NULL;
+	char *bytes = NULL;
+	size_t len = 0;
+	sqlite3_stmt *st = NULL;
+	int rc, changed;
+
+	memset(&ch, 0, sizeof ch);
+	snprintf(ch.id, sizeof ch.id, "%s", id);
+	ch.kind = k;
+	ch.op = op;
+	ch.fields = fields;
+	ch.base = base;
+	if ((rc = fs_hlc_next(fs, &ch.hlc)))
+		return rc;
+	if (proto_merge_apply(state, &ch, fs->device, NULL, NULL, &changed,
+			      &err) != PROTO_OK)
+		return fs_protofail(fs, &err, NULL);
+	if (op != PROTO_OP_DELETE) {
+		if (!(values = proto_state_values(*state)))
+			return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+		if (proto_record_check(k, values, op == PROTO_OP_CREATE,
+				       &err) != PROTO_OK) {
+			/* Name the field when the message starts with it. */
+			char fname[64] = "";
+			if (sscanf(err.msg, "field \"%63[^\"]\"", fname) != 1)
+				fname[0] = '\0';
+			rc = fs_protofail(fs, &err, fname[0] ? fname : NULL);
+			goto out;
+		}
+	}
+	if (proto_change_encode(&ch, &bytes, &len, &err) != PROTO_OK) {
+		rc = fs_protofail(fs, &err, NULL);
+		goto out;
+	}
+	if ((rc = fs_state_store(fs, id, *state)))
+		goto out;
+	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO outbox(record_id, hlc, "
+				"change) VALUES(?, ?, ?)", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlfail(fs, rc, "cannot save the change");
+		goto out;
+	}
+	proto_hlc_format(hlc, ch.hlc);
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hlc, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, bytes, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	rc = rc == SQLITE_DONE ? FIELDSYNC_OK
+			       : fs_sqlfail(fs, rc, "cannot save the change");
+out:
+	sqlite3_finalize(st);
+	free(bytes);
+	cJSON_Delete(values);
+	return rc;
+}
+
+int fieldsync_add(fieldsync *fs, const char *kind, const fieldsync_field *f,
+		  size_t n, char id_out[FIELDSYNC_ID_SIZE])
+{
+	const proto_kind_def *k;
+	char id[FIELDSYNC_ID_SIZE];
+	cJSON *fields = NULL, *state = NULL;
+	int rc;
+
+	id_out[0] = '\0';
+	fs_ok(fs);
+	if ((rc = find_kind(fs, kind, &k)))
+		return rc;
+	/* Unknown fields, then missing required ones: one clear message
+	** naming the field. */
+	for (size_t i = 0; i < n; i++)
+		if (!proto_field_find(k, f[i].name))
+			return unknown_field(fs, k, f[i].name);
+	for (size_t i = 0; i < k->nfields; i++) {
+		size_t j = 0;
+		if (!k->fields[i].required)
+			continue;
+		while (j < n && (!f[j].name ||
+				 strcmp(f[j].name, k->fields[i].name) != 0))
+			j++;
+		if (j == n)
+			return fs_fail_field(fs, FIELDSYNC_E_INVALID,
+					     k->fields[i].name, "a %s needs "
+					     "field \"%s\" (%s)", k->name,
+					     k->fields[i].name,
+					     k->fields[i].help);
+	}
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if ((rc = parse_fields(fs, k, f, n, &fields)))
+		goto fail;
+	proto_id_new(id);
+	if ((rc = write_change(fs, k, PROTO_OP_CREATE, id, fields, NULL,
+			       &state)) ||
+	    (rc = fs_commit(fs)))
+		goto fail;
+	memcpy(id_out, id, FIELDSYNC_ID_SIZE);
+	cJSON_Delete(fields);
+	cJSON_Delete(state);
+	return FIELDSYNC_OK;
+fail:
+	fs_rollback(fs);
+	cJSON_Delete(fields);
+	cJSON_Delete(state);
+	return rc;
+}
+
+/* Resolve prefix and load the live record's state and kind, refusing
+** append-only kinds (their records never change once made). */
+static int load_mutable(fieldsync *fs, const char *prefix, const char *verb,
+			char id[FIELDSYNC_ID_SIZE], cJSON **state,
+			const proto_kind_def **k)
+{
+	int rc;
+
+	*state = NULL;
+	*k = NULL;
+	if ((rc = fs_resolve(fs, prefix, "ID", id)) ||
+	    (rc = fs_state_load(fs, id, state)))
+		return rc;
+	if (!*state)
+		return fs_fail(fs, FIELDSYNC_E_NOT_FOUND, "record %s vanished",
+			       id);
+	*k = proto_state_kind(*state);
+	if ((*k)->append_only)
+		return fs_fail_field(fs, FIELDSYNC_E_INVALID, "ID", "%s is a "
+				     "%s observation: they are append-only and "
+				     "cannot be %s; record a new observation "
+				     "instead", id, (*k)->name, verb);
+	return FIELDSYNC_OK;
+}
+
+int fieldsync_edit(fieldsync *fs, const char *prefix, const fieldsync_field *f,
+		   size_t n, char id_out[FIELDSYNC_ID_SIZE])
+{
+	const proto_kind_def *k;
+	char id[FIELDSYNC_ID_SIZE], stext[PROTO_STAMP_TEXT + 1];
+	cJSON *fields = NULL, *state = NULL, *base = NULL;
+	int rc;
+
+	if (id_out)
+		id_out[0] = '\0';
+	fs_ok(fs);
+	if (n == 0)
+		return fs_fail(fs, FIELDSYNC_E_USAGE, "nothing to change: give "
+			       "at least one field and its new value");
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if ((rc = load_mutable(fs, prefix, "edited", id, &state, &k)) ||
+	    (rc = parse_fields(fs, k, f, n, &fields)))
+		goto fail;
+	/* base: what this device saw for each field it overwrites, so a
+	** concurrent edit elsewhere is recognised as one. */
+	if (!(base = cJSON_CreateObject())) {
+		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+		goto fail;
+	}
+	for (const cJSON *m = fields->child; m; m = m->next) {
+		proto_stamp s;
+		if (!proto_state_get(state, m->string, &s))
+			continue;
+		proto_stamp_format(stext, &s);
+		if (!cJSON_AddStringToObject(base, m->string, stext)) {
+			rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+			goto fail;
+		}
+	}
+	if ((rc = write_change(fs, k, PROTO_OP_UPDATE, id, fields,
+			       base->child ? base : NULL, &state)) ||
+	    (rc = fs_commit(fs)))
+		goto fail;
+	if (id_out)
+		memcpy(id_out, id, FIELDSYNC_ID_SIZE);
+	cJSON_Delete(base);
+	cJSON_Delete(fields);
+	cJSON_Delete(state);
+	return FIELDSYNC_OK;
+fail:
+	fs_rollback(fs);
+	cJSON_Delete(base);
+	cJSON_Delete(fields);
+	cJSON_Delete(state);
+	return rc;
+}
+
+int fieldsync_delete(fieldsync *fs, const char *prefix,
+		     char id_out[FIELDSYNC_ID_SIZE])
+{
+	const proto_kind_def *k;
+	char id[FIELDSYNC_ID_SIZE];
+	cJSON *state = NULL;
+	int rc;
+
+	if (id_out)
+		id_out[0] = '\0';
+	fs_ok(fs);
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if ((rc = load_mutable(fs, prefix, "deleted", id, &state, &k)) ||
+	    (rc = write_change(fs, k, PROTO_OP_DELETE, id, NULL, NULL,
+			       &state)) ||
+	    (rc = fs_commit(fs)))
+		goto fail;
+	if (id_out)
+		memcpy(id_out, id, FIELDSYNC_ID_SIZE);
+	cJSON_Delete(state);
+	return FIELDSYNC_OK;
+fail:
+	fs_rollback(fs);
+	cJSON_Delete(state);
+	return rc;
+}

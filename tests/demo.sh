@@ -1,0 +1,77 @@
+#!/bin/sh
+# `make demo`: records a realistic set of the programme's entries on one
+# offline device, in a fresh temporary data directory, and lists them.
+# The figures are the programme's own (protocol/../shared DOMAIN facts):
+# Salavan sticky maize, 5 ha with 42 households, 3.8 ha sown; a 5 ha paddy-
+# rice model in Sekong; medical teams at the Attapeu and Sekong provincial
+# hospitals; delegations with Vietnamese and Lao names.
+# POSIX sh (make runs it with sh). Stops at the first failing command.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BIN=${FIELDSYNC_BIN:-$ROOT/${BUILD:-build}/fieldsync}
+[ -x "$BIN" ] || { echo "demo: $BIN not built; run make" >&2; exit 1; }
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/fieldsync-demo.XXXXXX")
+trap 'rm -rf "$DIR"' EXIT
+export FIELDSYNC_DIR="$DIR/agronomist"
+
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
+fs() { say "fieldsync $*"; "$BIN" "$@"; }
+
+fs init --name "Nguyễn Văn Hùng (Sở Nông nghiệp và Môi trường)"
+
+# Agriculture: demonstration models and their progress.
+MAIZE=$(fs model add --crop "Ngô nếp (sticky maize)" --province Salavan \
+	--district "Lao Ngam" --village "ບ້ານ ນາດີ" --planned-ha 5 \
+	--planned-households 42 --season "2025 rainy season" --start 2025-05-20)
+echo "$MAIZE"
+fs model progress "$(echo "$MAIZE" | cut -c1-8)" --sown-ha 2 --households 30 \
+	--date 2025-07-15 --notes "Đã gieo 2 ha; đất dốc, chờ mưa"
+fs model progress "$(echo "$MAIZE" | cut -c1-8)" --sown-ha 3.8 --households 42 \
+	--date 2025-09-30 --notes "Còn 1,2 ha đang hoàn thành"
+RICE=$(fs model add --crop "Lúa nước thâm canh (intensive paddy rice)" \
+	--province Xekong --planned-ha 5 --planned-households 25 \
+	--season "2025 dry season")
+echo "$RICE"
+fs model progress "$RICE" --sown-ha 5 --households 25 --date 2025-03-10
+CATTLE=$(fs model add --crop "Thụ tinh nhân tạo bò Zebu (Zebu cattle insemination)" \
+	--province Saravane --planned-ha 0 --planned-households 20 \
+	--season 2025 --sector agriculture)
+echo "$CATTLE"
+
+# Health: medical teams at the provincial hospitals.
+fs trip add --expert "BS. Trần Minh Đức" --experts 4 --specialty surgery \
+	--department "Sở Y tế Gia Lai" --province Attapeu \
+	--site "Bệnh viện tỉnh Attapeu (ໂຮງໝໍແຂວງອັດຕະປື)" \
+	--start 2025-03-03 --end 2025-03-21 --trainings 6 --trained 12 \
+	--patients 41 --outcome "Chuyển giao kỹ thuật tán sỏi thận nội soi, mổ sỏi mật"
+fs trip add --expert "BS. Lê Thị Mai" --experts 3 --specialty paediatrics \
+	--department "Sở Y tế Gia Lai" --province Sekong \
+	--site "Bệnh viện tỉnh Sekong" --start 2025-08-04 --end 2025-08-15 \
+	--trainings 4 --trained 15 --patients 27 \
+	--outcome "Chăm sóc trẻ sinh non theo phương pháp Kangaroo; bệnh màng trong"
+
+# Delegations, both directions.
+fs visit add --direction out --province Attapeu \
+	--leader "Đoàn công tác Sở Y tế Gia Lai" --title "Giám đốc Sở Y tế" \
+	--members 6 --sector health --host "ພະແນກສາທາລະນະສຸກ ແຂວງອັດຕະປື" \
+	--start 2026-04-10 --end 2026-04-12 \
+	--purpose "Khảo sát nhu cầu đào tạo cán bộ y tế" \
+	--outcome "Thống nhất đào tạo 3 cán bộ y tế mỗi năm tại Gia Lai"
+fs visit add --direction in --province "ສາລະວັນ" \
+	--leader "ທ່ານ ບຸນມີ ພົມມະຈັນ" --title "ຫົວໜ້າພະແນກກະສິກຳ" \
+	--members 8 --sector "nông nghiệp" --host "Sở Nông nghiệp và Môi trường Gia Lai" \
+	--start 2025-11-17 --end 2025-11-21 \
+	--purpose "Tham quan mô hình ngô nếp và bò lai Zebu"
+fs visit add --direction out --province Champasak \
+	--leader "Đoàn Sở Khoa học và Công nghệ" --members 5 \
+	--sector "science and technology" --start 2024-11-12 --end 2024-11-15 \
+	--outcome "Trao tặng 10 máy tính, 5 máy in, 5 máy quét; mô hình nấm linh chi"
+
+# A correction: the maize model's season was recorded too vaguely.
+fs edit "$(echo "$MAIZE" | cut -c1-6)" --season "Vụ mùa 2025 (2025 rainy season)"
+
+fs list
+fs list models --province saravane
+fs show "$(echo "$MAIZE" | cut -c1-8)"
+fs status
+printf '\n(demo data in %s, removed now)\n' "$DIR"

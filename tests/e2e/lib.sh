@@ -1,0 +1,194 @@
+# tests/e2e/lib.sh — shared TAP helpers for the end-to-end tests (bash).
+#
+# Source it first:  . "$(dirname "$0")/lib.sh"
+#   plan N                 print the plan
+#   ok STATUS DESC         pass if STATUS is 0:  ok $? "it worked"
+#   is GOT WANT DESC       string equality (shows both on failure)
+#   isnt GOT UNWANTED DESC
+#   like TEXT REGEX DESC   grep -E match; unlike TEXT REGEX DESC
+#   skip N REASON          count N tests as skipped
+#   diag TEXT...           a "# " comment on stderr
+#   bail REASON            stop the whole script ("Bail out!")
+#   run CMD...             run CMD; sets RC, OUT, ERR (stdout/stderr text)
+#                          and OUTF, ERRF (files holding the exact bytes)
+#   tmpdir                 print a fresh directory, removed at exit
+#   at_exit CMD...         run CMD at exit (before the temp dirs go), last
+#                          registered first: kill what you started here
+#   free_port              print a TCP port free on 127.0.0.1 right now
+# Every script gets its own root under $TMPDIR, so scripts run in parallel.
+# Exit status: 0 only if every test passed and the plan was met.
+
+_t_n=0
+_t_fail=0
+_t_plan=
+_t_hooks=()
+_T_ROOT=$(mktemp -d "${TMPDIR:-/tmp}/fieldsync-e2e.XXXXXX") || exit 255
+
+_t_cleanup() {
+	local rc=$? i
+	for ((i = ${#_t_hooks[@]} - 1; i >= 0; i--)); do
+		eval "${_t_hooks[i]}" >/dev/null 2>&1
+	done
+	chmod -R u+rwX "$_T_ROOT" 2>/dev/null
+	rm -rf "$_T_ROOT"
+	if [ -n "$_t_plan" ] && [ "$_t_n" -ne "$_t_plan" ]; then
+		echo "# planned $_t_plan tests but ran $_t_n" >&2
+		rc=255
+	fi
+	[ "$_t_fail" -gt 0 ] && [ "$rc" -eq 0 ] && rc=1
+	exit "$rc"
+}
+trap _t_cleanup EXIT
+trap 'exit 130' INT TERM
+
+plan() { _t_plan=$1; echo "1..$1"; }
+
+diag() {
+	local line
+	printf '%s\n' "$@" | while IFS= read -r line; do
+		printf '# %s\n' "$line" >&2
+	done
+}
+
+ok() {
+	local status=$1
+	shift
+	_t_n=$((_t_n + 1))
+	if [ "$status" -eq 0 ]; then
+		echo "ok $_t_n - $*"
+	else
+		echo "not ok $_t_n - $*"
+		_t_fail=$((_t_fail + 1))
+	fi
+	return "$status"
+}
+
+is() {
+	if [ "$1" == "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "     got: '$1'" "expected: '$2'"
+		return 1
+	fi
+}
+
+isnt() {
+	if [ "$1" != "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got the unwanted value: '$1'"
+		return 1
+	fi
+}
+
+like() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "text: '$1'" "does not match: /$2/"
+		return 1
+	fi
+}
+
+unlike() {
+	if ! printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "text: '$1'" "matches: /$2/"
+		return 1
+	fi
+}
+
+skip() {
+	local i
+	for ((i = 0; i < $1; i++)); do
+		_t_n=$((_t_n + 1))
+		echo "ok $_t_n # skip $2"
+	done
+}
+
+bail() { echo "Bail out! $*"; exit 255; }
+
+run() {
+	OUTF="$_T_ROOT/.out"
+	ERRF="$_T_ROOT/.err"
+	"$@" >"$OUTF" 2>"$ERRF"
+	RC=$?
+	OUT=$(cat "$OUTF")
+	ERR=$(cat "$ERRF")
+	return 0
+}
+
+tmpdir() { mktemp -d "$_T_ROOT/d.XXXXXX"; }
+
+at_exit() { _t_hooks+=("$*"); }
+
+free_port() {
+	local p i
+	for ((i = 0; i < 100; i++)); do
+		p=$((20000 + RANDOM % 40000))
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# ---- server helpers (fieldsyncd) -------------------------------------
+#   make_cert DIR          self-signed cert for 127.0.0.1/localhost:
+#                          DIR/cert.pem DIR/key.pem (openssl, at test time)
+#   start_server DB [SERVE_OPTIONS...]
+#                          start $FIELDSYNCD_BIN serve on 127.0.0.1 (port 0
+#                          = a free one, unless --listen is given), wait for
+#                          it to listen; sets SERVER_PID SERVER_PORT
+#                          SERVER_URL (https when --tls-cert is given)
+#                          SERVER_LOG; it is killed at exit
+#   stop_server [SIGNAL]   stop it (default TERM) and wait; sets SERVER_RC
+make_cert() {
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		-keyout "$1/key.pem" -out "$1/cert.pem" -subj "/CN=localhost" \
+		-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+		>/dev/null 2>&1
+}
+
+start_server() {
+	local db=$1 scheme=http listen=127.0.0.1:0 a i
+	shift
+	for a in "$@"; do
+		[ "$a" = --tls-cert ] && scheme=https
+		[ "$a" = --listen ] && listen=
+	done
+	SERVER_LOG="$db.log.$RANDOM"
+	if [ -n "$listen" ]; then
+		"$FIELDSYNCD_BIN" serve --db "$db" --listen "$listen" "$@" \
+			2>>"$SERVER_LOG" &
+	else
+		"$FIELDSYNCD_BIN" serve --db "$db" "$@" 2>>"$SERVER_LOG" &
+	fi
+	SERVER_PID=$!
+	at_exit "kill -KILL $SERVER_PID"
+	SERVER_PORT=
+	for ((i = 0; i < 100; i++)); do
+		SERVER_PORT=$(sed -n 's/^fieldsyncd: listening on [a-z]*:\/\/[^ ]*:\([0-9][0-9]*\) .*/\1/p' \
+			"$SERVER_LOG" | tail -1)
+		[ -n "$SERVER_PORT" ] && break
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if [ -z "$SERVER_PORT" ]; then
+		diag "fieldsyncd did not start:" "$(cat "$SERVER_LOG")"
+		return 1
+	fi
+	SERVER_URL="$scheme://127.0.0.1:$SERVER_PORT"
+}
+
+stop_server() {
+	kill -"${1:-TERM}" "$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+	SERVER_RC=$?
+}
