@@ -1,0 +1,541 @@
+/*
+** This file contains the fieldsyncd commands (admin.h). The admin commands
+** open the same database as a running server (SQLite WAL + busy timeout), so
+** HQ can create tokens and revoke devices without stopping it: the server
+** reads revocation inside every push transaction.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cjson/cJSON.h>
+#include <sodium.h>
+#include "protocol/changeset.h"
+#include "admin.h"
+#include "hq.h"
+#include "http.h"
+
+#define EXIT_USAGE 2
+
+typedef struct opt {
+	const char *name;   /* "--db" */
+	int has_arg;
+	const char **val;   /* where the value goes; "1" for flags */
+} opt;
+
+/* Parse argv[1..] into opts and up to maxpos positional arguments.
+** Returns 0, or prints the problem and returns EXIT_USAGE. -1: --help. */
+static int parse_args(int argc, char **argv, const opt *opts, size_t nopts,
+		      const char **pos, int maxpos, int *npos,
+		      const char *usage)
+{
+	int i;
+	size_t k;
+
+	*npos = 0;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(usage, stdout);
+			return -1;
+		}
+		if (strncmp(a, "--", 2) == 0) {
+			const char *eq = strchr(a, '=');
+			size_t n = eq ? (size_t)(eq - a) : strlen(a);
+			for (k = 0; k < nopts; k++)
+				if (strlen(opts[k].name) == n &&
+				    strncmp(opts[k].name, a, n) == 0)
+					break;
+			if (k == nopts) {
+				fprintf(stderr, "%s: unknown option %s\n%s",
+					argv[0], a, usage);
+				return EXIT_USAGE;
+			}
+			if (!opts[k].has_arg) {
+				*opts[k].val = "1";
+			} else if (eq) {
+				*opts[k].val = eq + 1;
+			} else if (i + 1 < argc) {
+				*opts[k].val = argv[++i];
+			} else {
+				fprintf(stderr, "%s: %s needs a value\n%s",
+					argv[0], opts[k].name, usage);
+				return EXIT_USAGE;
+			}
+			continue;
+		}
+		if (*npos >= maxpos) {
+			fprintf(stderr, "%s: unexpected argument \"%s\"\n%s",
+				argv[0], a, usage);
+			return EXIT_USAGE;
+		}
+		pos[(*npos)++] = a;
+	}
+	return 0;
+}
+
+static int need_db(const char *cmd, const char *db, const char *usage)
+{
+	if (db && *db)
+		return 0;
+	fprintf(stderr, "%s: --db PATH is required\n%s", cmd, usage);
+	return EXIT_USAGE;
+}
+
+static int init_proto(void)
+{
+	if (proto_init() != 0) {
+		fprintf(stderr, "fieldsyncd: libsodium cannot initialise\n");
+		return 1;
+	}
+	return 0;
+}
+
+static void fmt_time(char *out, size_t n, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0) {
+		snprintf(out, n, "-");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int srv_parse_duration(const char *s, long long *ms)
+{
+	char *end;
+	long long v, unit;
+
+	*ms = 0;
+	if (!s || !*s || strspn(s, "0123456789") == 0)
+		return -1;
+	v = strtoll(s, &end, 10);
+	if (end[0] == 0 || end[1] != 0)
+		return -1;
+	switch (end[0]) {
+	case 's': unit = 1000; break;
+	case 'm': unit = 60000; break;
+	case 'h': unit = 3600000; break;
+	case 'd': unit = 86400000; break;
+	default: return -1;
+	}
+	if (v <= 0 || v > 3650LL * 86400000 / unit)
+		return -1;
+	*ms = v * unit;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned lo, unsigned hi, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	v = strtoul(s, &end, 10);
+	if (v < lo || v > hi)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* ---- serve ---------------------------------------------------------- */
+
+static const char serve_usage[] =
+	"usage: fieldsyncd serve --db PATH [--listen HOST:PORT]\n"
+	"                        [--tls-cert FILE --tls-key FILE]\n"
+	"                        [--threads N] [--max-connections N]\n"
+	"                        [--max-per-ip N] [--idle-timeout SECONDS]\n"
+	"                        [--request-timeout SECONDS]\n"
+	"Serve the sync API. The database is created if missing (with HQ's\n"
+	"key in PATH.hqkey). --listen defaults to 127.0.0.1:8080; port 0\n"
+	"picks a free port (printed on stderr). With --tls-cert/--tls-key\n"
+	"(PEM) it serves HTTPS. One log line per request goes to stderr.\n"
+	"SIGTERM or SIGINT: stop accepting, finish requests, close the db.\n"
+	"Defaults: 4 threads, 1000 connections, 200 per IP address, idle\n"
+	"timeout 30 s, request body within 120 s.\n";
+
+int srv_cmd_serve(int argc, char **argv)
+{
+	const char *db = NULL, *listen = NULL, *cert = NULL, *key = NULL;
+	const char *threads = NULL, *maxc = NULL, *perip = NULL, *idle = NULL;
+	const char *reqt = NULL, *pos[1];
+	opt opts[] = { { "--db", 1, &db }, { "--listen", 1, &listen },
+		       { "--tls-cert", 1, &cert }, { "--tls-key", 1, &key },
+		       { "--threads", 1, &threads },
+		       { "--max-connections", 1, &maxc },
+		       { "--max-per-ip", 1, &perip },
+		       { "--idle-timeout", 1, &idle },
+		       { "--request-timeout", 1, &reqt } };
+	srv_http_opts o;
+	srv_ctx ctx;
+	srv_store *s = NULL;
+	char msg[512];
+	int npos, rc, ret = 1;
+
+	rc = parse_args(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos,
+			0, &npos, serve_usage);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if ((rc = need_db("serve", db, serve_usage)))
+		return rc;
+	srv_http_defaults(&o);
+	o.listen = listen ? listen : "127.0.0.1:8080";
+	o.tls_cert = cert;
+	o.tls_key = key;
+	if ((threads && parse_uint(threads, 1, 64, &o.threads)) ||
+	    (maxc && parse_uint(maxc, 1, 100000, &o.conn_limit)) ||
+	    (perip && parse_uint(perip, 1, 100000, &o.per_ip_limit)) ||
+	    (idle && parse_uint(idle, 1, 3600, &o.idle_timeout_s)) ||
+	    (reqt && parse_uint(reqt, 1, 3600, &o.request_timeout_s))) {
+		fprintf(stderr, "serve: --threads takes 1..64, --max-connections"
+			" and --max-per-ip 1..100000, the timeouts 1..3600 "
+			"seconds\n");
+		return EXIT_USAGE;
+	}
+	if (!!cert != !!key) {
+		fprintf(stderr, "serve: --tls-cert and --tls-key go together\n");
+		return EXIT_USAGE;
+	}
+	if (init_proto())
+		return 1;
+	memset(&ctx, 0, sizeof(ctx));
+	if (srv_db_open(db, 1, &s, ctx.hq_device, msg, sizeof(msg))) {
+		fprintf(stderr, "serve: %s\n", msg);
+		return 1;
+	}
+	srv_store_close(s);
+	if (srv_pool_open(db, (int)o.threads, &ctx.pool, msg, sizeof(msg))) {
+		fprintf(stderr, "serve: %s\n", msg);
+		goto out;
+	}
+	if (srv_auth_new(&ctx.auth)) {
+		fprintf(stderr, "serve: out of memory\n");
+		goto out;
+	}
+	if (srv_http_serve(&ctx, &o, msg, sizeof(msg))) {
+		fprintf(stderr, "serve: %s\n", msg);
+		goto out;
+	}
+	ret = 0;
+out:
+	srv_auth_free(ctx.auth);
+	srv_pool_close(ctx.pool);
+	if (ret == 0)
+		fprintf(stderr, "fieldsyncd: database closed\n");
+	return ret;
+}
+
+/* ---- init ----------------------------------------------------------- */
+
+static const char init_usage[] =
+	"usage: fieldsyncd init --db PATH\n"
+	"Create the database (if missing) and HQ's key pair (PATH.hqkey,\n"
+	"mode 0600). Prints HQ's device id. Running it again changes nothing.\n";
+
+int srv_cmd_init(int argc, char **argv)
+{
+	const char *db = NULL, *pos[1];
+	opt opts[] = { { "--db", 1, &db } };
+	srv_store *s = NULL;
+	char msg[512], hq[PROTO_ID_HEX + 1];
+	int npos, rc;
+
+	rc = parse_args(argc, argv, opts, 1, pos, 0, &npos, init_usage);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if ((rc = need_db("init", db, init_usage)))
+		return rc;
+	if (init_proto())
+		return 1;
+	if (srv_db_open(db, 1, &s, hq, msg, sizeof(msg))) {
+		fprintf(stderr, "init: %s\n", msg);
+		return 1;
+	}
+	srv_store_close(s);
+	printf("%s\n", hq);
+	return 0;
+}
+
+/* ---- token ---------------------------------------------------------- */
+
+static const char token_usage[] =
+	"usage: fieldsyncd token create --db PATH --name NAME\n"
+	"                               --role expert|leader|hq\n"
+	"                               [--expires DURATION]\n"
+	"Create a one-time enrollment token and print it on stdout. Give it\n"
+	"to the person enrolling a device (`fieldsync enroll URL TOKEN`); it\n"
+	"works once. DURATION: a number and s, m, h or d (default 7d, at most\n"
+	"3650d). Only a hash of the token is stored. The database is created\n"
+	"if missing.\n";
+
+static int valid_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > SRV_NAME_MAX || !proto_utf8_valid(s, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+int srv_cmd_token(int argc, char **argv)
+{
+	const char *db = NULL, *name = NULL, *role = NULL, *exp = NULL;
+	const char *pos[1];
+	opt opts[] = { { "--db", 1, &db }, { "--name", 1, &name },
+		       { "--role", 1, &role }, { "--expires", 1, &exp } };
+	srv_store *s = NULL;
+	srv_token t;
+	uint8_t raw[32], h[PROTO_HASH_BYTES];
+	char tok[65], msg[512], hq[PROTO_ID_HEX + 1], when[32];
+	long long ttl = 7LL * 86400000;
+	int npos, rc, ret = 1;
+
+	rc = parse_args(argc, argv, opts, 4, pos, 1, &npos, token_usage);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (npos != 1 || strcmp(pos[0], "create") != 0) {
+		fprintf(stderr, "token: the subcommand is \"create\"\n%s",
+			token_usage);
+		return EXIT_USAGE;
+	}
+	if ((rc = need_db("token create", db, token_usage)))
+		return rc;
+	if (!name || !valid_name(name)) {
+		fprintf(stderr, "token create: --name is required: 1 to %d "
+			"bytes of UTF-8 text without control characters\n",
+			SRV_NAME_MAX);
+		return EXIT_USAGE;
+	}
+	if (!role || (strcmp(role, "expert") && strcmp(role, "leader") &&
+		      strcmp(role, "hq"))) {
+		fprintf(stderr, "token create: --role must be one of expert, "
+			"leader, hq (got \"%s\")\n", role ? role : "");
+		return EXIT_USAGE;
+	}
+	if (exp && srv_parse_duration(exp, &ttl)) {
+		fprintf(stderr, "token create: --expires \"%s\" is not a "
+			"duration: use a number and s, m, h or d (e.g. 7d, "
+			"12h, 30m), at most 3650d\n", exp);
+		return EXIT_USAGE;
+	}
+	if (init_proto())
+		return 1;
+	if (srv_db_open(db, 1, &s, hq, msg, sizeof(msg))) {
+		fprintf(stderr, "token create: %s\n", msg);
+		return 1;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	proto_hex_encode(tok, raw, sizeof(raw));
+	crypto_generichash(h, sizeof(h), (const unsigned char *)tok,
+			   strlen(tok), NULL, 0);
+	memset(&t, 0, sizeof(t));
+	snprintf(t.name, sizeof(t.name), "%s", name);
+	snprintf(t.role, sizeof(t.role), "%s", role);
+	t.created_ms = srv_clock_ms();
+	t.expires_ms = t.created_ms + ttl;
+	rc = srv_store_token_add(s, h, &t);
+	if (rc) {
+		fprintf(stderr, "token create: %s\n", srv_store_errmsg(s));
+		goto out;
+	}
+	fmt_time(when, sizeof(when), t.expires_ms);
+	printf("%s\n", tok);
+	fprintf(stderr, "token for \"%s\" (role %s), valid once, until %s\n",
+		name, role, when);
+	ret = 0;
+out:
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(tok, sizeof(tok));
+	srv_store_close(s);
+	return ret;
+}
+
+/* ---- devices -------------------------------------------------------- */
+
+static const char devices_usage[] =
+	"usage: fieldsyncd devices list --db PATH [--json]\n"
+	"       fieldsyncd devices revoke --db PATH DEVICE\n"
+	"list: every device with its role, name, enrollment, last sync, the\n"
+	"highest change-set number held, and its state (active or revoked;\n"
+	"flags: forked = pushed two different sets with one number, restored\n"
+	"= came back from an old backup).\n"
+	"revoke: refuse the device's later change sets; the ones accepted so\n"
+	"far stay valid. DEVICE is its id or a unique prefix of it.\n";
+
+static void flag_text(char *out, size_t n, unsigned f)
+{
+	snprintf(out, n, "%s%s%s", f & SRV_DEV_FORKED ? "forked" : "",
+		 (f & SRV_DEV_FORKED) && (f & SRV_DEV_RESTORED) ? "," : "",
+		 f & SRV_DEV_RESTORED ? "restored" : "");
+	if (!*out)
+		snprintf(out, n, "-");
+}
+
+static int list_row(void *ctx, const srv_device *d)
+{
+	char en[32], seen[32], fl[32];
+
+	(void)ctx;
+	fmt_time(en, sizeof(en), d->enrolled_ms);
+	fmt_time(seen, sizeof(seen), d->last_seen_ms);
+	flag_text(fl, sizeof(fl), d->flags);
+	printf("%-32s  %-6s  %-20s  %-20s  %7lld  %-7s  %-15s  %s\n", d->id,
+	       d->role, en, seen, (long long)d->head_seq,
+	       d->revoked_at_cursor >= 0 ? "revoked" : "active", fl, d->name);
+	return 0;
+}
+
+static int list_json(void *ctx, const srv_device *d)
+{
+	cJSON *arr = ctx, *o = cJSON_CreateObject();
+	char pk[PROTO_PK_BYTES * 2 + 1], fl[32];
+
+	proto_hex_encode(pk, d->pk, PROTO_PK_BYTES);
+	flag_text(fl, sizeof(fl), d->flags);
+	if (!o)
+		return 1;
+	cJSON_AddStringToObject(o, "device", d->id);
+	cJSON_AddStringToObject(o, "public_key", pk);
+	cJSON_AddStringToObject(o, "name", d->name);
+	cJSON_AddStringToObject(o, "client_name", d->client_name);
+	cJSON_AddStringToObject(o, "role", d->role);
+	cJSON_AddNumberToObject(o, "enrolled_at", (double)d->enrolled_ms);
+	if (d->last_seen_ms)
+		cJSON_AddNumberToObject(o, "last_seen", (double)d->last_seen_ms);
+	else
+		cJSON_AddNullToObject(o, "last_seen");
+	cJSON_AddNumberToObject(o, "holds", (double)d->head_seq);
+	cJSON_AddBoolToObject(o, "revoked", d->revoked_at_cursor >= 0);
+	if (d->revoked_at_cursor >= 0)
+		cJSON_AddNumberToObject(o, "revoked_at_cursor",
+					(double)d->revoked_at_cursor);
+	else
+		cJSON_AddNullToObject(o, "revoked_at_cursor");
+	cJSON_AddBoolToObject(o, "forked", (d->flags & SRV_DEV_FORKED) != 0);
+	cJSON_AddBoolToObject(o, "restored",
+			      (d->flags & SRV_DEV_RESTORED) != 0);
+	cJSON_AddItemToArray(arr, o);
+	return 0;
+}
+
+static int devices_revoke(srv_store *s, const char *prefix)
+{
+	srv_device d;
+	int64_t at = 0;
+	char det[64];
+	int rc;
+
+	rc = srv_store_device_find(s, prefix, &d);
+	if (rc == SRV_E_ARG) {
+		fprintf(stderr, "devices revoke: \"%s\" is not a device id or "
+			"prefix (lowercase hex digits)\n", prefix);
+		return EXIT_USAGE;
+	} else if (rc == SRV_E_NOTFOUND) {
+		fprintf(stderr, "devices revoke: no device %s (see `fieldsyncd "
+			"devices list`)\n", prefix);
+		return 1;
+	} else if (rc == SRV_E_AMBIGUOUS) {
+		fprintf(stderr, "devices revoke: %s matches several devices; "
+			"give more digits\n", prefix);
+		return 1;
+	} else if (rc) {
+		fprintf(stderr, "devices revoke: %s\n", srv_store_errmsg(s));
+		return 1;
+	}
+	if (strcmp(d.role, "hq") == 0) {
+		fprintf(stderr, "devices revoke: %s is HQ's own identity; it "
+			"cannot be revoked\n", d.id);
+		return 1;
+	}
+	if (d.revoked_at_cursor >= 0) {
+		printf("%s (%s) was already revoked at cursor %lld\n", d.id,
+		       d.name, (long long)d.revoked_at_cursor);
+		return 0;
+	}
+	rc = srv_store_begin(s, 1);
+	if (!rc)
+		rc = srv_store_device_revoke(s, d.id, srv_clock_ms(), &at);
+	if (!rc) {
+		snprintf(det, sizeof(det), "{\"at_cursor\":%lld}", (long long)at);
+		rc = srv_store_event_add(s, d.id, "revoke", det, srv_clock_ms());
+	}
+	if (!rc)
+		rc = srv_store_commit(s);
+	if (rc) {
+		fprintf(stderr, "devices revoke: %s\n", rc == SRV_E_NOTFOUND ?
+			"the device was revoked meanwhile" : srv_store_errmsg(s));
+		srv_store_rollback(s);
+		return 1;
+	}
+	printf("revoked %s (%s); its change sets up to cursor %lld stay "
+	       "valid, later ones are refused\n", d.id, d.name, (long long)at);
+	return 0;
+}
+
+int srv_cmd_devices(int argc, char **argv)
+{
+	const char *db = NULL, *json = NULL, *pos[2];
+	opt opts[] = { { "--db", 1, &db }, { "--json", 0, &json } };
+	srv_store *s = NULL;
+	char msg[512], hq[PROTO_ID_HEX + 1], *text;
+	cJSON *arr = NULL;
+	int npos, rc, ret = 1;
+
+	rc = parse_args(argc, argv, opts, 2, pos, 2, &npos, devices_usage);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (npos < 1 || (strcmp(pos[0], "list") && strcmp(pos[0], "revoke"))) {
+		fprintf(stderr, "devices: the subcommand is list or revoke\n%s",
+			devices_usage);
+		return EXIT_USAGE;
+	}
+	if ((strcmp(pos[0], "list") == 0 && npos != 1) ||
+	    (strcmp(pos[0], "revoke") == 0 && npos != 2)) {
+		fprintf(stderr, "devices %s: wrong number of arguments\n%s",
+			pos[0], devices_usage);
+		return EXIT_USAGE;
+	}
+	if ((rc = need_db("devices", db, devices_usage)))
+		return rc;
+	if (init_proto())
+		return 1;
+	if (srv_db_open(db, 0, &s, hq, msg, sizeof(msg))) {
+		fprintf(stderr, "devices: %s\n", msg);
+		return 1;
+	}
+	if (strcmp(pos[0], "revoke") == 0) {
+		ret = devices_revoke(s, pos[1]);
+		goto out;
+	}
+	if (json) {
+		arr = cJSON_CreateArray();
+		rc = arr ? srv_store_devices_each(s, list_json, arr) : SRV_E_NOMEM;
+		text = rc ? NULL : cJSON_Print(arr);
+		if (text)
+			printf("%s\n", text);
+		cJSON_free(text);
+		cJSON_Delete(arr);
+		if (!text)
+			rc = rc ? rc : SRV_E_NOMEM;
+	} else {
+		printf("%-32s  %-6s  %-20s  %-20s  %7s  %-7s  %-15s  %s\n",
+		       "DEVICE", "ROLE", "ENROLLED", "LAST SEEN", "HOLDS",
+		       "STATE", "FLAGS", "NAME");
+		rc = srv_store_devices_each(s, list_row, NULL);
+	}
+	if (rc) {
+		fprintf(stderr, "devices list: %s\n", srv_store_errmsg(s));
+		goto out;
+	}
+	ret = 0;
+out:
+	srv_store_close(s);
+	return ret;
+}

@@ -1,0 +1,62 @@
+/*
+** This file contains the HTTP API of fieldsyncd below the socket: a request
+** already read, inflated and size-checked by http.c goes in, a status and a
+** JSON body come out. Tests and fuzz targets call srv_api_handle directly.
+**
+**   GET  /v1/health            POST /v1/enroll
+**   POST /v1/auth/challenge    POST /v1/auth/session
+**   POST /v1/push              GET  /v1/pull?after=K&limit=N
+**   GET  /v1/devices
+**
+** Every refusal is {"error": CODE, "message": TEXT, ...} with a 4xx/5xx
+** status (server/README.md lists them all).
+*/
+#ifndef FIELDSYNC_SRV_API_H
+#define FIELDSYNC_SRV_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "auth.h"
+#include "pool.h"
+
+#define SRV_PULL_MAX_BYTES (8u * 1024u * 1024u) /* set bytes in one page */
+
+typedef struct srv_ctx {
+	srv_pool *pool;
+	srv_auth *auth;
+	char hq_device[PROTO_ID_HEX + 1];
+} srv_ctx;
+
+typedef struct srv_req {
+	const char *method;        /* "GET", "POST", ... */
+	const char *path;          /* "/v1/push" (no query) */
+	const char *q_after;       /* query parameters, NULL if absent */
+	const char *q_limit;
+	const char *q_unknown;     /* name of any other query parameter */
+	const char *authorization; /* Authorization header or NULL */
+	const char *body;          /* NULL if none */
+	size_t body_len;
+} srv_req;
+
+typedef struct srv_resp {
+	int status;
+	char *body;                /* malloc'd JSON (srv_resp_free) */
+	size_t len;
+	char device[PROTO_ID_HEX + 1]; /* who asked, for the log; "" unknown */
+	const char *code;          /* error code (static) or NULL */
+} srv_resp;
+
+/* Answer one request; never fails (out of memory gives a 503 with a static
+** body). Free the response with srv_resp_free. */
+void srv_api_handle(srv_ctx *ctx, const srv_req *req, srv_resp *resp);
+void srv_resp_free(srv_resp *resp);
+
+/* 1 if path is an endpoint that takes a POST body, else 0; http.c checks
+** the body's headers only for those, so others get their 404/405. */
+int srv_api_takes_body(const char *path);
+
+/* Fill resp with an error body; used by http.c for transport refusals. */
+void srv_resp_error(srv_resp *resp, int status, const char *code,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif

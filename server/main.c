@@ -1,0 +1,48 @@
+/*
+** This file contains fieldsyncd's entry point: it dispatches to the command
+** named by argv[1] (admin.h). Kept out of libsrv.a so tests link the rest.
+*/
+#include <stdio.h>
+#include <string.h>
+#include "admin.h"
+
+static const char usage[] =
+	"usage: fieldsyncd COMMAND [OPTIONS]   (COMMAND --help for details)\n"
+	"  serve --db PATH [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
+	"                                 serve the sync API (HTTP or HTTPS)\n"
+	"  init --db PATH                 create the database and HQ's key\n"
+	"  token create --db PATH --name NAME --role expert|leader|hq\n"
+	"               [--expires DURATION]  one-time enrollment token\n"
+	"  devices list --db PATH [--json]    enrolled devices\n"
+	"  devices revoke --db PATH DEVICE    refuse a lost device's new data\n"
+	"Exit status: 0 success, 2 usage error, 1 any other failure.\n";
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{ "serve", srv_cmd_serve },
+		{ "init", srv_cmd_init },
+		{ "token", srv_cmd_token },
+		{ "devices", srv_cmd_devices },
+	};
+	size_t i;
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "fieldsyncd: unknown command \"%s\"\n%s", argv[1],
+		usage);
+	return 2;
+}

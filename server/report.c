@@ -1,0 +1,1484 @@
+/*
+** This file contains the HQ report engine: it turns merged record states
+** (read only through protocol/merge.h and protocol/records.h), the device
+** list, the open-conflict count and the targets into one JSON document, and
+** renders that document as a terminal table, CSV or JSON.
+**
+** RULES (decided here; the README repeats them for HQ):
+** - Periods. YYYYH1 = 1 November of YYYY-1 .. 30 April YYYY; YYYYH2 = 1 May
+**   .. 31 October YYYY. Each half closes ten days before its reporting
+**   deadline (10 May, 10 November), so departments have time to sync the
+**   last entries and HQ to compile; together the halves cover every day of
+**   the year exactly once. --from/--to give any other range, both included.
+** - A visit or trip belongs to the period when its start date lies in
+**   [from, to]; filters (--province, --sector) keep only matching ones.
+** - Expert-days = experts (1 when absent) x (end - start + 1) days (1 day
+**   when there is no end). Not clipped to the period: a trip counts wholly
+**   in the period in which it started, so a trip across a period boundary is
+**   counted exactly once.
+** - A trip without a sector takes proto_specialty_sector(specialty); if that
+**   is unknown too, it is shown under sector "unspecified".
+** - "as of" = the earlier of the period's last day and the day of "now".
+** - Models. A model's sector is "agriculture" when absent. Its state is its
+**   latest progress observation dated on or before `to` (latest by date,
+**   then by the stamp of the observation's "date" field, then by id).
+**   A model is listed if it has such an observation, or it began on or
+**   before `to` (its "start" field; without one, the day of the first
+**   write to it). It is stale when it has no observation, or its latest
+**   observation is more than stale_days (30) before "as of".
+**   percent = sown_ha / planned_ha x 100, rounded to one decimal (3.8/5 ->
+**   76); null when planned_ha is 0 or there is no observation.
+** - Targets are evaluated for the calendar year of `to` (targets.c), over
+**   every record whatever the filters: they are the programme's targets.
+** - Devices: all are listed; "not_synced" is true for a device that is not
+**   revoked, is not HQ's own identity (role "hq") and has never synced or
+**   last synced more than unsynced_days (14) x 24 h before "now".
+**
+** DOCUMENT (all dates "YYYY-MM-DD"; hectares as numbers with <= 2 decimals):
+**
+**   {"report":"fieldsync HQ report","version":1,
+**    "period":{"label":"2026H1","from":D,"to":D,"year":2026},
+**    "as_of":D, "now_ms":N,
+**    "filters":{"province":P|null,"sector":S|null},
+**    "thresholds":{"stale_days":30,"unsynced_days":14},
+**    "summary":{"visits":N,"trips":N,"models":N,"models_stale":N,
+**               "targets":N,"targets_met":N,"devices":N,
+**               "devices_not_synced":N,"open_conflicts":N},
+**    "by_province":[{"province":P, FIGURES}...],   all four, or the filter
+**    "by_sector":[{"sector":S, FIGURES}...],       all thirteen (or the
+**                                                  filter) + "unspecified"
+**                                                  when any trip has none
+**    "totals":{FIGURES},
+**    "models":[{"id","crop","sector","province","district","village",
+**               "season","planned_ha","planned_households","sown_ha",
+**               "households","percent","last_observation","days_since",
+**               "observations","stale"}...],    by province, crop, id
+**    "visits":[{"id","start","end","direction","province","sector",
+**               "leader","title","members","host","purpose","outcome",
+**               "high_level"}...],              by start, id
+**    "trips":[{"id","start","end","days","province","sector","specialty",
+**              "expert","experts","expert_days","department","site",
+**              "trainings","trained","patients","outcome"}...],
+**    "targets":{"year":Y,"items":[see targets.c]},
+**    "devices":[{"id","name","role","last_sync_ms","last_sync",
+**                "days_since","revoked","not_synced"}...]}  by name, id
+**
+**   FIGURES = "visits_out","members_out","visits_in","members_in","trips",
+**   "experts","expert_days","trainings","trained","patients". Absent
+**   optional text is null; absent numbers in lists are null.
+*/
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "protocol/proto.h"
+#include "protocol/records.h"
+#include "protocol/merge.h"
+#include "report.h"
+
+#define DAY_MS 86400000LL
+
+typedef struct rec {
+	char *id;
+	cJSON *state;
+} rec;
+
+typedef struct dev {
+	char *id, *name, *role;
+	int64_t last;
+	int revoked;
+} dev;
+
+struct srv_report_input {
+	rec *r;
+	size_t nr, cr;
+	dev *d;
+	size_t nd, cd;
+};
+
+/* ---- input -------------------------------------------------------------- */
+
+srv_report_input *srv_report_input_new(void)
+{
+	return calloc(1, sizeof(srv_report_input));
+}
+
+void srv_report_input_free(srv_report_input *in)
+{
+	if (!in)
+		return;
+	for (size_t i = 0; i < in->nr; i++) {
+		free(in->r[i].id);
+		cJSON_Delete(in->r[i].state);
+	}
+	for (size_t i = 0; i < in->nd; i++) {
+		free(in->d[i].id);
+		free(in->d[i].name);
+		free(in->d[i].role);
+	}
+	free(in->r);
+	free(in->d);
+	free(in);
+}
+
+int srv_report_add_state(srv_report_input *in, const char *id, cJSON *state)
+{
+	char *idc;
+
+	if (in->nr == in->cr) {
+		size_t nc = in->cr ? in->cr * 2 : 64;
+		rec *g = realloc(in->r, nc * sizeof *g);
+		if (!g) {
+			cJSON_Delete(state);
+			return -1;
+		}
+		in->r = g;
+		in->cr = nc;
+	}
+	idc = strdup(id ? id : "");
+	if (!idc) {
+		cJSON_Delete(state);
+		return -1;
+	}
+	in->r[in->nr].id = idc;
+	in->r[in->nr++].state = state;
+	return 0;
+}
+
+int srv_report_add_state_text(void *ctx, const char *id, const char *kind,
+			      const char *state, int64_t updated_cursor)
+{
+	cJSON *s;
+
+	(void)kind;
+	(void)updated_cursor;
+	s = cJSON_Parse(state);
+	if (!s)
+		return 1;
+	return srv_report_add_state(ctx, id, s) != 0;
+}
+
+int srv_report_add_device(srv_report_input *in, const char *id,
+			  const char *name, const char *role,
+			  int64_t last_sync_ms, int revoked)
+{
+	dev d = {0};
+
+	if (in->nd == in->cd) {
+		size_t nc = in->cd ? in->cd * 2 : 16;
+		dev *g = realloc(in->d, nc * sizeof *g);
+		if (!g)
+			return -1;
+		in->d = g;
+		in->cd = nc;
+	}
+	d.id = strdup(id ? id : "");
+	d.name = name ? strdup(name) : NULL;
+	d.role = role ? strdup(role) : NULL;
+	if (!d.id || (name && !d.name) || (role && !d.role)) {
+		free(d.id);
+		free(d.name);
+		free(d.role);
+		return -1;
+	}
+	d.last = last_sync_ms;
+	d.revoked = revoked;
+	in->d[in->nd++] = d;
+	return 0;
+}
+
+/* ---- periods ------------------------------------------------------------ */
+
+static long ymd(long y, int m, int d)
+{
+	char s[32];
+	long days = 0;
+
+	snprintf(s, sizeof s, "%04ld-%02d-%02d", y, m, d);
+	if (proto_date_parse(s, &days) != 0)
+		return 0;
+	return days;
+}
+
+static int year_of(long days)
+{
+	char s[11];
+
+	proto_date_format(s, days);
+	return atoi(s);
+}
+
+int srv_period_parse(const char *text, srv_period *out, char *msg,
+		     size_t msgsz)
+{
+	long y = 0;
+
+	memset(out, 0, sizeof *out);
+	if (!text || strlen(text) != 6 || (text[4] != 'H' && text[4] != 'h') ||
+	    (text[5] != '1' && text[5] != '2'))
+		goto bad;
+	for (int i = 0; i < 4; i++) {
+		if (!isdigit((unsigned char)text[i]))
+			goto bad;
+		y = y * 10 + (text[i] - '0');
+	}
+	if (y < 1901 || y > 2999)
+		goto bad;
+	if (text[5] == '1') {
+		out->from = ymd(y - 1, 11, 1);
+		out->to = ymd(y, 4, 30);
+	} else {
+		out->from = ymd(y, 5, 1);
+		out->to = ymd(y, 10, 31);
+	}
+	snprintf(out->label, sizeof out->label, "%04ldH%c", y, text[5]);
+	return 0;
+bad:
+	snprintf(msg, msgsz, "--period: \"%.40s\" is not a period; expected "
+		 "YYYYH1 (1 November of the year before to 30 April) or "
+		 "YYYYH2 (1 May to 31 October), e.g. 2026H1",
+		 text ? text : "");
+	return -1;
+}
+
+void srv_period_current(int64_t now_ms, srv_period *out)
+{
+	char d[11], label[8];
+	long day = (long)(now_ms >= 0 ? now_ms / DAY_MS
+				      : -((-now_ms + DAY_MS - 1) / DAY_MS));
+	int y, m;
+	char msg[8];
+
+	proto_date_format(d, day);
+	y = atoi(d);
+	m = atoi(d + 5);
+	snprintf(label, sizeof label, "%04dH%c", m >= 11 ? y + 1 : y,
+		 m >= 5 && m <= 10 ? '2' : '1');
+	if (srv_period_parse(label, out, msg, sizeof msg) != 0)
+		memset(out, 0, sizeof *out);
+}
+
+int srv_period_range(const char *from, const char *to, srv_period *out,
+		     char *msg, size_t msgsz)
+{
+	memset(out, 0, sizeof *out);
+	if (!from || proto_date_parse(from, &out->from) != 0) {
+		snprintf(msg, msgsz, "--from: \"%.40s\" is not a date; "
+			 "expected YYYY-MM-DD, e.g. 2026-01-01",
+			 from ? from : "");
+		return -1;
+	}
+	if (!to || proto_date_parse(to, &out->to) != 0) {
+		snprintf(msg, msgsz, "--to: \"%.40s\" is not a date; "
+			 "expected YYYY-MM-DD, e.g. 2026-06-30", to ? to : "");
+		return -1;
+	}
+	if (out->to < out->from) {
+		snprintf(msg, msgsz, "--to %s is before --from %s", to, from);
+		memset(out, 0, sizeof *out);
+		return -1;
+	}
+	snprintf(out->label, sizeof out->label, "%s..%s", from, to);
+	return 0;
+}
+
+/* ---- reading states ----------------------------------------------------- */
+
+static const char *get_str(const cJSON *st, const char *f)
+{
+	const cJSON *v = proto_state_get(st, f, NULL);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int get_int(const cJSON *st, const char *f, long long *out)
+{
+	const cJSON *v = proto_state_get(st, f, NULL);
+	long long h;
+
+	/* Whole numbers are exact in hundredths too; one helper for both. */
+	if (!v || proto_decimal_get(v, &h) != 0 || h % 100 != 0)
+		return -1;
+	*out = h / 100;
+	return 0;
+}
+
+static int get_date(const cJSON *st, const char *f, long *out)
+{
+	const char *s = get_str(st, f);
+
+	return s && proto_date_parse(s, out) == 0 ? 0 : -1;
+}
+
+/* The day of the earliest write to a record: when it was created. */
+static long first_write_day(const cJSON *st)
+{
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(st, "f");
+	int64_t min = -1;
+
+	for (const cJSON *e = f ? f->child : NULL; e; e = e->next) {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "s");
+		proto_stamp stamp;
+		if (cJSON_IsString(s) &&
+		    proto_stamp_parse(s->valuestring, &stamp) == 0 &&
+		    (min < 0 || proto_hlc_ms(stamp.hlc) < min))
+			min = proto_hlc_ms(stamp.hlc);
+	}
+	return min < 0 ? 0 : (long)(min / DAY_MS);
+}
+
+/* Fill a from a visit or trip state; -1 if a required field is unusable
+** (a state that passed proto_record_check never is). */
+static int read_activity(const char *id, const cJSON *st,
+			 const proto_kind_def *k, srv_activity *a)
+{
+	long long n;
+
+	memset(a, 0, sizeof *a);
+	a->id = id;
+	a->province = get_str(st, "province");
+	if (!a->province || get_date(st, "start", &a->start) != 0)
+		return -1;
+	if (get_date(st, "end", &a->end) != 0 || a->end < a->start)
+		a->end = a->start;
+	a->sector = get_str(st, "sector");
+	if (strcmp(k->name, "visit") == 0) {
+		a->kind = SRV_ACT_VISIT;
+		a->direction = get_str(st, "direction");
+		a->title = get_str(st, "title");
+		if (!a->direction || get_int(st, "members", &a->members) != 0)
+			return -1;
+	} else {
+		a->kind = SRV_ACT_TRIP;
+		a->direction = "out";
+		if (!a->sector)
+			a->sector = proto_specialty_sector(
+				get_str(st, "specialty"));
+		a->experts = get_int(st, "experts", &n) == 0 ? n : 1;
+		a->expert_days = a->experts * (a->end - a->start + 1);
+		a->trainings = get_int(st, "trainings", &n) == 0 ? n : 0;
+		a->trained = get_int(st, "trained", &n) == 0 ? n : 0;
+		a->patients = get_int(st, "patients", &n) == 0 ? n : 0;
+	}
+	return 0;
+}
+
+/* ---- building the document ---------------------------------------------- */
+
+/* cJSON's adders return NULL when out of memory; rather than test each of
+** the hundred calls below, they go through these, which remember a failure
+** in b->oom, checked once at the end. */
+typedef struct builder {
+	int oom;
+} builder;
+
+static cJSON *b_obj(builder *b, cJSON *parent, const char *key)
+{
+	cJSON *o = key ? cJSON_AddObjectToObject(parent, key)
+		       : cJSON_CreateObject();
+	if (!o)
+		b->oom = 1;
+	else if (!key && parent && !cJSON_AddItemToArray(parent, o)) {
+		cJSON_Delete(o);
+		o = NULL;
+		b->oom = 1;
+	}
+	return o;
+}
+
+static cJSON *b_arr(builder *b, cJSON *parent, const char *key)
+{
+	cJSON *a = parent ? cJSON_AddArrayToObject(parent, key) : NULL;
+
+	if (!a)
+		b->oom = 1;
+	return a;
+}
+
+static void b_str(builder *b, cJSON *o, const char *k, const char *v)
+{
+	if (!o)
+		return;
+	if (!(v ? cJSON_AddStringToObject(o, k, v)
+		: cJSON_AddNullToObject(o, k)))
+		b->oom = 1;
+}
+
+static void b_num(builder *b, cJSON *o, const char *k, double v)
+{
+	if (o && !cJSON_AddNumberToObject(o, k, v))
+		b->oom = 1;
+}
+
+static void b_bool(builder *b, cJSON *o, const char *k, int v)
+{
+	if (o && !cJSON_AddBoolToObject(o, k, v))
+		b->oom = 1;
+}
+
+static void b_null(builder *b, cJSON *o, const char *k)
+{
+	if (o && !cJSON_AddNullToObject(o, k))
+		b->oom = 1;
+}
+
+static void b_date(builder *b, cJSON *o, const char *k, long days)
+{
+	char d[11];
+
+	proto_date_format(d, days);
+	b_str(b, o, k, d);
+}
+
+/* A number field copied from a state, or null. */
+static void b_field_num(builder *b, cJSON *o, const cJSON *st, const char *f)
+{
+	const cJSON *v = proto_state_get(st, f, NULL);
+	cJSON *d;
+
+	if (!o)
+		return;
+	d = cJSON_IsNumber(v) ? cJSON_Duplicate(v, 0) : cJSON_CreateNull();
+	if (!d || !cJSON_AddItemToObject(o, f, d)) {
+		cJSON_Delete(d);
+		b->oom = 1;
+	}
+}
+
+static void b_ha(builder *b, cJSON *o, const char *k, long long hundredths)
+{
+	cJSON *v;
+
+	if (!o)
+		return;
+	v = proto_decimal_new(hundredths);
+	if (!v || !cJSON_AddItemToObject(o, k, v)) {
+		cJSON_Delete(v);
+		b->oom = 1;
+	}
+}
+
+typedef struct figures {
+	long long visits_out, members_out, visits_in, members_in, trips,
+		experts, expert_days, trainings, trained, patients;
+} figures;
+
+static void figures_add(figures *f, const srv_activity *a)
+{
+	if (a->kind == SRV_ACT_VISIT) {
+		if (strcmp(a->direction, "in") == 0) {
+			f->visits_in++;
+			f->members_in += a->members;
+		} else {
+			f->visits_out++;
+			f->members_out += a->members;
+		}
+	} else {
+		f->trips++;
+		f->experts += a->experts;
+		f->expert_days += a->expert_days;
+		f->trainings += a->trainings;
+		f->trained += a->trained;
+		f->patients += a->patients;
+	}
+}
+
+static void b_figures(builder *b, cJSON *o, const figures *f)
+{
+	b_num(b, o, "visits_out", (double)f->visits_out);
+	b_num(b, o, "members_out", (double)f->members_out);
+	b_num(b, o, "visits_in", (double)f->visits_in);
+	b_num(b, o, "members_in", (double)f->members_in);
+	b_num(b, o, "trips", (double)f->trips);
+	b_num(b, o, "experts", (double)f->experts);
+	b_num(b, o, "expert_days", (double)f->expert_days);
+	b_num(b, o, "trainings", (double)f->trainings);
+	b_num(b, o, "trained", (double)f->trained);
+	b_num(b, o, "patients", (double)f->patients);
+}
+
+/* Sort keys: strings compared bytewise, NULL first. */
+static int cmp_str(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+typedef struct act_ref {
+	const srv_activity *a;
+	const cJSON *state;
+} act_ref;
+
+static int cmp_act(const void *x, const void *y)
+{
+	const act_ref *p = x, *q = y;
+
+	if (p->a->start != q->a->start)
+		return p->a->start < q->a->start ? -1 : 1;
+	return strcmp(p->a->id, q->a->id);
+}
+
+typedef struct model_row {
+	const char *id;
+	const cJSON *state;
+	const char *province, *sector, *crop;
+	const cJSON *latest;     /* latest observation state, or NULL */
+	long latest_day;
+	proto_stamp latest_stamp;
+	const char *latest_id;
+	long observations;
+} model_row;
+
+static int cmp_model(const void *x, const void *y)
+{
+	const model_row *p = x, *q = y;
+	int c = cmp_str(p->province, q->province);
+
+	if (!c)
+		c = cmp_str(p->crop, q->crop);
+	return c ? c : strcmp(p->id, q->id);
+}
+
+static int cmp_dev(const void *x, const void *y)
+{
+	const dev *p = *(const dev *const *)x, *q = *(const dev *const *)y;
+	int c = cmp_str(p->name, q->name);
+
+	return c ? c : strcmp(p->id, q->id);
+}
+
+static int in_list(const proto_ref_list *l, const char *name)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->entries[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+static int matches_filters(const srv_report_params *p, const char *province,
+			   const char *sector)
+{
+	if (p->province && (!province || strcmp(p->province, province) != 0))
+		return 0;
+	if (p->sector && (!sector || strcmp(p->sector, sector) != 0))
+		return 0;
+	return 1;
+}
+
+int srv_report_build(const srv_report_input *in, const srv_report_params *p,
+		     cJSON **out, char *msg, size_t msgsz)
+{
+	builder b = {0};
+	srv_activity *acts = NULL;
+	const cJSON **act_state = NULL;
+	act_ref *sel = NULL;
+	model_row *models = NULL;
+	const dev **devs = NULL;
+	figures *fprov = NULL, *fsec = NULL, funspec = {0}, ftot = {0};
+	size_t nacts = 0, nsel = 0, nmodels = 0, nvisits = 0, ntrips = 0;
+	long now_day, as_of, stale_days, unsynced_days;
+	long long stale_count = 0, not_synced = 0, targets_met = 0;
+	int has_unspec = 0, year;
+	cJSON *doc = NULL, *o, *arr, *titems = NULL;
+	int rc = -1;
+
+	*out = NULL;
+	if (msgsz)
+		msg[0] = '\0';
+	if (!in || !p || p->period.to < p->period.from) {
+		snprintf(msg, msgsz, "report: the period's end is before its "
+			 "start");
+		return -1;
+	}
+	if (p->province && !in_list(&proto_provinces, p->province)) {
+		snprintf(msg, msgsz, "--province: unknown province \"%.40s\"; "
+			 "allowed: %s", p->province,
+			 proto_ref_names(&proto_provinces));
+		return -1;
+	}
+	if (p->sector && !in_list(&proto_sectors, p->sector)) {
+		snprintf(msg, msgsz, "--sector: unknown sector \"%.40s\"; "
+			 "allowed: %s", p->sector,
+			 proto_ref_names(&proto_sectors));
+		return -1;
+	}
+	stale_days = p->stale_days > 0 ? p->stale_days : SRV_REPORT_STALE_DAYS;
+	unsynced_days = p->unsynced_days > 0 ? p->unsynced_days
+					     : SRV_REPORT_UNSYNCED_DAYS;
+	/* Floor division: a "now" before 1970 is nonsense but must not
+	** round toward the wrong day. */
+	now_day = (long)(p->now_ms >= 0 ? p->now_ms / DAY_MS
+					: -((-p->now_ms + DAY_MS - 1) / DAY_MS));
+	as_of = p->period.to < now_day ? p->period.to : now_day;
+	year = year_of(p->period.to);
+
+	acts = calloc(in->nr + 1, sizeof *acts);
+	act_state = calloc(in->nr + 1, sizeof *act_state);
+	sel = calloc(in->nr + 1, sizeof *sel);
+	models = calloc(in->nr + 1, sizeof *models);
+	devs = calloc(in->nd + 1, sizeof *devs);
+	fprov = calloc(proto_provinces.count, sizeof *fprov);
+	fsec = calloc(proto_sectors.count, sizeof *fsec);
+	if (!acts || !act_state || !sel || !models || !devs || !fprov || !fsec)
+		goto oom;
+
+	/* Pass 1: activities (all of them, for the targets) and models. */
+	for (size_t i = 0; i < in->nr; i++) {
+		const cJSON *st = in->r[i].state;
+		const proto_kind_def *k = proto_state_kind(st);
+		if (!k || proto_state_deleted(st))
+			continue;
+		if (strcmp(k->name, "visit") == 0 ||
+		    strcmp(k->name, "trip") == 0) {
+			if (read_activity(in->r[i].id, st, k,
+					  &acts[nacts]) == 0)
+				act_state[nacts++] = st;
+		} else if (strcmp(k->name, "model") == 0) {
+			model_row *m = &models[nmodels];
+			memset(m, 0, sizeof *m);
+			m->id = in->r[i].id;
+			m->state = st;
+			m->province = get_str(st, "province");
+			m->sector = get_str(st, "sector");
+			if (!m->sector)
+				m->sector = "agriculture";
+			m->crop = get_str(st, "crop");
+			if (m->province && matches_filters(p, m->province,
+							   m->sector))
+				nmodels++;
+		}
+	}
+	/* Pass 2: each model's latest observation on or before `to`. */
+	for (size_t i = 0; i < in->nr && nmodels; i++) {
+		const cJSON *st = in->r[i].state;
+		const proto_kind_def *k = proto_state_kind(st);
+		const char *mid;
+		long day;
+		proto_stamp stamp;
+		if (!k || strcmp(k->name, "progress") != 0 ||
+		    proto_state_deleted(st))
+			continue;
+		mid = get_str(st, "model");
+		if (!mid || get_date(st, "date", &day) != 0 ||
+		    day > p->period.to)
+			continue;
+		if (!proto_state_get(st, "date", &stamp))
+			continue;
+		for (size_t j = 0; j < nmodels; j++) {
+			model_row *m = &models[j];
+			int newer;
+			if (strcmp(m->id, mid) != 0)
+				continue;
+			m->observations++;
+			newer = !m->latest || day > m->latest_day ||
+				(day == m->latest_day &&
+				 (proto_stamp_cmp(&stamp, &m->latest_stamp) > 0 ||
+				  (proto_stamp_cmp(&stamp,
+						   &m->latest_stamp) == 0 &&
+				   strcmp(in->r[i].id, m->latest_id) > 0)));
+			if (newer) {
+				m->latest = st;
+				m->latest_day = day;
+				m->latest_stamp = stamp;
+				m->latest_id = in->r[i].id;
+			}
+			break;
+		}
+	}
+
+	doc = cJSON_CreateObject();
+	if (!doc)
+		goto oom;
+	b_str(&b, doc, "report", "fieldsync HQ report");
+	b_num(&b, doc, "version", 1);
+	o = b_obj(&b, doc, "period");
+	b_str(&b, o, "label", p->period.label);
+	b_date(&b, o, "from", p->period.from);
+	b_date(&b, o, "to", p->period.to);
+	b_num(&b, o, "year", year);
+	b_date(&b, doc, "as_of", as_of);
+	b_num(&b, doc, "now_ms", (double)p->now_ms);
+	o = b_obj(&b, doc, "filters");
+	b_str(&b, o, "province", p->province);
+	b_str(&b, o, "sector", p->sector);
+	o = b_obj(&b, doc, "thresholds");
+	b_num(&b, o, "stale_days", (double)stale_days);
+	b_num(&b, o, "unsynced_days", (double)unsynced_days);
+
+	/* The activities of the period, through the filters. */
+	for (size_t i = 0; i < nacts; i++) {
+		const srv_activity *a = &acts[i];
+		if (a->start < p->period.from || a->start > p->period.to ||
+		    !matches_filters(p, a->province, a->sector))
+			continue;
+		sel[nsel].a = a;
+		sel[nsel++].state = act_state[i];
+		for (size_t j = 0; j < proto_provinces.count; j++)
+			if (strcmp(proto_provinces.entries[j].name,
+				   a->province) == 0)
+				figures_add(&fprov[j], a);
+		if (!a->sector) {
+			figures_add(&funspec, a);
+			has_unspec = 1;
+		}
+		for (size_t j = 0; a->sector && j < proto_sectors.count; j++)
+			if (strcmp(proto_sectors.entries[j].name,
+				   a->sector) == 0)
+				figures_add(&fsec[j], a);
+		figures_add(&ftot, a);
+	}
+	qsort(sel, nsel, sizeof *sel, cmp_act);
+
+	arr = b_arr(&b, doc, "by_province");
+	for (size_t j = 0; arr && j < proto_provinces.count; j++) {
+		const char *name = proto_provinces.entries[j].name;
+		if (p->province && strcmp(p->province, name) != 0)
+			continue;
+		o = b_obj(&b, arr, NULL);
+		b_str(&b, o, "province", name);
+		b_figures(&b, o, &fprov[j]);
+	}
+	arr = b_arr(&b, doc, "by_sector");
+	for (size_t j = 0; arr && j < proto_sectors.count; j++) {
+		const char *name = proto_sectors.entries[j].name;
+		if (p->sector && strcmp(p->sector, name) != 0)
+			continue;
+		o = b_obj(&b, arr, NULL);
+		b_str(&b, o, "sector", name);
+		b_figures(&b, o, &fsec[j]);
+	}
+	if (arr && has_unspec) {
+		o = b_obj(&b, arr, NULL);
+		b_str(&b, o, "sector", "unspecified");
+		b_figures(&b, o, &funspec);
+	}
+	o = b_obj(&b, doc, "totals");
+	b_figures(&b, o, &ftot);
+
+	/* Models. */
+	{
+		size_t keep = 0;
+		for (size_t j = 0; j < nmodels; j++) {
+			model_row *m = &models[j];
+			long began;
+			if (get_date(m->state, "start", &began) != 0)
+				began = first_write_day(m->state);
+			if (m->latest || began <= p->period.to)
+				models[keep++] = *m;
+		}
+		nmodels = keep;
+	}
+	qsort(models, nmodels, sizeof *models, cmp_model);
+	arr = b_arr(&b, doc, "models");
+	for (size_t j = 0; arr && j < nmodels; j++) {
+		const model_row *m = &models[j];
+		long long planned = 0, sown = 0;
+		const cJSON *pv = proto_state_get(m->state, "planned_ha", NULL);
+		int stale;
+		o = b_obj(&b, arr, NULL);
+		b_str(&b, o, "id", m->id);
+		b_str(&b, o, "crop", m->crop);
+		b_str(&b, o, "sector", m->sector);
+		b_str(&b, o, "province", m->province);
+		b_str(&b, o, "district", get_str(m->state, "district"));
+		b_str(&b, o, "village", get_str(m->state, "village"));
+		b_str(&b, o, "season", get_str(m->state, "season"));
+		b_field_num(&b, o, m->state, "planned_ha");
+		b_field_num(&b, o, m->state, "planned_households");
+		if (!pv || proto_decimal_get(pv, &planned) != 0)
+			planned = 0;
+		if (m->latest) {
+			const cJSON *sv = proto_state_get(m->latest, "sown_ha",
+							  NULL);
+			if (!sv || proto_decimal_get(sv, &sown) != 0)
+				sown = 0;
+			b_ha(&b, o, "sown_ha", sown);
+			b_field_num(&b, o, m->latest, "households");
+			if (planned > 0)
+				/* tenths of a percent, rounded half up */
+				b_num(&b, o, "percent",
+				      (double)((sown * 1000 + planned / 2) /
+					       planned) / 10.0);
+			else
+				b_null(&b, o, "percent");
+			b_date(&b, o, "last_observation", m->latest_day);
+			b_num(&b, o, "days_since",
+			      (double)(as_of - m->latest_day));
+			stale = as_of - m->latest_day > stale_days;
+		} else {
+			b_null(&b, o, "sown_ha");
+			b_null(&b, o, "households");
+			b_null(&b, o, "percent");
+			b_null(&b, o, "last_observation");
+			b_null(&b, o, "days_since");
+			stale = 1;
+		}
+		b_num(&b, o, "observations", (double)m->observations);
+		b_bool(&b, o, "stale", stale);
+		stale_count += stale;
+	}
+
+	/* Dated lists. */
+	arr = b_arr(&b, doc, "visits");
+	for (size_t j = 0; arr && j < nsel; j++) {
+		const srv_activity *a = sel[j].a;
+		const cJSON *st = sel[j].state;
+		if (a->kind != SRV_ACT_VISIT)
+			continue;
+		nvisits++;
+		o = b_obj(&b, arr, NULL);
+		b_str(&b, o, "id", a->id);
+		b_date(&b, o, "start", a->start);
+		if (get_str(st, "end"))
+			b_date(&b, o, "end", a->end);
+		else
+			b_null(&b, o, "end");
+		b_str(&b, o, "direction", a->direction);
+		b_str(&b, o, "province", a->province);
+		b_str(&b, o, "sector", a->sector);
+		b_str(&b, o, "leader", get_str(st, "leader"));
+		b_str(&b, o, "title", a->title);
+		b_num(&b, o, "members", (double)a->members);
+		b_str(&b, o, "host", get_str(st, "host"));
+		b_str(&b, o, "purpose", get_str(st, "purpose"));
+		b_str(&b, o, "outcome", get_str(st, "outcome"));
+		b_bool(&b, o, "high_level",
+		       srv_targets_high_level(p->targets, a));
+	}
+	arr = b_arr(&b, doc, "trips");
+	for (size_t j = 0; arr && j < nsel; j++) {
+		const srv_activity *a = sel[j].a;
+		const cJSON *st = sel[j].state;
+		if (a->kind != SRV_ACT_TRIP)
+			continue;
+		ntrips++;
+		o = b_obj(&b, arr, NULL);
+		b_str(&b, o, "id", a->id);
+		b_date(&b, o, "start", a->start);
+		if (get_str(st, "end"))
+			b_date(&b, o, "end", a->end);
+		else
+			b_null(&b, o, "end");
+		b_num(&b, o, "days", (double)(a->end - a->start + 1));
+		b_str(&b, o, "province", a->province);
+		b_str(&b, o, "sector", a->sector);
+		b_str(&b, o, "specialty", get_str(st, "specialty"));
+		b_str(&b, o, "expert", get_str(st, "expert"));
+		b_num(&b, o, "experts", (double)a->experts);
+		b_num(&b, o, "expert_days", (double)a->expert_days);
+		b_str(&b, o, "department", get_str(st, "department"));
+		b_str(&b, o, "site", get_str(st, "site"));
+		b_field_num(&b, o, st, "trainings");
+		b_field_num(&b, o, st, "trained");
+		b_field_num(&b, o, st, "patients");
+		b_str(&b, o, "outcome", get_str(st, "outcome"));
+	}
+
+	/* Targets, over every activity (not the filtered ones). */
+	o = b_obj(&b, doc, "targets");
+	b_num(&b, o, "year", year);
+	if (o && srv_targets_eval(p->targets, acts, nacts, year, p->period.to,
+				  as_of, &titems) != 0)
+		goto oom;
+	if (o) {
+		for (const cJSON *t = titems->child; t; t = t->next)
+			targets_met += cJSON_IsTrue(
+				cJSON_GetObjectItemCaseSensitive(t, "met"));
+		cJSON_AddItemToObject(o, "items", titems);
+		titems = NULL;
+	}
+
+	/* Devices. */
+	for (size_t j = 0; j < in->nd; j++)
+		devs[j] = &in->d[j];
+	qsort(devs, in->nd, sizeof *devs, cmp_dev);
+	arr = b_arr(&b, doc, "devices");
+	for (size_t j = 0; arr && j < in->nd; j++) {
+		const dev *d = devs[j];
+		int ns = !d->revoked && cmp_str(d->role, "hq") != 0 &&
+			 (d->last <= 0 ||
+			  p->now_ms - d->last > unsynced_days * DAY_MS);
+		o = b_obj(&b, arr, NULL);
+		b_str(&b, o, "id", d->id);
+		b_str(&b, o, "name", d->name);
+		b_str(&b, o, "role", d->role);
+		if (d->last > 0) {
+			b_num(&b, o, "last_sync_ms", (double)d->last);
+			b_date(&b, o, "last_sync", (long)(d->last / DAY_MS));
+			b_num(&b, o, "days_since",
+			      (double)((p->now_ms - d->last) / DAY_MS));
+		} else {
+			b_null(&b, o, "last_sync_ms");
+			b_null(&b, o, "last_sync");
+			b_null(&b, o, "days_since");
+		}
+		b_bool(&b, o, "revoked", d->revoked);
+		b_bool(&b, o, "not_synced", ns);
+		not_synced += ns;
+	}
+
+	o = b_obj(&b, doc, "summary");
+	b_num(&b, o, "visits", (double)nvisits);
+	b_num(&b, o, "trips", (double)ntrips);
+	b_num(&b, o, "models", (double)nmodels);
+	b_num(&b, o, "models_stale", (double)stale_count);
+	b_num(&b, o, "targets", (double)srv_targets_count(p->targets));
+	b_num(&b, o, "targets_met", (double)targets_met);
+	b_num(&b, o, "devices", (double)in->nd);
+	b_num(&b, o, "devices_not_synced", (double)not_synced);
+	b_num(&b, o, "open_conflicts", (double)p->open_conflicts);
+	if (b.oom)
+		goto oom;
+	*out = doc;
+	doc = NULL;
+	rc = 0;
+	goto done;
+oom:
+	snprintf(msg, msgsz, "report: out of memory");
+done:
+	cJSON_Delete(doc);
+	cJSON_Delete(titems);
+	free(acts);
+	free(act_state);
+	free(sel);
+	free(models);
+	free(devs);
+	free(fprov);
+	free(fsec);
+	return rc;
+}
+
+/* ---- rendering ---------------------------------------------------------- */
+
+typedef struct buf {
+	char *p;
+	size_t len, cap;
+	int oom;
+} buf;
+
+static void put(buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t nc = b->cap ? b->cap : 4096;
+		char *g;
+		while (nc < b->len + n + 1)
+			nc *= 2;
+		g = realloc(b->p, nc);
+		if (!g) {
+			b->oom = 1;
+			return;
+		}
+		b->p = g;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void puts_(buf *b, const char *s)
+{
+	put(b, s, strlen(s));
+}
+
+static void putf(buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void putf(buf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof tmp) {
+		b->oom = 1; /* a truncated line would be a wrong report */
+		return;
+	}
+	put(b, tmp, (size_t)n);
+}
+
+static void put_spaces(buf *b, size_t n)
+{
+	static const char sp[] = "                                ";
+
+	while (n > 0) {
+		size_t k = n < sizeof sp - 1 ? n : sizeof sp - 1;
+		put(b, sp, k);
+		n -= k;
+	}
+}
+
+/* Decode one UTF-8 code point at s (n bytes left); returns its length and
+** the code point in *cp, or 1 and 0xFFFD for a bad byte. */
+static size_t utf8_next(const unsigned char *s, size_t n, unsigned *cp)
+{
+	unsigned c = s[0], need, v;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+	if (!need || c > 0xF4 || need >= n) {
+		*cp = 0xFFFD;
+		return 1;
+	}
+	v = c & (0x3Fu >> need);
+	for (unsigned i = 1; i <= need; i++) {
+		if ((s[i] & 0xC0) != 0x80) {
+			*cp = 0xFFFD;
+			return 1;
+		}
+		v = (v << 6) | (s[i] & 0x3Fu);
+	}
+	*cp = v;
+	return need + 1;
+}
+
+static int cp_width(unsigned c)
+{
+	/* Zero width: combining marks of the scripts fieldsync meets (Lao
+	** vowel signs above/below and tone marks, Thai likewise, combining
+	** diacritics a Vietnamese keyboard may send decomposed), joiners. */
+	if ((c >= 0x0300 && c <= 0x036F) || c == 0x0E31 ||
+	    (c >= 0x0E34 && c <= 0x0E3A) || (c >= 0x0E47 && c <= 0x0E4E) ||
+	    c == 0x0EB1 || (c >= 0x0EB4 && c <= 0x0EBC) ||
+	    (c >= 0x0EC8 && c <= 0x0ECE) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+	    (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x200B && c <= 0x200F) ||
+	    (c >= 0x20D0 && c <= 0x20FF) || (c >= 0xFE00 && c <= 0xFE0F) ||
+	    (c >= 0xFE20 && c <= 0xFE2F) || c == 0xFEFF)
+		return 0;
+	/* Two columns: East Asian wide and fullwidth forms. */
+	if ((c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF &&
+					     c != 0x303F) ||
+	    (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+	    (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+	    (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x1F300 && c <= 0x1F64F) ||
+	    (c >= 0x1F900 && c <= 0x1F9FF) || (c >= 0x20000 && c <= 0x3FFFD))
+		return 2;
+	return 1;
+}
+
+size_t srv_display_width(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t w = 0, i = 0;
+
+	while (i < len) {
+		unsigned cp;
+		i += utf8_next(u + i, len - i, &cp);
+		w += (size_t)cp_width(cp);
+	}
+	return w;
+}
+
+/* A column of a rendered section: the document member it shows ("a.b" for
+** a nested one), its header, and whether it is numeric (right-aligned). */
+typedef struct col {
+	const char *key;
+	const char *head;
+	int num;
+} col;
+
+typedef struct section {
+	const char *key;        /* array member of the document */
+	const char *title;
+	const col *cols;
+	size_t ncols;
+	const char *only;       /* show only rows where this member is true */
+	const char *total;      /* object member appended as a "Total" row */
+} section;
+
+#define NC(a) (sizeof(a) / sizeof((a)[0]))
+
+#define FIGURE_COLS \
+	{"visits_out", "Visits out", 1}, {"members_out", "Members out", 1}, \
+	{"visits_in", "Visits in", 1}, {"members_in", "Members in", 1}, \
+	{"trips", "Trips", 1}, {"expert_days", "Expert-days", 1}, \
+	{"trainings", "Trainings", 1}, {"trained", "Trained", 1}, \
+	{"patients", "Patients", 1}
+
+static const col prov_cols[] = {{"province", "Province", 0}, FIGURE_COLS};
+static const col sect_cols[] = {{"sector", "Sector", 0}, FIGURE_COLS};
+static const col model_cols[] = {
+	{"crop", "Crop", 0}, {"province", "Province", 0},
+	{"district", "District", 0}, {"village", "Village", 0},
+	{"planned_ha", "Planned ha", 1}, {"sown_ha", "Sown ha", 1},
+	{"percent", "Done %", 1}, {"planned_households", "Planned hh", 1},
+	{"households", "Households", 1},
+	{"last_observation", "Last observation", 0}, {"stale", "Stale", 0}};
+static const col visit_cols[] = {
+	{"start", "Start", 0}, {"end", "End", 0},
+	{"direction", "Direction", 0}, {"province", "Province", 0},
+	{"sector", "Sector", 0}, {"leader", "Leader", 0},
+	{"title", "Title", 0}, {"members", "Members", 1},
+	{"host", "Host", 0}};
+static const col trip_cols[] = {
+	{"start", "Start", 0}, {"end", "End", 0}, {"province", "Province", 0},
+	{"sector", "Sector", 0}, {"specialty", "Specialty", 0},
+	{"expert", "Expert", 0}, {"site", "Site", 0},
+	{"experts", "Experts", 1}, {"expert_days", "Expert-days", 1},
+	{"trainings", "Trainings", 1}, {"trained", "Trained", 1},
+	{"patients", "Patients", 1}};
+static const col target_cols[] = {
+	{"name", "Target", 0}, {"window.from", "From", 0},
+	{"window.to", "To", 0}, {"expected", "Expected", 1},
+	{"actual", "Actual", 1}, {"status", "Status", 0},
+	{"label", "Description", 0}};
+static const col device_cols[] = {
+	{"name", "Device", 0}, {"role", "Role", 0}, {"id", "Id", 0},
+	{"last_sync", "Last sync", 0}, {"days_since", "Days", 1}};
+
+static const section sections[] = {
+	{"by_province", "By province", prov_cols, NC(prov_cols), NULL,
+	 "totals"},
+	{"by_sector", "By sector", sect_cols, NC(sect_cols), NULL, "totals"},
+	{"models", "Demonstration models", model_cols, NC(model_cols), NULL,
+	 NULL},
+	{"visits", "Delegation visits", visit_cols, NC(visit_cols), NULL,
+	 NULL},
+	{"trips", "Expert trips", trip_cols, NC(trip_cols), NULL, NULL},
+	{"targets.items", "Targets", target_cols, NC(target_cols), NULL,
+	 NULL},
+	{"devices", "Devices not synced", device_cols, NC(device_cols),
+	 "not_synced", NULL},
+};
+
+/* A member by "a" or "a.b" path; NULL if absent. */
+static const cJSON *member(const cJSON *o, const char *path)
+{
+	const char *dot = strchr(path, '.');
+	char head[64];
+
+	if (!dot)
+		return cJSON_GetObjectItemCaseSensitive(o, path);
+	if ((size_t)(dot - path) >= sizeof head)
+		return NULL;
+	memcpy(head, path, (size_t)(dot - path));
+	head[dot - path] = '\0';
+	return member(cJSON_GetObjectItemCaseSensitive(o, head), dot + 1);
+}
+
+/* A cell's text; empty for null/absent (the table shows "-"). Numbers go
+** through proto_value_format: integers plain, decimals shortest ("3.8"). */
+static const char *cell_text(const cJSON *v, char *tmp, size_t tmpsz)
+{
+	if (!v || cJSON_IsNull(v))
+		return "";
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v) ? "yes" : "no";
+	if (cJSON_IsString(v))
+		return v->valuestring;
+	return proto_value_format(v, tmp, tmpsz);
+}
+
+/* The rows of a section as a grid of strings (header row first). */
+typedef struct grid {
+	char **cell;           /* rows x cols, malloc'd strings */
+	size_t rows, cols;
+} grid;
+
+static void grid_free(grid *g)
+{
+	for (size_t i = 0; g->cell && i < g->rows * g->cols; i++)
+		free(g->cell[i]);
+	free(g->cell);
+	memset(g, 0, sizeof *g);
+}
+
+static int grid_make(const cJSON *doc, const section *s, grid *g)
+{
+	const cJSON *arr = member(doc, s->key);
+	const cJSON *tot = s->total ? member(doc, s->total) : NULL;
+	size_t n = 1, r = 0;
+	char tmp[64];
+
+	memset(g, 0, sizeof *g);
+	for (const cJSON *row = arr ? arr->child : NULL; row; row = row->next)
+		n++;
+	if (tot)
+		n++;
+	g->cols = s->ncols;
+	g->cell = calloc(n * s->ncols, sizeof *g->cell);
+	if (!g->cell)
+		return -1;
+	g->rows = n;
+	for (size_t c = 0; c < s->ncols; c++)
+		if (!(g->cell[c] = strdup(s->cols[c].head)))
+			return -1;
+	r = 1;
+	for (const cJSON *row = arr ? arr->child : NULL; row; row = row->next) {
+		if (s->only && !cJSON_IsTrue(member(row, s->only)))
+			continue;
+		for (size_t c = 0; c < s->ncols; c++) {
+			const char *t = cell_text(member(row, s->cols[c].key),
+						  tmp, sizeof tmp);
+			if (!(g->cell[r * s->ncols + c] = strdup(t)))
+				return -1;
+		}
+		r++;
+	}
+	if (tot) {
+		for (size_t c = 0; c < s->ncols; c++) {
+			const char *t = c == 0 ? "Total"
+				: cell_text(member(tot, s->cols[c].key), tmp,
+					    sizeof tmp);
+			if (!(g->cell[r * s->ncols + c] = strdup(t)))
+				return -1;
+		}
+		r++;
+	}
+	g->rows = r;
+	return 0;
+}
+
+/* The summary as (item, value) rows. */
+static int summary_grid(const cJSON *doc, grid *g)
+{
+	static const struct { const char *key, *head; } items[] = {
+		{"period.label", "Period"}, {"period.from", "From"},
+		{"period.to", "To"}, {"as_of", "As of"},
+		{"filters.province", "Province filter"},
+		{"filters.sector", "Sector filter"},
+		{"summary.visits", "Delegation visits"},
+		{"summary.trips", "Expert trips"},
+		{"summary.models", "Demonstration models"},
+		{"summary.models_stale", "Models stale"},
+		{"summary.targets_met", "Targets met"},
+		{"summary.targets", "Targets"},
+		{"summary.devices_not_synced", "Devices not synced"},
+		{"summary.open_conflicts", "Open conflicts"},
+	};
+	char tmp[64];
+
+	memset(g, 0, sizeof *g);
+	g->cols = 2;
+	g->cell = calloc((NC(items) + 1) * 2, sizeof *g->cell);
+	if (!g->cell)
+		return -1;
+	g->rows = NC(items) + 1;
+	if (!(g->cell[0] = strdup("Item")) || !(g->cell[1] = strdup("Value")))
+		return -1;
+	for (size_t i = 0; i < NC(items); i++) {
+		const char *head = items[i].head;
+		char h[96];
+		if (strcmp(items[i].key, "summary.models_stale") == 0) {
+			const cJSON *d = member(doc, "thresholds.stale_days");
+			snprintf(h, sizeof h, "Models stale (no observation "
+				 "for more than %d days)",
+				 cJSON_IsNumber(d) ? d->valueint : 30);
+			head = h;
+		}
+		if (strcmp(items[i].key, "summary.devices_not_synced") == 0) {
+			const cJSON *d = member(doc,
+						"thresholds.unsynced_days");
+			snprintf(h, sizeof h, "Devices not synced for more "
+				 "than %d days",
+				 cJSON_IsNumber(d) ? d->valueint : 14);
+			head = h;
+		}
+		if (!(g->cell[(i + 1) * 2] = strdup(head)) ||
+		    !(g->cell[(i + 1) * 2 + 1] = strdup(
+			      cell_text(member(doc, items[i].key), tmp,
+					sizeof tmp))))
+			return -1;
+	}
+	return 0;
+}
+
+/* Table cells on one line: newlines and tabs in free text become spaces. */
+static void put_cell_line(buf *b, const char *s)
+{
+	for (const char *p = s; *p; p++)
+		put(b, (*p == '\n' || *p == '\t' || *p == '\r') ? " " : p, 1);
+}
+
+static void table_section(buf *b, const char *title, const grid *g,
+			  const int *num)
+{
+	size_t *w = calloc(g->cols, sizeof *w);
+
+	if (!w) {
+		b->oom = 1;
+		return;
+	}
+	for (size_t r = 0; r < g->rows; r++)
+		for (size_t c = 0; c < g->cols; c++) {
+			const char *t = g->cell[r * g->cols + c];
+			size_t cw = *t ? srv_display_width(t, strlen(t)) : 1;
+			if (cw > w[c])
+				w[c] = cw;
+		}
+	puts_(b, title);
+	puts_(b, "\n");
+	for (size_t r = 0; r < g->rows; r++) {
+		for (size_t c = 0; c < g->cols; c++) {
+			const char *t = g->cell[r * g->cols + c];
+			size_t cw;
+			if (!*t)
+				t = "-";
+			cw = srv_display_width(t, strlen(t));
+			if (c > 0)
+				puts_(b, "  ");
+			if (num[c]) {
+				put_spaces(b, w[c] - cw);
+				put_cell_line(b, t);
+			} else {
+				put_cell_line(b, t);
+				if (c + 1 < g->cols)
+					put_spaces(b, w[c] - cw);
+			}
+		}
+		puts_(b, "\n");
+		if (r == 0) {
+			for (size_t c = 0; c < g->cols; c++) {
+				if (c > 0)
+					puts_(b, "  ");
+				for (size_t k = 0; k < w[c]; k++)
+					puts_(b, "-");
+			}
+			puts_(b, "\n");
+		}
+	}
+	if (g->rows == 1)
+		puts_(b, "(none)\n");
+	puts_(b, "\n");
+	free(w);
+}
+
+/* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes
+** doubled; everything else is written as is, bytes untouched. */
+static void csv_field(buf *b, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		puts_(b, s);
+		return;
+	}
+	puts_(b, "\"");
+	for (const char *p = s; *p; p++) {
+		if (*p == '"')
+			puts_(b, "\"\"");
+		else
+			put(b, p, 1);
+	}
+	puts_(b, "\"");
+}
+
+static void csv_section(buf *b, const char *title, const grid *g)
+{
+	csv_field(b, title);
+	puts_(b, "\r\n");
+	for (size_t r = 0; r < g->rows; r++) {
+		for (size_t c = 0; c < g->cols; c++) {
+			if (c > 0)
+				puts_(b, ",");
+			csv_field(b, g->cell[r * g->cols + c]);
+		}
+		puts_(b, "\r\n");
+	}
+	puts_(b, "\r\n");
+}
+
+int srv_report_format_parse(const char *text, srv_report_format *out)
+{
+	if (!text)
+		return -1;
+	if (strcmp(text, "table") == 0)
+		*out = SRV_REPORT_TABLE;
+	else if (strcmp(text, "csv") == 0)
+		*out = SRV_REPORT_CSV;
+	else if (strcmp(text, "json") == 0)
+		*out = SRV_REPORT_JSON;
+	else
+		return -1;
+	return 0;
+}
+
+int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
+		      size_t *outlen)
+{
+	buf b = {0};
+	grid g = {0};
+	const cJSON *period = member(report, "period.label");
+	int num[16];
+
+	*out = NULL;
+	if (outlen)
+		*outlen = 0;
+	if (!cJSON_IsObject(report) || !cJSON_IsString(period))
+		return -1;
+	if (fmt == SRV_REPORT_JSON) {
+		char *j = cJSON_Print(report);
+		if (!j)
+			return -1;
+		puts_(&b, j);
+		puts_(&b, "\n");
+		free(j);
+		goto finish;
+	}
+	if (fmt == SRV_REPORT_CSV)
+		puts_(&b, "\xEF\xBB\xBF"); /* spreadsheets read it as UTF-8 */
+	else {
+		const cJSON *from = member(report, "period.from");
+		const cJSON *to = member(report, "period.to");
+		putf(&b, "fieldsync HQ report %s (%s to %s)\n\n",
+		     period->valuestring,
+		     cJSON_IsString(from) ? from->valuestring : "?",
+		     cJSON_IsString(to) ? to->valuestring : "?");
+	}
+	if (summary_grid(report, &g) != 0)
+		b.oom = 1;
+	else if (fmt == SRV_REPORT_CSV)
+		csv_section(&b, "Summary", &g);
+	else {
+		num[0] = 0;
+		num[1] = 0;
+		table_section(&b, "Summary", &g, num);
+	}
+	grid_free(&g);
+	for (size_t i = 0; i < NC(sections) && !b.oom; i++) {
+		const section *s = &sections[i];
+		char title[128];
+		if (grid_make(report, s, &g) != 0) {
+			b.oom = 1;
+			break;
+		}
+		snprintf(title, sizeof title, "%s", s->title);
+		if (strcmp(s->key, "targets.items") == 0) {
+			const cJSON *y = member(report, "targets.year");
+			snprintf(title, sizeof title, "Targets %d",
+				 cJSON_IsNumber(y) ? y->valueint : 0);
+		} else if (s->only) {
+			const cJSON *d = member(report,
+						"thresholds.unsynced_days");
+			snprintf(title, sizeof title, "Devices not synced for "
+				 "more than %d days",
+				 cJSON_IsNumber(d) ? d->valueint : 14);
+		}
+		if (fmt == SRV_REPORT_CSV) {
+			csv_section(&b, title, &g);
+		} else {
+			for (size_t c = 0; c < s->ncols && c < NC(num); c++)
+				num[c] = s->cols[c].num;
+			table_section(&b, title, &g, num);
+		}
+		grid_free(&g);
+	}
+	grid_free(&g);
+finish:
+	if (b.oom) {
+		free(b.p);
+		return -1;
+	}
+	*out = b.p;
+	if (outlen)
+		*outlen = b.len;
+	return 0;
+}

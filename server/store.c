@@ -1,0 +1,252 @@
+/*
+** This file contains the dispatch of the storage interface (store.h) to a
+** backend's function table (store_impl.h): it picks the backend from the
+** path's scheme, clears out-parameters and checks arguments once, so each
+** backend only does its database's work.
+*/
+#include <stdio.h>
+#include <string.h>
+#include "store_impl.h"
+
+static const srv_store_ops *backend_for(const char **path)
+{
+	if (strncmp(*path, "sqlite:", 7) == 0) {
+		*path += 7;
+		return &srv_store_sqlite_ops;
+	}
+	return &srv_store_sqlite_ops;
+}
+
+int srv_store_open(const char *path, int create, srv_store **out, char *msg,
+		   size_t msgsz)
+{
+	const srv_store_ops *ops;
+
+	*out = NULL;
+	if (msg && msgsz)
+		msg[0] = 0;
+	if (!path || !*path)
+		return SRV_E_ARG;
+	ops = backend_for(&path);
+	return ops->open(path, create, out, msg, msgsz);
+}
+
+void srv_store_close(srv_store *s)
+{
+	if (s)
+		s->ops->close(s);
+}
+
+const char *srv_store_errmsg(const srv_store *s)
+{
+	return s ? s->errmsg : "no store";
+}
+
+int srv_store_begin(srv_store *s, int write) { return s->ops->begin(s, write); }
+int srv_store_commit(srv_store *s) { return s->ops->commit(s); }
+void srv_store_rollback(srv_store *s) { s->ops->rollback(s); }
+
+int srv_store_meta_get(srv_store *s, const char *key, char *buf, size_t bufsz)
+{
+	if (bufsz)
+		buf[0] = 0;
+	return s->ops->meta_get(s, key, buf, bufsz);
+}
+
+int srv_store_meta_set(srv_store *s, const char *key, const char *value)
+{
+	return s->ops->meta_set(s, key, value);
+}
+
+int srv_store_token_add(srv_store *s, const uint8_t hash[PROTO_HASH_BYTES],
+			const srv_token *t)
+{
+	return s->ops->token_add(s, hash, t);
+}
+
+int srv_store_token_get(srv_store *s, const uint8_t hash[PROTO_HASH_BYTES],
+			srv_token *out)
+{
+	memset(out, 0, sizeof(*out));
+	return s->ops->token_get(s, hash, out);
+}
+
+int srv_store_token_use(srv_store *s, const uint8_t hash[PROTO_HASH_BYTES],
+			const char *device, int64_t now_ms)
+{
+	return s->ops->token_use(s, hash, device, now_ms);
+}
+
+int srv_store_device_add(srv_store *s, const srv_device *d)
+{
+	return s->ops->device_add(s, d);
+}
+
+int srv_store_device_get(srv_store *s, const char *id, srv_device *out)
+{
+	char key[PROTO_ID_HEX + 1];
+
+	/* id may point into *out (re-reading a device): copy it first. */
+	snprintf(key, sizeof(key), "%s", id);
+	memset(out, 0, sizeof(*out));
+	out->revoked_at_cursor = -1;
+	return s->ops->device_get(s, key, out);
+}
+
+int srv_store_device_find(srv_store *s, const char *prefix, srv_device *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->revoked_at_cursor = -1;
+	if (!prefix || !*prefix || strlen(prefix) > PROTO_ID_HEX ||
+	    strspn(prefix, "0123456789abcdef") != strlen(prefix))
+		return SRV_E_ARG;
+	return s->ops->device_find(s, prefix, out);
+}
+
+int srv_store_devices_each(srv_store *s, srv_device_cb cb, void *ctx)
+{
+	return s->ops->devices_each(s, cb, ctx);
+}
+
+int srv_store_device_revoke(srv_store *s, const char *id, int64_t now_ms,
+			    int64_t *at_cursor)
+{
+	*at_cursor = 0;
+	return s->ops->device_revoke(s, id, now_ms, at_cursor);
+}
+
+int srv_store_device_seen(srv_store *s, const char *id, int64_t now_ms)
+{
+	return s->ops->device_seen(s, id, now_ms);
+}
+
+int srv_store_device_flag(srv_store *s, const char *id, unsigned flags)
+{
+	return s->ops->device_flag(s, id, flags);
+}
+
+int srv_store_device_head(srv_store *s, const char *id, int64_t seq,
+			  const uint8_t hash[PROTO_HASH_BYTES],
+			  uint64_t last_hlc)
+{
+	return s->ops->device_head(s, id, seq, hash, last_hlc);
+}
+
+int srv_store_set_hash(srv_store *s, const char *device, int64_t seq,
+		       uint8_t hash[PROTO_HASH_BYTES])
+{
+	memset(hash, 0, PROTO_HASH_BYTES);
+	return s->ops->set_hash(s, device, seq, hash);
+}
+
+int srv_store_set_get(srv_store *s, const char *device, int64_t seq,
+		      char **bytes, size_t *len, char *sighex)
+{
+	*bytes = NULL;
+	*len = 0;
+	sighex[0] = 0;
+	return s->ops->set_get(s, device, seq, bytes, len, sighex);
+}
+
+int srv_store_set_add(srv_store *s, const char *device, int64_t seq,
+		      const char *bytes, size_t len, const char *sighex,
+		      const uint8_t hash[PROTO_HASH_BYTES], int64_t now_ms,
+		      int64_t *cursor)
+{
+	*cursor = 0;
+	return s->ops->set_add(s, device, seq, bytes, len, sighex, hash, now_ms,
+			       cursor);
+}
+
+int srv_store_sets_after(srv_store *s, int64_t after, int limit,
+			 size_t max_bytes, srv_set_cb cb, void *ctx, int *more)
+{
+	*more = 0;
+	if (after < 0 || limit < 1)
+		return SRV_E_ARG;
+	return s->ops->sets_after(s, after, limit, max_bytes, cb, ctx, more);
+}
+
+int srv_store_max_cursor(srv_store *s, int64_t *cursor)
+{
+	*cursor = 0;
+	return s->ops->max_cursor(s, cursor);
+}
+
+int srv_store_record_get(srv_store *s, const char *id, char **state,
+			 size_t *len)
+{
+	*state = NULL;
+	*len = 0;
+	return s->ops->record_get(s, id, state, len);
+}
+
+int srv_store_record_put(srv_store *s, const char *id, const char *kind,
+			 const char *state, size_t len, int64_t cursor)
+{
+	return s->ops->record_put(s, id, kind, state, len, cursor);
+}
+
+int srv_store_records_each(srv_store *s, const char *kind, srv_record_cb cb,
+			   void *ctx)
+{
+	return s->ops->records_each(s, kind, cb, ctx);
+}
+
+int srv_store_conflict_add(srv_store *s, srv_conflict *c)
+{
+	c->id = 0;
+	return s->ops->conflict_add(s, c);
+}
+
+int srv_store_conflicts_each(srv_store *s, int open_only, srv_conflict_cb cb,
+			     void *ctx)
+{
+	return s->ops->conflicts_each(s, open_only, cb, ctx);
+}
+
+int srv_store_conflict_get(srv_store *s, int64_t id, srv_conflict_cb cb,
+			   void *ctx)
+{
+	return s->ops->conflict_get(s, id, cb, ctx);
+}
+
+int srv_store_conflict_resolve(srv_store *s, int64_t id, const char *resolution,
+			       int64_t cursor, int64_t now_ms)
+{
+	return s->ops->conflict_resolve(s, id, resolution, cursor, now_ms);
+}
+
+int srv_store_conflicts_open(srv_store *s, int64_t *count)
+{
+	*count = 0;
+	return s->ops->conflicts_open(s, count);
+}
+
+int srv_store_fork_add(srv_store *s, const char *device, int64_t seq,
+		       const char *held, size_t held_len, const char *held_sig,
+		       const char *other, size_t other_len,
+		       const char *other_sig, int64_t now_ms)
+{
+	return s->ops->fork_add(s, device, seq, held, held_len, held_sig, other,
+				other_len, other_sig, now_ms);
+}
+
+int srv_store_forks_count(srv_store *s, const char *device, int64_t *count)
+{
+	*count = 0;
+	return s->ops->forks_count(s, device, count);
+}
+
+int srv_store_event_add(srv_store *s, const char *device, const char *kind,
+			const char *detail, int64_t now_ms)
+{
+	return s->ops->event_add(s, device, kind, detail, now_ms);
+}
+
+int srv_store_events_each(srv_store *s, srv_event_cb cb, void *ctx)
+{
+	return s->ops->events_each(s, cb, ctx);
+}
+
+int srv_store_check(srv_store *s) { return s->ops->check(s); }

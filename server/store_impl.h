@@ -1,0 +1,79 @@
+/*
+** This file contains what a storage backend implements: one function per
+** srv_store_* operation of store.h, in a table. store.c dispatches through it
+** after clearing out-parameters, so a backend can assume they are cleared.
+** A backend's handle struct starts with struct srv_store (its "base").
+*/
+#ifndef FIELDSYNC_SRV_STORE_IMPL_H
+#define FIELDSYNC_SRV_STORE_IMPL_H
+
+#include "store.h"
+
+typedef struct srv_store_ops {
+	const char *name;
+	int (*open)(const char *path, int create, srv_store **out, char *msg,
+		    size_t msgsz);
+	void (*close)(srv_store *s);
+	int (*begin)(srv_store *s, int write);
+	int (*commit)(srv_store *s);
+	void (*rollback)(srv_store *s);
+	int (*meta_get)(srv_store *s, const char *key, char *buf, size_t bufsz);
+	int (*meta_set)(srv_store *s, const char *key, const char *value);
+	int (*token_add)(srv_store *s, const uint8_t *hash, const srv_token *t);
+	int (*token_get)(srv_store *s, const uint8_t *hash, srv_token *out);
+	int (*token_use)(srv_store *s, const uint8_t *hash, const char *device,
+			 int64_t now_ms);
+	int (*device_add)(srv_store *s, const srv_device *d);
+	int (*device_get)(srv_store *s, const char *id, srv_device *out);
+	int (*device_find)(srv_store *s, const char *prefix, srv_device *out);
+	int (*devices_each)(srv_store *s, srv_device_cb cb, void *ctx);
+	int (*device_revoke)(srv_store *s, const char *id, int64_t now_ms,
+			     int64_t *at_cursor);
+	int (*device_seen)(srv_store *s, const char *id, int64_t now_ms);
+	int (*device_flag)(srv_store *s, const char *id, unsigned flags);
+	int (*device_head)(srv_store *s, const char *id, int64_t seq,
+			   const uint8_t *hash, uint64_t last_hlc);
+	int (*set_hash)(srv_store *s, const char *device, int64_t seq,
+			uint8_t *hash);
+	int (*set_get)(srv_store *s, const char *device, int64_t seq,
+		       char **bytes, size_t *len, char *sighex);
+	int (*set_add)(srv_store *s, const char *device, int64_t seq,
+		       const char *bytes, size_t len, const char *sighex,
+		       const uint8_t *hash, int64_t now_ms, int64_t *cursor);
+	int (*sets_after)(srv_store *s, int64_t after, int limit,
+			  size_t max_bytes, srv_set_cb cb, void *ctx, int *more);
+	int (*max_cursor)(srv_store *s, int64_t *cursor);
+	int (*record_get)(srv_store *s, const char *id, char **state,
+			  size_t *len);
+	int (*record_put)(srv_store *s, const char *id, const char *kind,
+			  const char *state, size_t len, int64_t cursor);
+	int (*records_each)(srv_store *s, const char *kind, srv_record_cb cb,
+			    void *ctx);
+	int (*conflict_add)(srv_store *s, srv_conflict *c);
+	int (*conflicts_each)(srv_store *s, int open_only, srv_conflict_cb cb,
+			      void *ctx);
+	int (*conflict_get)(srv_store *s, int64_t id, srv_conflict_cb cb,
+			    void *ctx);
+	int (*conflict_resolve)(srv_store *s, int64_t id, const char *resolution,
+				int64_t cursor, int64_t now_ms);
+	int (*conflicts_open)(srv_store *s, int64_t *count);
+	int (*fork_add)(srv_store *s, const char *device, int64_t seq,
+			const char *held, size_t held_len, const char *held_sig,
+			const char *other, size_t other_len,
+			const char *other_sig, int64_t now_ms);
+	int (*forks_count)(srv_store *s, const char *device, int64_t *count);
+	int (*event_add)(srv_store *s, const char *device, const char *kind,
+			 const char *detail, int64_t now_ms);
+	int (*events_each)(srv_store *s, srv_event_cb cb, void *ctx);
+	int (*check)(srv_store *s);
+} srv_store_ops;
+
+struct srv_store {
+	const srv_store_ops *ops;
+	char errmsg[256];
+};
+
+/* The SQLite backend (store_sqlite.c). */
+extern const srv_store_ops srv_store_sqlite_ops;
+
+#endif

@@ -1,0 +1,367 @@
+/*
+** This file contains unit tests of the server below the socket: the store
+** (SQLite backend), srv_push_set (accept, duplicate, fork evidence, gap,
+** broken chain, HLC order, clock bound, wrong author, revoked device,
+** conflicts) and the auth tables, with the server clock replaced through
+** srv_clock_ms so time can move.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sodium.h>
+#include <cjson/cJSON.h>
+#include "protocol/changeset.h"
+#include "server/auth.h"
+#include "server/hq.h"
+#include "server/push.h"
+#include "server/store.h"
+
+#define T0 1780000000000LL /* 2026-05-28 */
+
+static int64_t fake_now = T0;
+static int64_t fake_clock(void) { return fake_now; }
+
+typedef struct dev {
+	uint8_t sk[PROTO_SK_BYTES], pk[PROTO_PK_BYTES], id[PROTO_ID_BYTES];
+	char hex[PROTO_ID_HEX + 1];
+	int64_t seq;
+	uint8_t head[PROTO_HASH_BYTES];
+	proto_hlc hlc;
+} dev;
+
+typedef struct fx {
+	char dir[64], path[96];
+	srv_store *s;
+	char hq[PROTO_ID_HEX + 1];
+	dev a, b;
+} fx;
+
+static void dev_new(fx *f, dev *d)
+{
+	srv_device row;
+
+	memset(d, 0, sizeof(*d));
+	proto_keypair(d->pk, d->sk);
+	proto_device_id(d->pk, d->id);
+	proto_hex_encode(d->hex, d->id, PROTO_ID_BYTES);
+	memset(&row, 0, sizeof(row));
+	memcpy(row.id, d->hex, sizeof(row.id));
+	memcpy(row.pk, d->pk, sizeof(row.pk));
+	snprintf(row.name, sizeof(row.name), "test");
+	snprintf(row.role, sizeof(row.role), "expert");
+	row.enrolled_ms = fake_now;
+	assert_int_equal(srv_store_device_add(f->s, &row), SRV_OK);
+}
+
+static int setup(void **state)
+{
+	fx *f = calloc(1, sizeof(*f));
+	char msg[256];
+
+	assert_non_null(f);
+	assert_int_equal(proto_init(), 0);
+	srv_clock_ms = fake_clock;
+	fake_now = T0;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_server_push.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/db", f->dir);
+	assert_int_equal(srv_db_open(f->path, 1, &f->s, f->hq, msg, sizeof(msg)),
+			 SRV_OK);
+	dev_new(f, &f->a);
+	dev_new(f, &f->b);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	fx *f = *state;
+	char cmd[160];
+
+	srv_store_close(f->s);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* One signed set of changes given as JSON text: [{"id","kind","op",
+** "fields","base"}]; hlc_ms 0 = the fake clock. advance: move d's chain. */
+static char *mkset(dev *d, const char *changes, int64_t seq, int64_t hlc_ms,
+		   int advance, char sighex[PROTO_SIG_HEX + 1], size_t *len)
+{
+	cJSON *arr = cJSON_Parse(changes), *it;
+	char *enc[8], *out = NULL;
+	size_t lens[8], n = 0, i;
+	uint8_t sig[PROTO_SIG_BYTES], h[PROTO_HASH_BYTES];
+	proto_hlc hlc = d->hlc;
+	proto_err e;
+
+	assert_non_null(arr);
+	cJSON_ArrayForEach(it, arr) {
+		proto_change c;
+		memset(&c, 0, sizeof(c));
+		snprintf(c.id, sizeof(c.id), "%s",
+			 cJSON_GetObjectItem(it, "id")->valuestring);
+		c.kind = proto_kind_find(cJSON_GetObjectItem(it, "kind")->valuestring);
+		c.op = strcmp(cJSON_GetObjectItem(it, "op")->valuestring,
+			      "create") == 0 ? PROTO_OP_CREATE : PROTO_OP_UPDATE;
+		hlc = proto_hlc_tick(hlc, hlc_ms ? hlc_ms : fake_now);
+		c.hlc = hlc;
+		c.fields = cJSON_GetObjectItem(it, "fields");
+		c.base = cJSON_GetObjectItem(it, "base");
+		assert_int_equal(proto_change_encode(&c, &enc[n], &lens[n], &e),
+				 PROTO_OK);
+		n++;
+	}
+	assert_int_equal(proto_set_encode(d->id, seq, d->head,
+					  (const char *const *)enc, lens, n,
+					  &out, len, &e), PROTO_OK);
+	for (i = 0; i < n; i++)
+		free(enc[i]);
+	cJSON_Delete(arr);
+	proto_set_sign(out, *len, d->sk, sig);
+	proto_hex_encode(sighex, sig, PROTO_SIG_BYTES);
+	if (advance) {
+		proto_set_hash(out, *len, h);
+		memcpy(d->head, h, sizeof(h));
+		d->seq = seq;
+		d->hlc = hlc;
+	}
+	return out;
+}
+
+#define MODEL "00000000000000000000000000000001"
+static const char create_model[] =
+	"[{\"id\":\"" MODEL "\",\"kind\":\"model\",\"op\":\"create\","
+	"\"fields\":{\"crop\":\"Sticky maize\",\"province\":\"Salavan\","
+	"\"planned_ha\":5,\"planned_households\":42}}]";
+
+static int64_t count(fx *f, const char *what)
+{
+	int64_t n = 0;
+
+	if (strcmp(what, "cursor") == 0)
+		assert_int_equal(srv_store_max_cursor(f->s, &n), SRV_OK);
+	else if (strcmp(what, "conflicts") == 0)
+		assert_int_equal(srv_store_conflicts_open(f->s, &n), SRV_OK);
+	else
+		assert_int_equal(srv_store_forks_count(f->s, what, &n), SRV_OK);
+	return n;
+}
+
+static void test_hq_identity(void **state)
+{
+	fx *f = *state;
+	srv_device d;
+	uint8_t sk[PROTO_SK_BYTES], pk[PROTO_PK_BYTES], id[PROTO_ID_BYTES];
+	char msg[256], hex[PROTO_ID_HEX + 1], again[PROTO_ID_HEX + 1];
+	srv_store *s2 = NULL;
+
+	assert_int_equal(srv_store_device_get(f->s, f->hq, &d), SRV_OK);
+	assert_string_equal(d.role, "hq");
+	assert_int_equal(srv_hq_key_load(f->path, sk, msg, sizeof(msg)), SRV_OK);
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	proto_device_id(pk, id);
+	proto_hex_encode(hex, id, PROTO_ID_BYTES);
+	assert_string_equal(hex, f->hq);
+	/* Opening again keeps the same identity. */
+	assert_int_equal(srv_db_open(f->path, 1, &s2, again, msg, sizeof(msg)),
+			 SRV_OK);
+	assert_string_equal(again, f->hq);
+	srv_store_close(s2);
+}
+
+static void test_accept_duplicate(void **state)
+{
+	fx *f = *state;
+	srv_push_result r;
+	char sig[PROTO_SIG_HEX + 1], *st = NULL;
+	size_t len, sl;
+	char *set = mkset(&f->a, create_model, 1, 0, 1, sig, &len);
+	srv_device d;
+
+	assert_int_equal(srv_push_set(f->s, set, len, sig, f->a.hex, fake_now,
+				      &r), 0);
+	assert_int_equal(r.cursor, 1);
+	assert_int_equal(r.duplicate, 0);
+	assert_int_equal(srv_store_record_get(f->s, MODEL, &st, &sl), SRV_OK);
+	assert_non_null(strstr(st, "Sticky maize"));
+	free(st);
+	assert_int_equal(srv_store_device_get(f->s, f->a.hex, &d), SRV_OK);
+	assert_int_equal(d.head_seq, 1);
+	assert_memory_equal(d.head_hash, f->a.head, PROTO_HASH_BYTES);
+	/* Again: success, nothing new. */
+	assert_int_equal(srv_push_set(f->s, set, len, sig, f->a.hex, fake_now,
+				      &r), 0);
+	assert_int_equal(r.duplicate, 1);
+	assert_int_equal(count(f, "cursor"), 1);
+	free(set);
+}
+
+static void test_refusals(void **state)
+{
+	fx *f = *state;
+	srv_push_result r;
+	char sig[PROTO_SIG_HEX + 1], sig2[PROTO_SIG_HEX + 1];
+	size_t len, len2;
+	char *s1 = mkset(&f->a, create_model, 1, 0, 1, sig, &len), *s2;
+	dev saved;
+
+	assert_int_equal(srv_push_set(f->s, s1, len, sig, f->a.hex, fake_now,
+				      &r), 0);
+	/* Another device's session. */
+	assert_int_equal(srv_push_set(f->s, s1, len, sig, f->b.hex, fake_now,
+				      &r), 403);
+	assert_string_equal(r.code, "device_mismatch");
+	/* Gap. */
+	saved = f->a;
+	s2 = mkset(&f->a, create_model, 3, 0, 0, sig2, &len2);
+	assert_int_equal(srv_push_set(f->s, s2, len2, sig2, f->a.hex, fake_now,
+				      &r), 409);
+	assert_string_equal(r.code, "sequence_gap");
+	assert_int_equal(r.expected_seq, 2);
+	free(s2);
+	/* Broken chain. */
+	memset(f->a.head, 7, PROTO_HASH_BYTES);
+	s2 = mkset(&f->a, create_model, 2, 0, 0, sig2, &len2);
+	f->a = saved;
+	assert_int_equal(srv_push_set(f->s, s2, len2, sig2, f->a.hex, fake_now,
+				      &r), 409);
+	assert_string_equal(r.code, "chain_broken");
+	free(s2);
+	/* Clock ahead by a day: refused, nothing stored. */
+	s2 = mkset(&f->a, create_model, 2, fake_now + 86400000, 0, sig2, &len2);
+	assert_int_equal(srv_push_set(f->s, s2, len2, sig2, f->a.hex, fake_now,
+				      &r), 422);
+	assert_string_equal(r.code, "clock_ahead");
+	assert_true(r.ahead_ms >= 86400000);
+	free(s2);
+	/* Tampered: one byte changed. */
+	s2 = mkset(&f->a, create_model, 2, 0, 0, sig2, &len2);
+	s2[len2 - 5] = s2[len2 - 5] == '4' ? '5' : '4';
+	assert_int_equal(srv_push_set(f->s, s2, len2, sig2, f->a.hex, fake_now,
+				      &r), 403);
+	assert_string_equal(r.code, "bad_signature");
+	free(s2);
+	assert_int_equal(count(f, "cursor"), 1);
+	/* Fork: a different set 1. Evidence kept, device flagged. */
+	memset(f->a.head, 0, PROTO_HASH_BYTES);
+	f->a.hlc = 0;
+	s2 = mkset(&f->a, "[{\"id\":\"" MODEL "\",\"kind\":\"model\",\"op\":"
+		   "\"update\",\"fields\":{\"crop\":\"Rice\"}}]", 1, 0, 0, sig2,
+		   &len2);
+	assert_int_equal(srv_push_set(f->s, s2, len2, sig2, f->a.hex, fake_now,
+				      &r), 409);
+	assert_string_equal(r.code, "fork");
+	assert_int_equal(count(f, f->a.hex), 1);
+	assert_int_equal(srv_push_set(f->s, s2, len2, sig2, f->a.hex, fake_now,
+				      &r), 409);
+	assert_int_equal(count(f, f->a.hex), 1); /* kept once */
+	{
+		srv_device d;
+		assert_int_equal(srv_store_device_get(f->s, f->a.hex, &d), 0);
+		assert_true(d.flags & SRV_DEV_FORKED);
+	}
+	assert_int_equal(count(f, "cursor"), 1);
+	free(s2);
+	free(s1);
+}
+
+static void test_revoked_and_conflict(void **state)
+{
+	fx *f = *state;
+	srv_push_result r;
+	char sig[PROTO_SIG_HEX + 1], *s, stamp[PROTO_STAMP_TEXT + 1], ch[512];
+	size_t len;
+	int64_t at;
+	proto_stamp st;
+
+	s = mkset(&f->a, create_model, 1, 0, 1, sig, &len);
+	assert_int_equal(srv_push_set(f->s, s, len, sig, NULL, fake_now, &r), 0);
+	free(s);
+	memset(&st, 0, sizeof(st));
+	st.hlc = f->a.hlc;
+	memcpy(st.device, f->a.id, PROTO_ID_BYTES);
+	proto_stamp_format(stamp, &st);
+	/* A and B both change crop having seen A's create: concurrent. */
+	snprintf(ch, sizeof(ch), "[{\"id\":\"" MODEL "\",\"kind\":\"model\","
+		 "\"op\":\"update\",\"fields\":{\"crop\":\"%s\"},\"base\":"
+		 "{\"crop\":\"%s\"}}]", "Nếp", stamp);
+	fake_now += 1000;
+	s = mkset(&f->a, ch, 2, 0, 1, sig, &len);
+	assert_int_equal(srv_push_set(f->s, s, len, sig, NULL, fake_now, &r), 0);
+	free(s);
+	snprintf(ch, sizeof(ch), "[{\"id\":\"" MODEL "\",\"kind\":\"model\","
+		 "\"op\":\"update\",\"fields\":{\"crop\":\"%s\"},\"base\":"
+		 "{\"crop\":\"%s\"}}]", "ເຂົ້າໜຽວ", stamp);
+	s = mkset(&f->b, ch, 1, 0, 1, sig, &len);
+	assert_int_equal(srv_push_set(f->s, s, len, sig, NULL, fake_now, &r), 0);
+	assert_int_equal(r.conflicts, 1);
+	assert_int_equal(count(f, "conflicts"), 1);
+	free(s);
+	/* Revoke B: its next set is refused; the earlier one stays. */
+	assert_int_equal(srv_store_begin(f->s, 1), SRV_OK);
+	assert_int_equal(srv_store_device_revoke(f->s, f->b.hex, fake_now, &at),
+			 SRV_OK);
+	assert_int_equal(srv_store_commit(f->s), SRV_OK);
+	assert_int_equal(at, 3);
+	s = mkset(&f->b, create_model, 2, 0, 0, sig, &len);
+	assert_int_equal(srv_push_set(f->s, s, len, sig, f->b.hex, fake_now,
+				      &r), 403);
+	assert_string_equal(r.code, "device_revoked");
+	assert_int_equal(count(f, "cursor"), 3);
+	free(s);
+}
+
+static void test_auth_tables(void **state)
+{
+	srv_auth *a = NULL;
+	char ch[SRV_SECRET_HEX + 1], ses[SRV_SECRET_HEX + 1];
+	char dev_out[PROTO_ID_HEX + 1];
+	const char *d = "0123456789abcdef0123456789abcdef";
+
+	(void)state;
+	assert_int_equal(srv_auth_new(&a), SRV_OK);
+	assert_int_equal(srv_auth_challenge_new(a, d, T0, ch), SRV_OK);
+	assert_int_equal(srv_auth_challenge_take(a, ch, "ffffffffffffffffffffffffffffffff", T0),
+			 SRV_E_NOTFOUND);
+	/* Burnt by the wrong attempt. */
+	assert_int_equal(srv_auth_challenge_take(a, ch, d, T0), SRV_E_USED);
+	assert_int_equal(srv_auth_challenge_new(a, d, T0, ch), SRV_OK);
+	assert_int_equal(srv_auth_challenge_take(a, ch, d,
+						 T0 + SRV_CHALLENGE_TTL_MS + 1),
+			 SRV_E_EXPIRED);
+	assert_int_equal(srv_auth_challenge_new(a, d, T0, ch), SRV_OK);
+	assert_int_equal(srv_auth_challenge_take(a, ch, d, T0 + 1000), SRV_OK);
+	assert_int_equal(srv_auth_challenge_take(a, ch, d, T0 + 1000), SRV_E_USED);
+	assert_int_equal(srv_auth_session_new(a, d, T0, ses), SRV_OK);
+	assert_int_equal(srv_auth_session_check(a, ses, T0 + 1000, dev_out), SRV_OK);
+	assert_string_equal(dev_out, d);
+	assert_int_equal(srv_auth_session_check(a, ses,
+						T0 + SRV_SESSION_TTL_MS + 1,
+						dev_out), SRV_E_EXPIRED);
+	ses[0] = ses[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(srv_auth_session_check(a, ses, T0, dev_out),
+			 SRV_E_NOTFOUND);
+	srv_auth_free(a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_hq_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accept_duplicate, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_revoked_and_conflict, setup,
+						teardown),
+		cmocka_unit_test(test_auth_tables),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
