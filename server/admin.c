@@ -14,6 +14,7 @@
 #include "admin.h"
 #include "hq.h"
 #include "http.h"
+#include "web.h"
 
 #define EXIT_USAGE 2
 
@@ -155,6 +156,8 @@ static const char serve_usage[] =
 	"picks a free port (printed on stderr). With --tls-cert/--tls-key\n"
 	"(PEM) it serves HTTPS. One log line per request goes to stderr.\n"
 	"SIGTERM or SIGINT: stop accepting, finish requests, close the db.\n"
+	"HQ's read-only dashboard is at / (sign in with an hq token; its\n"
+	"targets come from PATH.targets, see `fieldsyncd report --help`).\n"
 	"Defaults: 4 threads, 1000 connections, 200 per IP address, idle\n"
 	"timeout 30 s, request body within 120 s.\n";
 
@@ -212,7 +215,7 @@ int srv_cmd_serve(int argc, char **argv)
 		fprintf(stderr, "serve: %s\n", msg);
 		goto out;
 	}
-	if (srv_auth_new(&ctx.auth)) {
+	if (srv_auth_new(&ctx.auth) || srv_web_new(db, cert != NULL, &ctx.web)) {
 		fprintf(stderr, "serve: out of memory\n");
 		goto out;
 	}
@@ -222,6 +225,7 @@ int srv_cmd_serve(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	srv_web_free(ctx.web);
 	srv_auth_free(ctx.auth);
 	srv_pool_close(ctx.pool);
 	if (ret == 0)
@@ -270,7 +274,10 @@ static const char token_usage[] =
 	"to the person enrolling a device (`fieldsync enroll URL TOKEN`); it\n"
 	"works once. DURATION: a number and s, m, h or d (default 7d, at most\n"
 	"3650d). Only a hash of the token is stored. The database is created\n"
-	"if missing.\n";
+	"if missing.\n"
+	"An hq token also signs in to the dashboard (`fieldsyncd serve`, /):\n"
+	"sign-in does not use it up; it works until it expires, unless it\n"
+	"enrolled a device. Each sign-in lasts 12 hours.\n";
 
 static int valid_name(const char *s)
 {

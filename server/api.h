@@ -25,6 +25,7 @@ typedef struct srv_ctx {
 	srv_pool *pool;
 	srv_auth *auth;
 	char hq_device[PROTO_ID_HEX + 1];
+	struct srv_web *web;       /* the HQ dashboard (web.h); NULL: none */
 } srv_ctx;
 
 typedef struct srv_req {
@@ -44,6 +45,11 @@ typedef struct srv_resp {
 	size_t len;
 	char device[PROTO_ID_HEX + 1]; /* who asked, for the log; "" unknown */
 	const char *code;          /* error code (static) or NULL */
+	/* Dashboard responses only (web.h); zero for the sync API: */
+	int web;                   /* add the dashboard's security headers */
+	const char *ctype;         /* Content-Type (static); NULL: JSON */
+	const char *allow;         /* Allow header of a 405 (static) */
+	char cookie[200];          /* Set-Cookie value, "" for none */
 } srv_resp;
 
 /* Answer one request; never fails (out of memory gives a 503 with a static

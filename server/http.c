@@ -30,6 +30,7 @@
 #include <zlib.h>
 #include "hq.h"
 #include "http.h"
+#include "web.h"
 
 #define GZIP_MIN_BYTES 1024
 #define BUFFER_BUDGET (512u * 1024u * 1024u) /* body bytes held at once */
@@ -58,6 +59,8 @@ typedef struct rq {
 	int refused;               /* resp holds an error; ignore the rest */
 	int queued;
 	int early_tried;           /* tried to answer before the body's end */
+	int web;                   /* a dashboard request (web.h) */
+	size_t web_limit;          /* its body limit; 0: no body is read */
 	int status;
 	size_t out_len;
 	srv_resp resp;
@@ -217,7 +220,8 @@ static void check_headers(struct MHD_Connection *c, rq *q)
 	char *end;
 	unsigned long long n;
 
-	if (strcmp(q->method, "POST") != 0 || !srv_api_takes_body(q->path))
+	if (strcmp(q->method, "POST") != 0 ||
+	    (q->web ? !q->web_limit : !srv_api_takes_body(q->path)))
 		return;
 	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 	if (!header_is(ct, "application/json")) {
@@ -235,15 +239,18 @@ static void check_headers(struct MHD_Connection *c, rq *q)
 		       "\"%.32s\" is not supported; use gzip or none", ce);
 		return;
 	}
-	q->limit = q->gzip ? PROTO_MAX_INFLATED : PROTO_MAX_BODY_BYTES;
+	q->limit = q->web ? q->web_limit : q->gzip ? PROTO_MAX_INFLATED :
+		   PROTO_MAX_BODY_BYTES;
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if (cl) {
 		errno = 0;
 		n = strtoull(cl, &end, 10);
-		if (!errno && *end == 0 && n > PROTO_MAX_BODY_BYTES)
+		if (!errno && *end == 0 && n > (q->web ? q->web_limit :
+						PROTO_MAX_BODY_BYTES))
 			refuse(q, 413, "body_too_large", "the request body is "
-			       "%llu bytes; the limit is %u", n,
-			       PROTO_MAX_BODY_BYTES);
+			       "%llu bytes; the limit is %zu", n,
+			       q->web ? q->web_limit :
+			       (size_t)PROTO_MAX_BODY_BYTES);
 	}
 }
 
@@ -312,15 +319,29 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, "Content-Type",
-				"application/json; charset=utf-8");
+	MHD_add_response_header(r, "Content-Type", q->resp.ctype ?
+				q->resp.ctype : "application/json; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (q->resp.web) {
+		/* The pages use no inline script or style and no other host. */
+		MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+		MHD_add_response_header(r, "Content-Security-Policy",
+					"default-src 'self'; "
+					"frame-ancestors 'none'");
+		MHD_add_response_header(r, "X-Frame-Options", "DENY");
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+		if (q->resp.cookie[0])
+			MHD_add_response_header(r, "Set-Cookie",
+						q->resp.cookie);
+	}
 	MHD_add_response_header(r, "Vary", "Accept-Encoding");
 	if (gz)
 		MHD_add_response_header(r, "Content-Encoding", "gzip");
 	if (q->resp.status == 503)
 		MHD_add_response_header(r, "Retry-After", "5");
-	if (q->resp.status == 405)
+	if (q->resp.status == 405 && q->resp.allow)
+		MHD_add_response_header(r, "Allow", q->resp.allow);
+	else if (q->resp.status == 405)
 		MHD_add_response_header(r, "Allow", strstr(q->path, "pull") ||
 					strstr(q->path, "health") ||
 					strstr(q->path, "devices") ? "GET" : "POST");
@@ -357,6 +378,38 @@ static enum MHD_Result other_arg(void *cls, enum MHD_ValueKind kind,
 	return MHD_YES;
 }
 
+/* Collects the query parameters of a dashboard request. */
+static enum MHD_Result web_arg(void *cls, enum MHD_ValueKind kind,
+			       const char *key, const char *value)
+{
+	srv_web_req *w = cls;
+
+	(void)kind;
+	if (w->nargs == SRV_WEB_MAX_ARGS) {
+		w->too_many_args = 1;
+		return MHD_NO;
+	}
+	w->args[w->nargs][0] = key;
+	w->args[w->nargs++][1] = value;
+	return MHD_YES;
+}
+
+static void web_answer(server *sv, struct MHD_Connection *c, rq *q,
+		       const char *url, const char *method)
+{
+	srv_web_req w;
+
+	memset(&w, 0, sizeof(w));
+	w.method = method;
+	w.path = url;
+	w.cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+					       SRV_WEB_COOKIE);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, web_arg, &w);
+	w.body = q->body;
+	w.body_len = q->len;
+	srv_web_handle(sv->ctx, &w, &q->resp);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -375,6 +428,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		copy_clean(q->method, sizeof(q->method), method);
 		copy_clean(q->path, sizeof(q->path), url);
 		q->limit = PROTO_MAX_BODY_BYTES;
+		if (sv->ctx->web && srv_web_path(url)) {
+			q->web = 1;
+			q->web_limit = srv_web_body_limit(q->method, url);
+		}
 		*con_cls = q;
 		pthread_mutex_lock(&sv->lock);
 		sv->inflight++;
@@ -396,7 +453,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			refuse(q, 408, "request_timeout", "the request body "
 			       "took longer than %u s", sv->o->request_timeout_s);
 		if (!q->refused && strcmp(q->method, "POST") == 0 &&
-		    srv_api_takes_body(q->path)) {
+		    (q->web ? q->web_limit > 0 : srv_api_takes_body(q->path))) {
 			if (q->wire > PROTO_MAX_BODY_BYTES)
 				refuse(q, 413, "body_too_large", "the request "
 				       "body is over %u bytes",
@@ -429,7 +486,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (!q->refused && q->gzip && !q->z_end && q->wire > 0)
 		refuse(q, 400, "truncated_body", "the gzip stream ends before "
 		       "its end marker: the body was cut short");
-	if (!q->refused) {
+	if (!q->refused && q->web) {
+		web_answer(sv, c, q, url, method);
+	} else if (!q->refused) {
 		memset(&req, 0, sizeof(req));
 		req.method = method;
 		req.path = url;

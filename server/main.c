@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "admin.h"
+#include "hqcmd.h"
 
 static const char usage[] =
 	"usage: fieldsyncd COMMAND [OPTIONS]   (COMMAND --help for details)\n"
@@ -15,6 +16,12 @@ static const char usage[] =
 	"               [--expires DURATION]  one-time enrollment token\n"
 	"  devices list --db PATH [--json]    enrolled devices\n"
 	"  devices revoke --db PATH DEVICE    refuse a lost device's new data\n"
+	"  report --db PATH [--period YYYYH1|YYYYH2 | --from D --to D]\n"
+	"         [--format table|csv|json] [--province P] [--sector S]\n"
+	"                                 HQ's semi-annual report\n"
+	"  conflicts list|show|resolve --db PATH [ID] [--keep VALUE_OR_DEVICE]\n"
+	"                                 concurrent edits, HQ's decision\n"
+	"The dashboard: `serve`, then open / and sign in with an hq token.\n"
 	"Exit status: 0 success, 2 usage error, 1 any other failure.\n";
 
 int main(int argc, char **argv)
@@ -27,6 +34,8 @@ int main(int argc, char **argv)
 		{ "init", srv_cmd_init },
 		{ "token", srv_cmd_token },
 		{ "devices", srv_cmd_devices },
+		{ "report", srv_cmd_report },
+		{ "conflicts", srv_cmd_conflicts },
 	};
 	size_t i;
 

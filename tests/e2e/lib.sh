@@ -164,6 +164,7 @@ start_server() {
 		[ "$a" = --listen ] && listen=
 	done
 	SERVER_LOG="$db.log.$RANDOM"
+	: >>"$SERVER_LOG"
 	if [ -n "$listen" ]; then
 		"$FIELDSYNCD_BIN" serve --db "$db" --listen "$listen" "$@" \
 			2>>"$SERVER_LOG" &
@@ -191,4 +192,69 @@ stop_server() {
 	kill -"${1:-TERM}" "$SERVER_PID" 2>/dev/null
 	wait "$SERVER_PID" 2>/dev/null
 	SERVER_RC=$?
+}
+
+# ---- sync helpers (tests/e2e/sync_*.t) -------------------------------
+#   sync_server DIR [SERVE_OPTIONS...]
+#                          fieldsyncd init DIR/server.db and start_server it;
+#                          sets SDB (the server db) besides SERVER_*
+#   sync_device VAR NAME [ENROLL_OPTIONS...]
+#                          init a device store under a fresh dir, enroll it
+#                          with a new token at $SERVER_URL; sets VAR to its
+#                          dir and VAR_ID to its device id; returns enroll's
+#                          status
+#   fsd DIR ARGS...        $FIELDSYNC_BIN --dir DIR ARGS...
+#   sync_visits N TAG      print N JSON lines for `fieldsync import`: visits
+#                          with Vietnamese and Lao text, leader "TAG n"
+#   sq DB SQL              sqlite3 -batch DB SQL (read what a store holds)
+#   sync_until DIR MAX     run `fsd DIR sync` until exit 0, at most MAX
+#                          times; sets SYNC_TRIES and SYNC_RC
+sync_server() {
+	SDB="$1/server.db"
+	shift
+	"$FIELDSYNCD_BIN" init --db "$SDB" >/dev/null 2>&1 || return 1
+	start_server "$SDB" "$@"
+}
+
+sync_device() {
+	local var=$1 name=$2 dir tok id
+	shift 2
+	dir=$(tmpdir)/dev
+	printf -v "$var" '%s' "$dir"
+	id=$("$FIELDSYNC_BIN" --dir "$dir" init --name "$name" 2>/dev/null) ||
+		return 1
+	printf -v "${var}_ID" '%s' "$id"
+	tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name "$name" \
+		--role expert 2>/dev/null) || return 1
+	"$FIELDSYNC_BIN" --dir "$dir" enroll "$SERVER_URL" "$tok" "$@" \
+		>/dev/null
+}
+
+fsd() {
+	local dir=$1
+	shift
+	"$FIELDSYNC_BIN" --dir "$dir" "$@"
+}
+
+sync_visits() {
+	awk -v n="$1" -v tag="$2" 'BEGIN {
+		split("Attapeu Champasak Salavan Sekong", p, " ")
+		for (i = 1; i <= n; i++)
+			printf "{\"kind\":\"visit\",\"fields\":{\"direction\":\"out\",\"province\":\"%s\",\"leader\":\"%s %d\",\"title\":\"Giám đốc Sở Y tế\",\"host\":\"ພະແນກສາທາລະນະສຸກແຂວງ\",\"members\":\"%d\",\"sector\":\"health\",\"start\":\"2026-04-10\",\"end\":\"2026-04-12\",\"purpose\":\"Khảo sát nhu cầu đào tạo\"}}\n", p[1 + i % 4], tag, i, 1 + i % 9
+	}'
+}
+
+sq() { sqlite3 -batch "$1" "$2"; }
+
+sync_until() {
+	local dir=$1 max=$2
+	SYNC_TRIES=0
+	SYNC_RC=1
+	while [ "$SYNC_TRIES" -lt "$max" ]; do
+		SYNC_TRIES=$((SYNC_TRIES + 1))
+		"$FIELDSYNC_BIN" --dir "$dir" sync >/dev/null 2>>"$dir.synclog"
+		SYNC_RC=$?
+		[ "$SYNC_RC" -eq 0 ] && return 0
+	done
+	return 1
 }

@@ -1,0 +1,262 @@
+/*
+ * Browser test of the fieldsync HQ dashboard, run by tests/e2e/hq_browser.t
+ * against a live fieldsyncd. It drives Debian's Chromium (/usr/bin/chromium,
+ * headless, fresh profile, no network but the loopback server) through
+ * playwright-core, and checks every figure the pages show against the
+ * report JSON that `fieldsyncd report --format json` printed for the same
+ * period (FS_REPORT) and the conflicts of `fieldsyncd conflicts list
+ * --json` (FS_CONFLICTS).
+ *
+ * Environment: FS_URL (http://127.0.0.1:PORT), FS_TOKEN (an hq token),
+ * FS_REPORT, FS_CONFLICTS (files), FS_PERIOD (e.g. 2026H2), FS_SHOTS (the
+ * directory for screenshots), FS_PROFILE (a fresh --user-data-dir),
+ * CHROMIUM (default /usr/bin/chromium).
+ *
+ * Output: one line per check, "ok - DESC" or "not ok - DESC" (plus "# "
+ * details); the TAP wrapper numbers them and checks their count. Exit
+ * status 0 only if every check passed.
+ */
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const URL = process.env.FS_URL;
+const TOKEN = process.env.FS_TOKEN;
+const PERIOD = process.env.FS_PERIOD;
+const SHOTS = process.env.FS_SHOTS;
+const report = JSON.parse(fs.readFileSync(process.env.FS_REPORT, 'utf8'));
+const conflicts = JSON.parse(fs.readFileSync(process.env.FS_CONFLICTS, 'utf8'));
+const FIGURES = ['visits_out', 'members_out', 'visits_in', 'members_in', 'trips',
+  'experts', 'expert_days', 'trainings', 'trained', 'patients'];
+
+let failed = 0;
+function check(cond, desc, detail) {
+  if (cond) {
+    console.log('ok - ' + desc);
+  } else {
+    failed++;
+    console.log('not ok - ' + desc);
+    if (detail !== undefined) console.log('# ' + String(detail).replace(/\n/g, '\n# '));
+  }
+}
+function same(got, want, desc) {
+  const g = JSON.stringify(got), w = JSON.stringify(want);
+  check(g === w, desc, 'got ' + g + '\nwant ' + w);
+}
+/* As API.md says the page prints values: null as "-", booleans yes/no. */
+function fmt(v) {
+  if (v === null || v === undefined) return '-';
+  if (v === true) return 'yes';
+  if (v === false) return 'no';
+  return String(v);
+}
+
+async function main() {
+  /* A fresh profile directory each run (FS_PROFILE): playwright passes it
+   * to Chromium as --user-data-dir. */
+  const context = await chromium.launchPersistentContext(process.env.FS_PROFILE, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic',
+      '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1280, height: 900 },
+    timeout: 60000
+  });
+  try {
+    /* Nothing but the server under test: any other host is refused and
+     * counted (the page must need no CDN, font or script from elsewhere). */
+    const foreign = [];
+    await context.route('**/*', (route) => {
+      const u = route.request().url();
+      if (u.startsWith(URL + '/')) return route.continue();
+      foreign.push(u);
+      return route.abort();
+    });
+    const page = context.pages()[0] || await context.newPage();
+    page.setDefaultTimeout(15000);
+    const consoleErrors = [];
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+
+    /* ---- without a session: only the login page ---------------------- */
+    await page.goto(URL + '/');
+    same(await page.getAttribute('body', 'data-page'), 'login', 'without a session / shows the login page');
+    await page.goto(URL + '/index.html#models');
+    same(await page.getAttribute('body', 'data-page'), 'login', 'without a session /index.html shows the login page too');
+    await page.goto(URL + '/some/other/page');
+    same(await page.getAttribute('body', 'data-page'), 'login', 'any other path: the login page');
+    const anon = await page.evaluate(async () => {
+      const a = await fetch('/api/report');
+      const b = await fetch('/api/conflicts');
+      return [a.status, (await a.json()).error, b.status];
+    });
+    same(anon, [401, 'unauthenticated', 401], 'without a session /api/report and /api/conflicts answer 401');
+    await page.screenshot({ path: path.join(SHOTS, 'login.png') });
+
+    /* ---- a wrong token is refused ------------------------------------ */
+    await page.goto(URL + '/');
+    await page.fill('#token', 'f'.repeat(64));
+    await page.click('#login-submit');
+    await page.waitForSelector('#login-error:not([hidden])');
+    const errText = await page.textContent('#login-error');
+    check(/unknown, expired/.test(errText), 'a wrong token is refused with a message', errText);
+    same((await context.cookies()).filter((c) => c.name === 'fs_hq').length, 0, 'no session cookie after a refused sign-in');
+
+    /* ---- sign in ------------------------------------------------------ */
+    await page.fill('#token', TOKEN);
+    await Promise.all([page.waitForNavigation(), page.click('#login-submit')]);
+    const cookie = (await context.cookies()).find((c) => c.name === 'fs_hq');
+    check(cookie && cookie.httpOnly && cookie.sameSite === 'Strict' && cookie.path === '/',
+      'signing in sets the fs_hq cookie, HttpOnly, SameSite=Strict', JSON.stringify(cookie));
+    same(await page.evaluate(() => document.cookie.includes('fs_hq')), false, 'page scripts cannot read the session cookie');
+
+    await page.goto(URL + '/?period=' + PERIOD + '#overview');
+    await page.waitForSelector('body[data-loaded="yes"]');
+    same(await page.getAttribute('body', 'data-page'), 'dashboard', 'with the session / is the dashboard');
+
+    /* ---- overview ------------------------------------------------------ */
+    const field = (sel) => page.textContent(sel).then((t) => t.trim());
+    same(await field('[data-field="period.label"]'), report.period.label, 'overview: period label');
+    same(await field('[data-field="as_of"]'), report.as_of, 'overview: as of');
+    const sums = {};
+    for (const k of ['visits', 'trips', 'models', 'models_stale', 'targets', 'targets_met',
+      'open_conflicts', 'devices_not_synced']) {
+      sums[k] = await field('#summary [data-field="summary.' + k + '"]');
+    }
+    const want = {};
+    for (const k of Object.keys(sums)) want[k] = fmt(report.summary[k]);
+    same(sums, want, 'overview: the six summary cards match summary');
+    const rowFigures = (table, attr, key) => page.$$eval(
+      '#' + table + ' tbody tr[data-' + attr + '="' + key + '"] td[data-field]',
+      (tds) => tds.map((td) => [td.getAttribute('data-field'), td.textContent.trim()]));
+    for (const p of report.by_province) {
+      same(await rowFigures('province-table', 'province', p.province),
+        FIGURES.map((f) => [f, fmt(p[f])]), 'overview: ' + p.province + ' row = by_province');
+    }
+    same(await page.$$eval('#province-table tr[data-total] td[data-field]', (tds) =>
+      tds.map((td) => td.textContent.trim())), FIGURES.map((f) => fmt(report.totals[f])),
+    'overview: province totals row = totals');
+    let sectorsOk = true, sectorDetail = '';
+    for (const s of report.by_sector) {
+      const got = await rowFigures('sector-table', 'sector', s.sector);
+      const w = FIGURES.map((f) => [f, fmt(s[f])]);
+      if (JSON.stringify(got) !== JSON.stringify(w)) {
+        sectorsOk = false;
+        sectorDetail += s.sector + ': ' + JSON.stringify(got) + '\n';
+      }
+    }
+    check(sectorsOk && report.by_sector.length === 13, 'overview: all ' + report.by_sector.length + ' sector rows = by_sector', sectorDetail);
+    await page.screenshot({ path: path.join(SHOTS, 'overview.png'), fullPage: true });
+
+    /* ---- models -------------------------------------------------------- */
+    await page.click('#tabs a[data-tab="models"]');
+    await page.waitForSelector('#page-models:not([hidden])');
+    same(await page.getAttribute('body', 'data-current-page'), 'models', 'models page shown');
+    const cards = await page.$$eval('#model-list article', (as) => as.map((a) => {
+      const f = (n) => a.querySelector('[data-field="' + n + '"]').textContent.trim();
+      const bars = a.querySelectorAll('progress');
+      return { id: a.getAttribute('data-model-id'), stale: a.getAttribute('data-stale'),
+        crop: f('crop'), sown_ha: f('sown_ha'), planned_ha: f('planned_ha'), percent: f('percent'),
+        households: f('households'), planned_households: f('planned_households'),
+        last_observation: f('last_observation'),
+        bars: Array.prototype.map.call(bars, (b) => [b.value, b.max]) };
+    }));
+    same(cards, report.models.map((m) => ({ id: m.id, stale: m.stale ? 'yes' : 'no', crop: m.crop,
+      sown_ha: fmt(m.sown_ha), planned_ha: fmt(m.planned_ha), percent: fmt(m.percent),
+      households: fmt(m.households), planned_households: fmt(m.planned_households),
+      last_observation: fmt(m.last_observation),
+      bars: [[m.sown_ha || 0, m.planned_ha || 1], [m.households || 0, m.planned_households || 1]] })),
+    'models: every card (figures, stale flag, two progress bars) = models');
+    const maize = report.models.find((m) => m.sown_ha === 3.8);
+    check(maize && maize.percent === 76 && cards.some((c) => c.id === maize.id && c.percent === '76'),
+      'models: the Salavan sticky-maize card shows 3.8 of 5 ha, 76 %');
+    await page.screenshot({ path: path.join(SHOTS, 'models.png'), fullPage: true });
+
+    /* ---- visits and trips ---------------------------------------------- */
+    await page.click('#tabs a[data-tab="activities"]');
+    await page.waitForSelector('#page-activities:not([hidden])');
+    const all = report.visits.map((v) => ['visit', v]).concat(report.trips.map((t) => ['trip', t]));
+    all.sort((a, b) => a[1].start < b[1].start ? -1 : a[1].start > b[1].start ? 1 : a[1].id < b[1].id ? -1 : 1);
+    same(await page.$$eval('#activity-list li', (ls) => ls.map((l) => [l.getAttribute('data-kind'), l.getAttribute('data-id')])),
+      all.map((x) => [x[0], x[1].id]), 'activities: every visit and trip, dated, in date order');
+    same(await field('#activity-count'), String(all.length), 'activities: the count shown');
+    const tripFig = await page.$$eval('#activity-list li[data-kind="trip"]', (ls) => ls.map((l) =>
+      ['expert_days', 'trained', 'patients'].map((n) => l.querySelector('[data-field="' + n + '"]').textContent.trim())));
+    same(tripFig, all.filter((x) => x[0] === 'trip').map((x) => [fmt(x[1].expert_days), fmt(x[1].trained), fmt(x[1].patients)]),
+      'activities: trips show expert-days, trained and patients of the report');
+    const visitLeaders = await page.$$eval('#activity-list li[data-kind="visit"] [data-field="leader"]', (s) => s.map((x) => x.textContent));
+    same(visitLeaders, all.filter((x) => x[0] === 'visit').map((x) => x[1].leader), 'activities: leaders in Vietnamese and Lao, byte for byte');
+    await page.selectOption('#filter-province', 'Salavan');
+    const salavan = all.filter((x) => x[1].province === 'Salavan');
+    same(await page.$$eval('#activity-list li', (ls) => ls.map((l) => l.getAttribute('data-id'))),
+      salavan.map((x) => x[1].id), 'activities: filtered by province Salavan');
+    same(await field('#activity-count'), String(salavan.length), 'activities: count after the province filter');
+    await page.selectOption('#filter-province', '');
+    await page.selectOption('#filter-sector', 'health');
+    await page.selectOption('#filter-kind', 'trip');
+    const healthTrips = all.filter((x) => x[0] === 'trip' && x[1].sector === 'health');
+    same(await page.$$eval('#activity-list li', (ls) => ls.map((l) => l.getAttribute('data-id'))),
+      healthTrips.map((x) => x[1].id), 'activities: filtered by sector health and kind trip');
+    await page.selectOption('#filter-sector', '');
+    await page.selectOption('#filter-kind', '');
+    await page.screenshot({ path: path.join(SHOTS, 'activities.png'), fullPage: true });
+
+    /* ---- targets -------------------------------------------------------- */
+    await page.click('#tabs a[data-tab="targets"]');
+    await page.waitForSelector('#page-targets:not([hidden])');
+    same(await page.$$eval('#targets-table tbody tr', (rs) => rs.map((r) => [r.getAttribute('data-target'),
+      r.getAttribute('data-status'),
+      ...['expected', 'actual', 'status'].map((n) => r.querySelector('[data-field="' + n + '"]').textContent.trim())])),
+    report.targets.items.map((t) => [t.name, t.status, fmt(t.expected), fmt(t.actual), t.status]),
+    'targets: every target with expected, actual and status = targets.items');
+    same(await field('[data-field="targets.year"]'), String(report.targets.year), 'targets: the year');
+    await page.screenshot({ path: path.join(SHOTS, 'targets.png'), fullPage: true });
+
+    /* ---- conflicts ------------------------------------------------------ */
+    await page.click('#tabs a[data-tab="conflicts"]');
+    await page.waitForSelector('#page-conflicts:not([hidden])');
+    same(await field('#conflicts-open'), String(conflicts.open), 'conflicts: the open count');
+    same(await page.$$eval('#conflicts-table tbody tr', (rs) => rs.map((r) => [r.getAttribute('data-conflict-id'),
+      ...['field', 'winner_value', 'loser_value'].map((n) => r.querySelector('[data-field="' + n + '"]').textContent)])),
+    conflicts.conflicts.map((c) => [String(c.id), c.field, JSON.stringify(c.winner_value), JSON.stringify(c.loser_value)]),
+    'conflicts: each open conflict with both values');
+    await page.screenshot({ path: path.join(SHOTS, 'conflicts.png'), fullPage: true });
+
+    /* ---- devices -------------------------------------------------------- */
+    await page.click('#tabs a[data-tab="devices"]');
+    await page.waitForSelector('#page-devices:not([hidden])');
+    same(await page.$$eval('#devices-table tbody tr', (rs) => rs.map((r) => [r.getAttribute('data-device-id'),
+      r.getAttribute('data-not-synced'), r.querySelector('[data-field="name"]').textContent,
+      r.querySelector('[data-field="last_sync"]').textContent])),
+    report.devices.map((d) => [d.id, d.not_synced ? 'yes' : 'no', d.name, d.last_sync ? d.last_sync : 'never']),
+    'devices: every device, its last sync and the not-synced flag');
+    await page.screenshot({ path: path.join(SHOTS, 'devices.png'), fullPage: true });
+
+    /* ---- a filtered report through the URL ------------------------------ */
+    await page.goto(URL + '/?period=' + PERIOD + '&province=Sekong#overview');
+    await page.waitForSelector('body[data-loaded="yes"]');
+    const sek = report.by_province.find((p) => p.province === 'Sekong');
+    same(await page.$$eval('#province-table tbody tr[data-province]:not([data-total])', (rs) => rs.map((r) => r.getAttribute('data-province'))),
+      ['Sekong'], 'province=Sekong in the URL: one province row');
+    same(await page.$$eval('#province-table tr[data-total] td[data-field]', (tds) => tds.map((td) => td.textContent.trim())),
+      FIGURES.map((f) => fmt(sek[f])), 'province=Sekong: totals are Sekong\'s figures');
+
+    same(foreign, [], 'the pages asked for nothing outside the server');
+    same(consoleErrors, [], 'no script errors in the page');
+
+    /* ---- sign out -------------------------------------------------------- */
+    await Promise.all([page.waitForNavigation(), page.click('#logout')]);
+    same(await page.getAttribute('body', 'data-page'), 'login', 'after signing out: the login page');
+    same(await page.evaluate(async () => (await fetch('/api/report')).status), 401, 'after signing out /api/report is 401');
+  } finally {
+    await context.close();
+  }
+}
+
+main().then(() => process.exit(failed ? 1 : 0), (e) => {
+  console.log('not ok - the browser test ran to its end');
+  console.log('# ' + String(e && e.stack || e).replace(/\n/g, '\n# '));
+  process.exit(1);
+});

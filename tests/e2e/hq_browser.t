@@ -1,0 +1,91 @@
+#!/bin/bash
+# Browser test of the HQ dashboard (TAP wrapper). Records the fixture of
+# hq_lib.sh through real devices into a live fieldsyncd, makes an hq token,
+# then runs tests/browser/dashboard.test.js: Debian's Chromium, headless,
+# driven by playwright-core (pinned in tests/browser/package-lock.json,
+# installed with `npm ci` on first use), checks that only the login page
+# is reachable without a session, signs in, opens every page and compares
+# every figure shown with `fieldsyncd report --format json`; screenshots
+# go to the test's temp dir (HQ_SHOTS=DIR keeps a copy).
+#
+# A machine without chromium, node or npm gets a skip that says which is
+# missing (`make deps` installs them); if they are there but cannot run,
+# or playwright-core cannot be installed, the test fails.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hq_lib.sh"
+ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+BROWSER_DIR="$ROOT/tests/browser"
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+NODE_CHECKS=39
+plan $((7 + NODE_CHECKS))
+
+missing=""
+[ -x "$CHROMIUM" ] || missing="$missing chromium ($CHROMIUM)"
+command -v node >/dev/null || missing="$missing node"
+command -v npm >/dev/null || missing="$missing npm"
+command -v jq >/dev/null || missing="$missing jq"
+if [ -n "$missing" ]; then
+	echo "# hq_browser.t: this machine lacks:$missing; run \`make deps\`" >&2
+	skip $((7 + NODE_CHECKS)) "missing:$missing (make deps installs them)"
+	exit 0
+fi
+
+# playwright-core from the npm registry, exactly the locked version; one
+# installer at a time (make test and make check may run side by side).
+W=$(tmpdir)
+(
+	flock 9
+	want=$(jq -r '.packages["node_modules/playwright-core"].version' \
+		"$BROWSER_DIR/package-lock.json")
+	have=$(jq -r .version \
+		"$BROWSER_DIR/node_modules/playwright-core/package.json" 2>/dev/null)
+	if [ "$have" != "$want" ]; then
+		cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error
+	fi
+) 9>"$BROWSER_DIR/.install.lock" >"$W/npm.log" 2>&1
+ok $? "playwright-core installed from package-lock.json (npm ci)" ||
+	diag "$(tail -20 "$W/npm.log")"
+is "$(jq -r .version "$BROWSER_DIR/node_modules/playwright-core/package.json" 2>/dev/null)" \
+	"$(jq -r '.packages["node_modules/playwright-core"].version' "$BROWSER_DIR/package-lock.json")" \
+	"the installed playwright-core is the pinned version"
+
+hq_fixture "$W"
+ok $? "fixture: three real devices recorded the entries and synced" || exit 1
+TOKEN=$("$FSD" token create --db "$DB" --name "HQ dashboard" --role hq \
+	--expires 1d 2>/dev/null)
+like "$TOKEN" '^[0-9a-f]{64}$' "an hq token for the dashboard"
+"$FSD" report --db "$DB" --period 2026H2 --format json >"$W/report.json" 2>/dev/null
+is "$(jq .summary.models "$W/report.json")" 3 "the report JSON the pages are compared with"
+"$FSD" conflicts list --db "$DB" --json >"$W/conflicts.json"
+is "$(jq .open "$W/conflicts.json")" 1 "the conflicts JSON (one open)"
+
+# The same checks without a browser: what any HTTP client gets.
+st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$SERVER_URL/api/report")
+is "$st" 401 "curl without a session: /api/report is 401"
+
+mkdir -p "$W/shots" "$W/profile"
+FS_URL=$SERVER_URL FS_TOKEN=$TOKEN FS_PERIOD=2026H2 FS_SHOTS="$W/shots" \
+FS_PROFILE="$W/profile" FS_REPORT="$W/report.json" \
+FS_CONFLICTS="$W/conflicts.json" CHROMIUM=$CHROMIUM \
+	timeout 300 node "$BROWSER_DIR/dashboard.test.js" >"$W/node.out" 2>"$W/node.err"
+nrc=$?
+n=0
+while IFS= read -r line; do
+	case "$line" in
+	"ok - "*) n=$((n + 1)); [ "$n" -le "$NODE_CHECKS" ] && ok 0 "browser: ${line#ok - }" ;;
+	"not ok - "*) n=$((n + 1)); [ "$n" -le "$NODE_CHECKS" ] && ok 1 "browser: ${line#not ok - }" ;;
+	"# "*) diag "${line#\# }" ;;
+	esac
+done <"$W/node.out"
+if [ "$nrc" -ne 0 ] || [ "$n" -ne "$NODE_CHECKS" ]; then
+	diag "node exited $nrc after $n of $NODE_CHECKS checks" "$(tail -20 "$W/node.err")"
+	while [ "$n" -lt "$NODE_CHECKS" ]; do
+		n=$((n + 1))
+		ok 1 "browser: check $n did not run"
+	done
+fi
+ls "$W/shots" | sed 's/^/# screenshot: /' >&2
+if [ -n "${HQ_SHOTS:-}" ]; then
+	mkdir -p "$HQ_SHOTS" && cp "$W"/shots/*.png "$HQ_SHOTS"/
+fi
+stop_server

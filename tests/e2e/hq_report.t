@@ -1,0 +1,236 @@
+#!/bin/bash
+# End-to-end test of `fieldsyncd report`: three real fieldsync devices
+# record the entries listed at the top of hq_lib.sh and sync them to a live
+# fieldsyncd; the report is then checked in its three formats, figure by
+# figure, against the expectations derived below by hand from those entries
+# (period 2026H2 = 2026-05-01..2026-10-31, so "as of" is 2026-10-31 on any
+# day the test runs after it). Also: the filters, a --from/--to range, the
+# targets file (created beside the database, edited by HQ, --targets, a
+# mistake refused with its line), and usage errors (exit 2).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/hq_lib.sh"
+for c in jq sqlite3; do
+	command -v $c >/dev/null || bail "$c is needed"
+done
+plan 88
+
+W=$(tmpdir)
+hq_fixture "$W"
+ok $? "fixture: three real devices recorded the entries and synced" || exit 1
+R=("$FSD" report --db "$DB")
+
+# ---- hand-computed expectations ------------------------------------------
+# Visits in 2026H2 (V6 starts 2026-04-20: outside): V1..V5.
+#   out: V1 Attapeu 6, V3 Champasak 5, V5 Sekong 2  -> 3 visits, 13 members
+#   in:  V2 Salavan 4, V4 Sekong 3                  -> 2 visits, 7 members
+# Trips in 2026H2 (T4 starts 2026-11-05: outside): T1, T2, T3.
+#   T1 Attapeu 3 experts x 10 days (06-01..06-10) = 30 expert-days,
+#      6 trainings, 12 trained, 41 patients; sector health (from surgery)
+#   T2 Salavan 1 expert (absent) x 5 days = 5; 2 trainings, 20 trained,
+#      0 patients; agriculture
+#   T3 Sekong 2 experts x 4 days (10-30..11-02, counted whole in the
+#      period it starts in) = 8; 1 training, 5 trained, 9 patients; health
+#   totals: 3 trips, 6 experts, 43 expert-days, 9 trainings, 37 trained,
+#   50 patients.
+# Per province (visits_out members_out visits_in members_in trips experts
+# expert_days trainings trained patients):
+#   Attapeu   1 6 0 0 1 3 30 6 12 41
+#   Champasak 1 5 0 0 0 0 0 0 0 0
+#   Salavan   0 0 1 4 1 1 5 2 20 0
+#   Sekong    1 2 1 3 1 2 8 1 5 9
+# Per sector: health = V1 out 6, V2 in 4, T1 + T3: 1 6 1 4 2 5 38 7 17 50;
+#   industry-trade = V3 out 5, V4 in 3 ("công thương"): 1 5 1 3 0 0 0 0 0 0;
+#   foreign-affairs = V5: 1 2 0 0 0 0 0 0 0 0;
+#   agriculture = T2: 0 0 0 0 1 1 5 2 20 0; education: 0 (V6 outside).
+# Models (by province, then crop): M1 Salavan "Ngô nếp", M3 Salavan
+#   "Thụ tinh...", M2 Sekong.
+#   M1: latest observation on or before 10-31 is 10-10 (11-10 is after):
+#       3.8 of 5 ha = 76 %, 42 of 42 households, 2 observations, 21 days
+#       before 10-31 (<= 30): not stale.  <- the programme's own figures
+#   M3: no observation: sown/percent null, stale; district = B's later
+#       write "Khongsedone".
+#   M2: 4.5 of 5 ha = 90 %, 25 of 30 households, 08-01 is 91 days before
+#       10-31: stale.
+#   -> 3 models, 2 stale.
+# Targets for 2026, counted up to 10-31:
+#   medical-experts (trips, health, each province, min 1): Attapeu T1,
+#     Sekong T3 -> 2 of 4, window open -> pending.
+#   health-staff-trained (members of inbound health visits, min 3 each):
+#     Salavan V2 4 -> min(4,3) = 3 of 12 -> pending.
+#   trade-delegations (industry-trade visits each direction, min 1): out V3,
+#     in V4 -> 2 of 2 -> met.
+#   high-level-visit (2026-2027 window, out first): V5 out, title "Chủ tịch"
+#     (V2 is high-level too but inbound) -> 1 of 1 -> met.
+#   foreign-affairs-quarterly (out, each province, per quarter, min 1):
+#     4 quarters begun x 4 provinces = 16 cells, V5 Sekong Q3 -> 1; Q1-Q3
+#     have ended short -> missed.
+#   -> 5 targets, 2 met.
+# Devices: A, B, C and HQ = 4; C never synced -> 1 not synced (HQ's own
+#   identity is never flagged). Open conflicts: 1 (M3's district).
+
+# ---- JSON ----------------------------------------------------------------
+run "${R[@]}" --period 2026H2 --format json
+is "$RC" 0 "report --format json exits 0"
+J="$W/report.json"
+cp "$OUTF" "$J"
+jq -e . "$J" >/dev/null
+ok $? "the JSON output parses"
+is "$(jq -c '[.period.label,.period.from,.period.to,.period.year,.as_of]' "$J")" \
+	'["2026H2","2026-05-01","2026-10-31",2026,"2026-10-31"]' "period 2026H2 is 1 May..31 Oct, as of 31 Oct"
+is "$(jq -c '.summary' "$J")" \
+	'{"visits":5,"trips":3,"models":3,"models_stale":2,"targets":5,"targets_met":2,"devices":4,"devices_not_synced":1,"open_conflicts":1}' \
+	"summary: 5 visits, 3 trips, 3 models (2 stale), 2 of 5 targets met, 1 of 4 devices not synced, 1 open conflict"
+fig() { # JQ-PATH: the ten figures of one row, space separated
+	jq -r "$1 | [.visits_out,.members_out,.visits_in,.members_in,.trips,.experts,.expert_days,.trainings,.trained,.patients] | map(tostring) | join(\" \")" "$J"
+}
+is "$(fig '.by_province[] | select(.province=="Attapeu")')" "1 6 0 0 1 3 30 6 12 41" "Attapeu figures"
+is "$(fig '.by_province[] | select(.province=="Champasak")')" "1 5 0 0 0 0 0 0 0 0" "Champasak figures"
+is "$(fig '.by_province[] | select(.province=="Salavan")')" "0 0 1 4 1 1 5 2 20 0" "Salavan figures"
+is "$(fig '.by_province[] | select(.province=="Sekong")')" "1 2 1 3 1 2 8 1 5 9" "Sekong figures"
+is "$(fig '.totals')" "3 13 2 7 3 6 43 9 37 50" "totals"
+is "$(fig '.by_sector[] | select(.sector=="health")')" "1 6 1 4 2 5 38 7 17 50" "health sector (trip sector from surgery, \"y tế\")"
+is "$(fig '.by_sector[] | select(.sector=="industry-trade")')" "1 5 1 3 0 0 0 0 0 0" "industry-trade sector (\"công thương\")"
+is "$(fig '.by_sector[] | select(.sector=="foreign-affairs")')" "1 2 0 0 0 0 0 0 0 0" "foreign-affairs sector"
+is "$(fig '.by_sector[] | select(.sector=="agriculture")')" "0 0 0 0 1 1 5 2 20 0" "agriculture sector"
+is "$(fig '.by_sector[] | select(.sector=="education")')" "0 0 0 0 0 0 0 0 0 0" "education: V6 (April) is outside 2026H2"
+is "$(jq '.by_sector | length' "$J")" 13 "all thirteen sectors listed"
+is "$(jq -r '[.models[].id] | join(" ")' "$J")" "$M1 $M3 $M2" "models ordered by province then crop"
+is "$(jq -c --arg id "$M1" '.models[] | select(.id==$id) | [.crop,.province,.district,.village,.season,.planned_ha,.planned_households,.sown_ha,.households,.percent,.last_observation,.days_since,.observations,.stale]' "$J")" \
+	'["Ngô nếp (sticky maize)","Salavan","Lao Ngam","ບ້ານ ນາດີ","Mùa mưa 2026",5,42,3.8,42,76,"2026-10-10",21,2,false]' \
+	"Salavan sticky maize: 5 ha planned, 42 households, 3.8 ha sown -> 76 %, not stale; Lao and Vietnamese intact"
+is "$(jq -c --arg id "$M2" '.models[] | select(.id==$id) | [.planned_ha,.sown_ha,.percent,.planned_households,.households,.last_observation,.days_since,.stale]' "$J")" \
+	'[5,4.5,90,30,25,"2026-08-01",91,true]' "Sekong paddy: 4.5 of 5 ha = 90 %, last seen 91 days before: stale"
+is "$(jq -c --arg id "$M3" '.models[] | select(.id==$id) | [.district,.sown_ha,.percent,.households,.last_observation,.observations,.stale]' "$J")" \
+	'["Khongsedone",null,null,null,null,0,true]' "cattle model without observation: stale, no percentage"
+is "$(jq -r '[.visits[].id] | join(" ")' "$J")" "$V1 $V2 $V4 $V5 $V3" "visits of the period, by start date"
+is "$(jq -r --arg id "$V3" '.visits[] | select(.id==$id) | .leader' "$J")" 'Đoàn doanh nghiệp "Gia Lai", Pleiku' "visit leader with quotes and comma intact"
+is "$(jq -c '[.visits[] | .high_level]' "$J")" '[false,true,false,true,false]' "high-level: V2 (ເຈົ້າແຂວງ) and V5 (chủ tịch)"
+is "$(jq -r '[.trips[].id] | join(" ")' "$J")" "$T1 $T2 $T3" "trips of the period, by start date"
+is "$(jq -c --arg id "$T3" '.trips[] | select(.id==$id) | [.days,.experts,.expert_days,.sector,.site]' "$J")" \
+	'[4,2,8,"health","Bệnh viện tỉnh Sekong"]' "T3 across the period's end: 4 days x 2 experts, counted whole"
+is "$(jq -c --arg id "$T2" '.trips[] | select(.id==$id) | [.experts,.expert_days,.patients]' "$J")" \
+	'[1,5,null]' "T2 without experts counts 1 expert; patients absent = null"
+tgt() { jq -r --arg n "$1" '.targets.items[] | select(.name==$n) | "\(.status) \(.expected) \(.actual)"' "$J"; }
+is "$(jq '.targets.year' "$J")" 2026 "targets for the period's year"
+is "$(tgt medical-experts)" "pending 4 2" "medical experts: 2 of 4 provinces, pending"
+is "$(tgt health-staff-trained)" "pending 12 3" "health staff trained: Salavan 3 of 3, 3 of 12, pending"
+is "$(tgt trade-delegations)" "met 2 2" "trade delegations each way: met"
+is "$(tgt high-level-visit)" "met 1 1" "high-level visit 2026-2027 (outbound): met"
+is "$(tgt foreign-affairs-quarterly)" "missed 16 1" "quarterly foreign-affairs visits: 1 of 16, missed"
+is "$(jq -c --arg c "$DEV_C" '.devices[] | select(.id==$c) | [.name,.not_synced,.last_sync]' "$J")" \
+	'["Máy dự phòng",true,null]' "device C never synced: flagged"
+is "$(jq -c --arg a "$DEV_A" --arg b "$DEV_B" '[.devices[] | select(.id==$a or .id==$b) | .not_synced]' "$J")" \
+	'[false,false]' "devices A and B synced: not flagged"
+is "$(jq -c '[.devices[] | select(.role=="hq") | .not_synced]' "$J")" '[false]' "HQ's own identity is never flagged"
+
+# ---- CSV -----------------------------------------------------------------
+run "${R[@]}" --period 2026H2 --format csv
+is "$RC" 0 "report --format csv exits 0"
+C="$W/report.csv"
+cp "$OUTF" "$C"
+is "$(head -c 3 "$C" | od -An -tx1 | tr -d ' ')" "efbbbf" "CSV starts with the UTF-8 BOM"
+is "$(grep -c $'\r$' "$C")" "$(wc -l <"$C")" "every CSV line ends in CRLF"
+tr -d '\r' <"$C" | sed '1s/^\xef\xbb\xbf//' >"$W/plain.csv"
+csv_has() { grep -Fxq -- "$1" "$W/plain.csv"; ok $? "CSV row: $2"; }
+csv_has "Delegation visits,5" "5 visits"
+csv_has "Expert trips,3" "3 trips"
+csv_has "Open conflicts,1" "1 open conflict"
+csv_has "Attapeu,1,6,0,0,1,30,6,12,41" "Attapeu (no experts column, as in the table)"
+csv_has "Salavan,0,0,1,4,1,5,2,20,0" "Salavan"
+csv_has "Sekong,1,2,1,3,1,8,1,5,9" "Sekong"
+csv_has "Total,3,13,2,7,3,43,9,37,50" "totals"
+csv_has "health,1,6,1,4,2,38,7,17,50" "health sector"
+csv_has "Ngô nếp (sticky maize),Salavan,Lao Ngam,ບ້ານ ນາດີ,5,3.8,76,42,42,2026-10-10,no" "the sticky-maize model, Lao village intact"
+csv_has "Lúa nước thâm canh,Sekong,,,5,4.5,90,30,25,2026-08-01,yes" "the stale paddy model, empty cells for absent text"
+csv_has '2026-09-15,,out,Champasak,industry-trade,"Đoàn doanh nghiệp ""Gia Lai"", Pleiku",,5,' "RFC 4180: quotes doubled, field with a comma quoted"
+csv_has "2026-06-02,,in,Salavan,health,ທ່ານ ບຸນມີ ພົມມະວົງ,ຮອງເຈົ້າແຂວງ,4," "Lao leader and title byte for byte"
+csv_has "2026-10-30,2026-11-02,Sekong,health,obstetrics,BS. Phạm Thị Hoa,Bệnh viện tỉnh Sekong,2,8,1,5,9" "T3"
+csv_has 'health-staff-trained,2026-01-01,2026-12-31,12,3,pending,"Health staff trained in Gia Lai, per province"' "target row, label with a comma quoted"
+csv_has "foreign-affairs-quarterly,2026-01-01,2026-12-31,16,1,missed,\"Foreign-affairs working visit to each province, quarterly\"" "missed target"
+csv_has "Máy dự phòng,expert,$DEV_C,," "the device that never synced"
+
+# ---- table ---------------------------------------------------------------
+run "${R[@]}" --period 2026H2
+is "$RC" 0 "report (table) exits 0"
+TBL=$(printf '%s\n' "$OUT" | sed 's/  */ /g')
+row() { printf '%s\n' "$TBL" | grep -m1 -- "^$1 "; }
+is "$(row Attapeu)" "Attapeu 1 6 0 0 1 30 6 12 41" "table: Attapeu"
+is "$(row Sekong)" "Sekong 1 2 1 3 1 8 1 5 9" "table: Sekong"
+is "$(row Total)" "Total 3 13 2 7 3 43 9 37 50" "table: totals"
+is "$(row 'Ngô nếp')" "Ngô nếp (sticky maize) Salavan Lao Ngam ບ້ານ ນາດີ 5 3.8 76 42 42 2026-10-10 no" "table: sticky maize 3.8 / 5 ha = 76 %"
+is "$(row 'Open conflicts')" "Open conflicts 1" "table: open conflicts"
+is "$(row 'trade-delegations')" "trade-delegations 2026-01-01 2026-12-31 2 2 met Industry-and-trade delegation each way" "table: a met target"
+like "$OUT" "Máy dự phòng +expert +$DEV_C" "table: the unsynced device"
+hdr=$(printf '%s\n' "$OUT" | grep -m1 '^Province  *Visits out')
+line=$(printf '%s\n' "$OUT" | grep -m1 '^Champasak ')
+is "${#line}" "${#hdr}" "table columns are aligned (ASCII rows as wide as the header)"
+
+# ---- filters and ranges --------------------------------------------------
+# Salavan only: V2 (in, 4), T2; models M1, M3 (one stale: M3).
+run "${R[@]}" --period 2026H2 --province saravane --format json
+is "$(printf '%s' "$OUT" | jq -c '[.filters.province, .summary.visits, .summary.trips, .summary.models, .summary.models_stale, (.by_province|length), .targets.items[0].actual]')" \
+	'["Salavan",1,1,2,1,1,2]' "--province saravane: 1 visit, 1 trip, 2 models; targets stay programme-wide"
+# Health only: V1, V2, T1, T3; models are agriculture: none.
+run "${R[@]}" --period 2026H2 --sector "y tế" --format json
+is "$(printf '%s' "$OUT" | jq -c '[.filters.sector, .summary.visits, .summary.trips, .summary.models, .totals.expert_days, .totals.patients]')" \
+	'["health",2,2,0,38,50]' "--sector \"y tế\": 2 visits, 2 trips, 38 expert-days, 50 patients"
+# 2026-10-01..2026-11-30: T3 (10-30, 2 x 4 = 8) and T4 (11-05, 1 x 1 = 1)
+# -> 2 trips, 9 expert-days, 16 patients; no visit starts in it.
+run "${R[@]}" --from 2026-10-01 --to 2026-11-30 --format json
+is "$(printf '%s' "$OUT" | jq -c '[.period.label, .summary.visits, .summary.trips, .totals.expert_days, .totals.patients, .totals.trained]')" \
+	'["2026-10-01..2026-11-30",0,2,9,16,8]' "--from/--to: T3 and T4, 9 expert-days, 16 patients"
+# 2026H1 = 2025-11-01..2026-04-30: only V6 (out, Attapeu, 3 members).
+run "${R[@]}" --period 2026h1 --format json
+is "$(printf '%s' "$OUT" | jq -c '[.period.from, .period.to, .summary.visits, .totals.visits_out, .totals.members_out, .summary.trips]')" \
+	'["2025-11-01","2026-04-30",1,1,3,0]' "2026H1 (1 Nov 2025..30 Apr 2026): only V6"
+
+# ---- the targets file ----------------------------------------------------
+TF="$DB.targets"
+ok "$([ -f "$TF" ] && echo 0 || echo 1)" "the first report created $TF for HQ to edit"
+cmp -s "$TF" "${FIELDSYNC_ROOT:-$(dirname "$0")/../..}/server/targets.default"
+ok $? "it is the shipped targets.default, byte for byte"
+# HQ adds a target: one agricultural trip a year. T2 meets it: 6 targets,
+# 3 met.
+printf '%s\n' 'target agri-trips count=trips sector="nông nghiệp" per=year min=1 label="Chuyến nông nghiệp"' >>"$TF"
+run "${R[@]}" --period 2026H2 --format json
+is "$(printf '%s' "$OUT" | jq -c '[.summary.targets, .summary.targets_met, (.targets.items[] | select(.name=="agri-trips") | .status, .label)]')" \
+	'[6,3,"met","Chuyến nông nghiệp"]' "an edited targets file is used at the next report"
+# --targets FILE: two trips a year to Salavan; only T2 -> pending 1 of 2.
+printf '%s\n' '# HQ test' 'target salavan-trips count=trips province=Salavan per=year min=2' >"$W/my.targets"
+run "${R[@]}" --period 2026H2 --targets "$W/my.targets" --format json
+is "$(printf '%s' "$OUT" | jq -c '[.summary.targets, (.targets.items[0] | .name, .status, .expected, .actual)]')" \
+	'[1,"salavan-trips","pending",2,1]' "--targets FILE replaces the file beside the database"
+printf '%s\n' '# line 1' 'target broken count=nothing per=year min=1' >"$W/bad.targets"
+run "${R[@]}" --period 2026H2 --targets "$W/bad.targets"
+is "$RC" 1 "a mistake in the targets file: exit 1"
+like "$ERR" "bad.targets:2:[0-9]+:.*count" "the message names the file, line 2 and what is wrong"
+is "$OUT" "" "nothing is reported from a wrong targets file"
+
+# ---- usage errors --------------------------------------------------------
+run "$FSD" report --help
+is "$RC" 0 "report --help exits 0"
+like "$OUT" "1 November of YYYY-1 to 30 April" "--help defines the periods"
+run "$FSD" report --period 2026H2
+is "$RC $(printf '%s' "$ERR" | head -1)" "2 report: --db PATH is required" "no --db: exit 2"
+run "${R[@]}" --period 2026H3
+is "$RC" 2 "--period 2026H3: exit 2"
+like "$ERR" '"2026H3" is not a period; expected YYYYH1' "it names the bad value and the forms allowed"
+run "${R[@]}" --from 2026-01-01
+is "$RC" 2 "--from without --to: exit 2"
+run "${R[@]}" --from 2026-05-01 --to 2026-04-01
+like "$RC $ERR" "^2 .*--to 2026-04-01 is before --from" "--to before --from: exit 2"
+run "${R[@]}" --period 2026H2 --from 2026-01-01 --to 2026-02-01
+is "$RC" 2 "--period with --from/--to: exit 2"
+run "${R[@]}" --format xml
+like "$RC $ERR" '^2 .*"xml".*table, csv, json' "--format xml: exit 2, allowed formats named"
+run "${R[@]}" --province Vientiane
+like "$RC $ERR" '^2 .*unknown province "Vientiane"; allowed: Attapeu, Champasak, Salavan, Sekong' "unknown province: exit 2"
+run "${R[@]}" --sector sport
+like "$RC $ERR" '^2 .*unknown sector "sport"; allowed:' "unknown sector: exit 2"
+run "${R[@]}" --stale-days 0
+like "$RC $ERR" '^2 .*stale-days "0".*1 to 3650' "--stale-days 0: exit 2"
+run "${R[@]}" --colour red
+like "$RC $ERR" '^2 report: unknown option --colour' "unknown option: exit 2"
+run "$FSD" report --db "$W/none.db" --period 2026H2
+like "$RC $ERR" "^1 .*no database at" "a missing database: exit 1 with the reason"
+stop_server
