@@ -358,13 +358,15 @@ static void do_enroll(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 		store_failed(resp, s, rc);
 		goto out;
 	}
-	if (tok.used_ms) {
+	/* A retry by the device the token enrolled (its first answer was
+	** lost) is told it is enrolled, not that the token is spent. */
+	if (tok.used_ms && strcmp(tok.device, d.id) != 0) {
 		srv_resp_error(resp, 401, "token_used", "this enrollment token "
 			       "was already used; each token enrolls one "
 			       "device; ask HQ for a new one");
 		goto out;
 	}
-	if (tok.expires_ms <= now) {
+	if (!tok.used_ms && tok.expires_ms <= now) {
 		srv_resp_error(resp, 401, "token_expired", "this enrollment "
 			       "token expired; ask HQ for a new one");
 		goto out;

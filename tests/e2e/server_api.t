@@ -120,6 +120,10 @@ enroll_body "$tokC" "$D/a" "twice"
 post /v1/enroll "$D/body.json"
 refused "key already enrolled (token kept)" 409 already_enrolled
 is "$(jq -r .device <<<"$BODY")" "$A" "already_enrolled names the device"
+# A's first answer lost: retrying with its own spent token says enrolled.
+enroll_body "$tokA" "$D/a" "hoa-laptop"
+post /v1/enroll "$D/body.json"
+refused "retry by the token's own device" 409 already_enrolled
 json_body "{\"token\":\"$tokC\",\"public_key\":\"zz\",\"name\":\"c\"}"
 post /v1/enroll "$D/body.json"
 refused "bad public key" 400 invalid_format
