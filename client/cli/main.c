@@ -324,6 +324,8 @@ static void help_main(FILE *out)
 		"  %-33s register this device with the HQ server\n"
 		"  %-33s send pending entries, receive others' (exit 3:\n"
 		"  %-33s server unreachable, nothing lost)\n"
+		"  %-33s add records from JSON lines, all or none\n"
+		"  %-33s one canonical line per record (compare replicas)\n"
 		"  %-33s help on a command (= COMMAND --help)\n\n"
 		"ID: a record id or any unique prefix of it (>= %d hex "
 		"digits).\n"
@@ -333,7 +335,8 @@ static void help_main(FILE *out)
 		"failure,\n3 server unreachable (sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
 		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
 		"status [--json]", "enroll URL TOKEN [--cacert FILE]",
-		"sync [--watch] [--json]", "", "help [COMMAND]",
+		"sync [--watch] [--json]", "", "import FILE|-", "dump",
+		"help [COMMAND]",
 		FIELDSYNC_MIN_PREFIX);
 }
 
@@ -843,7 +846,7 @@ static void show_text(const cJSON *rec)
 						    sizeof tbuf));
 	printf("%-20s %s\n", "sync", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 						   rec, "pending"))
-					     ? "pending" : "sent");
+					     ? "pending" : "synced");
 	cJSON_ArrayForEach(c, schema) {
 		const cJSON *sum = cJSON_GetObjectItemCaseSensitive(
 			rec, sget(c, "kind"));
@@ -1164,11 +1167,15 @@ static int dispatch(const char *dir, int argc, char **argv)
 		return cli_enroll(dir, argc, argv);
 	if (strcmp(cmd, "sync") == 0)
 		return cli_sync(dir, argc, argv);
+	if (strcmp(cmd, "import") == 0)
+		return cli_import(dir, argc, argv);
+	if (strcmp(cmd, "dump") == 0)
+		return cli_dump(dir, argc, argv);
 	if ((k = kind_schema(cmd)) && strcmp(cmd, sget(k, "kind")) == 0)
 		return cmd_kind(dir, k, argc - 1, argv + 1);
 	return usage_error(NULL, "unknown command \"%s\"; commands: init, "
 			   "visit, trip, model, progress, list, show, edit, "
-			   "delete, status, enroll, sync, help", cmd);
+			   "delete, status, enroll, sync, import, dump, help", cmd);
 }
 
 int main(int argc, char **argv)

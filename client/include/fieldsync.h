@@ -22,6 +22,7 @@
 #define FIELDSYNC_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <cjson/cJSON.h>
 
 #ifdef __cplusplus
@@ -123,6 +124,21 @@ cJSON *fieldsync_schema(void);
 ** id_out holds the new id; on failure it is "" and the store is unchanged. */
 int fieldsync_add(fieldsync *fs, const char *kind, const fieldsync_field *f,
 		  size_t n, char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
+
+/* Called with each new id, in input order, once an import has committed. */
+typedef void (*fieldsync_id_fn)(void *ctx, const char *id);
+
+/* Bulk add: read JSON lines from in, each
+**   {"kind":"visit","fields":{"province":"Salavan","members":"6",...}}
+** with values as a person would type them (as for fieldsync_add, which
+** checks every line the same way; numbers are read as their decimal text),
+** and add them all in ONE transaction: all lines or none. Blank lines are
+** skipped. On failure the store is unchanged and the message starts with
+** "line N: " (fieldsync_errfield names the field when one is at fault). On
+** success *count is the number of records added and on_id (may be NULL) is
+** called with each new id. */
+int fieldsync_import(fieldsync *fs, FILE *in, fieldsync_id_fn on_id,
+		     void *ctx, long *count) FIELDSYNC_WUR;
 
 /* Change n fields (n >= 1) of the record whose id starts with prefix. The
 ** merged record must still be valid. Append-only kinds cannot be edited.

@@ -25,6 +25,8 @@ typedef void (*fieldsync_progress_fn)(void *ctx, const fieldsync_progress *p);
 typedef struct fieldsync_sync_opts {
 	long connect_timeout_s;   /* 0: 10 s */
 	long stall_timeout_s;     /* 0: 15 s; a transfer stalled this long fails */
+	long max_set_changes;     /* 0: 1000; smaller sets lose less when a
+				  ** slow link is cut (and tests get many) */
 	fieldsync_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
 } fieldsync_sync_opts;
@@ -67,5 +69,12 @@ int fieldsync_sync_status(fieldsync *fs, cJSON **out) FIELDSYNC_WUR;
 
 /* 1 if record id has local changes the server does not hold yet. */
 int fieldsync_record_pending(fieldsync *fs, const char *id);
+
+/* Every record held here, tombstones included, sorted by id, as the
+** canonical lines of proto_state_canonical ("ID KIND f=V@STAMP ..."): fn is
+** called once per record. Replicas that converged give identical lines. */
+typedef void (*fieldsync_line_fn)(void *ctx, const char *line);
+int fieldsync_dump(fieldsync *fs, fieldsync_line_fn fn, void *ctx)
+	FIELDSYNC_WUR;
 
 #endif

@@ -57,6 +57,7 @@ struct sync {
 	long long holds;
 	int roster_fresh;        /* roster fetched during this pass */
 	char *ahead_note;        /* set by restamp */
+	long long split_upto;    /* outbox rows n <= this go one per set */
 };
 
 /* ---- small store helpers ---------------------------------------------- */
@@ -696,12 +697,14 @@ static int pull(struct sync *S)
 			rc = fs_commit(fs);
 		else
 			fs_rollback(fs);
+		/* An empty page ends the pull even if "more" said otherwise;
+		** read that before the page (and sets with it) is freed. */
+		if (!sets->child)
+			more = 0;
 		cJSON_Delete(res);
 		if (rc)
 			return rc;
 		progress(S);
-		if (!cJSON_IsArray(sets) || !sets->child)
-			break;
 	}
 	return FIELDSYNC_OK;
 }
@@ -717,6 +720,8 @@ static int restamp(struct sync *S, int force)
 	fieldsync *fs = S->fs;
 	sqlite3_stmt *sel = NULL, *upd = NULL;
 	proto_hlc max = 0, base, sent;
+	proto_hlc (*map)[2] = NULL;  /* old -> new HLC of re-dated writes */
+	size_t nmap = 0, mapcap = 0;
 	long long n = 0, bound = S->server_time + PROTO_MAX_CLOCK_AHEAD_MS / 2;
 	char hex[PROTO_HLC_HEX + 1];
 	int rc;
@@ -774,7 +779,47 @@ static int restamp(struct sync *S, int force)
 		memcpy(st.device, fs->device, PROTO_ID_BYTES);
 		st.hlc = ch.hlc;
 		proto_stamp_format(old_s, &st);
+		/* A base naming one of our own re-dated writes names its new
+		** stamp, or the server would see our correction of our own
+		** entry as a concurrent edit. Old HLCs grow with n, so the
+		** map is sorted: binary search. */
+		for (cJSON *b = ch.base ? ch.base->child : NULL; b;
+		     b = b->next) {
+			proto_stamp bs;
+			size_t lo = 0, hi = nmap;
+			if (!cJSON_IsString(b) ||
+			    proto_stamp_parse(b->valuestring, &bs) != 0 ||
+			    memcmp(bs.device, fs->device, PROTO_ID_BYTES) != 0)
+				continue;
+			while (lo < hi) {
+				size_t mid = lo + (hi - lo) / 2;
+				if (map[mid][0] < bs.hlc)
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			if (lo < nmap && map[lo][0] == bs.hlc) {
+				char ns[PROTO_STAMP_TEXT + 1];
+				bs.hlc = map[lo][1];
+				proto_stamp_format(ns, &bs);
+				cJSON_SetValuestring(b, ns);
+			}
+		}
+		if (nmap == mapcap) {
+			size_t nc = mapcap ? mapcap * 2 : 256;
+			void *p = realloc(map, nc * sizeof *map);
+			if (!p) {
+				cJSON_Delete(root);
+				rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of "
+					     "memory");
+				goto fail;
+			}
+			map = p;
+			mapcap = nc;
+		}
+		map[nmap][0] = ch.hlc;
 		st.hlc = ch.hlc = ++base;
+		map[nmap++][1] = ch.hlc;
 		proto_stamp_format(new_s, &st);
 		if (proto_change_encode(&ch, &enc, &len, &err) != PROTO_OK) {
 			cJSON_Delete(root);
@@ -819,6 +864,7 @@ static int restamp(struct sync *S, int force)
 		goto fail;
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
+	free(map);
 	S->rep->restamped += n;
 	snprintf(S->rep->warning, sizeof S->rep->warning,
 		 "this device's clock is %lld minutes ahead of the server's; "
@@ -829,6 +875,7 @@ static int restamp(struct sync *S, int force)
 fail:
 	sqlite3_finalize(sel);
 	sqlite3_finalize(upd);
+	free(map);
 	fs_rollback(fs);
 	return rc;
 }
@@ -869,10 +916,15 @@ static int build_one(struct sync *S, int *built)
 		rc = fs_sqlfail(fs, rc, "cannot read the outbox");
 		goto fail;
 	}
-	sqlite3_bind_int(st, 1, SET_MAX_CHANGES);
+	sqlite3_bind_int(st, 1, S->opts && S->opts->max_set_changes > 0 &&
+					S->opts->max_set_changes <
+						SET_MAX_CHANGES
+				? (int)S->opts->max_set_changes
+				: SET_MAX_CHANGES);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
-		if (n > 0 && total + len + 1 > SET_MAX_BYTES)
+		if (n > 0 && (total + len + 1 > SET_MAX_BYTES ||
+			      first_n <= S->split_upto))
 			break;
 		texts[n] = strdup((const char *)sqlite3_column_text(st, 1));
 		if (!texts[n]) {
@@ -1119,6 +1171,25 @@ fail:
 	return rc;
 }
 
+/* Changes in built set seq, and the highest outbox row among them. */
+static long long count_set(fieldsync *fs, long long seq)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM outbox WHERE set_seq "
+		 "= %lld", seq);
+	return count_ll(fs, sql);
+}
+
+static long long max_n_of_set(fieldsync *fs, long long seq)
+{
+	char sql[96];
+
+	snprintf(sql, sizeof sql, "SELECT max(n) FROM outbox WHERE set_seq "
+		 "= %lld", seq);
+	return count_ll(fs, sql);
+}
+
 /* Errors that say a change itself is unacceptable (SPEC: refused changes
 ** are set aside; the rest of the queue goes on). */
 static int change_level_error(const char *code)
@@ -1127,6 +1198,7 @@ static int change_level_error(const char *code)
 		"wrong_type", "missing_field", "out_of_range", "invalid_utf8",
 		"too_long", "unknown_kind", "unknown_field", "invalid_value",
 		"invalid_date", "invalid_format", "invalid_op", "duplicate_key",
+		"malformed_json",
 		NULL};
 
 	for (size_t i = 0; code && codes[i]; i++)
@@ -1135,10 +1207,10 @@ static int change_level_error(const char *code)
 	return 0;
 }
 
-/* Push request body for sets seq > holds, at most PUSH_MAX_*. *last is the
-** highest seq included, 0 if none. */
-static int push_body(struct sync *S, char **out, long long *last,
-		     long long *nchanges)
+/* Push request body for sets seq > holds, at most PUSH_MAX_*. *first and
+** *last are the lowest and highest seq included, 0 if none. */
+static int push_body(struct sync *S, char **out, long long *first,
+		     long long *last, long long *nchanges)
 {
 	fieldsync *fs = S->fs;
 	sqlite3_stmt *st = NULL;
@@ -1147,6 +1219,7 @@ static int push_body(struct sync *S, char **out, long long *last,
 	int rc, k = 0;
 
 	*out = NULL;
+	*first = 0;
 	*last = 0;
 	*nchanges = 0;
 	if (!root || !(arr = cJSON_AddArrayToObject(root, "sets"))) {
@@ -1188,6 +1261,8 @@ static int push_body(struct sync *S, char **out, long long *last,
 		free(bytes);
 		cJSON_AddItemToArray(arr, o);
 		*last = sqlite3_column_int64(st, 0);
+		if (k == 0)
+			*first = *last;
 		*nchanges += sqlite3_column_int64(st, 3);
 		total += len;
 		k++;
@@ -1214,11 +1289,11 @@ static int push(struct sync *S)
 	for (;;) {
 		char *body = NULL;
 		cJSON *res = NULL;
-		long long last, nch, seq;
+		long long first, last, nch, seq, pos;
 		const char *code;
 		long status;
 
-		if ((rc = push_body(S, &body, &last, &nch)))
+		if ((rc = push_body(S, &body, &first, &last, &nch)))
 			return rc;
 		if (!body)
 			return FIELDSYNC_OK;
@@ -1240,6 +1315,12 @@ static int push(struct sync *S)
 		}
 		code = jstr(res, "error");
 		seq = jnum(res, "seq", -1);
+		/* "seq" is null when the server could not decode the set far
+		** enough to read it; "position" still names the refused entry
+		** of our request, whose seqs are consecutive from first. */
+		pos = jnum(res, "position", -1);
+		if (seq < 0 && pos >= 0 && first > 0 && first + pos <= last)
+			seq = first + pos;
 		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(res,
 								    "holds")) &&
 		    (rc = acknowledge(S, jnum(res, "holds", 0)))) {
@@ -1260,6 +1341,17 @@ static int push(struct sync *S)
 			cJSON_Delete(res);
 			if ((rc = unbuild(S, seq)) || (rc = restamp(S, 1)) ||
 			    (rc = build_all(S)))
+				return rc;
+			continue;
+		}
+		if (code && seq > S->holds && change_level_error(code) &&
+		    jnum(res, "index", -1) < 0 &&
+		    count_set(fs, seq) > 1) {
+			/* A set-level fault: rebuild its changes one per set
+			** so the next refusal names a single change. */
+			cJSON_Delete(res);
+			S->split_upto = max_n_of_set(fs, seq);
+			if ((rc = unbuild(S, seq)) || (rc = build_all(S)))
 				return rc;
 			continue;
 		}
@@ -1507,4 +1599,42 @@ int fieldsync_record_pending(fieldsync *fs, const char *id)
 	}
 	sqlite3_finalize(st);
 	return pending;
+}
+
+int fieldsync_dump(fieldsync *fs, fieldsync_line_fn fn, void *ctx)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(fs->db, "SELECT id, state FROM records ORDER "
+				"BY id", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot read the records");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		const char *text = (const char *)sqlite3_column_text(st, 1);
+		cJSON *state = NULL;
+		proto_err err;
+		char *line;
+		if (proto_json_parse(text, strlen(text), &state, &err) !=
+		    PROTO_OK) {
+			sqlite3_finalize(st);
+			return fs_fail(fs, FIELDSYNC_E_CORRUPT, "record %s: "
+				       "stored state damaged: %s", id, err.msg);
+		}
+		line = proto_state_canonical(id, state);
+		cJSON_Delete(state);
+		if (!line) {
+			sqlite3_finalize(st);
+			return fs_fail(fs, FIELDSYNC_E_CORRUPT, "record %s: "
+				       "stored state damaged", id);
+		}
+		fn(ctx, line);
+		free(line);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fs_sqlfail(fs, rc, "cannot read the records");
+	fs_ok(fs);
+	return FIELDSYNC_OK;
 }

@@ -13,7 +13,9 @@
 **   5. encode the change's canonical bytes (proto_change_encode) and append
 **      them to the outbox; store the new state; commit.
 **
-** Any failure rolls back, so the store is unchanged. Validation, field lists
+** Any failure rolls back, so the store is unchanged. The bulk import
+** (fieldsync_import) runs the same add path for every line inside one
+** transaction: all lines or none. Validation, field lists
 ** and reference lists all come from the protocol module's kind table.
 */
 #include <stdio.h>
@@ -201,8 +203,10 @@ out:
 	return rc;
 }
 
-int fieldsync_add(fieldsync *fs, const char *kind, const fieldsync_field *f,
-		  size_t n, char id_out[FIELDSYNC_ID_SIZE])
+/* One add inside the caller's write transaction: checks, parse, write.
+** Shared by fieldsync_add and the bulk import, so both validate alike. */
+static int add_in_tx(fieldsync *fs, const char *kind, const fieldsync_field *f,
+		     size_t n, char id_out[FIELDSYNC_ID_SIZE])
 {
 	const proto_kind_def *k;
 	char id[FIELDSYNC_ID_SIZE];
@@ -210,7 +214,6 @@ int fieldsync_add(fieldsync *fs, const char *kind, const fieldsync_field *f,
 	int rc;
 
 	id_out[0] = '\0';
-	fs_ok(fs);
 	if ((rc = find_kind(fs, kind, &k)))
 		return rc;
 	/* Unknown fields, then missing required ones: one clear message
@@ -232,23 +235,174 @@ int fieldsync_add(fieldsync *fs, const char *kind, const fieldsync_field *f,
 					     k->fields[i].name,
 					     k->fields[i].help);
 	}
-	if ((rc = fs_begin(fs)))
-		return rc;
 	if ((rc = parse_fields(fs, k, f, n, &fields)))
-		goto fail;
+		goto out;
 	proto_id_new(id);
 	if ((rc = write_change(fs, k, PROTO_OP_CREATE, id, fields, NULL,
-			       &state)) ||
-	    (rc = fs_commit(fs)))
-		goto fail;
+			       &state)))
+		goto out;
 	memcpy(id_out, id, FIELDSYNC_ID_SIZE);
+out:
 	cJSON_Delete(fields);
 	cJSON_Delete(state);
+	return rc;
+}
+
+int fieldsync_add(fieldsync *fs, const char *kind, const fieldsync_field *f,
+		  size_t n, char id_out[FIELDSYNC_ID_SIZE])
+{
+	int rc;
+
+	id_out[0] = '\0';
+	fs_ok(fs);
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if ((rc = add_in_tx(fs, kind, f, n, id_out)) ||
+	    (rc = fs_commit(fs))) {
+		fs_rollback(fs);
+		id_out[0] = '\0';
+	}
+	return rc;
+}
+
+/* ---- bulk import --------------------------------------------------------- */
+
+#define IMPORT_MAX_FIELDS 64
+
+/* Prefix the handle's message with "line N: " and the field it is about
+** (the field stays set for fieldsync_errfield). */
+static int at_line(fieldsync *fs, int rc, long line)
+{
+	char msg[sizeof fs->msg], field[sizeof fs->field];
+
+	memcpy(msg, fs->msg, sizeof msg);
+	memcpy(field, fs->field, sizeof field);
+	if (field[0] && strncmp(msg, "field \"", 7) != 0)
+		fs_fail_field(fs, rc, field, "line %ld: field \"%s\": %s",
+			      line, field, msg);
+	else
+		fs_fail_field(fs, rc, field[0] ? field : NULL, "line %ld: %s",
+			      line, msg);
+	return rc;
+}
+
+/* One JSON line {"kind":K,"fields":{name:text,...}} added in the open
+** transaction. Values are what a person would type: strings (numbers are
+** accepted and read as their shortest decimal text). */
+static int import_line(fieldsync *fs, const char *buf, size_t len, long line,
+		       char id_out[FIELDSYNC_ID_SIZE])
+{
+	fieldsync_field f[IMPORT_MAX_FIELDS];
+	char nums[IMPORT_MAX_FIELDS][32];
+	cJSON *root = NULL;
+	const cJSON *kind, *fields, *m;
+	proto_err err;
+	size_t n = 0;
+	int rc;
+
+	if (proto_json_parse(buf, len, &root, &err) != PROTO_OK) {
+		rc = fs_fail(fs, FIELDSYNC_E_USAGE, "line %ld: not a JSON "
+			     "object: %s", line, err.msg);
+		goto out;
+	}
+	kind = cJSON_GetObjectItemCaseSensitive(root, "kind");
+	fields = cJSON_GetObjectItemCaseSensitive(root, "fields");
+	if (!cJSON_IsObject(root) || !cJSON_IsString(kind) ||
+	    !cJSON_IsObject(fields)) {
+		rc = fs_fail(fs, FIELDSYNC_E_USAGE, "line %ld: expected "
+			     "{\"kind\":\"visit\",\"fields\":{\"province\":"
+			     "\"Salavan\",...}}", line);
+		goto out;
+	}
+	for (m = root->child; m; m = m->next)
+		if (strcmp(m->string, "kind") != 0 &&
+		    strcmp(m->string, "fields") != 0) {
+			rc = fs_fail(fs, FIELDSYNC_E_USAGE, "line %ld: unknown "
+				     "member \"%.60s\"; allowed: kind, fields",
+				     line, m->string);
+			goto out;
+		}
+	for (m = fields->child; m; m = m->next) {
+		if (n == IMPORT_MAX_FIELDS) {
+			rc = fs_fail(fs, FIELDSYNC_E_USAGE, "line %ld: more "
+				     "than %d fields", line, IMPORT_MAX_FIELDS);
+			goto out;
+		}
+		f[n].name = m->string;
+		if (cJSON_IsString(m)) {
+			f[n].text = m->valuestring;
+		} else if (cJSON_IsNumber(m)) {
+			snprintf(nums[n], sizeof nums[n], "%.15g",
+				 m->valuedouble);
+			f[n].text = nums[n];
+		} else {
+			rc = fs_fail_field(fs, FIELDSYNC_E_USAGE, m->string,
+					   "line %ld: field \"%.60s\": give "
+					   "the value as text, as typed", line,
+					   m->string);
+			goto out;
+		}
+		n++;
+	}
+	if ((rc = add_in_tx(fs, kind->valuestring, f, n, id_out)))
+		rc = at_line(fs, rc, line);
+out:
+	cJSON_Delete(root);
+	return rc;
+}
+
+int fieldsync_import(fieldsync *fs, FILE *in, fieldsync_id_fn on_id,
+		     void *ctx, long *count)
+{
+	char (*ids)[FIELDSYNC_ID_SIZE] = NULL, *buf = NULL;
+	size_t cap = 0, nids = 0, idcap = 0;
+	ssize_t len;
+	long line = 0;
+	int rc;
+
+	*count = 0;
+	fs_ok(fs);
+	if ((rc = fs_begin(fs)))
+		return rc;
+	while ((len = getline(&buf, &cap, in)) >= 0) {
+		size_t l = (size_t)len;
+		line++;
+		while (l > 0 && (buf[l - 1] == '\n' || buf[l - 1] == '\r'))
+			l--;
+		if (l == 0)
+			continue; /* blank lines are allowed */
+		if (nids == idcap) {
+			size_t nc = idcap ? idcap * 2 : 1024;
+			void *p = realloc(ids, nc * sizeof *ids);
+			if (!p) {
+				rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of "
+					     "memory");
+				goto fail;
+			}
+			ids = p;
+			idcap = nc;
+		}
+		if ((rc = import_line(fs, buf, l, line, ids[nids])))
+			goto fail;
+		nids++;
+	}
+	if (ferror(in)) {
+		rc = fs_fail(fs, FIELDSYNC_E_IO, "reading the import after "
+			     "line %ld failed; nothing was imported", line);
+		goto fail;
+	}
+	if ((rc = fs_commit(fs)))
+		goto fail;
+	*count = (long)nids;
+	for (size_t i = 0; on_id && i < nids; i++)
+		on_id(ctx, ids[i]);
+	free(ids);
+	free(buf);
 	return FIELDSYNC_OK;
 fail:
 	fs_rollback(fs);
-	cJSON_Delete(fields);
-	cJSON_Delete(state);
+	free(ids);
+	free(buf);
 	return rc;
 }
 

@@ -1,0 +1,104 @@
+# sync_converge.t: four devices edit overlapping records (the same fields)
+# concurrently while offline, then sync in random orders, repeatedly, with
+# more offline edits in between. Afterwards every device and the server hold
+# the same state (canonical dumps: `fieldsync dump` and srvdump of the
+# server's records), and the concurrent edits are in the server's conflict
+# list. Random choices come from bash's RANDOM seeded with the printed seed;
+# FIELDSYNC_SEED replays a run.
+. "$(dirname "$0")/lib.sh"
+
+SEED=${FIELDSYNC_SEED:-$(( ($$ * 7919 + $(date +%s)) % 1000000 ))}
+RANDOM=$SEED
+ROUNDS=4
+EDITS=6
+plan $((ROUNDS + 10))
+diag "seed $SEED (replay with FIELDSYNC_SEED=$SEED)"
+
+W=$(tmpdir)
+sync_server "$W" || bail "server did not start"
+DEVS=(A B C D)
+sync_device A "Nguyễn Thị Hoa" || bail "enroll A failed"
+sync_device B "ສົມສັກ ພົມມະວົງ" || bail "enroll B failed"
+sync_device C "Trần Minh Đức" || bail "enroll C failed"
+sync_device D "ນາງ ແກ້ວ" || bail "enroll D failed"
+
+# Shared records, made by A, known to everyone.
+sync_visits 8 "Đoàn chung" >"$W/base.jsonl"
+mapfile -t IDS < <(fsd "$A" import "$W/base.jsonl" 2>/dev/null)
+for d in A B C D; do fsd "${!d}" sync >/dev/null 2>&1; done
+is "$(fsd "$D" dump | wc -l | tr -d ' ')" 8 "every device starts with the 8 shared records"
+
+LEADERS=("Đoàn công tác Sở Y tế" "ຄະນະ ແຂວງ ສາລະວັນ" "Phạm Văn Bình" "Lê Thị Mai" "ທ່ານ ສົມພອນ")
+OUTCOMES=("Thống nhất đào tạo 3 cán bộ" "ຕົກລົງ ຮ່ວມມື" "Chưa thống nhất" "Hoãn lại")
+
+# One random offline edit on device dir $1: an overlapping field of a
+# shared record, sometimes a new record, rarely a delete.
+random_edit() {
+	local dir=$1 id=${IDS[RANDOM % ${#IDS[@]}]} r=$((RANDOM % 20))
+	if [ "$r" -lt 6 ]; then
+		fsd "$dir" edit "$id" --members $((1 + RANDOM % 30))
+	elif [ "$r" -lt 11 ]; then
+		fsd "$dir" edit "$id" --leader "${LEADERS[RANDOM % ${#LEADERS[@]}]}"
+	elif [ "$r" -lt 15 ]; then
+		fsd "$dir" edit "$id" --outcome "${OUTCOMES[RANDOM % ${#OUTCOMES[@]}]}" \
+			--members $((1 + RANDOM % 30))
+	elif [ "$r" -lt 19 ]; then
+		fsd "$dir" visit add --direction in --province Sekong \
+			--leader "Mới $RANDOM" --members 2 --sector education \
+			--start 2026-07-0$((1 + RANDOM % 9))
+	else
+		fsd "$dir" delete "$id"
+	fi
+}
+
+# A concurrent edit that must conflict: A and B set members of record 0 to
+# different values, both offline.
+fsd "$A" edit "${IDS[0]}" --members 11 >/dev/null 2>&1
+fsd "$B" edit "${IDS[0]}" --members 22 >/dev/null 2>&1
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	for d in "${DEVS[@]}"; do
+		for ((e = 0; e < EDITS; e++)); do
+			random_edit "${!d}" >/dev/null 2>&1
+		done
+	done
+	# A random subset syncs, in a random order (some devices twice).
+	order=()
+	for ((k = 0; k < 5; k++)); do
+		[ $((RANDOM % 3)) -eq 0 ] && continue
+		order+=("${DEVS[RANDOM % 4]}")
+	done
+	bad=0
+	for d in "${order[@]}"; do
+		fsd "${!d}" sync >/dev/null 2>>"$W/sync.err" || bad=1
+	done
+	ok $bad "round $r: sync order ${order[*]:-(none)} all exit 0"
+done
+
+# Final: everyone syncs twice, in a random rotation, so all see everything.
+start=$((RANDOM % 4))
+bad=0
+for ((k = 0; k < 8; k++)); do
+	d=${DEVS[(start + k) % 4]}
+	fsd "${!d}" sync >/dev/null 2>>"$W/sync.err" || bad=1
+done
+ok $bad "final passes exit 0"
+[ "$bad" -eq 0 ] || diag "$(cat "$W/sync.err")"
+
+"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
+ok $? "server state dumped ($(wc -l <"$W/s.dump" | tr -d ' ') records)"
+for d in A B C D; do
+	fsd "${!d}" dump >"$W/$d.dump"
+	cmp -s "$W/$d.dump" "$W/s.dump"
+	ok $? "device $d holds exactly the server's state" ||
+		diag "$(diff "$W/$d.dump" "$W/s.dump" | head -5)"
+done
+is "$(sq "$SDB" "SELECT count(*) FROM conflicts WHERE record = '${IDS[0]}' AND field = 'members'" | awk '{print ($1 > 0)}')" 1 \
+	"A's and B's concurrent edit of members is in the server's conflict list"
+n=$(sq "$SDB" "SELECT count(*) FROM conflicts")
+[ "$n" -gt 1 ]
+ok $? "the random concurrent edits are in the conflict list ($n conflicts)"
+# The winner of the planned conflict is the same everywhere and is one of
+# the two values written.
+grep "^${IDS[0]} " "$W/s.dump" | grep -Eq " members=[0-9]+@"
+ok $? "record ${IDS[0]:0:8} has one members value everywhere"
