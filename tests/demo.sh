@@ -9,13 +9,17 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${FIELDSYNC_BIN:-$ROOT/${BUILD:-build}/fieldsync}
+SRV=${FIELDSYNCD_BIN:-$ROOT/${BUILD:-build}/fieldsyncd}
 [ -x "$BIN" ] || { echo "demo: $BIN not built; run make" >&2; exit 1; }
+[ -x "$SRV" ] || { echo "demo: $SRV not built; run make" >&2; exit 1; }
 DIR=$(mktemp -d "${TMPDIR:-/tmp}/fieldsync-demo.XXXXXX")
-trap 'rm -rf "$DIR"' EXIT
+SERVER_PID=
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$DIR"' EXIT
 export FIELDSYNC_DIR="$DIR/agronomist"
 
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
 fs() { say "fieldsync $*"; "$BIN" "$@"; }
+hq() { say "fieldsyncd $*"; "$SRV" "$@"; }
 
 fs init --name "Nguyễn Văn Hùng (Sở Nông nghiệp và Môi trường)"
 
@@ -70,8 +74,52 @@ fs visit add --direction out --province Champasak \
 # A correction: the maize model's season was recorded too vaguely.
 fs edit "$(echo "$MAIZE" | cut -c1-6)" --season "Vụ mùa 2025 (2025 rainy season)"
 
-fs list
 fs list models --province saravane
 fs show "$(echo "$MAIZE" | cut -c1-8)"
+
+# ---- HQ: a local server with its SQLite store, on a free loopback port.
+say "fieldsyncd serve --db $DIR/hq.db --listen 127.0.0.1:0 &"
+"$SRV" serve --db "$DIR/hq.db" --listen 127.0.0.1:0 2>"$DIR/hq.log" &
+SERVER_PID=$!
+PORT=
+for i in $(seq 1 100); do
+	PORT=$(sed -n 's/^fieldsyncd: listening on [a-z]*:\/\/[^ ]*:\([0-9][0-9]*\) .*/\1/p' \
+		"$DIR/hq.log" | tail -1)
+	[ -n "$PORT" ] && break
+	sleep 0.05
+done
+[ -n "$PORT" ] || { cat "$DIR/hq.log" >&2; exit 1; }
+URL="http://127.0.0.1:$PORT"
+T1=$(hq token create --db "$DIR/hq.db" --name "Nguyễn Văn Hùng, agronomist" \
+	--role expert | tail -1)
+T2=$(hq token create --db "$DIR/hq.db" --name "BS. Trần Minh Đức, surgeon" \
+	--role expert | tail -1)
+
+# ---- A second device, a doctor in Attapeu, also offline.
+export FIELDSYNC_DIR="$DIR/doctor"
+fs init --name "BS. Trần Minh Đức (Sở Y tế)"
+fs trip add --expert "BS. Trần Minh Đức" --experts 3 --specialty obstetrics \
+	--department "Sở Y tế Gia Lai" --province Attapu \
+	--site "Bệnh viện tỉnh Attapeu" --start 2026-03-02 --end 2026-03-13 \
+	--trainings 3 --trained 9 --patients 85 \
+	--outcome "Xử trí tai biến sản khoa; ຝຶກອົບຮົມແພດ"
+
+# ---- Both come back into coverage: enroll once, then sync.
+export FIELDSYNC_DIR="$DIR/agronomist"
+fs enroll "$URL" "$T1"
+fs sync
+export FIELDSYNC_DIR="$DIR/doctor"
+fs enroll "$URL" "$T2"
+fs sync
+export FIELDSYNC_DIR="$DIR/agronomist"
+fs sync
+say "each device now holds the other's entries:"
+fs list trips
+export FIELDSYNC_DIR="$DIR/doctor"
+fs list models
 fs status
+
+# ---- HQ's view.
+hq devices list --db "$DIR/hq.db"
+hq report --db "$DIR/hq.db" --from 2024-01-01 --to 2026-12-31 --format table
 printf '\n(demo data in %s, removed now)\n' "$DIR"
