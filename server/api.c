@@ -781,7 +781,8 @@ static void do_pull(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 		goto out;
 	if (req->q_unknown) {
 		srv_resp_error(resp, 400, "unknown_field", "unknown query "
-			       "parameter \"%.32s\"; pull takes after and limit",
+			       "parameter \"%.32s\"; pull takes after, limit "
+			       "and own",
 			       req->q_unknown);
 		goto out;
 	}
@@ -792,14 +793,30 @@ static void do_pull(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 		goto out;
 	if (limit > PROTO_MAX_PULL_PAGE)
 		limit = PROTO_MAX_PULL_PAGE; /* SPEC.md: treated as 500 */
+	if (req->q_own && strcmp(req->q_own, "0") != 0 &&
+	    strcmp(req->q_own, "1") != 0) {
+		srv_resp_error(resp, 400, "invalid_value", "query parameter "
+			       "\"own\" must be 0 (leave out the caller's own "
+			       "sets) or 1 (the default: include them)");
+		goto out;
+	}
 	p.last = after;
 	sb_str(&b, "{\"sets\":[");
 	/* A read transaction: one consistent snapshot for the page. */
 	rc = srv_store_begin(s, 0);
-	if (!rc)
+	if (!rc && req->q_own && strcmp(req->q_own, "0") == 0) {
+		int64_t scanned = after;
+		rc = srv_store_sets_after_skip(s, after, (int)limit,
+					       SRV_PULL_MAX_BYTES, d.id,
+					       pull_one, &p, &more, &scanned);
+		/* "next" moves past the caller's own sets at the page end. */
+		if (!rc && scanned > p.last)
+			p.last = scanned;
+	} else if (!rc) {
 		rc = srv_store_sets_after(s, after, (int)limit,
 					  SRV_PULL_MAX_BYTES, pull_one, &p,
 					  &more);
+	}
 	srv_store_rollback(s);
 	if (rc) {
 		store_failed(resp, s, rc);

@@ -33,6 +33,7 @@ typedef struct srv_req {
 	const char *path;          /* "/v1/push" (no query) */
 	const char *q_after;       /* query parameters, NULL if absent */
 	const char *q_limit;
+	const char *q_own;         /* pull: "0" leaves out the caller's sets */
 	const char *q_unknown;     /* name of any other query parameter */
 	const char *authorization; /* Authorization header or NULL */
 	const char *body;          /* NULL if none */

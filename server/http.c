@@ -373,7 +373,7 @@ static enum MHD_Result other_arg(void *cls, enum MHD_ValueKind kind,
 	(void)kind;
 	(void)value;
 	if (strcmp(key, "after") != 0 && strcmp(key, "limit") != 0 &&
-	    !*unknown)
+	    strcmp(key, "own") != 0 && !*unknown)
 		*unknown = key;
 	return MHD_YES;
 }
@@ -496,6 +496,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				MHD_GET_ARGUMENT_KIND, "after");
 		req.q_limit = MHD_lookup_connection_value(c,
 				MHD_GET_ARGUMENT_KIND, "limit");
+		req.q_own = MHD_lookup_connection_value(c,
+				MHD_GET_ARGUMENT_KIND, "own");
 		req.authorization = MHD_lookup_connection_value(c,
 				MHD_HEADER_KIND, "Authorization");
 		MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND,

@@ -158,6 +158,17 @@ int srv_store_set_add(srv_store *s, const char *device, int64_t seq,
 			       cursor);
 }
 
+int srv_store_sets_after_skip(srv_store *s, int64_t after, int limit,
+			      size_t max_bytes, const char *skip,
+			      srv_set_cb cb, void *ctx, int *more,
+			      int64_t *scanned)
+{
+	*more = 0;
+	*scanned = after;
+	return s->ops->sets_after_skip(s, after, limit, max_bytes, skip, cb,
+				       ctx, more, scanned);
+}
+
 int srv_store_sets_after(srv_store *s, int64_t after, int limit,
 			 size_t max_bytes, srv_set_cb cb, void *ctx, int *more)
 {

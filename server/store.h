@@ -172,6 +172,14 @@ int srv_store_set_add(srv_store *s, const char *device, int64_t seq,
 int srv_store_sets_after(srv_store *s, int64_t after, int limit,
 			 size_t max_bytes, srv_set_cb cb, void *ctx,
 			 int *more) SRV_WUR;
+/* The same, leaving out the sets of device skip (a device pulling does not
+** need its own sets back). Skipped sets count toward neither limit nor
+** max_bytes; *scanned is set to the highest cursor looked at, so a reader
+** can move past a run of skipped sets. */
+int srv_store_sets_after_skip(srv_store *s, int64_t after, int limit,
+			      size_t max_bytes, const char *skip,
+			      srv_set_cb cb, void *ctx, int *more,
+			      int64_t *scanned) SRV_WUR;
 int srv_store_max_cursor(srv_store *s, int64_t *cursor) SRV_WUR;
 
 /* Records: merge.h state JSON. record_get: *state malloc'd or NULL with

@@ -42,6 +42,10 @@ typedef struct srv_store_ops {
 		       const uint8_t *hash, int64_t now_ms, int64_t *cursor);
 	int (*sets_after)(srv_store *s, int64_t after, int limit,
 			  size_t max_bytes, srv_set_cb cb, void *ctx, int *more);
+	int (*sets_after_skip)(srv_store *s, int64_t after, int limit,
+			       size_t max_bytes, const char *skip,
+			       srv_set_cb cb, void *ctx, int *more,
+			       int64_t *scanned);
 	int (*max_cursor)(srv_store *s, int64_t *cursor);
 	int (*record_get)(srv_store *s, const char *id, char **state,
 			  size_t *len);

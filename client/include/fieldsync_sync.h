@@ -33,7 +33,7 @@ typedef struct fieldsync_sync_opts {
 
 /* What one pass did. */
 typedef struct fieldsync_sync_report {
-	long long pushed_sets, pushed_changes;
+	long long pushed_sets, pushed_changes; /* newly held by the server */
 	long long pulled_sets, pulled_changes;
 	long long refused_changes;   /* moved aside this pass, see status */
 	long long restamped;         /* pending changes re-dated (clock ahead) */

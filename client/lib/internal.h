@@ -47,6 +47,11 @@ struct fieldsync {
 	int status;                       /* last failure, FIELDSYNC_OK after success */
 	char msg[512];                    /* its message */
 	char field[64];                   /* field it is about, "" if none */
+	/* Statements run once per record in bulk work (pull, import), kept
+	** prepared: preparing them each time cost more than running them.
+	** Finalized by fieldsync_close. */
+	sqlite3_stmt *st_state_load;
+	sqlite3_stmt *st_state_store;
 };
 
 /* Schema: fs_migrations[i] takes user_version i to i+1. */

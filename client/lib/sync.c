@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 
 #include "internal.h"
@@ -165,6 +166,32 @@ static void progress(struct sync *S)
 		S->opts->progress(S->opts->progress_ctx, &S->prog);
 }
 
+/* The bookkeeping of one finished request (see call): hrc is what
+** fs_http_request returned with r and errbuf. */
+static int call_result(struct sync *S, int hrc, fs_http_response *r,
+		       const char *errbuf, long *status, cJSON **out)
+{
+	proto_err perr;
+
+	*out = NULL;
+	*status = 0;
+	if (hrc != 0)
+		return fs_fail(S->fs, FIELDSYNC_E_UNREACHABLE, "server "
+			       "unreachable: %s; nothing is lost, sync again "
+			       "later", errbuf);
+	S->rep->requests++;
+	S->rep->bytes_up += (long long)r->sent;
+	S->rep->bytes_down += (long long)r->received;
+	S->prog.bytes_up = S->rep->bytes_up;
+	S->prog.bytes_down = S->rep->bytes_down;
+	*status = r->status;
+	if (r->len && proto_json_parse(r->body, r->len, out, &perr) != PROTO_OK)
+		*out = NULL;
+	free(r->body);
+	r->body = NULL;
+	return FIELDSYNC_OK;
+}
+
 /* One request. On an HTTP answer, *out is its parsed JSON body (NULL if
 ** the body was not JSON) and *status its status; returns FIELDSYNC_OK.
 ** Transport failures return FIELDSYNC_E_UNREACHABLE. */
@@ -173,27 +200,82 @@ static int call(struct sync *S, const char *method, const char *path,
 {
 	fs_http_response r;
 	char errbuf[256];
-	proto_err perr;
+	int hrc;
 
-	*out = NULL;
-	*status = 0;
-	if (fs_http_request(S->http, method, path,
-			    S->session[0] ? S->session : NULL, body,
-			    body ? strlen(body) : 0, gzip, &r, errbuf) != 0)
-		return fs_fail(S->fs, FIELDSYNC_E_UNREACHABLE, "server "
-			       "unreachable: %s; nothing is lost, sync again "
-			       "later", errbuf);
-	S->rep->requests++;
-	S->rep->bytes_up += (long long)r.sent;
-	S->rep->bytes_down += (long long)r.received;
-	S->prog.bytes_up = S->rep->bytes_up;
-	S->prog.bytes_down = S->rep->bytes_down;
-	*status = r.status;
-	if (r.len && proto_json_parse(r.body, r.len, out, &perr) != PROTO_OK)
-		*out = NULL;
-	free(r.body);
-	return FIELDSYNC_OK;
+	memset(&r, 0, sizeof r);
+	hrc = fs_http_request(S->http, method, path,
+			      S->session[0] ? S->session : NULL, body,
+			      body ? strlen(body) : 0, gzip, &r, errbuf);
+	return call_result(S, hrc, &r, errbuf, status, out);
 }
+
+/* ---- a request in flight ------------------------------------------------
+** While the server applies one push request, the store can already record
+** the previous receipt and build the next request: the transfer runs on a
+** thread of its own that touches nothing but the transport (never the
+** store, whose connection is single-threaded, nor S). One request at a
+** time is in flight, so the server sees exactly the sequence of requests a
+** plain loop would send, and every answer is handled in order, on this
+** thread, by flight_finish. */
+struct flight {
+	struct sync *S;
+	const char *path;
+	const char *body;     /* the caller's; kept until flight_finish */
+	pthread_t th;
+	int threaded;         /* 0: ran inline (no thread could start) */
+	int hrc;
+	fs_http_response r;
+	char errbuf[256];
+};
+
+static void *flight_run(void *arg)
+{
+	struct flight *f = arg;
+
+	f->hrc = fs_http_request(f->S->http, "POST", f->path,
+				 f->S->session[0] ? f->S->session : NULL,
+				 f->body, strlen(f->body), 1, &f->r,
+				 f->errbuf);
+	return NULL;
+}
+
+/* Start POST path with body (gzip'd). Without a thread, it runs now. */
+static void flight_start(struct sync *S, struct flight *f, const char *path,
+			 const char *body)
+{
+	memset(f, 0, sizeof *f);
+	f->S = S;
+	f->path = path;
+	f->body = body;
+	f->hrc = -1;
+	snprintf(f->errbuf, sizeof f->errbuf, "request not sent");
+	if (pthread_create(&f->th, NULL, flight_run, f) == 0)
+		f->threaded = 1;
+	else
+		flight_run(f);
+}
+
+/* Wait for the answer and handle it as call_authed would (re-authenticate
+** once and resend on 401, here, synchronously). */
+static int flight_finish(struct sync *S, struct flight *f, long *status,
+			 cJSON **out);
+
+/* Wait for a request whose answer is no longer wanted (an error elsewhere
+** ends the pass); its bytes still count. */
+static void flight_drop(struct sync *S, struct flight *f)
+{
+	long status;
+	cJSON *res = NULL;
+
+	if (f->threaded)
+		pthread_join(f->th, NULL);
+	f->threaded = 0;
+	if (call_result(S, f->hrc, &f->r, f->errbuf, &status, &res) ==
+	    FIELDSYNC_OK)
+		cJSON_Delete(res);
+}
+
+
 
 static const char *jstr(const cJSON *o, const char *name)
 {
@@ -302,6 +384,25 @@ static int call_authed(struct sync *S, const char *method, const char *path,
 		if ((rc = authenticate(S)))
 			return rc;
 		rc = call(S, method, path, body, gzip, status, out);
+	}
+	return rc;
+}
+
+static int flight_finish(struct sync *S, struct flight *f, long *status,
+			 cJSON **out)
+{
+	int rc;
+
+	if (f->threaded)
+		pthread_join(f->th, NULL);
+	f->threaded = 0;
+	rc = call_result(S, f->hrc, &f->r, f->errbuf, status, out);
+	if (rc == FIELDSYNC_OK && *status == 401) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		if ((rc = authenticate(S)))
+			return rc;
+		rc = call(S, "POST", f->path, f->body, 1, status, out);
 	}
 	return rc;
 }
@@ -638,21 +739,28 @@ static int pull(struct sync *S)
 {
 	fieldsync *fs = S->fs;
 	char path[96];
-	long long cursor;
-	int rc, more = 1;
+	long long cursor, last_seq;
+	int rc, more = 1, own;
 
 	S->prog.phase = "pull";
 	progress(S);
-	if ((rc = meta_ll(fs, META_CURSOR, &cursor)))
+	if ((rc = meta_ll(fs, META_CURSOR, &cursor)) ||
+	    (rc = meta_ll(fs, META_LAST_SEQ, &last_seq)))
 		return rc;
+	/* Our own sets come back only when the server holds some this store
+	** never built (restored from an old backup): otherwise they would
+	** cost a second download of everything we pushed. */
+	own = S->holds > last_seq;
 	while (more) {
 		cJSON *res = NULL;
 		const cJSON *sets, *s;
 		proto_hlc max_hlc = 0, local;
 		long status;
+		int advanced = 0;
 
-		snprintf(path, sizeof path, "/v1/pull?after=%lld&limit=%d",
-			 cursor, PULL_PAGE);
+		snprintf(path, sizeof path,
+			 "/v1/pull?after=%lld&limit=%d&own=%d", cursor,
+			 PULL_PAGE, own);
 		if ((rc = call_authed(S, "GET", path, NULL, 0, &status, &res)))
 			return rc;
 		sets = cJSON_GetObjectItemCaseSensitive(res, "sets");
@@ -691,15 +799,24 @@ static int pull(struct sync *S)
 					  proto_hlc_recv(local, max_hlc,
 							 fs->now_ms(
 								 fs->now_ctx)));
+		/* "next" may lie past the last set given when the page ended
+		** in a run of our own sets, which the server left out. */
+		if (rc == FIELDSYNC_OK && !own) {
+			long long next = jnum(res, "next", cursor);
+			if (next > cursor) {
+				cursor = next;
+				advanced = 1;
+			}
+		}
 		if (rc == FIELDSYNC_OK)
 			rc = meta_set_ll(fs, META_CURSOR, cursor);
 		if (rc == FIELDSYNC_OK)
 			rc = fs_commit(fs);
 		else
 			fs_rollback(fs);
-		/* An empty page ends the pull even if "more" said otherwise;
-		** read that before the page (and sets with it) is freed. */
-		if (!sets->child)
+		/* A page that moved nothing ends the pull even if "more" said
+		** otherwise; read that before the page (and sets) is freed. */
+		if (!sets->child && !advanced)
 			more = 0;
 		cJSON_Delete(res);
 		if (rc)
@@ -1034,16 +1151,18 @@ static int acknowledge(struct sync *S, long long holds)
 	if ((rc = meta_ll(fs, META_HOLDS, &acked)))
 		goto fail;
 	if (holds > acked) {
-		S->prog.pushed += count_ll(fs, "SELECT count(*) FROM outbox "
-					   "WHERE set_seq IS NOT NULL") -
-				  0;
-		if ((rc = exec2(fs, "UPDATE sets SET acked = 1 WHERE seq <= ?",
-				holds, 0, "cannot record the receipt")) ||
+		/* Only the sets this receipt newly covers: updating a row
+		** rewrites its whole blob, so touching every set acked
+		** before made each receipt cost more than the last. */
+		if ((rc = exec2(fs, "UPDATE sets SET acked = 1 WHERE seq > ? "
+				"AND seq <= ? AND acked = 0", acked < 0 ? 0
+				: acked, holds, "cannot record the receipt")) ||
 		    (rc = exec2(fs, "DELETE FROM outbox WHERE set_seq <= ?",
 				holds, 0, "cannot record the receipt")))
 			goto fail;
-		S->prog.pushed -= count_ll(fs, "SELECT count(*) FROM outbox "
-					   "WHERE set_seq IS NOT NULL");
+		/* The rows just dropped, counted without scanning again. */
+		S->prog.pushed += sqlite3_changes(fs->db);
+		S->rep->pushed_sets += holds - (acked < 0 ? 0 : acked);
 	}
 	if ((rc = meta_set_ll(fs, META_HOLDS, holds)) ||
 	    (rc = fs_commit(fs)))
@@ -1207,10 +1326,10 @@ static int change_level_error(const char *code)
 	return 0;
 }
 
-/* Push request body for sets seq > holds, at most PUSH_MAX_*. *first and
+/* Push request body for sets seq > after, at most PUSH_MAX_*. *first and
 ** *last are the lowest and highest seq included, 0 if none. */
-static int push_body(struct sync *S, char **out, long long *first,
-		     long long *last, long long *nchanges)
+static int push_body(struct sync *S, long long after, char **out,
+		     long long *first, long long *last, long long *nchanges)
 {
 	fieldsync *fs = S->fs;
 	sqlite3_stmt *st = NULL;
@@ -1233,7 +1352,7 @@ static int push_body(struct sync *S, char **out, long long *first,
 		cJSON_Delete(root);
 		return fs_sqlfail(fs, rc, "cannot read change sets");
 	}
-	sqlite3_bind_int64(st, 1, S->holds);
+	sqlite3_bind_int64(st, 1, after);
 	while (k < PUSH_MAX_SETS && sqlite3_step(st) == SQLITE_ROW) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 		char *bytes;
@@ -1276,43 +1395,123 @@ out:
 	return rc;
 }
 
+/* Build sets until those after seq `after` fill a push request (or the
+** outbox has nothing left to build): building goes no further ahead of
+** sending than one request, and a refusal rebuilds as little as before. */
+static int build_ahead(struct sync *S, long long after)
+{
+	fieldsync *fs = S->fs;
+	sqlite3_stmt *st = NULL;
+	int rc, built = 1;
+
+	rc = sqlite3_prepare_v2(fs->db, "SELECT count(*), "
+				"coalesce(sum(length(bytes)), 0) FROM sets "
+				"WHERE seq > ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot read change sets");
+	while (built) {
+		long long n = 0, bytes = 0;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, after);
+		if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+			rc = fs_sqlfail(fs, rc, "cannot read change sets");
+			break;
+		}
+		n = sqlite3_column_int64(st, 0);
+		bytes = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		rc = FIELDSYNC_OK;
+		if (n >= PUSH_MAX_SETS || bytes >= (long long)PUSH_MAX_BYTES)
+			break;
+		if ((rc = build_one(S, &built)))
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 static int push(struct sync *S)
 {
 	fieldsync *fs = S->fs;
-	int rc, rebuilds = 0;
+	struct flight f;
+	char *body = NULL, *next = NULL;
+	long long first = 0, last = 0, nch = 0;
+	int rc, rebuilds = 0, flying = 0;
 
 	S->prog.phase = "push";
-	if ((rc = restamp(S, 0)) || (rc = build_all(S)))
+	if ((rc = restamp(S, 0)))
 		return rc;
 	S->prog.to_push = count_ll(fs, "SELECT count(*) FROM outbox");
 	progress(S);
 	for (;;) {
-		char *body = NULL;
 		cJSON *res = NULL;
-		long long first, last, nch, seq, pos;
+		long long nfirst = 0, nlast = 0, nnch = 0, seq, pos;
 		const char *code;
 		long status;
+		int ahead;
 
-		if ((rc = push_body(S, &body, &first, &last, &nch)))
-			return rc;
-		if (!body)
-			return FIELDSYNC_OK;
-		rc = call_authed(S, "POST", "/v1/push", body, 1, &status, &res);
+		if (!flying) {
+			if ((rc = build_ahead(S, S->holds)) ||
+			    (rc = push_body(S, S->holds, &body, &first, &last,
+					    &nch)))
+				return rc;
+			if (!body)
+				return FIELDSYNC_OK;
+			flight_start(S, &f, "/v1/push", body);
+			flying = 1;
+		}
+		/* While the server works: the sets after this request, built
+		** and encoded (used only if the server takes all of this). */
+		ahead = build_ahead(S, last);
+		if (!ahead)
+			ahead = push_body(S, last, &next, &nfirst, &nlast,
+					  &nnch);
+		rc = flight_finish(S, &f, &status, &res);
+		flying = 0;
 		free(body);
-		if (rc)
+		body = NULL;
+		if (!rc && ahead)
+			rc = ahead;
+		if (rc) {
+			free(next);
+			cJSON_Delete(res);
 			return rc;
+		}
 		if (status == 200) {
 			long long h = jnum(res, "holds", -1);
 			cJSON_Delete(res);
-			if (h < 0)
+			if (h < 0) {
+				free(next);
 				return fs_fail(fs, FIELDSYNC_E_UNREACHABLE,
 					       "push: the server's answer has "
 					       "no receipt");
-			if ((rc = acknowledge(S, h)))
+			}
+			/* The next request goes out before this receipt is
+			** recorded: recording it is local work the server
+			** need not wait for. Only when the server holds
+			** exactly up to this request does the next one follow
+			** on; otherwise it is built again from the receipt. */
+			if (h == last && next) {
+				body = next;
+				first = nfirst;
+				last = nlast;
+				nch = nnch;
+				flight_start(S, &f, "/v1/push", body);
+				flying = 1;
+			} else {
+				free(next);
+			}
+			next = NULL;
+			if ((rc = acknowledge(S, h))) {
+				if (flying)
+					flight_drop(S, &f);
+				free(body);
 				return rc;
-			S->rep->pushed_sets = S->holds;
+			}
 			continue;
 		}
+		free(next);
+		next = NULL;
 		code = jstr(res, "error");
 		seq = jnum(res, "seq", -1);
 		/* "seq" is null when the server could not decode the set far
