@@ -983,11 +983,18 @@ static int restamp(struct sync *S, int force)
 	sqlite3_finalize(upd);
 	free(map);
 	S->rep->restamped += n;
-	snprintf(S->rep->warning, sizeof S->rep->warning,
-		 "this device's clock is %lld minutes ahead of the server's; "
-		 "%lld pending changes were re-dated to the server's time. "
-		 "Set the clock right.",
-		 (long long)(proto_hlc_ms(max) - S->server_time) / 60000, n);
+	if (proto_hlc_ms(max) > S->server_time + PROTO_MAX_CLOCK_AHEAD_MS / 2)
+		snprintf(S->rep->warning, sizeof S->rep->warning,
+			 "this device's clock is %lld minutes ahead of the "
+			 "server's; %lld pending changes were re-dated to the "
+			 "server's time. Set the clock right.",
+			 (long long)(proto_hlc_ms(max) - S->server_time) /
+				 60000, n);
+	else
+		snprintf(S->rep->warning, sizeof S->rep->warning,
+			 "%lld pending changes were re-dated after the last "
+			 "time the server holds from this device (this store's "
+			 "clock went back, e.g. after a restore)", n);
 	return FIELDSYNC_OK;
 fail:
 	sqlite3_finalize(sel);
@@ -1536,10 +1543,31 @@ static int push(struct sync *S)
 			cJSON_Delete(res);
 			continue;
 		}
-		if (code && seq > S->holds && strcmp(code, "clock_ahead") == 0) {
+		if (code && seq > S->holds &&
+		    (strcmp(code, "clock_ahead") == 0 ||
+		     strcmp(code, "hlc_order") == 0)) {
+			/* Re-date the refused changes: from the server's clock
+			** (clock_ahead) or past the last HLC it holds of ours
+			** (hlc_order: this store's clock went back, e.g. after
+			** a restore), so the queue moves on. */
+			const char *lh = jstr(res, "last_hlc");
+			proto_hlc theirs = 0, ours = 0;
+			int bad = lh && proto_hlc_parse(lh, &theirs) != 0;
 			cJSON_Delete(res);
-			if ((rc = unbuild(S, seq)) || (rc = restamp(S, 1)) ||
-			    (rc = build_all(S)))
+			if (bad)
+				theirs = 0;
+			if ((rc = unbuild(S, seq)))
+				return rc;
+			if (theirs && (rc = meta_hlc(fs, META_SENT_HLC, &ours)) ==
+				    FIELDSYNC_OK && theirs > ours) {
+				if ((rc = fs_begin(fs)) == FIELDSYNC_OK &&
+				    (rc = meta_set_hlc(fs, META_SENT_HLC,
+						       theirs)) == FIELDSYNC_OK)
+					rc = fs_commit(fs);
+				if (rc)
+					fs_rollback(fs);
+			}
+			if (rc || (rc = restamp(S, 1)) || (rc = build_all(S)))
 				return rc;
 			continue;
 		}
