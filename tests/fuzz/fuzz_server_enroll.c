@@ -13,6 +13,7 @@
 #include <sodium.h>
 #include "protocol/changeset.h"
 #include "server/api.h"
+#include "tests/fuzz/fuzz_tmpdir.h"
 #include "server/hq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -21,14 +22,15 @@ static srv_ctx ctx;
 
 static void setup(void)
 {
-	char dir[] = "/tmp/fuzz_server_enroll.XXXXXX", path[256], msg[256];
+	const char *dir;
+	char path[256], msg[256];
 	srv_store *s = NULL;
 	srv_token t;
 	uint8_t h[PROTO_HASH_BYTES];
 	static const char token[] = "00112233445566778899aabbccddeeff"
 				    "00112233445566778899aabbccddeeff";
 
-	if (proto_init() || !mkdtemp(dir))
+	if (proto_init() || !(dir = fuzz_tmpdir_make("fuzz_server_enroll")))
 		abort();
 	snprintf(path, sizeof(path), "%s/db", dir);
 	if (srv_db_open(path, 1, &s, ctx.hq_device, msg, sizeof(msg)))

@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include "protocol/changeset.h"
 #include "server/api.h"
+#include "tests/fuzz/fuzz_tmpdir.h"
 #include "server/hq.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,12 +26,13 @@ static char bearer[SRV_SECRET_HEX + 16];
 
 static void setup(void)
 {
-	char dir[] = "/tmp/fuzz_server_push.XXXXXX", path[256], msg[256];
+	const char *dir;
+	char path[256], msg[256];
 	srv_store *s = NULL;
 	srv_device d;
 	uint8_t id[PROTO_ID_BYTES];
 
-	if (proto_init() || !mkdtemp(dir))
+	if (proto_init() || !(dir = fuzz_tmpdir_make("fuzz_server_push")))
 		abort();
 	snprintf(path, sizeof(path), "%s/db", dir);
 	if (srv_db_open(path, 1, &s, ctx.hq_device, msg, sizeof(msg)))
