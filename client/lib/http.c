@@ -128,8 +128,7 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 	return 0;
 }
 
-/* gzip-compress in into a new buffer; NULL when out of memory. */
-static unsigned char *gzip(const char *in, size_t len, size_t *outlen)
+unsigned char *fs_http_gzip(const char *in, size_t len, size_t *outlen)
 {
 	z_stream z;
 	unsigned char *out;
@@ -196,8 +195,11 @@ int fs_http_request(fs_http *h, const char *method, const char *path,
 	if (body) {
 		hdrs = curl_slist_append(hdrs,
 					 "Content-Type: application/json");
-		if (gz) {
-			zbody = gzip(body, len, &zlen);
+		if (gz == 2) {
+			hdrs = curl_slist_append(hdrs,
+						 "Content-Encoding: gzip");
+		} else if (gz) {
+			zbody = fs_http_gzip(body, len, &zlen);
 			if (!zbody) {
 				snprintf(errbuf, 256, "out of memory "
 					 "compressing the request");

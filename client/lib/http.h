@@ -39,9 +39,14 @@ void fs_http_free(fs_http *h);
 
 void fs_http_set_progress(fs_http *h, fs_http_progress_fn fn, void *ctx);
 
+/* gzip-compress len bytes of in into a new buffer (caller frees) of
+** *outlen bytes; NULL when out of memory. */
+unsigned char *fs_http_gzip(const char *in, size_t len, size_t *outlen);
+
 /* Perform METHOD base_url+path. bearer (may be NULL) is sent as
 ** "Authorization: Bearer ...". A body (may be NULL) is sent as
-** application/json, gzip-compressed when gzip is non-zero. Returns 0 when an
+** application/json, gzip-compressed when gzip is 1; gzip 2 says body is
+** already compressed (by fs_http_gzip) and is sent as it is. Returns 0 when an
 ** HTTP response arrived (whatever its status) and fills *resp; -1 when the
 ** server could not be reached or the transfer failed (timeout, cut
 ** connection, response too large), with a message in errbuf (256 bytes). */

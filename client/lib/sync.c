@@ -221,6 +221,8 @@ struct flight {
 	struct sync *S;
 	const char *path;
 	const char *body;     /* the caller's; kept until flight_finish */
+	const unsigned char *zbody; /* body gzip'd, the caller's too */
+	size_t zlen;
 	pthread_t th;
 	int threaded;         /* 0: ran inline (no thread could start) */
 	int hrc;
@@ -234,19 +236,25 @@ static void *flight_run(void *arg)
 
 	f->hrc = fs_http_request(f->S->http, "POST", f->path,
 				 f->S->session[0] ? f->S->session : NULL,
-				 f->body, strlen(f->body), 1, &f->r,
-				 f->errbuf);
+				 f->zbody ? (const char *)f->zbody : f->body,
+				 f->zbody ? f->zlen : strlen(f->body),
+				 f->zbody ? 2 : 1, &f->r, f->errbuf);
 	return NULL;
 }
 
-/* Start POST path with body (gzip'd). Without a thread, it runs now. */
+/* Start POST path with body (gzip'd: zbody when the caller compressed it
+** already, while the previous request was in flight; else here). Without
+** a thread, it runs now. */
 static void flight_start(struct sync *S, struct flight *f, const char *path,
-			 const char *body)
+			 const char *body, const unsigned char *zbody,
+			 size_t zlen)
 {
 	memset(f, 0, sizeof *f);
 	f->S = S;
 	f->path = path;
 	f->body = body;
+	f->zbody = zbody;
+	f->zlen = zlen;
 	f->hrc = -1;
 	snprintf(f->errbuf, sizeof f->errbuf, "request not sent");
 	if (pthread_create(&f->th, NULL, flight_run, f) == 0)
@@ -1442,6 +1450,8 @@ static int push(struct sync *S)
 	fieldsync *fs = S->fs;
 	struct flight f;
 	char *body = NULL, *next = NULL;
+	unsigned char *zbody = NULL, *znext = NULL;
+	size_t zlen = 0, znlen = 0;
 	long long first = 0, last = 0, nch = 0;
 	int rc, rebuilds = 0, flying = 0;
 
@@ -1464,23 +1474,30 @@ static int push(struct sync *S)
 				return rc;
 			if (!body)
 				return FIELDSYNC_OK;
-			flight_start(S, &f, "/v1/push", body);
+			flight_start(S, &f, "/v1/push", body, NULL, 0);
 			flying = 1;
 		}
-		/* While the server works: the sets after this request, built
-		** and encoded (used only if the server takes all of this). */
+		/* While the server works: the sets after this request, built,
+		** encoded and compressed (used only if the server takes all of
+		** this), so the server waits for none of that. */
 		ahead = build_ahead(S, last);
 		if (!ahead)
 			ahead = push_body(S, last, &next, &nfirst, &nlast,
 					  &nnch);
+		if (!ahead && next &&
+		    !(znext = fs_http_gzip(next, strlen(next), &znlen)))
+			ahead = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		rc = flight_finish(S, &f, &status, &res);
 		flying = 0;
 		free(body);
+		free(zbody);
 		body = NULL;
+		zbody = NULL;
 		if (!rc && ahead)
 			rc = ahead;
 		if (rc) {
 			free(next);
+			free(znext);
 			cJSON_Delete(res);
 			return rc;
 		}
@@ -1489,6 +1506,7 @@ static int push(struct sync *S)
 			cJSON_Delete(res);
 			if (h < 0) {
 				free(next);
+				free(znext);
 				return fs_fail(fs, FIELDSYNC_E_UNREACHABLE,
 					       "push: the server's answer has "
 					       "no receipt");
@@ -1500,25 +1518,33 @@ static int push(struct sync *S)
 			** on; otherwise it is built again from the receipt. */
 			if (h == last && next) {
 				body = next;
+				zbody = znext;
+				zlen = znlen;
 				first = nfirst;
 				last = nlast;
 				nch = nnch;
-				flight_start(S, &f, "/v1/push", body);
+				flight_start(S, &f, "/v1/push", body, zbody,
+					     zlen);
 				flying = 1;
 			} else {
 				free(next);
+				free(znext);
 			}
 			next = NULL;
+			znext = NULL;
 			if ((rc = acknowledge(S, h))) {
 				if (flying)
 					flight_drop(S, &f);
 				free(body);
+				free(zbody);
 				return rc;
 			}
 			continue;
 		}
 		free(next);
+		free(znext);
 		next = NULL;
+		znext = NULL;
 		code = jstr(res, "error");
 		seq = jnum(res, "seq", -1);
 		/* "seq" is null when the server could not decode the set far
