@@ -12,67 +12,21 @@
 #include <sodium.h>
 #include "protocol/changeset.h"
 #include "admin.h"
+#include "args.h"
 #include "hq.h"
 #include "http.h"
 #include "web.h"
 
 #define EXIT_USAGE 2
 
-typedef struct opt {
-	const char *name;   /* "--db" */
-	int has_arg;
-	const char **val;   /* where the value goes; "1" for flags */
-} opt;
 
-/* Parse argv[1..] into opts and up to maxpos positional arguments.
-** Returns 0, or prints the problem and returns EXIT_USAGE. -1: --help. */
-static int parse_args(int argc, char **argv, const opt *opts, size_t nopts,
-		      const char **pos, int maxpos, int *npos,
+/* The shared parser, with the command's own name in messages. */
+static int parse_args(int argc, char **argv, const srv_opt *opts,
+		      size_t nopts, const char **pos, int maxpos, int *npos,
 		      const char *usage)
 {
-	int i;
-	size_t k;
-
-	*npos = 0;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage, stdout);
-			return -1;
-		}
-		if (strncmp(a, "--", 2) == 0) {
-			const char *eq = strchr(a, '=');
-			size_t n = eq ? (size_t)(eq - a) : strlen(a);
-			for (k = 0; k < nopts; k++)
-				if (strlen(opts[k].name) == n &&
-				    strncmp(opts[k].name, a, n) == 0)
-					break;
-			if (k == nopts) {
-				fprintf(stderr, "%s: unknown option %s\n%s",
-					argv[0], a, usage);
-				return EXIT_USAGE;
-			}
-			if (!opts[k].has_arg) {
-				*opts[k].val = "1";
-			} else if (eq) {
-				*opts[k].val = eq + 1;
-			} else if (i + 1 < argc) {
-				*opts[k].val = argv[++i];
-			} else {
-				fprintf(stderr, "%s: %s needs a value\n%s",
-					argv[0], opts[k].name, usage);
-				return EXIT_USAGE;
-			}
-			continue;
-		}
-		if (*npos >= maxpos) {
-			fprintf(stderr, "%s: unexpected argument \"%s\"\n%s",
-				argv[0], a, usage);
-			return EXIT_USAGE;
-		}
-		pos[(*npos)++] = a;
-	}
-	return 0;
+	return srv_args_parse(argc, argv, opts, nopts, pos, maxpos, npos,
+			      argv[0], usage);
 }
 
 static int need_db(const char *cmd, const char *db, const char *usage)
@@ -166,7 +120,7 @@ int srv_cmd_serve(int argc, char **argv)
 	const char *db = NULL, *listen = NULL, *cert = NULL, *key = NULL;
 	const char *threads = NULL, *maxc = NULL, *perip = NULL, *idle = NULL;
 	const char *reqt = NULL, *pos[1];
-	opt opts[] = { { "--db", 1, &db }, { "--listen", 1, &listen },
+	srv_opt opts[] = { { "--db", 1, &db }, { "--listen", 1, &listen },
 		       { "--tls-cert", 1, &cert }, { "--tls-key", 1, &key },
 		       { "--threads", 1, &threads },
 		       { "--max-connections", 1, &maxc },
@@ -243,7 +197,7 @@ static const char init_usage[] =
 int srv_cmd_init(int argc, char **argv)
 {
 	const char *db = NULL, *pos[1];
-	opt opts[] = { { "--db", 1, &db } };
+	srv_opt opts[] = { { "--db", 1, &db } };
 	srv_store *s = NULL;
 	char msg[512], hq[PROTO_ID_HEX + 1];
 	int npos, rc;
@@ -295,7 +249,7 @@ int srv_cmd_token(int argc, char **argv)
 {
 	const char *db = NULL, *name = NULL, *role = NULL, *exp = NULL;
 	const char *pos[1];
-	opt opts[] = { { "--db", 1, &db }, { "--name", 1, &name },
+	srv_opt opts[] = { { "--db", 1, &db }, { "--name", 1, &name },
 		       { "--role", 1, &role }, { "--expires", 1, &exp } };
 	srv_store *s = NULL;
 	srv_token t;
@@ -489,7 +443,7 @@ static int devices_revoke(srv_store *s, const char *prefix)
 int srv_cmd_devices(int argc, char **argv)
 {
 	const char *db = NULL, *json = NULL, *pos[2];
-	opt opts[] = { { "--db", 1, &db }, { "--json", 0, &json } };
+	srv_opt opts[] = { { "--db", 1, &db }, { "--json", 0, &json } };
 	srv_store *s = NULL;
 	char msg[512], hq[PROTO_ID_HEX + 1], *text;
 	cJSON *arr = NULL;

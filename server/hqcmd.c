@@ -19,6 +19,7 @@
 #include "protocol/changeset.h"
 #include "protocol/merge.h"
 #include "protocol/records.h"
+#include "args.h"
 #include "hq.h"
 #include "hqcmd.h"
 #include "push.h"
@@ -27,68 +28,7 @@
 
 /* ---- arguments ------------------------------------------------------ */
 
-typedef struct opt {
-	const char *name;   /* "--db" */
-	int has_arg;
-	const char **val;   /* where the value goes; "1" for flags */
-} opt;
 
-/* Parse argv[1..] into opts and up to maxpos positional arguments.
-** Returns 0; EXIT_USAGE after printing the problem; -1 after --help. */
-static int parse_args(int argc, char **argv, const opt *opts, size_t nopts,
-		      const char **pos, int maxpos, int *npos,
-		      const char *cmd, const char *usage)
-{
-	int i;
-	size_t k;
-
-	*npos = 0;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage, stdout);
-			return -1;
-		}
-		if (strncmp(a, "--", 2) == 0 && a[2]) {
-			const char *eq = strchr(a, '=');
-			size_t n = eq ? (size_t)(eq - a) : strlen(a);
-			for (k = 0; k < nopts; k++)
-				if (strlen(opts[k].name) == n &&
-				    strncmp(opts[k].name, a, n) == 0)
-					break;
-			if (k == nopts) {
-				fprintf(stderr, "%s: unknown option %s\n%s",
-					cmd, a, usage);
-				return EXIT_USAGE;
-			}
-			if (!opts[k].has_arg) {
-				if (eq) {
-					fprintf(stderr, "%s: %s takes no "
-						"value\n%s", cmd, opts[k].name,
-						usage);
-					return EXIT_USAGE;
-				}
-				*opts[k].val = "1";
-			} else if (eq) {
-				*opts[k].val = eq + 1;
-			} else if (i + 1 < argc) {
-				*opts[k].val = argv[++i];
-			} else {
-				fprintf(stderr, "%s: %s needs a value\n%s",
-					cmd, opts[k].name, usage);
-				return EXIT_USAGE;
-			}
-			continue;
-		}
-		if (*npos >= maxpos) {
-			fprintf(stderr, "%s: unexpected argument \"%s\"\n%s",
-				cmd, a, usage);
-			return EXIT_USAGE;
-		}
-		pos[(*npos)++] = a;
-	}
-	return 0;
-}
 
 static int parse_days(const char *s, int *out)
 {
@@ -258,7 +198,7 @@ int srv_cmd_report(int argc, char **argv)
 	const char *db = NULL, *period = NULL, *from = NULL, *to = NULL;
 	const char *format = NULL, *prov = NULL, *sect = NULL, *tfile = NULL;
 	const char *stale = NULL, *unsynced = NULL, *pos[1];
-	opt opts[] = { { "--db", 1, &db }, { "--period", 1, &period },
+	srv_opt opts[] = { { "--db", 1, &db }, { "--period", 1, &period },
 		       { "--from", 1, &from }, { "--to", 1, &to },
 		       { "--format", 1, &format }, { "--province", 1, &prov },
 		       { "--sector", 1, &sect }, { "--targets", 1, &tfile },
@@ -273,7 +213,7 @@ int srv_cmd_report(int argc, char **argv)
 	size_t len = 0;
 	int npos, rc, created = 0, ret = 1;
 
-	rc = parse_args(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos,
+	rc = srv_args_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos,
 			0, &npos, "report", report_usage);
 	if (rc)
 		return rc < 0 ? 0 : rc;
@@ -993,7 +933,7 @@ int srv_cmd_conflicts(int argc, char **argv)
 {
 	const char *db = NULL, *json = NULL, *all = NULL, *keep = NULL;
 	const char *pos[2];
-	opt opts[] = { { "--db", 1, &db }, { "--json", 0, &json },
+	srv_opt opts[] = { { "--db", 1, &db }, { "--json", 0, &json },
 		       { "--all", 0, &all }, { "--keep", 1, &keep } };
 	srv_store *s = NULL;
 	srv_resolution r;
@@ -1004,7 +944,7 @@ int srv_cmd_conflicts(int argc, char **argv)
 	int npos, rc, ret = 1, sub;
 
 	memset(&k, 0, sizeof(k));
-	rc = parse_args(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos,
+	rc = srv_args_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos,
 			2, &npos, "conflicts", conflicts_usage);
 	if (rc)
 		return rc < 0 ? 0 : rc;
