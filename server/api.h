@@ -38,6 +38,7 @@ typedef struct srv_req {
 	const char *authorization; /* Authorization header or NULL */
 	const char *body;          /* NULL if none */
 	size_t body_len;
+	const char *peer;          /* client address as text; NULL or "" unknown */
 } srv_req;
 
 typedef struct srv_resp {

@@ -17,6 +17,8 @@
 */
 #include <errno.h>
 #include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -61,6 +63,7 @@ typedef struct rq {
 	int early_tried;           /* tried to answer before the body's end */
 	int web;                   /* a dashboard request (web.h) */
 	size_t web_limit;          /* its body limit; 0: no body is read */
+	char peer[INET6_ADDRSTRLEN]; /* client address as text, "" unknown */
 	int status;
 	size_t out_len;
 	srv_resp resp;
@@ -407,7 +410,28 @@ static void web_answer(server *sv, struct MHD_Connection *c, rq *q,
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, web_arg, &w);
 	w.body = q->body;
 	w.body_len = q->len;
+	w.peer = q->peer;
 	srv_web_handle(sv->ctx, &w, &q->resp);
+}
+
+/* The client's address as text ("127.0.0.1", "::1"), for per-address
+** limits and the log; "" when libmicrohttpd does not say. */
+static void peer_text(struct MHD_Connection *c, char *out, size_t outsz)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	out[0] = '\0';
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (!ci || !ci->client_addr)
+		return;
+	sa = ci->client_addr;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+			  out, (socklen_t)outsz);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+			  out, (socklen_t)outsz);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
@@ -432,6 +456,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			q->web = 1;
 			q->web_limit = srv_web_body_limit(q->method, url);
 		}
+		peer_text(c, q->peer, sizeof(q->peer));
 		*con_cls = q;
 		pthread_mutex_lock(&sv->lock);
 		sv->inflight++;
@@ -504,6 +529,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 					  other_arg, (void *)&req.q_unknown);
 		req.body = q->body;
 		req.body_len = q->len;
+		req.peer = q->peer;
 		srv_api_handle(sv->ctx, &req, &q->resp);
 	}
 	return respond(c, q);

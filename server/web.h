@@ -29,6 +29,7 @@ typedef struct srv_web_req {
 	int too_many_args;       /* more than SRV_WEB_MAX_ARGS were sent */
 	const char *body;        /* POST /login only */
 	size_t body_len;
+	const char *peer;        /* client address as text; NULL or "" unknown */
 } srv_web_req;
 
 /* New dashboard state for the database at db_path (its targets file is
