@@ -1182,6 +1182,8 @@ static const char *cell_text(const cJSON *v, char *tmp, size_t tmpsz)
 /* The rows of a section as a grid of strings (header row first). */
 typedef struct grid {
 	char **cell;           /* rows x cols, malloc'd strings */
+	unsigned char *text;   /* rows x cols: 1 = a text value of the
+	                       ** document (not a number, date, header) */
 	size_t rows, cols;
 } grid;
 
@@ -1190,6 +1192,7 @@ static void grid_free(grid *g)
 	for (size_t i = 0; g->cell && i < g->rows * g->cols; i++)
 		free(g->cell[i]);
 	free(g->cell);
+	free(g->text);
 	memset(g, 0, sizeof *g);
 }
 
@@ -1207,7 +1210,8 @@ static int grid_make(const cJSON *doc, const section *s, grid *g)
 		n++;
 	g->cols = s->ncols;
 	g->cell = calloc(n * s->ncols, sizeof *g->cell);
-	if (!g->cell)
+	g->text = calloc(n * s->ncols, 1);
+	if (!g->cell || !g->text)
 		return -1;
 	g->rows = n;
 	for (size_t c = 0; c < s->ncols; c++)
@@ -1218,10 +1222,11 @@ static int grid_make(const cJSON *doc, const section *s, grid *g)
 		if (s->only && !cJSON_IsTrue(member(row, s->only)))
 			continue;
 		for (size_t c = 0; c < s->ncols; c++) {
-			const char *t = cell_text(member(row, s->cols[c].key),
-						  tmp, sizeof tmp);
+			const cJSON *v = member(row, s->cols[c].key);
+			const char *t = cell_text(v, tmp, sizeof tmp);
 			if (!(g->cell[r * s->ncols + c] = strdup(t)))
 				return -1;
+			g->text[r * s->ncols + c] = cJSON_IsString(v);
 		}
 		r++;
 	}
@@ -1261,7 +1266,8 @@ static int summary_grid(const cJSON *doc, grid *g)
 	memset(g, 0, sizeof *g);
 	g->cols = 2;
 	g->cell = calloc((NC(items) + 1) * 2, sizeof *g->cell);
-	if (!g->cell)
+	g->text = calloc((NC(items) + 1) * 2, 1);
+	if (!g->cell || !g->text)
 		return -1;
 	g->rows = NC(items) + 1;
 	if (!(g->cell[0] = strdup("Item")) || !(g->cell[1] = strdup("Value")))
@@ -1284,11 +1290,12 @@ static int summary_grid(const cJSON *doc, grid *g)
 				 cJSON_IsNumber(d) ? d->valueint : 14);
 			head = h;
 		}
+		const cJSON *v = member(doc, items[i].key);
 		if (!(g->cell[(i + 1) * 2] = strdup(head)) ||
 		    !(g->cell[(i + 1) * 2 + 1] = strdup(
-			      cell_text(member(doc, items[i].key), tmp,
-					sizeof tmp))))
+			      cell_text(v, tmp, sizeof tmp))))
 			return -1;
+		g->text[(i + 1) * 2 + 1] = cJSON_IsString(v);
 	}
 	return 0;
 }
@@ -1354,14 +1361,21 @@ static void table_section(buf *b, const char *title, const grid *g,
 }
 
 /* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes
-** doubled; everything else is written as is, bytes untouched. */
-static void csv_field(buf *b, const char *s)
+** doubled; everything else is written as is, bytes untouched.
+** Formula injection (OWASP "CSV Injection"): spreadsheet programs run a
+** cell that begins with = + - @, a tab or a CR as a formula, so a text
+** value (text = 1) beginning with one of them is written quoted with a '
+** in front, which they show as text ('=1+2 shows =1+2). Numbers are never
+** text here (text = 0), so -3 stays the number -3. */
+static void csv_field(buf *b, const char *s, int text)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
+	int formula = text && *s && strchr("=+-@\t\r", *s);
+
+	if (!formula && !strpbrk(s, ",\"\r\n")) {
 		puts_(b, s);
 		return;
 	}
-	puts_(b, "\"");
+	puts_(b, formula ? "\"'" : "\"");
 	for (const char *p = s; *p; p++) {
 		if (*p == '"')
 			puts_(b, "\"\"");
@@ -1373,13 +1387,14 @@ static void csv_field(buf *b, const char *s)
 
 static void csv_section(buf *b, const char *title, const grid *g)
 {
-	csv_field(b, title);
+	csv_field(b, title, 1);
 	puts_(b, "\r\n");
 	for (size_t r = 0; r < g->rows; r++) {
 		for (size_t c = 0; c < g->cols; c++) {
 			if (c > 0)
 				puts_(b, ",");
-			csv_field(b, g->cell[r * g->cols + c]);
+			csv_field(b, g->cell[r * g->cols + c],
+				  g->text[r * g->cols + c]);
 		}
 		puts_(b, "\r\n");
 	}
