@@ -105,9 +105,11 @@ static const char serve_usage[] =
 	"                        [--threads N] [--max-connections N]\n"
 	"                        [--max-per-ip N] [--idle-timeout SECONDS]\n"
 	"                        [--request-timeout SECONDS]\n"
-	"Serve the sync API. The database is created if missing (with HQ's\n"
-	"key in PATH.hqkey). --listen defaults to 127.0.0.1:8080; port 0\n"
-	"picks a free port (printed on stderr). With --tls-cert/--tls-key\n"
+	"Serve the sync API from the database PATH, which `fieldsyncd init\n"
+	"--db PATH` made (serve refuses a path where there is none, so a\n"
+	"typo cannot start a second, empty HQ). --listen defaults to\n"
+	"127.0.0.1:8080; port 0 picks a free port (printed on stderr); an\n"
+	"address in use is an error (exit 1). With --tls-cert/--tls-key\n"
 	"(PEM) it serves HTTPS. One log line per request goes to stderr.\n"
 	"SIGTERM or SIGINT: stop accepting, finish requests, close the db.\n"
 	"HQ's read-only dashboard is at / (sign in with an hq token; its\n"
@@ -160,7 +162,8 @@ int srv_cmd_serve(int argc, char **argv)
 	if (init_proto())
 		return 1;
 	memset(&ctx, 0, sizeof(ctx));
-	if (srv_db_open(db, 1, &s, ctx.hq_device, msg, sizeof(msg))) {
+	/* Only init creates a database (and HQ's key): see init_usage. */
+	if (srv_db_open(db, 0, &s, ctx.hq_device, msg, sizeof(msg))) {
 		fprintf(stderr, "serve: %s\n", msg);
 		return 1;
 	}
@@ -192,7 +195,9 @@ out:
 static const char init_usage[] =
 	"usage: fieldsyncd init --db PATH\n"
 	"Create the database (if missing) and HQ's key pair (PATH.hqkey,\n"
-	"mode 0600). Prints HQ's device id. Running it again changes nothing.\n";
+	"mode 0600). Prints HQ's device id. Running it again changes nothing.\n"
+	"It is the only command that creates a database: the others refuse\n"
+	"a PATH where there is none.\n";
 
 int srv_cmd_init(int argc, char **argv)
 {
@@ -227,8 +232,8 @@ static const char token_usage[] =
 	"Create a one-time enrollment token and print it on stdout. Give it\n"
 	"to the person enrolling a device (`fieldsync enroll URL TOKEN`); it\n"
 	"works once. DURATION: a number and s, m, h or d (default 7d, at most\n"
-	"3650d). Only a hash of the token is stored. The database is created\n"
-	"if missing.\n"
+	"3650d). Only a hash of the token is stored. The database must exist\n"
+	"(`fieldsyncd init --db PATH`).\n"
 	"An hq token also signs in to the dashboard (`fieldsyncd serve`, /):\n"
 	"sign-in does not use it up; it works until it expires, unless it\n"
 	"enrolled a device. Each sign-in lasts 12 hours.\n";
@@ -288,7 +293,7 @@ int srv_cmd_token(int argc, char **argv)
 	}
 	if (init_proto())
 		return 1;
-	if (srv_db_open(db, 1, &s, hq, msg, sizeof(msg))) {
+	if (srv_db_open(db, 0, &s, hq, msg, sizeof(msg))) {
 		fprintf(stderr, "token create: %s\n", msg);
 		return 1;
 	}

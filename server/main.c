@@ -12,6 +12,7 @@ static const char usage[] =
 	"  serve --db PATH [--listen HOST:PORT] [--tls-cert F --tls-key F]\n"
 	"                                 serve the sync API (HTTP or HTTPS)\n"
 	"  init --db PATH                 create the database and HQ's key\n"
+	"                                 (the only command that creates one)\n"
 	"  token create --db PATH --name NAME --role expert|leader|hq\n"
 	"               [--expires DURATION]  one-time enrollment token\n"
 	"  devices list --db PATH [--json]    enrolled devices\n"

@@ -78,6 +78,7 @@ fs list models --province saravane
 fs show "$(echo "$MAIZE" | cut -c1-8)"
 
 # ---- HQ: a local server with its SQLite store, on a free loopback port.
+hq init --db "$DIR/hq.db"
 say "fieldsyncd serve --db $DIR/hq.db --listen 127.0.0.1:0 &"
 "$SRV" serve --db "$DIR/hq.db" --listen 127.0.0.1:0 2>"$DIR/hq.log" &
 SERVER_PID=$!
