@@ -262,6 +262,10 @@ static int store_failed(srv_resp *resp, srv_store *s, int rc)
 	if (rc == SRV_E_BUSY)
 		srv_resp_error(resp, 503, "busy", "the database is busy; try "
 			       "again");
+	else if (rc == SRV_E_FULL)
+		srv_resp_error(resp, 503, "storage_full", "the server's disk "
+			       "is full (%s); nothing was stored: try again "
+			       "later", srv_store_errmsg(s));
 	else
 		srv_resp_error(resp, 500, "internal_error", "storage failed: %s",
 			       srv_store_errmsg(s));

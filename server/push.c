@@ -74,6 +74,10 @@ static int refuse_store(srv_push_result *r, srv_store *s, int rc)
 	if (rc == SRV_E_BUSY)
 		return refuse(r, 503, "busy", "the database is busy; try again "
 			      "(%s)", srv_store_errmsg(s));
+	if (rc == SRV_E_FULL)
+		return refuse(r, 503, "storage_full", "the server's disk is "
+			      "full (%s); nothing was stored: try again later",
+			      srv_store_errmsg(s));
 	return refuse(r, 500, "internal_error", "storage failed: %s",
 		      srv_store_errmsg(s));
 }

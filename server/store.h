@@ -35,7 +35,9 @@ enum {
 	SRV_E_NOMEM,
 	SRV_E_ARG,        /* bad argument (caller bug or bad input) */
 	SRV_E_EXPIRED,    /* a token, challenge or session past its time */
-	SRV_E_USED        /* a single-use token or challenge already used */
+	SRV_E_USED,       /* a single-use token or challenge already used */
+	SRV_E_FULL        /* the database's disk (or quota) is full: transient,
+	                  ** nothing was written; try again once there is room */
 };
 
 #define SRV_NAME_MAX 200  /* bytes of a device or token name */

@@ -185,6 +185,8 @@ static int fail_db(sq_store *q, int rc, const char *what)
 		return SRV_E_BUSY;
 	case SQLITE_NOMEM:
 		return SRV_E_NOMEM;
+	case SQLITE_FULL:
+		return SRV_E_FULL;
 	case SQLITE_CONSTRAINT:
 		return SRV_E_EXISTS;
 	default:
@@ -434,12 +436,18 @@ static int sq_commit(srv_store *s)
 static void sq_rollback(srv_store *s)
 {
 	sq_store *q = SQ(s);
+	char keep[sizeof(q->base.errmsg)];
 
-	if (!q->in_tx && sqlite3_get_autocommit(q->db))
-		return;
-	/* A failed ROLLBACK means SQLite already rolled back. */
-	(void)exec_simple(q, Q_ROLLBACK);
+	/* After SQLITE_FULL, IOERR, NOMEM or BUSY SQLite may have rolled back
+	** by itself: then there is nothing to do. */
 	q->in_tx = 0;
+	if (sqlite3_get_autocommit(q->db))
+		return;
+	/* The message of the error that led here is what the caller reports;
+	** a ROLLBACK, whatever it says, must not replace it. */
+	memcpy(keep, q->base.errmsg, sizeof(keep));
+	(void)exec_simple(q, Q_ROLLBACK);
+	memcpy(q->base.errmsg, keep, sizeof(keep));
 }
 
 static int sq_meta_get(srv_store *s, const char *key, char *buf, size_t bufsz)
