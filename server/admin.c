@@ -18,6 +18,8 @@
 #include "web.h"
 
 #define EXIT_USAGE 2
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 
 /* The shared parser, with the command's own name in messages. */
@@ -331,22 +333,37 @@ static const char devices_usage[] =
 	"list: every device with its role, name, enrollment, last sync, the\n"
 	"highest change-set number held, and its state (active or revoked;\n"
 	"flags: forked = pushed two different sets with one number, restored\n"
-	"= came back from an old backup).\n"
+	"= came back from an old backup, conflicts-capped = had "
+	STR(SRV_CONFLICTS_OPEN_MAX) " open\n"
+	"conflicts, so its later concurrent edits are merged but not listed,\n"
+	"forks-capped = " STR(SRV_FORKS_MAX) " forks are kept as evidence, "
+	"later ones are not).\n"
 	"revoke: refuse the device's later change sets; the ones accepted so\n"
 	"far stay valid. DEVICE is its id or a unique prefix of it.\n";
 
 static void flag_text(char *out, size_t n, unsigned f)
 {
+	size_t k;
+
 	snprintf(out, n, "%s%s%s", f & SRV_DEV_FORKED ? "forked" : "",
 		 (f & SRV_DEV_FORKED) && (f & SRV_DEV_RESTORED) ? "," : "",
 		 f & SRV_DEV_RESTORED ? "restored" : "");
+	/* The caps of store.h: what it sent is merged, HQ's lists are full. */
+	if (f & SRV_DEV_CONFLICTS_CAPPED) {
+		k = strlen(out);
+		snprintf(out + k, n - k, "%sconflicts-capped", k ? "," : "");
+	}
+	if (f & SRV_DEV_FORKS_CAPPED) {
+		k = strlen(out);
+		snprintf(out + k, n - k, "%sforks-capped", k ? "," : "");
+	}
 	if (!*out)
 		snprintf(out, n, "-");
 }
 
 static int list_row(void *ctx, const srv_device *d)
 {
-	char en[32], seen[32], fl[32];
+	char en[32], seen[32], fl[96];
 
 	(void)ctx;
 	fmt_time(en, sizeof(en), d->enrolled_ms);
@@ -361,7 +378,7 @@ static int list_row(void *ctx, const srv_device *d)
 static int list_json(void *ctx, const srv_device *d)
 {
 	cJSON *arr = ctx, *o = cJSON_CreateObject();
-	char pk[PROTO_PK_BYTES * 2 + 1], fl[32];
+	char pk[PROTO_PK_BYTES * 2 + 1], fl[96];
 
 	proto_hex_encode(pk, d->pk, PROTO_PK_BYTES);
 	flag_text(fl, sizeof(fl), d->flags);
@@ -387,6 +404,10 @@ static int list_json(void *ctx, const srv_device *d)
 	cJSON_AddBoolToObject(o, "forked", (d->flags & SRV_DEV_FORKED) != 0);
 	cJSON_AddBoolToObject(o, "restored",
 			      (d->flags & SRV_DEV_RESTORED) != 0);
+	cJSON_AddBoolToObject(o, "conflicts_capped",
+			      (d->flags & SRV_DEV_CONFLICTS_CAPPED) != 0);
+	cJSON_AddBoolToObject(o, "forks_capped",
+			      (d->flags & SRV_DEV_FORKS_CAPPED) != 0);
 	cJSON_AddItemToArray(arr, o);
 	return 0;
 }
