@@ -586,9 +586,8 @@ static void do_session(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 	rc = srv_auth_challenge_take(ctx->auth, m[1].item->valuestring, d.id,
 				     now);
 	if (rc == SRV_E_BUSY) {
-		srv_resp_error(resp, 503, "busy", "device %s opened %d sessions "
-			       "in the last %d s; try again in a minute", d.id,
-			       SRV_AUTH_PER_DEVICE, SRV_CHALLENGE_TTL_MS / 1000);
+		srv_resp_error(resp, 503, "busy", "too many devices are signing "
+			       "in; try again in a minute");
 		goto out;
 	} else if (challenge_refused(resp, rc)) {
 		goto out;

@@ -15,8 +15,10 @@
 **
 ** DEVICE RECORDS. What is kept, per device, is written only once a
 ** signature has verified (srv_auth_challenge_take) or a session opens: the
-** tags of the challenges it used, until they expire (single use), and the
-** hashes of its sessions. A session token is the device id (16 bytes) and
+** tags of the last challenges it used, until they expire, and a watermark
+** below which every challenge counts as used (the expiry of the newest
+** used tag forgotten to make room), which together make each challenge
+** single use in bounded memory; and the hashes of its sessions. A session token is the device id (16 bytes) and
 ** 16 random bytes, so the token leads to its record. The records are an
 ** open-addressing table indexed by SipHash of the id under a random key;
 ** slots are never emptied, only reused once their record is dead (or, when
@@ -52,7 +54,8 @@ typedef struct sess {
 typedef struct dev {
 	uint8_t id[PROTO_ID_BYTES];
 	int used;            /* 0: slot never used */
-	used_ch ch[SRV_AUTH_PER_DEVICE];
+	int64_t used_upto_ms; /* challenges expiring up to this count as used */
+	used_ch ch[SRV_USED_CHALLENGES_KEPT];
 	sess s[SRV_SESSIONS_PER_DEVICE];
 } dev;
 
@@ -113,7 +116,9 @@ static int ch_live(const dev *d, int64_t now_ms)
 {
 	size_t i;
 
-	for (i = 0; i < SRV_AUTH_PER_DEVICE; i++)
+	if (d->used_upto_ms >= now_ms)
+		return 1;
+	for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++)
 		if (d->ch[i].expires_ms >= now_ms)
 			return 1;
 	return 0;
@@ -122,10 +127,10 @@ static int ch_live(const dev *d, int64_t now_ms)
 /* The last moment anything in d is live. */
 static int64_t dev_end(const dev *d)
 {
-	int64_t end = 0;
+	int64_t end = d->used_upto_ms;
 	size_t i;
 
-	for (i = 0; i < SRV_AUTH_PER_DEVICE; i++)
+	for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++)
 		if (d->ch[i].expires_ms > end)
 			end = d->ch[i].expires_ms;
 	for (i = 0; i < SRV_SESSIONS_PER_DEVICE; i++)
@@ -237,11 +242,14 @@ static int challenge_open(const srv_auth *a, const char *challenge,
 	return 0;
 }
 
-static int ch_used(const dev *d, const uint8_t tag[TAG_BYTES], int64_t now_ms)
+static int ch_used(const dev *d, const uint8_t tag[TAG_BYTES], int64_t exp,
+		   int64_t now_ms)
 {
 	size_t i;
 
-	for (i = 0; i < SRV_AUTH_PER_DEVICE; i++)
+	if (exp <= d->used_upto_ms)
+		return 1;
+	for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++)
 		if (d->ch[i].expires_ms >= now_ms &&
 		    sodium_memcmp(d->ch[i].tag, tag, TAG_BYTES) == 0)
 			return 1;
@@ -255,6 +263,7 @@ static int challenge_use(srv_auth *a, const char *challenge,
 	uint8_t id[PROTO_ID_BYTES], tag[TAG_BYTES];
 	int64_t exp;
 	dev *d;
+	used_ch *u = NULL;
 	size_t i;
 	int rc = SRV_OK;
 
@@ -264,17 +273,23 @@ static int challenge_use(srv_auth *a, const char *challenge,
 		return SRV_E_EXPIRED;
 	pthread_mutex_lock(&a->lock);
 	d = dev_find(a, id, now_ms, take);
-	if (d && ch_used(d, tag, now_ms)) {
+	if (d && ch_used(d, tag, exp, now_ms)) {
 		rc = SRV_E_USED;
-	} else if (take) {
+	} else if (take && !d) {
 		rc = SRV_E_BUSY;
-		for (i = 0; d && i < SRV_AUTH_PER_DEVICE; i++)
-			if (d->ch[i].expires_ms < now_ms) {
-				memcpy(d->ch[i].tag, tag, TAG_BYTES);
-				d->ch[i].expires_ms = exp;
-				rc = SRV_OK;
+	} else if (take) {
+		/* A free entry, else the one expiring first, forgotten one by
+		** one but still refused through the watermark. */
+		for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++) {
+			if (!u || d->ch[i].expires_ms < u->expires_ms)
+				u = &d->ch[i];
+			if (u->expires_ms < now_ms)
 				break;
-			}
+		}
+		if (u->expires_ms >= now_ms && u->expires_ms > d->used_upto_ms)
+			d->used_upto_ms = u->expires_ms;
+		memcpy(u->tag, tag, TAG_BYTES);
+		u->expires_ms = exp;
 	}
 	pthread_mutex_unlock(&a->lock);
 	return rc;

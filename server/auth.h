@@ -23,7 +23,7 @@
 #define SRV_SESSION_TTL_MS   (15 * 60 * 1000)
 #define SRV_SECRET_HEX 64    /* challenges and session tokens: 32 bytes hex */
 #define SRV_SESSIONS_PER_DEVICE 8 /* live sessions; a 9th ends the oldest */
-#define SRV_AUTH_PER_DEVICE 8 /* sessions one device opens per 120 s */
+#define SRV_USED_CHALLENGES_KEPT 8 /* per device; older ones count as used */
 
 /* Per-address throttles (ratelimit.h): SRV_LIMIT_BURST attempts, one more
 ** every SRV_LIMIT_REFILL_MS; a successful attempt is given back. */
@@ -57,9 +57,11 @@ int srv_auth_challenge_check(srv_auth *a, const char *challenge,
 
 /* Use a challenge once, after its signature verified: the checks of
 ** srv_auth_challenge_check (SRV_E_USED when a concurrent request used it
-** first), then SRV_E_BUSY if the device has already used
-** SRV_AUTH_PER_DEVICE live challenges (or, very unlikely, no slot is free
-** for it); SRV_OK: it can never be used again. */
+** first), then SRV_OK: it can never be used again. A device's last
+** SRV_USED_CHALLENGES_KEPT used challenges are kept one by one; every
+** challenge it was issued before those counts as used (SRV_E_USED), so a
+** device that signs in often costs no more memory. SRV_E_BUSY, very
+** unlikely: no slot is free for the device's record. */
 int srv_auth_challenge_take(srv_auth *a, const char *challenge,
 			    const char *device, int64_t now_ms) SRV_WUR;
 

@@ -2,9 +2,10 @@
 ** This file contains the unit tests of fieldsyncd's authentication state
 ** (server/auth.c) and per-address throttles (server/ratelimit.c): the
 ** stateless challenge (valid once, expired, tampered, another device's,
-** another process's, replayed), the per-device bounds on used challenges
-** and sessions, and that no number of challenges, devices or addresses can
-** fill a table so that an honest device or address is turned away.
+** another process's, replayed, however often a device signs in), the
+** per-device bound on sessions, and that no number of challenges, devices
+** or addresses can fill a table so that an honest device or address is
+** turned away.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -178,31 +179,47 @@ static void test_challenge_flood(void **state)
 			 SRV_OK);
 }
 
+/* A device that signs in again and again: never refused, and every
+** challenge it used stays used, however many it used (the last
+** SRV_USED_CHALLENGES_KEPT one by one, older ones through the watermark). */
 static void test_challenges_per_device(void **state)
 {
 	srv_auth *a = *state;
-	char ch[SRV_SECRET_HEX + 1];
+	char ch[100][SRV_SECRET_HEX + 1], fresh[SRV_SECRET_HEX + 1];
+	char early[SRV_SECRET_HEX + 1];
 	int i;
 
-	for (i = 0; i < SRV_AUTH_PER_DEVICE; i++) {
-		assert_int_equal(srv_auth_challenge_new(a, DEV_A, T0, ch),
-				 SRV_OK);
-		assert_int_equal(srv_auth_challenge_take(a, ch, DEV_A, T0 + i),
-				 SRV_OK);
+	/* Issued first, never used, to be presented late. */
+	assert_int_equal(srv_auth_challenge_new(a, DEV_A, T0, early), SRV_OK);
+	for (i = 0; i < 100; i++) {
+		assert_int_equal(srv_auth_challenge_new(a, DEV_A, T0 + 1 + i,
+							ch[i]), SRV_OK);
+		assert_int_equal(srv_auth_challenge_take(a, ch[i], DEV_A,
+							 T0 + 1 + i), SRV_OK);
 	}
-	assert_int_equal(srv_auth_challenge_new(a, DEV_A, T0, ch), SRV_OK);
-	assert_int_equal(srv_auth_challenge_take(a, ch, DEV_A, T0 + 100),
-			 SRV_E_BUSY);
-	/* Not used by the refusal: usable once the others expire. */
-	assert_int_equal(srv_auth_challenge_new(a, DEV_B, T0, ch), SRV_OK);
-	assert_int_equal(srv_auth_challenge_take(a, ch, DEV_B, T0 + 100),
+	for (i = 0; i < 100; i++)
+		assert_int_equal(srv_auth_challenge_take(a, ch[i], DEV_A,
+							 T0 + 200), SRV_E_USED);
+	/* Older than every challenge remembered one by one: it may have
+	** been used, so it is refused (a client uses a challenge at once). */
+	assert_int_equal(srv_auth_challenge_check(a, early, DEV_A, T0 + 200),
+			 SRV_E_USED);
+	/* A new one works; so does another device's. */
+	assert_int_equal(srv_auth_challenge_new(a, DEV_A, T0 + 200, fresh),
 			 SRV_OK);
-	assert_int_equal(srv_auth_challenge_new(a, DEV_A,
-						T0 + SRV_CHALLENGE_TTL_MS, ch),
+	assert_int_equal(srv_auth_challenge_take(a, fresh, DEV_A, T0 + 201),
 			 SRV_OK);
-	assert_int_equal(srv_auth_challenge_take(a, ch, DEV_A,
-						 T0 + SRV_CHALLENGE_TTL_MS + 1),
+	assert_int_equal(srv_auth_challenge_new(a, DEV_B, T0, fresh), SRV_OK);
+	assert_int_equal(srv_auth_challenge_take(a, fresh, DEV_B, T0 + 201),
 			 SRV_OK);
+	/* Up to SRV_USED_CHALLENGES_KEPT challenges in flight at once, used
+	** in any order, all work. */
+	for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++)
+		assert_int_equal(srv_auth_challenge_new(a, DEV_A, T0 + 300 + i,
+							ch[i]), SRV_OK);
+	for (i = SRV_USED_CHALLENGES_KEPT - 1; i >= 0; i--)
+		assert_int_equal(srv_auth_challenge_take(a, ch[i], DEV_A,
+							 T0 + 400), SRV_OK);
 }
 
 static void test_sessions(void **state)
