@@ -342,6 +342,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 		MHD_add_response_header(r, "Content-Encoding", "gzip");
 	if (q->resp.status == 503)
 		MHD_add_response_header(r, "Retry-After", "5");
+	else if (q->resp.retry_after[0])
+		MHD_add_response_header(r, "Retry-After", q->resp.retry_after);
 	if (q->resp.status == 405 && q->resp.allow)
 		MHD_add_response_header(r, "Allow", q->resp.allow);
 	else if (q->resp.status == 405)

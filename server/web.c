@@ -217,10 +217,22 @@ static void do_login(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	srv_token t;
 	proto_err e;
 	uint8_t h[PROTO_HASH_BYTES];
-	char session[65];
+	char session[65] = "";
 	int64_t now = srv_clock_ms();
+	unsigned wait_s;
 	int rc;
 
+	/* Per address, every sign-in that fails counts (api.c's enroll does
+	** the same): guessing HQ tokens is slowed to a few a minute. */
+	wait_s = srv_auth_throttle(ctx->auth, SRV_LIMIT_LOGIN, req->peer, now);
+	if (wait_s) {
+		srv_resp_error(resp, 429, "too_many_requests", "Too many "
+			       "sign-in attempts from this address; try again "
+			       "in %u s.", wait_s);
+		snprintf(resp->retry_after, sizeof(resp->retry_after), "%u",
+			 wait_s);
+		goto out;
+	}
 	if (!req->body || proto_json_parse(req->body, req->body_len, &root,
 					   &e) != PROTO_OK ||
 	    !cJSON_IsObject(root) ||
@@ -264,6 +276,8 @@ static void do_login(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	send_obj(resp, 200, o);
 	if (resp->status != 200)
 		resp->cookie[0] = 0;
+	else
+		srv_auth_unthrottle(ctx->auth, SRV_LIMIT_LOGIN, req->peer, now);
 out:
 	sodium_memzero(session, sizeof(session));
 	if (s)

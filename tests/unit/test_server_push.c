@@ -319,39 +319,6 @@ static void test_revoked_and_conflict(void **state)
 	free(s);
 }
 
-static void test_auth_tables(void **state)
-{
-	srv_auth *a = NULL;
-	char ch[SRV_SECRET_HEX + 1], ses[SRV_SECRET_HEX + 1];
-	char dev_out[PROTO_ID_HEX + 1];
-	const char *d = "0123456789abcdef0123456789abcdef";
-
-	(void)state;
-	assert_int_equal(srv_auth_new(&a), SRV_OK);
-	assert_int_equal(srv_auth_challenge_new(a, d, T0, ch), SRV_OK);
-	assert_int_equal(srv_auth_challenge_take(a, ch, "ffffffffffffffffffffffffffffffff", T0),
-			 SRV_E_NOTFOUND);
-	/* Burnt by the wrong attempt. */
-	assert_int_equal(srv_auth_challenge_take(a, ch, d, T0), SRV_E_USED);
-	assert_int_equal(srv_auth_challenge_new(a, d, T0, ch), SRV_OK);
-	assert_int_equal(srv_auth_challenge_take(a, ch, d,
-						 T0 + SRV_CHALLENGE_TTL_MS + 1),
-			 SRV_E_EXPIRED);
-	assert_int_equal(srv_auth_challenge_new(a, d, T0, ch), SRV_OK);
-	assert_int_equal(srv_auth_challenge_take(a, ch, d, T0 + 1000), SRV_OK);
-	assert_int_equal(srv_auth_challenge_take(a, ch, d, T0 + 1000), SRV_E_USED);
-	assert_int_equal(srv_auth_session_new(a, d, T0, ses), SRV_OK);
-	assert_int_equal(srv_auth_session_check(a, ses, T0 + 1000, dev_out), SRV_OK);
-	assert_string_equal(dev_out, d);
-	assert_int_equal(srv_auth_session_check(a, ses,
-						T0 + SRV_SESSION_TTL_MS + 1,
-						dev_out), SRV_E_EXPIRED);
-	ses[0] = ses[0] == 'a' ? 'b' : 'a';
-	assert_int_equal(srv_auth_session_check(a, ses, T0, dev_out),
-			 SRV_E_NOTFOUND);
-	srv_auth_free(a);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -361,7 +328,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_and_conflict, setup,
 						teardown),
-		cmocka_unit_test(test_auth_tables),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
