@@ -127,9 +127,17 @@ int srv_hq_targets(const char *db_path, const char *explicit_path,
 
 static int add_device_cb(void *ctx, const srv_device *d)
 {
+	char fl[32];
+
+	snprintf(fl, sizeof(fl), "%s%s%s",
+		 d->flags & SRV_DEV_FORKED ? "forked" : "",
+		 (d->flags & SRV_DEV_FORKED) && (d->flags & SRV_DEV_RESTORED)
+			 ? "," : "",
+		 d->flags & SRV_DEV_RESTORED ? "restored" : "");
 	return srv_report_add_device(ctx, d->id, d->name, d->role,
 				     d->last_seen_ms,
-				     d->revoked_at_cursor >= 0) != 0;
+				     d->revoked_at_cursor >= 0) != 0 ||
+	       srv_report_device_flags(ctx, fl) != 0;
 }
 
 int srv_hq_report(srv_store *s, srv_report_params *p, cJSON **out, char *msg,

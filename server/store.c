@@ -125,6 +125,11 @@ int srv_store_device_flag(srv_store *s, const char *id, unsigned flags)
 	return s->ops->device_flag(s, id, flags);
 }
 
+int srv_store_device_unflag(srv_store *s, const char *id, unsigned flags)
+{
+	return s->ops->device_unflag(s, id, flags);
+}
+
 int srv_store_device_head(srv_store *s, const char *id, int64_t seq,
 			  const uint8_t hash[PROTO_HASH_BYTES],
 			  uint64_t last_hlc)

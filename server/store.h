@@ -41,7 +41,8 @@ enum {
 #define SRV_NAME_MAX 200  /* bytes of a device or token name */
 
 /* Device flags, for HQ. */
-#define SRV_DEV_FORKED   1u /* pushed two different sets with one seq */
+#define SRV_DEV_FORKED   1u /* pushed two different sets with one seq: two
+			    ** stores use its identity (a copied store) */
 #define SRV_DEV_RESTORED 2u /* came back with a seq behind what we hold */
 
 typedef struct srv_store srv_store;
@@ -151,6 +152,9 @@ int srv_store_device_seen(srv_store *s, const char *id,
 			  int64_t now_ms) SRV_WUR;
 int srv_store_device_flag(srv_store *s, const char *id,
 			  unsigned flags) SRV_WUR;
+/* Clear flags of a device (HQ looked at them: devices clear-flag). */
+int srv_store_device_unflag(srv_store *s, const char *id,
+			    unsigned flags) SRV_WUR;
 /* The device's chain head after accepting a set. */
 int srv_store_device_head(srv_store *s, const char *id, int64_t seq,
 			  const uint8_t hash[PROTO_HASH_BYTES],

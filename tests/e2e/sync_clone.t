@@ -5,12 +5,13 @@
 # persisted, the server does not hold it); A syncs; C syncs again. C must
 # not take the server's set at its seq for its own: it keeps every entry,
 # says plainly that its identity is also used by another copy (exit 1), and
-# HQ sees the device flagged (forked, with the evidence). `fieldsync
+# HQ sees the device flagged (forked, with the evidence; devices list, the
+# report and so the dashboard), and can clear the flag after looking. `fieldsync
 # reenroll` with a fresh token makes C a new device that sends its 30
 # entries; afterwards every entry of both copies is at HQ exactly once,
 # and A, C and the server hold the same state.
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 24
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -81,6 +82,8 @@ is "$("$FIELDSYNCD_BIN" devices list --db "$SDB" --json | jq -r ".[] | select(.d
 	true "and so does its JSON"
 is "$(sq "$SDB" "SELECT count(*) FROM forks WHERE device = '$A_ID' AND seq = $cseq")" 1 \
 	"both versions of set $cseq are kept as evidence"
+like "$("$FIELDSYNCD_BIN" report --db "$SDB" --period 2026H1 --format json | jq -r ".devices[] | select(.id == \"$A_ID\") | .flags")" \
+	"forked" "the report (and the dashboard's devices page) shows the flag"
 run fsd "$C" sync
 isnt "$RC" 0 "C keeps refusing to sync under the shared identity"
 is "$(sq "$C/store.db" 'SELECT count(*) FROM outbox')" 30 "still 30 pending"
@@ -109,3 +112,8 @@ fsd "$A" dump >"$W/a.dump"
 fsd "$C" dump >"$W/c.dump"
 cmp -s "$W/a.dump" "$W/s.dump" && cmp -s "$W/c.dump" "$W/s.dump"
 ok $? "A, C and the server hold the same state"
+
+run "$FIELDSYNCD_BIN" devices clear-flag --db "$SDB" "$A_ID" --flag forked
+is "$RC" 0 "HQ clears the flag after looking"
+unlike "$("$FIELDSYNCD_BIN" devices list --db "$SDB" | grep "$A_ID")" "forked" \
+	"and the device list no longer shows it"
