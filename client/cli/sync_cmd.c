@@ -333,8 +333,9 @@ static void print_report(const fieldsync_sync_report *r, int json, int rc,
 			r->refused_changes);
 	if (r->recovered_sets)
 		fprintf(stderr, "fieldsync sync: this store was behind the "
-			"server (restored from a backup?): recovered %lld of "
-			"this device's change sets from the server\n",
+			"server (restored from a backup? or another copy of "
+			"this store in use?): recovered %lld of this device's "
+			"change sets from the server\n",
 			r->recovered_sets);
 	if (r->warning[0])
 		fprintf(stderr, "fieldsync sync: warning: %s\n", r->warning);

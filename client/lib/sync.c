@@ -1879,6 +1879,18 @@ static int push(struct sync *S)
 			cJSON_Delete(res);
 			continue;
 		}
+		if (code && strcmp(code, "chain_broken") == 0 &&
+		    seq > S->holds) {
+			/* Our set holds+1 does not follow the server's set
+			** holds: rebuilt from it if that one is ours, else
+			** it is another copy's (SPEC 11.5). */
+			cJSON_Delete(res);
+			if (S->acked < S->holds)
+				return mark_clone(S, S->holds);
+			if ((rc = unbuild(S, seq)) || (rc = build_all(S)))
+				return rc;
+			continue;
+		}
 		if (code && seq > S->holds &&
 		    (strcmp(code, "clock_ahead") == 0 ||
 		     strcmp(code, "hlc_order") == 0)) {
