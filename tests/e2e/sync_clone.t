@@ -9,13 +9,16 @@
 # report and so the dashboard), and can clear the flag after looking. `fieldsync
 # reenroll` with a fresh token makes C a new device that sends its 30
 # entries; afterwards every entry of both copies is at HQ exactly once,
-# and A, C and the server hold the same state.
+# and A, C and the server hold the same state. Last, a server handing out
+# the other version of a set B applied long ago (SPEC 11.4: B keeps every
+# applied set's hash) is caught, not skipped as a duplicate.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 27
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
 sync_device A "Nguyễn Thị Hoa" || bail "enroll A failed"
+sync_device B "ສົມສັກ" || bail "enroll B failed"
 
 sync_visits 10 "Trước khi sao" >"$W/v0.jsonl"
 fsd "$A" import "$W/v0.jsonl" >>"$W/ids" 2>/dev/null
@@ -117,3 +120,18 @@ run "$FIELDSYNCD_BIN" devices clear-flag --db "$SDB" "$A_ID" --flag forked
 is "$RC" 0 "HQ clears the flag after looking"
 unlike "$("$FIELDSYNCD_BIN" devices list --db "$SDB" | grep "$A_ID")" "forked" \
 	"and the device list no longer shows it"
+
+# A server that misbehaves: it hands B the other (validly signed) version of
+# set $cseq of A's identity, older than B's head for that author.
+fsd "$A" visit add --direction in --province Sekong --leader "Sau cùng" \
+	--members 2 --sector health --start 2026-05-02 >/dev/null
+sync_until "$A" 3
+sync_until "$B" 3
+ok $? "B pulls everything"
+stop_server
+sq "$SDB" "UPDATE sets SET bytes = (SELECT other_bytes FROM forks WHERE device = '$A_ID' AND seq = $cseq), sig = (SELECT other_sig FROM forks WHERE device = '$A_ID' AND seq = $cseq), hash = (SELECT other_hash FROM forks WHERE device = '$A_ID' AND seq = $cseq) WHERE device = '$A_ID' AND seq = $cseq"
+start_server "$SDB" --listen "127.0.0.1:$SERVER_PORT" || bail "restart failed"
+sq "$B/store.db" "UPDATE meta SET value = '0' WHERE key = 'cursor'"
+run fsd "$B" sync
+is "$RC" 1 "B refuses the other version of a set it applied (exit 1)"
+like "$ERR" "differs from the one this store applied" "and says it is a fork"
