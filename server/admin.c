@@ -330,36 +330,22 @@ out:
 static const char devices_usage[] =
 	"usage: fieldsyncd devices list --db PATH [--json]\n"
 	"       fieldsyncd devices revoke --db PATH DEVICE\n"
+	"       fieldsyncd devices clear-flag --db PATH DEVICE "
+	"[--flag NAME|all]\n"
 	"list: every device with its role, name, enrollment, last sync, the\n"
 	"highest change-set number held, and its state (active or revoked;\n"
-	"flags: forked = pushed two different sets with one number, restored\n"
-	"= came back from an old backup, conflicts-capped = had "
-	STR(SRV_CONFLICTS_OPEN_MAX) " open\n"
-	"conflicts, so its later concurrent edits are merged but not listed,\n"
+	"flags: forked = pushed two different sets with one number: two\n"
+	"stores use its identity, e.g. a copied data directory, whose copy\n"
+	"keeps its entries and re-enrolls as a new device; restored = came\n"
+	"back with fewer sets than the server holds: an old backup, or such\n"
+	"a copy; conflicts-capped = had " STR(SRV_CONFLICTS_OPEN_MAX) " open\n"
+	"conflicts, so its later concurrent edits are merged but not listed;\n"
 	"forks-capped = " STR(SRV_FORKS_MAX) " forks are kept as evidence, "
 	"later ones are not).\n"
 	"revoke: refuse the device's later change sets; the ones accepted so\n"
-	"far stay valid. DEVICE is its id or a unique prefix of it.\n";
-
-static void flag_text(char *out, size_t n, unsigned f)
-{
-	size_t k;
-
-	snprintf(out, n, "%s%s%s", f & SRV_DEV_FORKED ? "forked" : "",
-		 (f & SRV_DEV_FORKED) && (f & SRV_DEV_RESTORED) ? "," : "",
-		 f & SRV_DEV_RESTORED ? "restored" : "");
-	/* The caps of store.h: what it sent is merged, HQ's lists are full. */
-	if (f & SRV_DEV_CONFLICTS_CAPPED) {
-		k = strlen(out);
-		snprintf(out + k, n - k, "%sconflicts-capped", k ? "," : "");
-	}
-	if (f & SRV_DEV_FORKS_CAPPED) {
-		k = strlen(out);
-		snprintf(out + k, n - k, "%sforks-capped", k ? "," : "");
-	}
-	if (!*out)
-		snprintf(out, n, "-");
-}
+	"far stay valid. DEVICE is its id or a unique prefix of it.\n"
+	"clear-flag: after looking, clear a flag (default all); the events\n"
+	"and the fork evidence stay, and a new fork or restore sets it again.\n";
 
 static int list_row(void *ctx, const srv_device *d)
 {
@@ -368,7 +354,7 @@ static int list_row(void *ctx, const srv_device *d)
 	(void)ctx;
 	fmt_time(en, sizeof(en), d->enrolled_ms);
 	fmt_time(seen, sizeof(seen), d->last_seen_ms);
-	flag_text(fl, sizeof(fl), d->flags);
+	srv_device_flags_text(d->flags, fl, sizeof(fl));
 	printf("%-32s  %-6s  %-20s  %-20s  %7lld  %-7s  %-15s  %s\n", d->id,
 	       d->role, en, seen, (long long)d->head_seq,
 	       d->revoked_at_cursor >= 0 ? "revoked" : "active", fl, d->name);
@@ -381,7 +367,7 @@ static int list_json(void *ctx, const srv_device *d)
 	char pk[PROTO_PK_BYTES * 2 + 1], fl[96];
 
 	proto_hex_encode(pk, d->pk, PROTO_PK_BYTES);
-	flag_text(fl, sizeof(fl), d->flags);
+	srv_device_flags_text(d->flags, fl, sizeof(fl));
 	if (!o)
 		return 1;
 	cJSON_AddStringToObject(o, "device", d->id);
@@ -412,6 +398,32 @@ static int list_json(void *ctx, const srv_device *d)
 	return 0;
 }
 
+/* Find DEVICE by id or prefix for subcommand what; 0, or the exit status
+** after a message. */
+static int find_device(srv_store *s, const char *what, const char *prefix,
+		       srv_device *d)
+{
+	int rc = srv_store_device_find(s, prefix, d);
+
+	if (rc == SRV_E_ARG) {
+		fprintf(stderr, "devices %s: \"%s\" is not a device id or "
+			"prefix (lowercase hex digits)\n", what, prefix);
+		return EXIT_USAGE;
+	} else if (rc == SRV_E_NOTFOUND) {
+		fprintf(stderr, "devices %s: no device %s (see `fieldsyncd "
+			"devices list`)\n", what, prefix);
+		return 1;
+	} else if (rc == SRV_E_AMBIGUOUS) {
+		fprintf(stderr, "devices %s: %s matches several devices; "
+			"give more digits\n", what, prefix);
+		return 1;
+	} else if (rc) {
+		fprintf(stderr, "devices %s: %s\n", what, srv_store_errmsg(s));
+		return 1;
+	}
+	return 0;
+}
+
 static int devices_revoke(srv_store *s, const char *prefix)
 {
 	srv_device d;
@@ -419,23 +431,8 @@ static int devices_revoke(srv_store *s, const char *prefix)
 	char det[64];
 	int rc;
 
-	rc = srv_store_device_find(s, prefix, &d);
-	if (rc == SRV_E_ARG) {
-		fprintf(stderr, "devices revoke: \"%s\" is not a device id or "
-			"prefix (lowercase hex digits)\n", prefix);
-		return EXIT_USAGE;
-	} else if (rc == SRV_E_NOTFOUND) {
-		fprintf(stderr, "devices revoke: no device %s (see `fieldsyncd "
-			"devices list`)\n", prefix);
-		return 1;
-	} else if (rc == SRV_E_AMBIGUOUS) {
-		fprintf(stderr, "devices revoke: %s matches several devices; "
-			"give more digits\n", prefix);
-		return 1;
-	} else if (rc) {
-		fprintf(stderr, "devices revoke: %s\n", srv_store_errmsg(s));
-		return 1;
-	}
+	if ((rc = find_device(s, "revoke", prefix, &d)))
+		return rc;
 	if (strcmp(d.role, "hq") == 0) {
 		fprintf(stderr, "devices revoke: %s is HQ's own identity; it "
 			"cannot be revoked\n", d.id);
@@ -466,25 +463,82 @@ static int devices_revoke(srv_store *s, const char *prefix)
 	return 0;
 }
 
+static int devices_clear_flag(srv_store *s, const char *prefix,
+			      unsigned mask, const char *name)
+{
+	srv_device d;
+	char det[64], fl[32];
+	int rc;
+
+	if ((rc = find_device(s, "clear-flag", prefix, &d)))
+		return rc;
+	if (!(d.flags & mask)) {
+		printf("%s (%s) has no flag %s; nothing changed\n", d.id,
+		       d.name, name);
+		return 0;
+	}
+	srv_device_flags_text(d.flags & mask, fl, sizeof(fl));
+	snprintf(det, sizeof(det), "{\"cleared\":\"%s\"}", fl);
+	rc = srv_store_begin(s, 1);
+	if (!rc)
+		rc = srv_store_device_unflag(s, d.id, mask);
+	if (!rc)
+		rc = srv_store_event_add(s, d.id, "clear-flag", det,
+					 srv_clock_ms());
+	if (!rc)
+		rc = srv_store_commit(s);
+	if (rc) {
+		fprintf(stderr, "devices clear-flag: %s\n", srv_store_errmsg(s));
+		srv_store_rollback(s);
+		return 1;
+	}
+	printf("cleared %s of %s (%s); its events and fork evidence stay\n",
+	       fl, d.id, d.name);
+	return 0;
+}
+
 int srv_cmd_devices(int argc, char **argv)
 {
-	const char *db = NULL, *json = NULL, *pos[2];
-	srv_opt opts[] = { { "--db", 1, &db }, { "--json", 0, &json } };
+	const char *db = NULL, *json = NULL, *flag = NULL, *pos[2];
+	srv_opt opts[] = { { "--db", 1, &db }, { "--json", 0, &json },
+			   { "--flag", 1, &flag } };
+	unsigned mask = SRV_DEV_FORKED | SRV_DEV_RESTORED |
+			SRV_DEV_CONFLICTS_CAPPED | SRV_DEV_FORKS_CAPPED;
 	srv_store *s = NULL;
 	char msg[512], hq[PROTO_ID_HEX + 1], *text;
 	cJSON *arr = NULL;
 	int npos, rc, ret = 1;
 
-	rc = parse_args(argc, argv, opts, 2, pos, 2, &npos, devices_usage);
+	rc = parse_args(argc, argv, opts, 3, pos, 2, &npos, devices_usage);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (npos < 1 || (strcmp(pos[0], "list") && strcmp(pos[0], "revoke"))) {
-		fprintf(stderr, "devices: the subcommand is list or revoke\n%s",
-			devices_usage);
+	if (npos < 1 || (strcmp(pos[0], "list") && strcmp(pos[0], "revoke") &&
+			 strcmp(pos[0], "clear-flag"))) {
+		fprintf(stderr, "devices: the subcommand is list, revoke or "
+			"clear-flag\n%s", devices_usage);
+		return EXIT_USAGE;
+	}
+	if (flag && strcmp(pos[0], "clear-flag") != 0) {
+		fprintf(stderr, "devices %s: --flag belongs to clear-flag\n%s",
+			pos[0], devices_usage);
+		return EXIT_USAGE;
+	}
+	if (flag && strcmp(flag, "forked") == 0) {
+		mask = SRV_DEV_FORKED;
+	} else if (flag && strcmp(flag, "restored") == 0) {
+		mask = SRV_DEV_RESTORED;
+	} else if (flag && strcmp(flag, "conflicts-capped") == 0) {
+		mask = SRV_DEV_CONFLICTS_CAPPED;
+	} else if (flag && strcmp(flag, "forks-capped") == 0) {
+		mask = SRV_DEV_FORKS_CAPPED;
+	} else if (flag && strcmp(flag, "all") != 0) {
+		fprintf(stderr, "devices clear-flag: unknown flag \"%s\"; "
+			"allowed: forked, restored, conflicts-capped, "
+			"forks-capped, all\n", flag);
 		return EXIT_USAGE;
 	}
 	if ((strcmp(pos[0], "list") == 0 && npos != 1) ||
-	    (strcmp(pos[0], "revoke") == 0 && npos != 2)) {
+	    (strcmp(pos[0], "list") != 0 && npos != 2)) {
 		fprintf(stderr, "devices %s: wrong number of arguments\n%s",
 			pos[0], devices_usage);
 		return EXIT_USAGE;
@@ -499,6 +553,10 @@ int srv_cmd_devices(int argc, char **argv)
 	}
 	if (strcmp(pos[0], "revoke") == 0) {
 		ret = devices_revoke(s, pos[1]);
+		goto out;
+	}
+	if (strcmp(pos[0], "clear-flag") == 0) {
+		ret = devices_clear_flag(s, pos[1], mask, flag ? flag : "set");
 		goto out;
 	}
 	if (json) {

@@ -61,7 +61,9 @@
 **              "trainings","trained","patients","outcome"}...],
 **    "targets":{"year":Y,"items":[see targets.c]},
 **    "devices":[{"id","name","role","last_sync_ms","last_sync",
-**                "days_since","revoked","not_synced"}...]}  by name, id
+**                "days_since","revoked","not_synced","flags"}...]}  by
+**                name, id; flags: "" or "forked", "restored",
+**                "conflicts-capped", "forks-capped", comma-joined
 **
 **   FIGURES = "visits_out","members_out","visits_in","members_in","trips",
 **   "experts","expert_days","trainings","trained","patients". Absent
@@ -86,6 +88,7 @@ typedef struct rec {
 
 typedef struct dev {
 	char *id, *name, *role;
+	char *flags;              /* for HQ to look at; NULL: none */
 	int64_t last;
 	int revoked;
 } dev;
@@ -116,6 +119,7 @@ void srv_report_input_free(srv_report_input *in)
 		free(in->d[i].id);
 		free(in->d[i].name);
 		free(in->d[i].role);
+		free(in->d[i].flags);
 	}
 	free(in->r);
 	free(in->d);
@@ -185,6 +189,19 @@ int srv_report_add_device(srv_report_input *in, const char *id,
 	d.last = last_sync_ms;
 	d.revoked = revoked;
 	in->d[in->nd++] = d;
+	return 0;
+}
+
+int srv_report_device_flags(srv_report_input *in, const char *flags)
+{
+	char *f;
+
+	if (in->nd == 0 || !flags || !*flags)
+		return 0;
+	if (!(f = strdup(flags)))
+		return -1;
+	free(in->d[in->nd - 1].flags);
+	in->d[in->nd - 1].flags = f;
 	return 0;
 }
 
@@ -916,6 +933,7 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		}
 		b_bool(&b, o, "revoked", d->revoked);
 		b_bool(&b, o, "not_synced", ns);
+		b_str(&b, o, "flags", d->flags ? d->flags : "");
 		not_synced += ns;
 	}
 

@@ -147,6 +147,11 @@ int srv_store_device_flag(srv_store *s, const char *id, unsigned flags)
 	return s->ops->device_flag(s, id, flags);
 }
 
+int srv_store_device_unflag(srv_store *s, const char *id, unsigned flags)
+{
+	return s->ops->device_unflag(s, id, flags);
+}
+
 int srv_store_device_head(srv_store *s, const char *id, int64_t seq,
 			  const uint8_t hash[PROTO_HASH_BYTES],
 			  uint64_t last_hlc)
@@ -396,3 +401,30 @@ int srv_store_events_each(srv_store *s, srv_event_cb cb, void *ctx)
 }
 
 int srv_store_check(srv_store *s) { return s->ops->check(s); }
+
+void srv_device_flags_text(unsigned f, char *out, size_t n)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{SRV_DEV_FORKED, "forked"},
+		{SRV_DEV_RESTORED, "restored"},
+		{SRV_DEV_CONFLICTS_CAPPED, "conflicts-capped"},
+		{SRV_DEV_FORKS_CAPPED, "forks-capped"},
+	};
+	size_t k = 0;
+
+	if (!n)
+		return;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		int w;
+		if (!(f & names[i].bit))
+			continue;
+		w = snprintf(out + k, n - k, "%s%s", k ? "," : "",
+			     names[i].name);
+		if (w < 0 || (size_t)w >= n - k)
+			break;
+		k += (size_t)w;
+	}
+	if (!*out)
+		snprintf(out, n, "-");
+}

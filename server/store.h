@@ -43,12 +43,17 @@ enum {
 #define SRV_NAME_MAX 200  /* bytes of a device or token name */
 
 /* Device flags, for HQ. */
-#define SRV_DEV_FORKED   1u /* pushed two different sets with one seq */
+#define SRV_DEV_FORKED   1u /* pushed two different sets with one seq: two
+			    ** stores use its identity (a copied store) */
 #define SRV_DEV_RESTORED 2u /* came back with a seq behind what we hold */
 #define SRV_DEV_CONFLICTS_CAPPED 0x100u /* had SRV_CONFLICTS_OPEN_MAX open
 					** conflicts: later ones not listed */
 #define SRV_DEV_FORKS_CAPPED     0x200u /* has SRV_FORKS_MAX fork evidence
 					** rows: later forks not kept */
+
+/* The flags as a person reads them: "forked,conflicts-capped", "-" for
+** none. Cannot fail (truncates). */
+void srv_device_flags_text(unsigned flags, char *out, size_t n);
 
 /* What one device can make the server keep for HQ (issue 9: one device
 ** made 40,000 conflicts in 0.7 s). Past a cap the data still merges (a
@@ -168,6 +173,9 @@ int srv_store_device_seen(srv_store *s, const char *id,
 			  int64_t now_ms) SRV_WUR;
 int srv_store_device_flag(srv_store *s, const char *id,
 			  unsigned flags) SRV_WUR;
+/* Clear flags of a device (HQ looked at them: devices clear-flag). */
+int srv_store_device_unflag(srv_store *s, const char *id,
+			    unsigned flags) SRV_WUR;
 /* The device's chain head after accepting a set. */
 int srv_store_device_head(srv_store *s, const char *id, int64_t seq,
 			  const uint8_t hash[PROTO_HASH_BYTES],

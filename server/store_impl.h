@@ -31,6 +31,7 @@ typedef struct srv_store_ops {
 			     int64_t *at_cursor);
 	int (*device_seen)(srv_store *s, const char *id, int64_t now_ms);
 	int (*device_flag)(srv_store *s, const char *id, unsigned flags);
+	int (*device_unflag)(srv_store *s, const char *id, unsigned flags);
 	int (*device_head)(srv_store *s, const char *id, int64_t seq,
 			   const uint8_t *hash, uint64_t last_hlc);
 	int (*set_hash)(srv_store *s, const char *device, int64_t seq,

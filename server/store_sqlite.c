@@ -36,7 +36,7 @@ enum {
 	Q_META_GET, Q_META_SET,
 	Q_TOKEN_ADD, Q_TOKEN_GET, Q_TOKEN_USE,
 	Q_DEV_ADD, Q_DEV_GET, Q_DEV_FIND, Q_DEV_ALL, Q_DEV_REVOKE,
-	Q_DEV_SEEN, Q_DEV_FLAG, Q_DEV_HEAD,
+	Q_DEV_SEEN, Q_DEV_FLAG, Q_DEV_UNFLAG, Q_DEV_HEAD,
 	Q_SET_HASH, Q_SET_GET, Q_SET_ADD, Q_SETS_AFTER, Q_SETS_AFTER_DEV,
 	Q_MAX_CURSOR,
 	Q_REC_GET, Q_REC_PUT, Q_REC_ALL, Q_REC_KIND,
@@ -83,6 +83,7 @@ static const char *const sql_text[Q__COUNT] = {
 		"RETURNING revoked_at_cursor",
 	[Q_DEV_SEEN] = "UPDATE devices SET last_seen = ?2 WHERE id = ?1",
 	[Q_DEV_FLAG] = "UPDATE devices SET flags = flags | ?2 WHERE id = ?1",
+	[Q_DEV_UNFLAG] = "UPDATE devices SET flags = flags & ~?2 WHERE id = ?1",
 	[Q_DEV_HEAD] = "UPDATE devices SET head_seq = ?2, head_hash = ?3, "
 		"last_hlc = ?4 WHERE id = ?1",
 	[Q_SET_HASH] = "SELECT hash FROM sets WHERE device = ?1 AND seq = ?2",
@@ -761,6 +762,19 @@ static int sq_device_flag(srv_store *s, const char *id, unsigned flags)
 	return run_done(q, st, "device");
 }
 
+static int sq_device_unflag(srv_store *s, const char *id, unsigned flags)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = stmt(q, Q_DEV_UNFLAG, &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, flags);
+	return run_done(q, st, "device");
+}
+
 static int sq_device_head(srv_store *s, const char *id, int64_t seq,
 			  const uint8_t *hash, uint64_t last_hlc)
 {
@@ -1321,6 +1335,7 @@ const srv_store_ops srv_store_sqlite_ops = {
 	.device_revoke = sq_device_revoke,
 	.device_seen = sq_device_seen,
 	.device_flag = sq_device_flag,
+	.device_unflag = sq_device_unflag,
 	.device_head = sq_device_head,
 	.set_hash = sq_set_hash,
 	.set_get = sq_set_get,

@@ -322,6 +322,7 @@ static void help_main(FILE *out)
 		"  %-33s delete a record\n"
 		"  %-33s device id, records, changes waiting, sync state\n"
 		"  %-33s register this device with the HQ server\n"
+		"  %-33s make a copied store a new device\n"
 		"  %-33s send pending entries, receive others' (exit 3:\n"
 		"  %-33s server unreachable, nothing lost)\n"
 		"  %-33s add records from JSON lines, all or none\n"
@@ -335,6 +336,7 @@ static void help_main(FILE *out)
 		"failure,\n3 server unreachable (sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
 		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
 		"status [--json]", "enroll URL TOKEN [--cacert FILE]",
+		"reenroll [URL] TOKEN",
 		"sync [--watch] [--json]", "", "import FILE|-", "dump",
 		"help [COMMAND]",
 		FIELDSYNC_MIN_PREFIX);
@@ -1049,7 +1051,11 @@ static void print_sync_status(const cJSON *sy)
 								     "holds")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
 		       sy, "local_seq")));
-	if (err && *err)
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(sy, "clone")))
+		printf("%-9s %s\n", "clone",
+		       sget(cJSON_GetObjectItemCaseSensitive(sy, "clone"),
+			    "message"));
+	else if (err && *err)
 		printf("%-9s %s\n", "last err", err);
 	cJSON_ArrayForEach(r, ref)
 		printf("%-9s %.8s %s: %s\n", "refused", sget(r, "record"),
@@ -1167,6 +1173,8 @@ static int dispatch(const char *dir, int argc, char **argv)
 		return cli_enroll(dir, argc, argv);
 	if (strcmp(cmd, "sync") == 0)
 		return cli_sync(dir, argc, argv);
+	if (strcmp(cmd, "reenroll") == 0)
+		return cli_reenroll(dir, argc, argv);
 	if (strcmp(cmd, "import") == 0)
 		return cli_import(dir, argc, argv);
 	if (strcmp(cmd, "dump") == 0)
@@ -1175,7 +1183,8 @@ static int dispatch(const char *dir, int argc, char **argv)
 		return cmd_kind(dir, k, argc - 1, argv + 1);
 	return usage_error(NULL, "unknown command \"%s\"; commands: init, "
 			   "visit, trip, model, progress, list, show, edit, "
-			   "delete, status, enroll, sync, import, dump, help", cmd);
+			   "delete, status, enroll, reenroll, sync, import, dump, "
+			   "help", cmd);
 }
 
 int main(int argc, char **argv)

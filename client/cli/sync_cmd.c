@@ -121,6 +121,97 @@ int cli_enroll(const char *dir, int argc, char **argv)
 	return exit_for(rc);
 }
 
+void cli_reenroll_help(FILE *out)
+{
+	fprintf(out,
+		"usage: fieldsync reenroll [URL] TOKEN [--cacert FILE]\n"
+		"\n"
+		"Make this store a new device. For a store whose identity "
+		"another copy\n"
+		"uses (a copied or restored data directory: `fieldsync sync` "
+		"then stops\n"
+		"with \"another copy of this store ...\" and keeps every "
+		"entry): a new\n"
+		"key pair is enrolled with a fresh one-time token from HQ "
+		"(`fieldsyncd\n"
+		"token create`), and the next `fieldsync sync` sends every "
+		"change the\n"
+		"server does not hold from this store, as the new device's. "
+		"What the\n"
+		"server holds from the old identity stays its, and the other "
+		"copy goes\n"
+		"on using it; this store pulls that copy's entries too.\n"
+		"  URL            the server (default: the one this store "
+		"uses)\n"
+		"  --cacert FILE  as for enroll (default: the one this store "
+		"uses)\n"
+		"\n"
+		"Example:\n"
+		"  fieldsync reenroll 3f9c2a...e1 && fieldsync sync\n"
+		"Exit status: 0 re-enrolled, 1 refused (bad or used token) or "
+		"a sync\nis running, 2 usage, 3 server unreachable (nothing "
+		"changed).\n");
+}
+
+int cli_reenroll(const char *dir, int argc, char **argv)
+{
+	const char *pos[2] = {NULL, NULL}, *ca = NULL, *url, *token;
+	fieldsync *fs = NULL;
+	char old[64];
+	int rc, npos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			cli_reenroll_help(stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc) {
+			ca = argv[++i];
+		} else if (strncmp(argv[i], "--cacert=", 9) == 0) {
+			ca = argv[i] + 9;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			fprintf(stderr, "fieldsync reenroll: unknown option "
+				"%s; allowed: --cacert FILE\n", argv[i]);
+			return EXIT_USAGE;
+		} else if (npos < 2) {
+			pos[npos++] = argv[i];
+		} else {
+			fprintf(stderr, "fieldsync reenroll: unexpected "
+				"argument \"%s\"\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (npos == 0) {
+		fprintf(stderr, "fieldsync reenroll: TOKEN required\n");
+		cli_reenroll_help(stderr);
+		return EXIT_USAGE;
+	}
+	url = npos == 2 ? pos[0] : NULL;
+	token = npos == 2 ? pos[1] : pos[0];
+	if ((rc = open_dir(dir, &fs)))
+		return rc;
+	snprintf(old, sizeof old, "%s", fieldsync_device_id(fs));
+	rc = fieldsync_reenroll(fs, url, token, ca);
+	if (rc == FIELDSYNC_OK) {
+		cJSON *st = NULL;
+		double pending = 0;
+		if (fieldsync_sync_status(fs, &st) == FIELDSYNC_OK)
+			pending = cJSON_GetNumberValue(
+				cJSON_GetObjectItemCaseSensitive(st,
+								 "pending"));
+		cJSON_Delete(st);
+		printf("this store is now device %s (it was %s, which stays "
+		       "the other copy's); %.0f changes will be sent as the "
+		       "new device's: run `fieldsync sync`\n",
+		       fieldsync_device_id(fs), old, pending);
+	} else {
+		fprintf(stderr, "fieldsync reenroll: %s\n",
+			fieldsync_errmsg(fs));
+	}
+	fieldsync_close(fs);
+	return exit_for(rc);
+}
+
 void cli_sync_help(FILE *out)
 {
 	fprintf(out,
@@ -140,6 +231,12 @@ void cli_sync_help(FILE *out)
 		"  --max-backoff S    cap of the retry delay (default 300)\n"
 		"  --json             print the pass's figures as JSON\n"
 		"A progress bar is shown on stderr when it is a terminal.\n"
+		"One sync of a store runs at a time: a sync that finds "
+		"another\nrunning (e.g. `sync --watch`) says so and waits "
+		"for it.\n"
+		"When another copy of this store (a copied data directory) "
+		"uses its\nidentity, sync keeps every entry, stops and "
+		"says so: see `fieldsync\nreenroll --help`.\n"
 		"\n"
 		"Example:\n"
 		"  fieldsync sync\n"
@@ -185,6 +282,12 @@ static void on_progress(void *ctx, const fieldsync_progress *p)
 	char line[160];
 	int width = 24, fill = 0;
 
+	if (strcmp(p->phase, "wait") == 0) {
+		fputs("fieldsync sync: another sync of this store is running; "
+		      "waiting for it to finish\n", stderr);
+		fflush(stderr);
+		return;
+	}
 	if (!b->tty)
 		return;
 	if (p->to_push > 0)
@@ -230,8 +333,9 @@ static void print_report(const fieldsync_sync_report *r, int json, int rc,
 			r->refused_changes);
 	if (r->recovered_sets)
 		fprintf(stderr, "fieldsync sync: this store was behind the "
-			"server (restored from a backup?): recovered %lld of "
-			"this device's change sets from the server\n",
+			"server (restored from a backup? or another copy of "
+			"this store in use?): recovered %lld of this device's "
+			"change sets from the server\n",
 			r->recovered_sets);
 	if (r->warning[0])
 		fprintf(stderr, "fieldsync sync: warning: %s\n", r->warning);

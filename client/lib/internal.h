@@ -82,6 +82,18 @@ int fs_meta_get(fieldsync *fs, const char *key, char **out) FIELDSYNC_WUR;
 int fs_meta_set(fieldsync *fs, const char *key, const char *value)
 	FIELDSYNC_WUR;
 
+/* A new identity for fieldsync_reenroll (sync.c), in two steps so that a
+** crash at any point leaves a store that opens. fs_identity_stage: the key
+** pair staged in device.key.new / device.pub.new, made now or kept from an
+** attempt that did not finish (whose enrollment is then reused); pk and sk
+** (PROTO_SK_BYTES of the caller's secure memory) receive it.
+** fs_identity_install: after the store's meta device_id was committed as
+** the staged key's, move the staged files into place and load them into fs
+** (fieldsync_open finishes this itself after a crash). */
+int fs_identity_stage(fieldsync *fs, uint8_t pk[PROTO_PK_BYTES], uint8_t *sk)
+	FIELDSYNC_WUR;
+int fs_identity_install(fieldsync *fs) FIELDSYNC_WUR;
+
 /* Next local HLC: tick from the persisted value with the wall clock and
 ** persist it. Call inside a write transaction. */
 int fs_hlc_next(fieldsync *fs, proto_hlc *out) FIELDSYNC_WUR;

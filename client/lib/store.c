@@ -75,6 +75,10 @@ const char *const fs_migrations[] = {
 	"CREATE TABLE refused(n INTEGER PRIMARY KEY, record_id TEXT NOT NULL,"
 	"  change TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,"
 	"  at_ms INTEGER NOT NULL);",
+	/* 2 -> 3: sync (sync.c): the hash of every set applied, per author,
+	** so a set pulled again is told from a fork (SPEC 11.4). */
+	"CREATE TABLE author_sets(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL, PRIMARY KEY(device, seq)) WITHOUT ROWID;",
 };
 const int fs_schema_version =
 	(int)(sizeof fs_migrations / sizeof fs_migrations[0]);
@@ -549,6 +553,74 @@ void fieldsync_close(fieldsync *fs)
 	free(fs);
 }
 
+#define FS_KEY_NEW FS_KEY_FILE ".new"
+#define FS_PUB_NEW FS_PUB_FILE ".new"
+
+/* fieldsync_reenroll (sync.c) commits the store's new device id, then
+** renames the staged key files into place: when a crash came in between,
+** the staged public key is the store's, and the renames are finished here.
+** 1 if it did so, else 0 (nothing changed). */
+static int identity_roll_forward(fieldsync *fs, const char *meta_id)
+{
+	char path[4200], staged[4210], hex[PROTO_ID_HEX + 1];
+	const char *names[2] = {FS_PUB_FILE, FS_KEY_FILE};
+	uint8_t pk[PROTO_PK_BYTES], id[PROTO_ID_BYTES];
+	int moved = 0;
+
+	if (read_file(fs, FS_PUB_NEW, pk, sizeof pk, 0) != FIELDSYNC_OK &&
+	    read_file(fs, FS_PUB_FILE, pk, sizeof pk, 0) != FIELDSYNC_OK)
+		return 0;
+	proto_device_id(pk, id);
+	proto_hex_encode(hex, id, PROTO_ID_BYTES);
+	if (strcmp(hex, meta_id) != 0)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		if (path_join(fs, path, sizeof path, names[i]) != FIELDSYNC_OK)
+			return 0;
+		snprintf(staged, sizeof staged, "%s.new", path);
+		if (access(staged, F_OK) == 0 && rename(staged, path) == 0)
+			moved = 1;
+	}
+	if (moved)
+		fsync_dir(fs->dir);
+	return moved;
+}
+
+int fs_identity_stage(fieldsync *fs, uint8_t pk[PROTO_PK_BYTES], uint8_t *sk)
+{
+	int rc;
+
+	if (read_file(fs, FS_KEY_NEW, sk, PROTO_SK_BYTES, 1) == FIELDSYNC_OK &&
+	    read_file(fs, FS_PUB_NEW, pk, PROTO_PK_BYTES, 0) == FIELDSYNC_OK &&
+	    sodium_memcmp(sk + 32, pk, PROTO_PK_BYTES) == 0) {
+		fs_ok(fs);
+		return FIELDSYNC_OK;
+	}
+	proto_keypair(pk, sk);
+	if ((rc = write_file(fs, FS_KEY_NEW, sk, PROTO_SK_BYTES, 0600)) ||
+	    (rc = write_file(fs, FS_PUB_NEW, pk, PROTO_PK_BYTES, 0644))) {
+		sodium_memzero(sk, PROTO_SK_BYTES);
+		return rc;
+	}
+	fs_ok(fs);
+	return FIELDSYNC_OK;
+}
+
+static int load_identity(fieldsync *fs);
+
+int fs_identity_install(fieldsync *fs)
+{
+	char *meta_id = NULL;
+	int rc;
+
+	if ((rc = fs_meta_get(fs, FS_META_DEVICE, &meta_id)))
+		return rc;
+	if (meta_id)
+		identity_roll_forward(fs, meta_id);
+	free(meta_id);
+	return load_identity(fs);
+}
+
 /* Load and check the key pair against meta; fills device/pk/sk. */
 static int load_identity(fieldsync *fs)
 {
@@ -571,6 +643,12 @@ static int load_identity(fieldsync *fs)
 	/* libsodium's secret key ends with the public key. */
 	proto_device_id(fs->pk, id);
 	proto_hex_encode(hex, id, PROTO_ID_BYTES);
+	if ((sodium_memcmp(fs->sk + 32, fs->pk, PROTO_PK_BYTES) != 0 ||
+	     strcmp(hex, meta_id) != 0) &&
+	    identity_roll_forward(fs, meta_id)) {
+		free(meta_id);
+		return load_identity(fs);
+	}
 	if (sodium_memcmp(fs->sk + 32, fs->pk, PROTO_PK_BYTES) != 0 ||
 	    strcmp(hex, meta_id) != 0) {
 		rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "%s/%s and %s do not "

@@ -290,7 +290,12 @@
         el('td', null, el('code', null, d.id)),
         el('td', {'data-field': 'last_sync'}, d.last_sync ? d.last_sync : 'never'),
         el('td', {class: 'num', 'data-field': 'days_since'}, fmt(d.days_since)),
-        el('td', {'data-field': 'revoked'}, fmt(d.revoked))));
+        el('td', {'data-field': 'revoked'}, fmt(d.revoked)),
+        // forked: two stores use this identity (a copied data directory);
+        // restored: came back from an old backup. `fieldsyncd devices
+        // clear-flag` clears them after looking.
+        el('td', {'data-field': 'flags', class: d.flags ? 'status-missed' : null},
+           d.flags ? d.flags : '-')));
     });
   }
 

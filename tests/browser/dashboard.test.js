@@ -240,9 +240,11 @@ async function main() {
     await page.waitForSelector('#page-devices:not([hidden])');
     same(await page.$$eval('#devices-table tbody tr', (rs) => rs.map((r) => [r.getAttribute('data-device-id'),
       r.getAttribute('data-not-synced'), r.querySelector('[data-field="name"]').textContent,
-      r.querySelector('[data-field="last_sync"]').textContent])),
-    report.devices.map((d) => [d.id, d.not_synced ? 'yes' : 'no', d.name, d.last_sync ? d.last_sync : 'never']),
-    'devices: every device, its last sync and the not-synced flag');
+      r.querySelector('[data-field="last_sync"]').textContent,
+      r.querySelector('[data-field="flags"]').textContent])),
+    report.devices.map((d) => [d.id, d.not_synced ? 'yes' : 'no', d.name, d.last_sync ? d.last_sync : 'never',
+      d.flags ? d.flags : '-']),
+    'devices: every device, its last sync, the not-synced flag and HQ\'s flags (forked, restored)');
     await page.screenshot({ path: path.join(SHOTS, 'devices.png'), fullPage: true });
 
     /* ---- a filtered report through the URL ------------------------------ */

@@ -160,7 +160,7 @@ static void test_init_then_open(void **state)
 	assert_int_equal(fieldsync_open(d, &f->fs), FIELDSYNC_OK);
 	assert_string_equal(fieldsync_device_id(f->fs), dev);
 	assert_string_equal(fieldsync_errmsg(f->fs), "");
-	assert_int_equal(sql_int(f, "PRAGMA user_version"), 2); /* 2: sync tables */
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 3); /* 3: sync tables */
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM meta WHERE key = "
 				    "'device_id' AND value = (SELECT value FROM "
 				    "meta WHERE key = 'device_id')"), 1);

@@ -280,6 +280,7 @@ static srv_report_input *fixture(void)
 	assert_int_equal(srv_report_add_device(in,
 		"d4000000000000000000000000000000", "Lost phone", "expert",
 		now - 100 * DAY_MS, 1), 0);
+	assert_int_equal(srv_report_device_flags(in, "forked,restored"), 0);
 	assert_int_equal(srv_report_add_device(in,
 		"d2000000000000000000000000000000", "ອຸປະກອນ ເຊກອງ", "expert",
 		now - 20 * DAY_MS, 0), 0);
@@ -694,6 +695,10 @@ static void test_json_devices(void **state)
 	assert_true(cJSON_IsTrue(at(d, "not_synced")));
 	assert_string_equal(str(d, "last_sync"), "2026-04-15");
 	assert_int_equal(num(d, "days_since"), 20);
+	/* Flags for HQ to look at (a copied store, a restore): "" if none. */
+	assert_string_equal(str(d, "flags"), "");
+	assert_string_equal(str(find(ds, "name", "Lost phone"), "flags"),
+			    "forked,restored");
 	cJSON_Delete(doc);
 }
 
