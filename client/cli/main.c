@@ -331,8 +331,9 @@ static void help_main(FILE *out)
 		"digits).\n"
 		"Data directory: --dir DIR, else $FIELDSYNC_DIR, else "
 		"$XDG_DATA_HOME/fieldsync,\nelse ~/.local/share/fieldsync.\n"
-		"Exit status: 0 success, 2 usage error or bad input, 1 other "
-		"failure,\n3 server unreachable (sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
+		"Exit status: 0 success, 2 usage error, bad input or disk full, "
+		"1 other\nfailure (a damaged store too), 3 server unreachable "
+		"(sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
 		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
 		"status [--json]", "enroll URL TOKEN [--cacert FILE]",
 		"sync [--watch] [--json]", "", "import FILE|-", "dump",

@@ -51,6 +51,7 @@ static int exit_for(int status)
 	case FIELDSYNC_E_UNREACHABLE: return EXIT_UNREACHABLE;
 	case FIELDSYNC_E_USAGE: return EXIT_USAGE;
 	case FIELDSYNC_E_NOT_ENROLLED: return EXIT_USAGE;
+	case FIELDSYNC_E_FULL: return EXIT_USAGE; /* as every command */
 	default: return EXIT_FAIL;
 	}
 }
@@ -146,7 +147,8 @@ void cli_sync_help(FILE *out)
 		"  fieldsync sync --watch --interval 120\n"
 		"Exit status: 0 synced, 1 refused by the server (reason "
 		"printed),\n"
-		"2 usage or not enrolled, 3 server unreachable (nothing is "
+		"2 usage, not enrolled or disk full (the room it needs is "
+		"printed),\n3 server unreachable (nothing is "
 		"lost;\n"
 		"try later). A single change the server refuses (an invalid "
 		"value)\n"

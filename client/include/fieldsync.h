@@ -180,6 +180,14 @@ int fieldsync_show(fieldsync *fs, const char *prefix, cJSON **out)
 ** pending = changes in the outbox waiting to be sent. */
 int fieldsync_status_get(fieldsync *fs, cJSON **out) FIELDSYNC_WUR;
 
+/* Check that the store is intact. full = 0: SQLite's quick_check (every
+** page's structure; reads the whole store once, as sync and `fieldsync
+** status` do); full = 1: integrity_check (also every index against its
+** table; slower). FIELDSYNC_OK, or FIELDSYNC_E_CORRUPT with a message
+** naming the first problems, what HQ still holds of this device and how to
+** recover (fieldsync_salvage). Changes nothing. */
+int fieldsync_check(fieldsync *fs, int full) FIELDSYNC_WUR;
+
 #include "fieldsync_sync.h"
 
 #ifdef __cplusplus

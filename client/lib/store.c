@@ -35,6 +35,9 @@
 
 #include "internal.h"
 
+#define FS_XSTR(x) #x
+#define FS_STR(x) FS_XSTR(x)
+
 const char *const fs_migrations[] = {
 	/* 0 -> 1 */
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -492,9 +495,17 @@ static int open_db(fieldsync *fs, int create)
 	    ** times: checkpoint every 32 MB of WAL rather than every 4 MB
 	    ** so each page is copied back once, and keep 8 MB of pages in
 	    ** memory rather than 2 MB. Commits still sync the WAL. */
-	    (rc = exec(fs, "PRAGMA wal_autocheckpoint = 8192", "cannot open "
-		       "the store")) != FIELDSYNC_OK ||
+	    (rc = exec(fs, "PRAGMA wal_autocheckpoint = "
+		       FS_STR(FS_WAL_AUTOCHECKPOINT), "cannot open the "
+		       "store")) != FIELDSYNC_OK ||
 	    (rc = exec(fs, "PRAGMA cache_size = -8192", "cannot open the "
+		       "store")) != FIELDSYNC_OK ||
+	    /* Debian's SQLite zeroes every freed page (secure_delete): each
+	    ** page a receipt frees in the outbox would be written once more,
+	    ** doubling what a pass needs on a nearly full disk. FAST zeroes
+	    ** deleted content only on pages written anyway; the same values
+	    ** stay in the records table in any case. */
+	    (rc = exec(fs, "PRAGMA secure_delete = FAST", "cannot open the "
 		       "store")) != FIELDSYNC_OK)
 		return rc;
 	return migrate(fs);
