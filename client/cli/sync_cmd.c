@@ -388,6 +388,9 @@ int cli_import(const char *dir, int argc, char **argv)
 			       "the error names the\n"
 			       "line and the field. Prints the new ids, one a "
 			       "line, in input order.\n"
+			       "A line may carry \"id\" (as `fieldsync doctor "
+			       "--export` writes): the\nrecord keeps that id, "
+			       "or the line is left out if the store has it.\n"
 			       "FILE - reads stdin.\n"
 			       "\n"
 			       "Example:\n"
@@ -435,6 +438,11 @@ int cli_import(const char *dir, int argc, char **argv)
 		} else {
 			fprintf(stderr, "fieldsync import: %ld records "
 				"added\n", n);
+			if (fieldsync_import_skipped(fs))
+				fprintf(stderr, "fieldsync import: %ld lines "
+					"left out: a record with their id is "
+					"here already\n",
+					fieldsync_import_skipped(fs));
 			rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 		}
 		fieldsync_close(fs);

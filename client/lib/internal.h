@@ -58,6 +58,7 @@ struct fieldsync {
 	int status;                       /* last failure, FIELDSYNC_OK after success */
 	char msg[1024];                   /* its message */
 	char field[64];                   /* field it is about, "" if none */
+	long import_skipped;              /* see fieldsync_import_skipped */
 	/* Statements run once per record in bulk work (pull, import), kept
 	** prepared: preparing them each time cost more than running them.
 	** Finalized by fieldsync_close. */
