@@ -51,6 +51,7 @@ static int exit_for(int status)
 	case FIELDSYNC_E_UNREACHABLE: return EXIT_UNREACHABLE;
 	case FIELDSYNC_E_USAGE: return EXIT_USAGE;
 	case FIELDSYNC_E_NOT_ENROLLED: return EXIT_USAGE;
+	case FIELDSYNC_E_FULL: return EXIT_USAGE; /* as every command */
 	default: return EXIT_FAIL;
 	}
 }
@@ -243,7 +244,8 @@ void cli_sync_help(FILE *out)
 		"  fieldsync sync --watch --interval 120\n"
 		"Exit status: 0 synced, 1 refused by the server (reason "
 		"printed),\n"
-		"2 usage or not enrolled, 3 server unreachable (nothing is "
+		"2 usage, not enrolled or disk full (the room it needs is "
+		"printed),\n3 server unreachable (nothing is "
 		"lost;\n"
 		"try later). A single change the server refuses (an invalid "
 		"value)\n"
@@ -490,6 +492,9 @@ int cli_import(const char *dir, int argc, char **argv)
 			       "the error names the\n"
 			       "line and the field. Prints the new ids, one a "
 			       "line, in input order.\n"
+			       "A line may carry \"id\" (as `fieldsync doctor "
+			       "--export` writes): the\nrecord keeps that id, "
+			       "or the line is left out if the store has it.\n"
 			       "FILE - reads stdin.\n"
 			       "\n"
 			       "Example:\n"
@@ -537,6 +542,11 @@ int cli_import(const char *dir, int argc, char **argv)
 		} else {
 			fprintf(stderr, "fieldsync import: %ld records "
 				"added\n", n);
+			if (fieldsync_import_skipped(fs))
+				fprintf(stderr, "fieldsync import: %ld lines "
+					"left out: a record with their id is "
+					"here already\n",
+					fieldsync_import_skipped(fs));
 			rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 		}
 		fieldsync_close(fs);

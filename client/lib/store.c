@@ -35,6 +35,9 @@
 
 #include "internal.h"
 
+#define FS_XSTR(x) #x
+#define FS_STR(x) FS_XSTR(x)
+
 const char *const fs_migrations[] = {
 	/* 0 -> 1 */
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -171,8 +174,9 @@ int fs_sqlfail(fieldsync *fs, int rc, const char *what)
 			       "%d s); retry", what, FS_BUSY_TIMEOUT_MS / 1000);
 	if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
 		return fs_fail(fs, FIELDSYNC_E_CORRUPT, "%s: the store %s/%s "
-			       "is damaged (%s)", what, fs->dir, FS_STORE_FILE,
-			       m);
+			       "is damaged (%s); run `fieldsync doctor` to "
+			       "see what can be saved", what, fs->dir,
+			       FS_STORE_FILE, m);
 	if (prim == SQLITE_NOMEM)
 		return fs_fail(fs, FIELDSYNC_E_NOMEM, "%s: out of memory",
 			       what);
@@ -496,9 +500,21 @@ static int open_db(fieldsync *fs, int create)
 	    ** times: checkpoint every 32 MB of WAL rather than every 4 MB
 	    ** so each page is copied back once, and keep 8 MB of pages in
 	    ** memory rather than 2 MB. Commits still sync the WAL. */
-	    (rc = exec(fs, "PRAGMA wal_autocheckpoint = 8192", "cannot open "
-		       "the store")) != FIELDSYNC_OK ||
+	    (rc = exec(fs, "PRAGMA wal_autocheckpoint = "
+		       FS_STR(FS_WAL_AUTOCHECKPOINT), "cannot open the "
+		       "store")) != FIELDSYNC_OK ||
 	    (rc = exec(fs, "PRAGMA cache_size = -8192", "cannot open the "
+		       "store")) != FIELDSYNC_OK ||
+	    /* Debian's SQLite zeroes every freed page (secure_delete): each
+	    ** page a receipt frees in the outbox would be written once more,
+	    ** doubling what a pass needs on a nearly full disk. FAST zeroes
+	    ** deleted content only on pages written anyway; the same values
+	    ** stay in the records table in any case. */
+	    (rc = exec(fs, "PRAGMA secure_delete = FAST", "cannot open the "
+		       "store")) != FIELDSYNC_OK ||
+	    /* Check each page's cells as it is read, so that more damage
+	    ** makes a command fail instead of reading garbage. */
+	    (rc = exec(fs, "PRAGMA cell_size_check = ON", "cannot open the "
 		       "store")) != FIELDSYNC_OK)
 		return rc;
 	return migrate(fs);
@@ -699,6 +715,41 @@ int fieldsync_open(const char *dir, fieldsync **out)
 		return rc;
 	if ((rc = open_db(fs, 0)) || (rc = load_identity(fs)))
 		return rc;
+	fs_ok(fs);
+	return FIELDSYNC_OK;
+}
+
+int fieldsync_open_damaged(const char *dir, fieldsync **out)
+{
+	char path[4200], *id = NULL;
+	struct stat st;
+	fieldsync *fs;
+	int rc;
+
+	*out = NULL;
+	if (!(fs = handle_new(dir)))
+		return FIELDSYNC_E_NOMEM;
+	*out = fs;
+	if ((rc = path_join(fs, path, sizeof path, FS_STORE_FILE)))
+		return rc;
+	if (stat(path, &st) != 0)
+		return errno == ENOENT || errno == ENOTDIR
+			       ? fs_fail(fs, FIELDSYNC_E_NOT_INIT, "no fieldsync "
+					 "store in %s", dir)
+			       : sysfail(fs, errno, "cannot access", path);
+	rc = sqlite3_open_v2(path, &fs->db, SQLITE_OPEN_READONLY |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot open the store");
+	sqlite3_extended_result_codes(fs->db, 1);
+	sqlite3_busy_timeout(fs->db, FS_BUSY_TIMEOUT_MS);
+	(void)sqlite3_exec(fs->db, "PRAGMA cell_size_check = ON", NULL, NULL,
+			   NULL);
+	/* The device id, if meta can still be read: for messages only. */
+	if (fs_meta_get(fs, FS_META_DEVICE, &id) == FIELDSYNC_OK && id &&
+	    proto_id_valid(id))
+		snprintf(fs->device_hex, sizeof fs->device_hex, "%s", id);
+	free(id);
 	fs_ok(fs);
 	return FIELDSYNC_OK;
 }

@@ -83,6 +83,7 @@ struct sync {
 	int roster_fresh;        /* roster fetched during this pass */
 	char *ahead_note;        /* set by restamp */
 	long long split_upto;    /* outbox rows n <= this go one per set */
+	int max_sets;            /* sets per request; 0: PUSH_MAX_SETS */
 };
 
 /* ---- small store helpers ---------------------------------------------- */
@@ -1587,7 +1588,8 @@ static int push_body(struct sync *S, long long after, long long upto,
 	}
 	sqlite3_bind_int64(st, 1, after);
 	sqlite3_bind_int64(st, 2, upto);
-	while (k < PUSH_MAX_SETS && sqlite3_step(st) == SQLITE_ROW) {
+	while (k < (S->max_sets ? S->max_sets : PUSH_MAX_SETS) &&
+	       sqlite3_step(st) == SQLITE_ROW) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 		char *bytes;
 		cJSON *o;
@@ -1655,7 +1657,8 @@ static int build_ahead(struct sync *S, long long after)
 		bytes = sqlite3_column_int64(st, 1);
 		sqlite3_reset(st);
 		rc = FIELDSYNC_OK;
-		if (n >= PUSH_MAX_SETS || bytes >= (long long)PUSH_MAX_BYTES)
+		if (n >= (S->max_sets ? S->max_sets : PUSH_MAX_SETS) ||
+		    bytes >= (long long)PUSH_MAX_BYTES)
 			break;
 		if ((rc = build_one(S, &built)))
 			break;
@@ -2030,6 +2033,7 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 		   fieldsync_sync_report *report)
 {
 	fieldsync_sync_report local;
+	fieldsync_sync_opts room;
 	struct sync S;
 	long long clone = 0;
 	int rc, lockfd = -1;
@@ -2039,10 +2043,18 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 	memset(report, 0, sizeof *report);
 	memset(&S, 0, sizeof S);
 	S.fs = fs;
-	S.opts = opts;
 	S.rep = report;
+	S.opts = opts;
 	if ((rc = sync_lock(fs, &S, 1, &lockfd)))
 		return rc;
+	/* A damaged store is never synced; a nearly full disk gets small
+	** sets, one per request (health.c). Both change nothing on failure. */
+	if ((rc = fieldsync_check(fs, 0)) ||
+	    (rc = fs_sync_room(fs, opts, &room, &S.max_sets))) {
+		sync_unlock(lockfd);
+		return rc;
+	}
+	S.opts = &room;
 	if ((rc = meta_ll(fs, META_CLONE, &clone)) == FIELDSYNC_OK && clone) {
 		/* Known already: this identity is not ours alone any more,
 		** so nothing is sent or asked under it (SPEC 11.3). */
