@@ -176,3 +176,14 @@ $(BUILD)/gen/web_assets.c: server/web/embed.sh $(WEB_ASSETS) server/targets.defa
 $(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	$(CC) $(CFLAGS) -c $< -o $@
 $(LIBSRV): $(BUILD)/gen/web_assets.o
+
+# ---- issue 10: enrollment links as QR codes ---------------------------------
+# `fieldsyncd token create --qr` draws the link with libqrencode (the PNG
+# around it is written by server/enroll_link.c with zlib); only the server's
+# links need it.
+QR_PKG   = libqrencode
+CFLAGS  += $(shell pkg-config --cflags $(QR_PKG) 2>/dev/null)
+QR_LIBS := $(shell pkg-config --libs $(QR_PKG) 2>/dev/null)
+$(FIELDSYNCD): LIBS += $(QR_LIBS)
+$(BUILD)/tests/unit/test_server_%: LIBS += $(QR_LIBS)
+fuzz-build: LIBS += $(QR_LIBS)

@@ -334,7 +334,7 @@ static void help_main(FILE *out)
 		"Exit status: 0 success, 2 usage error or bad input, 1 other "
 		"failure,\n3 server unreachable (sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
 		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
-		"status [--json]", "enroll URL TOKEN [--cacert FILE]",
+		"status [--json]", "enroll LINK | URL TOKEN",
 		"sync [--watch] [--json]", "", "import FILE|-", "dump",
 		"help [COMMAND]",
 		FIELDSYNC_MIN_PREFIX);
@@ -1032,7 +1032,7 @@ static void print_sync_status(const cJSON *sy)
 	char when[64] = "never";
 
 	if (!srv || !*srv) {
-		printf("%-9s not enrolled (fieldsync enroll URL TOKEN)\n",
+		printf("%-9s not enrolled (fieldsync enroll LINK)\n",
 		       "server");
 		return;
 	}

@@ -26,9 +26,12 @@
 
 #include "internal.h"
 #include "http.h"
+#include "protocol/i18n.h"
+#include "protocol/link.h"
 
 #define META_URL      "server_url"
 #define META_CACERT   "server_cacert"
+#define META_PIN      "server_pin"    /* from the enrollment link, or "" */
 #define META_CURSOR   "cursor"
 #define META_LAST_SEQ "last_seq"
 #define META_LAST_HASH "last_hash"
@@ -1632,12 +1635,13 @@ static int push(struct sync *S)
 static int open_transport(fieldsync *fs, const fieldsync_sync_opts *o,
 			  fs_http **out)
 {
-	char *url = NULL, *ca = NULL;
+	char *url = NULL, *ca = NULL, *pin = NULL;
 	int rc;
 
 	*out = NULL;
 	if ((rc = fs_meta_get(fs, META_URL, &url)) ||
-	    (rc = fs_meta_get(fs, META_CACERT, &ca)))
+	    (rc = fs_meta_get(fs, META_CACERT, &ca)) ||
+	    (rc = fs_meta_get(fs, META_PIN, &pin)))
 		goto out;
 	if (!url) {
 		rc = fs_fail(fs, FIELDSYNC_E_NOT_ENROLLED, "this device is not "
@@ -1651,9 +1655,16 @@ static int open_transport(fieldsync *fs, const fieldsync_sync_opts *o,
 			   o && o->stall_timeout_s ? o->stall_timeout_s : 15);
 	rc = *out ? FIELDSYNC_OK
 		  : fs_fail(fs, FIELDSYNC_E_NOMEM, "cannot start libcurl");
+	if (*out && pin && *pin && fs_http_set_pin(*out, pin) != 0) {
+		fs_http_free(*out);
+		*out = NULL;
+		rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, _("the stored certificate "
+			     "pin is damaged: enroll again with HQ's link"));
+	}
 out:
 	free(url);
 	free(ca);
+	free(pin);
 	return rc;
 }
 
@@ -1711,8 +1722,9 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 	return rc;
 }
 
-int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
-		     const char *cacert)
+/* Enrollment by URL and token, or by link (then pin is its pin, else ""). */
+static int enroll(fieldsync *fs, const char *url, const char *token,
+		  const char *cacert, const char *pin)
 {
 	fieldsync_sync_report rep;
 	char pkhex[PROTO_PK_BYTES * 2 + 1], *name = NULL, *body = NULL;
@@ -1742,6 +1754,11 @@ int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
 	S.http = fs_http_new(url, ca[0] ? ca : NULL, 10, 15);
 	if (!S.http)
 		return fs_fail(fs, FIELDSYNC_E_NOMEM, "cannot start libcurl");
+	if (pin[0] && fs_http_set_pin(S.http, pin) != 0) {
+		rc = fs_fail(fs, FIELDSYNC_E_IO, _("this libcurl cannot check a "
+			     "certificate pin"));
+		goto out;
+	}
 	if ((rc = fs_meta_get(fs, FS_META_NAME, &name)))
 		goto out;
 	proto_hex_encode(pkhex, fs->pk, PROTO_PK_BYTES);
@@ -1753,8 +1770,14 @@ int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
 		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = call(&S, "POST", "/v1/enroll", body, 0, &status, &res)))
+	if ((rc = call(&S, "POST", "/v1/enroll", body, 0, &status, &res))) {
+		char why[400];
+		if (rc == FIELDSYNC_E_UNREACHABLE &&
+		    fs_http_tls_problem(S.http, why, sizeof why))
+			rc = fs_fail(fs, FIELDSYNC_E_TLS, _("cannot enroll: "
+				     "%s; nothing changed"), why);
 		goto out;
+	}
 	if (status != 201 && status != 200 &&
 	    !(status == 409 && jstr(res, "error") &&
 	      strcmp(jstr(res, "error"), "already_enrolled") == 0)) {
@@ -1765,6 +1788,7 @@ int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
 		goto out;
 	if ((rc = fs_meta_set(fs, META_URL, url)) ||
 	    (rc = fs_meta_set(fs, META_CACERT, ca)) ||
+	    (rc = fs_meta_set(fs, META_PIN, pin)) ||
 	    (rc = fs_commit(fs))) {
 		fs_rollback(fs);
 		goto out;
@@ -1776,6 +1800,33 @@ out:
 	free(body);
 	free(name);
 	fs_http_free(S.http);
+	return rc;
+}
+
+int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
+		     const char *cacert)
+{
+	return enroll(fs, url, token, cacert, "");
+}
+
+int fieldsync_enroll_link(fieldsync *fs, const char *link,
+			  const char *cacert)
+{
+	proto_link l;
+	proto_err err;
+	int rc;
+
+	if (proto_link_parse(link, &l, &err) != PROTO_OK)
+		return fs_fail_field(fs, FIELDSYNC_E_USAGE, "link",
+				     _("%s; nothing changed"), err.msg);
+	if (l.pin[0] && cacert)
+		rc = fs_fail_field(fs, FIELDSYNC_E_USAGE, "cacert", _("the "
+				   "link pins the server's certificate, so "
+				   "--cacert is not needed (and not used): "
+				   "leave it out"));
+	else
+		rc = enroll(fs, l.url, l.token, cacert, l.pin);
+	sodium_memzero(&l, sizeof l);
 	return rc;
 }
 
