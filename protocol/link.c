@@ -5,8 +5,8 @@
 **   "fieldsync://enroll?"      scheme (any case), "//", action "enroll", "?"
 **   NAME "=" VALUE             parameters separated by "&", any order:
 **     url    the server's base URL, percent-encoded where needed
-**     token  64 hex digits
-**     pin    64 hex digits (optional; https only): SHA-256 of the DER
+**     token  64 lowercase hex digits
+**     pin    64 lowercase hex digits (optional; https only): SHA-256 of the DER
 **            SubjectPublicKeyInfo of the server's certificate
 **
 ** Values are printable ASCII; "%XX" stands for the byte XX; "&", "=", "+",
@@ -97,21 +97,23 @@ proto_code proto_link_check_url(const char *url, proto_err *err)
 	return PROTO_OK;
 }
 
-/* Check 64 hex digits (any case) and copy them lowercased into out. */
+/* Check 64 lowercase hex digits (SPEC: hex is lowercase everywhere) and
+** copy them into out. */
 static proto_code take_hex64(const char *name, const char *v, size_t n,
 			     char out[65], proto_err *err)
 {
 	size_t i;
 
-	for (i = 0; i < n && hexval((unsigned char)v[i]) >= 0; i++)
+	for (i = 0; i < n && ((v[i] >= '0' && v[i] <= '9') ||
+			      (v[i] >= 'a' && v[i] <= 'f')); i++)
 		;
 	if (n != 64 || i != n)
 		return proto_fail(err, PROTO_E_FORMAT, _("the link's %s must "
-				  "be 64 hex digits (0-9, a-f); it has %zu "
-				  "characters%s"), name, n,
-				  i != n ? _(", not all hex digits") : "");
-	for (i = 0; i < 64; i++)
-		out[i] = (char)lower((unsigned char)v[i]);
+				  "be 64 hex digits (0-9, a-f, lowercase); it "
+				  "has %zu characters%s"), name, n,
+				  i != n ? _(", not all lowercase hex digits")
+					 : "");
+	memcpy(out, v, 64);
 	out[64] = '\0';
 	return PROTO_OK;
 }

@@ -46,7 +46,7 @@ proto_code proto_link_check_url(const char *url, proto_err *err) PROTO_WUR;
 proto_code proto_link_parse(const char *text, proto_link *out,
 			    proto_err *err) PROTO_WUR;
 
-/* Write the link for url, token (64 hex) and pin (64 hex, or NULL / "")
+/* Write the link for url, token and pin (64 lowercase hex; pin NULL or "")
 ** into out (outsz bytes, PROTO_LINK_MAX_BYTES + 1 always suffice). The
 ** result parses back to the same values. Fails like proto_link_parse when
 ** a value is not allowed, PROTO_E_TOO_LONG when out is too small. */

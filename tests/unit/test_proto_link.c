@@ -55,10 +55,8 @@ static void test_parse_good(void **state)
 	assert_string_equal(l.pin, P64);
 
 	/* Any order, percent escapes (either case), no pin, spaces around,
-	** upper-case scheme and hex (stored lowercase). */
-	expect_code(proto_link_parse("  FieldSync://ENROLL?token="
-				     "0123456789ABCDEF0123456789abcdef"
-				     "0123456789abcdef0123456789abcdef"
+	** upper-case scheme and action (URI schemes ignore case). */
+	expect_code(proto_link_parse("  FieldSync://ENROLL?token=" T64
 				     "&url=http%3a%2F%2Fhq.example%3A8080%2Ffs"
 				     "\r\n", &l, &err), PROTO_OK, err);
 	assert_string_equal(l.url, "http://hq.example:8080/fs");
@@ -138,8 +136,15 @@ static void test_parse_bad(void **state)
 		PROTO_E_FORMAT, "token");
 	refused("fieldsync://enroll?url=http://h&token="
 		"g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		PROTO_E_FORMAT, "not all hex");
+		PROTO_E_FORMAT, "not all lowercase hex");
 	refused("fieldsync://enroll?url=https://h&token=" T64 "&pin=abc",
+		PROTO_E_FORMAT, "pin");
+	/* hex is lowercase everywhere (SPEC 2.3) */
+	refused("fieldsync://enroll?url=http://h&token="
+		"0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef",
+		PROTO_E_FORMAT, "lowercase");
+	refused("fieldsync://enroll?url=https://h&token=" T64 "&pin="
+		"FEDCBA9876543210fedcba9876543210fedcba9876543210fedcba9876543210",
 		PROTO_E_FORMAT, "pin");
 	refused("fieldsync://enroll?url=http://h&token=" T64 "&pin=" P64,
 		PROTO_E_FORMAT, "https");
