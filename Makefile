@@ -60,6 +60,8 @@ help:
 	@echo "make bench      benchmarks, results in bench/RESULTS.md"
 	@echo "make demo       a local server and devices recording and syncing"
 	@echo "make clean      remove build/"
+	@echo "make install    binaries, man pages, menu entry, catalogs into"
+	@echo "                \$$(DESTDIR)\$$(PREFIX) (PREFIX=/usr/local); make uninstall"
 
 protocol: $(LIBPROTO)
 client: $(FIELDSYNC)
@@ -176,3 +178,30 @@ $(BUILD)/gen/web_assets.c: server/web/embed.sh $(WEB_ASSETS) server/targets.defa
 $(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	$(CC) $(CFLAGS) -c $< -o $@
 $(LIBSRV): $(BUILD)/gen/web_assets.o
+
+# ---- issue 10: enrollment links as QR codes ---------------------------------
+# `fieldsyncd token create --qr` draws the link with libqrencode (the PNG
+# around it is written by server/enroll_link.c with zlib); only the server's
+# links need it.
+QR_PKG   = libqrencode
+CFLAGS  += $(shell pkg-config --cflags $(QR_PKG) 2>/dev/null)
+QR_LIBS := $(shell pkg-config --libs $(QR_PKG) 2>/dev/null)
+$(FIELDSYNCD): LIBS += $(QR_LIBS)
+$(BUILD)/tests/unit/test_server_%: LIBS += $(QR_LIBS)
+fuzz-build: LIBS += $(QR_LIBS)
+
+# ---- issue 10: make install / make uninstall --------------------------------
+# Both binaries, the man pages fieldsync(1) and fieldsyncd(8), the menu entry
+# for `fieldsync ui`, and every message catalog the build made
+# ($(LOCALE_BUILD)/<ll>/LC_MESSAGES/fieldsync.mo, none is fine). What was
+# installed is recorded in $(PREFIX)/share/fieldsync/installed, so uninstall
+# removes exactly that (dist/install.sh). DESTDIR stages for a package.
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+LOCALE_BUILD ?= $(BUILD)/locale
+.PHONY: install uninstall
+install: all
+	@sh dist/install.sh install "$(DESTDIR)" "$(PREFIX)" "$(FIELDSYNC)" \
+	  "$(FIELDSYNCD)" "$(LOCALE_BUILD)"
+uninstall:
+	@sh dist/install.sh uninstall "$(DESTDIR)" "$(PREFIX)"

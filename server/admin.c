@@ -11,8 +11,10 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 #include "protocol/changeset.h"
+#include "protocol/link.h"
 #include "admin.h"
 #include "args.h"
+#include "enroll_link.h"
 #include "hq.h"
 #include "http.h"
 #include "web.h"
@@ -231,11 +233,20 @@ static const char token_usage[] =
 	"usage: fieldsyncd token create --db PATH --name NAME\n"
 	"                               --role expert|leader|hq\n"
 	"                               [--expires DURATION]\n"
+	"                               [--url URL [--tls-cert FILE]"
+	" [--qr FILE.png]]\n"
 	"Create a one-time enrollment token and print it on stdout. Give it\n"
 	"to the person enrolling a device (`fieldsync enroll URL TOKEN`); it\n"
 	"works once. DURATION: a number and s, m, h or d (default 7d, at most\n"
 	"3650d). Only a hash of the token is stored. The database must exist\n"
 	"(`fieldsyncd init --db PATH`).\n"
+	"With --url (the server's address as devices reach it), a second\n"
+	"line follows: the enrollment link, fieldsync://enroll?url=...&token=\n"
+	"...[&pin=...], for `fieldsync enroll LINK` or the field app.\n"
+	"--tls-cert FILE (the certificate `serve --tls-cert` uses, https URLs\n"
+	"only) adds its pin (SHA-256 of its public key): a device then trusts\n"
+	"that certificate, self-signed or not, and no other. --qr FILE.png\n"
+	"also writes the link as a QR code (mode 0600: it holds the token).\n"
 	"An hq token also signs in to the dashboard (`fieldsyncd serve`, /):\n"
 	"sign-in does not use it up; it works until it expires, unless it\n"
 	"enrolled a device. Each sign-in lasts 12 hours.\n";
@@ -255,17 +266,22 @@ static int valid_name(const char *s)
 int srv_cmd_token(int argc, char **argv)
 {
 	const char *db = NULL, *name = NULL, *role = NULL, *exp = NULL;
+	const char *url = NULL, *cert = NULL, *qr = NULL;
 	const char *pos[1];
 	srv_opt opts[] = { { "--db", 1, &db }, { "--name", 1, &name },
-		       { "--role", 1, &role }, { "--expires", 1, &exp } };
+		       { "--role", 1, &role }, { "--expires", 1, &exp },
+		       { "--url", 1, &url }, { "--tls-cert", 1, &cert },
+		       { "--qr", 1, &qr } };
 	srv_store *s = NULL;
 	srv_token t;
 	uint8_t raw[32], h[PROTO_HASH_BYTES];
 	char tok[65], msg[512], hq[PROTO_ID_HEX + 1], when[32];
+	char pin[65] = "", link[PROTO_LINK_MAX_BYTES + 1] = "", qrtmp[4096] = "";
 	long long ttl = 7LL * 86400000;
 	int npos, rc, ret = 1;
 
-	rc = parse_args(argc, argv, opts, 4, pos, 1, &npos, token_usage);
+	rc = parse_args(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos,
+			1, &npos, token_usage);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (npos != 1 || strcmp(pos[0], "create") != 0) {
@@ -293,6 +309,8 @@ int srv_cmd_token(int argc, char **argv)
 			"12h, 30m), at most 3650d\n", exp);
 		return EXIT_USAGE;
 	}
+	if ((rc = srv_link_options(url, cert, qr, pin)))
+		return rc;
 	if (init_proto())
 		return 1;
 	if (srv_db_open(db, 0, &s, hq, msg, sizeof(msg))) {
@@ -301,6 +319,10 @@ int srv_cmd_token(int argc, char **argv)
 	}
 	randombytes_buf(raw, sizeof(raw));
 	proto_hex_encode(tok, raw, sizeof(raw));
+	/* The link and its QR file are made before the token is stored, so a
+	** failure leaves neither a token nobody has nor a half-written file. */
+	if (url && srv_link_make(url, tok, pin, qr, link, qrtmp, sizeof(qrtmp)))
+		goto out;
 	crypto_generichash(h, sizeof(h), (const unsigned char *)tok,
 			   strlen(tok), NULL, 0);
 	memset(&t, 0, sizeof(t));
@@ -313,14 +335,27 @@ int srv_cmd_token(int argc, char **argv)
 		fprintf(stderr, "token create: %s\n", srv_store_errmsg(s));
 		goto out;
 	}
+	if (qr && srv_file_commit(qrtmp, qr, msg, sizeof(msg))) {
+		qrtmp[0] = '\0';
+		fprintf(stderr, "token create: %s (the token was stored; "
+			"run again for a new one)\n", msg);
+		goto out;
+	}
+	qrtmp[0] = '\0';
 	fmt_time(when, sizeof(when), t.expires_ms);
 	printf("%s\n", tok);
+	if (url)
+		printf("%s\n", link);
 	fprintf(stderr, "token for \"%s\" (role %s), valid once, until %s\n",
 		name, role, when);
+	if (url)
+		srv_link_notes(url, pin, qr);
 	ret = 0;
 out:
+	srv_file_abort(qrtmp);
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(link, sizeof(link));
 	srv_store_close(s);
 	return ret;
 }

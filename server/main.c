@@ -15,6 +15,7 @@ static const char usage[] =
 	"                                 (the only command that creates one)\n"
 	"  token create --db PATH --name NAME --role expert|leader|hq\n"
 	"               [--expires DURATION]  one-time enrollment token\n"
+	"               [--url URL [--tls-cert F] [--qr F.png]]  and its link\n"
 	"  devices list --db PATH [--json]    enrolled devices\n"
 	"  devices revoke --db PATH DEVICE    refuse a lost device's new data\n"
 	"  report --db PATH [--period YYYYH1|YYYYH2 | --from D --to D]\n"

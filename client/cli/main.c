@@ -340,7 +340,7 @@ static void help_main(FILE *out)
 		"1 other\nfailure (a damaged store too), 3 server unreachable "
 		"(sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
 		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
-		"status [--json]", "enroll URL TOKEN [--cacert FILE]",
+		"status [--json]", "enroll LINK | URL TOKEN",
 		"reenroll [URL] TOKEN",
 		"sync [--watch] [--json]", "", "import FILE|-", "dump",
 		"doctor [--export FILE]",
@@ -1040,7 +1040,7 @@ static void print_sync_status(const cJSON *sy)
 	char when[64] = "never";
 
 	if (!srv || !*srv) {
-		printf("%-9s not enrolled (fieldsync enroll URL TOKEN)\n",
+		printf("%-9s not enrolled (fieldsync enroll LINK)\n",
 		       "server");
 		return;
 	}

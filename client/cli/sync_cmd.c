@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
 #include "fieldsync.h"
+#include "protocol/i18n.h"
 #include "sync_cmd.h"
 
 #define EXIT_OK 0
@@ -58,28 +60,37 @@ static int exit_for(int status)
 
 void cli_enroll_help(FILE *out)
 {
-	fprintf(out,
-		"usage: fieldsync enroll URL TOKEN [--cacert FILE]\n"
+	fputs(_("usage: fieldsync enroll LINK\n"
+		"       fieldsync enroll URL TOKEN [--cacert FILE]\n"
 		"\n"
-		"Register this device's public key with the HQ server at URL,\n"
-		"using a one-time token HQ created with `fieldsyncd token "
-		"create`.\n"
+		"Register this device's public key with the HQ server, using a\n"
+		"one-time token HQ created with `fieldsyncd token create`.\n"
+		"LINK is the enrollment link HQ gives (fieldsync://enroll?url=...\n"
+		"&token=...&pin=...; quote it in the shell): it holds the server's\n"
+		"URL, the token and, for HTTPS, the pin of the server's\n"
+		"certificate, which is then trusted, self-signed or not, and no\n"
+		"other certificate is; the pin is kept for every later sync.\n"
 		"  --cacert FILE  PEM certificate of a private CA to trust for "
 		"HTTPS\n"
-		"                 (default: the system's trust store)\n"
+		"                 (default: the system's trust store; not with a\n"
+		"                 link that has a pin)\n"
 		"\n"
-		"Example:\n"
+		"Examples:\n"
+		"  fieldsync enroll 'fieldsync://enroll?url=https://hq.example.org"
+		":8443&token=3f9c...e1&pin=b70a...e0'\n"
 		"  fieldsync enroll https://hq.example.org:8443 "
 		"3f9c2a...e1 --cacert hq-ca.pem\n"
-		"Exit status: 0 enrolled, 1 refused (bad or used token), "
-		"2 usage,\n"
-		"3 server unreachable.\n");
+		"Exit status: 0 enrolled, 1 refused (bad or used token) or a TLS\n"
+		"problem (certificate unknown or not the pinned one, http vs\n"
+		"https: the message says which), 2 usage or a malformed link\n"
+		"(nothing changed), 3 server unreachable (try later).\n"), out);
 }
 
 int cli_enroll(const char *dir, int argc, char **argv)
 {
 	const char *url = NULL, *token = NULL, *ca = NULL;
 	fieldsync *fs = NULL;
+	cJSON *st = NULL;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -105,19 +116,28 @@ int cli_enroll(const char *dir, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!url || !token) {
-		fprintf(stderr, "fieldsync enroll: URL and TOKEN required\n");
+	if (url && token && strncasecmp(url, "fieldsync:", 10) == 0) {
+		fprintf(stderr, _("fieldsync enroll: the link holds the token "
+			"already: give the link alone\n"));
+		return EXIT_USAGE;
+	}
+	if (!url || (!token && strncasecmp(url + strspn(url, " \t\r\n"),
+					   "fieldsync:", 10) != 0)) {
+		fprintf(stderr, _("fieldsync enroll: give the enrollment link "
+			"(fieldsync://enroll?...), or URL and TOKEN\n"));
 		cli_enroll_help(stderr);
 		return EXIT_USAGE;
 	}
 	if ((rc = open_dir(dir, &fs)))
 		return rc;
-	rc = fieldsync_enroll(fs, url, token, ca);
-	if (rc == FIELDSYNC_OK)
-		printf("enrolled device %s with %s\n", fieldsync_device_id(fs),
-		       url);
-	else
+	rc = token ? fieldsync_enroll(fs, url, token, ca)
+		   : fieldsync_enroll_link(fs, url, ca);
+	if (rc == FIELDSYNC_OK && fieldsync_sync_status(fs, &st) == FIELDSYNC_OK)
+		printf(_("enrolled device %s with %s\n"), fieldsync_device_id(fs),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(st, "server")));
+	else if (rc != FIELDSYNC_OK)
 		fprintf(stderr, "fieldsync enroll: %s\n", fieldsync_errmsg(fs));
+	cJSON_Delete(st);
 	fieldsync_close(fs);
 	return exit_for(rc);
 }

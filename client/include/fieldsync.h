@@ -59,6 +59,8 @@ typedef enum fieldsync_status {
 	FIELDSYNC_E_UNREACHABLE, /* sync: server not reachable; nothing lost */
 	FIELDSYNC_E_REFUSED,   /* sync: the server refused (reason in errmsg) */
 	FIELDSYNC_E_NOT_ENROLLED, /* sync: run `fieldsync enroll` first */
+	FIELDSYNC_E_TLS,       /* enroll: the server's certificate is unknown or
+				** not the pinned one, or http vs https */
 	FIELDSYNC_E__COUNT
 } fieldsync_status;
 

@@ -50,9 +50,24 @@ typedef struct fieldsync_sync_report {
 ** enrollment token from HQ. cacert (may be NULL: system trust store) is a
 ** PEM file for a private CA; its absolute path is remembered for later
 ** syncs. Returns FIELDSYNC_OK, FIELDSYNC_E_UNREACHABLE, FIELDSYNC_E_REFUSED
-** (the server's reason in fieldsync_errmsg) or a local failure. */
+** (the server's reason in fieldsync_errmsg), FIELDSYNC_E_TLS (below) or a
+** local failure. */
 int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
 		     const char *cacert) FIELDSYNC_WUR;
+
+/* Enroll with an enrollment link as HQ gives it (`fieldsyncd token create
+** --url`): "fieldsync://enroll?url=...&token=...[&pin=...]", spaces and
+** newlines around it ignored. The link is checked strictly first (unknown
+** scheme or parameter, bad hex, too long: FIELDSYNC_E_USAGE, nothing
+** changed, nothing sent). With a pin the server's certificate is trusted by
+** its public key alone (self-signed is fine, any other key is refused) and
+** the pin is kept for later syncs; cacert (may be NULL) is then not
+** allowed. Returns as fieldsync_enroll. Both also return FIELDSYNC_E_TLS
+** when the failure is the server's certificate (unknown, not the pinned
+** one) or http vs https, with what to do in fieldsync_errmsg: that is not
+** fixed by trying later, so it is not FIELDSYNC_E_UNREACHABLE. */
+int fieldsync_enroll_link(fieldsync *fs, const char *link,
+			  const char *cacert) FIELDSYNC_WUR;
 
 /* One sync pass. report (may be NULL) is filled even on failure. Returns
 ** FIELDSYNC_OK (everything pushed and pulled), FIELDSYNC_E_UNREACHABLE

@@ -90,7 +90,7 @@ static const char *const status_names[FIELDSYNC_E__COUNT] = {
 	"ok", "usage", "invalid", "not_initialised", "not_found",
 	"ambiguous", "read_only", "disk_full", "exists", "insecure_key",
 	"busy", "version", "corrupt", "io", "out_of_memory",
-	"unreachable", "refused", "not_enrolled",
+	"unreachable", "refused", "not_enrolled", "tls",
 };
 
 const char *fieldsync_status_name(int status)

@@ -43,9 +43,12 @@
 
 #include "internal.h"
 #include "http.h"
+#include "protocol/i18n.h"
+#include "protocol/link.h"
 
 #define META_URL      "server_url"
 #define META_CACERT   "server_cacert"
+#define META_PIN      "server_pin"    /* from the enrollment link, or "" */
 #define META_CURSOR   "cursor"
 #define META_LAST_SEQ "last_seq"
 #define META_LAST_HASH "last_hash"
@@ -1957,12 +1960,13 @@ static int push(struct sync *S)
 static int open_transport(fieldsync *fs, const fieldsync_sync_opts *o,
 			  fs_http **out)
 {
-	char *url = NULL, *ca = NULL;
+	char *url = NULL, *ca = NULL, *pin = NULL;
 	int rc;
 
 	*out = NULL;
 	if ((rc = fs_meta_get(fs, META_URL, &url)) ||
-	    (rc = fs_meta_get(fs, META_CACERT, &ca)))
+	    (rc = fs_meta_get(fs, META_CACERT, &ca)) ||
+	    (rc = fs_meta_get(fs, META_PIN, &pin)))
 		goto out;
 	if (!url) {
 		rc = fs_fail(fs, FIELDSYNC_E_NOT_ENROLLED, "this device is not "
@@ -1976,9 +1980,16 @@ static int open_transport(fieldsync *fs, const fieldsync_sync_opts *o,
 			   o && o->stall_timeout_s ? o->stall_timeout_s : 15);
 	rc = *out ? FIELDSYNC_OK
 		  : fs_fail(fs, FIELDSYNC_E_NOMEM, "cannot start libcurl");
+	if (*out && pin && *pin && fs_http_set_pin(*out, pin) != 0) {
+		fs_http_free(*out);
+		*out = NULL;
+		rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, _("the stored certificate "
+			     "pin is damaged: enroll again with HQ's link"));
+	}
 out:
 	free(url);
 	free(ca);
+	free(pin);
 	return rc;
 }
 
@@ -2084,8 +2095,9 @@ done:
 			    (rc = fs_commit(fs)))
 				fs_rollback(fs);
 		}
-	} else {
-		/* Keep the reason for `fieldsync status`. */
+	} else if (rc != FIELDSYNC_E_NOT_ENROLLED) {
+		/* Keep the reason for `fieldsync status` (a store never
+		** enrolled is left as it is). */
 		char msg[sizeof fs->msg];
 		int keep = fs->status;
 		memcpy(msg, fs->msg, sizeof msg);
@@ -2106,11 +2118,12 @@ done:
 	return rc;
 }
 
-/* POST /v1/enroll for public key pk with a one-time token. ca receives
-** the absolute path of cacert ("" if none). Changes nothing locally. */
+/* POST /v1/enroll for public key pk with a one-time token; pin: the
+** certificate pin of an enrollment link, or "". ca receives the absolute
+** path of cacert ("" if none). Changes nothing locally. */
 static int enroll_key(fieldsync *fs, const char *url, const char *token,
-		      const char *cacert, const uint8_t pk[PROTO_PK_BYTES],
-		      char ca[PATH_MAX])
+		      const char *cacert, const char *pin,
+		      const uint8_t pk[PROTO_PK_BYTES], char ca[PATH_MAX])
 {
 	fieldsync_sync_report rep;
 	char pkhex[PROTO_PK_BYTES * 2 + 1], *name = NULL, *body = NULL;
@@ -2140,6 +2153,11 @@ static int enroll_key(fieldsync *fs, const char *url, const char *token,
 	S.http = fs_http_new(url, ca[0] ? ca : NULL, 10, 15);
 	if (!S.http)
 		return fs_fail(fs, FIELDSYNC_E_NOMEM, "cannot start libcurl");
+	if (pin[0] && fs_http_set_pin(S.http, pin) != 0) {
+		rc = fs_fail(fs, FIELDSYNC_E_IO, _("this libcurl cannot check a "
+			     "certificate pin"));
+		goto out;
+	}
 	if ((rc = fs_meta_get(fs, FS_META_NAME, &name)))
 		goto out;
 	proto_hex_encode(pkhex, pk, PROTO_PK_BYTES);
@@ -2151,8 +2169,14 @@ static int enroll_key(fieldsync *fs, const char *url, const char *token,
 		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = call(&S, "POST", "/v1/enroll", body, 0, &status, &res)))
+	if ((rc = call(&S, "POST", "/v1/enroll", body, 0, &status, &res))) {
+		char why[400];
+		if (rc == FIELDSYNC_E_UNREACHABLE &&
+		    fs_http_tls_problem(S.http, why, sizeof why))
+			rc = fs_fail(fs, FIELDSYNC_E_TLS, _("cannot enroll: "
+				     "%s; nothing changed"), why);
 		goto out;
+	}
 	if (status != 201 && status != 200 &&
 	    !(status == 409 && jstr(res, "error") &&
 	      strcmp(jstr(res, "error"), "already_enrolled") == 0)) {
@@ -2169,24 +2193,33 @@ out:
 	return rc;
 }
 
-int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
-		     const char *cacert)
+/* Enrollment by URL and token, or by link (then pin is its pin, else ""):
+** enroll this store's key, then remember the server. */
+static int enroll(fieldsync *fs, const char *url, const char *token,
+		  const char *cacert, const char *pin)
 {
 	char ca[PATH_MAX];
 	int rc;
 
-	if ((rc = enroll_key(fs, url, token, cacert, fs->pk, ca)))
+	if ((rc = enroll_key(fs, url, token, cacert, pin, fs->pk, ca)))
 		return rc;
 	if ((rc = fs_begin(fs)))
 		return rc;
 	if ((rc = fs_meta_set(fs, META_URL, url)) ||
 	    (rc = fs_meta_set(fs, META_CACERT, ca)) ||
+	    (rc = fs_meta_set(fs, META_PIN, pin)) ||
 	    (rc = fs_commit(fs))) {
 		fs_rollback(fs);
 		return rc;
 	}
 	fs_ok(fs);
 	return FIELDSYNC_OK;
+}
+
+int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
+		     const char *cacert)
+{
+	return enroll(fs, url, token, cacert, "");
 }
 
 /* Index of hlc in the sorted array a[0..n), or -1. */
@@ -2390,17 +2423,21 @@ static int switch_identity(fieldsync *fs, const uint8_t pk[PROTO_PK_BYTES],
 int fieldsync_reenroll(fieldsync *fs, const char *url, const char *token,
 		       const char *cacert)
 {
-	char *stored = NULL, *stored_ca = NULL, ca[PATH_MAX];
+	char *stored = NULL, *stored_ca = NULL, *stored_pin = NULL, ca[PATH_MAX];
+	const char *pin;
 	uint8_t pk[PROTO_PK_BYTES], *sk = NULL;
 	int rc, lockfd = -1;
 
 	if ((rc = sync_lock(fs, NULL, 0, &lockfd)))
 		return rc;
 	if ((rc = fs_meta_get(fs, META_URL, &stored)) ||
-	    (rc = fs_meta_get(fs, META_CACERT, &stored_ca)))
+	    (rc = fs_meta_get(fs, META_CACERT, &stored_ca)) ||
+	    (rc = fs_meta_get(fs, META_PIN, &stored_pin)))
 		goto out;
 	if (!url)
 		url = stored;
+	else if (stored && strcmp(url, stored) == 0)
+		url = stored; /* the same server: its pin still holds */
 	if (!cacert)
 		cacert = stored_ca;
 	if (!url) {
@@ -2409,6 +2446,7 @@ int fieldsync_reenroll(fieldsync *fs, const char *url, const char *token,
 			     "`fieldsync enroll URL TOKEN`");
 		goto out;
 	}
+	pin = url == stored && stored_pin ? stored_pin : "";
 	if (!(sk = sodium_malloc(PROTO_SK_BYTES))) {
 		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		goto out;
@@ -2418,11 +2456,12 @@ int fieldsync_reenroll(fieldsync *fs, const char *url, const char *token,
 	** a refusal anywhere leaves the store as it was, and a retry reuses
 	** the staged key (already_enrolled is then a success). */
 	if ((rc = fs_identity_stage(fs, pk, sk)) ||
-	    (rc = enroll_key(fs, url, token, cacert, pk, ca)))
+	    (rc = enroll_key(fs, url, token, cacert, pin, pk, ca)))
 		goto out;
 	if ((rc = fs_begin(fs)))
 		goto out;
-	if ((rc = switch_identity(fs, pk, url, ca)) || (rc = fs_commit(fs))) {
+	if ((rc = switch_identity(fs, pk, url, ca)) ||
+	    (rc = fs_meta_set(fs, META_PIN, pin)) || (rc = fs_commit(fs))) {
 		fs_rollback(fs);
 		goto out;
 	}
@@ -2434,7 +2473,29 @@ out:
 		sodium_free(sk);
 	free(stored);
 	free(stored_ca);
+	free(stored_pin);
 	sync_unlock(lockfd);
+	return rc;
+}
+
+int fieldsync_enroll_link(fieldsync *fs, const char *link,
+			  const char *cacert)
+{
+	proto_link l;
+	proto_err err;
+	int rc;
+
+	if (proto_link_parse(link, &l, &err) != PROTO_OK)
+		return fs_fail_field(fs, FIELDSYNC_E_USAGE, "link",
+				     _("%s; nothing changed"), err.msg);
+	if (l.pin[0] && cacert)
+		rc = fs_fail_field(fs, FIELDSYNC_E_USAGE, "cacert", _("the "
+				   "link pins the server's certificate, so "
+				   "--cacert is not needed (and not used): "
+				   "leave it out"));
+	else
+		rc = enroll(fs, l.url, l.token, cacert, l.pin);
+	sodium_memzero(&l, sizeof l);
 	return rc;
 }
 
