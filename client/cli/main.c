@@ -21,6 +21,7 @@
 #include "fieldsync.h"
 #include "table.h"
 #include "sync_cmd.h"
+#include "client/ui/ui.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -1171,11 +1172,13 @@ static int dispatch(const char *dir, int argc, char **argv)
 		return cli_import(dir, argc, argv);
 	if (strcmp(cmd, "dump") == 0)
 		return cli_dump(dir, argc, argv);
+	if (strcmp(cmd, "ui") == 0)
+		return ui_main(dir, argc, argv);
 	if ((k = kind_schema(cmd)) && strcmp(cmd, sget(k, "kind")) == 0)
 		return cmd_kind(dir, k, argc - 1, argv + 1);
 	return usage_error(NULL, "unknown command \"%s\"; commands: init, "
 			   "visit, trip, model, progress, list, show, edit, "
-			   "delete, status, enroll, sync, import, dump, help", cmd);
+			   "delete, status, enroll, sync, ui, import, dump, help", cmd);
 }
 
 int main(int argc, char **argv)
