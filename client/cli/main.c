@@ -325,6 +325,7 @@ static void help_main(FILE *out)
 		"  %-33s register this device with the HQ server\n"
 		"  %-33s send pending entries, receive others' (exit 3:\n"
 		"  %-33s server unreachable, nothing lost)\n"
+		"  %-33s the field app: forms in the browser (127.0.0.1)\n"
 		"  %-33s add records from JSON lines, all or none\n"
 		"  %-33s one canonical line per record (compare replicas)\n"
 		"  %-33s help on a command (= COMMAND --help)\n\n"
@@ -336,7 +337,8 @@ static void help_main(FILE *out)
 		"failure,\n3 server unreachable (sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
 		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
 		"status [--json]", "enroll URL TOKEN [--cacert FILE]",
-		"sync [--watch] [--json]", "", "import FILE|-", "dump",
+		"sync [--watch] [--json]", "", "ui [--port N] [--no-browser]",
+		"import FILE|-", "dump",
 		"help [COMMAND]",
 		FIELDSYNC_MIN_PREFIX);
 }
