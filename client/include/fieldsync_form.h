@@ -21,7 +21,7 @@
 ** a fault of the whole record); warnings: soft rules (protocol/soft.h) the
 ** user should confirm. Returns FIELDSYNC_OK when the check itself ran (even
 ** with errors), else a failure (unknown kind or record, store failure). */
-int fieldsync_check(fieldsync *fs, const char *kind, const char *prefix,
+int fieldsync_form_check(fieldsync *fs, const char *kind, const char *prefix,
 		    const fieldsync_field *f, size_t n, cJSON **out)
 	FIELDSYNC_WUR;
 

@@ -151,7 +151,7 @@ static void soft_text(const proto_soft *w, char *msg, size_t n)
 	snprintf(msg, n, "%s", w->value);
 }
 
-int fieldsync_check(fieldsync *fs, const char *kind, const char *prefix,
+int fieldsync_form_check(fieldsync *fs, const char *kind, const char *prefix,
 		    const fieldsync_field *f, size_t n, cJSON **out)
 {
 	const proto_kind_def *k;

@@ -492,7 +492,7 @@ static enum MHD_Result api_save(struct MHD_Connection *c, app *a,
 	if (!id && !kind)
 		return send_error(c, 400, "usage", "give kind (new record) "
 				  "or id (edit)");
-	if ((rc = fieldsync_check(a->fs, kind, id, f, n, &res)))
+	if ((rc = fieldsync_form_check(a->fs, kind, id, f, n, &res)))
 		return send_fs_error(c, a, rc);
 	if (check_only)
 		return send_json(c, 200, res);
