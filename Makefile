@@ -29,7 +29,7 @@ LIBS     = $(PKG_LIBS) -lpthread -lm
 
 PROTO_SRC  := $(wildcard protocol/*.c)
 CLIB_SRC   := $(wildcard client/lib/*.c)
-CLI_SRC    := $(wildcard client/cli/*.c)
+CLI_SRC    := $(wildcard client/cli/*.c) $(wildcard client/ui/*.c)
 SRV_SRC    := $(filter-out server/main.c,$(wildcard server/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
@@ -85,7 +85,7 @@ $(LIBSRV): $(call obj,$(SRV_SRC))
 	rm -f $@ && ar rcs $@ $^
 
 $(FIELDSYNC): $(call obj,$(CLI_SRC)) $(LIBFS) $(LIBPROTO)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(LIBFS) $(LIBPROTO) $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(BUILD)/gen/ui_assets.o $(LIBFS) $(LIBPROTO) $(LIBS)
 
 $(FIELDSYNCD): $(call obj,server/main.c) $(LIBSRV) $(LIBPROTO)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,server/main.c) $(LIBSRV) $(LIBPROTO) $(LIBS)
@@ -205,3 +205,12 @@ install: all
 	  "$(FIELDSYNCD)" "$(LOCALE_BUILD)"
 uninstall:
 	@sh dist/install.sh uninstall "$(DESTDIR)" "$(PREFIX)"
+# ---- the field app (fieldsync ui): pages embedded like the dashboard's ----
+UI_ASSETS = $(wildcard client/ui/assets/*.html client/ui/assets/*.css \
+              client/ui/assets/*.js client/ui/assets/*.svg)
+$(BUILD)/gen/ui_assets.c: client/ui/embed.sh $(UI_ASSETS)
+	@mkdir -p $(dir $@)
+	sh client/ui/embed.sh $@.tmp $(UI_ASSETS) && mv $@.tmp $@
+$(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
+	$(CC) $(CFLAGS) -c $< -o $@
+$(FIELDSYNC): $(BUILD)/gen/ui_assets.o

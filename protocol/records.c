@@ -184,10 +184,14 @@ static const proto_field_def progress_fields[] = {
 };
 
 const proto_kind_def proto_kinds[] = {
-	{"visit", "visits", visit_fields, N(visit_fields), 0},
-	{"trip", "trips", trip_fields, N(trip_fields), 0},
-	{"model", "models", model_fields, N(model_fields), 0},
-	{"progress", "progress", progress_fields, N(progress_fields), 1},
+	{"visit", "visits", visit_fields, N(visit_fields), 0,
+	 {"leader", "province", "start", NULL}},
+	{"trip", "trips", trip_fields, N(trip_fields), 0,
+	 {"expert", "province", "start", NULL}},
+	{"model", "models", model_fields, N(model_fields), 0,
+	 {"crop", "province", "district", NULL}},
+	{"progress", "progress", progress_fields, N(progress_fields), 1,
+	 {"date", "sown_ha", NULL, NULL}},
 };
 const size_t proto_nkinds = N(proto_kinds);
 

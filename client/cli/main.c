@@ -24,6 +24,7 @@
 #include "fieldsync.h"
 #include "table.h"
 #include "sync_cmd.h"
+#include "client/ui/ui.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -328,6 +329,7 @@ static void help_main(FILE *out)
 		"  %-33s make a copied store a new device\n"
 		"  %-33s send pending entries, receive others' (exit 3:\n"
 		"  %-33s server unreachable, nothing lost)\n"
+		"  %-33s the field app: forms in the browser (127.0.0.1)\n"
 		"  %-33s add records from JSON lines, all or none\n"
 		"  %-33s one canonical line per record (compare replicas)\n"
 		"  %-33s check the store; save what a damaged one holds\n"
@@ -342,8 +344,8 @@ static void help_main(FILE *out)
 		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
 		"status [--json]", "enroll LINK | URL TOKEN",
 		"reenroll [URL] TOKEN",
-		"sync [--watch] [--json]", "", "import FILE|-", "dump",
-		"doctor [--export FILE]",
+		"sync [--watch] [--json]", "", "ui [--port N] [--no-browser]",
+		"import FILE|-", "dump", "doctor [--export FILE]",
 		"help [COMMAND]",
 		FIELDSYNC_MIN_PREFIX);
 }
@@ -1309,12 +1311,14 @@ static int dispatch(const char *dir, int argc, char **argv)
 		return cli_dump(dir, argc, argv);
 	if (strcmp(cmd, "doctor") == 0)
 		return cmd_doctor(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "ui") == 0)
+		return ui_main(dir, argc, argv);
 	if ((k = kind_schema(cmd)) && strcmp(cmd, sget(k, "kind")) == 0)
 		return cmd_kind(dir, k, argc - 1, argv + 1);
 	return usage_error(NULL, "unknown command \"%s\"; commands: init, "
 			   "visit, trip, model, progress, list, show, edit, "
-			   "delete, status, enroll, reenroll, sync, import, dump, "
-			   "doctor, help", cmd);
+			   "delete, status, enroll, reenroll, sync, ui, import, "
+			   "dump, doctor, help", cmd);
 }
 
 int main(int argc, char **argv)

@@ -119,10 +119,12 @@ void fieldsync_set_clock(fieldsync *fs, long long (*now_ms)(void *ctx),
 
 /* The record kinds and their fields, from the protocol's table:
 **   [{"kind":"visit","plural":"visits","append_only":false,
+**     "title":["leader","province","start"],
 **     "fields":[{"name":"province","type":"enum","required":true,
 **                "help":"...","unit":"ha"?,"allowed":["Attapeu",...]?,
 **                "max_bytes":200?,"min":0?,"max":1000?,"ref":"model"?}]}]
-** "ref" names the kind an id field points to. New tree, caller frees; NULL
+** "ref" names the kind an id field points to; "title" the fields that name
+** a record for a person, in order. New tree, caller frees; NULL
 ** only when out of memory. Needs no handle. */
 cJSON *fieldsync_schema(void);
 
@@ -207,6 +209,7 @@ int fieldsync_status_get(fieldsync *fs, cJSON **out) FIELDSYNC_WUR;
 int fieldsync_check(fieldsync *fs, int full) FIELDSYNC_WUR;
 
 #include "fieldsync_sync.h"
+#include "fieldsync_form.h"
 
 /* What fieldsync_salvage found. */
 typedef struct fieldsync_salvage_report {
