@@ -51,6 +51,7 @@ void proto_err_clear(proto_err *err)
 		return;
 	err->code = PROTO_OK;
 	err->index = -1;
+	err->seq = 0;
 	err->msg[0] = '\0';
 }
 

@@ -70,6 +70,7 @@ typedef enum proto_code {
 typedef struct proto_err {
 	proto_code code;
 	int index;      /* index of the offending change in a set, or -1 */
+	int64_t seq;    /* a refused set's seq when it could be read, else 0 */
 	char msg[320];
 } proto_err;
 
