@@ -139,7 +139,12 @@ fuzz: fuzz-build
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
 	  $$b -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$n || exit 1; done
 
-bench: all
+# The strict JSON decoder on large objects (issue 9 item 8): measures only.
+$(BUILD)/bench/json: $(BUILD)/bench/json.o $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: all $(BUILD)/bench/json
+	@$(BUILD)/bench/json
 	@sh bench/run.sh
 
 demo: deps

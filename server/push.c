@@ -223,8 +223,12 @@ int srv_push_set(srv_store *s, const char *bytes, size_t len,
 		return refuse(r, 422, "too_large", "change set is %zu bytes; "
 			      "the limit is %u", len, PROTO_MAX_SET_BYTES);
 	pc = proto_set_decode(bytes, len, &set, &e);
-	if (pc != PROTO_OK)
+	if (pc != PROTO_OK) {
+		/* Name the seq whenever the decoder could read it (SPEC
+		** 10.2): a client rebuilds only after a refusal naming it. */
+		r->seq = e.seq > 0 ? e.seq : -1;
 		return refuse_proto(r, pc, &e);
+	}
 	r->seq = set.seq;
 	if (author && strcmp(author, set.device_hex) != 0) {
 		ret = refuse(r, 403, "device_mismatch", "change set %lld is by "

@@ -204,6 +204,64 @@ static void test_accept_duplicate(void **state)
 	free(set);
 }
 
+/* Sign hand-made set bytes (mkset can only make valid sets). */
+static void sign_text(const dev *d, const char *bytes,
+		      char sighex[PROTO_SIG_HEX + 1])
+{
+	uint8_t sig[PROTO_SIG_BYTES];
+
+	proto_set_sign(bytes, strlen(bytes), d->sk, sig);
+	proto_hex_encode(sighex, sig, PROTO_SIG_BYTES);
+}
+
+/* A refusal found inside a set names its seq whenever the decoder could
+** read it (SPEC 10.2): a client rebuilds only after a refusal naming the
+** seq (SPEC 11.5), so a null there would leave it stuck (issue 9 item 14). */
+static void test_refusal_seq(void **state)
+{
+	fx *f = *state;
+	srv_push_result r;
+	char sig[PROTO_SIG_HEX + 1], prev[PROTO_HASH_HEX + 1];
+	char hlc[PROTO_HLC_HEX + 1], bytes[1024];
+	size_t len;
+	char *s1 = mkset(&f->a, create_model, 1, 0, 1, sig, &len);
+
+	assert_int_equal(srv_push_set(f->s, s1, len, sig, f->a.hex, fake_now,
+				      &r), 0);
+	free(s1);
+	proto_hex_encode(prev, f->a.head, PROTO_HASH_BYTES);
+	proto_hlc_format(hlc, proto_hlc_tick(f->a.hlc, fake_now));
+	/* An update writing a field models do not have: change 0 refused. */
+	snprintf(bytes, sizeof(bytes), "{\"v\":1,\"device\":\"%s\",\"seq\":2,"
+		 "\"prev\":\"%s\",\"changes\":[{\"id\":\"" MODEL "\","
+		 "\"kind\":\"model\",\"op\":\"update\",\"hlc\":\"%s\","
+		 "\"fields\":{\"colour\":\"red\"}}]}", f->a.hex, prev, hlc);
+	sign_text(&f->a, bytes, sig);
+	assert_int_equal(srv_push_set(f->s, bytes, strlen(bytes), sig, f->a.hex,
+				      fake_now, &r), 422);
+	assert_string_equal(r.code, "unknown_field");
+	assert_int_equal(r.index, 0);
+	assert_int_equal(r.seq, 2);
+	/* A set-level fault in a set whose seq is valid: named too. */
+	snprintf(bytes, sizeof(bytes), "{\"v\":1,\"device\":\"%s\",\"seq\":2,"
+		 "\"prev\":\"%s\",\"changes\":[]}", f->a.hex, prev);
+	sign_text(&f->a, bytes, sig);
+	assert_int_equal(srv_push_set(f->s, bytes, strlen(bytes), sig, f->a.hex,
+				      fake_now, &r), 422);
+	assert_string_equal(r.code, "missing_field");
+	assert_int_equal(r.index, -1);
+	assert_int_equal(r.seq, 2);
+	/* A seq that is not a valid one cannot be named. */
+	snprintf(bytes, sizeof(bytes), "{\"v\":1,\"device\":\"%s\",\"seq\":2.5,"
+		 "\"prev\":\"%s\",\"changes\":[]}", f->a.hex, prev);
+	sign_text(&f->a, bytes, sig);
+	assert_int_equal(srv_push_set(f->s, bytes, strlen(bytes), sig, f->a.hex,
+				      fake_now, &r), 422);
+	assert_string_equal(r.code, "wrong_type");
+	assert_int_equal(r.seq, -1);
+	assert_int_equal(count(f, "cursor"), 1);
+}
+
 static void test_refusals(void **state)
 {
 	fx *f = *state;
@@ -326,6 +384,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_accept_duplicate, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refusal_seq, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_and_conflict, setup,
 						teardown),
 	};
