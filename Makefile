@@ -176,3 +176,60 @@ $(BUILD)/gen/web_assets.c: server/web/embed.sh $(WEB_ASSETS) server/targets.defa
 $(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	$(CC) $(CFLAGS) -c $< -o $@
 $(LIBSRV): $(BUILD)/gen/web_assets.o
+
+# ---- issue 10: languages (po/) and input as people type it ----------------
+# libfieldsync normalises input with libunistring (NFC, case folding) and
+# translates with GNU gettext (domain "fieldsync", catalogs po/*.po, English
+# the source). `make` compiles each catalog to
+# $(BUILD)/locale/<ll>/LC_MESSAGES/fieldsync.mo (the build tree's catalogs,
+# which a program run from $(BUILD) uses; `make install` copies them to
+# $(LOCALEDIR)) and fails when po/fieldsync.pot is not what xgettext finds
+# in the sources or a catalog misses a translation (see po/README.md).
+PREFIX    ?= /usr/local
+LOCALEDIR ?= $(PREFIX)/share/locale
+LIBS      += -lunistring
+$(BUILD)/client/lib/lang.o: CFLAGS += -DFIELDSYNC_LOCALEDIR='"$(LOCALEDIR)"'
+
+LANGS     = vi lo
+# Every file with user-facing strings (po/mkpot.sh says what it extracts).
+# protocol/changeset.c and hlc.c are left out: their messages are the wire's
+# diagnostics, sent by the server in English.
+I18N_SRC  = protocol/proto.c protocol/records.c protocol/merge.c \
+            $(CLIB_SRC) $(CLI_SRC) $(wildcard client/ui/*.c) \
+            $(wildcard server/web/*.js server/web/*.html) \
+            $(wildcard client/ui/web/*.js client/ui/web/*.html)
+MO_FILES  = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/fieldsync.mo,$(LANGS))
+
+.PHONY: po-check po-update
+all: $(MO_FILES)
+po-check: $(BUILD)/po/pot.ok $(MO_FILES)
+
+# The template must be what the sources say: a new or changed string fails
+# the build until `make po-update` and its translations.
+$(BUILD)/po/fieldsync.pot: po/mkpot.sh $(I18N_SRC)
+	@mkdir -p $(dir $@)
+	@sh po/mkpot.sh $@ $(BUILD)/po/work $(I18N_SRC)
+$(BUILD)/po/pot.ok: $(BUILD)/po/fieldsync.pot po/fieldsync.pot
+	@if ! cmp -s $< po/fieldsync.pot; then \
+	  echo "po/fieldsync.pot is out of date with the sources:"; \
+	  diff -u po/fieldsync.pot $< | grep '^[-+]msgid' | head -20; \
+	  echo "run: make po-update, then translate in po/*.po"; exit 1; fi
+	@touch $@
+
+# One catalog per language: every msgid translated, none fuzzy, formats
+# matching (msgfmt --check), else no .mo and the build fails.
+$(BUILD)/locale/%/LC_MESSAGES/fieldsync.mo: po/%.po $(BUILD)/po/pot.ok
+	@mkdir -p $(dir $@)
+	@msgcmp po/$*.po po/fieldsync.pot || { \
+	  echo "po/$*.po: messages above are missing or fuzzy; make po-update and translate them"; exit 1; }
+	@msgfmt --check --statistics -o $@.tmp po/$*.po 2>$@.stat || { cat $@.stat; rm -f $@.tmp; exit 1; }
+	@if grep -q 'fuzzy\|untranslated' $@.stat; then \
+	  echo "po/$*.po: $$(cat $@.stat)"; rm -f $@.tmp; exit 1; fi
+	@mv $@.tmp $@ && echo "po/$*.po: $$(cat $@.stat)"
+
+po-update: $(BUILD)/po/fieldsync.pot
+	cp $< po/fieldsync.pot
+	@for l in $(LANGS); do msgmerge --quiet --update --backup=none \
+	  --add-location=file --no-wrap --previous po/$$l.po po/fieldsync.pot; done
+	@for l in $(LANGS); do printf 'po/%s.po: ' $$l; \
+	  msgfmt --statistics -o /dev/null po/$$l.po; done

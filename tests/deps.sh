@@ -31,6 +31,13 @@ need_cmd faketime faketime
 need_cmd clang clang
 need_cmd jq jq
 need_cmd chromium chromium
+# Translations (po/): xgettext, msgfmt, msgmerge, msgcmp, msgcat. Input
+# normalisation: libunistring (no pkg-config file in Debian 12). Messages
+# need no generated locale: libfieldsync looks them up under C.UTF-8,
+# which libc-bin always has (client/lib/lang.c).
+need_cmd msgfmt gettext
+need_cmd xgettext gettext
+[ -f /usr/include/uninorm.h ] || missing="$missing libunistring-dev"
 need_cmd node nodejs
 need_cmd npm npm
 [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || \
