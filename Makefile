@@ -169,7 +169,7 @@ clean:
 # so the dashboard works offline with nothing installed beside the binary.
 # The generated object joins libsrv.a (extra prerequisites add to its $^).
 WEB_ASSETS = server/web/index.html server/web/login.html server/web/app.css \
-             server/web/app.js
+             $(BUILD)/gen/web/app.js
 $(BUILD)/gen/web_assets.c: server/web/embed.sh $(WEB_ASSETS) server/targets.default
 	@mkdir -p $(dir $@)
 	sh server/web/embed.sh $@.tmp server/targets.default $(WEB_ASSETS) && mv $@.tmp $@
@@ -233,3 +233,20 @@ po-update: $(BUILD)/po/fieldsync.pot
 	  --add-location=file --no-wrap --previous po/$$l.po po/fieldsync.pot; done
 	@for l in $(LANGS); do printf 'po/%s.po: ' $$l; \
 	  msgfmt --statistics -o /dev/null po/$$l.po; done
+
+# Web pages read the same catalogs: po/po2json.sh turns them into
+# dictionaries at build time, and po/refdump prints the protocol's
+# reference names with their English labels. The dashboard's served app.js
+# is server/web/app.js followed by both (a generic step: the field app can
+# do the same with its own sources).
+$(BUILD)/po/refdump: po/refdump.c $(LIBPROTO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBPROTO) $(LIBS)
+$(BUILD)/gen/web/i18n.js: po/po2json.sh $(BUILD)/po/refdump $(MO_FILES)
+	@mkdir -p $(dir $@)
+	{ sh po/po2json.sh -r server/web/ -r protocol/records.c -v FIELDSYNC_I18N \
+	    $(foreach l,$(LANGS),$(l)=po/$(l).po) && \
+	  printf 'var FIELDSYNC_REFS = ' && $(BUILD)/po/refdump && printf ';\n'; } > $@.tmp
+	mv $@.tmp $@
+$(BUILD)/gen/web/app.js: server/web/app.js $(BUILD)/gen/web/i18n.js
+	cat $^ > $@

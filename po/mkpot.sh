@@ -6,7 +6,7 @@
 #                    fs_fail_field(4), fs_sqlfail(3), sysfail(3), field_fail(3) in
 #                    libfieldsync, proto_fail(3), proto_fail_field(4) in the
 #                    protocol module, usage_error(2) in the CLI;
-#   JavaScript (.js) _("..."), ngettext("...", "...", n);
+#   JavaScript (.js) _("..."), N_("..."), ngettext("...", "...", n);
 #   HTML (.html)     the text of elements marked data-i18n
 #                    (<span data-i18n>Overview</span>) and the values of
 #                    data-i18n-ATTR="..." attributes (data-i18n-title=...),
@@ -82,7 +82,7 @@ pots="$work/c.pot"
 if [ -n "$jsfiles" ]; then
 	# shellcheck disable=SC2086
 	xgettext $common --language=JavaScript -o "$work/js.pot" \
-		--keyword=_ --keyword=ngettext:1,2 $jsfiles
+		--keyword=_ --keyword=N_ --keyword=ngettext:1,2 $jsfiles
 	# The HTML's references name the HTML file, not the generated one.
 	for p in $parts; do
 		sed -i "s|$(echo "${p%%=*}" | sed 's/[.[\*^$|]/\\&/g')|${p#*=}|g" "$work/js.pot"

@@ -16,7 +16,7 @@
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BROWSER_DIR="$ROOT/tests/browser"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-NODE_CHECKS=39
+NODE_CHECKS=47
 plan $((7 + NODE_CHECKS))
 
 missing=""
