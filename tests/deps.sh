@@ -37,6 +37,7 @@ need_cmd chromium chromium
 # which libc-bin always has (client/lib/lang.c).
 need_cmd msgfmt gettext
 need_cmd xgettext gettext
+need_cmd gettext gettext-base   # tests look expected texts up with gettext(1)
 [ -f /usr/include/uninorm.h ] || missing="$missing libunistring-dev"
 need_cmd node nodejs
 need_cmd npm npm

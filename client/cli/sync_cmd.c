@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "fieldsync.h"
+#include "protocol/i18n.h"
 #include "sync_cmd.h"
 
 #define EXIT_OK 0
@@ -36,7 +37,7 @@ static int open_dir(const char *dir, fieldsync **fs)
 	int rc = fieldsync_open(dir, fs);
 
 	if (rc != FIELDSYNC_OK) {
-		fprintf(stderr, "fieldsync: %s\n", fieldsync_errmsg(*fs));
+		fprintf(stderr, _("fieldsync: %s\n"), fieldsync_errmsg(*fs));
 		fieldsync_close(*fs);
 		*fs = NULL;
 		return rc <= FIELDSYNC_E_FULL ? EXIT_USAGE : EXIT_FAIL;
@@ -58,7 +59,7 @@ static int exit_for(int status)
 void cli_enroll_help(FILE *out)
 {
 	fprintf(out,
-		"usage: fieldsync enroll URL TOKEN [--cacert FILE]\n"
+		_("usage: fieldsync enroll URL TOKEN [--cacert FILE]\n"
 		"\n"
 		"Register this device's public key with the HQ server at URL,\n"
 		"using a one-time token HQ created with `fieldsyncd token "
@@ -72,7 +73,7 @@ void cli_enroll_help(FILE *out)
 		"3f9c2a...e1 --cacert hq-ca.pem\n"
 		"Exit status: 0 enrolled, 1 refused (bad or used token), "
 		"2 usage,\n"
-		"3 server unreachable.\n");
+		"3 server unreachable.\n"));
 }
 
 int cli_enroll(const char *dir, int argc, char **argv)
@@ -91,21 +92,21 @@ int cli_enroll(const char *dir, int argc, char **argv)
 		} else if (strncmp(argv[i], "--cacert=", 9) == 0) {
 			ca = argv[i] + 9;
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			fprintf(stderr, "fieldsync enroll: unknown option %s; "
-				"allowed: --cacert FILE\n", argv[i]);
+			fprintf(stderr, _("fieldsync enroll: unknown option %s; "
+				"allowed: --cacert FILE\n"), argv[i]);
 			return EXIT_USAGE;
 		} else if (!url) {
 			url = argv[i];
 		} else if (!token) {
 			token = argv[i];
 		} else {
-			fprintf(stderr, "fieldsync enroll: unexpected argument "
-				"\"%s\"\n", argv[i]);
+			fprintf(stderr, _("fieldsync enroll: unexpected argument "
+				"\"%s\"\n"), argv[i]);
 			return EXIT_USAGE;
 		}
 	}
 	if (!url || !token) {
-		fprintf(stderr, "fieldsync enroll: URL and TOKEN required\n");
+		fprintf(stderr, _("fieldsync enroll: URL and TOKEN required\n"));
 		cli_enroll_help(stderr);
 		return EXIT_USAGE;
 	}
@@ -113,10 +114,10 @@ int cli_enroll(const char *dir, int argc, char **argv)
 		return rc;
 	rc = fieldsync_enroll(fs, url, token, ca);
 	if (rc == FIELDSYNC_OK)
-		printf("enrolled device %s with %s\n", fieldsync_device_id(fs),
+		printf(_("enrolled device %s with %s\n"), fieldsync_device_id(fs),
 		       url);
 	else
-		fprintf(stderr, "fieldsync enroll: %s\n", fieldsync_errmsg(fs));
+		fprintf(stderr, _("fieldsync enroll: %s\n"), fieldsync_errmsg(fs));
 	fieldsync_close(fs);
 	return exit_for(rc);
 }
@@ -124,7 +125,7 @@ int cli_enroll(const char *dir, int argc, char **argv)
 void cli_sync_help(FILE *out)
 {
 	fprintf(out,
-		"usage: fieldsync sync [--watch] [--interval SECONDS] "
+		_("usage: fieldsync sync [--watch] [--interval SECONDS] "
 		"[--max-backoff SECONDS] [--json]\n"
 		"\n"
 		"One sync pass: authenticate, pull what others recorded, push "
@@ -161,7 +162,7 @@ void cli_sync_help(FILE *out)
 		"and a refusal (1) ends the watch, since a person must act.\n"
 		"Test knobs: FIELDSYNC_STALL_SECONDS (stall timeout), "
 		"FIELDSYNC_SET_CHANGES\n"
-		"(changes per set, default 1000).\n");
+		"(changes per set, default 1000).\n"));
 }
 
 struct bar {
@@ -219,24 +220,24 @@ static void print_report(const fieldsync_sync_report *r, int json, int rc,
 		return;
 	}
 	if (rc == FIELDSYNC_OK)
-		printf("synced: pushed %lld changes, pulled %lld changes "
+		printf(_("synced: pushed %lld changes, pulled %lld changes "
 		       "(%lld sets); server holds 1-%lld of %lld; %lld bytes "
-		       "up, %lld down\n",
+		       "up, %lld down\n"),
 		       r->pushed_changes, r->pulled_changes, r->pulled_sets,
 		       r->holds, r->local_seq, r->bytes_up, r->bytes_down);
 	if (r->refused_changes)
-		fprintf(stderr, "fieldsync sync: %lld changes were refused by "
-			"the server and set aside; see `fieldsync status`\n",
+		fprintf(stderr, _("fieldsync sync: %lld changes were refused by "
+			"the server and set aside; see `fieldsync status`\n"),
 			r->refused_changes);
 	if (r->recovered_sets)
-		fprintf(stderr, "fieldsync sync: this store was behind the "
+		fprintf(stderr, _("fieldsync sync: this store was behind the "
 			"server (restored from a backup?): recovered %lld of "
-			"this device's change sets from the server\n",
+			"this device's change sets from the server\n"),
 			r->recovered_sets);
 	if (r->warning[0])
-		fprintf(stderr, "fieldsync sync: warning: %s\n", r->warning);
+		fprintf(stderr, _("fieldsync sync: warning: %s\n"), r->warning);
 	if (rc != FIELDSYNC_OK)
-		fprintf(stderr, "fieldsync sync: %s\n", fieldsync_errmsg(fs));
+		fprintf(stderr, _("fieldsync sync: %s\n"), fieldsync_errmsg(fs));
 }
 
 /* Sleep up to s seconds, waking early when a stop is requested. */
@@ -260,8 +261,8 @@ static int parse_seconds(const char *opt, const char *v, long *out)
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno || *end || n < 1 || n > 86400) {
-		fprintf(stderr, "fieldsync sync: %s \"%s\": expected whole "
-			"seconds from 1 to 86400\n", opt, v);
+		fprintf(stderr, _("fieldsync sync: %s \"%s\": expected whole "
+			"seconds from 1 to 86400\n"), opt, v);
 		return -1;
 	}
 	*out = n;
@@ -296,9 +297,9 @@ int cli_sync(const char *dir, int argc, char **argv)
 					  &max_backoff))
 				return EXIT_USAGE;
 		} else {
-			fprintf(stderr, "fieldsync sync: unknown argument "
+			fprintf(stderr, _("fieldsync sync: unknown argument "
 				"\"%s\"; allowed: --watch, --interval S, "
-				"--max-backoff S, --json\n", argv[i]);
+				"--max-backoff S, --json\n"), argv[i]);
 			return EXIT_USAGE;
 		}
 	}
@@ -336,7 +337,7 @@ int cli_sync(const char *dir, int argc, char **argv)
 			** many devices returning at once do not stampede. */
 			double jitter = 0.75 + 0.5 * (randombytes_uniform(
 							     1000) / 1000.0);
-			fprintf(stderr, "fieldsync sync: retrying in %.0f s\n",
+			fprintf(stderr, _("fieldsync sync: retrying in %.0f s\n"),
 				backoff * jitter);
 			nap(backoff * jitter);
 			backoff = backoff * 2 > (double)max_backoff
@@ -372,7 +373,7 @@ int cli_import(const char *dir, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
-			printf("usage: fieldsync import FILE|-\n"
+			printf(_("usage: fieldsync import FILE|-\n"
 			       "\n"
 			       "Add many records at once from JSON lines, one "
 			       "record a line:\n"
@@ -391,36 +392,36 @@ int cli_import(const char *dir, int argc, char **argv)
 			       "Example:\n"
 			       "  fieldsync import visits.jsonl\n"
 			       "Exit status: 0 imported, 2 bad input (nothing "
-			       "imported), 1 other failure.\n");
+			       "imported), 1 other failure.\n"));
 			return EXIT_OK;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "fieldsync import: unknown option %s; "
-				"usage: fieldsync import FILE|-\n", argv[i]);
+			fprintf(stderr, _("fieldsync import: unknown option %s; "
+				"usage: fieldsync import FILE|-\n"), argv[i]);
 			return EXIT_USAGE;
 		} else if (!path) {
 			path = argv[i];
 		} else {
-			fprintf(stderr, "fieldsync import: unexpected argument "
-				"\"%s\"; one FILE (or - for stdin)\n",
+			fprintf(stderr, _("fieldsync import: unexpected argument "
+				"\"%s\"; one FILE (or - for stdin)\n"),
 				argv[i]);
 			return EXIT_USAGE;
 		}
 	}
 	if (!path) {
-		fprintf(stderr, "fieldsync import: missing FILE (a JSON lines "
-			"file, or - for stdin)\n");
+		fprintf(stderr, _("fieldsync import: missing FILE (a JSON lines "
+			"file, or - for stdin)\n"));
 		return EXIT_USAGE;
 	}
 	in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!in) {
-		fprintf(stderr, "fieldsync import: cannot open \"%s\": %s\n",
+		fprintf(stderr, _("fieldsync import: cannot open \"%s\": %s\n"),
 			path, strerror(errno));
 		return EXIT_USAGE;
 	}
 	if ((rc = open_dir(dir, &fs)) == EXIT_OK) {
 		rc = fieldsync_import(fs, in, print_id, NULL, &n);
 		if (rc != FIELDSYNC_OK) {
-			fprintf(stderr, "fieldsync import: %s\n",
+			fprintf(stderr, _("fieldsync import: %s\n"),
 				fieldsync_errmsg(fs));
 			rc = rc == FIELDSYNC_E_USAGE ||
 					     rc == FIELDSYNC_E_INVALID ||
@@ -431,8 +432,8 @@ int cli_import(const char *dir, int argc, char **argv)
 				     ? EXIT_USAGE
 				     : EXIT_FAIL;
 		} else {
-			fprintf(stderr, "fieldsync import: %ld records "
-				"added\n", n);
+			fprintf(stderr, _("fieldsync import: %ld records "
+				"added\n"), n);
 			rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 		}
 		fieldsync_close(fs);
@@ -456,7 +457,7 @@ int cli_dump(const char *dir, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
-			printf("usage: fieldsync dump\n"
+			printf(_("usage: fieldsync dump\n"
 			       "\n"
 			       "Print every record this device holds, deleted "
 			       "ones included, one\n"
@@ -467,18 +468,18 @@ int cli_dump(const char *dir, int argc, char **argv)
 			       "records give the same lines), so `diff` "
 			       "compares them.\n"
 			       "Exit status: 0 ok, 2 usage, 1 other "
-			       "failure.\n");
+			       "failure.\n"));
 			return EXIT_OK;
 		}
-		fprintf(stderr, "fieldsync dump: unexpected argument \"%s\"; "
-			"it takes none\n", argv[i]);
+		fprintf(stderr, _("fieldsync dump: unexpected argument \"%s\"; "
+			"it takes none\n"), argv[i]);
 		return EXIT_USAGE;
 	}
 	if ((rc = open_dir(dir, &fs)))
 		return rc;
 	rc = fieldsync_dump(fs, print_line, NULL);
 	if (rc != FIELDSYNC_OK)
-		fprintf(stderr, "fieldsync dump: %s\n", fieldsync_errmsg(fs));
+		fprintf(stderr, _("fieldsync dump: %s\n"), fieldsync_errmsg(fs));
 	fieldsync_close(fs);
 	if (fflush(stdout) != 0)
 		return EXIT_FAIL;
