@@ -176,7 +176,7 @@ clean:
 # so the dashboard works offline with nothing installed beside the binary.
 # The generated object joins libsrv.a (extra prerequisites add to its $^).
 WEB_ASSETS = server/web/index.html server/web/login.html server/web/app.css \
-             server/web/app.js
+             $(BUILD)/gen/web/app.js
 $(BUILD)/gen/web_assets.c: server/web/embed.sh $(WEB_ASSETS) server/targets.default
 	@mkdir -p $(dir $@)
 	sh server/web/embed.sh $@.tmp server/targets.default $(WEB_ASSETS) && mv $@.tmp $@
@@ -210,12 +210,96 @@ install: all
 	  "$(FIELDSYNCD)" "$(LOCALE_BUILD)"
 uninstall:
 	@sh dist/install.sh uninstall "$(DESTDIR)" "$(PREFIX)"
+
+# ---- issue 10: languages (po/) and input as people type it ----------------
+# libfieldsync normalises input with libunistring (NFC, case folding) and
+# translates with GNU gettext (domain "fieldsync", catalogs po/*.po, English
+# the source). `make` compiles each catalog to
+# $(BUILD)/locale/<ll>/LC_MESSAGES/fieldsync.mo (the build tree's catalogs,
+# which a program run from $(BUILD) uses; `make install` copies them to
+# $(LOCALEDIR)) and fails when po/fieldsync.pot is not what xgettext finds
+# in the sources or a catalog misses a translation (see po/README.md).
+PREFIX    ?= /usr/local
+LOCALEDIR ?= $(PREFIX)/share/locale
+LIBS      += -lunistring
+$(BUILD)/client/lib/lang.o: CFLAGS += -DFIELDSYNC_LOCALEDIR='"$(LOCALEDIR)"'
+
+LANGS     = vi lo
+# Every file with user-facing strings (po/mkpot.sh says what it extracts).
+# protocol/changeset.c and hlc.c are left out: their messages are the wire's
+# diagnostics, sent by the server in English.
+I18N_SRC  = protocol/proto.c protocol/records.c protocol/merge.c \
+            $(CLIB_SRC) $(CLI_SRC) $(wildcard client/ui/*.c) \
+            $(wildcard server/web/*.js server/web/*.html) \
+            $(wildcard client/ui/assets/*.js client/ui/assets/*.html)
+MO_FILES  = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/fieldsync.mo,$(LANGS))
+
+.PHONY: po-check po-update
+all: $(MO_FILES)
+po-check: $(BUILD)/po/pot.ok $(MO_FILES)
+
+# The template must be what the sources say: a new or changed string fails
+# the build until `make po-update` and its translations.
+$(BUILD)/po/fieldsync.pot: po/mkpot.sh $(I18N_SRC)
+	@mkdir -p $(dir $@)
+	@sh po/mkpot.sh $@ $(BUILD)/po/work $(I18N_SRC)
+$(BUILD)/po/pot.ok: $(BUILD)/po/fieldsync.pot po/fieldsync.pot
+	@if ! cmp -s $< po/fieldsync.pot; then \
+	  echo "po/fieldsync.pot is out of date with the sources:"; \
+	  diff -u po/fieldsync.pot $< | grep '^[-+]msgid' | head -20; \
+	  echo "run: make po-update, then translate in po/*.po"; exit 1; fi
+	@touch $@
+
+# One catalog per language: every msgid translated, none fuzzy, formats
+# matching (msgfmt --check), else no .mo and the build fails.
+$(BUILD)/locale/%/LC_MESSAGES/fieldsync.mo: po/%.po $(BUILD)/po/pot.ok
+	@mkdir -p $(dir $@)
+	@msgcmp po/$*.po po/fieldsync.pot || { \
+	  echo "po/$*.po: messages above are missing or fuzzy; make po-update and translate them"; exit 1; }
+	@msgfmt --check --statistics -o $@.tmp po/$*.po 2>$@.stat || { cat $@.stat; rm -f $@.tmp; exit 1; }
+	@if grep -q 'fuzzy\|untranslated' $@.stat; then \
+	  echo "po/$*.po: $$(cat $@.stat)"; rm -f $@.tmp; exit 1; fi
+	@mv $@.tmp $@ && echo "po/$*.po: $$(cat $@.stat)"
+
+po-update: $(BUILD)/po/fieldsync.pot
+	cp $< po/fieldsync.pot
+	@for l in $(LANGS); do msgmerge --quiet --update --backup=none \
+	  --add-location=file --no-wrap --previous po/$$l.po po/fieldsync.pot; done
+	@for l in $(LANGS); do printf 'po/%s.po: ' $$l; \
+	  msgfmt --statistics -o /dev/null po/$$l.po; done
+
+# Web pages read the same catalogs: po/po2json.sh turns them into
+# dictionaries at build time, and po/refdump prints the protocol's
+# reference names with their English labels. The dashboard's served app.js
+# is server/web/app.js followed by both (a generic step: the field app can
+# do the same with its own sources).
+$(BUILD)/po/refdump: po/refdump.c $(LIBPROTO)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBPROTO) $(LIBS)
+$(BUILD)/gen/web/i18n.js: po/po2json.sh $(BUILD)/po/refdump $(MO_FILES)
+	@mkdir -p $(dir $@)
+	{ sh po/po2json.sh -r server/web/ -r protocol/records.c -v FIELDSYNC_I18N \
+	    $(foreach l,$(LANGS),$(l)=po/$(l).po) && \
+	  printf 'var FIELDSYNC_REFS = ' && $(BUILD)/po/refdump && printf ';\n'; } > $@.tmp
+	mv $@.tmp $@
+$(BUILD)/gen/web/app.js: server/web/app.js $(BUILD)/gen/web/i18n.js
+	cat $^ > $@
+
 # ---- the field app (fieldsync ui): pages embedded like the dashboard's ----
 UI_ASSETS = $(wildcard client/ui/assets/*.html client/ui/assets/*.css \
               client/ui/assets/*.js client/ui/assets/*.svg)
-$(BUILD)/gen/ui_assets.c: client/ui/embed.sh $(UI_ASSETS)
+# Its words: the same catalogs, as one JSON dictionary per language (the
+# page's own strings, client/ui/), English being the source.
+UI_I18N = $(patsubst %,$(BUILD)/gen/ui/i18n/%.json,$(LANGS) en)
+$(BUILD)/gen/ui/i18n/en.json:
 	@mkdir -p $(dir $@)
-	sh client/ui/embed.sh $@.tmp $(UI_ASSETS) && mv $@.tmp $@
+	echo '{}' > $@
+$(BUILD)/gen/ui/i18n/%.json: po/%.po po/po2json.sh $(MO_FILES)
+	@mkdir -p $(dir $@)
+	sh po/po2json.sh -r client/ui/ po/$*.po > $@.tmp && mv $@.tmp $@
+$(BUILD)/gen/ui_assets.c: client/ui/embed.sh $(UI_ASSETS) $(UI_I18N)
+	@mkdir -p $(dir $@)
+	sh client/ui/embed.sh $@.tmp $(UI_ASSETS) $(UI_I18N) && mv $@.tmp $@
 $(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
 	$(CC) $(CFLAGS) -c $< -o $@
 $(FIELDSYNC): $(BUILD)/gen/ui_assets.o

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sodium.h>
 #include "proto.h"
+#include "i18n.h"
 #include "changeset.h"
 
 static const char *const code_names[PROTO_E__COUNT] = {
@@ -52,20 +53,105 @@ void proto_err_clear(proto_err *err)
 	err->code = PROTO_OK;
 	err->index = -1;
 	err->seq = 0;
+	err->field[0] = '\0';
 	err->msg[0] = '\0';
+	err->detail[0] = '\0';
+}
+
+/* The calling thread's translator (proto.h). Thread-local so that handles
+** in different languages on different threads do not see each other's. */
+static _Thread_local proto_translate_fn tl_translate;
+static _Thread_local void *tl_translate_ctx;
+
+void proto_set_translator(proto_translate_fn fn, void *ctx)
+{
+	tl_translate = fn;
+	tl_translate_ctx = ctx;
+}
+
+const char *proto_tr(const char *msgid)
+{
+	const char *t;
+
+	if (!msgid || !*msgid || !tl_translate)
+		return msgid;
+	t = tl_translate(tl_translate_ctx, msgid);
+	return t ? t : msgid;
+}
+
+char *proto_utf8_copy(char *dst, const char *src, size_t n)
+{
+	size_t len = strlen(src);
+
+	if (len >= n) {
+		len = n - 1;
+		while (len > 0 && ((unsigned char)src[len] & 0xC0) == 0x80)
+			len--;
+	}
+	memmove(dst, src, len);
+	dst[len] = '\0';
+	return dst;
+}
+
+/* After vsnprintf into buf: if it was cut, cut it again at a character
+** boundary so that a truncated message is still valid UTF-8. */
+static void utf8_trim(char *buf, size_t n, int wrote)
+{
+	size_t len, lead, need;
+	unsigned char c;
+
+	if (wrote >= 0 && (size_t)wrote < n)
+		return;
+	len = strlen(buf);
+	lead = len;
+	while (lead > 0 && ((unsigned char)buf[lead - 1] & 0xC0) == 0x80)
+		lead--;
+	if (lead == 0)
+		return;
+	c = (unsigned char)buf[lead - 1];
+	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	if (len - (lead - 1) < need)
+		buf[lead - 1] = '\0'; /* the last character was cut */
 }
 
 proto_code proto_fail(proto_err *err, proto_code code, const char *fmt, ...)
 {
 	va_list ap;
+	int w;
 
 	if (!err)
 		return code;
 	err->code = code;
+	err->field[0] = '\0';
+	err->detail[0] = '\0';
 	va_start(ap, fmt);
 	/* A truncated message is still a useful message; never a failure. */
-	(void)vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	w = vsnprintf(err->msg, sizeof err->msg, proto_tr(fmt), ap);
 	va_end(ap);
+	utf8_trim(err->msg, sizeof err->msg, w);
+	return code;
+}
+
+proto_code proto_fail_field(proto_err *err, proto_code code,
+			    const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	if (!err)
+		return code;
+	err->code = code;
+	proto_utf8_copy(err->field, field ? field : "", sizeof err->field);
+	va_start(ap, fmt);
+	w = vsnprintf(err->detail, sizeof err->detail, proto_tr(fmt), ap);
+	va_end(ap);
+	utf8_trim(err->detail, sizeof err->detail, w);
+	/* TRANSLATORS: a message about one field of a record: the field's
+	** wire name (as in --planned-ha) and what is wrong with it. */
+	w = snprintf(err->msg, sizeof err->msg,
+		     proto_tr(N_("field \"%s\": %s")), err->field,
+		     err->detail);
+	utf8_trim(err->msg, sizeof err->msg, w);
 	return code;
 }
 

@@ -66,20 +66,50 @@ typedef enum proto_code {
 	PROTO_E__COUNT
 } proto_code;
 
-/* A failure: the code and a message naming what is wrong and what is allowed. */
+/* A failure: the code and a message naming what is wrong and what is allowed.
+** A failure about one field (proto_fail_field) also names the field and
+** keeps the message without the field's name, for a front end that shows
+** it next to the field. Sized for translated text (Lao is 3 bytes a
+** letter). */
 typedef struct proto_err {
 	proto_code code;
 	int index;      /* index of the offending change in a set, or -1 */
 	int64_t seq;    /* a refused set's seq when it could be read, else 0 */
-	char msg[320];
+	char field[64]; /* wire name of the field at fault, or "" */
+	char msg[768];  /* full message: 'field "planned_ha": ...' */
+	char detail[768]; /* msg without the field's name; "" if not a field's */
 } proto_err;
 
 /* snake_case name of a code ("malformed_json"); never NULL. */
 const char *proto_code_name(proto_code code);
 
-/* Set err (may be NULL) and return code. printf-style message. */
+/* Set err (may be NULL) and return code. printf-style message; fmt is an
+** English msgid (translated by the thread's translator, see below). */
 proto_code proto_fail(proto_err *err, proto_code code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* The same for a failure about field `field` (wire name): err->field is
+** set, err->detail holds the message and err->msg 'field "NAME": ' + it. */
+proto_code proto_fail_field(proto_err *err, proto_code code,
+			    const char *field, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Translation of user-facing messages. The protocol module knows no
+** catalogs: messages are English msgids marked N_() (protocol/i18n.h), and a
+** front end's library may install, for the calling thread only, a function
+** mapping a msgid to the text to show (libfieldsync installs gettext in the
+** handle's language). Without one (the server) messages stay English.
+** fn NULL removes it. Cannot fail. */
+typedef const char *(*proto_translate_fn)(void *ctx, const char *msgid);
+void proto_set_translator(proto_translate_fn fn, void *ctx);
+
+/* msgid through this thread's translator (msgid itself without one, or for
+** NULL or ""). Cannot fail. */
+const char *proto_tr(const char *msgid) __attribute__((format_arg(1)));
+
+/* Copy at most n-1 bytes of src into dst, cut at a UTF-8 character
+** boundary, NUL-terminated (n > 0). Returns dst. Cannot fail. */
+char *proto_utf8_copy(char *dst, const char *src, size_t n);
 
 /* Clear err to PROTO_OK, index -1, empty message. err may be NULL. */
 void proto_err_clear(proto_err *err);

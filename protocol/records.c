@@ -12,72 +12,119 @@
 #include <string.h>
 #include <strings.h>
 #include "records.h"
+#include "i18n.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- reference lists -------------------------------------------------- */
 
+/* Labels are English display names marked N_() for the catalogs (po/);
+** aliases hold every other spelling people use, the Vietnamese and Lao
+** names included, so that the server (which loads no catalog) accepts them
+** too. DOMAIN.md gives the names. */
 static const proto_ref_entry province_entries[] = {
-	{"Attapeu", {"Attapu", "Attopeu", "ອັດຕະປື", "Ắt-tạ-pư", NULL}},
-	{"Champasak", {"Champassak", "Champasack", "ຈຳປາສັກ", "Chăm-pa-sắc",
-		       NULL}},
-	{"Salavan", {"Saravane", "Saravan", "Salavane", "ສາລະວັນ",
-		     "Sa-la-van", NULL}},
-	{"Sekong", {"Xekong", "Xe Kong", "Se Kong", "ເຊກອງ", "Xê-kông",
-		    NULL}},
+	{"Attapeu", N_("Attapeu"),
+	 {"Attapu", "Attopeu", "Atapeu", "ອັດຕະປື", "Ắt-tạ-pư", NULL}},
+	{"Champasak", N_("Champasak"),
+	 {"Champassak", "Champasack", "Champassack", "Champasac", "ຈຳປາສັກ",
+	  "Chăm-pa-sắc", NULL}},
+	{"Salavan", N_("Salavan"),
+	 {"Saravane", "Saravan", "Salavane", "Salavanh", "ສາລະວັນ",
+	  "Sa-la-van", "Xa-la-van", NULL}},
+	{"Sekong", N_("Sekong"),
+	 {"Xekong", "Xe Kong", "Se Kong", "Sekông", "ເຊກອງ", "Xê-kông",
+	  "Xê Kông", "Xê Công", NULL}},
 };
-const proto_ref_list proto_provinces = {"province", province_entries,
-					N(province_entries)};
+/* TRANSLATORS: the noun in "unknown province ..." messages. */
+const proto_ref_list proto_provinces = {
+	"province", N_("province"), province_entries, N(province_entries),
+	{"tỉnh", "province", "provincia", "ແຂວງ", "khoueng", "khouang", NULL}};
 
 static const proto_ref_entry sector_entries[] = {
-	{"politics", {"chính trị", NULL}},
-	{"education", {"education and training", "giáo dục và đào tạo",
-		       "giáo dục", NULL}},
-	{"health", {"y tế", "medical", NULL}},
-	{"investment", {"hợp tác đầu tư", "đầu tư", NULL}},
-	{"industry-trade", {"industry and trade", "trade", "industry",
-			    "công thương", NULL}},
-	{"agriculture", {"nông nghiệp", NULL}},
-	{"science-technology", {"science and technology", "science",
-				"khoa học và công nghệ", NULL}},
-	{"culture-sports-tourism", {"culture, sports and tourism", "culture",
-				    "tourism", "văn hoá, thể thao và du lịch",
-				    "văn hóa, thể thao và du lịch",
-				    NULL}},
-	{"foreign-affairs", {"foreign affairs", "đối ngoại", NULL}},
-	{"defence-security", {"defence and security", "defense", "defence",
-			      "security", "quốc phòng, an ninh", NULL}},
-	{"justice", {"tư pháp", NULL}},
-	{"youth", {"youth exchange", "giao lưu thanh niên", NULL}},
-	{"friendship-works", {"friendship works", "công trình hữu nghị",
-			      NULL}},
+	{"politics", N_("politics"), {"chính trị", "ການເມືອງ", NULL}},
+	{"education", N_("education and training"),
+	 {"giáo dục và đào tạo", "giáo dục", "đào tạo",
+	  "ການສຶກສາ ແລະ ການຝຶກອົບຮົມ", "ການສຶກສາ", "ສຶກສາ", NULL}},
+	{"health", N_("health"),
+	 {"y tế", "medical", "ສາທາລະນະສຸກ", NULL}},
+	{"investment", N_("investment"),
+	 {"hợp tác đầu tư", "đầu tư", "investment cooperation", "ການລົງທຶນ",
+	  NULL}},
+	{"industry-trade", N_("industry and trade"),
+	 {"trade", "industry", "công thương", "công nghiệp và thương mại",
+	  "ອຸດສາຫະກຳ ແລະ ການຄ້າ", "ອຸດສາຫະກຳ", "ການຄ້າ", NULL}},
+	{"agriculture", N_("agriculture"),
+	 {"nông nghiệp", "ກະສິກຳ", NULL}},
+	{"science-technology", N_("science and technology"),
+	 {"science", "technology", "khoa học và công nghệ", "khoa học",
+	  "ວິທະຍາສາດ ແລະ ເຕັກໂນໂລຊີ", NULL}},
+	{"culture-sports-tourism", N_("culture, sports and tourism"),
+	 {"culture", "tourism", "văn hoá, thể thao và du lịch",
+	  "văn hóa, thể thao và du lịch", "văn hoá", "du lịch",
+	  "ວັດທະນະທຳ, ກິລາ ແລະ ການທ່ອງທ່ຽວ", "ວັດທະນະທຳ", NULL}},
+	{"foreign-affairs", N_("foreign affairs"),
+	 {"đối ngoại", "ngoại vụ", "ການຕ່າງປະເທດ", NULL}},
+	{"defence-security", N_("defence and security"),
+	 {"defense", "defence", "security", "defense and security",
+	  "quốc phòng, an ninh", "quốc phòng và an ninh", "quốc phòng",
+	  "an ninh", "ປ້ອງກັນຊາດ ແລະ ປ້ອງກັນຄວາມສະຫງົບ", NULL}},
+	{"justice", N_("justice"), {"tư pháp", "ຍຸຕິທຳ", NULL}},
+	{"youth", N_("youth exchange"),
+	 {"giao lưu thanh niên", "thanh niên", "ການແລກປ່ຽນຊາວໜຸ່ມ",
+	  "ຊາວໜຸ່ມ", NULL}},
+	{"friendship-works", N_("friendship works"),
+	 {"công trình hữu nghị", "ສິ່ງປຸກສ້າງມິດຕະພາບ", NULL}},
 };
-const proto_ref_list proto_sectors = {"sector", sector_entries,
-				      N(sector_entries)};
+/* TRANSLATORS: the noun in "unknown sector ..." messages (lĩnh vực). */
+const proto_ref_list proto_sectors = {
+	"sector", N_("sector"), sector_entries, N(sector_entries),
+	{"lĩnh vực", "ngành", "sector", "ຂະແໜງການ", "ຂະແໜງ", NULL}};
 
 /* Specialties; the first group is agricultural, the second medical. The
 ** sector each implies is in specialty_sector below. */
 static const proto_ref_entry specialty_entries[] = {
-	{"crop", {"crops", "agronomy", "agronomist", NULL}},
-	{"livestock", {"animal husbandry", NULL}},
-	{"veterinary", {"vet", "veterinarian", NULL}},
-	{"aquaculture", {"fisheries", NULL}},
-	{"forestry", {NULL}},
-	{"irrigation", {NULL}},
-	{"mushroom", {"mushrooms", NULL}},
-	{"surgery", {"surgeon", NULL}},
-	{"obstetrics", {"obstetric", NULL}},
-	{"paediatrics", {"pediatrics", "neonatology", NULL}},
-	{"internal-medicine", {"internal medicine", "medicine", NULL}},
-	{"nursing", {"nurse", NULL}},
-	{"public-health", {"public health", NULL}},
-	{"traditional-medicine", {"traditional medicine", NULL}},
-	{"teaching", {"education", NULL}},
-	{"journalism", {"media", "multimedia journalism", NULL}},
-	{"other", {NULL}},
+	{"crop", N_("crops"),
+	 {"agronomy", "agronomist", "trồng trọt", "nông học", "ການປູກຝັງ",
+	  NULL}},
+	{"livestock", N_("livestock"),
+	 {"animal husbandry", "chăn nuôi", "ການລ້ຽງສັດ", NULL}},
+	{"veterinary", N_("veterinary medicine"),
+	 {"vet", "veterinarian", "thú y", "bác sĩ thú y",
+	  "ສັດຕະວະແພດ", NULL}},
+	{"aquaculture", N_("aquaculture"),
+	 {"fisheries", "nuôi trồng thủy sản", "thủy sản", "ການລ້ຽງສັດນ້ຳ",
+	  NULL}},
+	{"forestry", N_("forestry"), {"lâm nghiệp", "ປ່າໄມ້", NULL}},
+	{"irrigation", N_("irrigation"), {"thủy lợi", "ຊົນລະປະທານ", NULL}},
+	{"mushroom", N_("mushroom growing"),
+	 {"mushrooms", "trồng nấm", "nấm", "ການປູກເຫັດ", "ເຫັດ",
+	  NULL}},
+	{"surgery", N_("surgery"),
+	 {"surgeon", "ngoại khoa", "phẫu thuật", "ສັນລະຍະກຳ", "ຜ່າຕັດ", NULL}},
+	{"obstetrics", N_("obstetrics"),
+	 {"obstetric", "sản khoa", "ສູຕິກຳ", NULL}},
+	{"paediatrics", N_("paediatrics"),
+	 {"pediatrics", "neonatology", "nhi khoa", "sơ sinh", "ກຸມານເວດ",
+	  NULL}},
+	{"internal-medicine", N_("internal medicine"),
+	 {"medicine", "nội khoa", "ອາຍຸລະກຳ", NULL}},
+	{"nursing", N_("nursing"),
+	 {"nurse", "điều dưỡng", "ການພະຍາບານ", "ພະຍາບານ", NULL}},
+	{"public-health", N_("public health"),
+	 {"y tế công cộng", "ສາທາລະນະສຸກຊຸມຊົນ", NULL}},
+	{"traditional-medicine", N_("traditional medicine"),
+	 {"y học cổ truyền", "đông y", "ການແພດພື້ນເມືອງ", NULL}},
+	{"teaching", N_("teaching"),
+	 {"education", "giảng dạy", "ການສອນ", NULL}},
+	{"journalism", N_("journalism"),
+	 {"media", "multimedia journalism", "báo chí", "truyền thông",
+	  "ການຂ່າວ", "ສື່ມວນຊົນ", NULL}},
+	{"other", N_("other"), {"khác", "ອື່ນໆ", NULL}},
 };
-const proto_ref_list proto_specialties = {"specialty", specialty_entries,
-					  N(specialty_entries)};
+/* TRANSLATORS: the noun in "unknown specialty ..." messages. */
+const proto_ref_list proto_specialties = {
+	"specialty", N_("specialty"), specialty_entries,
+	N(specialty_entries), {"chuyên ngành", "specialty", NULL}};
 
 static const struct {
 	const char *specialty, *sector;
@@ -92,12 +139,22 @@ static const struct {
 	{"teaching", "education"}, {"journalism", "foreign-affairs"},
 };
 
+/* Vietnamese official usage: "đoàn ra" (a delegation going abroad) and
+** "đoàn vào" (a delegation received). */
 static const proto_ref_entry direction_entries[] = {
-	{"out", {"outbound", "outgoing", NULL}},
-	{"in", {"inbound", "incoming", NULL}},
+	/* TRANSLATORS: a delegation visit's direction: from Gia Lai to a Lao
+	** province. */
+	{"out", N_("outbound: from Gia Lai to Laos"),
+	 {"outbound", "outgoing", "đoàn ra", "ra", "đi", "ຂາອອກ", NULL}},
+	/* TRANSLATORS: a delegation visit's direction: from a Lao province to
+	** Gia Lai. */
+	{"in", N_("inbound: from Laos to Gia Lai"),
+	 {"inbound", "incoming", "đoàn vào", "vào", "đến", "ຂາເຂົ້າ", NULL}},
 };
-const proto_ref_list proto_directions = {"direction", direction_entries,
-					 N(direction_entries)};
+/* TRANSLATORS: the noun in "unknown direction ..." messages. */
+const proto_ref_list proto_directions = {
+	"direction", N_("direction"), direction_entries, N(direction_entries),
+	{"direction", "chiều", NULL}};
 
 /* ---- the kinds -------------------------------------------------------- */
 
@@ -105,92 +162,112 @@ const proto_ref_list proto_directions = {"direction", direction_entries,
 #define TEXT PROTO_MAX_TEXT_BYTES
 #define HA(x) ((long long)(x) * 100)
 
+/* TRANSLATORS: units shown after a number: "5 ha", "42 households". */
+#define U_HA N_("ha")
+#define U_PEOPLE N_("people")
+#define U_HOUSEHOLDS N_("households")
+#define U_SESSIONS N_("sessions")
+
 static const proto_field_def visit_fields[] = {
 	{"direction", PROTO_T_ENUM, 1, 0, 0, 0, &proto_directions, NULL,
-	 "out = from Gia Lai to a Lao province, in = to Gia Lai"},
+	 N_("Direction"),
+	 N_("out = from Gia Lai to a Lao province, in = to Gia Lai")},
 	{"province", PROTO_T_ENUM, 1, 0, 0, 0, &proto_provinces, NULL,
-	 "the Lao counterpart province"},
+	 N_("Province"), N_("the Lao counterpart province")},
 	{"leader", PROTO_T_TEXT, 1, 0, 0, NAME, NULL, NULL,
-	 "head of the delegation"},
+	 N_("Delegation leader"), N_("head of the delegation")},
 	{"title", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL,
-	 "the leader's title"},
-	{"members", PROTO_T_INT, 1, 1, 1000, 0, NULL, "people",
-	 "number of members, leader included"},
+	 N_("Leader's title"), N_("the leader's title")},
+	{"members", PROTO_T_INT, 1, 1, 1000, 0, NULL, U_PEOPLE,
+	 N_("Members"), N_("number of members, leader included")},
 	{"sector", PROTO_T_ENUM, 1, 0, 0, 0, &proto_sectors, NULL,
-	 "programme sector"},
-	{"host", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL, "host agency"},
-	{"start", PROTO_T_DATE, 1, 0, 0, 0, NULL, NULL, "first day"},
-	{"end", PROTO_T_DATE, 0, 0, 0, 0, NULL, NULL,
-	 "last day (not before start)"},
-	{"purpose", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL, "purpose"},
-	{"outcome", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL,
-	 "what came of it"},
+	 N_("Sector"), N_("programme sector")},
+	{"host", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL, N_("Host agency"),
+	 N_("host agency")},
+	{"start", PROTO_T_DATE, 1, 0, 0, 0, NULL, NULL, N_("Start date"),
+	 N_("first day")},
+	{"end", PROTO_T_DATE, 0, 0, 0, 0, NULL, NULL, N_("End date"),
+	 N_("last day (not before start)")},
+	{"purpose", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL, N_("Purpose"),
+	 N_("purpose")},
+	{"outcome", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL, N_("Outcome"),
+	 N_("what came of it")},
 };
 
 static const proto_field_def trip_fields[] = {
-	{"expert", PROTO_T_TEXT, 1, 0, 0, NAME, NULL, NULL,
-	 "expert or team leader name(s)"},
-	{"experts", PROTO_T_INT, 0, 1, 500, 0, NULL, "people",
-	 "number of experts (1 if absent)"},
+	{"expert", PROTO_T_TEXT, 1, 0, 0, NAME, NULL, NULL, N_("Expert"),
+	 N_("expert or team leader name(s)")},
+	{"experts", PROTO_T_INT, 0, 1, 500, 0, NULL, U_PEOPLE,
+	 N_("Number of experts"), N_("number of experts (1 if absent)")},
 	{"specialty", PROTO_T_ENUM, 1, 0, 0, 0, &proto_specialties, NULL,
-	 "expert specialty"},
+	 N_("Specialty"), N_("expert specialty")},
 	{"sector", PROTO_T_ENUM, 0, 0, 0, 0, &proto_sectors, NULL,
-	 "programme sector (implied by the specialty if absent)"},
+	 N_("Sector"),
+	 N_("programme sector (implied by the specialty if absent)")},
 	{"department", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL,
-	 "sending department"},
+	 N_("Sending department"), N_("sending department")},
 	{"province", PROTO_T_ENUM, 1, 0, 0, 0, &proto_provinces, NULL,
-	 "Lao province visited"},
-	{"site", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL,
-	 "site, e.g. Attapeu provincial hospital"},
-	{"start", PROTO_T_DATE, 1, 0, 0, 0, NULL, NULL, "first day"},
-	{"end", PROTO_T_DATE, 0, 0, 0, 0, NULL, NULL,
-	 "last day (not before start)"},
-	{"trainings", PROTO_T_INT, 0, 0, 10000, 0, NULL, "sessions",
-	 "trainings held"},
-	{"trained", PROTO_T_INT, 0, 0, 100000, 0, NULL, "people",
-	 "people trained"},
-	{"patients", PROTO_T_INT, 0, 0, 1000000, 0, NULL, "people",
-	 "patients seen"},
-	{"outcome", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL,
-	 "what came of it"},
+	 N_("Province"), N_("Lao province visited")},
+	{"site", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL, N_("Site"),
+	 N_("site, e.g. Attapeu provincial hospital")},
+	{"start", PROTO_T_DATE, 1, 0, 0, 0, NULL, NULL, N_("Start date"),
+	 N_("first day")},
+	{"end", PROTO_T_DATE, 0, 0, 0, 0, NULL, NULL, N_("End date"),
+	 N_("last day (not before start)")},
+	{"trainings", PROTO_T_INT, 0, 0, 10000, 0, NULL, U_SESSIONS,
+	 N_("Trainings"), N_("trainings held")},
+	{"trained", PROTO_T_INT, 0, 0, 100000, 0, NULL, U_PEOPLE,
+	 N_("People trained"), N_("people trained")},
+	{"patients", PROTO_T_INT, 0, 0, 1000000, 0, NULL, U_PEOPLE,
+	 N_("Patients"), N_("patients seen")},
+	{"outcome", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL, N_("Outcome"),
+	 N_("what came of it")},
 };
 
 static const proto_field_def model_fields[] = {
-	{"crop", PROTO_T_TEXT, 1, 0, 0, NAME, NULL, NULL,
-	 "crop or breed, e.g. sticky maize"},
+	{"crop", PROTO_T_TEXT, 1, 0, 0, NAME, NULL, NULL, N_("Crop or breed"),
+	 N_("crop or breed, e.g. sticky maize")},
 	{"sector", PROTO_T_ENUM, 0, 0, 0, 0, &proto_sectors, NULL,
-	 "programme sector (agriculture if absent)"},
+	 N_("Sector"), N_("programme sector (agriculture if absent)")},
 	{"province", PROTO_T_ENUM, 1, 0, 0, 0, &proto_provinces, NULL,
-	 "Lao province"},
-	{"district", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL, "district"},
-	{"village", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL, "village"},
-	{"planned_ha", PROTO_T_DECIMAL, 1, 0, HA(1000000), 0, NULL, "ha",
-	 "planned area, hectares, up to 2 decimals"},
+	 N_("Province"), N_("Lao province")},
+	{"district", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL, N_("District"),
+	 N_("district")},
+	{"village", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL, N_("Village"),
+	 N_("village")},
+	{"planned_ha", PROTO_T_DECIMAL, 1, 0, HA(1000000), 0, NULL, U_HA,
+	 N_("Planned area"), N_("planned area, hectares, up to 2 decimals")},
 	{"planned_households", PROTO_T_INT, 1, 0, 100000, 0, NULL,
-	 "households", "planned households"},
-	{"season", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL,
-	 "season, e.g. 2025 rainy season"},
-	{"start", PROTO_T_DATE, 0, 0, 0, 0, NULL, NULL, "start date"},
+	 U_HOUSEHOLDS, N_("Planned households"), N_("planned households")},
+	{"season", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL, N_("Season"),
+	 N_("season, e.g. 2025 rainy season")},
+	{"start", PROTO_T_DATE, 0, 0, 0, 0, NULL, NULL, N_("Start date"),
+	 N_("start date")},
 };
 
 static const proto_field_def progress_fields[] = {
-	{"model", PROTO_T_ID, 1, 0, 0, 0, NULL, NULL, "the model's id"},
-	{"date", PROTO_T_DATE, 1, 0, 0, 0, NULL, NULL, "observation date"},
-	{"sown_ha", PROTO_T_DECIMAL, 1, 0, HA(1000000), 0, NULL, "ha",
-	 "hectares sown so far (cumulative)"},
-	{"households", PROTO_T_INT, 1, 0, 100000, 0, NULL, "households",
-	 "households taking part"},
-	{"notes", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL, "notes"},
+	{"model", PROTO_T_ID, 1, 0, 0, 0, NULL, NULL, N_("Model"),
+	 N_("the model's id")},
+	{"date", PROTO_T_DATE, 1, 0, 0, 0, NULL, NULL, N_("Observation date"),
+	 N_("observation date")},
+	{"sown_ha", PROTO_T_DECIMAL, 1, 0, HA(1000000), 0, NULL, U_HA,
+	 N_("Area sown"), N_("hectares sown so far (cumulative)")},
+	{"households", PROTO_T_INT, 1, 0, 100000, 0, NULL, U_HOUSEHOLDS,
+	 N_("Households"), N_("households taking part")},
+	{"notes", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL, N_("Notes"),
+	 N_("notes")},
 };
 
 const proto_kind_def proto_kinds[] = {
-	{"visit", "visits", visit_fields, N(visit_fields), 0,
-	 {"leader", "province", "start", NULL}},
-	{"trip", "trips", trip_fields, N(trip_fields), 0,
-	 {"expert", "province", "start", NULL}},
-	{"model", "models", model_fields, N(model_fields), 0,
+	{"visit", "visits", N_("Delegation visit"), N_("Delegation visits"),
+	 visit_fields, N(visit_fields), 0, {"leader", "province", "start", NULL}},
+	{"trip", "trips", N_("Expert trip"), N_("Expert trips"), trip_fields,
+	 N(trip_fields), 0, {"expert", "province", "start", NULL}},
+	{"model", "models", N_("Demonstration model"),
+	 N_("Demonstration models"), model_fields, N(model_fields), 0,
 	 {"crop", "province", "district", NULL}},
-	{"progress", "progress", progress_fields, N(progress_fields), 1,
+	{"progress", "progress", N_("Progress observation"),
+	 N_("Progress observations"), progress_fields, N(progress_fields), 1,
 	 {"date", "sown_ha", NULL, NULL}},
 };
 const size_t proto_nkinds = N(proto_kinds);
@@ -241,12 +318,21 @@ const char *proto_ref_lookup(const proto_ref_list *list, const char *text)
 		return NULL;
 	for (size_t i = 0; i < list->count; i++) {
 		const proto_ref_entry *e = &list->entries[i];
-		if (loose_eq(e->name, text))
+		if (loose_eq(e->name, text) || loose_eq(e->label, text))
 			return e->name;
 		for (size_t j = 0; j < N(e->aliases) && e->aliases[j]; j++)
 			if (loose_eq(e->aliases[j], text))
 				return e->name;
 	}
+	return NULL;
+}
+
+const proto_ref_entry *proto_ref_entry_find(const proto_ref_list *list,
+					    const char *name)
+{
+	for (size_t i = 0; list && name && i < list->count; i++)
+		if (strcmp(list->entries[i].name, name) == 0)
+			return &list->entries[i];
 	return NULL;
 }
 
@@ -333,17 +419,18 @@ static void fmt_hundredths(char *buf, size_t n, long long h)
 			 a % 100);
 }
 
+/* What a type accepts, for messages (translated where they are used). */
 static const char *type_name(proto_type t)
 {
 	switch (t) {
-	case PROTO_T_TEXT: return "text";
-	case PROTO_T_ENUM: return "one of a list";
-	case PROTO_T_INT: return "whole number";
-	case PROTO_T_DECIMAL: return "number with at most 2 decimals";
-	case PROTO_T_DATE: return "date YYYY-MM-DD";
-	case PROTO_T_ID: return "record id (32 hex digits)";
+	case PROTO_T_TEXT: return N_("text");
+	case PROTO_T_ENUM: return N_("one of a list");
+	case PROTO_T_INT: return N_("whole number");
+	case PROTO_T_DECIMAL: return N_("number with at most 2 decimals");
+	case PROTO_T_DATE: return N_("date YYYY-MM-DD");
+	case PROTO_T_ID: return N_("record id (32 hex digits)");
 	}
-	return "value";
+	return N_("value");
 }
 
 /* Text may hold newlines and tabs (notes span lines) but no other control
@@ -352,21 +439,21 @@ static proto_code check_text(const proto_field_def *f, const char *s,
 			     size_t len, proto_err *err)
 {
 	if (!proto_utf8_valid(s, len))
-		return proto_fail(err, PROTO_E_UTF8,
-				  "field \"%s\": not valid UTF-8", f->name);
+		return proto_fail_field(err, PROTO_E_UTF8, f->name,
+					"not valid UTF-8");
 	if (len == 0)
-		return proto_fail(err, PROTO_E_VALUE,
-				  "field \"%s\": must not be empty", f->name);
+		return proto_fail_field(err, PROTO_E_VALUE, f->name,
+					"must not be empty");
 	if (len > f->max_len)
-		return proto_fail(err, PROTO_E_TOO_LONG,
-				  "field \"%s\": %zu bytes, at most %zu "
-				  "allowed", f->name, len, f->max_len);
+		return proto_fail_field(err, PROTO_E_TOO_LONG, f->name,
+					"%zu bytes, at most %zu allowed", len,
+					f->max_len);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-			return proto_fail(err, PROTO_E_VALUE,
-					  "field \"%s\": control character "
-					  "0x%02x not allowed", f->name, c);
+			return proto_fail_field(err, PROTO_E_VALUE, f->name,
+						"control character 0x%02x not "
+						"allowed", c);
 	}
 	return PROTO_OK;
 }
@@ -387,10 +474,15 @@ static proto_code check_range(const proto_field_def *f, long long v,
 		snprintf(hi, sizeof hi, "%lld", f->max);
 		snprintf(got, sizeof got, "%lld", v);
 	}
-	return proto_fail(err, PROTO_E_RANGE,
-			  "field \"%s\": %s is out of range; allowed %s to "
-			  "%s%s%s", f->name, got, lo, hi, f->unit ? " " : "",
-			  f->unit ? f->unit : "");
+	if (f->unit)
+		/* TRANSLATORS: "-2 is out of range; allowed 0 to 1000000 ha" */
+		return proto_fail_field(err, PROTO_E_RANGE, f->name,
+					"%s is out of range; allowed %s to "
+					"%s %s", got, lo, hi,
+					proto_tr(f->unit));
+	return proto_fail_field(err, PROTO_E_RANGE, f->name,
+				"%s is out of range; allowed %s to %s", got,
+				lo, hi);
 }
 
 proto_code proto_field_check(const proto_field_def *f, const cJSON *v,
@@ -400,75 +492,75 @@ proto_code proto_field_check(const proto_field_def *f, const cJSON *v,
 	const char *s;
 
 	if (!v)
-		return proto_fail(err, PROTO_E_MISSING,
-				  "field \"%s\": missing", f->name);
+		return proto_fail_field(err, PROTO_E_MISSING, f->name,
+					"missing");
 	switch (f->type) {
 	case PROTO_T_TEXT:
 	case PROTO_T_ENUM:
 	case PROTO_T_DATE:
 	case PROTO_T_ID:
 		if (!cJSON_IsString(v) || !v->valuestring)
-			return proto_fail(err, PROTO_E_TYPE,
-					  "field \"%s\": expected a string "
-					  "(%s)", f->name, type_name(f->type));
+			return proto_fail_field(err, PROTO_E_TYPE, f->name,
+						"expected a string (%s)",
+						proto_tr(type_name(f->type)));
 		s = v->valuestring;
 		if (f->type == PROTO_T_TEXT)
 			return check_text(f, s, strlen(s), err);
 		if (f->type == PROTO_T_ENUM) {
-			for (size_t i = 0; i < f->ref->count; i++)
-				if (strcmp(f->ref->entries[i].name, s) == 0)
-					return PROTO_OK;
-			return proto_fail(err, PROTO_E_VALUE,
-					  "field \"%s\": \"%.40s\" is not a "
-					  "%s; allowed: %s", f->name, s,
-					  f->ref->name, proto_ref_names(f->ref));
+			if (proto_ref_entry_find(f->ref, s))
+				return PROTO_OK;
+			/* TRANSLATORS: the second %s is a list's noun
+			** ("province"), the third its allowed names. */
+			return proto_fail_field(err, PROTO_E_VALUE, f->name,
+						"\"%.40s\" is not a %s; "
+						"allowed: %s", s,
+						proto_tr(f->ref->label),
+						proto_ref_names(f->ref));
 		}
 		if (f->type == PROTO_T_DATE) {
 			if (proto_date_parse(s, NULL) != 0)
-				return proto_fail(err, PROTO_E_DATE,
-						  "field \"%s\": \"%.40s\" is "
-						  "not a date; expected "
-						  "YYYY-MM-DD", f->name, s);
+				return proto_fail_field(err, PROTO_E_DATE,
+							f->name,
+							"\"%.40s\" is not a "
+							"date; expected "
+							"YYYY-MM-DD", s);
 			return PROTO_OK;
 		}
 		if (!proto_id_valid(s))
-			return proto_fail(err, PROTO_E_FORMAT,
-					  "field \"%s\": not a record id "
-					  "(32 lowercase hex digits)", f->name);
+			return proto_fail_field(err, PROTO_E_FORMAT, f->name,
+						"not a record id (32 lowercase "
+						"hex digits)");
 		return PROTO_OK;
 	case PROTO_T_INT:
 		if (!cJSON_IsNumber(v))
-			return proto_fail(err, PROTO_E_TYPE,
-					  "field \"%s\": expected a whole "
-					  "number", f->name);
+			return proto_fail_field(err, PROTO_E_TYPE, f->name,
+						"expected a whole number");
 		/* One code per condition (SPEC 3.1): a fraction is the wrong
 		** type, a whole number too large to hold is out of range. */
 		if (v->valuedouble != floor(v->valuedouble))
-			return proto_fail(err, PROTO_E_TYPE,
-					  "field \"%s\": %g is not a whole "
-					  "number", f->name, v->valuedouble);
+			return proto_fail_field(err, PROTO_E_TYPE, f->name,
+						"%g is not a whole number",
+						v->valuedouble);
 		if (int_get(v, &n) != 0)
-			return proto_fail(err, PROTO_E_RANGE,
-					  "field \"%s\": %g is out of range; "
-					  "allowed %lld to %lld%s%s", f->name,
-					  v->valuedouble, f->min, f->max,
-					  f->unit ? " " : "",
-					  f->unit ? f->unit : "");
+			return proto_fail_field(err, PROTO_E_RANGE, f->name,
+						"%g is out of range; allowed "
+						"%lld to %lld%s%s",
+						v->valuedouble, f->min, f->max,
+						f->unit ? " " : "",
+						f->unit ? proto_tr(f->unit) : "");
 		return check_range(f, n, err);
 	case PROTO_T_DECIMAL:
 		if (!cJSON_IsNumber(v))
-			return proto_fail(err, PROTO_E_TYPE,
-					  "field \"%s\": expected a number",
-					  f->name);
+			return proto_fail_field(err, PROTO_E_TYPE, f->name,
+						"expected a number");
 		if (proto_decimal_get(v, &n) != 0)
-			return proto_fail(err, PROTO_E_RANGE,
-					  "field \"%s\": %g has more than 2 "
-					  "decimals or is too large", f->name,
-					  v->valuedouble);
+			return proto_fail_field(err, PROTO_E_RANGE, f->name,
+						"%g has more than 2 decimals "
+						"or is too large",
+						v->valuedouble);
 		return check_range(f, n, err);
 	}
-	return proto_fail(err, PROTO_E_TYPE, "field \"%s\": unknown type",
-			  f->name);
+	return proto_fail_field(err, PROTO_E_TYPE, f->name, "unknown type");
 }
 
 /* Strict decimal text: digits, optionally '.' and 1-2 digits. */
@@ -528,8 +620,8 @@ proto_code proto_field_parse(const proto_field_def *f, const char *text,
 
 	*out = NULL;
 	if (!text)
-		return proto_fail(err, PROTO_E_MISSING, "field \"%s\": "
-				  "missing value", f->name);
+		return proto_fail_field(err, PROTO_E_MISSING, f->name,
+					"missing value");
 	switch (f->type) {
 	case PROTO_T_TEXT:
 		rc = check_text(f, text, strlen(text), err);
@@ -539,27 +631,31 @@ proto_code proto_field_parse(const proto_field_def *f, const char *text,
 		break;
 	case PROTO_T_ENUM:
 		if (!proto_utf8_valid(text, strlen(text)))
-			return proto_fail(err, PROTO_E_UTF8, "field \"%s\": "
-					  "not valid UTF-8", f->name);
+			return proto_fail_field(err, PROTO_E_UTF8, f->name,
+						"not valid UTF-8");
 		canon = proto_ref_lookup(f->ref, text);
 		if (!canon)
-			return proto_fail(err, PROTO_E_VALUE,
-					  "unknown %s \"%.60s\"; allowed: %s",
-					  f->ref->name, text,
-					  proto_ref_names(f->ref));
+			/* TRANSLATORS: "unknown province "Vientiane";
+			** allowed: Attapeu, ..." (the list's noun, the
+			** text as typed, the allowed names). */
+			return proto_fail_field(err, PROTO_E_VALUE, f->name,
+						"unknown %s \"%.60s\"; "
+						"allowed: %s",
+						proto_tr(f->ref->label), text,
+						proto_ref_names(f->ref));
 		v = cJSON_CreateString(canon);
 		break;
 	case PROTO_T_INT:
 		if (parse_int_text(text, &n) != 0) {
 			if (parse_decimal_text(text, &n) == 0)
-				return proto_fail(err, PROTO_E_TYPE,
-						  "field \"%s\": \"%.40s\" is "
-						  "not a whole number", f->name,
-						  text);
-			return proto_fail(err, PROTO_E_TYPE,
-					  "field \"%s\": \"%.40s\" is not a "
-					  "number; expected a whole number",
-					  f->name, text);
+				return proto_fail_field(err, PROTO_E_TYPE,
+							f->name,
+							"\"%.40s\" is not a "
+							"whole number", text);
+			return proto_fail_field(err, PROTO_E_TYPE, f->name,
+						"\"%.40s\" is not a number; "
+						"expected a whole number",
+						text);
 		}
 		rc = check_range(f, n, err);
 		if (rc != PROTO_OK)
@@ -575,14 +671,13 @@ proto_code proto_field_parse(const proto_field_def *f, const char *text,
 		}
 		r = parse_decimal_text(t, &n);
 		if (r == -2)
-			return proto_fail(err, PROTO_E_RANGE,
-					  "field \"%s\": \"%.40s\" has more "
-					  "than 2 decimals", f->name, text);
+			return proto_fail_field(err, PROTO_E_RANGE, f->name,
+						"\"%.40s\" has more than 2 "
+						"decimals", text);
 		if (r != 0)
-			return proto_fail(err, PROTO_E_TYPE,
-					  "field \"%s\": \"%.40s\" is not a "
-					  "number; expected e.g. 3.8", f->name,
-					  text);
+			return proto_fail_field(err, PROTO_E_TYPE, f->name,
+						"\"%.40s\" is not a number; "
+						"expected e.g. 3.8", text);
 		if (neg)
 			n = -n;
 		rc = check_range(f, n, err);
@@ -593,17 +688,17 @@ proto_code proto_field_parse(const proto_field_def *f, const char *text,
 	}
 	case PROTO_T_DATE:
 		if (proto_date_parse(text, NULL) != 0)
-			return proto_fail(err, PROTO_E_DATE,
-					  "field \"%s\": \"%.40s\" is not a "
-					  "valid date; expected YYYY-MM-DD, "
-					  "e.g. 2026-04-10", f->name, text);
+			return proto_fail_field(err, PROTO_E_DATE, f->name,
+						"\"%.40s\" is not a valid "
+						"date; expected YYYY-MM-DD, "
+						"e.g. 2026-04-10", text);
 		v = cJSON_CreateString(text);
 		break;
 	case PROTO_T_ID:
 		if (!proto_id_valid(text))
-			return proto_fail(err, PROTO_E_FORMAT,
-					  "field \"%s\": not a record id "
-					  "(32 lowercase hex digits)", f->name);
+			return proto_fail_field(err, PROTO_E_FORMAT, f->name,
+						"not a record id (32 lowercase "
+						"hex digits)");
 		v = cJSON_CreateString(text);
 		break;
 	}
@@ -624,10 +719,16 @@ proto_code proto_record_check(const proto_kind_def *k, const cJSON *values,
 				  "%s: fields must be an object", k->name);
 	for (const cJSON *m = values->child; m; m = m->next) {
 		const proto_field_def *f = proto_field_find(k, m->string);
-		if (!f)
-			return proto_fail(err, PROTO_E_UNKNOWN_FIELD,
-					  "%s has no field \"%.60s\"", k->name,
-					  m->string);
+		if (!f) {
+			/* Named in the message already: no field prefix. */
+			(void)proto_fail(err, PROTO_E_UNKNOWN_FIELD,
+					 "%s has no field \"%.60s\"", k->name,
+					 m->string);
+			if (err)
+				proto_utf8_copy(err->field, m->string,
+						sizeof err->field);
+			return PROTO_E_UNKNOWN_FIELD;
+		}
 		rc = proto_field_check(f, m, err);
 		if (rc != PROTO_OK)
 			return rc;
@@ -636,20 +737,26 @@ proto_code proto_record_check(const proto_kind_def *k, const cJSON *values,
 		for (size_t i = 0; i < k->nfields; i++)
 			if (k->fields[i].required &&
 			    !cJSON_GetObjectItemCaseSensitive(
-				    values, k->fields[i].name))
-				return proto_fail(err, PROTO_E_MISSING,
-						  "%s: required field \"%s\" "
-						  "missing (%s)", k->name,
-						  k->fields[i].name,
-						  k->fields[i].help);
+				    values, k->fields[i].name)) {
+				(void)proto_fail(err, PROTO_E_MISSING,
+						 "%s: required field \"%s\" "
+						 "missing (%s)", k->name,
+						 k->fields[i].name,
+						 proto_tr(k->fields[i].help));
+				if (err)
+					proto_utf8_copy(err->field,
+							k->fields[i].name,
+							sizeof err->field);
+				return PROTO_E_MISSING;
+			}
 	}
 	start = cJSON_GetObjectItemCaseSensitive(values, "start");
 	end = cJSON_GetObjectItemCaseSensitive(values, "end");
 	if (cJSON_IsString(start) && cJSON_IsString(end) &&
 	    strcmp(end->valuestring, start->valuestring) < 0)
-		return proto_fail(err, PROTO_E_RANGE,
-				  "field \"end\": %s is before start %s",
-				  end->valuestring, start->valuestring);
+		return proto_fail_field(err, PROTO_E_RANGE, "end",
+					"%s is before start %s",
+					end->valuestring, start->valuestring);
 	return PROTO_OK;
 }
 

@@ -23,16 +23,25 @@ typedef enum proto_type {
 	PROTO_T_ID       /* 32 lowercase hex digits: a record id */
 } proto_type;
 
-/* A reference list: canonical names plus accepted spellings. */
+/* A reference list: canonical names plus accepted spellings. Display text
+** (labels, units, help) is English marked N_() (protocol/i18n.h); the
+** catalogs in po/ translate it, and a front end's library shows it in the
+** user's language. The Vietnamese and Lao names people type are aliases
+** here, so every side (the server's targets file too) accepts them. */
 typedef struct proto_ref_entry {
 	const char *name;        /* canonical, as stored and sent: "Salavan" */
-	const char *aliases[8];  /* other accepted spellings, NULL-terminated */
+	const char *label;       /* English display name: "industry and trade" */
+	const char *aliases[16]; /* other accepted spellings, NULL-terminated */
 } proto_ref_entry;
 
 typedef struct proto_ref_list {
 	const char *name;                /* "province" */
+	const char *label;               /* the noun in messages: "province" */
 	const proto_ref_entry *entries;
 	size_t count;
+	/* Words people write before or after a name ("tỉnh Salavan",
+	** "Salavan province"): a front end may drop them before matching. */
+	const char *affixes[8];
 } proto_ref_list;
 
 extern const proto_ref_list proto_provinces;
@@ -48,12 +57,15 @@ typedef struct proto_field_def {
 	size_t max_len;          /* TEXT: byte limit */
 	const proto_ref_list *ref; /* ENUM: allowed values */
 	const char *unit;        /* "ha", "people", "days" or NULL */
+	const char *label;       /* form label: "Planned area" */
 	const char *help;        /* one line for --help and SPEC.md */
 } proto_field_def;
 
 typedef struct proto_kind_def {
 	const char *name;        /* "visit" */
 	const char *plural;      /* "visits" */
+	const char *label;       /* "Delegation visit" */
+	const char *label_plural; /* "Delegation visits" */
 	const proto_field_def *fields;
 	size_t nfields;
 	int append_only;         /* 1: only "create" (progress observations) */
@@ -72,8 +84,9 @@ const proto_kind_def *proto_kind_find(const char *name);
 const proto_field_def *proto_field_find(const proto_kind_def *k,
 					const char *name);
 
-/* Canonical name for text matched case-insensitively against a list's names
-** and aliases ("saravane" -> "Salavan"); NULL if it matches nothing. */
+/* Canonical name for text matched case-insensitively against a list's names,
+** English labels and aliases ("saravane" -> "Salavan"); NULL if it matches
+** nothing. */
 const char *proto_ref_lookup(const proto_ref_list *list, const char *text);
 
 /* The sector a specialty implies ("surgery" -> "health"), or NULL. Reports
@@ -83,6 +96,10 @@ const char *proto_specialty_sector(const char *specialty);
 /* Comma-separated canonical names of a list, for error messages. Static
 ** storage; cannot fail. */
 const char *proto_ref_names(const proto_ref_list *list);
+
+/* The entry whose canonical name is name, or NULL. */
+const proto_ref_entry *proto_ref_entry_find(const proto_ref_list *list,
+					    const char *name);
 
 /* Check one field value as it travels (canonical form). Returns PROTO_OK or a
 ** code with err naming the field, what is wrong and what is allowed. */

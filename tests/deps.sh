@@ -31,6 +31,14 @@ need_cmd faketime faketime
 need_cmd clang clang
 need_cmd jq jq
 need_cmd chromium chromium
+# Translations (po/): xgettext, msgfmt, msgmerge, msgcmp, msgcat. Input
+# normalisation: libunistring (no pkg-config file in Debian 12). Messages
+# need no generated locale: libfieldsync looks them up under C.UTF-8,
+# which libc-bin always has (client/lib/lang.c).
+need_cmd msgfmt gettext
+need_cmd xgettext gettext
+need_cmd gettext gettext-base   # tests look expected texts up with gettext(1)
+[ -f /usr/include/uninorm.h ] || missing="$missing libunistring-dev"
 need_cmd node nodejs
 need_cmd npm npm
 need_pc libqrencode libqrencode-dev

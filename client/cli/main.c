@@ -10,9 +10,16 @@
 ** initialised, directory not writable, disk full); 1 anything else.
 ** Output that scripts read (ids, --json) goes to stdout; errors to stderr,
 ** naming the offending argument and the allowed values.
+**
+** Messages and help speak the language of LANGUAGE, LC_ALL, LC_MESSAGES or
+** LANG (Vietnamese, Lao, English), Vietnamese when none of these names one
+** (po/README.md). What scripts read does not change with the language:
+** ids, --json, table headers (the field names, as in the --options), the
+** values of fields and the exit status.
 */
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +29,7 @@
 #include <unistd.h>
 
 #include "fieldsync.h"
+#include "protocol/i18n.h"
 #include "table.h"
 #include "sync_cmd.h"
 #include "client/ui/ui.h"
@@ -45,9 +53,11 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 
 	fputs("fieldsync: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
-	fprintf(stderr, "\n(see: fieldsync %s%s--help)\n", cmd ? cmd : "",
+	fputc('\n', stderr);
+	/* TRANSLATORS: where to find help: "fieldsync model add --help". */
+	fprintf(stderr, _("(see: fieldsync %s%s--help)\n"), cmd ? cmd : "",
 		cmd ? " " : "");
 	return EXIT_USAGE;
 }
@@ -68,6 +78,30 @@ static int exit_code(int status)
 	default:
 		return EXIT_FAIL;
 	}
+}
+
+/* s followed by spaces up to w columns (UTF-8 aware: translated labels
+** line up). */
+static void pad(FILE *out, const char *s, size_t w)
+{
+	size_t have = cli_width(s, strlen(s));
+
+	fputs(s, out);
+	while (have++ < w)
+		fputc(' ', out);
+}
+
+/* The widest of n labels, in columns. */
+static size_t widest(const char *const *labels, size_t n)
+{
+	size_t w = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = cli_width(labels[i], strlen(labels[i]));
+		if (k > w)
+			w = k;
+	}
+	return w;
 }
 
 /* Field name "planned_ha" -> option "--planned-ha". */
@@ -95,14 +129,9 @@ static int lib_error(fieldsync *fs, int status, const char *positional_field,
 		fprintf(stderr, "%s: ", positional);
 	else if (f && strcmp(f, "ID") != 0 && strcmp(f, "kind") != 0)
 		fprintf(stderr, "%s: ", option_of(f, opt, sizeof opt));
-	msg = fieldsync_errmsg(fs);
-	/* The argument is named already: drop the field "x": prefix. */
-	if (f) {
-		char pre[80];
-		snprintf(pre, sizeof pre, "field \"%s\": ", f);
-		if (strncmp(msg, pre, strlen(pre)) == 0)
-			msg += strlen(pre);
-	}
+	/* The argument is named already: the message without the field
+	** "x": prefix. */
+	msg = f ? fieldsync_errdetail(fs) : fieldsync_errmsg(fs);
 	fprintf(stderr, "%s\n", msg);
 	return exit_code(status);
 }
@@ -129,6 +158,12 @@ static const char *sget(const cJSON *o, const char *key)
 	const char *s = cJSON_GetStringValue(
 		cJSON_GetObjectItemCaseSensitive(o, key));
 	return s ? s : "";
+}
+
+/* Whether the CLI speaks English (then names are shown as typed). */
+static int english(void)
+{
+	return strcmp(fieldsync_language(NULL), "en") == 0;
 }
 
 static const cJSON *kind_fields(const cJSON *k)
@@ -198,7 +233,7 @@ static const char *fmt_value(const cJSON *v, int short_id, char *buf,
 	} else if (cJSON_IsNumber(v)) {
 		fmt_number(v->valuedouble, buf, n);
 	} else if (cJSON_IsBool(v)) {
-		snprintf(buf, n, "%s", cJSON_IsTrue(v) ? "yes" : "no");
+		snprintf(buf, n, "%s", cJSON_IsTrue(v) ? _("yes") : _("no"));
 	}
 	return buf;
 }
@@ -206,41 +241,54 @@ static const char *fmt_value(const cJSON *v, int short_id, char *buf,
 /* One line describing what a field accepts. */
 static void describe(const cJSON *f, char *buf, size_t n)
 {
-	const char *t = sget(f, "type"), *unit = sget(f, "unit");
-	const cJSON *a, *lo = cJSON_GetObjectItemCaseSensitive(f, "min"),
+	const char *t = sget(f, "type"), *unit = sget(f, "unit_label");
+	const cJSON *c, *lo = cJSON_GetObjectItemCaseSensitive(f, "min"),
 		      *hi = cJSON_GetObjectItemCaseSensitive(f, "max");
-	char l[32] = "", h[32] = "";
-	size_t off;
+	char l[32] = "", h[32] = "", list[900];
+	size_t off = 0;
 
 	if (cJSON_IsNumber(lo))
 		fmt_number(lo->valuedouble, l, sizeof l);
 	if (cJSON_IsNumber(hi))
 		fmt_number(hi->valuedouble, h, sizeof h);
 	if (strcmp(t, "enum") == 0) {
-		off = (size_t)snprintf(buf, n, "one of: ");
-		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(
-					      f, "allowed")) {
-			if (off >= n)
+		/* The wire names, and in Vietnamese or Lao each one's name in
+		** that language too: either may be typed. */
+		list[0] = '\0';
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(
+					      f, "choices")) {
+			const char *v = sget(c, "value"), *lb = sget(c, "label");
+			int w;
+			if (english() || strcmp(v, lb) == 0)
+				w = snprintf(list + off, sizeof list - off,
+					     "%s%s", off ? ", " : "", v);
+			else
+				w = snprintf(list + off, sizeof list - off,
+					     "%s%s (%s)", off ? ", " : "", v, lb);
+			if (w < 0 || (size_t)w >= sizeof list - off)
 				break;
-			off += (size_t)snprintf(buf + off, n - off, "%s%s",
-						off > 8 ? ", " : "",
-						a->valuestring);
+			off += (size_t)w;
 		}
+		snprintf(buf, n, _("one of: %s"), list);
 	} else if (strcmp(t, "int") == 0) {
-		snprintf(buf, n, "whole number %s to %s%s%s", l, h,
-			 *unit ? " " : "", unit);
+		if (*unit)
+			snprintf(buf, n, _("whole number %s to %s %s"), l, h,
+				 unit);
+		else
+			snprintf(buf, n, _("whole number %s to %s"), l, h);
 	} else if (strcmp(t, "decimal") == 0) {
-		snprintf(buf, n, "number, at most 2 decimals, %s to %s%s%s", l,
-			 h, *unit ? " " : "", unit);
+		/* TRANSLATORS: "3,8" is how people may type 3.8. */
+		snprintf(buf, n, _("number, at most 2 decimals (3.8 or 3,8), "
+				   "%s to %s %s"), l, h, unit);
 	} else if (strcmp(t, "date") == 0) {
-		snprintf(buf, n, "date YYYY-MM-DD");
+		snprintf(buf, n, "%s", _("date YYYY-MM-DD or DD/MM/YYYY"));
 	} else if (strcmp(t, "id") == 0) {
-		snprintf(buf, n, "id or unique prefix (>= %d hex digits)",
+		snprintf(buf, n, _("id or unique prefix (>= %d hex digits)"),
 			 FIELDSYNC_MIN_PREFIX);
 	} else {
 		const cJSON *mb = cJSON_GetObjectItemCaseSensitive(f,
 								   "max_bytes");
-		snprintf(buf, n, "text, up to %d bytes",
+		snprintf(buf, n, _("text, up to %d bytes"),
 			 cJSON_IsNumber(mb) ? (int)mb->valuedouble : 0);
 	}
 }
@@ -274,80 +322,102 @@ static void help_add(const cJSON *k, const cJSON *parent)
 		for (i = 0; upper[i]; i++)
 			upper[i] = (char)(upper[i] >= 'a' && upper[i] <= 'z'
 						  ? upper[i] - 32 : upper[i]);
-		printf("usage: fieldsync %s %s %s --OPTION VALUE...\n\n"
-		       "Record a new %s observation of the %s whose id (or "
-		       "unique prefix)\nis %s. Prints the new record's id.%s"
-		       "\n\n",
-		       sget(parent, "kind"), name, upper, name,
-		       sget(parent, "kind"), upper,
-		       field_schema(k, "date") ? " --date defaults to today."
-					       : "");
+		printf(_("usage: fieldsync %s %s %s --OPTION VALUE...\n"),
+		       sget(parent, "kind"), name, upper);
+		putchar('\n');
+		/* TRANSLATORS: "Record a new Progress observation of the
+		** Demonstration model whose id ... is MODEL." */
+		printf(_("Record a new %s of the %s whose id (or unique "
+			 "prefix)\nis %s. Prints the new record's id."),
+		       sget(k, "label"), sget(parent, "label"), upper);
+		if (field_schema(k, "date"))
+			printf(" %s", _("--date defaults to today."));
+		printf("\n\n");
 	} else {
-		printf("usage: fieldsync %s add --OPTION VALUE...\n\n"
-		       "Record a new %s; prints its id, alone on a line.\n\n",
-		       name, name);
+		printf(_("usage: fieldsync %s add --OPTION VALUE...\n"), name);
+		putchar('\n');
+		/* TRANSLATORS: "Record a new Demonstration model; ..." */
+		printf(_("Record a new %s; prints its id, alone on a line.\n"),
+		       sget(k, "label"));
+		putchar('\n');
 	}
-	printf("Options (* = required; names and places in any UTF-8 "
-	       "text):\n");
+	printf("%s\n", _("Options (* = required; names and places in any "
+			 "UTF-8 text; numbers as 3.8 or 3,8; dates as "
+			 "2026-04-10 or 10/04/2026; names of provinces, "
+			 "sectors, specialties and directions in any "
+			 "language, with or without accents):"));
 	print_fields_help(k, rf ? sget(rf, "name") : NULL);
-	printf("  %-22s   show this help\n", "-h, --help");
+	printf("  %-22s   %s\n", "-h, --help", _("show this help"));
 }
 
 static void help_main(FILE *out)
 {
 	const cJSON *k, *c;
 
-	fprintf(out,
-		"usage: fieldsync [--dir DIR] COMMAND [ARGS...]\n\n"
-		"Record visits, expert trips, demonstration models and their "
-		"progress\noffline; every entry is kept until sync sends it.\n\n"
-		"Commands:\n"
-		"  %-33s create the store and this device's key pair\n",
-		"init --name NAME");
+	static const char *const cmds[][2] = {
+		{"list [KIND] [--province P] [--json]",
+		 N_("list records (KIND: visits, trips, models, progress; "
+		    "default all)")},
+		{"show ID [--json]", N_("one record, all its fields")},
+		{"edit ID --FIELD VALUE...", N_("correct fields of a record")},
+		{"delete ID", N_("delete a record")},
+		{"status [--json]",
+		 N_("device id, records, changes waiting, sync state")},
+		{"enroll LINK | URL TOKEN",
+		 N_("register this device with the HQ server")},
+		{"reenroll [URL] TOKEN", N_("make a copied store a new device")},
+		{"sync [--watch] [--json]",
+		 N_("send pending entries, receive others' (exit 3: server "
+		    "unreachable, nothing lost)")},
+		{"ui [--port N] [--no-browser]",
+		 N_("the field app: forms in the browser (127.0.0.1)")},
+		{"import FILE|-", N_("add records from JSON lines, all or none")},
+		{"dump", N_("one canonical line per record (compare replicas)")},
+		{"doctor [--export FILE]",
+		 N_("check the store; save what a damaged one holds")},
+		{"help [COMMAND]", N_("help on a command (= COMMAND --help)")},
+	};
+
+	fprintf(out, "%s\n\n%s\n\n%s\n",
+		_("usage: fieldsync [--dir DIR] COMMAND [ARGS...]"),
+		_("Record visits, expert trips, demonstration models and their "
+		  "progress\noffline; every entry is kept until sync sends it."),
+		_("Commands:"));
+	fprintf(out, "  %-33s %s\n", "init --name NAME",
+		_("create the store and this device's key pair"));
 	cJSON_ArrayForEach(k, schema) {
 		char cmd[96];
 		snprintf(cmd, sizeof cmd, "%s add --OPTION V...",
 			 sget(k, "kind"));
-		fprintf(out, "  %-33s record a new %s\n", cmd, sget(k, "kind"));
+		fprintf(out, "  %-33s ", cmd);
+		/* TRANSLATORS: "record a new Delegation visit" */
+		fprintf(out, _("record a new %s"), sget(k, "label"));
+		fputc('\n', out);
 		cJSON_ArrayForEach(c, schema)
 			if (ref_field(c, sget(k, "kind"))) {
 				snprintf(cmd, sizeof cmd, "%s %s ID --OPTION V...",
 					 sget(k, "kind"), sget(c, "kind"));
-				fprintf(out, "  %-33s record a %s observation "
-					"of a %s\n", cmd, sget(c, "kind"),
-					sget(k, "kind"));
+				fprintf(out, "  %-33s ", cmd);
+				/* TRANSLATORS: "record a new Progress
+				** observation of a Demonstration model" */
+				fprintf(out, _("record a new %s of a %s"),
+					sget(c, "label"), sget(k, "label"));
+				fputc('\n', out);
 			}
 	}
-	fprintf(out,
-		"  %-33s list records (KIND: visits, trips, models,\n"
-		"  %-33s progress; default all)\n"
-		"  %-33s one record, all its fields\n"
-		"  %-33s correct fields of a record\n"
-		"  %-33s delete a record\n"
-		"  %-33s device id, records, changes waiting, sync state\n"
-		"  %-33s register this device with the HQ server\n"
-		"  %-33s make a copied store a new device\n"
-		"  %-33s send pending entries, receive others' (exit 3:\n"
-		"  %-33s server unreachable, nothing lost)\n"
-		"  %-33s the field app: forms in the browser (127.0.0.1)\n"
-		"  %-33s add records from JSON lines, all or none\n"
-		"  %-33s one canonical line per record (compare replicas)\n"
-		"  %-33s check the store; save what a damaged one holds\n"
-		"  %-33s help on a command (= COMMAND --help)\n\n"
-		"ID: a record id or any unique prefix of it (>= %d hex "
-		"digits).\n"
-		"Data directory: --dir DIR, else $FIELDSYNC_DIR, else "
-		"$XDG_DATA_HOME/fieldsync,\nelse ~/.local/share/fieldsync.\n"
-		"Exit status: 0 success, 2 usage error, bad input or disk full, "
-		"1 other\nfailure (a damaged store too), 3 server unreachable "
-		"(sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
-		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
-		"status [--json]", "enroll LINK | URL TOKEN",
-		"reenroll [URL] TOKEN",
-		"sync [--watch] [--json]", "", "ui [--port N] [--no-browser]",
-		"import FILE|-", "dump", "doctor [--export FILE]",
-		"help [COMMAND]",
-		FIELDSYNC_MIN_PREFIX);
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		fprintf(out, "  %-33s %s\n", cmds[i][0], _(cmds[i][1]));
+	fputc('\n', out);
+	fprintf(out, _("ID: a record id or any unique prefix of it (>= %d hex "
+		       "digits).\n"), FIELDSYNC_MIN_PREFIX);
+	fprintf(out, "%s\n%s\n%s\n",
+		_("Data directory: --dir DIR, else $FIELDSYNC_DIR, else "
+		  "$XDG_DATA_HOME/fieldsync,\nelse ~/.local/share/fieldsync."),
+		_("Language: LANGUAGE, LC_ALL, LC_MESSAGES or LANG (vi, lo, "
+		  "en); Vietnamese if none is set."),
+		_("Exit status: 0 success, 2 usage error, bad input or disk "
+		  "full, 1 other\nfailure (a damaged store too), 3 server "
+		  "unreachable (sync, enroll)."));
 }
 
 /* ---- option parsing -------------------------------------------------------- */
@@ -404,7 +474,7 @@ static int parse_fixed(const char *cmd, int argc, char **argv, const opt *o,
 			if (j == no)
 				return usage_error(cmd, "%s: unknown option %s; "
 						   "options: %s", cmd, a,
-						   no ? names : "none");
+						   no ? names : _("none"));
 			if (!o[j].value) {
 				if (inl)
 					return usage_error(cmd, "%s takes no "
@@ -570,11 +640,11 @@ static int cmd_init(const char *dir, int argc, char **argv)
 	int rc = parse_fixed("init", argc, argv, o, 1, pos, 0, &npos);
 
 	if (rc < 0) {
-		printf("usage: fieldsync [--dir DIR] init --name NAME\n\n"
-		       "Create the data directory DIR (mode 0700), its store and"
-		       " this device's\nEd25519 key pair (device.key, mode "
-		       "0600), and record the user's name.\nPrints the device "
-		       "id. Fails if DIR already holds a store.\n");
+		printf("%s\n\n%s\n", _("usage: fieldsync [--dir DIR] init --name NAME"),
+		       _("Create the data directory DIR (mode 0700), its store "
+			 "and this device's\nEd25519 key pair (device.key, mode "
+			 "0600), and record the user's name.\nPrints the device "
+			 "id. Fails if DIR already holds a store."));
 		return 0;
 	}
 	if (rc)
@@ -590,7 +660,8 @@ static int cmd_init(const char *dir, int argc, char **argv)
 		return exit_code(rc);
 	}
 	printf("%s\n", fieldsync_device_id(fs));
-	fprintf(stderr, "fieldsync: initialised %s for %s\n", dir, name);
+	fprintf(stderr, "fieldsync: ");
+	fprintf(stderr, _("initialised %s for %s\n"), dir, name);
 	fieldsync_close(fs);
 	return 0;
 }
@@ -750,7 +821,7 @@ static int print_kind_table(const cJSON *k, const cJSON *rows)
 			}
 		}
 		cells[i++] = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-				     r, "pending")) ? "pending" : "synced";
+				     r, "pending")) ? _("pending") : _("synced");
 		if (cli_table_add(t, cells) != 0) {
 			cli_table_free(t);
 			return EXIT_FAIL;
@@ -760,7 +831,9 @@ static int print_kind_table(const cJSON *k, const cJSON *rows)
 	if (count)
 		cli_table_print(t, stdout, CELL_MAX);
 	else
-		printf("no %s\n", sget(k, "plural"));
+		/* TRANSLATORS: an empty listing; %s is the KIND argument
+		** as typed in `fieldsync list KIND` ("visits"). */
+		printf(_("no %s\n"), sget(k, "plural"));
 	cli_table_free(t);
 	return 0;
 }
@@ -777,16 +850,23 @@ static int cmd_list(const char *dir, int argc, char **argv)
 
 	rc = parse_fixed("list", argc, argv, o, 2, pos, 1, &npos);
 	if (rc < 0) {
-		printf("usage: fieldsync list [KIND] [--province P] [--json]\n"
-		       "\nList records, oldest first. KIND: ");
+		char kinds[256];
+		size_t off = 0;
+		kinds[0] = '\0';
 		cJSON_ArrayForEach(k, schema)
-			printf("%s%s", k->prev && k != schema->child ? ", " : "",
-			       sget(k, "plural"));
-		printf(" (default: all).\nModels show planned hectares and "
-		       "households beside the latest observation\n(by date, "
-		       "then entry order). --province accepts any usual "
-		       "spelling\n(Attapu, Saravane, Xekong...). --json prints "
-		       "an array of records.\n");
+			if (off < sizeof kinds)
+				off += (size_t)snprintf(kinds + off,
+							sizeof kinds - off, "%s%s",
+							off ? ", " : "",
+							sget(k, "plural"));
+		printf("%s\n\n", _("usage: fieldsync list [KIND] [--province P] "
+				    "[--json]"));
+		printf(_("List records, oldest first. KIND: %s (default: all).\n"
+			 "Models show planned hectares and households beside the "
+			 "latest observation\n(by date, then entry order). "
+			 "--province accepts any usual spelling\n(Attapu, "
+			 "Saravane, Xekong, tỉnh Salavan, ແຂວງສາລະວັນ...). --json "
+			 "prints an array of records.\n"), kinds);
 		return 0;
 	}
 	if (rc)
@@ -812,9 +892,12 @@ static int cmd_list(const char *dir, int argc, char **argv)
 			if (!npos && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 					     k, "append_only")))
 				continue;
-			if (!npos)
+			if (!npos && english())
 				printf("%s%s\n", first ? "" : "\n",
 				       sget(k, "plural"));
+			else if (!npos)
+				printf("%s%s (%s)\n", first ? "" : "\n",
+				       sget(k, "label_plural"), sget(k, "plural"));
 			first = 0;
 			if ((rc = print_kind_table(k, rows)))
 				break;
@@ -825,38 +908,60 @@ static int cmd_list(const char *dir, int argc, char **argv)
 	return rc;
 }
 
+/* The name a field goes by in `show`: its wire name in English (as in the
+** --options), its label in the other languages. */
+static const char *field_title(const cJSON *f)
+{
+	return english() ? sget(f, "name") : sget(f, "label");
+}
+
 static void show_text(const cJSON *rec)
 {
 	const cJSON *k = kind_schema(sget(rec, "kind")), *f, *c, *vals;
+	const char *fixed[] = {"id", "kind", _("created"), _("updated"),
+			       _("sync")};
 	char buf[64], tbuf[64];
+	size_t w = widest(fixed, 5);
 
 	vals = cJSON_GetObjectItemCaseSensitive(rec, "fields");
-	printf("%-20s %s\n%-20s %s\n", "id", sget(rec, "id"), "kind",
-	       sget(rec, "kind"));
+	cJSON_ArrayForEach(f, kind_fields(k)) {
+		size_t n = cli_width(field_title(f), strlen(field_title(f)));
+		if (n > w)
+			w = n;
+	}
+	if (w < 20)
+		w = 20;
+	pad(stdout, "id", w);
+	printf(" %s\n", sget(rec, "id"));
+	pad(stdout, "kind", w);
+	printf(" %s\n", sget(rec, "kind"));
 	cJSON_ArrayForEach(f, kind_fields(k)) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(
 			vals, sget(f, "name"));
-		const char *s, *unit = sget(f, "unit");
+		const char *s, *unit = sget(f, "unit_label");
 		if (!v)
 			continue;
-		printf("%-20s ", sget(f, "name"));
+		pad(stdout, field_title(f), w);
+		putchar(' ');
 		/* Continuation lines of multi-line text line up. */
 		for (s = fmt_value(v, 0, buf, sizeof buf); *s; s++) {
 			putchar(*s);
-			if (*s == '\n')
-				printf("%-20s ", "");
+			if (*s == '\n') {
+				pad(stdout, "", w);
+				putchar(' ');
+			}
 		}
 		if (*unit && cJSON_IsNumber(v))
 			printf(" %s", unit);
 		putchar('\n');
 	}
-	printf("%-20s %s\n", "created", stamp_time(sget(rec, "created"), tbuf,
-						    sizeof tbuf));
-	printf("%-20s %s\n", "updated", stamp_time(sget(rec, "updated"), tbuf,
-						    sizeof tbuf));
-	printf("%-20s %s\n", "sync", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
-						   rec, "pending"))
-					     ? "pending" : "synced");
+	pad(stdout, _("created"), w);
+	printf(" %s\n", stamp_time(sget(rec, "created"), tbuf, sizeof tbuf));
+	pad(stdout, _("updated"), w);
+	printf(" %s\n", stamp_time(sget(rec, "updated"), tbuf, sizeof tbuf));
+	pad(stdout, _("sync"), w);
+	printf(" %s\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				     rec, "pending")) ? _("pending") : _("synced"));
 	cJSON_ArrayForEach(c, schema) {
 		const cJSON *sum = cJSON_GetObjectItemCaseSensitive(
 			rec, sget(c, "kind"));
@@ -870,9 +975,13 @@ static void show_text(const cJSON *rec)
 		cli_table *t;
 		if (!rf || !sum)
 			continue;
-		printf("\n%s: %d observation%s\n", sget(c, "kind"),
-		       cJSON_GetArraySize(items),
-		       cJSON_GetArraySize(items) == 1 ? "" : "s");
+		putchar('\n');
+		/* TRANSLATORS: "progress: 2 observations" (the kind as in
+		** `fieldsync model progress`). */
+		printf(dngettext(FIELDSYNC_TEXTDOMAIN, "%s: %d observation\n",
+				 "%s: %d observations\n",
+				 (unsigned long)cJSON_GetArraySize(items)),
+		       sget(c, "kind"), cJSON_GetArraySize(items));
 		if (!cJSON_GetArraySize(items))
 			continue;
 		headers[nc] = "id";
@@ -919,12 +1028,13 @@ static int cmd_show(const char *dir, int argc, char **argv)
 
 	rc = parse_fixed("show", argc, argv, o, 1, pos, 1, &npos);
 	if (rc < 0) {
-		printf("usage: fieldsync show ID [--json]\n\nShow every field "
-		       "of the record whose id starts with ID (>= %d hex\n"
-		       "digits, unique), when it was entered and changed, and "
-		       "whether it is\nwaiting to be sent; a model also lists "
-		       "its progress observations.\n--json prints the record "
-		       "with each field's stamp.\n", FIELDSYNC_MIN_PREFIX);
+		printf("%s\n\n", _("usage: fieldsync show ID [--json]"));
+		printf(_("Show every field of the record whose id starts with ID "
+			 "(>= %d hex\ndigits, unique), when it was entered and "
+			 "changed, and whether it is\nwaiting to be sent; a model "
+			 "also lists its progress observations.\n--json prints "
+			 "the record with each field's stamp.\n"),
+		       FIELDSYNC_MIN_PREFIX);
 		return 0;
 	}
 	if (rc)
@@ -964,18 +1074,19 @@ static int cmd_edit(const char *dir, int argc, char **argv)
 	rc = parse_fields("edit", NULL, argc, argv, fields, &nf, names, pos,
 			  1, &npos);
 	if (rc < 0) {
-		printf("usage: fieldsync edit ID --FIELD VALUE...\n\n"
-		       "Change fields of the record whose id starts with ID; "
-		       "the others keep\ntheir values. The options are those "
-		       "of the record's kind:\n");
+		printf("%s\n\n%s\n", _("usage: fieldsync edit ID --FIELD VALUE..."),
+		       _("Change fields of the record whose id starts with ID; "
+			 "the others keep\ntheir values. The options are those "
+			 "of the record's kind:"));
 		cJSON_ArrayForEach(k, schema)
 			if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 				    k, "append_only"))) {
 				printf("\n%s:\n", sget(k, "kind"));
 				print_fields_help(k, NULL);
 			}
-		printf("\nProgress observations are append-only: record a new "
-		       "one instead.\nPrints the record's full id.\n");
+		printf("\n%s\n", _("Progress observations are append-only: "
+				    "record a new one instead.\nPrints the "
+				    "record's full id."));
 		return 0;
 	}
 	if (rc)
@@ -1008,11 +1119,12 @@ static int cmd_delete(const char *dir, int argc, char **argv)
 
 	rc = parse_fixed("delete", argc, argv, NULL, 0, pos, 1, &npos);
 	if (rc < 0) {
-		printf("usage: fieldsync delete ID\n\nDelete the record whose "
-		       "id starts with ID. The deletion is itself a change\n"
-		       "that sync sends, so the record disappears everywhere. "
-		       "Progress observations\nare append-only and cannot be "
-		       "deleted. Prints the record's full id.\n");
+		printf("%s\n\n%s\n", _("usage: fieldsync delete ID"),
+		       _("Delete the record whose id starts with ID. The "
+			 "deletion is itself a change\nthat sync sends, so the "
+			 "record disappears everywhere. Progress observations\n"
+			 "are append-only and cannot be deleted. Prints the "
+			 "record's full id."));
 		return 0;
 	}
 	if (rc)
@@ -1032,6 +1144,28 @@ static int cmd_delete(const char *dir, int argc, char **argv)
 	return rc;
 }
 
+/* The labels of `status`, padded to the widest in the language. */
+static const char *const status_labels[] = {
+	N_("device"), N_("user"), N_("store"), N_("records"), N_("pending"),
+	N_("server"), N_("synced"), N_("receipt"), N_("last error"),
+	N_("refused"),
+};
+
+static size_t status_width(void)
+{
+	const char *l[sizeof status_labels / sizeof status_labels[0]];
+
+	for (size_t i = 0; i < sizeof l / sizeof l[0]; i++)
+		l[i] = _(status_labels[i]);
+	return widest(l, sizeof l / sizeof l[0]);
+}
+
+static void status_label(const char *msgid)
+{
+	pad(stdout, _(msgid), status_width());
+	putchar(' ');
+}
+
 /* The sync half of `status`: server, last sync, receipt, refusals. */
 static void print_sync_status(const cJSON *sy)
 {
@@ -1039,11 +1173,12 @@ static void print_sync_status(const cJSON *sy)
 	double last = cJSON_GetNumberValue(
 		cJSON_GetObjectItemCaseSensitive(sy, "last_sync_ms"));
 	const char *srv = sget(sy, "server"), *err = sget(sy, "last_error");
-	char when[64] = "never";
+	char when[64];
 
+	snprintf(when, sizeof when, "%s", _("never"));
 	if (!srv || !*srv) {
-		printf("%-9s not enrolled (fieldsync enroll LINK)\n",
-		       "server");
+		status_label(N_("server"));
+		printf("%s\n", _("not enrolled (fieldsync enroll LINK)"));
 		return;
 	}
 	if (last > 0) {
@@ -1053,21 +1188,29 @@ static void print_sync_status(const cJSON *sy)
 			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC",
 				 &tm);
 	}
-	printf("%-9s %s\n%-9s %s\n%-9s server holds 1-%.0f of %.0f "
-	       "change sets\n", "server", srv, "synced", when, "receipt",
+	status_label(N_("server"));
+	printf("%s\n", srv);
+	status_label(N_("synced"));
+	printf("%s\n", when);
+	status_label(N_("receipt"));
+	printf(_("server holds 1-%.0f of %.0f change sets\n"),
 	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(sy,
 								     "holds")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
 		       sy, "local_seq")));
-	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(sy, "clone")))
-		printf("%-9s %s\n", "clone",
-		       sget(cJSON_GetObjectItemCaseSensitive(sy, "clone"),
-			    "message"));
-	else if (err && *err)
-		printf("%-9s %s\n", "last err", err);
-	cJSON_ArrayForEach(r, ref)
-		printf("%-9s %.8s %s: %s\n", "refused", sget(r, "record"),
-		       sget(r, "code"), sget(r, "message"));
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(sy, "clone"))) {
+		status_label(N_("clone"));
+		printf("%s\n", sget(cJSON_GetObjectItemCaseSensitive(sy,
+					"clone"), "message"));
+	} else if (err && *err) {
+		status_label(N_("last error"));
+		printf("%s\n", err);
+	}
+	cJSON_ArrayForEach(r, ref) {
+		status_label(N_("refused"));
+		printf("%.8s %s: %s\n", sget(r, "record"), sget(r, "code"),
+		       sget(r, "message"));
+	}
 }
 
 static int cmd_status(const char *dir, int argc, char **argv)
@@ -1082,12 +1225,12 @@ static int cmd_status(const char *dir, int argc, char **argv)
 
 	rc = parse_fixed("status", argc, argv, o, 1, pos, 0, &npos);
 	if (rc < 0) {
-		printf("usage: fieldsync status [--json]\n\nShow this device's"
-		       " id and user, the data directory, how many records\n"
-		       "of each kind it holds and how many changes wait to be "
-		       "sent.\nThe store is checked first (SQLite quick_check): "
-		       "a damaged one is\nreported, with what HQ still holds "
-		       "(exit 1; see `fieldsync doctor`).\n");
+		printf("%s\n\n%s\n", _("usage: fieldsync status [--json]"),
+		       _("Show this device's id and user, the data directory, "
+			 "how many records\nof each kind it holds and how many "
+			 "changes wait to be sent.\nThe store is checked first "
+			 "(SQLite quick_check): a damaged one is\nreported, with "
+			 "what HQ still holds (exit 1; see `fieldsync doctor`)."));
 		return 0;
 	}
 	if (rc)
@@ -1109,9 +1252,13 @@ static int cmd_status(const char *dir, int argc, char **argv)
 	} else if (json) {
 		print_json(st);
 	} else {
-		printf("%-9s %s\n%-9s %s\n%-9s %s\n%-9s ", "device",
-		       sget(st, "device"), "user", sget(st, "name"), "store",
-		       sget(st, "dir"), "records");
+		status_label(N_("device"));
+		printf("%s\n", sget(st, "device"));
+		status_label(N_("user"));
+		printf("%s\n", sget(st, "name"));
+		status_label(N_("store"));
+		printf("%s\n", sget(st, "dir"));
+		status_label(N_("records"));
 		cJSON_ArrayForEach(k, schema) {
 			n = cJSON_GetObjectItemCaseSensitive(
 				cJSON_GetObjectItemCaseSensitive(st, "records"),
@@ -1122,9 +1269,15 @@ static int cmd_status(const char *dir, int argc, char **argv)
 			first = 0;
 		}
 		n = cJSON_GetObjectItemCaseSensitive(st, "pending");
-		printf("\n%-9s %d change%s waiting to be sent\n", "pending",
-		       cJSON_IsNumber(n) ? n->valueint : 0,
-		       cJSON_IsNumber(n) && n->valueint == 1 ? "" : "s");
+		putchar('\n');
+		status_label(N_("pending"));
+		{
+			int np = cJSON_IsNumber(n) ? n->valueint : 0;
+			printf(dngettext(FIELDSYNC_TEXTDOMAIN,
+					 "%d change waiting to be sent\n",
+					 "%d changes waiting to be sent\n",
+					 (unsigned long)np), np);
+		}
 		print_sync_status(cJSON_GetObjectItemCaseSensitive(st,
 								   "sync"));
 	}
@@ -1271,15 +1424,17 @@ static int cmd_kind(const char *dir, const cJSON *k, int argc, char **argv)
 			off += (size_t)snprintf(subs + off, sizeof subs - off,
 						", %s", sget(c, "kind"));
 	if (argc >= 1 && is_help(argv[0])) {
-		printf("usage: fieldsync %s SUBCOMMAND ...\nsubcommands: %s\n"
-		       "(see: fieldsync %s add --help)\n", sget(k, "kind"),
+		printf(_("usage: fieldsync %s SUBCOMMAND ...\nsubcommands: %s\n"
+			 "(see: fieldsync %s add --help)\n"), sget(k, "kind"),
 		       subs, sget(k, "kind"));
 		return 0;
 	}
-	return usage_error(sget(k, "kind"), "%s: %s%s%s; subcommands: %s",
-			   sget(k, "kind"),
-			   argc ? "unknown subcommand \"" : "missing subcommand",
-			   argc ? argv[0] : "", argc ? "\"" : "", subs);
+	if (argc)
+		return usage_error(sget(k, "kind"), "%s: unknown subcommand "
+				   "\"%s\"; subcommands: %s", sget(k, "kind"),
+				   argv[0], subs);
+	return usage_error(sget(k, "kind"), "%s: missing subcommand; "
+			   "subcommands: %s", sget(k, "kind"), subs);
 }
 
 static int dispatch(const char *dir, int argc, char **argv)
@@ -1330,8 +1485,22 @@ int main(int argc, char **argv)
 	/* With `ulimit -f`, a write past the limit must fail with an error
 	** we report, not kill the process half-way. */
 	signal(SIGXFSZ, SIG_IGN);
+	/* Messages in the user's language. Only LC_CTYPE and LC_MESSAGES
+	** follow the locale: numbers in JSON, tables and signed bytes keep
+	** the C locale's decimal point. A locale the system lacks (no vi_VN
+	** generated) is no obstacle: libfieldsync finds the catalogs with
+	** C.UTF-8 and LANGUAGE (client/lib/lang.c). */
+	if (!setlocale(LC_CTYPE, ""))
+		setlocale(LC_CTYPE, "C.UTF-8");
+	{
+		const char *m = setlocale(LC_MESSAGES, "");
+		if (!m || strcmp(m, "C") == 0 || strcmp(m, "POSIX") == 0)
+			setlocale(LC_MESSAGES, "C.UTF-8");
+	}
+	if (fieldsync_set_language(NULL, NULL) != FIELDSYNC_OK)
+		return EXIT_FAIL; /* cannot happen: the default is Vietnamese */
 	if (!(schema = fieldsync_schema())) {
-		fputs("fieldsync: out of memory\n", stderr);
+		fprintf(stderr, "fieldsync: %s\n", _("out of memory"));
 		return EXIT_FAIL;
 	}
 	for (; i < argc && argv[i][0] == '-'; i++) {

@@ -38,7 +38,7 @@ static int open_dir(const char *dir, fieldsync **fs)
 	int rc = fieldsync_open(dir, fs);
 
 	if (rc != FIELDSYNC_OK) {
-		fprintf(stderr, "fieldsync: %s\n", fieldsync_errmsg(*fs));
+		fprintf(stderr, _("fieldsync: %s\n"), fieldsync_errmsg(*fs));
 		fieldsync_close(*fs);
 		*fs = NULL;
 		return rc <= FIELDSYNC_E_FULL ? EXIT_USAGE : EXIT_FAIL;
@@ -103,16 +103,16 @@ int cli_enroll(const char *dir, int argc, char **argv)
 		} else if (strncmp(argv[i], "--cacert=", 9) == 0) {
 			ca = argv[i] + 9;
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			fprintf(stderr, "fieldsync enroll: unknown option %s; "
-				"allowed: --cacert FILE\n", argv[i]);
+			fprintf(stderr, _("fieldsync enroll: unknown option %s; "
+				"allowed: --cacert FILE\n"), argv[i]);
 			return EXIT_USAGE;
 		} else if (!url) {
 			url = argv[i];
 		} else if (!token) {
 			token = argv[i];
 		} else {
-			fprintf(stderr, "fieldsync enroll: unexpected argument "
-				"\"%s\"\n", argv[i]);
+			fprintf(stderr, _("fieldsync enroll: unexpected argument "
+				"\"%s\"\n"), argv[i]);
 			return EXIT_USAGE;
 		}
 	}
@@ -236,7 +236,7 @@ int cli_reenroll(const char *dir, int argc, char **argv)
 void cli_sync_help(FILE *out)
 {
 	fprintf(out,
-		"usage: fieldsync sync [--watch] [--interval SECONDS] "
+		_("usage: fieldsync sync [--watch] [--interval SECONDS] "
 		"[--max-backoff SECONDS] [--json]\n"
 		"\n"
 		"One sync pass: authenticate, pull what others recorded, push "
@@ -280,7 +280,7 @@ void cli_sync_help(FILE *out)
 		"and a refusal (1) ends the watch, since a person must act.\n"
 		"Test knobs: FIELDSYNC_STALL_SECONDS (stall timeout), "
 		"FIELDSYNC_SET_CHANGES\n"
-		"(changes per set, default 1000).\n");
+		"(changes per set, default 1000).\n"));
 }
 
 struct bar {
@@ -344,25 +344,25 @@ static void print_report(const fieldsync_sync_report *r, int json, int rc,
 		return;
 	}
 	if (rc == FIELDSYNC_OK)
-		printf("synced: pushed %lld changes, pulled %lld changes "
+		printf(_("synced: pushed %lld changes, pulled %lld changes "
 		       "(%lld sets); server holds 1-%lld of %lld; %lld bytes "
-		       "up, %lld down\n",
+		       "up, %lld down\n"),
 		       r->pushed_changes, r->pulled_changes, r->pulled_sets,
 		       r->holds, r->local_seq, r->bytes_up, r->bytes_down);
 	if (r->refused_changes)
-		fprintf(stderr, "fieldsync sync: %lld changes were refused by "
-			"the server and set aside; see `fieldsync status`\n",
+		fprintf(stderr, _("fieldsync sync: %lld changes were refused by "
+			"the server and set aside; see `fieldsync status`\n"),
 			r->refused_changes);
 	if (r->recovered_sets)
-		fprintf(stderr, "fieldsync sync: this store was behind the "
+		fprintf(stderr, _("fieldsync sync: this store was behind the "
 			"server (restored from a backup? or another copy of "
 			"this store in use?): recovered %lld of this device's "
-			"change sets from the server\n",
+			"change sets from the server\n"),
 			r->recovered_sets);
 	if (r->warning[0])
-		fprintf(stderr, "fieldsync sync: warning: %s\n", r->warning);
+		fprintf(stderr, _("fieldsync sync: warning: %s\n"), r->warning);
 	if (rc != FIELDSYNC_OK)
-		fprintf(stderr, "fieldsync sync: %s\n", fieldsync_errmsg(fs));
+		fprintf(stderr, _("fieldsync sync: %s\n"), fieldsync_errmsg(fs));
 }
 
 /* Sleep up to s seconds, waking early when a stop is requested. */
@@ -386,8 +386,8 @@ static int parse_seconds(const char *opt, const char *v, long *out)
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno || *end || n < 1 || n > 86400) {
-		fprintf(stderr, "fieldsync sync: %s \"%s\": expected whole "
-			"seconds from 1 to 86400\n", opt, v);
+		fprintf(stderr, _("fieldsync sync: %s \"%s\": expected whole "
+			"seconds from 1 to 86400\n"), opt, v);
 		return -1;
 	}
 	*out = n;
@@ -422,9 +422,9 @@ int cli_sync(const char *dir, int argc, char **argv)
 					  &max_backoff))
 				return EXIT_USAGE;
 		} else {
-			fprintf(stderr, "fieldsync sync: unknown argument "
+			fprintf(stderr, _("fieldsync sync: unknown argument "
 				"\"%s\"; allowed: --watch, --interval S, "
-				"--max-backoff S, --json\n", argv[i]);
+				"--max-backoff S, --json\n"), argv[i]);
 			return EXIT_USAGE;
 		}
 	}
@@ -462,7 +462,7 @@ int cli_sync(const char *dir, int argc, char **argv)
 			** many devices returning at once do not stampede. */
 			double jitter = 0.75 + 0.5 * (randombytes_uniform(
 							     1000) / 1000.0);
-			fprintf(stderr, "fieldsync sync: retrying in %.0f s\n",
+			fprintf(stderr, _("fieldsync sync: retrying in %.0f s\n"),
 				backoff * jitter);
 			nap(backoff * jitter);
 			backoff = backoff * 2 > (double)max_backoff
@@ -498,7 +498,7 @@ int cli_import(const char *dir, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
-			printf("usage: fieldsync import FILE|-\n"
+			printf(_("usage: fieldsync import FILE|-\n"
 			       "\n"
 			       "Add many records at once from JSON lines, one "
 			       "record a line:\n"
@@ -520,36 +520,36 @@ int cli_import(const char *dir, int argc, char **argv)
 			       "Example:\n"
 			       "  fieldsync import visits.jsonl\n"
 			       "Exit status: 0 imported, 2 bad input (nothing "
-			       "imported), 1 other failure.\n");
+			       "imported), 1 other failure.\n"));
 			return EXIT_OK;
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-			fprintf(stderr, "fieldsync import: unknown option %s; "
-				"usage: fieldsync import FILE|-\n", argv[i]);
+			fprintf(stderr, _("fieldsync import: unknown option %s; "
+				"usage: fieldsync import FILE|-\n"), argv[i]);
 			return EXIT_USAGE;
 		} else if (!path) {
 			path = argv[i];
 		} else {
-			fprintf(stderr, "fieldsync import: unexpected argument "
-				"\"%s\"; one FILE (or - for stdin)\n",
+			fprintf(stderr, _("fieldsync import: unexpected argument "
+				"\"%s\"; one FILE (or - for stdin)\n"),
 				argv[i]);
 			return EXIT_USAGE;
 		}
 	}
 	if (!path) {
-		fprintf(stderr, "fieldsync import: missing FILE (a JSON lines "
-			"file, or - for stdin)\n");
+		fprintf(stderr, _("fieldsync import: missing FILE (a JSON lines "
+			"file, or - for stdin)\n"));
 		return EXIT_USAGE;
 	}
 	in = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	if (!in) {
-		fprintf(stderr, "fieldsync import: cannot open \"%s\": %s\n",
+		fprintf(stderr, _("fieldsync import: cannot open \"%s\": %s\n"),
 			path, strerror(errno));
 		return EXIT_USAGE;
 	}
 	if ((rc = open_dir(dir, &fs)) == EXIT_OK) {
 		rc = fieldsync_import(fs, in, print_id, NULL, &n);
 		if (rc != FIELDSYNC_OK) {
-			fprintf(stderr, "fieldsync import: %s\n",
+			fprintf(stderr, _("fieldsync import: %s\n"),
 				fieldsync_errmsg(fs));
 			rc = rc == FIELDSYNC_E_USAGE ||
 					     rc == FIELDSYNC_E_INVALID ||
@@ -560,12 +560,12 @@ int cli_import(const char *dir, int argc, char **argv)
 				     ? EXIT_USAGE
 				     : EXIT_FAIL;
 		} else {
-			fprintf(stderr, "fieldsync import: %ld records "
-				"added\n", n);
+			fprintf(stderr, _("fieldsync import: %ld records "
+				"added\n"), n);
 			if (fieldsync_import_skipped(fs))
-				fprintf(stderr, "fieldsync import: %ld lines "
+				fprintf(stderr, _("fieldsync import: %ld lines "
 					"left out: a record with their id is "
-					"here already\n",
+					"here already\n"),
 					fieldsync_import_skipped(fs));
 			rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 		}
@@ -590,7 +590,7 @@ int cli_dump(const char *dir, int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
-			printf("usage: fieldsync dump\n"
+			printf(_("usage: fieldsync dump\n"
 			       "\n"
 			       "Print every record this device holds, deleted "
 			       "ones included, one\n"
@@ -601,18 +601,18 @@ int cli_dump(const char *dir, int argc, char **argv)
 			       "records give the same lines), so `diff` "
 			       "compares them.\n"
 			       "Exit status: 0 ok, 2 usage, 1 other "
-			       "failure.\n");
+			       "failure.\n"));
 			return EXIT_OK;
 		}
-		fprintf(stderr, "fieldsync dump: unexpected argument \"%s\"; "
-			"it takes none\n", argv[i]);
+		fprintf(stderr, _("fieldsync dump: unexpected argument \"%s\"; "
+			"it takes none\n"), argv[i]);
 		return EXIT_USAGE;
 	}
 	if ((rc = open_dir(dir, &fs)))
 		return rc;
 	rc = fieldsync_dump(fs, print_line, NULL);
 	if (rc != FIELDSYNC_OK)
-		fprintf(stderr, "fieldsync dump: %s\n", fieldsync_errmsg(fs));
+		fprintf(stderr, _("fieldsync dump: %s\n"), fieldsync_errmsg(fs));
 	fieldsync_close(fs);
 	if (fflush(stdout) != 0)
 		return EXIT_FAIL;

@@ -86,6 +86,33 @@ const char *fieldsync_errmsg(const fieldsync *fs);
 ** when the failure is not about one field. Owned by the handle. */
 const char *fieldsync_errfield(const fieldsync *fs);
 
+/* The last failure's message without the field's name, for a form that
+** shows it next to the field (fieldsync_errmsg() says 'field "sown_ha":
+** ...'); the same as fieldsync_errmsg() when the message does not start
+** with the field. Owned by the handle. */
+const char *fieldsync_errdetail(const fieldsync *fs);
+
+/* Languages: "vi" (Vietnamese), "lo" (Lao), "en" (English, the source
+** language of the catalogs). Messages, labels, help texts, units and
+** reference-list names follow a handle's language; a handle without one
+** follows the process default, which is the first supported language of
+** LANGUAGE, else of the locale (LC_ALL, LC_MESSAGES, LANG), else Vietnamese.
+** fieldsync_set_language(fs, lang) sets a handle's language; fs NULL sets
+** the process default (also for a front end's own gettext calls, domain
+** "fieldsync"); lang NULL takes it from the environment again. lang may be
+** a locale name ("lo_LA.UTF-8"). FIELDSYNC_E_USAGE for any other language.
+** Catalogs: $FIELDSYNC_LOCALEDIR, else the build tree's, else the installed
+** ones (PREFIX/share/locale); without them text stays English. */
+int fieldsync_set_language(fieldsync *fs, const char *lang) FIELDSYNC_WUR;
+
+/* The language in effect for fs (NULL: the process default): "vi", "lo" or
+** "en". Static string; cannot fail. */
+const char *fieldsync_language(const fieldsync *fs);
+
+/* A language's own name ("Tiếng Việt", "ພາສາລາວ", "English") for a
+** language switch, or NULL if lang is not supported. Static string. */
+const char *fieldsync_language_name(const char *lang);
+
 /* Create a data directory (made if missing, mode 0700) with a new store, a
 ** new Ed25519 key pair (device.key mode 0600, device.pub) and the user's
 ** name. Like sqlite3_open, *out receives a handle even on failure (for
@@ -117,19 +144,42 @@ const char *fieldsync_device_id(const fieldsync *fs);
 void fieldsync_set_clock(fieldsync *fs, long long (*now_ms)(void *ctx),
 			 void *ctx);
 
-/* The record kinds and their fields, from the protocol's table:
-**   [{"kind":"visit","plural":"visits","append_only":false,
+/* The record kinds and their fields, from the protocol's table, with the
+** display texts in the process default language:
+**   [{"kind":"visit","plural":"visits","label":"Chuyến thăm của đoàn",
+**     "label_plural":"...","append_only":false,
 **     "title":["leader","province","start"],
 **     "fields":[{"name":"province","type":"enum","required":true,
-**                "help":"...","unit":"ha"?,"allowed":["Attapeu",...]?,
+**                "label":"Tỉnh","help":"...","unit":"ha"?,
+**                "unit_label":"ha"?,"allowed":["Attapeu",...]?,
+**                "choices":[{"value":"Attapeu","label":"Attapeu"},...]?,
 **                "max_bytes":200?,"min":0?,"max":1000?,"ref":"model"?}]}]
+** Wire names (kind, name, allowed, choices' value, unit) never change with
+** the language; label, label_plural, help, unit_label and choices' label do.
 ** "ref" names the kind an id field points to; "title" the fields that name
 ** a record for a person, in order. New tree, caller frees; NULL
 ** only when out of memory. Needs no handle. */
 cJSON *fieldsync_schema(void);
 
+/* The same in language lang ("vi", "lo", "en"); NULL also for an unknown
+** language. */
+cJSON *fieldsync_schema_lang(const char *lang);
+
+/* Parse one value as a person typed it for field `field` of kind, with the
+** rules of fieldsync_add (below), without writing anything: a form can check
+** every field and show each failure next to its field at once. On success
+** *value is the canonical value (a new item, caller frees); on failure it
+** is NULL and fieldsync_errdetail() says why, in the handle's language. */
+int fieldsync_field_parse(fieldsync *fs, const char *kind, const char *field,
+			  const char *text, cJSON **value) FIELDSYNC_WUR;
+
 /* Record a new record of kind ("visit", "trip", "model", "progress"; plurals
 ** accepted) from n fields as typed. Every required field must be present.
+** Input is taken as people type it: text is stored NFC-normalised and
+** trimmed; "3,8" is 3.8; dates may be DD/MM/YYYY or 2026-6-20; names of
+** provinces, sectors, specialties and directions match in any language,
+** without diacritics or case ("nong nghiep", "tỉnh Salavan", "ແຂວງສາລະວັນ"),
+** and a wrong one is answered with "did you mean ...?".
 ** Writes the record and its outbox change in one transaction. On success
 ** id_out holds the new id; on failure it is "" and the store is unchanged. */
 int fieldsync_add(fieldsync *fs, const char *kind, const fieldsync_field *f,

@@ -31,22 +31,6 @@ static int add_item(cJSON *arr, const char *field, const char *code,
 	return 0;
 }
 
-/* The field a record-level message names ('field "end": ...'), or NULL. */
-static const char *named_field(const proto_kind_def *k, const char *msg)
-{
-	const char *p = strstr(msg, "field \"");
-
-	if (!p)
-		return NULL;
-	p += 7;
-	for (size_t i = 0; i < k->nfields; i++) {
-		size_t l = strlen(k->fields[i].name);
-		if (strncmp(p, k->fields[i].name, l) == 0 && p[l] == '"')
-			return k->fields[i].name;
-	}
-	return NULL;
-}
-
 /* Values of the parent record an id field of k names, and of that parent's
 ** latest child of kind k (both may end NULL). */
 static int load_parent(fieldsync *fs, const proto_kind_def *k,
@@ -79,19 +63,18 @@ static int load_parent(fieldsync *fs, const proto_kind_def *k,
 }
 
 /* Parse the typed fields into values (canonical), reporting every fault
-** into errors. */
+** into errors. Each goes through fieldsync_field_parse, the path add and
+** edit take (input as people type it, then the protocol's strict parse). */
 static int parse_all(fieldsync *fs, const proto_kind_def *k,
 		     const fieldsync_field *in, size_t n, cJSON *values,
 		     cJSON *errors)
 {
-	proto_err err;
-	char id[FIELDSYNC_ID_SIZE];
-
 	for (size_t i = 0; i < n; i++) {
 		const proto_field_def *f = proto_field_find(k, in[i].name);
 		const char *text = in[i].text ? in[i].text : "";
 		cJSON *v = NULL;
 		char msg[400];
+		int rc;
 		if (!f) {
 			snprintf(msg, sizeof msg, _("a %s has no field "
 				 "\"%.60s\""), k->name, in[i].name ?
@@ -101,28 +84,20 @@ static int parse_all(fieldsync *fs, const proto_kind_def *k,
 			continue;
 		}
 		cJSON_DeleteItemFromObjectCaseSensitive(values, f->name);
-		if (!*text) {
+		if (!text[strspn(text, " \t\r\n")]) {
 			if (f->required && add_item(errors, f->name,
 					"missing_field",
 					_("This field is required.")))
 				return FIELDSYNC_E_NOMEM;
 			continue;
 		}
-		if (f->type == PROTO_T_ID) {
-			if (fs_resolve(fs, text, f->name, id)) {
-				if (fs->status == FIELDSYNC_E_NOMEM ||
-				    add_item(errors, f->name,
-					     fieldsync_status_name(fs->status),
-					     fs->msg))
-					return FIELDSYNC_E_NOMEM;
-				continue;
-			}
-			text = id;
-		}
-		if (proto_field_parse(f, text, &v, &err) != PROTO_OK) {
-			if (err.code == PROTO_E_NOMEM ||
-			    add_item(errors, f->name,
-				     proto_code_name(err.code), err.msg))
+		rc = fieldsync_field_parse(fs, k->name, f->name, text, &v);
+		if (rc == FIELDSYNC_E_NOMEM)
+			return rc;
+		if (rc) {
+			const char *d = fieldsync_errdetail(fs);
+			if (add_item(errors, f->name, fieldsync_status_name(rc),
+				     d && *d ? d : fieldsync_errmsg(fs)))
 				return FIELDSYNC_E_NOMEM;
 			continue;
 		}
@@ -208,8 +183,9 @@ int fieldsync_form_check(fieldsync *fs, const char *kind, const char *prefix,
 		goto ok;
 	if (proto_record_check(k, values, 1, &err) != PROTO_OK) {
 		if (err.code == PROTO_E_NOMEM ||
-		    add_item(errors, named_field(k, err.msg),
-			     proto_code_name(err.code), err.msg))
+		    add_item(errors, err.field[0] ? err.field : NULL,
+			     proto_code_name(err.code),
+			     err.detail[0] ? err.detail : err.msg))
 			goto fail_nomem;
 		goto ok;
 	}
@@ -272,20 +248,6 @@ char *fieldsync_title(const cJSON *record, char *buf, size_t bufsz)
 	return buf;
 }
 
-/* 1 if needle (already lowercase ASCII-folded) occurs in hay, comparing
-** ASCII letters without case; other bytes exactly. */
-static int contains(const char *hay, const char *needle)
-{
-	size_t nl = strlen(needle);
-
-	if (!nl)
-		return 1;
-	for (; *hay; hay++)
-		if (strncasecmp(hay, needle, nl) == 0)
-			return 1;
-	return 0;
-}
-
 /* 1 if every word of text occurs in some text or enum field of rec. */
 static int text_match(const proto_kind_def *k, const cJSON *fields,
 		      const char *text)
@@ -312,7 +274,7 @@ static int text_match(const proto_kind_def *k, const cJSON *fields,
 			if (cJSON_IsString(v) &&
 			    (k->fields[i].type == PROTO_T_TEXT ||
 			     k->fields[i].type == PROTO_T_ENUM))
-				found = contains(v->valuestring, word);
+				found = fs_text_contains(v->valuestring, word);
 		}
 		if (!found)
 			return 0;

@@ -56,15 +56,56 @@ struct fieldsync {
 	long long (*now_ms)(void *ctx);   /* wall clock; replaceable for tests */
 	void *now_ctx;
 	int status;                       /* last failure, FIELDSYNC_OK after success */
-	char msg[1024];                   /* its message */
+	char msg[1024];                   /* its message (translated: room for Lao) */
+	char detail[1024];                /* msg without the field's name, or "" */
 	char field[64];                   /* field it is about, "" if none */
 	long import_skipped;              /* see fieldsync_import_skipped */
+	const char *lang;                 /* "vi", "lo", "en"; NULL: the default */
 	/* Statements run once per record in bulk work (pull, import), kept
 	** prepared: preparing them each time cost more than running them.
 	** Finalized by fieldsync_close. */
 	sqlite3_stmt *st_state_load;
 	sqlite3_stmt *st_state_store;
 };
+
+/* ---- languages (lang.c) and input as people type it (input.c) ---- */
+
+/* The default language when the environment names no supported one. */
+#define FS_LANG_DEFAULT "vi"
+
+/* "vi", "lo" or "en" for a language tag ("vi_VN.UTF-8", "lo-LA", "EN"),
+** NULL if unsupported. Static strings. */
+const char *fs_lang_norm(const char *tag);
+/* The handle's language (fs may be NULL: the process default). */
+const char *fs_lang(const fieldsync *fs);
+/* msgid in language lang (NULL: the process default); msgid itself when
+** the catalog has no translation, for English, and for "" or NULL.
+** Returned text is static (the catalog's); cannot fail. */
+const char *fs_tr(const char *lang, const char *msgid)
+	__attribute__((format_arg(2)));
+/* Make the protocol module's messages on this thread speak fs's language.
+** fs_ok calls it, so every public call on a handle does. */
+void fs_lang_enter(const fieldsync *fs);
+
+/* Text typed by a person for field f, in the strict form the protocol
+** parses (proto_field_parse): NFC-normalised and trimmed; decimal comma;
+** dates as DD/MM/YYYY and with one-digit months and days; reference names
+** matched without diacritics, case, spaces and the words around them
+** ("tỉnh Salavan"). *out is malloc'd (caller frees). On failure *out is
+** NULL and fs holds the message (about field f), "did you mean" included. */
+int fs_input_field(fieldsync *fs, const proto_field_def *f, const char *text,
+		   char **out) FIELDSYNC_WUR;
+/* Canonical name of the entry of list l that text (as typed) names; with
+** field (its wire name) set the failure on fs, else only return NULL. */
+int fs_input_ref(fieldsync *fs, const proto_ref_list *l, const char *field,
+		 const char *text, const char **canon) FIELDSYNC_WUR;
+/* 1 if needle occurs in hay once both are folded as reference names are
+** (case, Vietnamese marks, spaces and punctuation ignored: "ngo nep" is in
+** "Ngô nếp (sticky maize)"); an empty needle is in everything. */
+int fs_text_contains(const char *hay, const char *needle);
+/* The display name of a list's entry in a language: the wire name in
+** English, the translated label otherwise. */
+const char *fs_ref_display(const proto_ref_entry *e, const char *lang);
 
 /* Schema: fs_migrations[i] takes user_version i to i+1. */
 extern const char *const fs_migrations[];

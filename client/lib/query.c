@@ -29,17 +29,21 @@ static const char *type_name(proto_type t)
 	return "text";
 }
 
-static cJSON *field_schema(const proto_field_def *f)
+static cJSON *field_schema(const proto_field_def *f, const char *lang)
 {
-	cJSON *o = cJSON_CreateObject(), *a;
+	cJSON *o = cJSON_CreateObject(), *a, *ch, *c;
 	int ok = o != NULL;
 
 	ok = ok && cJSON_AddStringToObject(o, "name", f->name);
 	ok = ok && cJSON_AddStringToObject(o, "type", type_name(f->type));
 	ok = ok && cJSON_AddBoolToObject(o, "required", f->required);
-	ok = ok && cJSON_AddStringToObject(o, "help", f->help ? f->help : "");
+	ok = ok && cJSON_AddStringToObject(o, "label", fs_tr(lang, f->label));
+	ok = ok && cJSON_AddStringToObject(o, "help", f->help
+					   ? fs_tr(lang, f->help) : "");
 	if (ok && f->unit)
-		ok = cJSON_AddStringToObject(o, "unit", f->unit) != NULL;
+		ok = cJSON_AddStringToObject(o, "unit", f->unit) &&
+		     cJSON_AddStringToObject(o, "unit_label",
+					     fs_tr(lang, f->unit));
 	if (ok && f->type == PROTO_T_TEXT)
 		ok = cJSON_AddNumberToObject(o, "max_bytes",
 					     (double)f->max_len) != NULL;
@@ -54,10 +58,19 @@ static cJSON *field_schema(const proto_field_def *f)
 	if (ok && f->type == PROTO_T_ID && proto_kind_find(f->name))
 		ok = cJSON_AddStringToObject(o, "ref", f->name) != NULL;
 	if (ok && f->type == PROTO_T_ENUM && f->ref) {
-		ok = (a = cJSON_AddArrayToObject(o, "allowed")) != NULL;
-		for (size_t i = 0; ok && i < f->ref->count; i++)
+		ok = (a = cJSON_AddArrayToObject(o, "allowed")) &&
+		     (ch = cJSON_AddArrayToObject(o, "choices"));
+		for (size_t i = 0; ok && i < f->ref->count; i++) {
+			const proto_ref_entry *e = &f->ref->entries[i];
 			ok = cJSON_AddItemToArray(a, cJSON_CreateString(
-					f->ref->entries[i].name));
+					e->name));
+			ok = ok && (c = cJSON_CreateObject()) &&
+			     cJSON_AddItemToArray(ch, c);
+			ok = ok && cJSON_AddStringToObject(c, "value",
+							   e->name) &&
+			     cJSON_AddStringToObject(c, "label",
+						     fs_tr(lang, e->label));
+		}
 	}
 	if (!ok) {
 		cJSON_Delete(o);
@@ -66,10 +79,14 @@ static cJSON *field_schema(const proto_field_def *f)
 	return o;
 }
 
-cJSON *fieldsync_schema(void)
+cJSON *fieldsync_schema_lang(const char *lang)
 {
-	cJSON *arr = cJSON_CreateArray();
+	cJSON *arr;
+	const char *l = lang ? fs_lang_norm(lang) : fs_lang(NULL);
 
+	if (!l)
+		return NULL;
+	arr = cJSON_CreateArray();
 	for (size_t i = 0; arr && i < proto_nkinds; i++) {
 		const proto_kind_def *k = &proto_kinds[i];
 		cJSON *o = cJSON_CreateObject(), *fa = NULL, *ta = NULL;
@@ -82,6 +99,9 @@ cJSON *fieldsync_schema(void)
 		/* From here arr owns o: deleting arr frees everything. */
 		ok = cJSON_AddStringToObject(o, "kind", k->name) &&
 		     cJSON_AddStringToObject(o, "plural", k->plural) &&
+		     cJSON_AddStringToObject(o, "label", fs_tr(l, k->label)) &&
+		     cJSON_AddStringToObject(o, "label_plural",
+					     fs_tr(l, k->label_plural)) &&
 		     cJSON_AddBoolToObject(o, "append_only", k->append_only) &&
 		     (ta = cJSON_AddArrayToObject(o, "title")) &&
 		     (fa = cJSON_AddArrayToObject(o, "fields"));
@@ -89,7 +109,7 @@ cJSON *fieldsync_schema(void)
 			ok = cJSON_AddItemToArray(ta,
 					cJSON_CreateString(k->title[j]));
 		for (size_t j = 0; ok && j < k->nfields; j++) {
-			cJSON *fo = field_schema(&k->fields[j]);
+			cJSON *fo = field_schema(&k->fields[j], l);
 			ok = fo && cJSON_AddItemToArray(fa, fo);
 		}
 		if (!ok) {
@@ -98,6 +118,11 @@ cJSON *fieldsync_schema(void)
 		}
 	}
 	return arr;
+}
+
+cJSON *fieldsync_schema(void)
+{
+	return fieldsync_schema_lang(NULL);
 }
 
 /* ---- records ----------------------------------------------------------- */
@@ -305,17 +330,9 @@ int fieldsync_list(fieldsync *fs, const char *kind, const char *province,
 				     "record kind \"%.40s\"; kinds: %s", kind,
 				     names);
 	}
-	if (province) {
-		if (!proto_utf8_valid(province, strlen(province)))
-			return fs_fail_field(fs, FIELDSYNC_E_INVALID,
-					     "province", "province: not valid "
-					     "UTF-8");
-		if (!(prov = proto_ref_lookup(&proto_provinces, province)))
-			return fs_fail_field(fs, FIELDSYNC_E_INVALID,
-					     "province", "unknown province "
-					     "\"%.60s\"; allowed: %s", province,
-					     proto_ref_names(&proto_provinces));
-	}
+	if (province && (rc = fs_input_ref(fs, &proto_provinces, "province",
+					   province, &prov)))
+		return rc;
 	if (!(arr = cJSON_CreateArray()))
 		return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 	rc = sqlite3_prepare_v2(fs->db, "SELECT " RECORD_COLS " FROM records r "

@@ -102,7 +102,7 @@ const char *fieldsync_status_name(int status)
 
 const char *fieldsync_errmsg(const fieldsync *fs)
 {
-	return fs ? fs->msg : "out of memory";
+	return fs ? fs->msg : fs_tr(NULL, "out of memory");
 }
 
 const char *fieldsync_errfield(const fieldsync *fs)
@@ -119,14 +119,20 @@ void fs_ok(fieldsync *fs)
 {
 	fs->status = FIELDSYNC_OK;
 	fs->msg[0] = '\0';
+	fs->detail[0] = '\0';
 	fs->field[0] = '\0';
+	fs_lang_enter(fs);
 }
 
 static int vfail(fieldsync *fs, int status, const char *field,
 		 const char *fmt, va_list ap)
 {
 	fs->status = status;
-	vsnprintf(fs->msg, sizeof fs->msg, fmt, ap); /* truncation: still useful */
+	/* fmt is an English msgid: the message is in the handle's language.
+	** Truncation still leaves a useful (and valid UTF-8) message. */
+	vsnprintf(fs->msg, sizeof fs->msg, fs_tr(fs_lang(fs), fmt), ap);
+	proto_utf8_copy(fs->msg, fs->msg, sizeof fs->msg - 3);
+	fs->detail[0] = '\0';
 	snprintf(fs->field, sizeof fs->field, "%s", field ? field : "");
 	return status;
 }
@@ -153,6 +159,7 @@ int fs_fail_field(fieldsync *fs, int status, const char *field,
 int fs_sqlfail(fieldsync *fs, int rc, const char *what)
 {
 	int e = fs->db ? sqlite3_system_errno(fs->db) : 0;
+	what = fs_tr(fs_lang(fs), what);
 	const char *m = fs->db ? sqlite3_errmsg(fs->db) : sqlite3_errstr(rc);
 	int prim = rc & 0xff;
 
@@ -188,7 +195,10 @@ int fs_protofail(fieldsync *fs, const proto_err *err, const char *field)
 {
 	int st = err->code == PROTO_E_NOMEM ? FIELDSYNC_E_NOMEM
 					    : FIELDSYNC_E_INVALID;
-	return fs_fail_field(fs, st, field, "%s", err->msg);
+	fs_fail_field(fs, st, err->field[0] ? err->field : field, "%s",
+		      err->msg);
+	snprintf(fs->detail, sizeof fs->detail, "%s", err->detail);
+	return st;
 }
 
 /* ---- small file helpers ---------------------------------------------- */
@@ -205,6 +215,7 @@ static int path_join(fieldsync *fs, char *out, size_t n, const char *file)
 /* Status for a failed system call on the data directory. */
 static int sysfail(fieldsync *fs, int e, const char *what, const char *path)
 {
+	what = fs_tr(fs_lang(fs), what);
 	if (e == EACCES || e == EROFS || e == EPERM)
 		return fs_fail(fs, FIELDSYNC_E_READONLY, "%s %s: %s; the data "
 			       "directory must be writable (use --dir or "

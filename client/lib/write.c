@@ -78,15 +78,51 @@ static int find_kind(fieldsync *fs, const char *name,
 	return FIELDSYNC_OK;
 }
 
-/* Parse n typed fields of kind k into a new object of canonical values. An
-** id field's text is a prefix of a live record of the kind it is named
-** after. Must run inside the write transaction. */
+/* One typed value of field f of kind k as its canonical value (*v, a new
+** item). An id field's text is a prefix of a live record of the kind it is
+** named after; other text goes through input.c, then the protocol. */
+static int parse_value(fieldsync *fs, const proto_field_def *f,
+		       const char *text, cJSON **v)
+{
+	char id[FIELDSYNC_ID_SIZE];
+	cJSON *parent = NULL;
+	char *norm = NULL;
+	proto_err err;
+	int rc;
+
+	*v = NULL;
+	if (f->type == PROTO_T_ID) {
+		const proto_kind_def *pk = proto_kind_find(f->name);
+		if ((rc = fs_resolve(fs, text, f->name, id)) ||
+		    (rc = fs_state_load(fs, id, &parent)))
+			return rc;
+		if (pk && proto_state_kind(parent) != pk) {
+			rc = fs_fail_field(fs, FIELDSYNC_E_INVALID, f->name,
+					   "%s %s is a %s, not a %s", f->name,
+					   id, proto_state_kind(parent)->name,
+					   pk->name);
+			cJSON_Delete(parent);
+			return rc;
+		}
+		cJSON_Delete(parent);
+		if (proto_field_parse(f, id, v, &err) != PROTO_OK)
+			return fs_protofail(fs, &err, f->name);
+		return FIELDSYNC_OK;
+	}
+	if ((rc = fs_input_field(fs, f, text, &norm)))
+		return rc;
+	if (proto_field_parse(f, norm, v, &err) != PROTO_OK)
+		rc = fs_protofail(fs, &err, f->name);
+	free(norm);
+	return rc;
+}
+
+/* Parse n typed fields of kind k into a new object of canonical values.
+** Must run inside the write transaction (id fields are looked up). */
 static int parse_fields(fieldsync *fs, const proto_kind_def *k,
 			const fieldsync_field *in, size_t n, cJSON **out)
 {
-	char id[FIELDSYNC_ID_SIZE];
-	cJSON *obj, *v = NULL, *parent = NULL;
-	proto_err err;
+	cJSON *obj, *v = NULL;
 	int rc = FIELDSYNC_OK;
 
 	*out = NULL;
@@ -103,39 +139,32 @@ static int parse_fields(fieldsync *fs, const proto_kind_def *k,
 					   "field \"%s\" given twice", f->name);
 			goto fail;
 		}
-		if (f->type == PROTO_T_ID) {
-			const proto_kind_def *pk = proto_kind_find(f->name);
-			if ((rc = fs_resolve(fs, in[i].text, f->name, id)) ||
-			    (rc = fs_state_load(fs, id, &parent)))
-				goto fail;
-			if (pk && proto_state_kind(parent) != pk) {
-				rc = fs_fail_field(fs, FIELDSYNC_E_INVALID,
-						   f->name, "%s %s is a %s, "
-						   "not a %s", f->name, id,
-						   proto_state_kind(parent)->name,
-						   pk->name);
-				goto fail;
-			}
-			cJSON_Delete(parent);
-			parent = NULL;
-			if (proto_field_parse(f, id, &v, &err) != PROTO_OK) {
-				rc = fs_protofail(fs, &err, f->name);
-				goto fail;
-			}
-		} else if (proto_field_parse(f, in[i].text, &v, &err) !=
-			   PROTO_OK) {
-			rc = fs_protofail(fs, &err, f->name);
+		if ((rc = parse_value(fs, f, in[i].text, &v)))
 			goto fail;
-		}
 		cJSON_AddItemToObject(obj, f->name, v);
 		v = NULL;
 	}
 	*out = obj;
 	return FIELDSYNC_OK;
 fail:
-	cJSON_Delete(parent);
 	cJSON_Delete(obj);
 	return rc;
+}
+
+int fieldsync_field_parse(fieldsync *fs, const char *kind, const char *field,
+			  const char *text, cJSON **value)
+{
+	const proto_kind_def *k;
+	const proto_field_def *f;
+	int rc;
+
+	*value = NULL;
+	fs_ok(fs);
+	if ((rc = find_kind(fs, kind, &k)))
+		return rc;
+	if (!(f = proto_field_find(k, field)))
+		return unknown_field(fs, k, field);
+	return parse_value(fs, f, text, value);
 }
 
 /* Steps 2-5 of the file comment for one change to record id, whose current
@@ -169,11 +198,7 @@ static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
 			return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		if (proto_record_check(k, values, op == PROTO_OP_CREATE,
 				       &err) != PROTO_OK) {
-			/* Name the field when the message starts with it. */
-			char fname[64] = "";
-			if (sscanf(err.msg, "field \"%63[^\"]\"", fname) != 1)
-				fname[0] = '\0';
-			rc = fs_protofail(fs, &err, fname[0] ? fname : NULL);
+			rc = fs_protofail(fs, &err, NULL);
 			goto out;
 		}
 	}
@@ -234,7 +259,8 @@ static int add_in_tx(fieldsync *fs, const char *kind, const fieldsync_field *f,
 					     k->fields[i].name, "a %s needs "
 					     "field \"%s\" (%s)", k->name,
 					     k->fields[i].name,
-					     k->fields[i].help);
+					     fs_tr(fs_lang(fs),
+						   k->fields[i].help));
 	}
 	if ((rc = parse_fields(fs, k, f, n, &fields)))
 		goto out;
@@ -279,14 +305,13 @@ static int at_line(fieldsync *fs, int rc, long line)
 {
 	char msg[sizeof fs->msg], field[sizeof fs->field];
 
-	memcpy(msg, fs->msg, sizeof msg);
+	snprintf(msg, sizeof msg, "%s", fieldsync_errdetail(fs));
 	memcpy(field, fs->field, sizeof field);
-	if (field[0] && strncmp(msg, "field \"", 7) != 0)
+	if (field[0])
 		fs_fail_field(fs, rc, field, "line %ld: field \"%s\": %s",
 			      line, field, msg);
 	else
-		fs_fail_field(fs, rc, field[0] ? field : NULL, "line %ld: %s",
-			      line, msg);
+		fs_fail_field(fs, rc, NULL, "line %ld: %s", line, msg);
 	return rc;
 }
 
@@ -450,7 +475,7 @@ long fieldsync_import_skipped(const fieldsync *fs)
 
 /* Resolve prefix and load the live record's state and kind, refusing
 ** append-only kinds (their records never change once made). */
-static int load_mutable(fieldsync *fs, const char *prefix, const char *verb,
+static int load_mutable(fieldsync *fs, const char *prefix, int deleting,
 			char id[FIELDSYNC_ID_SIZE], cJSON **state,
 			const proto_kind_def **k)
 {
@@ -465,11 +490,16 @@ static int load_mutable(fieldsync *fs, const char *prefix, const char *verb,
 		return fs_fail(fs, FIELDSYNC_E_NOT_FOUND, "record %s vanished",
 			       id);
 	*k = proto_state_kind(*state);
+	if ((*k)->append_only && deleting)
+		return fs_fail_field(fs, FIELDSYNC_E_INVALID, "ID", "%s is a "
+				     "%s observation: they are append-only and "
+				     "cannot be deleted; record a new "
+				     "observation instead", id, (*k)->name);
 	if ((*k)->append_only)
 		return fs_fail_field(fs, FIELDSYNC_E_INVALID, "ID", "%s is a "
 				     "%s observation: they are append-only and "
-				     "cannot be %s; record a new observation "
-				     "instead", id, (*k)->name, verb);
+				     "cannot be edited; record a new "
+				     "observation instead", id, (*k)->name);
 	return FIELDSYNC_OK;
 }
 
@@ -489,7 +519,7 @@ int fieldsync_edit(fieldsync *fs, const char *prefix, const fieldsync_field *f,
 			       "at least one field and its new value");
 	if ((rc = fs_begin(fs)))
 		return rc;
-	if ((rc = load_mutable(fs, prefix, "edited", id, &state, &k)) ||
+	if ((rc = load_mutable(fs, prefix, 0, id, &state, &k)) ||
 	    (rc = parse_fields(fs, k, f, n, &fields)))
 		goto fail;
 	/* base: what this device saw for each field it overwrites, so a
@@ -539,7 +569,7 @@ int fieldsync_delete(fieldsync *fs, const char *prefix,
 	fs_ok(fs);
 	if ((rc = fs_begin(fs)))
 		return rc;
-	if ((rc = load_mutable(fs, prefix, "deleted", id, &state, &k)) ||
+	if ((rc = load_mutable(fs, prefix, 1, id, &state, &k)) ||
 	    (rc = write_change(fs, k, PROTO_OP_DELETE, id, NULL, NULL,
 			       &state)) ||
 	    (rc = fs_commit(fs)))

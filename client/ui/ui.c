@@ -41,6 +41,7 @@
 
 #include "fieldsync.h"
 #include "ui.h"
+#include "protocol/i18n.h"
 
 #define UI_MAX_BODY (256 * 1024)
 #define UI_MAX_FIELDS 64
@@ -66,6 +67,7 @@ typedef struct app {
 	char sync_msg[600];
 	fieldsync_sync_report rep;
 	long long sync_end_ms;
+	char lang[8];            /* the page's language: "vi", "lo", "en" */
 } app;
 
 typedef struct req {
@@ -76,6 +78,15 @@ typedef struct req {
 } req;
 
 static volatile sig_atomic_t stop_requested;
+
+/* Set the language of fs (NULL: of this process): lang is one the library
+** named supported, so this cannot fail; if it ever did, text stays in the
+** previous language, which is harmless. */
+static void use_language(fieldsync *fs, const char *lang)
+{
+	if (fieldsync_set_language(fs, lang) != FIELDSYNC_OK)
+		return;
+}
 
 static void on_signal(int sig)
 {
@@ -227,8 +238,12 @@ static void *sync_thread(void *ctx)
 	if (getenv("FIELDSYNC_STALL_SECONDS"))
 		opts.stall_timeout_s = atol(getenv("FIELDSYNC_STALL_SECONDS"));
 	rc = fieldsync_open(a->dir, &fs);
-	if (rc == FIELDSYNC_OK)
+	if (rc == FIELDSYNC_OK) {
+		pthread_mutex_lock(&a->lock);
+		use_language(fs, a->lang);
+		pthread_mutex_unlock(&a->lock);
 		rc = fieldsync_sync(fs, &opts, &rep);
+	}
 	snprintf(msg, sizeof msg, "%s", fieldsync_errmsg(fs));
 	fieldsync_close(fs);
 	pthread_mutex_lock(&a->lock);
@@ -311,7 +326,7 @@ static enum MHD_Result start_sync(struct MHD_Connection *c, app *a)
 	pthread_mutex_unlock(&a->lock);
 	if (busy < 0)
 		return send_error(c, 503, "no_thread",
-				  "cannot start the sync; try again");
+				  _("cannot start the sync; try again"));
 	return send_json(c, busy ? 200 : 202, sync_json(a));
 }
 
@@ -411,7 +426,27 @@ static int open_store(app *a)
 		a->fs = NULL;
 		return -1;
 	}
+	use_language(a->fs, a->lang);
 	return FIELDSYNC_OK;
+}
+
+/* The page says its language in X-Lang (or ?lang=); messages of the
+** library and of this file follow it. An unknown one is ignored. */
+static void take_language(app *a, struct MHD_Connection *c)
+{
+	const char *l = header(c, "X-Lang");
+
+	if (!l)
+		l = query(c, "lang");
+	if (!l || !fieldsync_language_name(l) || strlen(l) >= sizeof a->lang ||
+	    strcmp(l, a->lang) == 0)
+		return;
+	pthread_mutex_lock(&a->lock);
+	snprintf(a->lang, sizeof a->lang, "%s", l);
+	pthread_mutex_unlock(&a->lock);
+	use_language(NULL, a->lang);
+	if (a->fs)
+		use_language(a->fs, a->lang);
 }
 
 static enum MHD_Result api_state(struct MHD_Connection *c, app *a)
@@ -459,7 +494,7 @@ static enum MHD_Result api_record(struct MHD_Connection *c, app *a)
 	int rc;
 
 	if (!id || !*id)
-		return send_error(c, 400, "usage", "id is missing");
+		return send_error(c, 400, "usage", _("id is missing"));
 	if ((rc = fieldsync_show(a->fs, id, &out)))
 		return send_fs_error(c, a, rc);
 	cJSON_AddStringToObject(out, "title",
@@ -486,8 +521,8 @@ static enum MHD_Result api_save(struct MHD_Connection *c, app *a,
 	if (id && !*id)
 		id = NULL;
 	if (!id && !kind)
-		return send_error(c, 400, "usage", "give kind (new record) "
-				  "or id (edit)");
+		return send_error(c, 400, "usage", _("give kind (new record) "
+				  "or id (edit)"));
 	if ((rc = fieldsync_form_check(a->fs, kind, id, f, n, &res)))
 		return send_fs_error(c, a, rc);
 	if (check_only)
@@ -524,7 +559,7 @@ static enum MHD_Result api_delete(struct MHD_Connection *c, app *a,
 	int rc;
 
 	if (!id || !*id)
-		return send_error(c, 400, "usage", "id is missing");
+		return send_error(c, 400, "usage", _("id is missing"));
 	if ((rc = fieldsync_delete(a->fs, id, full)))
 		return send_fs_error(c, a, rc);
 	o = cJSON_CreateObject();
@@ -540,11 +575,13 @@ static enum MHD_Result api_init(struct MHD_Connection *c, app *a,
 	int rc;
 
 	if (a->fs)
-		return send_error(c, 409, "exists", "this device is already "
-				  "set up");
+		return send_error(c, 409, "exists", _("this device is already "
+				  "set up"));
 	if (!name)
 		name = "";
 	rc = fieldsync_init(a->dir, name, &a->fs);
+	if (rc == FIELDSYNC_OK)
+		use_language(a->fs, a->lang);
 	if (rc != FIELDSYNC_OK) {
 		enum MHD_Result r = send_fs_error(c, a, rc);
 		fieldsync_close(a->fs);
@@ -561,8 +598,8 @@ static enum MHD_Result api_enroll(struct MHD_Connection *c, app *a,
 	int rc;
 
 	if (!link || !*link)
-		return send_error(c, 400, "usage", "paste the enrollment link "
-				  "HQ gave you");
+		return send_error(c, 400, "usage", _("paste the enrollment link "
+				  "HQ gave you"));
 	rc = fieldsync_enroll_link(a->fs, link, NULL);
 	if (rc != FIELDSYNC_OK) {
 		cJSON *o = cJSON_CreateObject();
@@ -579,7 +616,7 @@ static enum MHD_Result serve_asset(struct MHD_Connection *c, const char *url)
 					   "/index.html" : url);
 
 	if (!as)
-		return send_error(c, 404, "not_found", "no such page");
+		return send_error(c, 404, "not_found", _("no such page"));
 	return send_bytes(c, 200, as->ctype, as->bytes, as->len,
 			  MHD_RESPMEM_PERSISTENT, NULL, NULL);
 }
@@ -612,9 +649,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			return MHD_NO;
 		if (!host_ok(a, c)) {
 			q->refused = 1;
-			return send_error(c, 421, "wrong_host", "this app "
+			return send_error(c, 421, "wrong_host", _("this app "
 					  "answers only at 127.0.0.1 or "
-					  "localhost on its own port");
+					  "localhost on its own port"));
 		}
 		if (strcmp(method, "GET") == 0 && strcmp(url, "/login") == 0) {
 			char ck[200];
@@ -635,8 +672,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			q->refused = 1;
 			if (strncmp(url, "/api/", 5) == 0)
 				return send_error(c, 403, "no_session",
-						  "open the app with the link "
-						  "fieldsync ui printed");
+						  _("open the app with the link "
+						  "fieldsync ui printed"));
 			return send_bytes(c, 403, "text/html; charset=utf-8",
 					  forbidden_page,
 					  sizeof forbidden_page - 1,
@@ -647,19 +684,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 			if (!same_origin(a, c)) {
 				q->refused = 1;
 				return send_error(c, 403, "cross_origin",
-						  "a change must come from "
-						  "the app's own pages");
+						  _("a change must come from "
+						  "the app's own pages"));
 			}
 			if (!ct || strncasecmp(ct, "application/json", 16)) {
 				q->refused = 1;
 				return send_error(c, 415, "wrong_content_type",
-						  "send application/json");
+						  _("send application/json"));
 			}
 		} else if (strcmp(method, "GET") != 0 &&
 			   strcmp(method, "HEAD") != 0) {
 			q->refused = 1;
 			return send_error(c, 405, "wrong_method",
-					  "allowed: GET, POST");
+					  _("allowed: GET, POST"));
 		}
 		return MHD_YES;
 	}
@@ -667,6 +704,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (!*upload_size)
+		take_language(a, c);
 	if (*upload_size) {
 		size_t n = *upload_size;
 		*upload_size = 0;
@@ -694,32 +733,32 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		if (strcmp(url, "/api/state") == 0)
 			return api_state(c, a);
 		if (strcmp(url, "/api/schema") == 0)
-			return send_json(c, 200, fieldsync_schema());
+			return send_json(c, 200, fieldsync_schema_lang(a->lang));
 		if (strcmp(url, "/api/sync") == 0)
 			return send_json(c, 200, sync_json(a));
 		if (open_store(a) != FIELDSYNC_OK)
-			return send_error(c, 409, "not_init", "set up this "
-					  "device first");
+			return send_error(c, 409, "not_init", _("set up this "
+					  "device first"));
 		if (strcmp(url, "/api/records") == 0)
 			return api_records(c, a);
 		if (strcmp(url, "/api/record") == 0)
 			return api_record(c, a);
-		return send_error(c, 404, "not_found", "no such request");
+		return send_error(c, 404, "not_found", _("no such request"));
 	}
 	if (q->too_big)
-		return send_error(c, 413, "body_too_large", "the request is "
-				  "too large");
+		return send_error(c, 413, "body_too_large", _("the request is "
+				  "too large"));
 	body = cJSON_ParseWithLength(q->body ? q->body : "", q->len);
 	if (!cJSON_IsObject(body)) {
 		cJSON_Delete(body);
 		return send_error(c, 400, "malformed_json",
-				  "the body must be a JSON object");
+				  _("the body must be a JSON object"));
 	}
 	if (strcmp(url, "/api/init") == 0) {
 		ret = api_init(c, a, body);
 	} else if (open_store(a) != FIELDSYNC_OK) {
-		ret = send_error(c, 409, "not_init", "set up this device "
-				 "first");
+		ret = send_error(c, 409, "not_init", _("set up this device "
+				 "first"));
 	} else if (strcmp(url, "/api/save") == 0) {
 		ret = api_save(c, a, body, 0);
 	} else if (strcmp(url, "/api/check") == 0) {
@@ -731,7 +770,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	} else if (strcmp(url, "/api/enroll") == 0) {
 		ret = api_enroll(c, a, body);
 	} else {
-		ret = send_error(c, 404, "not_found", "no such request");
+		ret = send_error(c, 404, "not_found", _("no such request"));
 	}
 	cJSON_Delete(body);
 	return ret;
@@ -847,6 +886,7 @@ int ui_main(const char *dir, int argc, char **argv)
 		return 2;
 	}
 	snprintf(a.dir, sizeof a.dir, "%s", dir);
+	snprintf(a.lang, sizeof a.lang, "%s", fieldsync_language(NULL));
 	pthread_mutex_init(&a.lock, NULL);
 	if (random_hex(a.secret) || random_hex(a.csrf)) {
 		fprintf(stderr, "fieldsync ui: no random numbers: %s\n",

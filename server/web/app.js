@@ -18,16 +18,147 @@
  *
  * Record text is only ever put into the page with textContent, never as
  * HTML, so a field entry cannot inject markup or script.
+ *
+ * Languages: Vietnamese (the default), Lao, English. The build appends the
+ * catalogs' dictionaries (po/po2json.sh: FIELDSYNC_I18N) and the protocol's
+ * reference names with their English labels (po/refdump: FIELDSYNC_REFS)
+ * to this file. The page speaks the language chosen with the switch (kept
+ * in localStorage), else the first of the browser's languages it has, else
+ * Vietnamese. English text in the code is the msgid: _("...") and N_("...")
+ * here, data-i18n / data-i18n-ATTR / data-i18n-tpl in the HTML.
  */
 'use strict';
 
 (function () {
+  /* ---- languages --------------------------------------------------------- */
+
+  var LANGS = ['vi', 'lo', 'en'];
+  var LANG_NAMES = {vi: 'Tiếng Việt', lo: 'ພາສາລາວ', en: 'English'};
+  var LANG_KEY = 'fieldsync.lang';
+  var lang = 'vi';
+
+  function pickLang() {
+    var stored = null, prefs, i, l;
+    try { stored = window.localStorage.getItem(LANG_KEY); } catch (e) { stored = null; }
+    if (LANGS.indexOf(stored) >= 0) return stored;
+    prefs = navigator.languages || [navigator.language || ''];
+    for (i = 0; i < prefs.length; i++) {
+      l = String(prefs[i]).toLowerCase().slice(0, 2);
+      if (LANGS.indexOf(l) >= 0) return l;
+    }
+    return 'vi';
+  }
+
+  function dict() { return (window.FIELDSYNC_I18N || {})[lang] || {}; }
+
+  /* The translation of msgid s, or s itself (English, or not translated). */
+  function _(s) {
+    var t = dict()[s];
+    return typeof t === 'string' && t ? t : s;
+  }
+  function N_(s) { return s; }
+  function ngettext(s, p, n) {
+    var t = dict()[s], rule = (dict()[''] || {}).plural;
+    if (Object.prototype.toString.call(t) === '[object Array]') {
+      return t[rule === '0' ? 0 : (n !== 1 ? 1 : 0)];
+    }
+    return n === 1 ? s : p;
+  }
+
+  /* Split a template at its %s / %N$s: [text, index, text, index, ...]. */
+  function pieces(template) {
+    var out = [], re = /%(?:(\d+)\$)?s/g, last = 0, next = 0, m;
+    while ((m = re.exec(template)) !== null) {
+      out.push(template.slice(last, m.index));
+      out.push(m[1] ? parseInt(m[1], 10) - 1 : next++);
+      last = re.lastIndex;
+    }
+    out.push(template.slice(last));
+    return out;
+  }
+  /* fmt('%s of %s', a, b) -> text. */
+  function fmtS(template) {
+    var args = Array.prototype.slice.call(arguments, 1);
+    return pieces(template).map(function (p, i) {
+      return i % 2 ? String(args[p]) : p;
+    }).join('');
+  }
+  /* A <span> holding the template's text with nodes in place of %s. */
+  function tpl(template) {
+    var nodes = Array.prototype.slice.call(arguments, 1);
+    var span = document.createElement('span');
+    pieces(template).forEach(function (p, i) {
+      var n = i % 2 ? nodes[p] : p;
+      if (n === null || n === undefined || n === '') return;
+      span.appendChild(typeof n === 'object' ? n : document.createTextNode(String(n)));
+    });
+    return span;
+  }
+
+  /* A wire name of a reference list ("industry-trade") as people read it:
+   * the English label from the protocol's table, then its translation. */
+  function ref(list, wire) {
+    var l = ((window.FIELDSYNC_REFS || {})[list] || {})[wire];
+    if (wire === null || wire === undefined || wire === '') return '-';
+    return l ? _(l) : String(wire);
+  }
+
+  /* Translate the page's static text (data-i18n, data-i18n-ATTR,
+   * data-i18n-tpl). The English stays in the attributes, so this can run
+   * again after a switch. */
+  function translateStatic() {
+    var all = document.querySelectorAll('*'), i, e, a, j, kids, t;
+    document.documentElement.lang = lang;
+    for (i = 0; i < all.length; i++) {
+      e = all[i];
+      if (e.hasAttribute('data-i18n')) {
+        if (!e.getAttribute('data-i18n')) {
+          e.setAttribute('data-i18n', e.textContent.replace(/\s+/g, ' ').trim());
+        }
+        e.textContent = _(e.getAttribute('data-i18n'));
+      }
+      for (j = 0; j < e.attributes.length; j++) {
+        a = e.attributes[j];
+        if (a.name.indexOf('data-i18n-') === 0 && a.name !== 'data-i18n-tpl') {
+          e.setAttribute(a.name.slice(10), _(a.value));
+        }
+      }
+      if (e.hasAttribute('data-i18n-tpl')) {
+        if (!e._i18nKids) {
+          e._i18nKids = Array.prototype.slice.call(e.children);
+        }
+        kids = e._i18nKids;
+        t = tpl.apply(null, [_(e.getAttribute('data-i18n-tpl'))].concat(kids));
+        while (e.firstChild) e.removeChild(e.firstChild);
+        while (t.firstChild) e.appendChild(t.firstChild);
+      }
+    }
+  }
+
+  function initLangSwitch(onChange) {
+    var sel = document.getElementById('lang');
+    if (!sel) return;
+    LANGS.forEach(function (l) {
+      var o = document.createElement('option');
+      o.value = l;
+      o.textContent = LANG_NAMES[l];
+      sel.appendChild(o);
+    });
+    sel.value = lang;
+    sel.addEventListener('change', function () {
+      lang = sel.value;
+      try { window.localStorage.setItem(LANG_KEY, lang); } catch (e) { /* private mode */ }
+      translateStatic();
+      if (onChange) onChange();
+    });
+  }
+
   var FIGURES = [
-    ['visits_out', 'Visits out'], ['members_out', 'Members out'],
-    ['visits_in', 'Visits in'], ['members_in', 'Members in'],
-    ['trips', 'Trips'], ['experts', 'Experts'],
-    ['expert_days', 'Expert-days'], ['trainings', 'Trainings'],
-    ['trained', 'Trained'], ['patients', 'Patients']
+    ['visits_out', N_('Visits out')], ['members_out', N_('Members out')],
+    ['visits_in', N_('Visits in')], ['members_in', N_('Members in')],
+    ['trips', N_('Trips')], ['experts', N_('Experts')],
+    ['expert_days', N_('Expert-days')], ['trainings', N_('Trainings')],
+    ['trained', N_('Trained')], ['patients', N_('Patients')]
   ];
   var PAGES = ['overview', 'models', 'activities', 'targets', 'conflicts',
                'devices'];
@@ -55,8 +186,8 @@
    * "-", booleans as yes/no: the same as the terminal table. */
   function fmt(v) {
     if (v === null || v === undefined || v === '') return '-';
-    if (v === true) return 'yes';
-    if (v === false) return 'no';
+    if (v === true) return _('yes');
+    if (v === false) return _('no');
     return String(v);
   }
 
@@ -84,11 +215,11 @@
       .then(function (r) {
         if (r.status === 401) {
           window.location.href = '/';
-          throw new Error('not signed in');
+          throw new Error(_('not signed in'));
         }
         return r.json().catch(function () { return {}; }).then(function (body) {
           if (!r.ok) {
-            throw new Error((body && body.message) || (path + ': HTTP ' + r.status));
+            throw new Error((body && body.message) || fmtS(_('%s: HTTP %s'), path, r.status));
           }
           return body;
         });
@@ -113,11 +244,11 @@
             window.location.href = '/';
             return;
           }
-          err.textContent = body.message || 'Sign-in refused (HTTP ' + r.status + ')';
+          err.textContent = body.message || fmtS(_('Sign-in refused (HTTP %s)'), r.status);
           err.hidden = false;
         });
       }).catch(function (e) {
-        err.textContent = 'Cannot reach the server: ' + e.message;
+        err.textContent = fmtS(_('Cannot reach the server: %s'), e.message);
         err.hidden = false;
       });
     });
@@ -125,7 +256,7 @@
 
   /* ---- dashboard --------------------------------------------------------- */
 
-  var report = null;
+  var report = null, conflictsDoc = null;
 
   function query() {
     var q = new URLSearchParams(window.location.search);
@@ -147,17 +278,17 @@
 
   function figuresTable(table, rows, keyName, total) {
     var thead = table.tHead, tbody = table.tBodies[0];
-    var head = el('tr', null, el('th', null, keyName === 'province' ? 'Province' : 'Sector'));
+    var head = el('tr', null, el('th', null, keyName === 'province' ? _('Province') : _('Sector')));
     clear(thead);
     clear(tbody);
-    FIGURES.forEach(function (f) { head.appendChild(el('th', {class: 'num'}, f[1])); });
+    FIGURES.forEach(function (f) { head.appendChild(el('th', {class: 'num'}, _(f[1]))); });
     thead.appendChild(head);
     rows.concat([null]).forEach(function (row) {
       var r = row || total;
       var attrs = row ? {} : {class: 'total', 'data-total': 'yes'};
       var tr;
       attrs['data-' + keyName] = row ? row[keyName] : 'Total';
-      tr = el('tr', attrs, el('th', {scope: 'row'}, row ? row[keyName] : 'Total'));
+      tr = el('tr', attrs, el('th', {scope: 'row'}, row ? ref(keyName, row[keyName]) : _('Total')));
       FIGURES.forEach(function (f) {
         tr.appendChild(el('td', {class: 'num', 'data-field': f[0]}, fmt(r[f[0]])));
       });
@@ -168,33 +299,34 @@
   function renderModels(models) {
     var list = $('model-list');
     clear(list);
-    if (!models.length) list.appendChild(el('p', {class: 'muted'}, 'No models in this period.'));
+    if (!models.length) list.appendChild(el('p', {class: 'muted'}, _('No models in this period.')));
     models.forEach(function (m) {
-      var place = [m.province, m.district, m.village].filter(Boolean).join(' · ');
+      var place = [m.province && ref('province', m.province), m.district, m.village]
+        .filter(Boolean).join(' · ');
       var card = el('article', {
         class: 'model' + (m.stale ? ' stale' : ''), 'data-model-id': m.id,
         'data-province': m.province, 'data-stale': m.stale ? 'yes' : 'no'
       },
         el('h3', {'data-field': 'crop'}, m.crop),
         el('div', {class: 'muted', 'data-field': 'place'}, place),
-        m.stale ? el('span', {class: 'tag'}, 'stale') : null,
+        m.stale ? el('span', {class: 'tag'}, _('stale')) : null,
         el('div', {class: 'bar-label'},
-          el('span', null, 'Sown ',
-            el('span', {'data-field': 'sown_ha'}, fmt(m.sown_ha)), ' of ',
-            el('span', {'data-field': 'planned_ha'}, fmt(m.planned_ha)), ' ha'),
+          tpl(_('Sown %s of %s ha'),
+            el('span', {'data-field': 'sown_ha'}, fmt(m.sown_ha)),
+            el('span', {'data-field': 'planned_ha'}, fmt(m.planned_ha))),
           el('span', null, el('span', {'data-field': 'percent'}, fmt(m.percent)), '%')),
         el('progress', {max: m.planned_ha || 1, value: m.sown_ha || 0,
-                        'aria-label': 'hectares sown'}),
+                        'aria-label': _('hectares sown')}),
         el('div', {class: 'bar-label'},
-          el('span', null, 'Households ',
-            el('span', {'data-field': 'households'}, fmt(m.households)), ' of ',
+          tpl(_('Households %s of %s'),
+            el('span', {'data-field': 'households'}, fmt(m.households)),
             el('span', {'data-field': 'planned_households'}, fmt(m.planned_households)))),
         el('progress', {max: m.planned_households || 1, value: m.households || 0,
-                        'aria-label': 'households taking part'}),
-        el('div', {class: 'muted'}, 'Latest observation: ',
-          el('span', {'data-field': 'last_observation'}, fmt(m.last_observation)),
-          ' (', el('span', {'data-field': 'observations'}, fmt(m.observations)),
-          ' in period)'));
+                        'aria-label': _('households taking part')}),
+        el('div', {class: 'muted'},
+          tpl(_('Latest observation: %s (%s in period)'),
+            el('span', {'data-field': 'last_observation'}, fmt(m.last_observation)),
+            el('span', {'data-field': 'observations'}, fmt(m.observations)))));
       list.appendChild(card);
     });
   }
@@ -210,10 +342,10 @@
     return items;
   }
 
-  function fillSelect(sel, names) {
+  function fillSelect(sel, names, label) {
     var keep = sel.value;
     while (sel.options.length > 1) sel.remove(1);
-    names.forEach(function (n) { sel.appendChild(el('option', {value: n}, n)); });
+    names.forEach(function (n) { sel.appendChild(el('option', {value: n}, label(n))); });
     sel.value = names.indexOf(keep) >= 0 ? keep : '';
   }
 
@@ -231,30 +363,37 @@
                      'data-sector': r.sector || '', 'data-date': r.start},
         el('span', {class: 'date', 'data-field': 'start'}, dates),
         el('span', {class: 'kind'}, it.kind === 'visit'
-          ? (r.direction === 'in' ? 'visit in' : 'visit out') : 'expert trip'));
+          ? (r.direction === 'in' ? _('visit in') : _('visit out')) : _('expert trip')));
       if (it.kind === 'visit') {
         li.appendChild(el('span', null,
-          el('span', {'data-field': 'province'}, r.province), ' · ',
-          el('span', {'data-field': 'sector'}, fmt(r.sector)), ' · ',
+          el('span', {'data-field': 'province'}, ref('province', r.province)), ' · ',
+          el('span', {'data-field': 'sector'}, ref('sector', r.sector)), ' · ',
           el('span', {'data-field': 'leader'}, r.leader),
           r.title ? ' (' + r.title + ')' : '', ' · ',
-          el('span', {'data-field': 'members'}, fmt(r.members)), ' members',
-          r.host ? ' · ' + r.host : '', r.high_level ? ' · high-level' : ''));
+          tpl(_('%s members'), el('span', {'data-field': 'members'}, fmt(r.members))),
+          r.host ? ' · ' + r.host : '', r.high_level ? ' · ' + _('high-level') : ''));
       } else {
         li.appendChild(el('span', null,
-          el('span', {'data-field': 'province'}, r.province), ' · ',
-          el('span', {'data-field': 'sector'}, fmt(r.sector)), ' · ',
-          r.specialty, ' · ', el('span', {'data-field': 'expert'}, r.expert),
+          el('span', {'data-field': 'province'}, ref('province', r.province)), ' · ',
+          el('span', {'data-field': 'sector'}, ref('sector', r.sector)), ' · ',
+          ref('specialty', r.specialty), ' · ', el('span', {'data-field': 'expert'}, r.expert),
           r.site ? ' · ' + r.site : '', ' · ',
-          el('span', {'data-field': 'experts'}, fmt(r.experts)), ' experts, ',
-          el('span', {'data-field': 'expert_days'}, fmt(r.expert_days)), ' expert-days, ',
-          el('span', {'data-field': 'trainings'}, fmt(r.trainings)), ' trainings, ',
-          el('span', {'data-field': 'trained'}, fmt(r.trained)), ' trained, ',
-          el('span', {'data-field': 'patients'}, fmt(r.patients)), ' patients'));
+          tpl(_('%s experts, %s expert-days, %s trainings, %s trained, %s patients'),
+            el('span', {'data-field': 'experts'}, fmt(r.experts)),
+            el('span', {'data-field': 'expert_days'}, fmt(r.expert_days)),
+            el('span', {'data-field': 'trainings'}, fmt(r.trainings)),
+            el('span', {'data-field': 'trained'}, fmt(r.trained)),
+            el('span', {'data-field': 'patients'}, fmt(r.patients)))));
       }
       list.appendChild(li);
     });
     $('activity-count').textContent = String(shown);
+  }
+
+  /* A target's status (met, missed, pending) in the page's language. */
+  function status(s) {
+    var names = {met: N_('met'), missed: N_('missed'), pending: N_('pending')};
+    return names[s] ? _(names[s]) : String(s);
   }
 
   function renderTargets(targets) {
@@ -273,7 +412,7 @@
           t.window ? t.window.from + ' – ' + t.window.to : '-'),
         el('td', {class: 'num', 'data-field': 'expected'}, fmt(t.expected)),
         el('td', {class: 'num', 'data-field': 'actual'}, fmt(t.actual)),
-        el('td', {'data-field': 'status', class: 'status-' + t.status}, t.status),
+        el('td', {'data-field': 'status', class: 'status-' + t.status}, status(t.status)),
         el('td', {class: 'muted'}, detail)));
     });
   }
@@ -288,7 +427,7 @@
         el('td', {'data-field': 'name'}, fmt(d.name)),
         el('td', {'data-field': 'role'}, fmt(d.role)),
         el('td', null, el('code', null, d.id)),
-        el('td', {'data-field': 'last_sync'}, d.last_sync ? d.last_sync : 'never'),
+        el('td', {'data-field': 'last_sync'}, d.last_sync ? d.last_sync : _('never')),
         el('td', {class: 'num', 'data-field': 'days_since'}, fmt(d.days_since)),
         el('td', {'data-field': 'revoked'}, fmt(d.revoked)),
         // forked: two stores use this identity (a copied data directory);
@@ -310,24 +449,21 @@
     if (first) clear(tbody);
     $('conflicts-open').textContent = String(c.open);
     capped.hidden = !(c.capped_devices && c.capped_devices.length);
-    capped.textContent = capped.hidden ? '' : 'Not every conflict is listed: ' +
-      c.capped_devices.map(function (d) { return d.name + ' (' + d.id + ')'; }).join(', ') +
-      ' reached the limit of ' + c.capped_at + ' open conflicts; their later ' +
-      'concurrent edits were merged but not listed. Resolve some, then check ' +
-      'the device (fieldsyncd devices list).';
+    capped.textContent = capped.hidden ? '' : fmtS(_('Not every conflict is listed: %s reached the limit of %s open conflicts; their later concurrent edits were merged but not listed. Resolve some, then check the device (fieldsyncd devices list).'),
+      c.capped_devices.map(function (d) { return d.name + ' (' + d.id + ')'; }).join(', '), c.capped_at);
     more.hidden = c.next === null || c.next === undefined;
     more.setAttribute('data-next', more.hidden ? '' : String(c.next));
     c.conflicts.forEach(function (x) {
       tbody.appendChild(el('tr', {'data-conflict-id': x.id},
         el('td', {'data-field': 'id'}, x.id),
-        el('td', {'data-field': 'kind'}, x.kind),
+        el('td', {'data-field': 'kind'}, ref('kind', x.kind)),
         el('td', null, el('code', null, x.record)),
         el('td', {'data-field': 'field'}, x.field),
         el('td', {'data-field': 'winner_value'}, JSON.stringify(x.winner_value)),
         el('td', {'data-field': 'loser_value'}, JSON.stringify(x.loser_value)),
         el('td', null, x.detected_ms ? new Date(x.detected_ms).toISOString().slice(0, 10) : '-')));
     });
-    $('conflicts-shown').textContent = tbody.rows.length + ' shown';
+    $('conflicts-shown').textContent = fmtS(_('%s shown'), tbody.rows.length);
   }
 
   function moreConflicts() {
@@ -345,8 +481,10 @@
     figuresTable($('province-table'), doc.by_province, 'province', doc.totals);
     figuresTable($('sector-table'), doc.by_sector, 'sector', doc.totals);
     renderModels(doc.models);
-    fillSelect($('filter-province'), doc.by_province.map(function (r) { return r.province; }));
-    fillSelect($('filter-sector'), doc.by_sector.map(function (r) { return r.sector; }));
+    fillSelect($('filter-province'), doc.by_province.map(function (r) { return r.province; }),
+               function (n) { return ref('province', n); });
+    fillSelect($('filter-sector'), doc.by_sector.map(function (r) { return r.sector; }),
+               function (n) { return ref('sector', n); });
     renderActivities();
     renderTargets(doc.targets);
     renderDevices(doc.devices);
@@ -369,15 +507,16 @@
   function load() {
     var q = query();
     var st = $('status');
-    st.textContent = 'Loading…';
+    st.textContent = _('Loading…');
     document.body.removeAttribute('data-loaded');
     showError('');
     Promise.all([api('/api/report' + (q ? '?' + q : '')),
                  api('/api/conflicts?limit=' + CONFLICT_PAGE)])
       .then(function (res) {
+        conflictsDoc = res[1];
         render(res[0]);
         renderConflicts(res[1], true);
-        st.textContent = 'Report ' + res[0].period.label + ', as of ' + res[0].as_of + '.';
+        st.textContent = fmtS(_('Report %s, as of %s.'), res[0].period.label, res[0].as_of);
         /* a browser test waits for this attribute before reading figures */
         document.body.setAttribute('data-loaded', 'yes');
       })
@@ -411,7 +550,23 @@
   }
 
   document.addEventListener('DOMContentLoaded', function () {
-    if (document.body.getAttribute('data-page') === 'login') initLogin();
-    else initDashboard();
+    lang = pickLang();
+    translateStatic();
+    if (document.body.getAttribute('data-page') === 'login') {
+      initLangSwitch(null);
+      initLogin();
+    } else {
+      /* A switch redraws what the script drew, from what it has. */
+      initLangSwitch(function () {
+        if (report) {
+          render(report);
+          renderActivities();
+        }
+        if (conflictsDoc) renderConflicts(conflictsDoc);
+        if (report) $('status').textContent = fmtS(_('Report %s, as of %s.'),
+          report.period.label, report.as_of);
+      });
+      initDashboard();
+    }
   });
 })();

@@ -2,7 +2,9 @@
 ** This file contains the dashboard's static files as built into fieldsyncd:
 ** server/web/embed.sh turns server/web/{index.html,login.html,app.css,app.js}
 ** into a generated C file (build/gen/web_assets.c, see the end of the
-** Makefile), so the dashboard needs no installed files and no network.
+** Makefile), so the dashboard needs no installed files and no network. The
+** app.js served is server/web/app.js followed by the catalogs' dictionaries
+** and the reference names (build/gen/web/app.js; po/README.md).
 ** server/web/API.md lists the URLs and the JSON endpoints the pages call.
 */
 #ifndef FIELDSYNC_SRV_WEB_ASSETS_H

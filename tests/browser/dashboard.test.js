@@ -63,6 +63,8 @@ async function main() {
       '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
     viewport: { width: 1280, height: 900 },
+    /* The figures are checked in English; the languages further down. */
+    locale: 'en-US',
     timeout: 60000
   });
   try {
@@ -256,6 +258,35 @@ async function main() {
     same(await page.$$eval('#province-table tr[data-total] td[data-field]', (tds) => tds.map((td) => td.textContent.trim())),
       FIGURES.map((f) => fmt(sek[f])), 'province=Sekong: totals are Sekong\'s figures');
 
+    /* ---- languages: the switch, remembered; figures unchanged ---------- */
+    await page.goto(URL + '/?period=' + PERIOD + '#overview');
+    await page.waitForSelector('body[data-loaded="yes"]');
+    const texts = () => page.evaluate(() => ({
+      lang: document.documentElement.lang,
+      tab: document.querySelector('#tabs a[data-tab="overview"]').textContent.trim(),
+      agri: (document.querySelector('#sector-table tr[data-sector="agriculture"] th') || {}).textContent,
+      salavan: (document.querySelector('#province-table tr[data-province="Salavan"] th') || {}).textContent,
+      cards: document.querySelector('#summary .card').textContent.replace(/\s+/g, ' ').trim()
+    }));
+    const figuresNow = () => rowFigures('province-table', 'province', 'Salavan');
+    const salavanFigures = report.by_province.find((p) => p.province === 'Salavan');
+    same(await texts(), { lang: 'en', tab: 'Overview', agri: 'agriculture', salavan: 'Salavan',
+      cards: fmt(report.summary.visits) + ' delegation visits' }, 'languages: the browser\'s English first');
+    await page.selectOption('#lang', 'vi');
+    same(await texts(), { lang: 'vi', tab: 'Tổng quan', agri: 'nông nghiệp', salavan: 'Salavan',
+      cards: fmt(report.summary.visits) + ' chuyến thăm của đoàn' }, 'languages: switched to Vietnamese, labels and sector names change');
+    same(await figuresNow(), FIGURES.map((f) => [f, fmt(salavanFigures[f])]), 'languages: the figures stay the same in Vietnamese');
+    await page.screenshot({ path: path.join(SHOTS, 'overview-vi.png'), fullPage: true });
+    await page.reload();
+    await page.waitForSelector('body[data-loaded="yes"]');
+    same((await texts()).tab, 'Tổng quan', 'languages: the choice is remembered after a reload');
+    await page.selectOption('#lang', 'lo');
+    const lo = await texts();
+    same([lo.lang, lo.tab, lo.agri, lo.salavan], ['lo', 'ພາບລວມ', 'ກະສິກຳ', 'ສາລະວັນ'], 'languages: Lao');
+    await page.screenshot({ path: path.join(SHOTS, 'overview-lo.png'), fullPage: true });
+    await page.selectOption('#lang', 'en');
+    same((await texts()).tab, 'Overview', 'languages: back to English');
+
     same(foreign, [], 'the pages asked for nothing outside the server');
     same(consoleErrors, [], 'no script errors in the page');
 
@@ -265,6 +296,24 @@ async function main() {
     same(await page.evaluate(async () => (await fetch('/api/report')).status), 401, 'after signing out /api/report is 401');
   } finally {
     await context.close();
+  }
+  /* A browser in Lao gets Lao; in a language the catalogs lack, Vietnamese. */
+  for (const [locale, want, desc] of [['lo-LA', ['lo', 'ເຂົ້າສູ່ລະບົບ'], 'a Lao browser: the login page in Lao'],
+    ['fr-FR', ['vi', 'Đăng nhập'], 'a French browser: the login page in Vietnamese, the default']]) {
+    const c = await chromium.launchPersistentContext(process.env.FS_PROFILE + '-' + locale, {
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true, locale,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      timeout: 60000
+    });
+    try {
+      const p = c.pages()[0] || await c.newPage();
+      await p.goto(URL + '/');
+      same(await p.evaluate(() => [document.documentElement.lang,
+        document.getElementById('login-submit').textContent.trim()]), want, desc);
+    } finally {
+      await c.close();
+    }
   }
 }
 

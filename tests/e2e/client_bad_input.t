@@ -48,8 +48,8 @@ bad "negative sown hectares" '--sown-ha: .*out of range' \
 	model progress "$M" --sown-ha -0.5 --households 3
 bad "non-numeric hectares" '--planned-ha: "five" is not a number' \
 	"${MODEL[@]}" --planned-ha five
-bad "hectares with a decimal comma" '--sown-ha: "3,8" is not a number' \
-	model progress "$M" --sown-ha 3,8 --households 3
+bad "hectares with two decimal commas" '--sown-ha: "3,8,1" is not a number' \
+	model progress "$M" --sown-ha 3,8,1 --households 3
 bad "hectares with 3 decimals" '--planned-ha: .*more than 2 decimals' \
 	"${MODEL[@]}" --planned-ha 1.255
 bad "households not a whole number" '--planned-households: "42.5" is not a whole number' \
@@ -66,8 +66,8 @@ bad "edit making end before start" '--end: 2020-01-01 is before start 2026-04-10
 	edit "$V" --end 2020-01-01
 bad "invalid date" '--start: "2026-02-30" is not a valid date; expected YYYY-MM-DD' \
 	"${VISIT[@]}" --province Attapeu --leader L --sector health --start 2026-02-30
-bad "non-ISO date" '--date: "30/09/2025" is not a valid date' \
-	model progress "$M" --sown-ha 1 --households 2 --date 30/09/2025
+bad "day-first date that does not exist" '--date: "32/13/2026" is not a valid date' \
+	model progress "$M" --sown-ha 1 --households 2 --date 32/13/2026
 bad "invalid UTF-8" '--leader: not valid UTF-8' \
 	"${VISIT[@]}" --province Attapeu --sector health --leader $'Nguy\xc3\x28n' --start 2026-04-10
 bad "overlong UTF-8 in an edit" '--village: not valid UTF-8' \

@@ -16,7 +16,7 @@
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 BROWSER_DIR="$ROOT/tests/browser"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-NODE_CHECKS=40
+NODE_CHECKS=48
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
 plan $((8 + NODE_CHECKS))
 

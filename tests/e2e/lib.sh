@@ -18,6 +18,11 @@
 # Every script gets its own root under $TMPDIR, so scripts run in parallel.
 # Exit status: 0 only if every test passed and the plan was met.
 
+# The programs speak the language of LANGUAGE/LC_ALL/LC_MESSAGES/LANG and
+# Vietnamese when none is set; the tests read their messages in English
+# (client_i18n.t checks the other languages).
+export LANGUAGE=en
+
 _t_n=0
 _t_fail=0
 _t_plan=

@@ -789,6 +789,9 @@ static void test_schema_from_protocol_table(void **state)
 
 int main(void)
 {
+	/* The messages checked here are the English ones. */
+	if (fieldsync_set_language(NULL, "en") != FIELDSYNC_OK)
+		return 1;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_init_then_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_not_initialised, setup, teardown),

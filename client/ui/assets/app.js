@@ -16,7 +16,7 @@ let state = null;
 
 // The sentence in the chosen language; English (the catalogs' source) when
 // the catalog has none. {name} placeholders are filled from args.
-function t(msgid, args) {
+function _(msgid, args) {
   let s = dict[msgid] || msgid;
   if (args)
     s = s.replace(/\{(\w+)\}/g, (m, k) => (k in args ? String(args[k]) : m));
@@ -44,7 +44,7 @@ async function loadLang(l) {
     dict = {};
   }
   schema = await api("GET", `/api/schema?lang=${l}`);
-  document.getElementById("lang-label").textContent = t("Language");
+  document.getElementById("lang-label").textContent = _("Language");
 }
 
 // ---- requests ------------------------------------------------------------
@@ -118,12 +118,12 @@ function kindDef(kind) {
 function kindName(k, many) {
   const def = typeof k === "string" ? kindDef(k) : k;
   if (!def) return k;
-  if (many) return def.label_plural || t(cap(def.plural));
-  return def.label || t(cap(def.kind));
+  if (many) return def.label_plural || _(cap(def.plural));
+  return def.label || _(cap(def.kind));
 }
 function cap(s) { return s.charAt(0).toUpperCase() + s.slice(1); }
 function fieldLabel(f) {
-  return f.label || t(cap(f.name.replace(/_/g, " ")));
+  return f.label || _(cap(f.name.replace(/_/g, " ")));
 }
 // Kinds whose id field points to kind (a model's progress).
 function childKinds(kind) {
@@ -166,9 +166,9 @@ function title(rec) {
 
 function nav() {
   const here = location.hash || "#/";
-  const links = [["#/", t("Home")]];
+  const links = [["#/", _("Home")]];
   for (const k of schema) if (!k.append_only) links.push([`#/list/${k.kind}`, kindName(k, true)]);
-  links.push(["#/sync", t("Sync")]);
+  links.push(["#/sync", _("Sync")]);
   document.getElementById("nav").replaceChildren(...links.map(([h, txt]) =>
     el("a", { href: h, class: here === h || (h !== "#/" && here.startsWith(h)) ? "here" : null }, txt)));
 }
@@ -191,7 +191,7 @@ async function route() {
     if (p[0] === "enroll") return pageEnroll();
     return pageHome();
   } catch (e) {
-    show(el("h1", {}, t("Something went wrong")), el("p", { class: "notice err" }, e.message));
+    show(el("h1", {}, _("Something went wrong")), el("p", { class: "notice err" }, e.message));
   }
 }
 
@@ -201,8 +201,8 @@ function pageSetup() {
   const name = el("input", { id: "setup-name", name: "name", autocomplete: "name", required: true });
   const msg = el("div");
   show(
-    el("h1", {}, t("Set up this device")),
-    el("p", {}, t("Your entries are kept on this device and sent to HQ when there is a connection.")),
+    el("h1", {}, _("Set up this device")),
+    el("p", {}, _("Your entries are kept on this device and sent to HQ when there is a connection.")),
     el("form", { class: "fields", onsubmit: async (ev) => {
       ev.preventDefault();
       try {
@@ -211,22 +211,22 @@ function pageSetup() {
         route();
       } catch (e) { msg.replaceChildren(el("p", { class: "notice err" }, e.message)); }
     } },
-    el("div", { class: "field wide" }, el("label", { for: "setup-name" }, t("Your name")), name),
-    el("div", { class: "actions" }, el("button", { type: "submit" }, t("Set up")))),
+    el("div", { class: "field wide" }, el("label", { for: "setup-name" }, _("Your name")), name),
+    el("div", { class: "actions" }, el("button", { type: "submit" }, _("Set up")))),
     msg);
 }
 
 function lastSyncText(sy) {
-  if (!sy || !sy.last_sync_ms) return t("Never synced");
+  if (!sy || !sy.last_sync_ms) return _("Never synced");
   return new Date(sy.last_sync_ms).toLocaleString(lang);
 }
 
 function holdsText(sy) {
-  if (!sy || !sy.enrolled) return t("Not enrolled with HQ yet");
+  if (!sy || !sy.enrolled) return _("Not enrolled with HQ yet");
   const holds = sy.holds || 0, seq = sy.local_seq || 0;
-  if (seq === 0) return t("Nothing sent to HQ yet");
-  if (holds === 0) return t("HQ holds none of the {n} change sets yet", { n: seq });
-  return t("HQ holds {from}–{to} of {n}", { from: 1, to: holds, n: seq });
+  if (seq === 0) return _("Nothing sent to HQ yet");
+  if (holds === 0) return _("HQ holds none of the {n} change sets yet", { n: seq });
+  return _("HQ holds {from}–{to} of {n}", { from: 1, to: holds, n: seq });
 }
 
 function pageHome() {
@@ -240,20 +240,20 @@ function pageHome() {
       el("div", { class: "big" }, String((st.records || {})[k.kind] || 0)),
       el("div", {}, kindName(k, true))));
   const err = sy.last_error ? el("p", { class: "notice err" },
-    t("Last sync problem:"), " ", sy.last_error.message || sy.last_error) : null;
+    _("Last sync problem:"), " ", sy.last_error.message || sy.last_error) : null;
   const news = schema.filter((k) => !k.append_only).map((k) =>
-    el("a", { class: "button secondary", href: `#/new/${k.kind}` }, t("New {kind}", { kind: kindName(k).toLowerCase() })));
+    el("a", { class: "button secondary", href: `#/new/${k.kind}` }, _("New {kind}", { kind: kindName(k).toLowerCase() })));
   show(
-    el("h1", {}, t("Hello, {name}", { name: st.name || "" })),
+    el("h1", {}, _("Hello, {name}", { name: st.name || "" })),
     el("div", { class: "cards" }, ...cards, ...obs,
       el("a", { class: "card", href: "#/sync", id: "home-sync" },
         el("div", { class: "big" }, String(st.pending || 0)),
-        el("div", {}, t("changes waiting to be sent")),
-        el("div", { class: "muted" }, t("Last sync:"), " ", lastSyncText(sy)),
+        el("div", {}, _("changes waiting to be sent")),
+        el("div", { class: "muted" }, _("Last sync:"), " ", lastSyncText(sy)),
         el("div", { class: "muted", id: "home-holds" }, holdsText(sy)))),
     err,
     el("div", { class: "actions" }, ...news,
-      sy.enrolled ? null : el("a", { class: "button", href: "#/enroll" }, t("Enroll with HQ"))));
+      sy.enrolled ? null : el("a", { class: "button", href: "#/enroll" }, _("Enroll with HQ"))));
 }
 
 async function pageList(kind, args) {
@@ -261,9 +261,9 @@ async function pageList(kind, args) {
   if (!def) return pageHome();
   const prov = def.fields.find((f) => f.name === "province");
   const sect = def.fields.find((f) => f.name === "sector");
-  const q = el("input", { id: "search-q", type: "search", value: args.get("q") || "", placeholder: t("Search") });
+  const q = el("input", { id: "search-q", type: "search", value: args.get("q") || "", placeholder: _("Search") });
   const selectOf = (id, f, v) => el("select", { id },
-    el("option", { value: "" }, t("All")),
+    el("option", { value: "" }, _("All")),
     ...(f ? choices(f) : []).map((c) => el("option", { value: c.value, selected: c.value === v }, c.label)));
   const ps = selectOf("search-province", prov, args.get("province"));
   const ss = selectOf("search-sector", sect, args.get("sector"));
@@ -284,25 +284,26 @@ async function pageList(kind, args) {
   show(
     el("h1", {}, kindName(def, true)),
     el("form", { class: "search", onsubmit: go },
-      fld(t("Search"), q), prov ? fld(fieldLabel(prov), ps) : el("span"),
+      fld(_("Search"), q), prov ? fld(fieldLabel(prov), ps) : el("span"),
       sect ? fld(fieldLabel(sect), ss) : el("span"),
-      fld(t("From"), from), fld(t("To"), to),
-      el("button", { type: "submit", id: "search-go" }, t("Search"))),
+      fld(_("From"), from), fld(_("To"), to),
+      el("button", { type: "submit", id: "search-go" }, _("Search"))),
     el("div", { class: "actions" }, el("a", { class: "button", href: `#/new/${def.kind}` },
-      t("New {kind}", { kind: kindName(def).toLowerCase() }))),
+      _("New {kind}", { kind: kindName(def).toLowerCase() }))),
     results);
   const p = new URLSearchParams(args);
   p.set("kind", def.kind);
   try {
     const recs = await api("GET", `/api/records?${p}`);
+    results.setAttribute("data-loaded", location.hash);
     if (recs.length === 0)
-      return results.replaceChildren(el("p", { class: "muted" }, t("Nothing found.")));
-    results.replaceChildren(el("p", { class: "muted" }, t("{n} found", { n: recs.length })),
+      return results.replaceChildren(el("p", { class: "muted" }, _("Nothing found.")));
+    results.replaceChildren(el("p", { class: "muted" }, _("{n} found", { n: recs.length })),
       el("ul", { class: "list" }, ...recs.map((r) => el("li", {},
       el("a", { class: "card", href: `#/record/${r.id}` },
         el("div", { class: "title" }, title(r)),
         el("div", { class: "muted" }, summary(def, r)),
-        r.pending ? el("span", { class: "badge" }, t("not sent yet")) : null)))));
+        r.pending ? el("span", { class: "badge" }, _("not sent yet")) : null)))));
   } catch (e) {
     results.replaceChildren(el("p", { class: "notice err" }, e.message));
   }
@@ -324,12 +325,12 @@ function summary(def, r) {
   }
   return parts.join(" · ");
 }
-function unitText(f) { return f.unit_label || t(f.unit); }
+function unitText(f) { return f.unit_label || _(f.unit); }
 
 async function pageRecord(id) {
   let rec;
   try { rec = await api("GET", `/api/record?id=${encodeURIComponent(id)}`); }
-  catch (e) { return show(el("h1", {}, t("Record not found")), el("p", { class: "notice err" }, e.message)); }
+  catch (e) { return show(el("h1", {}, _("Record not found")), el("p", { class: "notice err" }, e.message)); }
   const def = kindDef(rec.kind);
   const rows = def.fields.filter((f) => rec.fields[f.name] !== undefined).map((f) =>
     el("tr", {}, el("th", {}, fieldLabel(f)),
@@ -337,16 +338,16 @@ async function pageRecord(id) {
   const parts = [
     el("h1", {}, title(rec)),
     el("p", { class: "muted" }, kindName(def), rec.pending ? " · " : "",
-      rec.pending ? el("span", { class: "badge" }, t("not sent yet")) : null),
+      rec.pending ? el("span", { class: "badge" }, _("not sent yet")) : null),
     el("table", { class: "kv" }, ...rows),
     el("div", { class: "actions" },
-      def.append_only ? null : el("a", { class: "button secondary", href: `#/edit/${rec.id}`, id: "edit" }, t("Edit")),
+      def.append_only ? null : el("a", { class: "button secondary", href: `#/edit/${rec.id}`, id: "edit" }, _("Edit")),
       def.append_only ? null : el("button", { type: "button", class: "danger", id: "delete", onclick: async () => {
-        const ok = await confirmBox(t("Delete “{title}”? It disappears from every list, here and at HQ after the next sync.", { title: title(rec) }), t("Delete"), t("Cancel"));
+        const ok = await confirmBox(_("Delete “{title}”? It disappears from every list, here and at HQ after the next sync.", { title: title(rec) }), _("Delete"), _("Cancel"));
         if (!ok) return;
         try { await api("POST", "/api/delete", { id: rec.id }); location.hash = `#/list/${def.kind}`; }
         catch (e) { alert(e.message); }
-      } }, t("Delete"))),
+      } }, _("Delete"))),
   ];
   for (const c of childKinds(def.kind)) parts.push(...observations(rec, c));
   show(...parts);
@@ -359,7 +360,7 @@ function observations(rec, child) {
   const cols = child.fields.filter((f) => f.type !== "id");
   const ref = refField(child, rec.kind);
   const out = [el("h2", {}, kindName(child, true))];
-  if (items.length === 0) out.push(el("p", { class: "muted" }, t("No observations yet.")));
+  if (items.length === 0) out.push(el("p", { class: "muted" }, _("No observations yet.")));
   else {
     out.push(el("div", { class: "table-wrap" }, el("table", { id: "observations" },
       el("tr", {}, ...cols.map((f) => el("th", { class: isNum(f) ? "num" : null }, fieldLabel(f), f.unit ? ` (${unitText(f)})` : ""))),
@@ -368,7 +369,7 @@ function observations(rec, child) {
     out.push(chart(child, items, rec));
   }
   out.push(el("div", { class: "actions" }, el("a", { class: "button", id: "add-observation",
-    href: `#/new/${child.kind}?${ref.name}=${rec.id}` }, t("Add an observation"))));
+    href: `#/new/${child.kind}?${ref.name}=${rec.id}` }, _("Add an observation"))));
   return out;
 }
 function isNum(f) { return f.type === "int" || f.type === "decimal"; }
@@ -434,7 +435,7 @@ async function pageForm(kind, id, args) {
   let rec = null, def;
   if (id) {
     try { rec = await api("GET", `/api/record?id=${encodeURIComponent(id)}`); }
-    catch (e) { return show(el("h1", {}, t("Record not found")), el("p", { class: "notice err" }, e.message)); }
+    catch (e) { return show(el("h1", {}, _("Record not found")), el("p", { class: "notice err" }, e.message)); }
     def = kindDef(rec.kind);
   } else def = kindDef(kind);
   if (!def) return pageHome();
@@ -471,19 +472,19 @@ async function pageForm(kind, id, args) {
     inputs[f.name] = input;
     errs[f.name] = el("div", { class: "error", id: `${fid}-error`, role: "alert" });
     const hints = [];
-    if (f.help_label || f.help) hints.push(f.help_label || t(f.help));
-    if (f.type === "text") hints.push(t("up to {n} characters", { n: maxChars(f) }));
-    if (isNum(f) && f.min !== undefined) hints.push(t("from {min} to {max}", { min: fmt(f, f.min), max: fmt(f, f.max) }));
+    if (f.help) hints.push(f.help);
+    if (f.type === "text") hints.push(_("up to {n} characters", { n: maxChars(f) }));
+    if (isNum(f) && f.min !== undefined) hints.push(_("from {min} to {max}", { min: fmt(f, f.min), max: fmt(f, f.max) }));
     form.append(el("div", { class: `field${f.max_bytes > 300 ? " wide" : ""}`, id: `${fid}-wrap` },
-      el("label", { for: fid }, fieldLabel(f), f.required ? el("span", { class: "req", title: t("required") }, " *") : null),
+      el("label", { for: fid }, fieldLabel(f), f.required ? el("span", { class: "req", title: _("required") }, " *") : null),
       input,
       f.unit ? el("span", { class: "unit" }, unitText(f)) : null,
       el("span", { class: "help" }, hints.join(" · ")),
       errs[f.name]));
   }
-  const save = el("button", { type: "submit", id: "save" }, t("Save"));
+  const save = el("button", { type: "submit", id: "save" }, _("Save"));
   form.append(el("div", { class: "actions" }, save,
-    el("a", { class: "button secondary", href: rec ? `#/record/${rec.id}` : `#/list/${def.kind}` }, t("Cancel"))));
+    el("a", { class: "button secondary", href: rec ? `#/record/${rec.id}` : `#/list/${def.kind}` }, _("Cancel"))));
   const submit = async (confirm) => {
     const fields = {};
     for (const f of def.fields) {
@@ -518,13 +519,13 @@ async function pageForm(kind, id, args) {
           } else top.append(el("p", { class: "notice err" }, x.message));
         }
         top.prepend(el("p", { class: "notice err", id: "form-errors" },
-          t("Please correct the {n} marked fields. Nothing was saved.", { n: d.errors.length })));
+          _("Please correct the {n} marked fields. Nothing was saved.", { n: d.errors.length })));
         const first = d.errors.find((x) => x.field && inputs[x.field]);
         if (first) inputs[first.field].focus();
       } else if (e.status === 409 && d.warnings) {
-        const again = el("button", { type: "button", id: "confirm-save", onclick: () => submit(true) }, t("Save anyway"));
+        const again = el("button", { type: "button", id: "confirm-save", onclick: () => submit(true) }, _("Save anyway"));
         top.append(el("div", { class: "notice warn", id: "form-warnings" },
-          el("p", {}, t("Please check before saving:")),
+          el("p", {}, _("Please check before saving:")),
           el("ul", {}, ...d.warnings.map((w) => el("li", {}, `${fieldLabel(def.fields.find((f) => f.name === w.field) || { name: w.field })}: ${w.message}`))),
           el("div", { class: "actions" }, again)));
       } else {
@@ -534,23 +535,23 @@ async function pageForm(kind, id, args) {
     }
   };
   form.addEventListener("submit", (ev) => { ev.preventDefault(); submit(false); });
-  show(el("h1", {}, rec ? t("Edit: {title}", { title: title(rec) }) : t("New {kind}", { kind: kindName(def).toLowerCase() })),
+  show(el("h1", {}, rec ? _("Edit: {title}", { title: title(rec) }) : _("New {kind}", { kind: kindName(def).toLowerCase() })),
     top, form);
 }
 
 function bytesText(n) {
-  if (n < 1024) return t("{n} bytes", { n });
-  if (n < 1048576) return t("{n} KB", { n: (n / 1024).toLocaleString(lang, { maximumFractionDigits: 1 }) });
-  return t("{n} MB", { n: (n / 1048576).toLocaleString(lang, { maximumFractionDigits: 1 }) });
+  if (n < 1024) return _("{n} bytes", { n });
+  if (n < 1048576) return _("{n} KB", { n: (n / 1024).toLocaleString(lang, { maximumFractionDigits: 1 }) });
+  return _("{n} MB", { n: (n / 1048576).toLocaleString(lang, { maximumFractionDigits: 1 }) });
 }
 
 function outcomeText(r) {
   switch (r.outcome) {
-  case "synced": return t("Synced: {up} sent, {down} received.", { up: r.pushed, down: r.pulled });
-  case "unreachable": return t("No connection to HQ. Nothing is lost: your entries stay here and are sent at the next sync.");
-  case "refused": return t("HQ refused: {why}", { why: r.message });
-  case "not_enrolled": return t("This device is not enrolled with HQ yet.");
-  default: return t("Sync failed: {why}", { why: r.message });
+  case "synced": return _("Synced: {up} sent, {down} received.", { up: r.pushed, down: r.pulled });
+  case "unreachable": return _("No connection to HQ. Nothing is lost: your entries stay here and are sent at the next sync.");
+  case "refused": return _("HQ refused: {why}", { why: r.message });
+  case "not_enrolled": return _("This device is not enrolled with HQ yet.");
+  default: return _("Sync failed: {why}", { why: r.message });
   }
 }
 
@@ -559,13 +560,13 @@ async function pageSync() {
   const bar = el("div", { id: "sync-bar" });
   const line = el("p", { id: "sync-line", class: "muted" }, "");
   const result = el("div", { id: "sync-result" });
-  const btn = el("button", { type: "button", id: "sync-now" }, t("Sync now"));
+  const btn = el("button", { type: "button", id: "sync-now" }, _("Sync now"));
   const paint = (s) => {
     const p = s.progress || {};
     const total = Math.max(p.to_push || 0, 1);
     const frac = s.running ? Math.min(1, (p.pushed || 0) / total) : (s.result && s.result.outcome === "synced" ? 1 : 0);
     bar.style.width = `${Math.round(frac * 100)}%`;
-    line.textContent = t("Sent {pushed} of {to_push} entries · received {pulled} · {up} up, {down} down", {
+    line.textContent = _("Sent {pushed} of {to_push} entries · received {pulled} · {up} up, {down} down", {
       pushed: p.pushed || 0, to_push: p.to_push || 0, pulled: p.pulled || 0,
       up: bytesText(p.bytes_up || 0), down: bytesText(p.bytes_down || 0) });
     btn.disabled = !!s.running;
@@ -586,11 +587,11 @@ async function pageSync() {
     poll();
   });
   const holds = el("p", { id: "sync-holds" }, holdsText(sy));
-  show(el("h1", {}, t("Sync")),
-    el("p", {}, t("{n} changes waiting to be sent.", { n: (state.status || {}).pending || 0 })),
+  show(el("h1", {}, _("Sync")),
+    el("p", {}, _("{n} changes waiting to be sent.", { n: (state.status || {}).pending || 0 })),
     holds,
     el("div", { class: "progress", role: "progressbar" }, bar), line,
-    el("div", { class: "actions" }, btn, sy.enrolled ? null : el("a", { class: "button secondary", href: "#/enroll" }, t("Enroll with HQ"))),
+    el("div", { class: "actions" }, btn, sy.enrolled ? null : el("a", { class: "button secondary", href: "#/enroll" }, _("Enroll with HQ"))),
     result);
   const s = await api("GET", "/api/sync");
   paint(s);
@@ -605,21 +606,21 @@ function pageEnroll() {
     if (file.files[0]) link.value = (await file.files[0].text()).trim();
   });
   const sy = state.sync || {};
-  show(el("h1", {}, t("Enroll with HQ")),
-    sy.enrolled ? el("p", { class: "notice ok" }, t("This device is enrolled with {server}.", { server: sy.server || "" })) : null,
-    el("p", {}, t("Paste the enrollment link HQ gave you, or choose the file that holds it.")),
+  show(el("h1", {}, _("Enroll with HQ")),
+    sy.enrolled ? el("p", { class: "notice ok" }, _("This device is enrolled with {server}.", { server: sy.server || "" })) : null,
+    el("p", {}, _("Paste the enrollment link HQ gave you, or choose the file that holds it.")),
     el("form", { class: "fields", onsubmit: async (ev) => {
       ev.preventDefault();
-      msg.replaceChildren(el("p", { class: "muted" }, t("Contacting HQ…")));
+      msg.replaceChildren(el("p", { class: "muted" }, _("Contacting HQ…")));
       try {
         state = await api("POST", "/api/enroll", { link: link.value.trim() });
-        msg.replaceChildren(el("p", { class: "notice ok", id: "enroll-ok" }, t("Enrolled. You can sync now.")),
-          el("a", { class: "button", href: "#/sync" }, t("Sync now")));
+        msg.replaceChildren(el("p", { class: "notice ok", id: "enroll-ok" }, _("Enrolled. You can sync now.")),
+          el("a", { class: "button", href: "#/sync" }, _("Sync now")));
       } catch (e) { msg.replaceChildren(el("p", { class: "notice err", id: "enroll-error" }, e.message)); }
     } },
-    el("div", { class: "field wide" }, el("label", { for: "enroll-link" }, t("Enrollment link")), link),
-    el("div", { class: "field wide" }, el("label", { for: "enroll-file" }, t("or a file")), file),
-    el("div", { class: "actions" }, el("button", { type: "submit", id: "enroll-go" }, t("Enroll")))),
+    el("div", { class: "field wide" }, el("label", { for: "enroll-link" }, _("Enrollment link")), link),
+    el("div", { class: "field wide" }, el("label", { for: "enroll-file" }, _("or a file")), file),
+    el("div", { class: "actions" }, el("button", { type: "submit", id: "enroll-go" }, _("Enroll")))),
     msg);
 }
 
