@@ -67,6 +67,8 @@
 #define WATCH_MS 200               /* the watchdog's period */
 #define REPORT_MS 10000            /* at most one summary line this often */
 #define MIB (1024u * 1024u)
+#define MHD_LOG_MAX 20             /* libmicrohttpd lines per minute, then */
+#define MHD_LOG_WINDOW_MS 60000    /* a count of those left out */
 
 enum { WAIT_HEADERS, IN_BODY, ANSWERING };
 enum { CUT_NONE, CUT_HEADERS, CUT_DEADLINE, CUT_EVICTED, CUT_N };
@@ -111,6 +113,9 @@ typedef struct server {
 	size_t nslots, peers_hw, devs_hw;
 	unsigned long cuts[CUT_N];   /* since the last summary line */
 	int64_t report_ms;
+	pthread_mutex_t log_lock;    /* libmicrohttpd's messages: */
+	int64_t log_window_ms;       /* start of the current minute */
+	unsigned long logged, dropped;
 } server;
 
 typedef struct rq {
@@ -379,6 +384,40 @@ static void *watchdog(void *arg)
 	}
 	pthread_mutex_unlock(&sv->lock);
 	return NULL;
+}
+
+/* libmicrohttpd's own messages ("Connection was closed by remote side with
+** incomplete request."), at most MHD_LOG_MAX a minute: a connection flood
+** would otherwise write one line per connection. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	server *sv = cls;
+	char line[400];
+	int64_t now = mono_ms();
+	int n;
+
+	pthread_mutex_lock(&sv->log_lock);
+	if (now - sv->log_window_ms >= MHD_LOG_WINDOW_MS) {
+		if (sv->dropped)
+			fprintf(stderr, "fieldsyncd: libmicrohttpd: %lu more "
+				"messages in the last minute not shown\n",
+				sv->dropped);
+		sv->log_window_ms = now;
+		sv->logged = sv->dropped = 0;
+	}
+	if (sv->logged++ < MHD_LOG_MAX) {
+		n = vsnprintf(line, sizeof(line), fmt, ap);
+		if (n > 0) {
+			if ((size_t)n >= sizeof(line))
+				n = (int)sizeof(line) - 1;
+			while (n > 0 && line[n - 1] == '\n')
+				line[--n] = '\0';
+			fprintf(stderr, "fieldsyncd: libmicrohttpd: %s\n", line);
+		}
+	} else {
+		sv->dropped++;
+	}
+	pthread_mutex_unlock(&sv->log_lock);
 }
 
 /* The request came with a live session: its connection is a device's (not
@@ -1220,6 +1259,8 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 	pthread_mutex_init(&sv.lock, NULL);
 	pthread_cond_init(&sv.idle, NULL);
 	pthread_cond_init(&sv.tick, NULL);
+	pthread_mutex_init(&sv.log_lock, NULL);
+	sv.log_window_ms = mono_ms();
 	/* Every connection has one address slot and at most one device slot. */
 	sv.nslots = (size_t)o->conn_limit + 1;
 	sv.peers = calloc(sv.nslots, sizeof(*sv.peers));
@@ -1278,6 +1319,7 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &sv,
 		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 		MHD_OPTION_HTTPS_MEM_KEY, key,
 		MHD_OPTION_END);
@@ -1339,5 +1381,6 @@ out:
 	pthread_mutex_destroy(&sv.lock);
 	pthread_cond_destroy(&sv.idle);
 	pthread_cond_destroy(&sv.tick);
+	pthread_mutex_destroy(&sv.log_lock);
 	return ret;
 }

@@ -10,8 +10,8 @@
 **       N connections from each source address A..B (default 127.0.0.1,
 **       10), each sending request headers one byte a second and never
 **       finishing them; a connection the server closes is opened again R ms
-**       later (default 1000) unless --once. After S seconds (default 10) it
-**       prints one line:
+**       later (default 1000) unless --once. After S seconds (default 10),
+**       or on SIGTERM, it prints one line:
 **         loris opened=N closed_by_server=M connect_failed=F max_open=X
 **                open_at_end=Y bytes_max=Z
 **       (max_open: most connections open at once, sampled every 100 ms;
@@ -64,6 +64,13 @@
 
 static const char *host = "127.0.0.1";
 static int port;
+static volatile sig_atomic_t stopping; /* SIGTERM, SIGINT: finish and report */
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
 
 static int64_t now_ms(void)
 {
@@ -198,7 +205,7 @@ static int cmd_loris(int argc, char **argv)
 		c[i].next_ms = t + (i % 100) * 10; /* spread the opening */
 	}
 	end = t + (int64_t)secs * 1000;
-	while ((t = now_ms()) < end) {
+	while ((t = now_ms()) < end && !stopping) {
 		long open_now = 0;
 		for (i = 0; i < n; i++) {
 			pf[i].fd = c[i].fd;
@@ -623,6 +630,8 @@ int main(int argc, char **argv)
 	int i;
 
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_stop);
+	signal(SIGINT, on_stop);
 	for (i = 2; i + 1 < argc; i++) {
 		if (!strcmp(argv[i], "--port"))
 			port = atoi(argv[i + 1]);
