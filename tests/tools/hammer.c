@@ -630,8 +630,6 @@ int main(int argc, char **argv)
 	int i;
 
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGTERM, on_stop);
-	signal(SIGINT, on_stop);
 	for (i = 2; i + 1 < argc; i++) {
 		if (!strcmp(argv[i], "--port"))
 			port = atoi(argv[i + 1]);
@@ -649,8 +647,11 @@ int main(int argc, char **argv)
 	if (!loopback(host, &a))
 		die_usage("--host must be in 127.0.0.0/8");
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!strcmp(argv[1], "loris"))
+	if (!strcmp(argv[1], "loris")) {
+		signal(SIGTERM, on_stop); /* report, then exit */
+		signal(SIGINT, on_stop);
 		return cmd_loris(argc, argv);
+	}
 	if (!strcmp(argv[1], "upload"))
 		return cmd_upload(argc, argv);
 	if (!strcmp(argv[1], "raw"))
