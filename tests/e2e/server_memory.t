@@ -54,7 +54,11 @@ diag "server peak memory: $peak KiB; after the attack: VmRSS $(server_kib VmRSS)
 ok $((peak < (512 + 128) * 1024 ? 0 : 1)) \
 	"the server's peak memory stays within its body budget plus 128 MiB"
 rss=$(server_kib VmRSS)
-ok $((rss < 128 * 1024 ? 0 : 1)) "the memory is given back after the attack"
+if [ -n "${FIELDSYNC_SANITIZED:-}" ]; then
+	skip 1 "AddressSanitizer's allocator keeps freed memory in quarantine"
+else
+	ok $((rss < 128 * 1024 ? 0 : 1)) "the memory is given back after the attack"
+fi
 
 honest_sync "$H" honest-m2
 is "$HONEST_RC $HONEST_HELD" "0 5" "the honest device syncs again afterwards"
