@@ -29,7 +29,7 @@ LIBS     = $(PKG_LIBS) -lpthread -lm
 
 PROTO_SRC  := $(wildcard protocol/*.c)
 CLIB_SRC   := $(wildcard client/lib/*.c)
-CLI_SRC    := $(wildcard client/cli/*.c)
+CLI_SRC    := $(wildcard client/cli/*.c) $(wildcard client/ui/*.c)
 SRV_SRC    := $(filter-out server/main.c,$(wildcard server/*.c))
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 
@@ -60,6 +60,8 @@ help:
 	@echo "make bench      benchmarks, results in bench/RESULTS.md"
 	@echo "make demo       a local server and devices recording and syncing"
 	@echo "make clean      remove build/"
+	@echo "make install    binaries, man pages, menu entry, catalogs into"
+	@echo "                \$$(DESTDIR)\$$(PREFIX) (PREFIX=/usr/local); make uninstall"
 
 protocol: $(LIBPROTO)
 client: $(FIELDSYNC)
@@ -83,7 +85,7 @@ $(LIBSRV): $(call obj,$(SRV_SRC))
 	rm -f $@ && ar rcs $@ $^
 
 $(FIELDSYNC): $(call obj,$(CLI_SRC)) $(LIBFS) $(LIBPROTO)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(LIBFS) $(LIBPROTO) $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(BUILD)/gen/ui_assets.o $(LIBFS) $(LIBPROTO) $(LIBS)
 
 $(FIELDSYNCD): $(call obj,server/main.c) $(LIBSRV) $(LIBPROTO)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,server/main.c) $(LIBSRV) $(LIBPROTO) $(LIBS)
@@ -137,7 +139,12 @@ fuzz: fuzz-build
 	  echo "== $$n for $(FUZZ_SECONDS)s"; \
 	  $$b -max_total_time=$(FUZZ_SECONDS) -max_len=65536 tests/fuzz/corpus/$$n || exit 1; done
 
-bench: all
+# The strict JSON decoder on large objects (issue 9 item 8): measures only.
+$(BUILD)/bench/json: $(BUILD)/bench/json.o $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+bench: all $(BUILD)/bench/json
+	@$(BUILD)/bench/json
 	@sh bench/run.sh
 
 demo: deps
@@ -176,3 +183,39 @@ $(BUILD)/gen/web_assets.c: server/web/embed.sh $(WEB_ASSETS) server/targets.defa
 $(BUILD)/gen/web_assets.o: $(BUILD)/gen/web_assets.c
 	$(CC) $(CFLAGS) -c $< -o $@
 $(LIBSRV): $(BUILD)/gen/web_assets.o
+
+# ---- issue 10: enrollment links as QR codes ---------------------------------
+# `fieldsyncd token create --qr` draws the link with libqrencode (the PNG
+# around it is written by server/enroll_link.c with zlib); only the server's
+# links need it.
+QR_PKG   = libqrencode
+CFLAGS  += $(shell pkg-config --cflags $(QR_PKG) 2>/dev/null)
+QR_LIBS := $(shell pkg-config --libs $(QR_PKG) 2>/dev/null)
+$(FIELDSYNCD): LIBS += $(QR_LIBS)
+$(BUILD)/tests/unit/test_server_%: LIBS += $(QR_LIBS)
+fuzz-build: LIBS += $(QR_LIBS)
+
+# ---- issue 10: make install / make uninstall --------------------------------
+# Both binaries, the man pages fieldsync(1) and fieldsyncd(8), the menu entry
+# for `fieldsync ui`, and every message catalog the build made
+# ($(LOCALE_BUILD)/<ll>/LC_MESSAGES/fieldsync.mo, none is fine). What was
+# installed is recorded in $(PREFIX)/share/fieldsync/installed, so uninstall
+# removes exactly that (dist/install.sh). DESTDIR stages for a package.
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+LOCALE_BUILD ?= $(BUILD)/locale
+.PHONY: install uninstall
+install: all
+	@sh dist/install.sh install "$(DESTDIR)" "$(PREFIX)" "$(FIELDSYNC)" \
+	  "$(FIELDSYNCD)" "$(LOCALE_BUILD)"
+uninstall:
+	@sh dist/install.sh uninstall "$(DESTDIR)" "$(PREFIX)"
+# ---- the field app (fieldsync ui): pages embedded like the dashboard's ----
+UI_ASSETS = $(wildcard client/ui/assets/*.html client/ui/assets/*.css \
+              client/ui/assets/*.js client/ui/assets/*.svg)
+$(BUILD)/gen/ui_assets.c: client/ui/embed.sh $(UI_ASSETS)
+	@mkdir -p $(dir $@)
+	sh client/ui/embed.sh $@.tmp $(UI_ASSETS) && mv $@.tmp $@
+$(BUILD)/gen/ui_assets.o: $(BUILD)/gen/ui_assets.c
+	$(CC) $(CFLAGS) -c $< -o $@
+$(FIELDSYNC): $(BUILD)/gen/ui_assets.o

@@ -19,6 +19,7 @@
 ** over the 55-byte message "fieldsync changeset v1\n" || hash. Receivers
 ** never re-encode: they hash, verify and store the bytes they received.
 */
+#include <math.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sodium.h>
@@ -381,12 +382,53 @@ proto_code proto_change_decode(const char *bytes, size_t len, cJSON **root,
 	return rc;
 }
 
+/* The set's "seq" (SPEC 6.3 step 6), one code per condition: absent is
+** missing_field; not a number, or a number with a fraction, wrong_type (as
+** for every integer, SPEC 3.1); a whole number outside 1..2^53-1,
+** out_of_range. */
+static proto_code seq_get(const cJSON *root, int64_t *out, proto_err *err)
+{
+	const cJSON *seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
+	double x;
+
+	*out = 0;
+	if (!seq)
+		return proto_fail(err, PROTO_E_MISSING, "change set: \"seq\" "
+				  "missing");
+	if (!cJSON_IsNumber(seq))
+		return proto_fail(err, PROTO_E_TYPE, "change set: \"seq\" must "
+				  "be a whole number, not %s", cJSON_IsString(seq)
+				  ? "a string" : "this JSON type");
+	x = seq->valuedouble;
+	if (x != floor(x))
+		return proto_fail(err, PROTO_E_TYPE, "change set \"seq\": %g is "
+				  "not a whole number", x);
+	if (x < 1 || x > (double)PROTO_MAX_SEQ)
+		return proto_fail(err, PROTO_E_RANGE, "change set \"seq\": %g; "
+				  "allowed a whole number from 1 to 2^53-1", x);
+	*out = (int64_t)x;
+	return PROTO_OK;
+}
+
+/* The seq a refusal can name (SPEC 10.2): that of a root that is an object
+** with "v" 1 and a valid "seq", whichever check failed; else 0. */
+static int64_t readable_seq(const cJSON *root)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "v");
+	int64_t seq;
+
+	if (!cJSON_IsObject(root) || !cJSON_IsNumber(v) ||
+	    v->valuedouble != PROTO_VERSION)
+		return 0;
+	return seq_get(root, &seq, NULL) == PROTO_OK ? seq : 0;
+}
+
 proto_code proto_set_decode(const char *bytes, size_t len, proto_set *out,
 			    proto_err *err)
 {
 	static const char *const allowed[] = {"v", "device", "seq", "prev",
 					      "changes", NULL};
-	const cJSON *v, *device, *seq, *prev, *changes, *c;
+	const cJSON *v, *device, *prev, *changes, *c;
 	cJSON *root = NULL;
 	proto_code rc;
 	size_t n, i;
@@ -443,25 +485,9 @@ proto_code proto_set_decode(const char *bytes, size_t len, proto_set *out,
 				"not 64 lowercase hex digits");
 		goto fail;
 	}
-	seq = cJSON_GetObjectItemCaseSensitive(root, "seq");
-	if (!seq) {
-		rc = proto_fail(err, PROTO_E_MISSING, "change set: \"seq\" "
-				"missing");
+	rc = seq_get(root, &out->seq, err);
+	if (rc != PROTO_OK)
 		goto fail;
-	}
-	if (!cJSON_IsNumber(seq)) {
-		rc = proto_fail(err, PROTO_E_TYPE, "change set: \"seq\" must "
-				"be a whole number");
-		goto fail;
-	}
-	if (seq->valuedouble < 1 || seq->valuedouble > (double)PROTO_MAX_SEQ ||
-	    seq->valuedouble != (double)(int64_t)seq->valuedouble) {
-		rc = proto_fail(err, PROTO_E_RANGE, "change set \"seq\": %g; "
-				"allowed a whole number from 1 to 2^53-1",
-				seq->valuedouble);
-		goto fail;
-	}
-	out->seq = (int64_t)seq->valuedouble;
 	changes = cJSON_GetObjectItemCaseSensitive(root, "changes");
 	if (!changes) {
 		rc = proto_fail(err, PROTO_E_MISSING, "change set: \"changes\" "
@@ -513,6 +539,8 @@ proto_code proto_set_decode(const char *bytes, size_t len, proto_set *out,
 	out->root = root;
 	return PROTO_OK;
 fail:
+	if (err)
+		err->seq = readable_seq(root);
 	free(out->changes);
 	cJSON_Delete(root);
 	memset(out, 0, sizeof *out);

@@ -26,6 +26,7 @@
 #define PROTO_MAX_SEQ          9007199254740991LL /* 2^53 - 1 */
 #define PROTO_MAX_PULL_PAGE    500    /* change sets in one pull page */
 #define PROTO_MAX_CLOCK_AHEAD_MS (10LL * 60 * 1000) /* HLC vs server clock */
+#define PROTO_JSON_MAX_DEPTH   64     /* arrays/objects nested in JSON */
 
 #define PROTO_ID_BYTES   16   /* record and device ids: 128 bits */
 #define PROTO_ID_HEX     32
@@ -69,6 +70,7 @@ typedef enum proto_code {
 typedef struct proto_err {
 	proto_code code;
 	int index;      /* index of the offending change in a set, or -1 */
+	int64_t seq;    /* a refused set's seq when it could be read, else 0 */
 	char msg[320];
 } proto_err;
 

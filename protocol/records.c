@@ -184,10 +184,14 @@ static const proto_field_def progress_fields[] = {
 };
 
 const proto_kind_def proto_kinds[] = {
-	{"visit", "visits", visit_fields, N(visit_fields), 0},
-	{"trip", "trips", trip_fields, N(trip_fields), 0},
-	{"model", "models", model_fields, N(model_fields), 0},
-	{"progress", "progress", progress_fields, N(progress_fields), 1},
+	{"visit", "visits", visit_fields, N(visit_fields), 0,
+	 {"leader", "province", "start", NULL}},
+	{"trip", "trips", trip_fields, N(trip_fields), 0,
+	 {"expert", "province", "start", NULL}},
+	{"model", "models", model_fields, N(model_fields), 0,
+	 {"crop", "province", "district", NULL}},
+	{"progress", "progress", progress_fields, N(progress_fields), 1,
+	 {"date", "sown_ha", NULL, NULL}},
 };
 const size_t proto_nkinds = N(proto_kinds);
 
@@ -437,10 +441,19 @@ proto_code proto_field_check(const proto_field_def *f, const cJSON *v,
 			return proto_fail(err, PROTO_E_TYPE,
 					  "field \"%s\": expected a whole "
 					  "number", f->name);
-		if (int_get(v, &n) != 0)
+		/* One code per condition (SPEC 3.1): a fraction is the wrong
+		** type, a whole number too large to hold is out of range. */
+		if (v->valuedouble != floor(v->valuedouble))
 			return proto_fail(err, PROTO_E_TYPE,
 					  "field \"%s\": %g is not a whole "
 					  "number", f->name, v->valuedouble);
+		if (int_get(v, &n) != 0)
+			return proto_fail(err, PROTO_E_RANGE,
+					  "field \"%s\": %g is out of range; "
+					  "allowed %lld to %lld%s%s", f->name,
+					  v->valuedouble, f->min, f->max,
+					  f->unit ? " " : "",
+					  f->unit ? f->unit : "");
 		return check_range(f, n, err);
 	case PROTO_T_DECIMAL:
 		if (!cJSON_IsNumber(v))

@@ -57,6 +57,9 @@ typedef struct proto_kind_def {
 	const proto_field_def *fields;
 	size_t nfields;
 	int append_only;         /* 1: only "create" (progress observations) */
+	/* Fields that name a record for a person, in order ("Ngô nếp —
+	** Salavan, Lao Ngam": crop, then province, district); NULL-ended. */
+	const char *title[4];
 } proto_kind_def;
 
 extern const proto_kind_def proto_kinds[];

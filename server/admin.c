@@ -11,13 +11,17 @@
 #include <cjson/cJSON.h>
 #include <sodium.h>
 #include "protocol/changeset.h"
+#include "protocol/link.h"
 #include "admin.h"
 #include "args.h"
+#include "enroll_link.h"
 #include "hq.h"
 #include "http.h"
 #include "web.h"
 
 #define EXIT_USAGE 2
+#define STR_(x) #x
+#define STR(x) STR_(x)
 
 
 /* The shared parser, with the command's own name in messages. */
@@ -106,9 +110,11 @@ static const char serve_usage[] =
 	"                        [--max-per-ip N] [--idle-timeout SECONDS]\n"
 	"                        [--header-timeout SECONDS]\n"
 	"                        [--request-timeout SECONDS]\n"
-	"Serve the sync API. The database is created if missing (with HQ's\n"
-	"key in PATH.hqkey). --listen defaults to 127.0.0.1:8080; port 0\n"
-	"picks a free port (printed on stderr). With --tls-cert/--tls-key\n"
+	"Serve the sync API from the database PATH, which `fieldsyncd init\n"
+	"--db PATH` made (serve refuses a path where there is none, so a\n"
+	"typo cannot start a second, empty HQ). --listen defaults to\n"
+	"127.0.0.1:8080; port 0 picks a free port (printed on stderr); an\n"
+	"address in use is an error (exit 1). With --tls-cert/--tls-key\n"
 	"(PEM) it serves HTTPS. One log line per request goes to stderr.\n"
 	"SIGTERM or SIGINT: stop accepting, finish requests, close the db.\n"
 	"HQ's read-only dashboard is at / (sign in with an hq token; its\n"
@@ -164,7 +170,8 @@ int srv_cmd_serve(int argc, char **argv)
 	if (init_proto())
 		return 1;
 	memset(&ctx, 0, sizeof(ctx));
-	if (srv_db_open(db, 1, &s, ctx.hq_device, msg, sizeof(msg))) {
+	/* Only init creates a database (and HQ's key): see init_usage. */
+	if (srv_db_open(db, 0, &s, ctx.hq_device, msg, sizeof(msg))) {
 		fprintf(stderr, "serve: %s\n", msg);
 		return 1;
 	}
@@ -196,7 +203,9 @@ out:
 static const char init_usage[] =
 	"usage: fieldsyncd init --db PATH\n"
 	"Create the database (if missing) and HQ's key pair (PATH.hqkey,\n"
-	"mode 0600). Prints HQ's device id. Running it again changes nothing.\n";
+	"mode 0600). Prints HQ's device id. Running it again changes nothing.\n"
+	"It is the only command that creates a database: the others refuse\n"
+	"a PATH where there is none.\n";
 
 int srv_cmd_init(int argc, char **argv)
 {
@@ -228,11 +237,20 @@ static const char token_usage[] =
 	"usage: fieldsyncd token create --db PATH --name NAME\n"
 	"                               --role expert|leader|hq\n"
 	"                               [--expires DURATION]\n"
+	"                               [--url URL [--tls-cert FILE]"
+	" [--qr FILE.png]]\n"
 	"Create a one-time enrollment token and print it on stdout. Give it\n"
 	"to the person enrolling a device (`fieldsync enroll URL TOKEN`); it\n"
 	"works once. DURATION: a number and s, m, h or d (default 7d, at most\n"
-	"3650d). Only a hash of the token is stored. The database is created\n"
-	"if missing.\n"
+	"3650d). Only a hash of the token is stored. The database must exist\n"
+	"(`fieldsyncd init --db PATH`).\n"
+	"With --url (the server's address as devices reach it), a second\n"
+	"line follows: the enrollment link, fieldsync://enroll?url=...&token=\n"
+	"...[&pin=...], for `fieldsync enroll LINK` or the field app.\n"
+	"--tls-cert FILE (the certificate `serve --tls-cert` uses, https URLs\n"
+	"only) adds its pin (SHA-256 of its public key): a device then trusts\n"
+	"that certificate, self-signed or not, and no other. --qr FILE.png\n"
+	"also writes the link as a QR code (mode 0600: it holds the token).\n"
 	"An hq token also signs in to the dashboard (`fieldsyncd serve`, /):\n"
 	"sign-in does not use it up; it works until it expires, unless it\n"
 	"enrolled a device. Each sign-in lasts 12 hours.\n";
@@ -252,17 +270,22 @@ static int valid_name(const char *s)
 int srv_cmd_token(int argc, char **argv)
 {
 	const char *db = NULL, *name = NULL, *role = NULL, *exp = NULL;
+	const char *url = NULL, *cert = NULL, *qr = NULL;
 	const char *pos[1];
 	srv_opt opts[] = { { "--db", 1, &db }, { "--name", 1, &name },
-		       { "--role", 1, &role }, { "--expires", 1, &exp } };
+		       { "--role", 1, &role }, { "--expires", 1, &exp },
+		       { "--url", 1, &url }, { "--tls-cert", 1, &cert },
+		       { "--qr", 1, &qr } };
 	srv_store *s = NULL;
 	srv_token t;
 	uint8_t raw[32], h[PROTO_HASH_BYTES];
 	char tok[65], msg[512], hq[PROTO_ID_HEX + 1], when[32];
+	char pin[65] = "", link[PROTO_LINK_MAX_BYTES + 1] = "", qrtmp[4096] = "";
 	long long ttl = 7LL * 86400000;
 	int npos, rc, ret = 1;
 
-	rc = parse_args(argc, argv, opts, 4, pos, 1, &npos, token_usage);
+	rc = parse_args(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos,
+			1, &npos, token_usage);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	if (npos != 1 || strcmp(pos[0], "create") != 0) {
@@ -290,14 +313,20 @@ int srv_cmd_token(int argc, char **argv)
 			"12h, 30m), at most 3650d\n", exp);
 		return EXIT_USAGE;
 	}
+	if ((rc = srv_link_options(url, cert, qr, pin)))
+		return rc;
 	if (init_proto())
 		return 1;
-	if (srv_db_open(db, 1, &s, hq, msg, sizeof(msg))) {
+	if (srv_db_open(db, 0, &s, hq, msg, sizeof(msg))) {
 		fprintf(stderr, "token create: %s\n", msg);
 		return 1;
 	}
 	randombytes_buf(raw, sizeof(raw));
 	proto_hex_encode(tok, raw, sizeof(raw));
+	/* The link and its QR file are made before the token is stored, so a
+	** failure leaves neither a token nobody has nor a half-written file. */
+	if (url && srv_link_make(url, tok, pin, qr, link, qrtmp, sizeof(qrtmp)))
+		goto out;
 	crypto_generichash(h, sizeof(h), (const unsigned char *)tok,
 			   strlen(tok), NULL, 0);
 	memset(&t, 0, sizeof(t));
@@ -310,14 +339,27 @@ int srv_cmd_token(int argc, char **argv)
 		fprintf(stderr, "token create: %s\n", srv_store_errmsg(s));
 		goto out;
 	}
+	if (qr && srv_file_commit(qrtmp, qr, msg, sizeof(msg))) {
+		qrtmp[0] = '\0';
+		fprintf(stderr, "token create: %s (the token was stored; "
+			"run again for a new one)\n", msg);
+		goto out;
+	}
+	qrtmp[0] = '\0';
 	fmt_time(when, sizeof(when), t.expires_ms);
 	printf("%s\n", tok);
+	if (url)
+		printf("%s\n", link);
 	fprintf(stderr, "token for \"%s\" (role %s), valid once, until %s\n",
 		name, role, when);
+	if (url)
+		srv_link_notes(url, pin, qr);
 	ret = 0;
 out:
+	srv_file_abort(qrtmp);
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(tok, sizeof(tok));
+	sodium_memzero(link, sizeof(link));
 	srv_store_close(s);
 	return ret;
 }
@@ -327,30 +369,31 @@ out:
 static const char devices_usage[] =
 	"usage: fieldsyncd devices list --db PATH [--json]\n"
 	"       fieldsyncd devices revoke --db PATH DEVICE\n"
+	"       fieldsyncd devices clear-flag --db PATH DEVICE "
+	"[--flag NAME|all]\n"
 	"list: every device with its role, name, enrollment, last sync, the\n"
 	"highest change-set number held, and its state (active or revoked;\n"
-	"flags: forked = pushed two different sets with one number, restored\n"
-	"= came back from an old backup).\n"
+	"flags: forked = pushed two different sets with one number: two\n"
+	"stores use its identity, e.g. a copied data directory, whose copy\n"
+	"keeps its entries and re-enrolls as a new device; restored = came\n"
+	"back with fewer sets than the server holds: an old backup, or such\n"
+	"a copy; conflicts-capped = had " STR(SRV_CONFLICTS_OPEN_MAX) " open\n"
+	"conflicts, so its later concurrent edits are merged but not listed;\n"
+	"forks-capped = " STR(SRV_FORKS_MAX) " forks are kept as evidence, "
+	"later ones are not).\n"
 	"revoke: refuse the device's later change sets; the ones accepted so\n"
-	"far stay valid. DEVICE is its id or a unique prefix of it.\n";
-
-static void flag_text(char *out, size_t n, unsigned f)
-{
-	snprintf(out, n, "%s%s%s", f & SRV_DEV_FORKED ? "forked" : "",
-		 (f & SRV_DEV_FORKED) && (f & SRV_DEV_RESTORED) ? "," : "",
-		 f & SRV_DEV_RESTORED ? "restored" : "");
-	if (!*out)
-		snprintf(out, n, "-");
-}
+	"far stay valid. DEVICE is its id or a unique prefix of it.\n"
+	"clear-flag: after looking, clear a flag (default all); the events\n"
+	"and the fork evidence stay, and a new fork or restore sets it again.\n";
 
 static int list_row(void *ctx, const srv_device *d)
 {
-	char en[32], seen[32], fl[32];
+	char en[32], seen[32], fl[96];
 
 	(void)ctx;
 	fmt_time(en, sizeof(en), d->enrolled_ms);
 	fmt_time(seen, sizeof(seen), d->last_seen_ms);
-	flag_text(fl, sizeof(fl), d->flags);
+	srv_device_flags_text(d->flags, fl, sizeof(fl));
 	printf("%-32s  %-6s  %-20s  %-20s  %7lld  %-7s  %-15s  %s\n", d->id,
 	       d->role, en, seen, (long long)d->head_seq,
 	       d->revoked_at_cursor >= 0 ? "revoked" : "active", fl, d->name);
@@ -360,10 +403,10 @@ static int list_row(void *ctx, const srv_device *d)
 static int list_json(void *ctx, const srv_device *d)
 {
 	cJSON *arr = ctx, *o = cJSON_CreateObject();
-	char pk[PROTO_PK_BYTES * 2 + 1], fl[32];
+	char pk[PROTO_PK_BYTES * 2 + 1], fl[96];
 
 	proto_hex_encode(pk, d->pk, PROTO_PK_BYTES);
-	flag_text(fl, sizeof(fl), d->flags);
+	srv_device_flags_text(d->flags, fl, sizeof(fl));
 	if (!o)
 		return 1;
 	cJSON_AddStringToObject(o, "device", d->id);
@@ -386,7 +429,37 @@ static int list_json(void *ctx, const srv_device *d)
 	cJSON_AddBoolToObject(o, "forked", (d->flags & SRV_DEV_FORKED) != 0);
 	cJSON_AddBoolToObject(o, "restored",
 			      (d->flags & SRV_DEV_RESTORED) != 0);
+	cJSON_AddBoolToObject(o, "conflicts_capped",
+			      (d->flags & SRV_DEV_CONFLICTS_CAPPED) != 0);
+	cJSON_AddBoolToObject(o, "forks_capped",
+			      (d->flags & SRV_DEV_FORKS_CAPPED) != 0);
 	cJSON_AddItemToArray(arr, o);
+	return 0;
+}
+
+/* Find DEVICE by id or prefix for subcommand what; 0, or the exit status
+** after a message. */
+static int find_device(srv_store *s, const char *what, const char *prefix,
+		       srv_device *d)
+{
+	int rc = srv_store_device_find(s, prefix, d);
+
+	if (rc == SRV_E_ARG) {
+		fprintf(stderr, "devices %s: \"%s\" is not a device id or "
+			"prefix (lowercase hex digits)\n", what, prefix);
+		return EXIT_USAGE;
+	} else if (rc == SRV_E_NOTFOUND) {
+		fprintf(stderr, "devices %s: no device %s (see `fieldsyncd "
+			"devices list`)\n", what, prefix);
+		return 1;
+	} else if (rc == SRV_E_AMBIGUOUS) {
+		fprintf(stderr, "devices %s: %s matches several devices; "
+			"give more digits\n", what, prefix);
+		return 1;
+	} else if (rc) {
+		fprintf(stderr, "devices %s: %s\n", what, srv_store_errmsg(s));
+		return 1;
+	}
 	return 0;
 }
 
@@ -397,23 +470,8 @@ static int devices_revoke(srv_store *s, const char *prefix)
 	char det[64];
 	int rc;
 
-	rc = srv_store_device_find(s, prefix, &d);
-	if (rc == SRV_E_ARG) {
-		fprintf(stderr, "devices revoke: \"%s\" is not a device id or "
-			"prefix (lowercase hex digits)\n", prefix);
-		return EXIT_USAGE;
-	} else if (rc == SRV_E_NOTFOUND) {
-		fprintf(stderr, "devices revoke: no device %s (see `fieldsyncd "
-			"devices list`)\n", prefix);
-		return 1;
-	} else if (rc == SRV_E_AMBIGUOUS) {
-		fprintf(stderr, "devices revoke: %s matches several devices; "
-			"give more digits\n", prefix);
-		return 1;
-	} else if (rc) {
-		fprintf(stderr, "devices revoke: %s\n", srv_store_errmsg(s));
-		return 1;
-	}
+	if ((rc = find_device(s, "revoke", prefix, &d)))
+		return rc;
 	if (strcmp(d.role, "hq") == 0) {
 		fprintf(stderr, "devices revoke: %s is HQ's own identity; it "
 			"cannot be revoked\n", d.id);
@@ -444,25 +502,82 @@ static int devices_revoke(srv_store *s, const char *prefix)
 	return 0;
 }
 
+static int devices_clear_flag(srv_store *s, const char *prefix,
+			      unsigned mask, const char *name)
+{
+	srv_device d;
+	char det[64], fl[32];
+	int rc;
+
+	if ((rc = find_device(s, "clear-flag", prefix, &d)))
+		return rc;
+	if (!(d.flags & mask)) {
+		printf("%s (%s) has no flag %s; nothing changed\n", d.id,
+		       d.name, name);
+		return 0;
+	}
+	srv_device_flags_text(d.flags & mask, fl, sizeof(fl));
+	snprintf(det, sizeof(det), "{\"cleared\":\"%s\"}", fl);
+	rc = srv_store_begin(s, 1);
+	if (!rc)
+		rc = srv_store_device_unflag(s, d.id, mask);
+	if (!rc)
+		rc = srv_store_event_add(s, d.id, "clear-flag", det,
+					 srv_clock_ms());
+	if (!rc)
+		rc = srv_store_commit(s);
+	if (rc) {
+		fprintf(stderr, "devices clear-flag: %s\n", srv_store_errmsg(s));
+		srv_store_rollback(s);
+		return 1;
+	}
+	printf("cleared %s of %s (%s); its events and fork evidence stay\n",
+	       fl, d.id, d.name);
+	return 0;
+}
+
 int srv_cmd_devices(int argc, char **argv)
 {
-	const char *db = NULL, *json = NULL, *pos[2];
-	srv_opt opts[] = { { "--db", 1, &db }, { "--json", 0, &json } };
+	const char *db = NULL, *json = NULL, *flag = NULL, *pos[2];
+	srv_opt opts[] = { { "--db", 1, &db }, { "--json", 0, &json },
+			   { "--flag", 1, &flag } };
+	unsigned mask = SRV_DEV_FORKED | SRV_DEV_RESTORED |
+			SRV_DEV_CONFLICTS_CAPPED | SRV_DEV_FORKS_CAPPED;
 	srv_store *s = NULL;
 	char msg[512], hq[PROTO_ID_HEX + 1], *text;
 	cJSON *arr = NULL;
 	int npos, rc, ret = 1;
 
-	rc = parse_args(argc, argv, opts, 2, pos, 2, &npos, devices_usage);
+	rc = parse_args(argc, argv, opts, 3, pos, 2, &npos, devices_usage);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (npos < 1 || (strcmp(pos[0], "list") && strcmp(pos[0], "revoke"))) {
-		fprintf(stderr, "devices: the subcommand is list or revoke\n%s",
-			devices_usage);
+	if (npos < 1 || (strcmp(pos[0], "list") && strcmp(pos[0], "revoke") &&
+			 strcmp(pos[0], "clear-flag"))) {
+		fprintf(stderr, "devices: the subcommand is list, revoke or "
+			"clear-flag\n%s", devices_usage);
+		return EXIT_USAGE;
+	}
+	if (flag && strcmp(pos[0], "clear-flag") != 0) {
+		fprintf(stderr, "devices %s: --flag belongs to clear-flag\n%s",
+			pos[0], devices_usage);
+		return EXIT_USAGE;
+	}
+	if (flag && strcmp(flag, "forked") == 0) {
+		mask = SRV_DEV_FORKED;
+	} else if (flag && strcmp(flag, "restored") == 0) {
+		mask = SRV_DEV_RESTORED;
+	} else if (flag && strcmp(flag, "conflicts-capped") == 0) {
+		mask = SRV_DEV_CONFLICTS_CAPPED;
+	} else if (flag && strcmp(flag, "forks-capped") == 0) {
+		mask = SRV_DEV_FORKS_CAPPED;
+	} else if (flag && strcmp(flag, "all") != 0) {
+		fprintf(stderr, "devices clear-flag: unknown flag \"%s\"; "
+			"allowed: forked, restored, conflicts-capped, "
+			"forks-capped, all\n", flag);
 		return EXIT_USAGE;
 	}
 	if ((strcmp(pos[0], "list") == 0 && npos != 1) ||
-	    (strcmp(pos[0], "revoke") == 0 && npos != 2)) {
+	    (strcmp(pos[0], "list") != 0 && npos != 2)) {
 		fprintf(stderr, "devices %s: wrong number of arguments\n%s",
 			pos[0], devices_usage);
 		return EXIT_USAGE;
@@ -477,6 +592,10 @@ int srv_cmd_devices(int argc, char **argv)
 	}
 	if (strcmp(pos[0], "revoke") == 0) {
 		ret = devices_revoke(s, pos[1]);
+		goto out;
+	}
+	if (strcmp(pos[0], "clear-flag") == 0) {
+		ret = devices_clear_flag(s, pos[1], mask, flag ? flag : "set");
 		goto out;
 	}
 	if (json) {

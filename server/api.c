@@ -262,10 +262,36 @@ static int store_failed(srv_resp *resp, srv_store *s, int rc)
 	if (rc == SRV_E_BUSY)
 		srv_resp_error(resp, 503, "busy", "the database is busy; try "
 			       "again");
+	else if (rc == SRV_E_FULL)
+		srv_resp_error(resp, 503, "storage_full", "the server's disk "
+			       "is full (%s); nothing was stored: try again "
+			       "later", srv_store_errmsg(s));
 	else
 		srv_resp_error(resp, 500, "internal_error", "storage failed: %s",
 			       srv_store_errmsg(s));
 	return -1;
+}
+
+/* 429 too_many_requests for an address that used up its attempts of
+** kind (what: "enrollment"), with Retry-After and "retry_after". */
+static void too_many_requests(srv_resp *resp, const srv_req *req,
+			      const char *what, unsigned wait_s)
+{
+	char msg[200];
+	cJSON *o;
+
+	snprintf(msg, sizeof(msg), "too many %s attempts from this address "
+		 "(%.64s); at most %d in a row, then one every %d s; try again "
+		 "in %u s", what, req->peer && req->peer[0] ? req->peer :
+		 "unknown", SRV_LIMIT_BURST, SRV_LIMIT_REFILL_MS / 1000, wait_s);
+	o = error_obj("too_many_requests", msg);
+	if (o && !add_int(o, "retry_after", wait_s)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	send_json(resp, 429, o);
+	resp->code = "too_many_requests";
+	snprintf(resp->retry_after, sizeof(resp->retry_after), "%u", wait_s);
 }
 
 /* ---- endpoints ------------------------------------------------------ */
@@ -308,8 +334,17 @@ static void do_enroll(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 	uint8_t th[PROTO_HASH_BYTES], id[PROTO_ID_BYTES];
 	const char *token, *name;
 	int64_t now = srv_clock_ms();
+	unsigned wait_s;
 	int rc;
 
+	/* Every attempt from an address counts until it proves to hold a
+	** valid token (201, or 409 below): guessing is slowed, not honest
+	** enrollments from one office behind one address. */
+	wait_s = srv_auth_throttle(ctx->auth, SRV_LIMIT_ENROLL, req->peer, now);
+	if (wait_s) {
+		too_many_requests(resp, req, "enrollment", wait_s);
+		goto out;
+	}
 	if (parse_body(resp, req, &root) ||
 	    take_members(resp, root, m, 3, "the enroll request"))
 		goto out;
@@ -382,6 +417,7 @@ static void do_enroll(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 		}
 		send_json(resp, 409, o);
 		resp->code = "already_enrolled";
+		srv_auth_unthrottle(ctx->auth, SRV_LIMIT_ENROLL, req->peer, now);
 		goto out;
 	}
 	snprintf(d.name, sizeof(d.name), "%s", tok.name);
@@ -407,6 +443,7 @@ static void do_enroll(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 		o = NULL;
 	}
 	send_json(resp, 201, o);
+	srv_auth_unthrottle(ctx->auth, SRV_LIMIT_ENROLL, req->peer, now);
 out:
 	if (s)
 		srv_pool_put(ctx->pool, s);
@@ -452,9 +489,11 @@ static void do_challenge(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 	s = srv_pool_get(ctx->pool);
 	if (live_device(resp, s, resp->device, &d))
 		goto out;
+	/* Stores nothing (auth.c), so no number of these can crowd out
+	** another device's. */
 	if (srv_auth_challenge_new(ctx->auth, d.id, srv_clock_ms(), ch)) {
-		srv_resp_error(resp, 503, "busy", "too many authentications "
-			       "in progress; try again in a minute");
+		srv_resp_error(resp, 500, "internal_error", "cannot make a "
+			       "challenge for device %s", d.id);
 		goto out;
 	}
 	o = cJSON_CreateObject();
@@ -486,6 +525,27 @@ static int get_seq_number(srv_resp *resp, const cJSON *it, const char *name,
 	return 0;
 }
 
+/* The refusal of a challenge that srv_auth_challenge_check did not pass;
+** 0 (nothing answered) for SRV_OK. */
+static int challenge_refused(srv_resp *resp, int rc)
+{
+	if (rc == SRV_OK)
+		return 0;
+	if (rc == SRV_E_EXPIRED)
+		srv_resp_error(resp, 401, "challenge_expired", "the challenge "
+			       "expired (they last %d s); ask for a new one",
+			       SRV_CHALLENGE_TTL_MS / 1000);
+	else if (rc == SRV_E_USED)
+		srv_resp_error(resp, 401, "challenge_used", "the challenge was "
+			       "already used; ask for a new one");
+	else
+		srv_resp_error(resp, 401, "invalid_challenge", "the challenge "
+			       "was not issued to this device by this server "
+			       "process (or was altered); ask for one at "
+			       "/v1/auth/challenge");
+	return -1;
+}
+
 static void do_session(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 {
 	member m[] = { { "device", cJSON_String, 1, NULL },
@@ -508,23 +568,10 @@ static void do_session(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 	if (get_seq_number(resp, m[3].item, "local_seq", &local_seq))
 		goto out;
 	memcpy(resp->device, m[0].item->valuestring, PROTO_ID_HEX + 1);
-	rc = srv_auth_challenge_take(ctx->auth, m[1].item->valuestring,
-				     resp->device, now);
-	if (rc == SRV_E_EXPIRED) {
-		srv_resp_error(resp, 401, "challenge_expired", "the challenge "
-			       "expired (they last %d s); ask for a new one",
-			       SRV_CHALLENGE_TTL_MS / 1000);
+	rc = srv_auth_challenge_check(ctx->auth, m[1].item->valuestring,
+				      resp->device, now);
+	if (challenge_refused(resp, rc))
 		goto out;
-	} else if (rc == SRV_E_USED) {
-		srv_resp_error(resp, 401, "challenge_used", "the challenge was "
-			       "already used; ask for a new one");
-		goto out;
-	} else if (rc) {
-		srv_resp_error(resp, 401, "invalid_challenge", "the challenge "
-			       "was not issued to this device; ask for one at "
-			       "/v1/auth/challenge");
-		goto out;
-	}
 	s = srv_pool_get(ctx->pool);
 	if (live_device(resp, s, resp->device, &d))
 		goto out;
@@ -535,6 +582,18 @@ static void do_session(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 			       proto_code_name(pc), "the challenge signature "
 			       "does not verify with the enrolled key of "
 			       "device %s", d.id);
+		goto out;
+	}
+	/* Only now, with a valid signature, is anything stored: the use of
+	** the challenge, so that it works once (a concurrent replay of the
+	** same request gets challenge_used). */
+	rc = srv_auth_challenge_take(ctx->auth, m[1].item->valuestring, d.id,
+				     now);
+	if (rc == SRV_E_BUSY) {
+		srv_resp_error(resp, 503, "busy", "too many devices are signing "
+			       "in; try again in a minute");
+		goto out;
+	} else if (challenge_refused(resp, rc)) {
 		goto out;
 	}
 	rc = srv_store_begin(s, 1);
@@ -557,8 +616,8 @@ static void do_session(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 		goto out;
 	}
 	if (srv_auth_session_new(ctx->auth, d.id, now, sess)) {
-		srv_resp_error(resp, 503, "busy", "too many sessions; try "
-			       "again later");
+		srv_resp_error(resp, 503, "busy", "too many devices are signed "
+			       "in; try again later");
 		goto out;
 	}
 	proto_hex_encode(head, d.head_hash, PROTO_HASH_BYTES);

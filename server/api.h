@@ -52,6 +52,7 @@ typedef struct srv_resp {
 	size_t len;
 	char device[PROTO_ID_HEX + 1]; /* who asked, for the log; "" unknown */
 	const char *code;          /* error code (static) or NULL */
+	char retry_after[12];      /* Retry-After seconds of a 429, "" none */
 	/* Dashboard responses only (web.h); zero for the sync API: */
 	int web;                   /* add the dashboard's security headers */
 	const char *ctype;         /* Content-Type (static); NULL: JSON */

@@ -1,10 +1,31 @@
 /*
-** This file contains the in-memory tables of challenges and sessions (see
-** auth.h). Each table is open addressing keyed by the BLAKE2b-256 hash of the
-** secret (uniformly random, so its first bytes are a good slot index); slots
-** are never emptied, only reused once their entry is long dead, so a probe
-** can stop at the first empty slot. Expired entries stay findable for a
-** while so the answer can say "expired" rather than "invalid".
+** This file contains challenges, sessions and throttles (see auth.h).
+**
+** CHALLENGE FORMAT (32 bytes, sent as 64 lowercase hex digits; opaque to the
+** client, which signs the hex text, SPEC.md §10.5):
+**
+**   bytes  0..7   nonce, random
+**   bytes  8..15  expiry, Unix ms, unsigned big-endian
+**   bytes 16..31  tag = BLAKE2b-128 keyed with the process's 32-byte key
+**                 over "fieldsync challenge v1\n" || bytes 0..15 || the
+**                 device id (16 bytes)
+**
+** A challenge is valid when its tag matches for the device that presents
+** it and its expiry has not passed; nothing is kept when one is issued.
+**
+** DEVICE RECORDS. What is kept, per device, is written only once a
+** signature has verified (srv_auth_challenge_take) or a session opens: the
+** tags of the last challenges it used, until they expire, and a watermark
+** below which every challenge counts as used (the expiry of the newest
+** used tag forgotten to make room), which together make each challenge
+** single use in bounded memory; and the hashes of its sessions. A session token is the device id (16 bytes) and
+** 16 random bytes, so the token leads to its record. The records are an
+** open-addressing table indexed by SipHash of the id under a random key;
+** slots are never emptied, only reused once their record is dead (or, when
+** a probe window is full, the record that holds no live challenge and whose
+** sessions end soonest gives up its slot), so a probe stops at the first
+** slot never used. An expired session stays findable until its slot is
+** reused, so the answer can say "expired" rather than "invalid".
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -12,127 +33,63 @@
 #include <string.h>
 #include <sodium.h>
 #include "auth.h"
+#include "ratelimit.h"
 
-#define SESSION_SLOTS 16384
-#define CHALLENGE_SLOTS 8192
-#define PROBE_MAX 128
-#define KEEP_DEAD_MS (60LL * 60 * 1000) /* report "expired" for an hour */
+#define DEV_SLOTS 4096
+#define PROBE_MAX 64
+#define NONCE_BYTES 8
+#define TAG_BYTES 16
+#define TAG_DOMAIN "fieldsync challenge v1\n"
 
-typedef struct slot {
-	uint8_t hash[32];
-	char device[PROTO_ID_HEX + 1];
-	int64_t expires_ms;
-	int used;       /* 0 empty, 1 live, 2 used (challenges) */
-} slot;
+typedef struct used_ch {
+	uint8_t tag[TAG_BYTES];
+	int64_t expires_ms;  /* the challenge's expiry; past: free entry */
+} used_ch;
 
-typedef struct table {
-	slot *slots;
-	size_t n;
-} table;
+typedef struct sess {
+	uint8_t hash[32];    /* BLAKE2b-256 of the token text */
+	int64_t expires_ms;  /* 0: free */
+} sess;
+
+typedef struct dev {
+	uint8_t id[PROTO_ID_BYTES];
+	int used;            /* 0: slot never used */
+	int64_t used_upto_ms; /* challenges expiring up to this count as used */
+	used_ch ch[SRV_USED_CHALLENGES_KEPT];
+	sess s[SRV_SESSIONS_PER_DEVICE];
+} dev;
 
 struct srv_auth {
 	pthread_mutex_t lock;
-	table sessions;
-	table challenges;
+	uint8_t mac_key[32];
+	uint8_t idx_key[crypto_shorthash_KEYBYTES];
+	dev *devs;           /* DEV_SLOTS */
+	srv_rl *limits[SRV_LIMIT_COUNT];
 };
-
-static int table_init(table *t, size_t n)
-{
-	t->slots = calloc(n, sizeof(slot));
-	t->n = n;
-	return t->slots ? 0 : -1;
-}
-
-static size_t slot_index(const table *t, const uint8_t h[32])
-{
-	uint32_t v;
-
-	memcpy(&v, h, sizeof(v));
-	return v % t->n;
-}
-
-static void hash_secret(const char *text, uint8_t h[32])
-{
-	crypto_generichash(h, 32, (const unsigned char *)text, strlen(text),
-			   NULL, 0);
-}
-
-/* The slot holding h, or NULL. */
-static slot *table_find(table *t, const uint8_t h[32])
-{
-	size_t i = slot_index(t, h), k;
-
-	for (k = 0; k < PROBE_MAX; k++) {
-		slot *s = &t->slots[(i + k) % t->n];
-		if (!s->used)
-			return NULL;
-		if (sodium_memcmp(s->hash, h, 32) == 0)
-			return s;
-	}
-	return NULL;
-}
-
-/* A slot for a new entry: empty, or dead for long enough. */
-static slot *table_place(table *t, const uint8_t h[32], int64_t now_ms)
-{
-	size_t i = slot_index(t, h), k;
-
-	for (k = 0; k < PROBE_MAX; k++) {
-		slot *s = &t->slots[(i + k) % t->n];
-		if (!s->used || s->expires_ms + KEEP_DEAD_MS < now_ms)
-			return s;
-	}
-	return NULL;
-}
-
-/* Random 32 bytes as hex, placed in t for device. */
-static int secret_new(srv_auth *a, table *t, const char *device,
-		      int64_t now_ms, int64_t ttl, char out[SRV_SECRET_HEX + 1])
-{
-	uint8_t raw[32], h[32];
-	slot *s;
-	int rc = SRV_E_BUSY;
-
-	out[0] = 0;
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2hex(out, SRV_SECRET_HEX + 1, raw, sizeof(raw));
-	sodium_memzero(raw, sizeof(raw));
-	hash_secret(out, h);
-	pthread_mutex_lock(&a->lock);
-	s = table_place(t, h, now_ms);
-	if (s) {
-		memcpy(s->hash, h, 32);
-		snprintf(s->device, sizeof(s->device), "%s", device);
-		s->expires_ms = now_ms + ttl;
-		s->used = 1;
-		rc = SRV_OK;
-	}
-	pthread_mutex_unlock(&a->lock);
-	if (rc != SRV_OK)
-		sodium_memzero(out, SRV_SECRET_HEX + 1);
-	return rc;
-}
-
-static int well_formed(const char *text)
-{
-	return text && strlen(text) == SRV_SECRET_HEX &&
-	       strspn(text, "0123456789abcdef") == SRV_SECRET_HEX;
-}
 
 int srv_auth_new(srv_auth **out)
 {
 	srv_auth *a;
+	int i;
 
 	*out = NULL;
 	a = calloc(1, sizeof(*a));
 	if (!a)
 		return SRV_E_NOMEM;
-	if (table_init(&a->sessions, SESSION_SLOTS) ||
-	    table_init(&a->challenges, CHALLENGE_SLOTS)) {
-		free(a->sessions.slots);
+	a->devs = calloc(DEV_SLOTS, sizeof(dev));
+	for (i = 0; a->devs && i < SRV_LIMIT_COUNT; i++)
+		if (srv_rl_new(SRV_LIMIT_BURST, SRV_LIMIT_REFILL_MS,
+			       &a->limits[i]))
+			break;
+	if (!a->devs || i < SRV_LIMIT_COUNT) {
+		for (i = 0; i < SRV_LIMIT_COUNT; i++)
+			srv_rl_free(a->limits[i]);
+		free(a->devs);
 		free(a);
 		return SRV_E_NOMEM;
 	}
+	randombytes_buf(a->mac_key, sizeof(a->mac_key));
+	randombytes_buf(a->idx_key, sizeof(a->idx_key));
 	pthread_mutex_init(&a->lock, NULL);
 	*out = a;
 	return SRV_OK;
@@ -140,77 +97,307 @@ int srv_auth_new(srv_auth **out)
 
 void srv_auth_free(srv_auth *a)
 {
+	int i;
+
 	if (!a)
 		return;
-	sodium_memzero(a->sessions.slots, a->sessions.n * sizeof(slot));
-	free(a->sessions.slots);
-	free(a->challenges.slots);
+	for (i = 0; i < SRV_LIMIT_COUNT; i++)
+		srv_rl_free(a->limits[i]);
+	sodium_memzero(a->devs, DEV_SLOTS * sizeof(dev));
+	free(a->devs);
 	pthread_mutex_destroy(&a->lock);
+	sodium_memzero(a, sizeof(*a));
 	free(a);
+}
+
+/* ---- device records ------------------------------------------------- */
+
+static int ch_live(const dev *d, int64_t now_ms)
+{
+	size_t i;
+
+	if (d->used_upto_ms >= now_ms)
+		return 1;
+	for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++)
+		if (d->ch[i].expires_ms >= now_ms)
+			return 1;
+	return 0;
+}
+
+/* The last moment anything in d is live. */
+static int64_t dev_end(const dev *d)
+{
+	int64_t end = d->used_upto_ms;
+	size_t i;
+
+	for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++)
+		if (d->ch[i].expires_ms > end)
+			end = d->ch[i].expires_ms;
+	for (i = 0; i < SRV_SESSIONS_PER_DEVICE; i++)
+		if (d->s[i].expires_ms > end)
+			end = d->s[i].expires_ms;
+	return end;
+}
+
+/* The record of id; with make, a new empty one if it has none (NULL when
+** every slot of its probe window holds a live challenge). Call with the
+** lock held. */
+static dev *dev_find(srv_auth *a, const uint8_t id[PROTO_ID_BYTES],
+		     int64_t now_ms, int make)
+{
+	uint8_t h[crypto_shorthash_BYTES];
+	uint64_t v;
+	size_t i, k;
+	dev *spare = NULL;
+	int64_t spare_end = 0;
+
+	crypto_shorthash(h, id, PROTO_ID_BYTES, a->idx_key);
+	memcpy(&v, h, sizeof(v));
+	i = (size_t)(v % DEV_SLOTS);
+	for (k = 0; k < PROBE_MAX; k++) {
+		dev *d = &a->devs[(i + k) % DEV_SLOTS];
+		int64_t end;
+
+		if (!d->used) {
+			spare = d;
+			break;
+		}
+		if (memcmp(d->id, id, PROTO_ID_BYTES) == 0)
+			return d;
+		/* Dead records first; then one without a live challenge
+		** (only its sessions end early: the device signs in again). */
+		if (ch_live(d, now_ms))
+			continue;
+		end = dev_end(d);
+		if (end < now_ms)
+			end = 0;
+		if (!spare || end < spare_end) {
+			spare = d;
+			spare_end = end;
+		}
+	}
+	if (!make || !spare)
+		return NULL;
+	memset(spare, 0, sizeof(*spare));
+	memcpy(spare->id, id, PROTO_ID_BYTES);
+	spare->used = 1;
+	return spare;
+}
+
+/* ---- challenges ----------------------------------------------------- */
+
+static void challenge_tag(const srv_auth *a, const uint8_t head[16],
+			  const uint8_t id[PROTO_ID_BYTES],
+			  uint8_t tag[TAG_BYTES])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, a->mac_key, sizeof(a->mac_key),
+				TAG_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)TAG_DOMAIN,
+				  sizeof(TAG_DOMAIN) - 1);
+	crypto_generichash_update(&st, head, NONCE_BYTES + 8);
+	crypto_generichash_update(&st, id, PROTO_ID_BYTES);
+	crypto_generichash_final(&st, tag, TAG_BYTES);
 }
 
 int srv_auth_challenge_new(srv_auth *a, const char *device, int64_t now_ms,
 			   char out[SRV_SECRET_HEX + 1])
 {
-	return secret_new(a, &a->challenges, device, now_ms,
-			  SRV_CHALLENGE_TTL_MS, out);
+	uint8_t raw[32], id[PROTO_ID_BYTES];
+	uint64_t exp = (uint64_t)(now_ms + SRV_CHALLENGE_TTL_MS);
+	int i;
+
+	out[0] = 0;
+	if (!device || proto_hex_decode(id, sizeof(id), device))
+		return SRV_E_ARG;
+	randombytes_buf(raw, NONCE_BYTES);
+	for (i = 0; i < 8; i++)
+		raw[NONCE_BYTES + i] = (uint8_t)(exp >> (56 - 8 * i));
+	challenge_tag(a, raw, id, raw + NONCE_BYTES + 8);
+	proto_hex_encode(out, raw, sizeof(raw));
+	return SRV_OK;
+}
+
+/* Decode challenge and check its tag for device: 0 with tag and expiry
+** filled, else -1. */
+static int challenge_open(const srv_auth *a, const char *challenge,
+			  const char *device, uint8_t id[PROTO_ID_BYTES],
+			  uint8_t tag[TAG_BYTES], int64_t *expires_ms)
+{
+	uint8_t raw[32];
+	uint64_t exp = 0;
+	int i;
+
+	if (!challenge || !device || strlen(challenge) != SRV_SECRET_HEX ||
+	    proto_hex_decode(raw, sizeof(raw), challenge) ||
+	    proto_hex_decode(id, PROTO_ID_BYTES, device))
+		return -1;
+	challenge_tag(a, raw, id, tag);
+	if (sodium_memcmp(tag, raw + NONCE_BYTES + 8, TAG_BYTES) != 0)
+		return -1;
+	for (i = 0; i < 8; i++)
+		exp = exp << 8 | raw[NONCE_BYTES + i];
+	*expires_ms = exp > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)exp;
+	return 0;
+}
+
+static int ch_used(const dev *d, const uint8_t tag[TAG_BYTES], int64_t exp,
+		   int64_t now_ms)
+{
+	size_t i;
+
+	if (exp <= d->used_upto_ms)
+		return 1;
+	for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++)
+		if (d->ch[i].expires_ms >= now_ms &&
+		    sodium_memcmp(d->ch[i].tag, tag, TAG_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+/* The checks common to check and take; with take, also records the use. */
+static int challenge_use(srv_auth *a, const char *challenge,
+			 const char *device, int64_t now_ms, int take)
+{
+	uint8_t id[PROTO_ID_BYTES], tag[TAG_BYTES];
+	int64_t exp;
+	dev *d;
+	used_ch *u = NULL;
+	size_t i;
+	int rc = SRV_OK;
+
+	if (challenge_open(a, challenge, device, id, tag, &exp))
+		return SRV_E_NOTFOUND;
+	if (exp < now_ms)
+		return SRV_E_EXPIRED;
+	pthread_mutex_lock(&a->lock);
+	d = dev_find(a, id, now_ms, take);
+	if (d && ch_used(d, tag, exp, now_ms)) {
+		rc = SRV_E_USED;
+	} else if (take && !d) {
+		rc = SRV_E_BUSY;
+	} else if (take) {
+		/* A free entry, else the one expiring first, forgotten one by
+		** one but still refused through the watermark. */
+		for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++) {
+			if (!u || d->ch[i].expires_ms < u->expires_ms)
+				u = &d->ch[i];
+			if (u->expires_ms < now_ms)
+				break;
+		}
+		if (u->expires_ms >= now_ms && u->expires_ms > d->used_upto_ms)
+			d->used_upto_ms = u->expires_ms;
+		memcpy(u->tag, tag, TAG_BYTES);
+		u->expires_ms = exp;
+	}
+	pthread_mutex_unlock(&a->lock);
+	return rc;
+}
+
+int srv_auth_challenge_check(srv_auth *a, const char *challenge,
+			     const char *device, int64_t now_ms)
+{
+	return challenge_use(a, challenge, device, now_ms, 0);
 }
 
 int srv_auth_challenge_take(srv_auth *a, const char *challenge,
 			    const char *device, int64_t now_ms)
 {
-	uint8_t h[32];
-	slot *s;
-	int rc = SRV_E_NOTFOUND;
+	return challenge_use(a, challenge, device, now_ms, 1);
+}
 
-	if (!well_formed(challenge))
-		return SRV_E_NOTFOUND;
-	hash_secret(challenge, h);
-	pthread_mutex_lock(&a->lock);
-	s = table_find(&a->challenges, h);
-	if (s && strcmp(s->device, device) == 0) {
-		if (s->used == 2)
-			rc = SRV_E_USED;
-		else if (s->expires_ms < now_ms)
-			rc = SRV_E_EXPIRED;
-		else
-			rc = SRV_OK;
-	}
-	/* Burnt on any attempt, so a challenge cannot be tried twice. */
-	if (s)
-		s->used = 2;
-	pthread_mutex_unlock(&a->lock);
-	return rc;
+/* ---- sessions ------------------------------------------------------- */
+
+static void hash_secret(const char *text, uint8_t h[32])
+{
+	crypto_generichash(h, 32, (const unsigned char *)text, strlen(text),
+			   NULL, 0);
 }
 
 int srv_auth_session_new(srv_auth *a, const char *device, int64_t now_ms,
 			 char out[SRV_SECRET_HEX + 1])
 {
-	return secret_new(a, &a->sessions, device, now_ms, SRV_SESSION_TTL_MS,
-			  out);
+	uint8_t raw[32], id[PROTO_ID_BYTES], h[32];
+	dev *d;
+	sess *s = NULL;
+	size_t i;
+	int rc = SRV_E_BUSY;
+
+	out[0] = 0;
+	if (!device || proto_hex_decode(id, sizeof(id), device))
+		return SRV_E_ARG;
+	memcpy(raw, id, sizeof(id));
+	randombytes_buf(raw + PROTO_ID_BYTES, sizeof(raw) - PROTO_ID_BYTES);
+	proto_hex_encode(out, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	hash_secret(out, h);
+	pthread_mutex_lock(&a->lock);
+	d = dev_find(a, id, now_ms, 1);
+	/* A free or expired slot, else the session closest to its end. */
+	for (i = 0; d && i < SRV_SESSIONS_PER_DEVICE; i++) {
+		if (!s || d->s[i].expires_ms < s->expires_ms)
+			s = &d->s[i];
+		if (s->expires_ms < now_ms)
+			break;
+	}
+	if (s) {
+		memcpy(s->hash, h, sizeof(h));
+		s->expires_ms = now_ms + SRV_SESSION_TTL_MS;
+		rc = SRV_OK;
+	}
+	pthread_mutex_unlock(&a->lock);
+	sodium_memzero(h, sizeof(h));
+	if (rc != SRV_OK)
+		sodium_memzero(out, SRV_SECRET_HEX + 1);
+	return rc;
 }
 
 int srv_auth_session_check(srv_auth *a, const char *token, int64_t now_ms,
 			   char device[PROTO_ID_HEX + 1])
 {
-	uint8_t h[32];
-	slot *s;
+	uint8_t raw[32], h[32];
+	dev *d;
+	size_t i;
 	int rc = SRV_E_NOTFOUND;
 
 	device[0] = 0;
-	if (!well_formed(token))
+	if (!token || strlen(token) != SRV_SECRET_HEX ||
+	    proto_hex_decode(raw, sizeof(raw), token))
 		return SRV_E_NOTFOUND;
 	hash_secret(token, h);
 	pthread_mutex_lock(&a->lock);
-	s = table_find(&a->sessions, h);
-	if (s) {
-		if (s->expires_ms < now_ms) {
+	d = dev_find(a, raw, now_ms, 0);
+	for (i = 0; d && i < SRV_SESSIONS_PER_DEVICE; i++) {
+		if (!d->s[i].expires_ms ||
+		    sodium_memcmp(d->s[i].hash, h, sizeof(h)) != 0)
+			continue;
+		if (d->s[i].expires_ms < now_ms) {
 			rc = SRV_E_EXPIRED;
 		} else {
-			memcpy(device, s->device, PROTO_ID_HEX + 1);
+			proto_hex_encode(device, d->id, PROTO_ID_BYTES);
 			rc = SRV_OK;
 		}
+		break;
 	}
 	pthread_mutex_unlock(&a->lock);
+	sodium_memzero(raw, sizeof(raw));
 	return rc;
+}
+
+/* ---- throttles ------------------------------------------------------ */
+
+unsigned srv_auth_throttle(srv_auth *a, srv_limit kind, const char *peer,
+			   int64_t now_ms)
+{
+	if (!a || (int)kind < 0 || (int)kind >= SRV_LIMIT_COUNT)
+		return 0;
+	return srv_rl_take(a->limits[kind], peer, now_ms);
+}
+
+void srv_auth_unthrottle(srv_auth *a, srv_limit kind, const char *peer,
+			 int64_t now_ms)
+{
+	if (a && (int)kind >= 0 && (int)kind < SRV_LIMIT_COUNT)
+		srv_rl_refund(a->limits[kind], peer, now_ms);
 }

@@ -1,9 +1,17 @@
 /*
-** This file contains the server's short-lived secrets: authentication
-** challenges (random, 120 s, single use) and session tokens (random, 15 min).
-** They live in memory, guarded by a mutex: a restart of fieldsyncd ends every
-** session and the devices simply authenticate again. Only the BLAKE2b hash of
-** each secret is kept, compared with sodium_memcmp.
+** This file contains the server's short-lived authentication state:
+** challenges (120 s, single use), session tokens (15 min) and the
+** per-address throttles of guessing (enrollment, dashboard sign-in).
+**
+** Challenges are not stored: each is 32 bytes the server can check by
+** itself (random nonce, expiry, and a MAC over them and the device id under
+** a per-process random key), so asking for challenges, however often, uses
+** no memory. What is stored is per device, and only after a valid
+** signature: the challenges it has used (so each works once) and its
+** sessions, a few of each. Everything lives in memory: a restart of
+** fieldsyncd changes the key and ends every challenge and session, and the
+** devices simply authenticate again. Of a session only the BLAKE2b hash is
+** kept, compared with sodium_memcmp.
 */
 #ifndef FIELDSYNC_SRV_AUTH_H
 #define FIELDSYNC_SRV_AUTH_H
@@ -14,30 +22,67 @@
 #define SRV_CHALLENGE_TTL_MS (120 * 1000)
 #define SRV_SESSION_TTL_MS   (15 * 60 * 1000)
 #define SRV_SECRET_HEX 64    /* challenges and session tokens: 32 bytes hex */
+#define SRV_SESSIONS_PER_DEVICE 8 /* live sessions; a 9th ends the oldest */
+#define SRV_USED_CHALLENGES_KEPT 8 /* per device; older ones count as used */
+
+/* Per-address throttles (ratelimit.h): SRV_LIMIT_BURST attempts, one more
+** every SRV_LIMIT_REFILL_MS; a successful attempt is given back. */
+typedef enum srv_limit {
+	SRV_LIMIT_ENROLL,    /* POST /v1/enroll */
+	SRV_LIMIT_LOGIN,     /* POST /login (dashboard) */
+	SRV_LIMIT_COUNT
+} srv_limit;
+#define SRV_LIMIT_BURST 10
+#define SRV_LIMIT_REFILL_MS 6000
 
 typedef struct srv_auth srv_auth;
 
-/* New empty table; *out NULL on failure (SRV_E_NOMEM). Free with
-** srv_auth_free (accepts NULL). */
+/* New empty state with a fresh random key; *out NULL on failure
+** (SRV_E_NOMEM). Free with srv_auth_free (accepts NULL). */
 int srv_auth_new(srv_auth **out) SRV_WUR;
 void srv_auth_free(srv_auth *a);
 
-/* A new challenge for device, valid SRV_CHALLENGE_TTL_MS; out holds 65
-** bytes. SRV_E_BUSY if the table is full of live challenges. */
+/* A new challenge for device (32 lowercase hex digits), valid
+** SRV_CHALLENGE_TTL_MS; out holds 65 bytes. Stores nothing. SRV_OK, or
+** SRV_E_ARG (out "") if device is not a device id. */
 int srv_auth_challenge_new(srv_auth *a, const char *device, int64_t now_ms,
 			   char out[SRV_SECRET_HEX + 1]) SRV_WUR;
-/* Use a challenge once: SRV_OK if it was issued to device and is live;
-** SRV_E_NOTFOUND (never issued, or to another device), SRV_E_USED,
-** SRV_E_EXPIRED. Whatever the answer, it can never be used again. */
+
+/* Whether a challenge could be used by device now; changes nothing.
+** SRV_OK; SRV_E_NOTFOUND (not made by this process, altered, or made for
+** another device), SRV_E_EXPIRED, SRV_E_USED (a session was opened with
+** it). */
+int srv_auth_challenge_check(srv_auth *a, const char *challenge,
+			     const char *device, int64_t now_ms) SRV_WUR;
+
+/* Use a challenge once, after its signature verified: the checks of
+** srv_auth_challenge_check (SRV_E_USED when a concurrent request used it
+** first), then SRV_OK: it can never be used again. A device's last
+** SRV_USED_CHALLENGES_KEPT used challenges are kept one by one; every
+** challenge it was issued before those counts as used (SRV_E_USED), so a
+** device that signs in often costs no more memory. SRV_E_BUSY, very
+** unlikely: no slot is free for the device's record. */
 int srv_auth_challenge_take(srv_auth *a, const char *challenge,
 			    const char *device, int64_t now_ms) SRV_WUR;
 
-/* A new session for device, valid SRV_SESSION_TTL_MS; out holds 65 bytes. */
+/* A new session for device, valid SRV_SESSION_TTL_MS; out holds 65 bytes.
+** A device keeps SRV_SESSIONS_PER_DEVICE sessions: a new one ends the one
+** closest to its end. SRV_E_ARG (bad device id), SRV_E_BUSY (no slot
+** free for the device: out ""). */
 int srv_auth_session_new(srv_auth *a, const char *device, int64_t now_ms,
 			 char out[SRV_SECRET_HEX + 1]) SRV_WUR;
 /* The device of a live session: SRV_OK and device filled; SRV_E_EXPIRED;
 ** SRV_E_NOTFOUND for anything else. */
 int srv_auth_session_check(srv_auth *a, const char *token, int64_t now_ms,
 			   char device[PROTO_ID_HEX + 1]) SRV_WUR;
+
+/* Take one attempt of kind from the address peer (text, as srv_req.peer):
+** 0 when allowed, else the seconds until it would be (answer 429 with
+** Retry-After). srv_auth_unthrottle gives the attempt back when it
+** succeeded. Both cannot fail. */
+unsigned srv_auth_throttle(srv_auth *a, srv_limit kind, const char *peer,
+			   int64_t now_ms);
+void srv_auth_unthrottle(srv_auth *a, srv_limit kind, const char *peer,
+			 int64_t now_ms);
 
 #endif

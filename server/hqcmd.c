@@ -127,9 +127,15 @@ int srv_hq_targets(const char *db_path, const char *explicit_path,
 
 static int add_device_cb(void *ctx, const srv_device *d)
 {
+	char fl[96];
+
+	srv_device_flags_text(d->flags, fl, sizeof(fl));
+	if (strcmp(fl, "-") == 0)
+		fl[0] = '\0';
 	return srv_report_add_device(ctx, d->id, d->name, d->role,
 				     d->last_seen_ms,
-				     d->revoked_at_cursor >= 0) != 0;
+				     d->revoked_at_cursor >= 0) != 0 ||
+	       srv_report_device_flags(ctx, fl) != 0;
 }
 
 int srv_hq_report(srv_store *s, srv_report_params *p, cJSON **out, char *msg,

@@ -857,6 +857,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 		MHD_add_response_header(r, "Content-Encoding", "gzip");
 	if (q->resp.status == 503)
 		MHD_add_response_header(r, "Retry-After", "5");
+	else if (q->resp.retry_after[0])
+		MHD_add_response_header(r, "Retry-After", q->resp.retry_after);
 	if (q->close)
 		MHD_add_response_header(r, "Connection", "close");
 	if (q->resp.status == 405 && q->resp.allow)
@@ -1316,7 +1318,6 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 			(unsigned int)o->per_ip_limit,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv,
 		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &sv,

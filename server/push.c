@@ -74,6 +74,10 @@ static int refuse_store(srv_push_result *r, srv_store *s, int rc)
 	if (rc == SRV_E_BUSY)
 		return refuse(r, 503, "busy", "the database is busy; try again "
 			      "(%s)", srv_store_errmsg(s));
+	if (rc == SRV_E_FULL)
+		return refuse(r, 503, "storage_full", "the server's disk is "
+			      "full (%s); nothing was stored: try again later",
+			      srv_store_errmsg(s));
 	return refuse(r, 500, "internal_error", "storage failed: %s",
 		      srv_store_errmsg(s));
 }
@@ -219,8 +223,12 @@ int srv_push_set(srv_store *s, const char *bytes, size_t len,
 		return refuse(r, 422, "too_large", "change set is %zu bytes; "
 			      "the limit is %u", len, PROTO_MAX_SET_BYTES);
 	pc = proto_set_decode(bytes, len, &set, &e);
-	if (pc != PROTO_OK)
+	if (pc != PROTO_OK) {
+		/* Name the seq whenever the decoder could read it (SPEC
+		** 10.2): a client rebuilds only after a refusal naming it. */
+		r->seq = e.seq > 0 ? e.seq : -1;
 		return refuse_proto(r, pc, &e);
+	}
 	r->seq = set.seq;
 	if (author && strcmp(author, set.device_hex) != 0) {
 		ret = refuse(r, 403, "device_mismatch", "change set %lld is by "

@@ -18,7 +18,8 @@ typedef struct srv_push_result {
 	int status;           /* HTTP status: 200 accepted or duplicate */
 	const char *code;     /* wire error code, NULL when accepted */
 	char msg[400];        /* what is wrong and what to do */
-	int64_t seq;          /* the set's seq, -1 if it could not be read */
+	int64_t seq;          /* the set's seq, -1 if it could not be read
+			      ** (not strict JSON, v != 1, seq invalid) */
 	int index;            /* offending change, -1 for the whole set */
 	int64_t expected_seq; /* sequence_gap: the seq the server expects */
 	int64_t ahead_ms;     /* clock_ahead: how far ahead of the server */

@@ -61,7 +61,9 @@
 **              "trainings","trained","patients","outcome"}...],
 **    "targets":{"year":Y,"items":[see targets.c]},
 **    "devices":[{"id","name","role","last_sync_ms","last_sync",
-**                "days_since","revoked","not_synced"}...]}  by name, id
+**                "days_since","revoked","not_synced","flags"}...]}  by
+**                name, id; flags: "" or "forked", "restored",
+**                "conflicts-capped", "forks-capped", comma-joined
 **
 **   FIGURES = "visits_out","members_out","visits_in","members_in","trips",
 **   "experts","expert_days","trainings","trained","patients". Absent
@@ -86,6 +88,7 @@ typedef struct rec {
 
 typedef struct dev {
 	char *id, *name, *role;
+	char *flags;              /* for HQ to look at; NULL: none */
 	int64_t last;
 	int revoked;
 } dev;
@@ -116,6 +119,7 @@ void srv_report_input_free(srv_report_input *in)
 		free(in->d[i].id);
 		free(in->d[i].name);
 		free(in->d[i].role);
+		free(in->d[i].flags);
 	}
 	free(in->r);
 	free(in->d);
@@ -185,6 +189,19 @@ int srv_report_add_device(srv_report_input *in, const char *id,
 	d.last = last_sync_ms;
 	d.revoked = revoked;
 	in->d[in->nd++] = d;
+	return 0;
+}
+
+int srv_report_device_flags(srv_report_input *in, const char *flags)
+{
+	char *f;
+
+	if (in->nd == 0 || !flags || !*flags)
+		return 0;
+	if (!(f = strdup(flags)))
+		return -1;
+	free(in->d[in->nd - 1].flags);
+	in->d[in->nd - 1].flags = f;
 	return 0;
 }
 
@@ -916,6 +933,7 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		}
 		b_bool(&b, o, "revoked", d->revoked);
 		b_bool(&b, o, "not_synced", ns);
+		b_str(&b, o, "flags", d->flags ? d->flags : "");
 		not_synced += ns;
 	}
 
@@ -1182,6 +1200,8 @@ static const char *cell_text(const cJSON *v, char *tmp, size_t tmpsz)
 /* The rows of a section as a grid of strings (header row first). */
 typedef struct grid {
 	char **cell;           /* rows x cols, malloc'd strings */
+	unsigned char *text;   /* rows x cols: 1 = a text value of the
+	                       ** document (not a number, date, header) */
 	size_t rows, cols;
 } grid;
 
@@ -1190,6 +1210,7 @@ static void grid_free(grid *g)
 	for (size_t i = 0; g->cell && i < g->rows * g->cols; i++)
 		free(g->cell[i]);
 	free(g->cell);
+	free(g->text);
 	memset(g, 0, sizeof *g);
 }
 
@@ -1207,7 +1228,8 @@ static int grid_make(const cJSON *doc, const section *s, grid *g)
 		n++;
 	g->cols = s->ncols;
 	g->cell = calloc(n * s->ncols, sizeof *g->cell);
-	if (!g->cell)
+	g->text = calloc(n * s->ncols, 1);
+	if (!g->cell || !g->text)
 		return -1;
 	g->rows = n;
 	for (size_t c = 0; c < s->ncols; c++)
@@ -1218,10 +1240,11 @@ static int grid_make(const cJSON *doc, const section *s, grid *g)
 		if (s->only && !cJSON_IsTrue(member(row, s->only)))
 			continue;
 		for (size_t c = 0; c < s->ncols; c++) {
-			const char *t = cell_text(member(row, s->cols[c].key),
-						  tmp, sizeof tmp);
+			const cJSON *v = member(row, s->cols[c].key);
+			const char *t = cell_text(v, tmp, sizeof tmp);
 			if (!(g->cell[r * s->ncols + c] = strdup(t)))
 				return -1;
+			g->text[r * s->ncols + c] = cJSON_IsString(v);
 		}
 		r++;
 	}
@@ -1261,7 +1284,8 @@ static int summary_grid(const cJSON *doc, grid *g)
 	memset(g, 0, sizeof *g);
 	g->cols = 2;
 	g->cell = calloc((NC(items) + 1) * 2, sizeof *g->cell);
-	if (!g->cell)
+	g->text = calloc((NC(items) + 1) * 2, 1);
+	if (!g->cell || !g->text)
 		return -1;
 	g->rows = NC(items) + 1;
 	if (!(g->cell[0] = strdup("Item")) || !(g->cell[1] = strdup("Value")))
@@ -1284,11 +1308,12 @@ static int summary_grid(const cJSON *doc, grid *g)
 				 cJSON_IsNumber(d) ? d->valueint : 14);
 			head = h;
 		}
+		const cJSON *v = member(doc, items[i].key);
 		if (!(g->cell[(i + 1) * 2] = strdup(head)) ||
 		    !(g->cell[(i + 1) * 2 + 1] = strdup(
-			      cell_text(member(doc, items[i].key), tmp,
-					sizeof tmp))))
+			      cell_text(v, tmp, sizeof tmp))))
 			return -1;
+		g->text[(i + 1) * 2 + 1] = cJSON_IsString(v);
 	}
 	return 0;
 }
@@ -1354,14 +1379,21 @@ static void table_section(buf *b, const char *title, const grid *g,
 }
 
 /* RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes
-** doubled; everything else is written as is, bytes untouched. */
-static void csv_field(buf *b, const char *s)
+** doubled; everything else is written as is, bytes untouched.
+** Formula injection (OWASP "CSV Injection"): spreadsheet programs run a
+** cell that begins with = + - @, a tab or a CR as a formula, so a text
+** value (text = 1) beginning with one of them is written quoted with a '
+** in front, which they show as text ('=1+2 shows =1+2). Numbers are never
+** text here (text = 0), so -3 stays the number -3. */
+static void csv_field(buf *b, const char *s, int text)
 {
-	if (!strpbrk(s, ",\"\r\n")) {
+	int formula = text && *s && strchr("=+-@\t\r", *s);
+
+	if (!formula && !strpbrk(s, ",\"\r\n")) {
 		puts_(b, s);
 		return;
 	}
-	puts_(b, "\"");
+	puts_(b, formula ? "\"'" : "\"");
 	for (const char *p = s; *p; p++) {
 		if (*p == '"')
 			puts_(b, "\"\"");
@@ -1373,13 +1405,14 @@ static void csv_field(buf *b, const char *s)
 
 static void csv_section(buf *b, const char *title, const grid *g)
 {
-	csv_field(b, title);
+	csv_field(b, title, 1);
 	puts_(b, "\r\n");
 	for (size_t r = 0; r < g->rows; r++) {
 		for (size_t c = 0; c < g->cols; c++) {
 			if (c > 0)
 				puts_(b, ",");
-			csv_field(b, g->cell[r * g->cols + c]);
+			csv_field(b, g->cell[r * g->cols + c],
+				  g->text[r * g->cols + c]);
 		}
 		puts_(b, "\r\n");
 	}

@@ -73,6 +73,12 @@ int srv_report_add_device(srv_report_input *in, const char *id,
 			  const char *name, const char *role,
 			  int64_t last_sync_ms, int revoked) SRV_REPORT_WUR;
 
+/* Flags of the device added last, for HQ to look at: "forked",
+** "restored", comma-joined ("" or NULL: none; as `devices list` shows
+** them). 0, or -1 when out of memory. */
+int srv_report_device_flags(srv_report_input *in,
+			    const char *flags) SRV_REPORT_WUR;
+
 typedef struct srv_report_params {
 	srv_period period;
 	const char *province;     /* canonical name (proto_ref_lookup), or NULL */

@@ -42,9 +42,31 @@ const char *srv_store_errmsg(const srv_store *s)
 	return s ? s->errmsg : "no store";
 }
 
-int srv_store_begin(srv_store *s, int write) { return s->ops->begin(s, write); }
-int srv_store_commit(srv_store *s) { return s->ops->commit(s); }
-void srv_store_rollback(srv_store *s) { s->ops->rollback(s); }
+static void cap_forget(srv_store *s)
+{
+	s->cap_cursor = 0;
+	s->cap_device[0] = 0;
+	s->cap_open = 0;
+	s->cap_flagged = 0;
+}
+
+int srv_store_begin(srv_store *s, int write)
+{
+	cap_forget(s);
+	return s->ops->begin(s, write);
+}
+
+int srv_store_commit(srv_store *s)
+{
+	cap_forget(s);
+	return s->ops->commit(s);
+}
+
+void srv_store_rollback(srv_store *s)
+{
+	cap_forget(s);
+	s->ops->rollback(s);
+}
 
 int srv_store_meta_get(srv_store *s, const char *key, char *buf, size_t bufsz)
 {
@@ -123,6 +145,11 @@ int srv_store_device_seen(srv_store *s, const char *id, int64_t now_ms)
 int srv_store_device_flag(srv_store *s, const char *id, unsigned flags)
 {
 	return s->ops->device_flag(s, id, flags);
+}
+
+int srv_store_device_unflag(srv_store *s, const char *id, unsigned flags)
+{
+	return s->ops->device_unflag(s, id, flags);
 }
 
 int srv_store_device_head(srv_store *s, const char *id, int64_t seq,
@@ -204,10 +231,110 @@ int srv_store_records_each(srv_store *s, const char *kind, srv_record_cb cb,
 	return s->ops->records_each(s, kind, cb, ctx);
 }
 
+/* srv_store_conflicts_page's callback wrapper: remembers the last id. */
+typedef struct page_ctx {
+	srv_conflict_cb cb;
+	void *ctx;
+	int64_t last;
+} page_ctx;
+
+static int page_cb(void *vp, const srv_conflict *c)
+{
+	page_ctx *p = vp;
+
+	p->last = c->id;
+	return p->cb(p->ctx, c);
+}
+
+/* Flag device (once) for reaching a cap, with an event saying which. */
+static int cap_reached(srv_store *s, const char *device, unsigned flag,
+		       const char *kind, const char *detail, int64_t now_ms)
+{
+	srv_device d;
+	int rc = srv_store_device_get(s, device, &d);
+
+	if (rc == SRV_E_NOTFOUND)
+		return SRV_OK;
+	if (rc || (d.flags & flag))
+		return rc;
+	rc = s->ops->device_flag(s, device, flag);
+	if (!rc)
+		rc = s->ops->event_add(s, device, kind, detail, now_ms);
+	return rc;
+}
+
+/* Make s->cap_device = device with its open count (cached per device). */
+static int cap_load(srv_store *s, const char *device)
+{
+	int rc;
+
+	if (strcmp(s->cap_device, device) == 0)
+		return SRV_OK;
+	s->cap_open = 0;
+	s->cap_flagged = 0;
+	snprintf(s->cap_device, sizeof(s->cap_device), "%s", device);
+	rc = device[0] ? s->ops->conflicts_open_of(s, device, &s->cap_open)
+		       : SRV_OK;
+	if (rc)
+		cap_forget(s);
+	return rc;
+}
+
 int srv_store_conflict_add(srv_store *s, srv_conflict *c)
 {
+	char detail[96], dev[PROTO_ID_HEX + 1];
+	int rc;
+
 	c->id = 0;
-	return s->ops->conflict_add(s, c);
+	/* All the conflicts of one set share its cursor and device: look the
+	** device and its count up once per set, then count in memory. */
+	if (!c->device[0] && c->detected_cursor > 0) {
+		if (s->cap_cursor != c->detected_cursor) {
+			dev[0] = 0;
+			rc = s->ops->set_device(s, c->detected_cursor, dev);
+			if (rc && rc != SRV_E_NOTFOUND)
+				return rc;
+			if ((rc = cap_load(s, rc ? "" : dev)))
+				return rc;
+			s->cap_cursor = c->detected_cursor;
+		}
+		memcpy(c->device, s->cap_device, sizeof(c->device));
+	} else if ((rc = cap_load(s, c->device))) {
+		return rc;
+	}
+	if (c->device[0] && s->cap_open >= SRV_CONFLICTS_OPEN_MAX) {
+		if (s->cap_flagged)
+			return SRV_OK;
+		snprintf(detail, sizeof(detail), "{\"limit\":%d,\"cursor\":"
+			 "%lld}", SRV_CONFLICTS_OPEN_MAX,
+			 (long long)c->detected_cursor);
+		rc = cap_reached(s, c->device, SRV_DEV_CONFLICTS_CAPPED,
+				 "conflicts_capped", detail, c->detected_ms);
+		if (!rc)
+			s->cap_flagged = 1;
+		return rc;
+	}
+	rc = s->ops->conflict_add(s, c);
+	if (!rc && c->device[0])
+		s->cap_open++;
+	return rc;
+}
+
+int srv_store_conflicts_page(srv_store *s, int open_only, int64_t after,
+			     int limit, srv_conflict_cb cb, void *ctx,
+			     int64_t *next)
+{
+	page_ctx p = { cb, ctx, 0 };
+	int more = 0, rc;
+
+	*next = 0;
+	if (after < 0 || limit < 1)
+		return SRV_E_ARG;
+	rc = s->ops->conflicts_page(s, open_only, after, limit, page_cb, &p,
+				    &more);
+	if (!rc && more)
+		*next = p.last;
+	return rc;
 }
 
 int srv_store_conflicts_each(srv_store *s, int open_only, srv_conflict_cb cb,
@@ -225,6 +352,7 @@ int srv_store_conflict_get(srv_store *s, int64_t id, srv_conflict_cb cb,
 int srv_store_conflict_resolve(srv_store *s, int64_t id, const char *resolution,
 			       int64_t cursor, int64_t now_ms)
 {
+	cap_forget(s);
 	return s->ops->conflict_resolve(s, id, resolution, cursor, now_ms);
 }
 
@@ -239,6 +367,18 @@ int srv_store_fork_add(srv_store *s, const char *device, int64_t seq,
 		       const char *other, size_t other_len,
 		       const char *other_sig, int64_t now_ms)
 {
+	char detail[96];
+	int64_t n = 0;
+	int rc = s->ops->forks_count(s, device, &n);
+
+	if (rc)
+		return rc;
+	if (n >= SRV_FORKS_MAX) {
+		snprintf(detail, sizeof(detail), "{\"limit\":%d,\"seq\":%lld}",
+			 SRV_FORKS_MAX, (long long)seq);
+		return cap_reached(s, device, SRV_DEV_FORKS_CAPPED,
+				   "forks_capped", detail, now_ms);
+	}
 	return s->ops->fork_add(s, device, seq, held, held_len, held_sig, other,
 				other_len, other_sig, now_ms);
 }
@@ -261,3 +401,30 @@ int srv_store_events_each(srv_store *s, srv_event_cb cb, void *ctx)
 }
 
 int srv_store_check(srv_store *s) { return s->ops->check(s); }
+
+void srv_device_flags_text(unsigned f, char *out, size_t n)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{SRV_DEV_FORKED, "forked"},
+		{SRV_DEV_RESTORED, "restored"},
+		{SRV_DEV_CONFLICTS_CAPPED, "conflicts-capped"},
+		{SRV_DEV_FORKS_CAPPED, "forks-capped"},
+	};
+	size_t k = 0;
+
+	if (!n)
+		return;
+	out[0] = '\0';
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		int w;
+		if (!(f & names[i].bit))
+			continue;
+		w = snprintf(out + k, n - k, "%s%s", k ? "," : "",
+			     names[i].name);
+		if (w < 0 || (size_t)w >= n - k)
+			break;
+		k += (size_t)w;
+	}
+	if (!*out)
+		snprintf(out, n, "-");
+}

@@ -35,14 +35,34 @@ enum {
 	SRV_E_NOMEM,
 	SRV_E_ARG,        /* bad argument (caller bug or bad input) */
 	SRV_E_EXPIRED,    /* a token, challenge or session past its time */
-	SRV_E_USED        /* a single-use token or challenge already used */
+	SRV_E_USED,       /* a single-use token or challenge already used */
+	SRV_E_FULL        /* the database's disk (or quota) is full: transient,
+	                  ** nothing was written; try again once there is room */
 };
 
 #define SRV_NAME_MAX 200  /* bytes of a device or token name */
 
 /* Device flags, for HQ. */
-#define SRV_DEV_FORKED   1u /* pushed two different sets with one seq */
+#define SRV_DEV_FORKED   1u /* pushed two different sets with one seq: two
+			    ** stores use its identity (a copied store) */
 #define SRV_DEV_RESTORED 2u /* came back with a seq behind what we hold */
+#define SRV_DEV_CONFLICTS_CAPPED 0x100u /* had SRV_CONFLICTS_OPEN_MAX open
+					** conflicts: later ones not listed */
+#define SRV_DEV_FORKS_CAPPED     0x200u /* has SRV_FORKS_MAX fork evidence
+					** rows: later forks not kept */
+
+/* The flags as a person reads them: "forked,conflicts-capped", "-" for
+** none. Cannot fail (truncates). */
+void srv_device_flags_text(unsigned flags, char *out, size_t n);
+
+/* What one device can make the server keep for HQ (issue 9: one device
+** made 40,000 conflicts in 0.7 s). Past a cap the data still merges (a
+** concurrent edit is decided as always) or the fork is still refused; only
+** the entry for HQ is not recorded, and the device is flagged once with an
+** event ("conflicts_capped" / "forks_capped"). Resolving conflicts makes
+** room again. */
+#define SRV_CONFLICTS_OPEN_MAX 1000 /* open conflicts met by one device */
+#define SRV_FORKS_MAX 16            /* fork evidence rows (2 sets each) */
 
 typedef struct srv_store srv_store;
 
@@ -72,7 +92,9 @@ typedef struct srv_token {
 } srv_token;
 
 typedef struct srv_conflict {
-	int64_t id;                    /* set by the store on add */
+	int64_t id;                    /* set by the store on add; 0: capped */
+	char device[PROTO_ID_HEX + 1]; /* whose set met it; "" = the author
+	                               ** of the set at detected_cursor */
 	char record[PROTO_ID_HEX + 1];
 	char kind[16];
 	char field[64];
@@ -151,6 +173,9 @@ int srv_store_device_seen(srv_store *s, const char *id,
 			  int64_t now_ms) SRV_WUR;
 int srv_store_device_flag(srv_store *s, const char *id,
 			  unsigned flags) SRV_WUR;
+/* Clear flags of a device (HQ looked at them: devices clear-flag). */
+int srv_store_device_unflag(srv_store *s, const char *id,
+			    unsigned flags) SRV_WUR;
 /* The device's chain head after accepting a set. */
 int srv_store_device_head(srv_store *s, const char *id, int64_t seq,
 			  const uint8_t hash[PROTO_HASH_BYTES],
@@ -193,10 +218,21 @@ int srv_store_record_put(srv_store *s, const char *id, const char *kind,
 int srv_store_records_each(srv_store *s, const char *kind, srv_record_cb cb,
 			   void *ctx) SRV_WUR;
 
-/* Concurrent edits kept for HQ. */
+/* Concurrent edits kept for HQ. conflict_add records c (device "" is
+** filled in from detected_cursor) unless its device already has
+** SRV_CONFLICTS_OPEN_MAX open ones: then nothing is added, c->id stays 0,
+** the result is still SRV_OK, and the device gets SRV_DEV_CONFLICTS_CAPPED
+** and one "conflicts_capped" event (when it did not have the flag). Call
+** it inside a write transaction (the push's). */
 int srv_store_conflict_add(srv_store *s, srv_conflict *c) SRV_WUR;
 int srv_store_conflicts_each(srv_store *s, int open_only, srv_conflict_cb cb,
 			     void *ctx) SRV_WUR;
+/* One page: conflicts with id > after in id order, at most limit (1..).
+** *next is the id of the last one given when more follow, else 0; pass it
+** as after for the next page. */
+int srv_store_conflicts_page(srv_store *s, int open_only, int64_t after,
+			     int limit, srv_conflict_cb cb, void *ctx,
+			     int64_t *next) SRV_WUR;
 /* cb is called once with the conflict; SRV_E_NOTFOUND if none. */
 int srv_store_conflict_get(srv_store *s, int64_t id, srv_conflict_cb cb,
 			   void *ctx) SRV_WUR;
@@ -205,7 +241,9 @@ int srv_store_conflict_resolve(srv_store *s, int64_t id, const char *resolution,
 int srv_store_conflicts_open(srv_store *s, int64_t *count) SRV_WUR;
 
 /* Evidence of a forked chain: the set held and the different one pushed with
-** the same seq. Adding the same evidence twice keeps one copy. */
+** the same seq. Adding the same evidence twice keeps one copy. A device
+** keeps at most SRV_FORKS_MAX rows: past that nothing is added (SRV_OK) and
+** the device gets SRV_DEV_FORKS_CAPPED and one "forks_capped" event. */
 int srv_store_fork_add(srv_store *s, const char *device, int64_t seq,
 		       const char *held, size_t held_len, const char *held_sig,
 		       const char *other, size_t other_len,

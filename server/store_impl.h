@@ -31,6 +31,7 @@ typedef struct srv_store_ops {
 			     int64_t *at_cursor);
 	int (*device_seen)(srv_store *s, const char *id, int64_t now_ms);
 	int (*device_flag)(srv_store *s, const char *id, unsigned flags);
+	int (*device_unflag)(srv_store *s, const char *id, unsigned flags);
 	int (*device_head)(srv_store *s, const char *id, int64_t seq,
 			   const uint8_t *hash, uint64_t last_hlc);
 	int (*set_hash)(srv_store *s, const char *device, int64_t seq,
@@ -61,6 +62,14 @@ typedef struct srv_store_ops {
 	int (*conflict_resolve)(srv_store *s, int64_t id, const char *resolution,
 				int64_t cursor, int64_t now_ms);
 	int (*conflicts_open)(srv_store *s, int64_t *count);
+	/* For the caps (store.c): the device of the set at cursor
+	** (SRV_E_NOTFOUND if none), a device's open conflicts, a page. */
+	int (*set_device)(srv_store *s, int64_t cursor, char *device);
+	int (*conflicts_open_of)(srv_store *s, const char *device,
+				 int64_t *count);
+	int (*conflicts_page)(srv_store *s, int open_only, int64_t after,
+			      int limit, srv_conflict_cb cb, void *ctx,
+			      int *more);
 	int (*fork_add)(srv_store *s, const char *device, int64_t seq,
 			const char *held, size_t held_len, const char *held_sig,
 			const char *other, size_t other_len,
@@ -75,6 +84,13 @@ typedef struct srv_store_ops {
 struct srv_store {
 	const srv_store_ops *ops;
 	char errmsg[256];
+	/* store.c's count for the conflict cap, valid inside one transaction
+	** (cleared by begin, commit, rollback and resolve): the device of the
+	** set at cap_cursor and how many open conflicts it has. */
+	int64_t cap_cursor;            /* 0: nothing cached */
+	char cap_device[PROTO_ID_HEX + 1];
+	int64_t cap_open;
+	int cap_flagged;               /* the flag is set (or was) */
 };
 
 /* The SQLite backend (store_sqlite.c). */

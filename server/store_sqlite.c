@@ -15,7 +15,10 @@
 **   sets(cursor AUTOINCREMENT = global sequence, device, seq, bytes, sig,
 **        hash, received_at, UNIQUE(device, seq))   bytes kept verbatim
 **   records(id, kind, state = merge.h state JSON, updated_cursor)
-**   conflicts(...), forks(...), events(...)  for HQ
+**   conflicts(..., device)           for HQ; device = whose set met it
+**                                    (added in place to older databases on
+**                                    open, see ensure_conflict_device)
+**   forks(...), events(...)          for HQ
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -33,12 +36,13 @@ enum {
 	Q_META_GET, Q_META_SET,
 	Q_TOKEN_ADD, Q_TOKEN_GET, Q_TOKEN_USE,
 	Q_DEV_ADD, Q_DEV_GET, Q_DEV_FIND, Q_DEV_ALL, Q_DEV_REVOKE,
-	Q_DEV_SEEN, Q_DEV_FLAG, Q_DEV_HEAD,
+	Q_DEV_SEEN, Q_DEV_FLAG, Q_DEV_UNFLAG, Q_DEV_HEAD,
 	Q_SET_HASH, Q_SET_GET, Q_SET_ADD, Q_SETS_AFTER, Q_SETS_AFTER_DEV,
 	Q_MAX_CURSOR,
 	Q_REC_GET, Q_REC_PUT, Q_REC_ALL, Q_REC_KIND,
 	Q_CONF_ADD, Q_CONF_ALL, Q_CONF_OPEN, Q_CONF_GET, Q_CONF_RESOLVE,
-	Q_CONF_COUNT,
+	Q_CONF_COUNT, Q_CONF_OPEN_DEV, Q_CONF_PAGE_ALL, Q_CONF_PAGE_OPEN,
+	Q_SET_DEVICE,
 	Q_FORK_ADD, Q_FORK_COUNT,
 	Q_EVENT_ADD, Q_EVENT_ALL,
 	Q__COUNT
@@ -49,7 +53,8 @@ enum {
 	"coalesce(last_seen,0), flags, head_seq, head_hash, last_hlc"
 #define CONF_COLS "id, record, kind, field, winner_value, winner_stamp, " \
 	"loser_value, loser_stamp, detected_cursor, detected_at, " \
-	"coalesce(resolved_at,0), resolution, coalesce(resolved_cursor,0)"
+	"coalesce(resolved_at,0), resolution, coalesce(resolved_cursor,0), " \
+	"coalesce(device,'')"
 
 static const char *const sql_text[Q__COUNT] = {
 	[Q_BEGIN_R] = "BEGIN",
@@ -78,6 +83,7 @@ static const char *const sql_text[Q__COUNT] = {
 		"RETURNING revoked_at_cursor",
 	[Q_DEV_SEEN] = "UPDATE devices SET last_seen = ?2 WHERE id = ?1",
 	[Q_DEV_FLAG] = "UPDATE devices SET flags = flags | ?2 WHERE id = ?1",
+	[Q_DEV_UNFLAG] = "UPDATE devices SET flags = flags & ~?2 WHERE id = ?1",
 	[Q_DEV_HEAD] = "UPDATE devices SET head_seq = ?2, head_hash = ?3, "
 		"last_hlc = ?4 WHERE id = ?1",
 	[Q_SET_HASH] = "SELECT hash FROM sets WHERE device = ?1 AND seq = ?2",
@@ -99,7 +105,8 @@ static const char *const sql_text[Q__COUNT] = {
 		"WHERE kind = ?1 ORDER BY id",
 	[Q_CONF_ADD] = "INSERT INTO conflicts(record, kind, field, winner_value, "
 		"winner_stamp, loser_value, loser_stamp, detected_cursor, "
-		"detected_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		"detected_at, device) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+		"nullif(?10, ''))",
 	[Q_CONF_ALL] = "SELECT " CONF_COLS " FROM conflicts ORDER BY id",
 	[Q_CONF_OPEN] = "SELECT " CONF_COLS " FROM conflicts "
 		"WHERE resolved_at IS NULL ORDER BY id",
@@ -107,6 +114,14 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_CONF_RESOLVE] = "UPDATE conflicts SET resolved_at = ?4, "
 		"resolution = ?2, resolved_cursor = ?3 WHERE id = ?1",
 	[Q_CONF_COUNT] = "SELECT count(*) FROM conflicts WHERE resolved_at IS NULL",
+	/* conflicts_open_device, a partial index: counts only open ones. */
+	[Q_CONF_OPEN_DEV] = "SELECT count(*) FROM conflicts WHERE device = ?1 "
+		"AND resolved_at IS NULL",
+	[Q_CONF_PAGE_ALL] = "SELECT " CONF_COLS " FROM conflicts WHERE id > ?1 "
+		"ORDER BY id LIMIT ?2",
+	[Q_CONF_PAGE_OPEN] = "SELECT " CONF_COLS " FROM conflicts WHERE id > ?1 "
+		"AND resolved_at IS NULL ORDER BY id LIMIT ?2",
+	[Q_SET_DEVICE] = "SELECT device FROM sets WHERE cursor = ?1",
 	[Q_FORK_ADD] = "INSERT OR IGNORE INTO forks(device, seq, held_bytes, "
 		"held_sig, other_bytes, other_sig, other_hash, detected_at) "
 		"VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -152,7 +167,8 @@ static const char schema_sql[] =
 	"  winner_value TEXT, winner_stamp TEXT NOT NULL,"
 	"  loser_value TEXT, loser_stamp TEXT NOT NULL,"
 	"  detected_cursor INTEGER NOT NULL, detected_at INTEGER NOT NULL,"
-	"  resolved_at INTEGER, resolution TEXT, resolved_cursor INTEGER);"
+	"  resolved_at INTEGER, resolution TEXT, resolved_cursor INTEGER,"
+	"  device TEXT);"
 	"CREATE INDEX IF NOT EXISTS conflicts_record ON conflicts(record);"
 	"CREATE TABLE IF NOT EXISTS forks("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT, device TEXT NOT NULL,"
@@ -185,6 +201,8 @@ static int fail_db(sq_store *q, int rc, const char *what)
 		return SRV_E_BUSY;
 	case SQLITE_NOMEM:
 		return SRV_E_NOMEM;
+	case SQLITE_FULL:
+		return SRV_E_FULL;
 	case SQLITE_CONSTRAINT:
 		return SRV_E_EXISTS;
 	default:
@@ -313,6 +331,56 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
 	return SQLITE_OK;
 }
 
+/* conflicts.device and its partial index came after schema 1 was in use:
+** a database without them gets them here, once, under the write lock (the
+** column is filled from the sets the conflicts were met by). Additive, so
+** the schema version stays 1 and older binaries still open the file. */
+static int ensure_conflict_device(sqlite3 *db, const char *path, char *msg,
+				  size_t msgsz)
+{
+	static const char probe[] = "SELECT 1 FROM sqlite_master WHERE type = "
+		"'index' AND name = 'conflicts_open_device'";
+	static const char migrate[] =
+		"ALTER TABLE conflicts ADD COLUMN device TEXT;"
+		"UPDATE conflicts SET device = (SELECT s.device FROM sets s "
+		"  WHERE s.cursor = conflicts.detected_cursor);";
+	static const char index[] =
+		"CREATE INDEX IF NOT EXISTS conflicts_open_device ON "
+		"conflicts(device) WHERE resolved_at IS NULL;";
+	sqlite3_stmt *st = NULL;
+	char *emsg = NULL;
+	int rc, have;
+
+	rc = sqlite3_prepare_v2(db, probe, -1, &st, NULL);
+	have = rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	if (have)
+		return 0;
+	rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &emsg);
+	if (rc == SQLITE_OK) {
+		/* Another process may have done it meanwhile. */
+		rc = sqlite3_prepare_v2(db, "SELECT device FROM conflicts "
+					"LIMIT 0", -1, &st, NULL);
+		sqlite3_finalize(st);
+		rc = rc == SQLITE_OK ? SQLITE_OK
+				     : sqlite3_exec(db, migrate, NULL, NULL,
+						    &emsg);
+	}
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, index, NULL, NULL, &emsg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &emsg);
+	if (rc != SQLITE_OK) {
+		if (!sqlite3_get_autocommit(db))
+			sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		snprintf(msg, msgsz, "cannot add conflicts.device to %s: %s",
+			 path, emsg ? emsg : sqlite3_errstr(rc));
+		sqlite3_free(emsg);
+		return -1;
+	}
+	return 0;
+}
+
 static int sq_open(const char *path, int create, srv_store **out, char *msg,
 		   size_t msgsz)
 {
@@ -382,6 +450,8 @@ static int sq_open(const char *path, int create, srv_store **out, char *msg,
 			 (const char *)sqlite3_column_text(st, 0));
 		goto out;
 	}
+	if (ensure_conflict_device(q->db, path, msg, msgsz))
+		goto out;
 	ret = SRV_OK;
 out:
 	sqlite3_finalize(st);
@@ -434,12 +504,18 @@ static int sq_commit(srv_store *s)
 static void sq_rollback(srv_store *s)
 {
 	sq_store *q = SQ(s);
+	char keep[sizeof(q->base.errmsg)];
 
-	if (!q->in_tx && sqlite3_get_autocommit(q->db))
-		return;
-	/* A failed ROLLBACK means SQLite already rolled back. */
-	(void)exec_simple(q, Q_ROLLBACK);
+	/* After SQLITE_FULL, IOERR, NOMEM or BUSY SQLite may have rolled back
+	** by itself: then there is nothing to do. */
 	q->in_tx = 0;
+	if (sqlite3_get_autocommit(q->db))
+		return;
+	/* The message of the error that led here is what the caller reports;
+	** a ROLLBACK, whatever it says, must not replace it. */
+	memcpy(keep, q->base.errmsg, sizeof(keep));
+	(void)exec_simple(q, Q_ROLLBACK);
+	memcpy(q->base.errmsg, keep, sizeof(keep));
 }
 
 static int sq_meta_get(srv_store *s, const char *key, char *buf, size_t bufsz)
@@ -678,6 +754,19 @@ static int sq_device_flag(srv_store *s, const char *id, unsigned flags)
 	sq_store *q = SQ(s);
 	sqlite3_stmt *st;
 	int rc = stmt(q, Q_DEV_FLAG, &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, flags);
+	return run_done(q, st, "device");
+}
+
+static int sq_device_unflag(srv_store *s, const char *id, unsigned flags)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = stmt(q, Q_DEV_UNFLAG, &st);
 
 	if (rc)
 		return rc;
@@ -965,6 +1054,7 @@ static int sq_conflict_add(srv_store *s, srv_conflict *c)
 	sqlite3_bind_text(st, 7, c->loser_stamp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 8, c->detected_cursor);
 	sqlite3_bind_int64(st, 9, c->detected_ms);
+	sqlite3_bind_text(st, 10, c->device, -1, SQLITE_STATIC);
 	rc = run_done(q, st, "conflict");
 	if (rc == SRV_OK)
 		c->id = sqlite3_last_insert_rowid(q->db);
@@ -989,6 +1079,7 @@ static void read_conflict(sqlite3_stmt *st, srv_conflict *c)
 	c->resolved_ms = sqlite3_column_int64(st, 10);
 	c->resolution = (const char *)sqlite3_column_text(st, 11);
 	c->resolved_cursor = sqlite3_column_int64(st, 12);
+	copy_text(c->device, sizeof(c->device), sqlite3_column_text(st, 13));
 }
 
 static int conflicts_run(sq_store *q, sqlite3_stmt *st, srv_conflict_cb cb,
@@ -1075,6 +1166,63 @@ static int count_query(sq_store *q, int which, const char *arg, int64_t *count)
 static int sq_conflicts_open(srv_store *s, int64_t *count)
 {
 	return count_query(SQ(s), Q_CONF_COUNT, NULL, count);
+}
+
+static int sq_conflicts_open_of(srv_store *s, const char *device,
+				int64_t *count)
+{
+	return count_query(SQ(s), Q_CONF_OPEN_DEV, device, count);
+}
+
+static int sq_conflicts_page(srv_store *s, int open_only, int64_t after,
+			     int limit, srv_conflict_cb cb, void *ctx,
+			     int *more)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st;
+	srv_conflict c;
+	int n = 0, rc = stmt(q, open_only ? Q_CONF_PAGE_OPEN : Q_CONF_PAGE_ALL,
+			     &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, after);
+	/* One more than asked, to know whether more remain. */
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)limit + 1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == limit) {
+			*more = 1;
+			rc = SQLITE_DONE;
+			break;
+		}
+		n++;
+		read_conflict(st, &c);
+		if (cb(ctx, &c)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SRV_OK : fail_db(q, rc, "conflicts");
+}
+
+static int sq_set_device(srv_store *s, int64_t cursor, char *device)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = stmt(q, Q_SET_DEVICE, &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_int64(st, 1, cursor);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		copy_text(device, PROTO_ID_HEX + 1, sqlite3_column_text(st, 0));
+		sqlite3_reset(st);
+		return SRV_OK;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SRV_E_NOTFOUND : fail_db(q, rc, "set");
 }
 
 static int sq_fork_add(srv_store *s, const char *device, int64_t seq,
@@ -1187,6 +1335,7 @@ const srv_store_ops srv_store_sqlite_ops = {
 	.device_revoke = sq_device_revoke,
 	.device_seen = sq_device_seen,
 	.device_flag = sq_device_flag,
+	.device_unflag = sq_device_unflag,
 	.device_head = sq_device_head,
 	.set_hash = sq_set_hash,
 	.set_get = sq_set_get,
@@ -1202,6 +1351,9 @@ const srv_store_ops srv_store_sqlite_ops = {
 	.conflict_get = sq_conflict_get,
 	.conflict_resolve = sq_conflict_resolve,
 	.conflicts_open = sq_conflicts_open,
+	.set_device = sq_set_device,
+	.conflicts_open_of = sq_conflicts_open_of,
+	.conflicts_page = sq_conflicts_page,
 	.fork_add = sq_fork_add,
 	.forks_count = sq_forks_count,
 	.event_add = sq_event_add,

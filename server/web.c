@@ -217,10 +217,22 @@ static void do_login(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	srv_token t;
 	proto_err e;
 	uint8_t h[PROTO_HASH_BYTES];
-	char session[65];
+	char session[65] = "";
 	int64_t now = srv_clock_ms();
+	unsigned wait_s;
 	int rc;
 
+	/* Per address, every sign-in that fails counts (api.c's enroll does
+	** the same): guessing HQ tokens is slowed to a few a minute. */
+	wait_s = srv_auth_throttle(ctx->auth, SRV_LIMIT_LOGIN, req->peer, now);
+	if (wait_s) {
+		srv_resp_error(resp, 429, "too_many_requests", "Too many "
+			       "sign-in attempts from this address; try again "
+			       "in %u s.", wait_s);
+		snprintf(resp->retry_after, sizeof(resp->retry_after), "%u",
+			 wait_s);
+		goto out;
+	}
 	if (!req->body || proto_json_parse(req->body, req->body_len, &root,
 					   &e) != PROTO_OK ||
 	    !cJSON_IsObject(root) ||
@@ -264,6 +276,8 @@ static void do_login(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	send_obj(resp, 200, o);
 	if (resp->status != 200)
 		resp->cookie[0] = 0;
+	else
+		srv_auth_unthrottle(ctx->auth, SRV_LIMIT_LOGIN, req->peer, now);
 out:
 	sodium_memzero(session, sizeof(session));
 	if (s)
@@ -417,17 +431,65 @@ static int conflict_item(void *ctx, const srv_conflict *c)
 	return 0;
 }
 
+/* A page of a list: ?after=ID (exclusive, default 0) and ?limit=N (1 to
+** SRV_WEB_PAGE_MAX, default SRV_WEB_PAGE_DEFAULT). 0, or -1 after a 400. */
+static int page_args(const srv_web_req *req, srv_resp *resp, int64_t *after,
+		     int *limit)
+{
+	const char *a = arg(req, "after"), *l = arg(req, "limit");
+
+	*after = 0;
+	*limit = SRV_WEB_PAGE_DEFAULT;
+	if (a && (!*a || strlen(a) > 18 ||
+		  strspn(a, "0123456789") != strlen(a))) {
+		srv_resp_error(resp, 400, "invalid_argument", "after must be "
+			       "the \"next\" value of the previous page: a "
+			       "whole number >= 0");
+		return -1;
+	}
+	if (l && (!*l || strlen(l) > 3 ||
+		  strspn(l, "0123456789") != strlen(l) || atoi(l) < 1 ||
+		  atoi(l) > SRV_WEB_PAGE_MAX)) {
+		srv_resp_error(resp, 400, "invalid_argument", "limit must be "
+			       "a whole number from 1 to %d", SRV_WEB_PAGE_MAX);
+		return -1;
+	}
+	if (a)
+		*after = strtoll(a, NULL, 10);
+	if (l)
+		*limit = atoi(l);
+	return 0;
+}
+
+/* The devices whose conflicts stopped being listed (store.h caps). */
+static int capped_item(void *ctx, const srv_device *d)
+{
+	cJSON *o;
+
+	if (!(d->flags & SRV_DEV_CONFLICTS_CAPPED))
+		return 0;
+	o = cJSON_CreateObject();
+	if (!o || !cJSON_AddStringToObject(o, "id", d->id) ||
+	    !cJSON_AddStringToObject(o, "name", d->name) ||
+	    !cJSON_AddItemToArray(ctx, o)) {
+		cJSON_Delete(o);
+		return 1;
+	}
+	return 0;
+}
+
 static void do_conflicts(srv_ctx *ctx, const srv_web_req *req,
 			 srv_resp *resp)
 {
-	static const char *const allowed[] = { "all", NULL };
+	static const char *const allowed[] = { "all", "after", "limit", NULL };
 	const char *all = arg(req, "all");
-	cJSON *o = NULL, *arr;
+	cJSON *o = NULL, *arr, *capped;
 	srv_store *s;
-	int64_t open = 0;
-	int rc;
+	int64_t open = 0, after, next = 0;
+	int rc, limit;
 
-	if (args_only(req, resp, allowed, "all"))
+	if (args_only(req, resp, allowed, "all, after, limit") ||
+	    page_args(req, resp, &after, &limit))
 		return;
 	if (all && strcmp(all, "1") != 0 && strcmp(all, "0") != 0) {
 		srv_resp_error(resp, 400, "invalid_argument", "all must be 1 "
@@ -436,7 +498,8 @@ static void do_conflicts(srv_ctx *ctx, const srv_web_req *req,
 	}
 	o = cJSON_CreateObject();
 	arr = o ? cJSON_AddArrayToObject(o, "conflicts") : NULL;
-	if (!arr) {
+	capped = arr ? cJSON_AddArrayToObject(o, "capped_devices") : NULL;
+	if (!capped) {
 		cJSON_Delete(o);
 		srv_resp_error(resp, 503, "busy", "out of memory; try again");
 		return;
@@ -446,8 +509,10 @@ static void do_conflicts(srv_ctx *ctx, const srv_web_req *req,
 	if (!rc)
 		rc = srv_store_conflicts_open(s, &open);
 	if (!rc)
-		rc = srv_store_conflicts_each(s, !(all && *all == '1'),
-					      conflict_item, arr);
+		rc = srv_store_conflicts_page(s, !(all && *all == '1'), after,
+					      limit, conflict_item, arr, &next);
+	if (!rc)
+		rc = srv_store_devices_each(s, capped_item, capped);
 	srv_store_rollback(s);
 	srv_pool_put(ctx->pool, s);
 	if (rc) {
@@ -456,7 +521,11 @@ static void do_conflicts(srv_ctx *ctx, const srv_web_req *req,
 			       "conflicts failed; try again");
 		return;
 	}
-	if (!cJSON_AddNumberToObject(o, "open", (double)open)) {
+	if (!cJSON_AddNumberToObject(o, "open", (double)open) ||
+	    !cJSON_AddNumberToObject(o, "limit", limit) ||
+	    !(next ? cJSON_AddNumberToObject(o, "next", (double)next)
+		   : cJSON_AddNullToObject(o, "next")) ||
+	    !cJSON_AddNumberToObject(o, "capped_at", SRV_CONFLICTS_OPEN_MAX)) {
 		cJSON_Delete(o);
 		o = NULL;
 	}

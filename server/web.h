@@ -17,6 +17,8 @@
 #define SRV_WEB_SESSION_MS (12LL * 3600 * 1000) /* a working day */
 #define SRV_WEB_LOGIN_MAX 4096   /* bytes of a POST /login body */
 #define SRV_WEB_MAX_ARGS 16      /* query parameters looked at */
+#define SRV_WEB_PAGE_DEFAULT 100 /* list entries per page (limit=) */
+#define SRV_WEB_PAGE_MAX 500
 
 typedef struct srv_web srv_web;
 

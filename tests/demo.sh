@@ -78,6 +78,7 @@ fs list models --province saravane
 fs show "$(echo "$MAIZE" | cut -c1-8)"
 
 # ---- HQ: a local server with its SQLite store, on a free loopback port.
+hq init --db "$DIR/hq.db"
 say "fieldsyncd serve --db $DIR/hq.db --listen 127.0.0.1:0 &"
 "$SRV" serve --db "$DIR/hq.db" --listen 127.0.0.1:0 2>"$DIR/hq.log" &
 SERVER_PID=$!
@@ -123,3 +124,6 @@ fs status
 hq devices list --db "$DIR/hq.db"
 hq report --db "$DIR/hq.db" --from 2024-01-01 --to 2026-12-31 --format table
 printf '\n(demo data in %s, removed now)\n' "$DIR"
+printf '\nTry the field app (forms in the browser, Vietnamese, Lao or English) on\n'
+printf 'a device of your own; the first page sets it up:\n\n'
+printf '    %s --dir "$HOME/fieldsync-try" ui\n\n' "$BIN"

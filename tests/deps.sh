@@ -33,6 +33,11 @@ need_cmd jq jq
 need_cmd chromium chromium
 need_cmd node nodejs
 need_cmd npm npm
+need_pc libqrencode libqrencode-dev
+need_cmd zbarimg zbar-tools
+need_cmd desktop-file-validate desktop-file-utils
+need_cmd man man-db
+need_cmd groff groff-base
 [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || \
 	ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing="$missing libfaketime"
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || \

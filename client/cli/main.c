@@ -11,16 +11,20 @@
 ** Output that scripts read (ids, --json) goes to stdout; errors to stderr,
 ** naming the offending argument and the allowed values.
 */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "fieldsync.h"
 #include "table.h"
 #include "sync_cmd.h"
+#include "client/ui/ui.h"
 
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
@@ -322,20 +326,26 @@ static void help_main(FILE *out)
 		"  %-33s delete a record\n"
 		"  %-33s device id, records, changes waiting, sync state\n"
 		"  %-33s register this device with the HQ server\n"
+		"  %-33s make a copied store a new device\n"
 		"  %-33s send pending entries, receive others' (exit 3:\n"
 		"  %-33s server unreachable, nothing lost)\n"
+		"  %-33s the field app: forms in the browser (127.0.0.1)\n"
 		"  %-33s add records from JSON lines, all or none\n"
 		"  %-33s one canonical line per record (compare replicas)\n"
+		"  %-33s check the store; save what a damaged one holds\n"
 		"  %-33s help on a command (= COMMAND --help)\n\n"
 		"ID: a record id or any unique prefix of it (>= %d hex "
 		"digits).\n"
 		"Data directory: --dir DIR, else $FIELDSYNC_DIR, else "
 		"$XDG_DATA_HOME/fieldsync,\nelse ~/.local/share/fieldsync.\n"
-		"Exit status: 0 success, 2 usage error or bad input, 1 other "
-		"failure,\n3 server unreachable (sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
+		"Exit status: 0 success, 2 usage error, bad input or disk full, "
+		"1 other\nfailure (a damaged store too), 3 server unreachable "
+		"(sync, enroll).\n", "list [KIND] [--province P] [--json]", "",
 		"show ID [--json]", "edit ID --FIELD VALUE...", "delete ID",
-		"status [--json]", "enroll URL TOKEN [--cacert FILE]",
-		"sync [--watch] [--json]", "", "import FILE|-", "dump",
+		"status [--json]", "enroll LINK | URL TOKEN",
+		"reenroll [URL] TOKEN",
+		"sync [--watch] [--json]", "", "ui [--port N] [--no-browser]",
+		"import FILE|-", "dump", "doctor [--export FILE]",
 		"help [COMMAND]",
 		FIELDSYNC_MIN_PREFIX);
 }
@@ -1032,7 +1042,7 @@ static void print_sync_status(const cJSON *sy)
 	char when[64] = "never";
 
 	if (!srv || !*srv) {
-		printf("%-9s not enrolled (fieldsync enroll URL TOKEN)\n",
+		printf("%-9s not enrolled (fieldsync enroll LINK)\n",
 		       "server");
 		return;
 	}
@@ -1049,7 +1059,11 @@ static void print_sync_status(const cJSON *sy)
 								     "holds")),
 	       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
 		       sy, "local_seq")));
-	if (err && *err)
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(sy, "clone")))
+		printf("%-9s %s\n", "clone",
+		       sget(cJSON_GetObjectItemCaseSensitive(sy, "clone"),
+			    "message"));
+	else if (err && *err)
 		printf("%-9s %s\n", "last err", err);
 	cJSON_ArrayForEach(r, ref)
 		printf("%-9s %.8s %s: %s\n", "refused", sget(r, "record"),
@@ -1071,14 +1085,19 @@ static int cmd_status(const char *dir, int argc, char **argv)
 		printf("usage: fieldsync status [--json]\n\nShow this device's"
 		       " id and user, the data directory, how many records\n"
 		       "of each kind it holds and how many changes wait to be "
-		       "sent.\n");
+		       "sent.\nThe store is checked first (SQLite quick_check): "
+		       "a damaged one is\nreported, with what HQ still holds "
+		       "(exit 1; see `fieldsync doctor`).\n");
 		return 0;
 	}
 	if (rc)
 		return rc;
 	if ((rc = open_store(dir, &fs)))
 		return rc;
-	rc = fieldsync_status_get(fs, &st);
+	/* Counts read from a damaged store would be wrong: say so instead. */
+	rc = fieldsync_check(fs, 0);
+	if (rc == FIELDSYNC_OK)
+		rc = fieldsync_status_get(fs, &st);
 	if (rc == FIELDSYNC_OK) {
 		cJSON *sy = NULL;
 		rc = fieldsync_sync_status(fs, &sy);
@@ -1110,6 +1129,123 @@ static int cmd_status(const char *dir, int argc, char **argv)
 								   "sync"));
 	}
 	cJSON_Delete(st);
+	fieldsync_close(fs);
+	return rc;
+}
+
+/* ---- doctor ----------------------------------------------------------------- */
+
+static void doctor_help(FILE *out)
+{
+	fprintf(out,
+		"usage: fieldsync doctor [--export FILE|-]\n"
+		"\n"
+		"Check the store thoroughly (SQLite integrity_check: every page "
+		"and every\nindex) and say what HQ holds of this device. With "
+		"--export, also write\nevery record that can still be read, "
+		"stepping over damaged pages, one\nJSON line each, as `fieldsync "
+		"import` takes them back:\n"
+		"  {\"id\":..,\"kind\":\"visit\",\"fields\":{..},\"pending\":"
+		"true}\n"
+		"(\"pending\": it has changes HQ does not hold yet). FILE is "
+		"created with\nmode 0600 and never overwritten; - writes to "
+		"stdout. The store is only read.\n"
+		"\n"
+		"A damaged store is never synced. To recover from one:\n"
+		"  fieldsync doctor --export rescue.jsonl\n"
+		"  mv DIR DIR.damaged                  # keep it; DIR = the data "
+		"directory\n"
+		"  fieldsync init --name NAME          # a fresh store: a new "
+		"device\n"
+		"  fieldsync enroll URL TOKEN          # a new token from HQ\n"
+		"  fieldsync sync                      # brings back all that HQ "
+		"holds\n"
+		"  fieldsync import rescue.jsonl       # adds what HQ did not "
+		"have yet;\n"
+		"                                      # records already here "
+		"are left out\n"
+		"  fieldsync sync                      # sends those to HQ\n"
+		"\n"
+		"Exit status: 0 the store is intact, 1 it is damaged (the "
+		"export is\nwritten all the same), 2 usage or FILE cannot be "
+		"created.\n");
+}
+
+static void write_line(void *ctx, const char *line)
+{
+	FILE *out = ctx;
+
+	fputs(line, out);
+	fputc('\n', out);
+}
+
+static int cmd_doctor(const char *dir, int argc, char **argv)
+{
+	const char *export = NULL, *pos[1];
+	opt o[] = {{"--export", &export, NULL}};
+	fieldsync_salvage_report rep;
+	size_t npos;
+	fieldsync *fs = NULL;
+	FILE *out = NULL;
+	int rc, check, fd;
+
+	rc = parse_fixed("doctor", argc, argv, o, 1, pos, 0, &npos);
+	if (rc < 0) {
+		doctor_help(stdout);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	rc = fieldsync_open_damaged(dir, &fs);
+	if (rc != FIELDSYNC_OK) {
+		rc = lib_error(fs, rc, NULL, NULL);
+		fieldsync_close(fs);
+		return rc;
+	}
+	check = fieldsync_check(fs, 1);
+	if (check == FIELDSYNC_OK)
+		fprintf(stderr, "fieldsync doctor: the store %s/store.db is "
+			"intact (integrity_check: ok)\n", dir);
+	else
+		fprintf(stderr, "fieldsync doctor: %s\n", fieldsync_errmsg(fs));
+	rc = check == FIELDSYNC_OK ? 0 : EXIT_FAIL;
+	if (!export)
+		goto out;
+	if (strcmp(export, "-") == 0) {
+		out = stdout;
+	} else {
+		fd = open(export, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || !(out = fdopen(fd, "w"))) {
+			fprintf(stderr, "fieldsync doctor: --export %s: %s%s\n",
+				export, strerror(errno), errno == EEXIST
+				? " (never overwritten: choose another name)"
+				: "");
+			if (fd >= 0)
+				close(fd);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (fieldsync_salvage(fs, write_line, out, &rep) != FIELDSYNC_OK) {
+		fprintf(stderr, "fieldsync doctor: %s\n", fieldsync_errmsg(fs));
+		rc = EXIT_FAIL;
+	}
+	if (fflush(out) != 0 || (out != stdout && fsync(fileno(out)) != 0) ||
+	    (out != stdout && fclose(out) != 0)) {
+		fprintf(stderr, "fieldsync doctor: cannot write %s: %s\n",
+			export, strerror(errno));
+		rc = EXIT_FAIL;
+	}
+	fprintf(stderr, "fieldsync doctor: wrote %lld records to %s (%lld "
+		"with changes HQ does not hold yet, %lld rebuilt from the "
+		"outbox); %lld deleted records left out; %lld damaged parts "
+		"and %lld unusable rows could not be read\n", rep.records,
+		out == stdout ? "stdout" : export, rep.pending, rep.rebuilt,
+		rep.deleted, rep.bad_ranges, rep.bad_rows);
+out:
+	if (check != FIELDSYNC_OK)
+		fprintf(stderr, "fieldsync doctor: to recover, see `fieldsync "
+			"doctor --help`\n");
 	fieldsync_close(fs);
 	return rc;
 }
@@ -1167,15 +1303,22 @@ static int dispatch(const char *dir, int argc, char **argv)
 		return cli_enroll(dir, argc, argv);
 	if (strcmp(cmd, "sync") == 0)
 		return cli_sync(dir, argc, argv);
+	if (strcmp(cmd, "reenroll") == 0)
+		return cli_reenroll(dir, argc, argv);
 	if (strcmp(cmd, "import") == 0)
 		return cli_import(dir, argc, argv);
 	if (strcmp(cmd, "dump") == 0)
 		return cli_dump(dir, argc, argv);
+	if (strcmp(cmd, "doctor") == 0)
+		return cmd_doctor(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "ui") == 0)
+		return ui_main(dir, argc, argv);
 	if ((k = kind_schema(cmd)) && strcmp(cmd, sget(k, "kind")) == 0)
 		return cmd_kind(dir, k, argc - 1, argv + 1);
 	return usage_error(NULL, "unknown command \"%s\"; commands: init, "
 			   "visit, trip, model, progress, list, show, edit, "
-			   "delete, status, enroll, sync, import, dump, help", cmd);
+			   "delete, status, enroll, reenroll, sync, ui, import, "
+			   "dump, doctor, help", cmd);
 }
 
 int main(int argc, char **argv)

@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #include <sodium.h>
 
 #include "fieldsync.h"
+#include "protocol/i18n.h"
 #include "sync_cmd.h"
 
 #define EXIT_OK 0
@@ -51,34 +53,44 @@ static int exit_for(int status)
 	case FIELDSYNC_E_UNREACHABLE: return EXIT_UNREACHABLE;
 	case FIELDSYNC_E_USAGE: return EXIT_USAGE;
 	case FIELDSYNC_E_NOT_ENROLLED: return EXIT_USAGE;
+	case FIELDSYNC_E_FULL: return EXIT_USAGE; /* as every command */
 	default: return EXIT_FAIL;
 	}
 }
 
 void cli_enroll_help(FILE *out)
 {
-	fprintf(out,
-		"usage: fieldsync enroll URL TOKEN [--cacert FILE]\n"
+	fputs(_("usage: fieldsync enroll LINK\n"
+		"       fieldsync enroll URL TOKEN [--cacert FILE]\n"
 		"\n"
-		"Register this device's public key with the HQ server at URL,\n"
-		"using a one-time token HQ created with `fieldsyncd token "
-		"create`.\n"
+		"Register this device's public key with the HQ server, using a\n"
+		"one-time token HQ created with `fieldsyncd token create`.\n"
+		"LINK is the enrollment link HQ gives (fieldsync://enroll?url=...\n"
+		"&token=...&pin=...; quote it in the shell): it holds the server's\n"
+		"URL, the token and, for HTTPS, the pin of the server's\n"
+		"certificate, which is then trusted, self-signed or not, and no\n"
+		"other certificate is; the pin is kept for every later sync.\n"
 		"  --cacert FILE  PEM certificate of a private CA to trust for "
 		"HTTPS\n"
-		"                 (default: the system's trust store)\n"
+		"                 (default: the system's trust store; not with a\n"
+		"                 link that has a pin)\n"
 		"\n"
-		"Example:\n"
+		"Examples:\n"
+		"  fieldsync enroll 'fieldsync://enroll?url=https://hq.example.org"
+		":8443&token=3f9c...e1&pin=b70a...e0'\n"
 		"  fieldsync enroll https://hq.example.org:8443 "
 		"3f9c2a...e1 --cacert hq-ca.pem\n"
-		"Exit status: 0 enrolled, 1 refused (bad or used token), "
-		"2 usage,\n"
-		"3 server unreachable.\n");
+		"Exit status: 0 enrolled, 1 refused (bad or used token) or a TLS\n"
+		"problem (certificate unknown or not the pinned one, http vs\n"
+		"https: the message says which), 2 usage or a malformed link\n"
+		"(nothing changed), 3 server unreachable (try later).\n"), out);
 }
 
 int cli_enroll(const char *dir, int argc, char **argv)
 {
 	const char *url = NULL, *token = NULL, *ca = NULL;
 	fieldsync *fs = NULL;
+	cJSON *st = NULL;
 	int rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -104,19 +116,119 @@ int cli_enroll(const char *dir, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (!url || !token) {
-		fprintf(stderr, "fieldsync enroll: URL and TOKEN required\n");
+	if (url && token && strncasecmp(url, "fieldsync:", 10) == 0) {
+		fprintf(stderr, _("fieldsync enroll: the link holds the token "
+			"already: give the link alone\n"));
+		return EXIT_USAGE;
+	}
+	if (!url || (!token && strncasecmp(url + strspn(url, " \t\r\n"),
+					   "fieldsync:", 10) != 0)) {
+		fprintf(stderr, _("fieldsync enroll: give the enrollment link "
+			"(fieldsync://enroll?...), or URL and TOKEN\n"));
 		cli_enroll_help(stderr);
 		return EXIT_USAGE;
 	}
 	if ((rc = open_dir(dir, &fs)))
 		return rc;
-	rc = fieldsync_enroll(fs, url, token, ca);
-	if (rc == FIELDSYNC_OK)
-		printf("enrolled device %s with %s\n", fieldsync_device_id(fs),
-		       url);
-	else
+	rc = token ? fieldsync_enroll(fs, url, token, ca)
+		   : fieldsync_enroll_link(fs, url, ca);
+	if (rc == FIELDSYNC_OK && fieldsync_sync_status(fs, &st) == FIELDSYNC_OK)
+		printf(_("enrolled device %s with %s\n"), fieldsync_device_id(fs),
+		       cJSON_GetStringValue(cJSON_GetObjectItem(st, "server")));
+	else if (rc != FIELDSYNC_OK)
 		fprintf(stderr, "fieldsync enroll: %s\n", fieldsync_errmsg(fs));
+	cJSON_Delete(st);
+	fieldsync_close(fs);
+	return exit_for(rc);
+}
+
+void cli_reenroll_help(FILE *out)
+{
+	fprintf(out,
+		"usage: fieldsync reenroll [URL] TOKEN [--cacert FILE]\n"
+		"\n"
+		"Make this store a new device. For a store whose identity "
+		"another copy\n"
+		"uses (a copied or restored data directory: `fieldsync sync` "
+		"then stops\n"
+		"with \"another copy of this store ...\" and keeps every "
+		"entry): a new\n"
+		"key pair is enrolled with a fresh one-time token from HQ "
+		"(`fieldsyncd\n"
+		"token create`), and the next `fieldsync sync` sends every "
+		"change the\n"
+		"server does not hold from this store, as the new device's. "
+		"What the\n"
+		"server holds from the old identity stays its, and the other "
+		"copy goes\n"
+		"on using it; this store pulls that copy's entries too.\n"
+		"  URL            the server (default: the one this store "
+		"uses)\n"
+		"  --cacert FILE  as for enroll (default: the one this store "
+		"uses)\n"
+		"\n"
+		"Example:\n"
+		"  fieldsync reenroll 3f9c2a...e1 && fieldsync sync\n"
+		"Exit status: 0 re-enrolled, 1 refused (bad or used token) or "
+		"a sync\nis running, 2 usage, 3 server unreachable (nothing "
+		"changed).\n");
+}
+
+int cli_reenroll(const char *dir, int argc, char **argv)
+{
+	const char *pos[2] = {NULL, NULL}, *ca = NULL, *url, *token;
+	fieldsync *fs = NULL;
+	char old[64];
+	int rc, npos = 0;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			cli_reenroll_help(stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc) {
+			ca = argv[++i];
+		} else if (strncmp(argv[i], "--cacert=", 9) == 0) {
+			ca = argv[i] + 9;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			fprintf(stderr, "fieldsync reenroll: unknown option "
+				"%s; allowed: --cacert FILE\n", argv[i]);
+			return EXIT_USAGE;
+		} else if (npos < 2) {
+			pos[npos++] = argv[i];
+		} else {
+			fprintf(stderr, "fieldsync reenroll: unexpected "
+				"argument \"%s\"\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	if (npos == 0) {
+		fprintf(stderr, "fieldsync reenroll: TOKEN required\n");
+		cli_reenroll_help(stderr);
+		return EXIT_USAGE;
+	}
+	url = npos == 2 ? pos[0] : NULL;
+	token = npos == 2 ? pos[1] : pos[0];
+	if ((rc = open_dir(dir, &fs)))
+		return rc;
+	snprintf(old, sizeof old, "%s", fieldsync_device_id(fs));
+	rc = fieldsync_reenroll(fs, url, token, ca);
+	if (rc == FIELDSYNC_OK) {
+		cJSON *st = NULL;
+		double pending = 0;
+		if (fieldsync_sync_status(fs, &st) == FIELDSYNC_OK)
+			pending = cJSON_GetNumberValue(
+				cJSON_GetObjectItemCaseSensitive(st,
+								 "pending"));
+		cJSON_Delete(st);
+		printf("this store is now device %s (it was %s, which stays "
+		       "the other copy's); %.0f changes will be sent as the "
+		       "new device's: run `fieldsync sync`\n",
+		       fieldsync_device_id(fs), old, pending);
+	} else {
+		fprintf(stderr, "fieldsync reenroll: %s\n",
+			fieldsync_errmsg(fs));
+	}
 	fieldsync_close(fs);
 	return exit_for(rc);
 }
@@ -140,13 +252,20 @@ void cli_sync_help(FILE *out)
 		"  --max-backoff S    cap of the retry delay (default 300)\n"
 		"  --json             print the pass's figures as JSON\n"
 		"A progress bar is shown on stderr when it is a terminal.\n"
+		"One sync of a store runs at a time: a sync that finds "
+		"another\nrunning (e.g. `sync --watch`) says so and waits "
+		"for it.\n"
+		"When another copy of this store (a copied data directory) "
+		"uses its\nidentity, sync keeps every entry, stops and "
+		"says so: see `fieldsync\nreenroll --help`.\n"
 		"\n"
 		"Example:\n"
 		"  fieldsync sync\n"
 		"  fieldsync sync --watch --interval 120\n"
 		"Exit status: 0 synced, 1 refused by the server (reason "
 		"printed),\n"
-		"2 usage or not enrolled, 3 server unreachable (nothing is "
+		"2 usage, not enrolled or disk full (the room it needs is "
+		"printed),\n3 server unreachable (nothing is "
 		"lost;\n"
 		"try later). A single change the server refuses (an invalid "
 		"value)\n"
@@ -185,6 +304,12 @@ static void on_progress(void *ctx, const fieldsync_progress *p)
 	char line[160];
 	int width = 24, fill = 0;
 
+	if (strcmp(p->phase, "wait") == 0) {
+		fputs("fieldsync sync: another sync of this store is running; "
+		      "waiting for it to finish\n", stderr);
+		fflush(stderr);
+		return;
+	}
 	if (!b->tty)
 		return;
 	if (p->to_push > 0)
@@ -230,8 +355,9 @@ static void print_report(const fieldsync_sync_report *r, int json, int rc,
 			r->refused_changes);
 	if (r->recovered_sets)
 		fprintf(stderr, "fieldsync sync: this store was behind the "
-			"server (restored from a backup?): recovered %lld of "
-			"this device's change sets from the server\n",
+			"server (restored from a backup? or another copy of "
+			"this store in use?): recovered %lld of this device's "
+			"change sets from the server\n",
 			r->recovered_sets);
 	if (r->warning[0])
 		fprintf(stderr, "fieldsync sync: warning: %s\n", r->warning);
@@ -386,6 +512,9 @@ int cli_import(const char *dir, int argc, char **argv)
 			       "the error names the\n"
 			       "line and the field. Prints the new ids, one a "
 			       "line, in input order.\n"
+			       "A line may carry \"id\" (as `fieldsync doctor "
+			       "--export` writes): the\nrecord keeps that id, "
+			       "or the line is left out if the store has it.\n"
 			       "FILE - reads stdin.\n"
 			       "\n"
 			       "Example:\n"
@@ -433,6 +562,11 @@ int cli_import(const char *dir, int argc, char **argv)
 		} else {
 			fprintf(stderr, "fieldsync import: %ld records "
 				"added\n", n);
+			if (fieldsync_import_skipped(fs))
+				fprintf(stderr, "fieldsync import: %ld lines "
+					"left out: a record with their id is "
+					"here already\n",
+					fieldsync_import_skipped(fs));
 			rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 		}
 		fieldsync_close(fs);

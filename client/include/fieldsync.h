@@ -59,6 +59,8 @@ typedef enum fieldsync_status {
 	FIELDSYNC_E_UNREACHABLE, /* sync: server not reachable; nothing lost */
 	FIELDSYNC_E_REFUSED,   /* sync: the server refused (reason in errmsg) */
 	FIELDSYNC_E_NOT_ENROLLED, /* sync: run `fieldsync enroll` first */
+	FIELDSYNC_E_TLS,       /* enroll: the server's certificate is unknown or
+				** not the pinned one, or http vs https */
 	FIELDSYNC_E__COUNT
 } fieldsync_status;
 
@@ -98,6 +100,12 @@ int fieldsync_init(const char *dir, const char *name, fieldsync **out)
 ** fieldsync_init. */
 int fieldsync_open(const char *dir, fieldsync **out) FIELDSYNC_WUR;
 
+/* Open a store only to examine and salvage it (fieldsync_check,
+** fieldsync_salvage), even when damaged: read-only, no schema upgrade, and
+** neither the key files nor a readable meta table are required. Every write
+** through this handle fails. *out as for fieldsync_init. */
+int fieldsync_open_damaged(const char *dir, fieldsync **out) FIELDSYNC_WUR;
+
 /* Close the handle and wipe its secret key. Accepts NULL. */
 void fieldsync_close(fieldsync *fs);
 
@@ -111,10 +119,12 @@ void fieldsync_set_clock(fieldsync *fs, long long (*now_ms)(void *ctx),
 
 /* The record kinds and their fields, from the protocol's table:
 **   [{"kind":"visit","plural":"visits","append_only":false,
+**     "title":["leader","province","start"],
 **     "fields":[{"name":"province","type":"enum","required":true,
 **                "help":"...","unit":"ha"?,"allowed":["Attapeu",...]?,
 **                "max_bytes":200?,"min":0?,"max":1000?,"ref":"model"?}]}]
-** "ref" names the kind an id field points to. New tree, caller frees; NULL
+** "ref" names the kind an id field points to; "title" the fields that name
+** a record for a person, in order. New tree, caller frees; NULL
 ** only when out of memory. Needs no handle. */
 cJSON *fieldsync_schema(void);
 
@@ -139,6 +149,16 @@ typedef void (*fieldsync_id_fn)(void *ctx, const char *id);
 ** called with each new id. */
 int fieldsync_import(fieldsync *fs, FILE *in, fieldsync_id_fn on_id,
 		     void *ctx, long *count) FIELDSYNC_WUR;
+
+/* A line may also carry "id" (32 lowercase hex digits, as
+** fieldsync_salvage writes): the record is added with that id, or, when
+** this store holds a record with that id already, the line is left out
+** (counted by fieldsync_import_skipped) and the stored record kept. A
+** member "pending" (true/false, written by fieldsync_salvage) is ignored. */
+
+/* Lines the last fieldsync_import on fs left out because their id was
+** held already (0 when it failed). */
+long fieldsync_import_skipped(const fieldsync *fs);
 
 /* Change n fields (n >= 1) of the record whose id starts with prefix. The
 ** merged record must still be valid. Append-only kinds cannot be edited.
@@ -180,7 +200,42 @@ int fieldsync_show(fieldsync *fs, const char *prefix, cJSON **out)
 ** pending = changes in the outbox waiting to be sent. */
 int fieldsync_status_get(fieldsync *fs, cJSON **out) FIELDSYNC_WUR;
 
+/* Check that the store is intact. full = 0: SQLite's quick_check (every
+** page's structure; reads the whole store once, as sync and `fieldsync
+** status` do); full = 1: integrity_check (also every index against its
+** table; slower). FIELDSYNC_OK, or FIELDSYNC_E_CORRUPT with a message
+** naming the first problems, what HQ still holds of this device and how to
+** recover (fieldsync_salvage). Changes nothing. */
+int fieldsync_check(fieldsync *fs, int full) FIELDSYNC_WUR;
+
 #include "fieldsync_sync.h"
+#include "fieldsync_form.h"
+
+/* What fieldsync_salvage found. */
+typedef struct fieldsync_salvage_report {
+	long long records;     /* live records written */
+	long long pending;     /* of them: changes HQ does not hold yet */
+	long long rebuilt;     /* of them: row lost, rebuilt from the outbox */
+	long long deleted;     /* deleted records (not written) */
+	long long outbox;      /* outbox changes read */
+	long long bad_rows;    /* rows read but unusable, or edits whose record
+				** is lost */
+	long long bad_ranges;  /* damaged stretches stepped over (rows lost) */
+} fieldsync_salvage_report;
+
+/* Read every record the store still holds, stepping over damaged pages,
+** and call fn with each live record as one JSON line that fieldsync_import
+** takes back (into a fresh store):
+**   {"id":"..","kind":"visit","fields":{"province":"Attapeu",..},
+**    "pending":true}
+** "pending": the record has changes HQ does not hold yet. Kinds that point
+** to another (progress -> model) come after the others. A record whose row
+** is lost but whose creation is in the outbox is rebuilt from its changes.
+** Best on a handle from fieldsync_open_damaged; changes nothing. rep (may
+** be NULL) is filled even on failure. Fails on I/O or memory errors, not
+** on damage (that is counted in rep). */
+int fieldsync_salvage(fieldsync *fs, fieldsync_line_fn fn, void *ctx,
+		      fieldsync_salvage_report *rep) FIELDSYNC_WUR;
 
 #ifdef __cplusplus
 }

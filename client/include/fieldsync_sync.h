@@ -12,7 +12,8 @@
 
 /* What a sync pass is doing, for a progress bar. */
 typedef struct fieldsync_progress {
-	const char *phase;        /* "auth", "pull", "push" */
+	const char *phase;        /* "wait" (another sync of this store is
+				  ** running), "auth", "pull", "push" */
 	long long pushed;         /* changes the server has acknowledged */
 	long long to_push;        /* changes this pass will push */
 	long long pulled;         /* changes pulled and applied */
@@ -49,22 +50,59 @@ typedef struct fieldsync_sync_report {
 ** enrollment token from HQ. cacert (may be NULL: system trust store) is a
 ** PEM file for a private CA; its absolute path is remembered for later
 ** syncs. Returns FIELDSYNC_OK, FIELDSYNC_E_UNREACHABLE, FIELDSYNC_E_REFUSED
-** (the server's reason in fieldsync_errmsg) or a local failure. */
+** (the server's reason in fieldsync_errmsg), FIELDSYNC_E_TLS (below) or a
+** local failure. */
 int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
 		     const char *cacert) FIELDSYNC_WUR;
+
+/* Enroll with an enrollment link as HQ gives it (`fieldsyncd token create
+** --url`): "fieldsync://enroll?url=...&token=...[&pin=...]", spaces and
+** newlines around it ignored. The link is checked strictly first (unknown
+** scheme or parameter, bad hex, too long: FIELDSYNC_E_USAGE, nothing
+** changed, nothing sent). With a pin the server's certificate is trusted by
+** its public key alone (self-signed is fine, any other key is refused) and
+** the pin is kept for later syncs; cacert (may be NULL) is then not
+** allowed. Returns as fieldsync_enroll. Both also return FIELDSYNC_E_TLS
+** when the failure is the server's certificate (unknown, not the pinned
+** one) or http vs https, with what to do in fieldsync_errmsg: that is not
+** fixed by trying later, so it is not FIELDSYNC_E_UNREACHABLE. */
+int fieldsync_enroll_link(fieldsync *fs, const char *link,
+			  const char *cacert) FIELDSYNC_WUR;
 
 /* One sync pass. report (may be NULL) is filled even on failure. Returns
 ** FIELDSYNC_OK (everything pushed and pulled), FIELDSYNC_E_UNREACHABLE
 ** (server not reachable or link dropped: nothing is lost, try later),
 ** FIELDSYNC_E_REFUSED (the server refused: revoked device, broken chain;
-** the reason is in fieldsync_errmsg), FIELDSYNC_E_NOT_ENROLLED, or a local
-** failure. */
+** or the server holds another set with one of this store's numbers: a copy
+** of this store uses its identity, see fieldsync_reenroll; the reason is
+** in fieldsync_errmsg), FIELDSYNC_E_NOT_ENROLLED, or a local failure.
+** Syncs of one store run one at a time (a lock file in its directory, for
+** every process): when another is running, the progress callback gets
+** phase "wait" and the pass waits for it; FIELDSYNC_E_BUSY if the wait is
+** interrupted by a signal. */
 int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 		   fieldsync_sync_report *report) FIELDSYNC_WUR;
 
+/* Make this store a new device, for a store whose identity another copy
+** uses (sync refused with "another copy of this store"; any store may do
+** it). A new key pair is enrolled at url (NULL: the server this store uses)
+** with a fresh one-time token from HQ, cacert as for fieldsync_enroll (NULL:
+** the one this store uses). The sets the server holds as this store's stay
+** the old identity's history; every change the server does not hold as
+** this store's is sent by the next sync as the new device's. A crash or a
+** refusal leaves the store as it was (run it again). Returns FIELDSYNC_OK,
+** FIELDSYNC_E_UNREACHABLE, FIELDSYNC_E_REFUSED (the token; the reason in
+** fieldsync_errmsg), FIELDSYNC_E_BUSY (a sync of the store is running),
+** FIELDSYNC_E_NOT_ENROLLED, or a local failure. */
+int fieldsync_reenroll(fieldsync *fs, const char *url, const char *token,
+		       const char *cacert) FIELDSYNC_WUR;
+
 /* Sync state as a new JSON object (caller frees): server, enrolled,
 ** last_sync_ms, holds, local_seq, pending (changes not yet held by the
-** server), refused (array of {record, code, message}), last_error. */
+** server), refused (array of {record, code, message}), last_error, clone
+** (null, or {seq, message} when the server holds another set of this
+** identity at seq: see fieldsync_reenroll), replaced_device (the identity
+** before a reenroll, if any). */
 int fieldsync_sync_status(fieldsync *fs, cJSON **out) FIELDSYNC_WUR;
 
 /* 1 if record id has local changes the server does not hold yet. */

@@ -4,13 +4,23 @@
 ** links are slow, JSON compresses well), Accept-Encoding for responses,
 ** CURLOPT_LOW_SPEED_* so a stalled link is noticed in seconds, and a cap on
 ** the response size enforced while it streams in.
+**
+** Trust: the system store, a private CA (--cacert), or a pin from the
+** enrollment link: CURLOPT_PINNEDPUBLICKEY "sha256//<base64>" with peer
+** verification off, so a self-signed certificate is trusted exactly when
+** its public key is the one HQ's link names, and no other is. After a
+** failure, fs_http_tls_problem tells a TLS problem (the certificate, http
+** vs https) from a network one, probing the other scheme once if needed.
 */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <curl/curl.h>
+#include <sodium.h>
 #include <zlib.h>
+#include "protocol/i18n.h"
 #include "http.h"
 
 struct fs_http {
@@ -21,6 +31,10 @@ struct fs_http {
 	char *buf;               /* response being received */
 	size_t len, cap;
 	int too_big;
+	long connect_s;
+	char pin[64];            /* "sha256//<base64>", or "" */
+	CURLcode last_cc;        /* of the last request */
+	char last_detail[CURL_ERROR_SIZE];
 };
 
 static int curl_ready;
@@ -61,6 +75,7 @@ fs_http *fs_http_new(const char *base_url, const char *cacert, long connect_s,
 	n = strlen(h->base);
 	while (n > 0 && h->base[n - 1] == '/')
 		h->base[--n] = '\0';
+	h->connect_s = connect_s;
 	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, connect_s);
 	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_LIMIT, 16L);
 	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_TIME, stall_s);
@@ -82,6 +97,31 @@ void fs_http_free(fs_http *h)
 	free(h->base);
 	free(h->buf);
 	free(h);
+}
+
+int fs_http_set_pin(fs_http *h, const char *hex)
+{
+	unsigned char key[32];
+	char b64[sodium_base64_ENCODED_LEN(32, sodium_base64_VARIANT_ORIGINAL)];
+	size_t n = 0;
+
+	if (!hex || strlen(hex) != 64 ||
+	    sodium_hex2bin(key, sizeof key, hex, 64, NULL, &n, NULL) != 0 ||
+	    n != sizeof key)
+		return -1;
+	sodium_bin2base64(b64, sizeof b64, key, sizeof key,
+			  sodium_base64_VARIANT_ORIGINAL);
+	snprintf(h->pin, sizeof h->pin, "sha256//%s", b64);
+	/* The pin is the whole of the trust: no CA chain or host name needed,
+	** and a certificate with any other key is refused by curl. */
+	if (curl_easy_setopt(h->curl, CURLOPT_PINNEDPUBLICKEY, h->pin) !=
+	    CURLE_OK) {
+		h->pin[0] = '\0';
+		return -1;
+	}
+	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(h->curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	return 0;
 }
 
 void fs_http_set_progress(fs_http *h, fs_http_progress_fn fn, void *ctx)
@@ -224,6 +264,8 @@ int fs_http_request(fs_http *h, const char *method, const char *path,
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
 	cc = curl_easy_perform(h->curl);
+	h->last_cc = cc;
+	snprintf(h->last_detail, sizeof h->last_detail, "%s", curlerr);
 	if (cc != CURLE_OK) {
 		if (h->too_big)
 			snprintf(errbuf, 256, "response larger than %u bytes",
@@ -257,4 +299,146 @@ out:
 	free(url);
 	free(auth);
 	return rc;
+}
+
+/* ---- telling a TLS problem from a dead link ----------------------------- */
+
+enum { PROBE_SPEAKS, PROBE_NO_CONNECT, PROBE_OTHER };
+
+static size_t discard(char *p, size_t size, size_t nmemb, void *ud)
+{
+	(void)p;
+	(void)ud;
+	return size * nmemb;
+}
+
+/* The base URL with the other scheme and the same port, into alt (no
+** trailing slash). 0, or -1 if curl cannot take the URL apart. */
+static int other_scheme(const char *base, int tls, char *alt, size_t n)
+{
+	CURLU *u = curl_url();
+	char *port = NULL, *s = NULL;
+	int rc = -1;
+
+	alt[0] = '\0';
+	if (!u || curl_url_set(u, CURLUPART_URL, base, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) !=
+		    CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_SCHEME, tls ? "https" : "http", 0) !=
+		    CURLUE_OK ||
+	    curl_url_set(u, CURLUPART_PORT, port, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &s, 0) != CURLUE_OK)
+		goto out;
+	if (snprintf(alt, n, "%s", s) < (int)n) {
+		size_t l = strlen(alt);
+		while (l > 0 && alt[l - 1] == '/')
+			alt[--l] = '\0';
+		rc = 0;
+	} else {
+		alt[0] = '\0';
+	}
+out:
+	curl_free(port);
+	curl_free(s);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+/* Does the server at alt speak HTTPS (tls: a handshake completes, whatever
+** its certificate) or plain HTTP (an HTTP answer to GET /v1/health)? */
+static int probe(const fs_http *h, const char *alt, int tls)
+{
+	char url[600];
+	CURL *c;
+	CURLcode cc;
+
+	if (snprintf(url, sizeof url, "%s%s", alt, tls ? "" : "/v1/health") >=
+	    (int)sizeof url || !(c = curl_easy_init()))
+		return PROBE_OTHER;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, h->connect_s);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, h->connect_s + 5);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	if (tls) {
+		curl_easy_setopt(c, CURLOPT_CONNECT_ONLY, 1L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	cc = curl_easy_perform(c);
+	curl_easy_cleanup(c);
+	if (cc == CURLE_OK)
+		return PROBE_SPEAKS;
+	if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+	    cc == CURLE_OPERATION_TIMEDOUT)
+		return PROBE_NO_CONNECT;
+	return PROBE_OTHER;
+}
+
+int fs_http_tls_problem(fs_http *h, char *msg, size_t n)
+{
+	int https = strncasecmp(h->base, "https://", 8) == 0;
+	const char *detail = h->last_detail[0] ? h->last_detail
+					       : curl_easy_strerror(h->last_cc);
+	char alt[520];
+
+	msg[0] = '\0';
+	switch (h->last_cc) {
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		snprintf(msg, n, _("the server's certificate does not match "
+			 "the pin in the enrollment link: this is not the "
+			 "server HQ named (or HQ has changed its "
+			 "certificate); ask HQ for a new link"));
+		return 1;
+	case CURLE_PEER_FAILED_VERIFICATION:
+		snprintf(msg, n, _("the server's certificate is not trusted "
+			 "(%.120s): enroll with the link that `fieldsyncd "
+			 "token create --url URL --tls-cert FILE` prints at HQ "
+			 "(it holds the certificate's pin), or give --cacert "
+			 "FILE with the CA that signed it"), detail);
+		return 1;
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_USE_SSL_FAILED:
+		snprintf(msg, n, _("TLS failed: %.160s"), detail);
+		return 1;
+	case CURLE_SSL_CONNECT_ERROR:
+		if (!https || other_scheme(h->base, 0, alt, sizeof alt) != 0)
+			break;
+		switch (probe(h, alt, 0)) {
+		case PROBE_SPEAKS:
+			snprintf(msg, n, _("the server at %.200s speaks plain "
+				 "HTTP, not HTTPS: its URL starts with http:// "
+				 "(%.200s)"), h->base, alt);
+			return 1;
+		case PROBE_NO_CONNECT:
+			return 0; /* the link is down: unreachable */
+		default:
+			snprintf(msg, n, _("the TLS handshake with the server "
+				 "failed: %.160s"), detail);
+			return 1;
+		}
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_WEIRD_SERVER_REPLY:
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		if (https || other_scheme(h->base, 1, alt, sizeof alt) != 0 ||
+		    probe(h, alt, 1) != PROBE_SPEAKS)
+			break;
+		snprintf(msg, n, _("the server at %.200s speaks HTTPS, not plain "
+			 "HTTP: its URL starts with https:// (%.200s)"),
+			 h->base, alt);
+		return 1;
+	default:
+		break;
+	}
+	return 0;
 }

@@ -39,6 +39,21 @@ void fs_http_free(fs_http *h);
 
 void fs_http_set_progress(fs_http *h, fs_http_progress_fn fn, void *ctx);
 
+/* Trust the server's certificate by its public key alone: hex is the
+** SHA-256 of its DER SubjectPublicKeyInfo (64 hex digits, from the
+** enrollment link). Any certificate with another key is then refused, a
+** self-signed one with this key accepted. Returns 0, or -1 (bad hex, or a
+** libcurl without pinning) and the transport is unchanged. */
+int fs_http_set_pin(fs_http *h, const char *hex) __attribute__((warn_unused_result));
+
+/* After fs_http_request failed: 1, with a message in plain words in msg (n
+** bytes), when the failure is about TLS rather than the network: the
+** certificate is unknown or does not match the pin, or the URL says http
+** where the server speaks https (or the reverse; found by one short probe
+** of the other scheme on the same port). 0 when it is a network failure
+** (unreachable, try later). */
+int fs_http_tls_problem(fs_http *h, char *msg, size_t n);
+
 /* gzip-compress len bytes of in into a new buffer (caller frees) of
 ** *outlen bytes; NULL when out of memory. */
 unsigned char *fs_http_gzip(const char *in, size_t len, size_t *outlen);

@@ -72,7 +72,7 @@ cJSON *fieldsync_schema(void)
 
 	for (size_t i = 0; arr && i < proto_nkinds; i++) {
 		const proto_kind_def *k = &proto_kinds[i];
-		cJSON *o = cJSON_CreateObject(), *fa = NULL;
+		cJSON *o = cJSON_CreateObject(), *fa = NULL, *ta = NULL;
 		int ok;
 		if (!o || !cJSON_AddItemToArray(arr, o)) {
 			cJSON_Delete(o);
@@ -83,7 +83,11 @@ cJSON *fieldsync_schema(void)
 		ok = cJSON_AddStringToObject(o, "kind", k->name) &&
 		     cJSON_AddStringToObject(o, "plural", k->plural) &&
 		     cJSON_AddBoolToObject(o, "append_only", k->append_only) &&
+		     (ta = cJSON_AddArrayToObject(o, "title")) &&
 		     (fa = cJSON_AddArrayToObject(o, "fields"));
+		for (size_t j = 0; ok && j < 4 && k->title[j]; j++)
+			ok = cJSON_AddItemToArray(ta,
+					cJSON_CreateString(k->title[j]));
 		for (size_t j = 0; ok && j < k->nfields; j++) {
 			cJSON *fo = field_schema(&k->fields[j]);
 			ok = fo && cJSON_AddItemToArray(fa, fo);

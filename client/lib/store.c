@@ -35,6 +35,9 @@
 
 #include "internal.h"
 
+#define FS_XSTR(x) #x
+#define FS_STR(x) FS_XSTR(x)
+
 const char *const fs_migrations[] = {
 	/* 0 -> 1 */
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)"
@@ -75,6 +78,10 @@ const char *const fs_migrations[] = {
 	"CREATE TABLE refused(n INTEGER PRIMARY KEY, record_id TEXT NOT NULL,"
 	"  change TEXT NOT NULL, code TEXT NOT NULL, message TEXT NOT NULL,"
 	"  at_ms INTEGER NOT NULL);",
+	/* 2 -> 3: sync (sync.c): the hash of every set applied, per author,
+	** so a set pulled again is told from a fork (SPEC 11.4). */
+	"CREATE TABLE author_sets(device TEXT NOT NULL, seq INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL, PRIMARY KEY(device, seq)) WITHOUT ROWID;",
 };
 const int fs_schema_version =
 	(int)(sizeof fs_migrations / sizeof fs_migrations[0]);
@@ -83,7 +90,7 @@ static const char *const status_names[FIELDSYNC_E__COUNT] = {
 	"ok", "usage", "invalid", "not_initialised", "not_found",
 	"ambiguous", "read_only", "disk_full", "exists", "insecure_key",
 	"busy", "version", "corrupt", "io", "out_of_memory",
-	"unreachable", "refused", "not_enrolled",
+	"unreachable", "refused", "not_enrolled", "tls",
 };
 
 const char *fieldsync_status_name(int status)
@@ -167,8 +174,9 @@ int fs_sqlfail(fieldsync *fs, int rc, const char *what)
 			       "%d s); retry", what, FS_BUSY_TIMEOUT_MS / 1000);
 	if (prim == SQLITE_CORRUPT || prim == SQLITE_NOTADB)
 		return fs_fail(fs, FIELDSYNC_E_CORRUPT, "%s: the store %s/%s "
-			       "is damaged (%s)", what, fs->dir, FS_STORE_FILE,
-			       m);
+			       "is damaged (%s); run `fieldsync doctor` to "
+			       "see what can be saved", what, fs->dir,
+			       FS_STORE_FILE, m);
 	if (prim == SQLITE_NOMEM)
 		return fs_fail(fs, FIELDSYNC_E_NOMEM, "%s: out of memory",
 			       what);
@@ -492,9 +500,21 @@ static int open_db(fieldsync *fs, int create)
 	    ** times: checkpoint every 32 MB of WAL rather than every 4 MB
 	    ** so each page is copied back once, and keep 8 MB of pages in
 	    ** memory rather than 2 MB. Commits still sync the WAL. */
-	    (rc = exec(fs, "PRAGMA wal_autocheckpoint = 8192", "cannot open "
-		       "the store")) != FIELDSYNC_OK ||
+	    (rc = exec(fs, "PRAGMA wal_autocheckpoint = "
+		       FS_STR(FS_WAL_AUTOCHECKPOINT), "cannot open the "
+		       "store")) != FIELDSYNC_OK ||
 	    (rc = exec(fs, "PRAGMA cache_size = -8192", "cannot open the "
+		       "store")) != FIELDSYNC_OK ||
+	    /* Debian's SQLite zeroes every freed page (secure_delete): each
+	    ** page a receipt frees in the outbox would be written once more,
+	    ** doubling what a pass needs on a nearly full disk. FAST zeroes
+	    ** deleted content only on pages written anyway; the same values
+	    ** stay in the records table in any case. */
+	    (rc = exec(fs, "PRAGMA secure_delete = FAST", "cannot open the "
+		       "store")) != FIELDSYNC_OK ||
+	    /* Check each page's cells as it is read, so that more damage
+	    ** makes a command fail instead of reading garbage. */
+	    (rc = exec(fs, "PRAGMA cell_size_check = ON", "cannot open the "
 		       "store")) != FIELDSYNC_OK)
 		return rc;
 	return migrate(fs);
@@ -549,6 +569,74 @@ void fieldsync_close(fieldsync *fs)
 	free(fs);
 }
 
+#define FS_KEY_NEW FS_KEY_FILE ".new"
+#define FS_PUB_NEW FS_PUB_FILE ".new"
+
+/* fieldsync_reenroll (sync.c) commits the store's new device id, then
+** renames the staged key files into place: when a crash came in between,
+** the staged public key is the store's, and the renames are finished here.
+** 1 if it did so, else 0 (nothing changed). */
+static int identity_roll_forward(fieldsync *fs, const char *meta_id)
+{
+	char path[4200], staged[4210], hex[PROTO_ID_HEX + 1];
+	const char *names[2] = {FS_PUB_FILE, FS_KEY_FILE};
+	uint8_t pk[PROTO_PK_BYTES], id[PROTO_ID_BYTES];
+	int moved = 0;
+
+	if (read_file(fs, FS_PUB_NEW, pk, sizeof pk, 0) != FIELDSYNC_OK &&
+	    read_file(fs, FS_PUB_FILE, pk, sizeof pk, 0) != FIELDSYNC_OK)
+		return 0;
+	proto_device_id(pk, id);
+	proto_hex_encode(hex, id, PROTO_ID_BYTES);
+	if (strcmp(hex, meta_id) != 0)
+		return 0;
+	for (int i = 0; i < 2; i++) {
+		if (path_join(fs, path, sizeof path, names[i]) != FIELDSYNC_OK)
+			return 0;
+		snprintf(staged, sizeof staged, "%s.new", path);
+		if (access(staged, F_OK) == 0 && rename(staged, path) == 0)
+			moved = 1;
+	}
+	if (moved)
+		fsync_dir(fs->dir);
+	return moved;
+}
+
+int fs_identity_stage(fieldsync *fs, uint8_t pk[PROTO_PK_BYTES], uint8_t *sk)
+{
+	int rc;
+
+	if (read_file(fs, FS_KEY_NEW, sk, PROTO_SK_BYTES, 1) == FIELDSYNC_OK &&
+	    read_file(fs, FS_PUB_NEW, pk, PROTO_PK_BYTES, 0) == FIELDSYNC_OK &&
+	    sodium_memcmp(sk + 32, pk, PROTO_PK_BYTES) == 0) {
+		fs_ok(fs);
+		return FIELDSYNC_OK;
+	}
+	proto_keypair(pk, sk);
+	if ((rc = write_file(fs, FS_KEY_NEW, sk, PROTO_SK_BYTES, 0600)) ||
+	    (rc = write_file(fs, FS_PUB_NEW, pk, PROTO_PK_BYTES, 0644))) {
+		sodium_memzero(sk, PROTO_SK_BYTES);
+		return rc;
+	}
+	fs_ok(fs);
+	return FIELDSYNC_OK;
+}
+
+static int load_identity(fieldsync *fs);
+
+int fs_identity_install(fieldsync *fs)
+{
+	char *meta_id = NULL;
+	int rc;
+
+	if ((rc = fs_meta_get(fs, FS_META_DEVICE, &meta_id)))
+		return rc;
+	if (meta_id)
+		identity_roll_forward(fs, meta_id);
+	free(meta_id);
+	return load_identity(fs);
+}
+
 /* Load and check the key pair against meta; fills device/pk/sk. */
 static int load_identity(fieldsync *fs)
 {
@@ -571,6 +659,12 @@ static int load_identity(fieldsync *fs)
 	/* libsodium's secret key ends with the public key. */
 	proto_device_id(fs->pk, id);
 	proto_hex_encode(hex, id, PROTO_ID_BYTES);
+	if ((sodium_memcmp(fs->sk + 32, fs->pk, PROTO_PK_BYTES) != 0 ||
+	     strcmp(hex, meta_id) != 0) &&
+	    identity_roll_forward(fs, meta_id)) {
+		free(meta_id);
+		return load_identity(fs);
+	}
 	if (sodium_memcmp(fs->sk + 32, fs->pk, PROTO_PK_BYTES) != 0 ||
 	    strcmp(hex, meta_id) != 0) {
 		rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "%s/%s and %s do not "
@@ -621,6 +715,41 @@ int fieldsync_open(const char *dir, fieldsync **out)
 		return rc;
 	if ((rc = open_db(fs, 0)) || (rc = load_identity(fs)))
 		return rc;
+	fs_ok(fs);
+	return FIELDSYNC_OK;
+}
+
+int fieldsync_open_damaged(const char *dir, fieldsync **out)
+{
+	char path[4200], *id = NULL;
+	struct stat st;
+	fieldsync *fs;
+	int rc;
+
+	*out = NULL;
+	if (!(fs = handle_new(dir)))
+		return FIELDSYNC_E_NOMEM;
+	*out = fs;
+	if ((rc = path_join(fs, path, sizeof path, FS_STORE_FILE)))
+		return rc;
+	if (stat(path, &st) != 0)
+		return errno == ENOENT || errno == ENOTDIR
+			       ? fs_fail(fs, FIELDSYNC_E_NOT_INIT, "no fieldsync "
+					 "store in %s", dir)
+			       : sysfail(fs, errno, "cannot access", path);
+	rc = sqlite3_open_v2(path, &fs->db, SQLITE_OPEN_READONLY |
+			     SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot open the store");
+	sqlite3_extended_result_codes(fs->db, 1);
+	sqlite3_busy_timeout(fs->db, FS_BUSY_TIMEOUT_MS);
+	(void)sqlite3_exec(fs->db, "PRAGMA cell_size_check = ON", NULL, NULL,
+			   NULL);
+	/* The device id, if meta can still be read: for messages only. */
+	if (fs_meta_get(fs, FS_META_DEVICE, &id) == FIELDSYNC_OK && id &&
+	    proto_id_valid(id))
+		snprintf(fs->device_hex, sizeof fs->device_hex, "%s", id);
+	free(id);
 	fs_ok(fs);
 	return FIELDSYNC_OK;
 }

@@ -2,38 +2,62 @@
 ** This file contains the sync engine of libfieldsync: enrollment and one
 ** sync pass against fieldsyncd (protocol/SPEC.md, "Sync rules").
 **
-** A pass: authenticate (challenge signed with the device key; the answer
-** carries the server's clock and its receipt "holds" = the highest of our
-** sets it keeps durably), pull every page after the stored cursor (each set
-** verified against the roster and its author's hash chain, applied with the
-** shared merge, and the cursor stored in the same transaction), then push:
+** A pass holds the store's sync lock (DIR/sync.lock, flock) from start to
+** end, so two syncs of one store never interleave: authenticate (challenge
+** signed with the device key; the answer carries the server's clock and its
+** receipt "holds"/"head" = the highest of our sets it keeps durably and that
+** set's hash), confirm what the server holds is ours, pull every page after
+** the stored cursor (each set verified against the roster and its author's
+** hash chain, applied with the shared merge, and the cursor stored in the
+** same transaction), then push:
 **
 **   outbox rows (set_seq NULL)  --build-->  sets (bytes + sig persisted)
-**   sets seq > holds            --POST /v1/push-->  receipt "holds"
-**   receipt covers seq          --> outbox rows of those sets deleted
+**   sets seq > acked            --POST /v1/push-->  receipt holds, head
+**   the server holds that very set (hash)  --> outbox rows deleted
 **
 ** A set's bytes are persisted before they are first sent, so every resend
 ** is byte-identical (never a fork). Only sets the server refused (it holds
 ** none of them) are ever rebuilt. A refused change is moved to the table
 ** `refused` with the server's reason so it never blocks the queue.
+**
+** Acknowledged means this very set: outbox rows are dropped only up to
+** "acked", the highest seq whose set the server is known to hold by hash
+** (the receipt's head equals our set's hash at holds, or the server listed
+** it as accepted or duplicate); by the hash chain every lower set is ours
+** too. A copy of the store (a copied data directory) reuses our seqs: when
+** the server holds another set at one of them, the server is shown ours
+** (it keeps both as fork evidence for HQ), the store is marked cloned, keeps
+** every entry, stops using this identity, and `fieldsync reenroll` makes it
+** a new device that sends them (fieldsync_reenroll below).
 */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <sodium.h>
 
 #include "internal.h"
 #include "http.h"
+#include "protocol/i18n.h"
+#include "protocol/link.h"
 
 #define META_URL      "server_url"
 #define META_CACERT   "server_cacert"
+#define META_PIN      "server_pin"    /* from the enrollment link, or "" */
 #define META_CURSOR   "cursor"
 #define META_LAST_SEQ "last_seq"
 #define META_LAST_HASH "last_hash"
 #define META_SENT_HLC "sent_hlc"
-#define META_HOLDS    "holds"
+#define META_HOLDS    "holds"      /* what the server last said it holds */
+#define META_ACKED    "acked_seq"  /* our sets 1..N held, checked by hash */
+#define META_CLONE    "clone"      /* seq at which the server holds another
+				   ** set of this identity; absent: none */
+#define META_OLD_DEVICE "replaced_device" /* identity before reenroll */
 #define META_LAST_SYNC "last_sync_ms"
 #define META_LAST_ERROR "last_error"
 
@@ -55,10 +79,14 @@ struct sync {
 	fieldsync_progress prog;
 	char session[160];
 	long long server_time;
-	long long holds;
+	long long holds;         /* the server's receipt: it holds 1..holds */
+	long long acked;         /* of which ours, checked by hash (<= holds) */
+	long long clone_seq;     /* > 0: the server holds another set there */
+	char head[PROTO_HASH_HEX + 1]; /* the receipt's head: hash at holds */
 	int roster_fresh;        /* roster fetched during this pass */
 	char *ahead_note;        /* set by restamp */
 	long long split_upto;    /* outbox rows n <= this go one per set */
+	int max_sets;            /* sets per request; 0: PUSH_MAX_SETS */
 };
 
 /* ---- small store helpers ---------------------------------------------- */
@@ -371,6 +399,8 @@ static int authenticate(struct sync *S)
 	memcpy(S->session, sess, strlen(sess) + 1);
 	S->server_time = jnum(res, "server_time", 0);
 	S->holds = jnum(res, "holds", 0);
+	snprintf(S->head, sizeof S->head, "%s",
+		 jstr(res, "head") ? jstr(res, "head") : "");
 	S->rep->holds = S->holds;
 	rc = FIELDSYNC_OK;
 out:
@@ -502,6 +532,146 @@ static int roster_get(fieldsync *fs, const char *id, uint8_t pk[PROTO_PK_BYTES],
 	return FIELDSYNC_OK;
 }
 
+/* ---- receipts (SPEC 11.3) ------------------------------------------- */
+
+/* Hash of our persisted set seq; *found = 0 when this store has none. */
+static int own_set_hash(fieldsync *fs, long long seq,
+			uint8_t h[PROTO_HASH_BYTES], int *found)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*found = 0;
+	rc = sqlite3_prepare_v2(fs->db, "SELECT hash FROM sets WHERE seq = ?",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot read change sets");
+	sqlite3_bind_int64(st, 1, seq);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == PROTO_HASH_BYTES) {
+		memcpy(h, sqlite3_column_blob(st, 0), PROTO_HASH_BYTES);
+		*found = 1;
+	}
+	sqlite3_finalize(st);
+	return FIELDSYNC_OK;
+}
+
+/* Highest seq a push answer lists in "accepted" or "duplicates": sets of
+** that request, so our very bytes, that the server holds. 0 if none. */
+static long long held_listed(const cJSON *res)
+{
+	static const char *const names[] = {"accepted", "duplicates"};
+	long long max = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		const cJSON *v, *a = cJSON_GetObjectItemCaseSensitive(
+			res, names[i]);
+		cJSON_ArrayForEach(v, a)
+			if (cJSON_IsNumber(v) && v->valuedouble > (double)max)
+				max = (long long)v->valuedouble;
+	}
+	return max;
+}
+
+/* Our sets known to be held (META_ACKED; stores from before it kept the
+** receipt alone, under META_HOLDS). */
+static int load_acked(fieldsync *fs, long long *acked)
+{
+	char *text = NULL;
+	int rc = fs_meta_get(fs, META_ACKED, &text);
+
+	if (rc == FIELDSYNC_OK && !text)
+		return meta_ll(fs, META_HOLDS, acked);
+	*acked = text ? strtoll(text, NULL, 10) : 0;
+	free(text);
+	return rc;
+}
+
+/* A receipt: the server holds this device's sets 1..holds, head (NULL if
+** not given) being the hash of set holds, and own_held is the highest seq
+** a push answer listed as held (0 if none). SPEC 11.3: outbox rows go only
+** with a set the server holds by hash: up to holds when head is the hash of
+** our own set holds (the chain makes every lower one ours too), else up to
+** own_held. Sets the server holds that are not ours are never acked. */
+static int acknowledge(struct sync *S, long long holds, const char *head,
+		       long long own_held)
+{
+	fieldsync *fs = S->fs;
+	uint8_t want[PROTO_HASH_BYTES], mine[PROTO_HASH_BYTES];
+	long long to = own_held < holds ? own_held : holds;
+	int found = 0, rc;
+
+	if (holds > to && head &&
+	    proto_hex_decode(want, sizeof want, head) == 0) {
+		if ((rc = own_set_hash(fs, holds, mine, &found)))
+			return rc;
+		if (found && memcmp(want, mine, sizeof want) == 0)
+			to = holds;
+	}
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if (to > S->acked) {
+		/* Only the sets this receipt newly covers: updating a row
+		** rewrites its whole blob, so touching every set acked
+		** before made each receipt cost more than the last. */
+		if ((rc = exec2(fs, "UPDATE sets SET acked = 1 WHERE seq > ? "
+				"AND seq <= ? AND acked = 0", S->acked < 0 ? 0
+				: S->acked, to, "cannot record the receipt")) ||
+		    (rc = exec2(fs, "DELETE FROM outbox WHERE set_seq <= ?",
+				to, 0, "cannot record the receipt")))
+			goto fail;
+		/* The rows just dropped, counted without scanning again. */
+		S->prog.pushed += sqlite3_changes(fs->db);
+		S->rep->pushed_sets += to - (S->acked < 0 ? 0 : S->acked);
+		if ((rc = meta_set_ll(fs, META_ACKED, to)))
+			goto fail;
+	}
+	if ((rc = meta_set_ll(fs, META_HOLDS, holds)) ||
+	    (rc = fs_commit(fs)))
+		goto fail;
+	if (to > S->acked)
+		S->acked = to;
+	S->holds = holds;
+	S->rep->holds = holds;
+	progress(S);
+	return FIELDSYNC_OK;
+fail:
+	fs_rollback(fs);
+	return rc;
+}
+
+/* The failure of a pass on a store whose identity another copy uses. */
+static int clone_fail(fieldsync *fs, long long seq)
+{
+	long long pending = count_ll(fs, "SELECT count(*) FROM outbox");
+
+	return fs_fail(fs, FIELDSYNC_E_REFUSED, "another copy of this store "
+		       "(a copied or restored data directory) uses this "
+		       "device's identity %s: the server holds a different "
+		       "change set %lld of it. Nothing is lost: the %lld "
+		       "changes not at HQ are kept here and are not sent "
+		       "under this identity; HQ sees the device flagged. Ask "
+		       "HQ for a new enrollment token and run `fieldsync "
+		       "reenroll TOKEN`: this store then becomes a new device "
+		       "and sends them", fs->device_hex, seq, pending);
+}
+
+/* Remember that the server holds another set of ours at seq. */
+static int mark_clone(struct sync *S, long long seq)
+{
+	fieldsync *fs = S->fs;
+	int rc;
+
+	S->clone_seq = seq;
+	if ((rc = fs_begin(fs)) ||
+	    (rc = meta_set_ll(fs, META_CLONE, seq)) ||
+	    (rc = fs_commit(fs))) {
+		fs_rollback(fs);
+		return rc;
+	}
+	return clone_fail(fs, seq);
+}
+
 /* ---- applying pulled sets --------------------------------------------- */
 
 static int apply_changes(fieldsync *fs, const proto_set *set,
@@ -572,8 +742,63 @@ static int author_set_head(fieldsync *fs, const char *id, long long seq,
 	sqlite3_bind_blob(st, 3, hash, PROTO_HASH_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fs_sqlfail(fs, rc, "cannot save chain heads");
+	/* Every applied set's hash, so that a set pulled again later is
+	** told from another with its number (SPEC 11.4). */
+	rc = sqlite3_prepare_v2(fs->db, "INSERT OR REPLACE INTO author_sets("
+				"device, seq, hash) VALUES(?,?,?)", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot save chain heads");
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_blob(st, 3, hash, PROTO_HASH_BYTES, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? FIELDSYNC_OK
 				 : fs_sqlfail(fs, rc, "cannot save chain heads");
+}
+
+/* A pulled set of another author with seq <= held (its head, hash head):
+** a duplicate when its hash is the one kept for that seq (skipped), else a
+** fork, which a server must never hand out (SPEC 11.4). Sets applied before
+** this store kept every hash (schema 3) have none but the head's: those
+** are taken as duplicates, as before. */
+static int author_set_known(fieldsync *fs, const proto_set *set,
+			    const char *bytes, size_t len, long long held,
+			    const uint8_t head[PROTO_HASH_BYTES])
+{
+	uint8_t h[PROTO_HASH_BYTES], kept[PROTO_HASH_BYTES];
+	sqlite3_stmt *st = NULL;
+	int found = 0, rc;
+
+	proto_set_hash(bytes, len, h);
+	if ((long long)set->seq == held) {
+		memcpy(kept, head, sizeof kept);
+		found = 1;
+	} else {
+		rc = sqlite3_prepare_v2(fs->db, "SELECT hash FROM author_sets "
+					"WHERE device = ? AND seq = ?", -1,
+					&st, NULL);
+		if (rc != SQLITE_OK)
+			return fs_sqlfail(fs, rc, "cannot read chain heads");
+		sqlite3_bind_text(st, 1, set->device_hex, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (long long)set->seq);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_bytes(st, 0) == PROTO_HASH_BYTES) {
+			memcpy(kept, sqlite3_column_blob(st, 0), sizeof kept);
+			found = 1;
+		}
+		sqlite3_finalize(st);
+	}
+	if (found && memcmp(kept, h, sizeof h) != 0)
+		return fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change set "
+			       "%lld of device %s differs from the one this "
+			       "store applied with that number (a fork): the "
+			       "server is not behaving; nothing was applied",
+			       (long long)set->seq, set->device_hex);
+	return FIELDSYNC_OK;
 }
 
 /* One of our own sets came back that this store never built: the store was
@@ -623,19 +848,29 @@ static int adopt_own_set(struct sync *S, const proto_set *set,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return fs_sqlfail(fs, rc, "cannot save a recovered set");
-	/* Changes the backup still had pending are in this set already. */
+	/* Changes the backup still had pending are in this set already:
+	** the very change (its canonical bytes), not merely one with its
+	** record and HLC, which a copy of this store could share. */
 	rc = sqlite3_prepare_v2(fs->db, "DELETE FROM outbox WHERE record_id = "
-				"? AND hlc = ? AND set_seq IS NULL", -1, &st,
-				NULL);
+				"? AND hlc = ? AND change = ? AND set_seq IS "
+				"NULL", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot update the outbox");
 	for (size_t i = 0; i < set->nchanges; i++) {
-		char ch[PROTO_HLC_HEX + 1];
+		char ch[PROTO_HLC_HEX + 1], *enc = NULL;
+		size_t elen = 0;
+		if (proto_change_encode(&set->changes[i], &enc, &elen, &err) !=
+		    PROTO_OK) {
+			sqlite3_finalize(st);
+			return fs_protofail(fs, &err, NULL);
+		}
 		proto_hlc_format(ch, set->changes[i].hlc);
 		sqlite3_reset(st);
 		sqlite3_bind_text(st, 1, set->changes[i].id, -1,
 				  SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, ch, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 3, enc, (int)elen, SQLITE_TRANSIENT);
+		free(enc);
 		if (sqlite3_step(st) != SQLITE_DONE) {
 			sqlite3_finalize(st);
 			return fs_sqlfail(fs, sqlite3_errcode(fs->db),
@@ -643,6 +878,13 @@ static int adopt_own_set(struct sync *S, const proto_set *set,
 		}
 	}
 	sqlite3_finalize(st);
+	/* It continues our chain, so the server holds ours up to it. */
+	if ((rc = exec2(fs, "UPDATE sets SET acked = 1 WHERE seq <= ? AND "
+			"acked = 0", set->seq, 0, "cannot record the receipt")) ||
+	    (rc = exec2(fs, "DELETE FROM outbox WHERE set_seq <= ?", set->seq,
+			0, "cannot record the receipt")) ||
+	    (rc = meta_set_ll(fs, META_ACKED, set->seq)))
+		return rc;
 	if ((rc = meta_set_ll(fs, META_LAST_SEQ, set->seq)) ||
 	    (rc = meta_set_hash(fs, META_LAST_HASH, h)) ||
 	    (rc = meta_set_hlc(fs, META_SENT_HLC,
@@ -667,10 +909,24 @@ static int apply_pulled(struct sync *S, long long cursor, const char *bytes,
 		return fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change set at "
 			       "cursor %lld is malformed: %s", cursor, err.msg);
 	if (strcmp(set.device_hex, fs->device_hex) == 0) {
+		uint8_t mine[PROTO_HASH_BYTES];
 		rc = meta_ll(fs, META_LAST_SEQ, &last_seq);
-		if (rc == FIELDSYNC_OK && set.seq > last_seq)
+		if (rc == FIELDSYNC_OK && set.seq > last_seq) {
 			rc = adopt_own_set(S, &set, bytes, len, sighex,
 					   max_hlc);
+			goto out;
+		}
+		/* One we built: the very same, or a copy of this store made
+		** it (SPEC 11.3). */
+		if (rc == FIELDSYNC_OK &&
+		    (rc = own_set_hash(fs, set.seq, mine, &found)) ==
+			    FIELDSYNC_OK && found) {
+			proto_set_hash(bytes, len, head);
+			if (memcmp(head, mine, sizeof mine) != 0) {
+				S->clone_seq = set.seq;
+				rc = clone_fail(fs, set.seq);
+			}
+		}
 		goto out;
 	}
 	if ((rc = roster_get(fs, set.device_hex, pk, &revoked_at, &found)))
@@ -701,8 +957,8 @@ static int apply_pulled(struct sync *S, long long cursor, const char *bytes,
 			     err.msg);
 		goto out;
 	}
-	if (!is_next) { /* already applied */
-		rc = FIELDSYNC_OK;
+	if (!is_next) { /* seq <= held: the set applied, or a fork */
+		rc = author_set_known(fs, &set, bytes, len, held, head);
 		goto out;
 	}
 	if ((rc = apply_changes(fs, &set, max_hlc)))
@@ -827,6 +1083,8 @@ static int pull(struct sync *S)
 		if (!sets->child && !advanced)
 			more = 0;
 		cJSON_Delete(res);
+		if (rc && S->clone_seq)
+			return mark_clone(S, S->clone_seq);
 		if (rc)
 			return rc;
 		progress(S);
@@ -1154,43 +1412,6 @@ static int build_all(struct sync *S)
 	return rc;
 }
 
-/* The server holds our sets 1..holds: drop what that receipt covers. */
-static int acknowledge(struct sync *S, long long holds)
-{
-	fieldsync *fs = S->fs;
-	long long acked;
-	int rc;
-
-	if ((rc = fs_begin(fs)))
-		return rc;
-	if ((rc = meta_ll(fs, META_HOLDS, &acked)))
-		goto fail;
-	if (holds > acked) {
-		/* Only the sets this receipt newly covers: updating a row
-		** rewrites its whole blob, so touching every set acked
-		** before made each receipt cost more than the last. */
-		if ((rc = exec2(fs, "UPDATE sets SET acked = 1 WHERE seq > ? "
-				"AND seq <= ? AND acked = 0", acked < 0 ? 0
-				: acked, holds, "cannot record the receipt")) ||
-		    (rc = exec2(fs, "DELETE FROM outbox WHERE set_seq <= ?",
-				holds, 0, "cannot record the receipt")))
-			goto fail;
-		/* The rows just dropped, counted without scanning again. */
-		S->prog.pushed += sqlite3_changes(fs->db);
-		S->rep->pushed_sets += holds - (acked < 0 ? 0 : acked);
-	}
-	if ((rc = meta_set_ll(fs, META_HOLDS, holds)) ||
-	    (rc = fs_commit(fs)))
-		goto fail;
-	S->holds = holds;
-	S->rep->holds = holds;
-	progress(S);
-	return FIELDSYNC_OK;
-fail:
-	fs_rollback(fs);
-	return rc;
-}
-
 /* Drop built sets seq >= from (none of which the server holds) so their
 ** changes are built again. */
 static int unbuild(struct sync *S, long long from)
@@ -1341,10 +1562,11 @@ static int change_level_error(const char *code)
 	return 0;
 }
 
-/* Push request body for sets seq > after, at most PUSH_MAX_*. *first and
-** *last are the lowest and highest seq included, 0 if none. */
-static int push_body(struct sync *S, long long after, char **out,
-		     long long *first, long long *last, long long *nchanges)
+/* Push request body for sets after < seq <= upto, at most PUSH_MAX_*.
+** *first and *last are the lowest and highest seq included, 0 if none. */
+static int push_body(struct sync *S, long long after, long long upto,
+		     char **out, long long *first, long long *last,
+		     long long *nchanges)
 {
 	fieldsync *fs = S->fs;
 	sqlite3_stmt *st = NULL;
@@ -1361,14 +1583,16 @@ static int push_body(struct sync *S, long long after, char **out,
 		return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 	}
 	rc = sqlite3_prepare_v2(fs->db, "SELECT seq, bytes, sig, nchanges "
-				"FROM sets WHERE seq > ? ORDER BY seq", -1,
-				&st, NULL);
+				"FROM sets WHERE seq > ? AND seq <= ? ORDER BY "
+				"seq", -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		cJSON_Delete(root);
 		return fs_sqlfail(fs, rc, "cannot read change sets");
 	}
 	sqlite3_bind_int64(st, 1, after);
-	while (k < PUSH_MAX_SETS && sqlite3_step(st) == SQLITE_ROW) {
+	sqlite3_bind_int64(st, 2, upto);
+	while (k < (S->max_sets ? S->max_sets : PUSH_MAX_SETS) &&
+	       sqlite3_step(st) == SQLITE_ROW) {
 		size_t len = (size_t)sqlite3_column_bytes(st, 1);
 		char *bytes;
 		cJSON *o;
@@ -1436,13 +1660,75 @@ static int build_ahead(struct sync *S, long long after)
 		bytes = sqlite3_column_int64(st, 1);
 		sqlite3_reset(st);
 		rc = FIELDSYNC_OK;
-		if (n >= PUSH_MAX_SETS || bytes >= (long long)PUSH_MAX_BYTES)
+		if (n >= (S->max_sets ? S->max_sets : PUSH_MAX_SETS) ||
+		    bytes >= (long long)PUSH_MAX_BYTES)
 			break;
 		if ((rc = build_one(S, &built)))
 			break;
 	}
 	sqlite3_finalize(st);
 	return rc;
+}
+
+/* Before pulling: our persisted sets acked < seq <= min(holds, last_seq)
+** that the receipt did not confirm (its head is not our hash at holds, or
+** this store has fewer sets than the server holds) are sent again. The
+** server answers "duplicate" for each it holds with our very bytes, and
+** refuses the first it holds in another version with 409 fork, keeping
+** both versions as evidence for HQ (SPEC 11.3). Nothing is built here. */
+static int verify_held(struct sync *S)
+{
+	fieldsync *fs = S->fs;
+	long long last_seq, upto;
+	int rc;
+
+	if ((rc = meta_ll(fs, META_LAST_SEQ, &last_seq)))
+		return rc;
+	for (;;) {
+		char *body = NULL;
+		cJSON *res = NULL;
+		long long first, last, nch, before = S->acked;
+		const char *code;
+		long status;
+
+		upto = last_seq < S->holds ? last_seq : S->holds;
+		if (S->acked >= upto)
+			return FIELDSYNC_OK;
+		S->prog.phase = "push";
+		if ((rc = push_body(S, S->acked, upto, &body, &first, &last,
+				    &nch)))
+			return rc;
+		if (!body) /* none kept here: no outbox row waits on them */
+			return FIELDSYNC_OK;
+		rc = call_authed(S, "POST", "/v1/push", body, 1, &status,
+				 &res);
+		free(body);
+		if (rc)
+			return rc;
+		code = jstr(res, "error");
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(res,
+								    "holds")))
+			rc = acknowledge(S, jnum(res, "holds", 0),
+					 jstr(res, "head"), held_listed(res));
+		if (rc) {
+			/* the store failed; rc says how */
+		} else if (status != 200 && code && strcmp(code, "fork") == 0) {
+			rc = mark_clone(S, jnum(res, "seq", S->acked + 1));
+		} else if (status != 200 && code &&
+			   strcmp(code, "sequence_gap") == 0) {
+			rc = FIELDSYNC_OK; /* it holds fewer now: go again */
+		} else if (status != 200) {
+			rc = http_error(S, status, res, "push");
+		} else if (S->acked == before) {
+			rc = fs_fail(fs, FIELDSYNC_E_UNREACHABLE, "push: the "
+				     "server's answer does not say it holds "
+				     "change set %lld; sync again later",
+				     before + 1);
+		}
+		cJSON_Delete(res);
+		if (rc)
+			return rc;
+	}
 }
 
 static int push(struct sync *S)
@@ -1456,6 +1742,21 @@ static int push(struct sync *S)
 	int rc, rebuilds = 0, flying = 0;
 
 	S->prog.phase = "push";
+	{
+		long long last_seq;
+		/* A pull may have recovered sets of ours (restore). */
+		if ((rc = meta_ll(fs, META_LAST_SEQ, &last_seq)) ||
+		    (rc = load_acked(fs, &S->acked)))
+			return rc;
+		/* A new set would take a number the server holds already. */
+		if (last_seq < S->holds)
+			return fs_fail(fs, FIELDSYNC_E_REFUSED, "the server "
+				       "holds change sets %lld-%lld of this "
+				       "device that this store could not "
+				       "recover from it; nothing was sent, "
+				       "nothing is lost", last_seq + 1,
+				       S->holds);
+	}
 	if ((rc = restamp(S, 0)))
 		return rc;
 	S->prog.to_push = count_ll(fs, "SELECT count(*) FROM outbox");
@@ -1463,14 +1764,17 @@ static int push(struct sync *S)
 	for (;;) {
 		cJSON *res = NULL;
 		long long nfirst = 0, nlast = 0, nnch = 0, seq, pos;
+		/* Resend from what is both ours and held: below S->holds
+		** when the server lost sets (restored from a backup). */
+		long long after = S->acked < S->holds ? S->acked : S->holds;
 		const char *code;
 		long status;
 		int ahead;
 
 		if (!flying) {
-			if ((rc = build_ahead(S, S->holds)) ||
-			    (rc = push_body(S, S->holds, &body, &first, &last,
-					    &nch)))
+			if ((rc = build_ahead(S, after)) ||
+			    (rc = push_body(S, after, LLONG_MAX, &body, &first,
+					    &last, &nch)))
 				return rc;
 			if (!body)
 				return FIELDSYNC_OK;
@@ -1482,8 +1786,8 @@ static int push(struct sync *S)
 		** this), so the server waits for none of that. */
 		ahead = build_ahead(S, last);
 		if (!ahead)
-			ahead = push_body(S, last, &next, &nfirst, &nlast,
-					  &nnch);
+			ahead = push_body(S, last, LLONG_MAX, &next, &nfirst,
+					  &nlast, &nnch);
 		if (!ahead && next &&
 		    !(znext = fs_http_gzip(next, strlen(next), &znlen)))
 			ahead = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
@@ -1503,6 +1807,10 @@ static int push(struct sync *S)
 		}
 		if (status == 200) {
 			long long h = jnum(res, "holds", -1);
+			long long mine = held_listed(res);
+			char head[PROTO_HASH_HEX + 1];
+			snprintf(head, sizeof head, "%s",
+				 jstr(res, "head") ? jstr(res, "head") : "");
 			cJSON_Delete(res);
 			if (h < 0) {
 				free(next);
@@ -1514,9 +1822,10 @@ static int push(struct sync *S)
 			/* The next request goes out before this receipt is
 			** recorded: recording it is local work the server
 			** need not wait for. Only when the server holds
-			** exactly up to this request does the next one follow
-			** on; otherwise it is built again from the receipt. */
-			if (h == last && next) {
+			** exactly up to this request (all of it accepted or
+			** duplicate: our bytes) does the next one follow on;
+			** otherwise it is built again from the receipt. */
+			if (h == last && mine == last && next) {
 				body = next;
 				zbody = znext;
 				zlen = znlen;
@@ -1532,7 +1841,7 @@ static int push(struct sync *S)
 			}
 			next = NULL;
 			znext = NULL;
-			if ((rc = acknowledge(S, h))) {
+			if ((rc = acknowledge(S, h, head, mine))) {
 				if (flying)
 					flight_drop(S, &f);
 				free(body);
@@ -1555,9 +1864,16 @@ static int push(struct sync *S)
 			seq = first + pos;
 		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(res,
 								    "holds")) &&
-		    (rc = acknowledge(S, jnum(res, "holds", 0)))) {
+		    (rc = acknowledge(S, jnum(res, "holds", 0),
+				      jstr(res, "head"), held_listed(res)))) {
 			cJSON_Delete(res);
 			return rc;
+		}
+		if (code && strcmp(code, "fork") == 0 && seq > 0) {
+			/* The server holds another set with this number: a
+			** copy of this store pushed it (SPEC 11.3). */
+			cJSON_Delete(res);
+			return mark_clone(S, seq);
 		}
 		if (++rebuilds > MAX_REBUILDS) {
 			rc = http_error(S, status, res, "push");
@@ -1567,6 +1883,18 @@ static int push(struct sync *S)
 		if (code && strcmp(code, "sequence_gap") == 0) {
 			/* Our receipt was stale; resend from what it holds. */
 			cJSON_Delete(res);
+			continue;
+		}
+		if (code && strcmp(code, "chain_broken") == 0 &&
+		    seq > S->holds) {
+			/* Our set holds+1 does not follow the server's set
+			** holds: rebuilt from it if that one is ours, else
+			** it is another copy's (SPEC 11.5). */
+			cJSON_Delete(res);
+			if (S->acked < S->holds)
+				return mark_clone(S, S->holds);
+			if ((rc = unbuild(S, seq)) || (rc = build_all(S)))
+				return rc;
 			continue;
 		}
 		if (code && seq > S->holds &&
@@ -1632,12 +1960,13 @@ static int push(struct sync *S)
 static int open_transport(fieldsync *fs, const fieldsync_sync_opts *o,
 			  fs_http **out)
 {
-	char *url = NULL, *ca = NULL;
+	char *url = NULL, *ca = NULL, *pin = NULL;
 	int rc;
 
 	*out = NULL;
 	if ((rc = fs_meta_get(fs, META_URL, &url)) ||
-	    (rc = fs_meta_get(fs, META_CACERT, &ca)))
+	    (rc = fs_meta_get(fs, META_CACERT, &ca)) ||
+	    (rc = fs_meta_get(fs, META_PIN, &pin)))
 		goto out;
 	if (!url) {
 		rc = fs_fail(fs, FIELDSYNC_E_NOT_ENROLLED, "this device is not "
@@ -1651,37 +1980,113 @@ static int open_transport(fieldsync *fs, const fieldsync_sync_opts *o,
 			   o && o->stall_timeout_s ? o->stall_timeout_s : 15);
 	rc = *out ? FIELDSYNC_OK
 		  : fs_fail(fs, FIELDSYNC_E_NOMEM, "cannot start libcurl");
+	if (*out && pin && *pin && fs_http_set_pin(*out, pin) != 0) {
+		fs_http_free(*out);
+		*out = NULL;
+		rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, _("the stored certificate "
+			     "pin is damaged: enroll again with HQ's link"));
+	}
 out:
 	free(url);
 	free(ca);
+	free(pin);
 	return rc;
+}
+
+/* The store's sync lock (SPEC 11.2: one sync of a store at a time): an
+** exclusive flock on DIR/sync.lock, held until sync_unlock. When another
+** process holds it: with wait, progress reports phase "wait" and this
+** blocks until it is free (EINTR, e.g. a signal to stop, gives up); without,
+** FIELDSYNC_E_BUSY at once. The lock goes with the process, so a crashed
+** sync never leaves it held. */
+static int sync_lock(fieldsync *fs, struct sync *S, int wait, int *fd)
+{
+	char path[4200];
+	int k = snprintf(path, sizeof path, "%s/sync.lock", fs->dir);
+
+	*fd = -1;
+	if (k < 0 || (size_t)k >= sizeof path)
+		return fs_fail(fs, FIELDSYNC_E_USAGE, "data directory path "
+			       "too long: %s", fs->dir);
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (*fd < 0)
+		return fs_fail(fs, errno == EACCES || errno == EROFS
+				   ? FIELDSYNC_E_READONLY : FIELDSYNC_E_IO,
+			       "cannot open %s: %s", path, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) == 0)
+		return FIELDSYNC_OK;
+	if (errno == EWOULDBLOCK && wait) {
+		if (S) {
+			S->prog.phase = "wait";
+			progress(S);
+		}
+		if (flock(*fd, LOCK_EX) == 0)
+			return FIELDSYNC_OK;
+	}
+	k = errno;
+	close(*fd);
+	*fd = -1;
+	if (k == EWOULDBLOCK || k == EINTR)
+		return fs_fail(fs, FIELDSYNC_E_BUSY, "another sync of this "
+			       "store is running; try again when it has "
+			       "finished");
+	return fs_fail(fs, FIELDSYNC_E_IO, "cannot lock %s: %s", path,
+		       strerror(k));
+}
+
+static void sync_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
 }
 
 int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 		   fieldsync_sync_report *report)
 {
 	fieldsync_sync_report local;
+	fieldsync_sync_opts room;
 	struct sync S;
-	int rc;
+	long long clone = 0;
+	int rc, lockfd = -1;
 
 	if (!report)
 		report = &local;
 	memset(report, 0, sizeof *report);
 	memset(&S, 0, sizeof S);
 	S.fs = fs;
-	S.opts = opts;
 	S.rep = report;
-	if ((rc = open_transport(fs, opts, &S.http)))
+	S.opts = opts;
+	if ((rc = sync_lock(fs, &S, 1, &lockfd)))
 		return rc;
+	/* A damaged store is never synced; a nearly full disk gets small
+	** sets, one per request (health.c). Both change nothing on failure. */
+	if ((rc = fieldsync_check(fs, 0)) ||
+	    (rc = fs_sync_room(fs, opts, &room, &S.max_sets))) {
+		sync_unlock(lockfd);
+		return rc;
+	}
+	S.opts = &room;
+	if ((rc = meta_ll(fs, META_CLONE, &clone)) == FIELDSYNC_OK && clone) {
+		/* Known already: this identity is not ours alone any more,
+		** so nothing is sent or asked under it (SPEC 11.3). */
+		rc = clone_fail(fs, clone);
+		goto done;
+	}
+	if (rc || (rc = load_acked(fs, &S.acked)) ||
+	    (rc = open_transport(fs, opts, &S.http)))
+		goto done;
 	if (S.opts && S.opts->progress)
 		fs_http_set_progress(S.http, NULL, NULL);
 	rc = authenticate(&S);
 	if (!rc)
-		rc = acknowledge(&S, S.holds);
+		rc = acknowledge(&S, S.holds, S.head, 0);
+	if (!rc)
+		rc = verify_held(&S);
 	if (!rc)
 		rc = pull(&S);
 	if (!rc)
 		rc = push(&S);
+done:
 	if (!rc) {
 		long long now = fs->now_ms(fs->now_ctx);
 		if ((rc = fs_begin(fs)) == FIELDSYNC_OK) {
@@ -1690,8 +2095,9 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 			    (rc = fs_commit(fs)))
 				fs_rollback(fs);
 		}
-	} else {
-		/* Keep the reason for `fieldsync status`. */
+	} else if (rc != FIELDSYNC_E_NOT_ENROLLED) {
+		/* Keep the reason for `fieldsync status` (a store never
+		** enrolled is left as it is). */
 		char msg[sizeof fs->msg];
 		int keep = fs->status;
 		memcpy(msg, fs->msg, sizeof msg);
@@ -1706,22 +2112,27 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 	(void)meta_ll(fs, META_LAST_SEQ, &report->local_seq);
 	report->pushed_changes = S.prog.pushed;
 	fs_http_free(S.http);
+	sync_unlock(lockfd);
 	if (!rc)
 		fs_ok(fs);
 	return rc;
 }
 
-int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
-		     const char *cacert)
+/* POST /v1/enroll for public key pk with a one-time token; pin: the
+** certificate pin of an enrollment link, or "". ca receives the absolute
+** path of cacert ("" if none). Changes nothing locally. */
+static int enroll_key(fieldsync *fs, const char *url, const char *token,
+		      const char *cacert, const char *pin,
+		      const uint8_t pk[PROTO_PK_BYTES], char ca[PATH_MAX])
 {
 	fieldsync_sync_report rep;
 	char pkhex[PROTO_PK_BYTES * 2 + 1], *name = NULL, *body = NULL;
-	char ca[PATH_MAX] = "";
 	cJSON *req = NULL, *res = NULL;
 	struct sync S;
 	long status;
 	int rc;
 
+	ca[0] = '\0';
 	memset(&S, 0, sizeof S);
 	memset(&rep, 0, sizeof rep);
 	S.fs = fs;
@@ -1735,16 +2146,21 @@ int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
 		return fs_fail_field(fs, FIELDSYNC_E_USAGE, "token", "token "
 				     "must be 1 to 256 characters, as HQ gave "
 				     "it");
-	if (cacert && !realpath(cacert, ca))
+	if (cacert && *cacert && !realpath(cacert, ca))
 		return fs_fail_field(fs, FIELDSYNC_E_USAGE, "cacert", "CA "
 				     "certificate file \"%.200s\" not found",
 				     cacert);
 	S.http = fs_http_new(url, ca[0] ? ca : NULL, 10, 15);
 	if (!S.http)
 		return fs_fail(fs, FIELDSYNC_E_NOMEM, "cannot start libcurl");
+	if (pin[0] && fs_http_set_pin(S.http, pin) != 0) {
+		rc = fs_fail(fs, FIELDSYNC_E_IO, _("this libcurl cannot check a "
+			     "certificate pin"));
+		goto out;
+	}
 	if ((rc = fs_meta_get(fs, FS_META_NAME, &name)))
 		goto out;
-	proto_hex_encode(pkhex, fs->pk, PROTO_PK_BYTES);
+	proto_hex_encode(pkhex, pk, PROTO_PK_BYTES);
 	req = cJSON_CreateObject();
 	if (!req || !cJSON_AddStringToObject(req, "token", token) ||
 	    !cJSON_AddStringToObject(req, "public_key", pkhex) ||
@@ -1753,23 +2169,21 @@ int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
 		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = call(&S, "POST", "/v1/enroll", body, 0, &status, &res)))
+	if ((rc = call(&S, "POST", "/v1/enroll", body, 0, &status, &res))) {
+		char why[400];
+		if (rc == FIELDSYNC_E_UNREACHABLE &&
+		    fs_http_tls_problem(S.http, why, sizeof why))
+			rc = fs_fail(fs, FIELDSYNC_E_TLS, _("cannot enroll: "
+				     "%s; nothing changed"), why);
 		goto out;
+	}
 	if (status != 201 && status != 200 &&
 	    !(status == 409 && jstr(res, "error") &&
 	      strcmp(jstr(res, "error"), "already_enrolled") == 0)) {
 		rc = http_error(&S, status, res, "enrollment");
 		goto out;
 	}
-	if ((rc = fs_begin(fs)))
-		goto out;
-	if ((rc = fs_meta_set(fs, META_URL, url)) ||
-	    (rc = fs_meta_set(fs, META_CACERT, ca)) ||
-	    (rc = fs_commit(fs))) {
-		fs_rollback(fs);
-		goto out;
-	}
-	fs_ok(fs);
+	rc = FIELDSYNC_OK;
 out:
 	cJSON_Delete(req);
 	cJSON_Delete(res);
@@ -1779,10 +2193,316 @@ out:
 	return rc;
 }
 
+/* Enrollment by URL and token, or by link (then pin is its pin, else ""):
+** enroll this store's key, then remember the server. */
+static int enroll(fieldsync *fs, const char *url, const char *token,
+		  const char *cacert, const char *pin)
+{
+	char ca[PATH_MAX];
+	int rc;
+
+	if ((rc = enroll_key(fs, url, token, cacert, pin, fs->pk, ca)))
+		return rc;
+	if ((rc = fs_begin(fs)))
+		return rc;
+	if ((rc = fs_meta_set(fs, META_URL, url)) ||
+	    (rc = fs_meta_set(fs, META_CACERT, ca)) ||
+	    (rc = fs_meta_set(fs, META_PIN, pin)) ||
+	    (rc = fs_commit(fs))) {
+		fs_rollback(fs);
+		return rc;
+	}
+	fs_ok(fs);
+	return FIELDSYNC_OK;
+}
+
+int fieldsync_enroll(fieldsync *fs, const char *url, const char *token,
+		     const char *cacert)
+{
+	return enroll(fs, url, token, cacert, "");
+}
+
+/* Index of hlc in the sorted array a[0..n), or -1. */
+static long find_hlc(const proto_hlc *a, size_t n, proto_hlc hlc)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a[mid] < hlc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && a[lo] == hlc ? (long)lo : -1;
+}
+
+/* Inside reenroll's transaction: the writes still pending were made by
+** this store, whose identity becomes nid. Their stamps (hlc, old device)
+** in the record states, and every pending base naming one of them, now
+** name nid; stamps of writes the server holds as the old device's stay. */
+static int restamp_identity(fieldsync *fs, const uint8_t old[PROTO_ID_BYTES],
+			    const uint8_t nid[PROTO_ID_BYTES])
+{
+	sqlite3_stmt *sel = NULL, *upd = NULL;
+	proto_hlc *hlcs = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	rc = sqlite3_prepare_v2(fs->db, "SELECT n, record_id, change, hlc "
+				"FROM outbox ORDER BY hlc", -1, &sel, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(fs->db, "UPDATE outbox SET change = ? "
+					"WHERE n = ?", -1, &upd, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fs_sqlfail(fs, rc, "cannot read the outbox");
+		goto out;
+	}
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		proto_hlc h = 0;
+		if (proto_hlc_parse((const char *)sqlite3_column_text(sel, 3),
+				    &h) != 0) {
+			rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "outbox change "
+				     "damaged: bad HLC");
+			goto out;
+		}
+		if (n == cap) {
+			size_t nc = cap ? cap * 2 : 256;
+			void *p = realloc(hlcs, nc * sizeof *hlcs);
+			if (!p) {
+				rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of "
+					     "memory");
+				goto out;
+			}
+			hlcs = p;
+			cap = nc;
+		}
+		hlcs[n++] = h;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = fs_sqlfail(fs, rc, "cannot read the outbox");
+		goto out;
+	}
+	sqlite3_reset(sel);
+	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+		const char *rid = (const char *)sqlite3_column_text(sel, 1);
+		const char *text = (const char *)sqlite3_column_text(sel, 2);
+		char old_s[PROTO_STAMP_TEXT + 1], new_s[PROTO_STAMP_TEXT + 1];
+		cJSON *root = NULL, *state = NULL, *f;
+		proto_stamp st;
+		proto_change ch;
+		proto_err err;
+		char *enc = NULL;
+		size_t len;
+		int rewrote = 0;
+
+		if (proto_change_decode(text, strlen(text), &root, &ch,
+					&err) != PROTO_OK) {
+			rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "outbox change "
+				     "damaged: %s", err.msg);
+			goto out;
+		}
+		for (cJSON *b = ch.base ? ch.base->child : NULL; b;
+		     b = b->next) {
+			proto_stamp bs;
+			if (!cJSON_IsString(b) ||
+			    proto_stamp_parse(b->valuestring, &bs) != 0 ||
+			    memcmp(bs.device, old, PROTO_ID_BYTES) != 0 ||
+			    find_hlc(hlcs, n, bs.hlc) < 0)
+				continue;
+			memcpy(bs.device, nid, PROTO_ID_BYTES);
+			proto_stamp_format(new_s, &bs);
+			cJSON_SetValuestring(b, new_s);
+			rewrote = 1;
+		}
+		if (rewrote) {
+			if (proto_change_encode(&ch, &enc, &len, &err) !=
+			    PROTO_OK) {
+				cJSON_Delete(root);
+				rc = fs_fail(fs, FIELDSYNC_E_CORRUPT, "outbox "
+					     "change damaged: %s", err.msg);
+				goto out;
+			}
+			sqlite3_reset(upd);
+			sqlite3_bind_text(upd, 1, enc, (int)len,
+					  SQLITE_TRANSIENT);
+			sqlite3_bind_int64(upd, 2,
+					   sqlite3_column_int64(sel, 0));
+			free(enc);
+			if (sqlite3_step(upd) != SQLITE_DONE) {
+				cJSON_Delete(root);
+				rc = fs_sqlfail(fs, sqlite3_errcode(fs->db),
+						"cannot update the outbox");
+				goto out;
+			}
+		}
+		memcpy(st.device, old, PROTO_ID_BYTES);
+		st.hlc = ch.hlc;
+		proto_stamp_format(old_s, &st);
+		memcpy(st.device, nid, PROTO_ID_BYTES);
+		proto_stamp_format(new_s, &st);
+		cJSON_Delete(root);
+		if ((rc = fs_state_load(fs, rid, &state)))
+			goto out;
+		f = cJSON_GetObjectItemCaseSensitive(state, "f");
+		for (cJSON *e = f ? f->child : NULL; e; e = e->next) {
+			cJSON *sv = cJSON_GetObjectItemCaseSensitive(e, "s");
+			if (cJSON_IsString(sv) &&
+			    strcmp(sv->valuestring, old_s) == 0)
+				cJSON_SetValuestring(sv, new_s);
+		}
+		rc = state ? fs_state_store(fs, rid, state) : FIELDSYNC_OK;
+		cJSON_Delete(state);
+		if (rc)
+			goto out;
+	}
+	rc = rc == SQLITE_DONE ? FIELDSYNC_OK
+			       : fs_sqlfail(fs, rc, "cannot read the outbox");
+out:
+	sqlite3_finalize(sel);
+	sqlite3_finalize(upd);
+	free(hlcs);
+	return rc;
+}
+
+/* Inside reenroll's transaction: this store becomes device nid (public key
+** pk) at url/ca. Its sets 1..acked, which the server holds as the old
+** device's, become that author's history here (chain head and hashes, so
+** the old identity's later sets, by the other copy, are pulled and applied
+** like any author's); every other set is dropped and its changes wait to be
+** built again, as nid's; the pull starts again from 0. */
+static int switch_identity(fieldsync *fs, const uint8_t pk[PROTO_PK_BYTES],
+			   const char *url, const char *ca)
+{
+	uint8_t nid[PROTO_ID_BYTES], h[PROTO_HASH_BYTES];
+	uint8_t zeros[PROTO_HASH_BYTES] = {0};
+	char nhex[PROTO_ID_HEX + 1];
+	sqlite3_stmt *st = NULL;
+	long long acked = 0;
+	int found = 0, rc;
+
+	proto_device_id(pk, nid);
+	proto_hex_encode(nhex, nid, PROTO_ID_BYTES);
+	if ((rc = load_acked(fs, &acked)) ||
+	    (rc = own_set_hash(fs, acked, h, &found)))
+		return rc;
+	rc = sqlite3_prepare_v2(fs->db, "INSERT OR REPLACE INTO author_sets("
+				"device, seq, hash) SELECT ?, seq, hash FROM "
+				"sets WHERE seq <= ?", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot change the identity");
+	sqlite3_bind_text(st, 1, fs->device_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, acked);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return fs_sqlfail(fs, rc, "cannot change the identity");
+	if (acked > 0 && found &&
+	    (rc = author_set_head(fs, fs->device_hex, acked, h)))
+		return rc;
+	if ((rc = exec2(fs, "DELETE FROM sets", 0, 0, "cannot change the "
+			"identity")) ||
+	    (rc = exec2(fs, "UPDATE outbox SET set_seq = NULL WHERE set_seq "
+			"IS NOT NULL", 0, 0, "cannot change the identity")) ||
+	    (rc = exec2(fs, "DELETE FROM meta WHERE key = '" META_CLONE "'",
+			0, 0, "cannot change the identity")) ||
+	    (rc = restamp_identity(fs, fs->device, nid)) ||
+	    (rc = fs_meta_set(fs, META_OLD_DEVICE, fs->device_hex)) ||
+	    (rc = fs_meta_set(fs, FS_META_DEVICE, nhex)) ||
+	    (rc = fs_meta_set(fs, META_URL, url)) ||
+	    (rc = fs_meta_set(fs, META_CACERT, ca)) ||
+	    (rc = meta_set_ll(fs, META_LAST_SEQ, 0)) ||
+	    (rc = meta_set_hash(fs, META_LAST_HASH, zeros)) ||
+	    (rc = meta_set_ll(fs, META_HOLDS, 0)) ||
+	    (rc = meta_set_ll(fs, META_ACKED, 0)) ||
+	    (rc = meta_set_ll(fs, META_CURSOR, 0)))
+		return rc;
+	return FIELDSYNC_OK;
+}
+
+int fieldsync_reenroll(fieldsync *fs, const char *url, const char *token,
+		       const char *cacert)
+{
+	char *stored = NULL, *stored_ca = NULL, *stored_pin = NULL, ca[PATH_MAX];
+	const char *pin;
+	uint8_t pk[PROTO_PK_BYTES], *sk = NULL;
+	int rc, lockfd = -1;
+
+	if ((rc = sync_lock(fs, NULL, 0, &lockfd)))
+		return rc;
+	if ((rc = fs_meta_get(fs, META_URL, &stored)) ||
+	    (rc = fs_meta_get(fs, META_CACERT, &stored_ca)) ||
+	    (rc = fs_meta_get(fs, META_PIN, &stored_pin)))
+		goto out;
+	if (!url)
+		url = stored;
+	else if (stored && strcmp(url, stored) == 0)
+		url = stored; /* the same server: its pin still holds */
+	if (!cacert)
+		cacert = stored_ca;
+	if (!url) {
+		rc = fs_fail(fs, FIELDSYNC_E_NOT_ENROLLED, "this store was "
+			     "never enrolled: give the server URL, or use "
+			     "`fieldsync enroll URL TOKEN`");
+		goto out;
+	}
+	pin = url == stored && stored_pin ? stored_pin : "";
+	if (!(sk = sodium_malloc(PROTO_SK_BYTES))) {
+		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* The new key pair is on disk before the server hears of it, and
+	** the store changes only once the server has enrolled it: a crash or
+	** a refusal anywhere leaves the store as it was, and a retry reuses
+	** the staged key (already_enrolled is then a success). */
+	if ((rc = fs_identity_stage(fs, pk, sk)) ||
+	    (rc = enroll_key(fs, url, token, cacert, pin, pk, ca)))
+		goto out;
+	if ((rc = fs_begin(fs)))
+		goto out;
+	if ((rc = switch_identity(fs, pk, url, ca)) ||
+	    (rc = fs_meta_set(fs, META_PIN, pin)) || (rc = fs_commit(fs))) {
+		fs_rollback(fs);
+		goto out;
+	}
+	if ((rc = fs_identity_install(fs)))
+		goto out;
+	fs_ok(fs);
+out:
+	if (sk)
+		sodium_free(sk);
+	free(stored);
+	free(stored_ca);
+	free(stored_pin);
+	sync_unlock(lockfd);
+	return rc;
+}
+
+int fieldsync_enroll_link(fieldsync *fs, const char *link,
+			  const char *cacert)
+{
+	proto_link l;
+	proto_err err;
+	int rc;
+
+	if (proto_link_parse(link, &l, &err) != PROTO_OK)
+		return fs_fail_field(fs, FIELDSYNC_E_USAGE, "link",
+				     _("%s; nothing changed"), err.msg);
+	if (l.pin[0] && cacert)
+		rc = fs_fail_field(fs, FIELDSYNC_E_USAGE, "cacert", _("the "
+				   "link pins the server's certificate, so "
+				   "--cacert is not needed (and not used): "
+				   "leave it out"));
+	else
+		rc = enroll(fs, l.url, l.token, cacert, l.pin);
+	sodium_memzero(&l, sizeof l);
+	return rc;
+}
+
 int fieldsync_sync_status(fieldsync *fs, cJSON **out)
 {
-	char *url = NULL, *err = NULL;
-	long long last_sync, holds, local_seq;
+	char *url = NULL, *err = NULL, *old = NULL;
+	long long last_sync, holds, local_seq, clone = 0;
 	sqlite3_stmt *st = NULL;
 	cJSON *o, *arr;
 	int rc;
@@ -1811,6 +2531,22 @@ int fieldsync_sync_status(fieldsync *fs, cJSON **out)
 				(double)count_ll(fs, "SELECT count(*) FROM "
 						 "outbox"));
 	cJSON_AddStringToObject(o, "last_error", err ? err : "");
+	if ((rc = meta_ll(fs, META_CLONE, &clone)) ||
+	    (rc = fs_meta_get(fs, META_OLD_DEVICE, &old))) {
+		cJSON_Delete(o);
+		goto out;
+	}
+	if (clone) {
+		/* Another copy uses this identity (SPEC 11.3). */
+		cJSON *c = cJSON_AddObjectToObject(o, "clone");
+		cJSON_AddNumberToObject(c, "seq", (double)clone);
+		clone_fail(fs, clone);
+		cJSON_AddStringToObject(c, "message", fs->msg);
+	} else {
+		cJSON_AddNullToObject(o, "clone");
+	}
+	if (old)
+		cJSON_AddStringToObject(o, "replaced_device", old);
 	arr = cJSON_AddArrayToObject(o, "refused");
 	if (sqlite3_prepare_v2(fs->db, "SELECT record_id, code, message, "
 			       "at_ms FROM refused ORDER BY n", -1, &st,
@@ -1837,6 +2573,7 @@ int fieldsync_sync_status(fieldsync *fs, cJSON **out)
 out:
 	free(url);
 	free(err);
+	free(old);
 	return rc;
 }
 

@@ -206,7 +206,8 @@ out:
 /* One add inside the caller's write transaction: checks, parse, write.
 ** Shared by fieldsync_add and the bulk import, so both validate alike. */
 static int add_in_tx(fieldsync *fs, const char *kind, const fieldsync_field *f,
-		     size_t n, char id_out[FIELDSYNC_ID_SIZE])
+		     size_t n, const char *want_id,
+		     char id_out[FIELDSYNC_ID_SIZE])
 {
 	const proto_kind_def *k;
 	char id[FIELDSYNC_ID_SIZE];
@@ -237,7 +238,10 @@ static int add_in_tx(fieldsync *fs, const char *kind, const fieldsync_field *f,
 	}
 	if ((rc = parse_fields(fs, k, f, n, &fields)))
 		goto out;
-	proto_id_new(id);
+	if (want_id)
+		snprintf(id, sizeof id, "%s", want_id);
+	else
+		proto_id_new(id);
 	if ((rc = write_change(fs, k, PROTO_OP_CREATE, id, fields, NULL,
 			       &state)))
 		goto out;
@@ -257,7 +261,7 @@ int fieldsync_add(fieldsync *fs, const char *kind, const fieldsync_field *f,
 	fs_ok(fs);
 	if ((rc = fs_begin(fs)))
 		return rc;
-	if ((rc = add_in_tx(fs, kind, f, n, id_out)) ||
+	if ((rc = add_in_tx(fs, kind, f, n, NULL, id_out)) ||
 	    (rc = fs_commit(fs))) {
 		fs_rollback(fs);
 		id_out[0] = '\0';
@@ -288,17 +292,21 @@ static int at_line(fieldsync *fs, int rc, long line)
 
 /* One JSON line {"kind":K,"fields":{name:text,...}} added in the open
 ** transaction. Values are what a person would type: strings (numbers are
-** accepted and read as their shortest decimal text). */
+** accepted and read as their shortest decimal text). With "id" (as
+** fieldsync_salvage writes), the record gets that id, or the line is left
+** out (id_out "") when the store holds that id already. */
 static int import_line(fieldsync *fs, const char *buf, size_t len, long line,
 		       char id_out[FIELDSYNC_ID_SIZE])
 {
 	fieldsync_field f[IMPORT_MAX_FIELDS];
 	char nums[IMPORT_MAX_FIELDS][32];
-	cJSON *root = NULL;
-	const cJSON *kind, *fields, *m;
+	cJSON *root = NULL, *held = NULL;
+	const cJSON *kind, *fields, *m, *id, *pending;
 	proto_err err;
 	size_t n = 0;
 	int rc;
+
+	id_out[0] = '\0';
 
 	if (proto_json_parse(buf, len, &root, &err) != PROTO_OK) {
 		rc = fs_fail(fs, FIELDSYNC_E_USAGE, "line %ld: not a JSON "
@@ -316,12 +324,37 @@ static int import_line(fieldsync *fs, const char *buf, size_t len, long line,
 	}
 	for (m = root->child; m; m = m->next)
 		if (strcmp(m->string, "kind") != 0 &&
-		    strcmp(m->string, "fields") != 0) {
+		    strcmp(m->string, "fields") != 0 &&
+		    strcmp(m->string, "id") != 0 &&
+		    strcmp(m->string, "pending") != 0) {
 			rc = fs_fail(fs, FIELDSYNC_E_USAGE, "line %ld: unknown "
-				     "member \"%.60s\"; allowed: kind, fields",
-				     line, m->string);
+				     "member \"%.60s\"; allowed: kind, fields, "
+				     "id, pending", line, m->string);
 			goto out;
 		}
+	id = cJSON_GetObjectItemCaseSensitive(root, "id");
+	pending = cJSON_GetObjectItemCaseSensitive(root, "pending");
+	if (id && (!cJSON_IsString(id) || !proto_id_valid(id->valuestring))) {
+		rc = fs_fail_field(fs, FIELDSYNC_E_USAGE, "id", "line %ld: "
+				   "\"id\" must be a record id: 32 lowercase "
+				   "hex digits", line);
+		goto out;
+	}
+	if (pending && !cJSON_IsBool(pending)) {
+		rc = fs_fail(fs, FIELDSYNC_E_USAGE, "line %ld: \"pending\" "
+			     "must be true or false", line);
+		goto out;
+	}
+	if (id) {
+		if ((rc = fs_state_load(fs, id->valuestring, &held)))
+			goto out;
+		if (held) { /* already here: keep what the store holds */
+			cJSON_Delete(held);
+			fs->import_skipped++;
+			rc = FIELDSYNC_OK;
+			goto out;
+		}
+	}
 	for (m = fields->child; m; m = m->next) {
 		if (n == IMPORT_MAX_FIELDS) {
 			rc = fs_fail(fs, FIELDSYNC_E_USAGE, "line %ld: more "
@@ -344,7 +377,8 @@ static int import_line(fieldsync *fs, const char *buf, size_t len, long line,
 		}
 		n++;
 	}
-	if ((rc = add_in_tx(fs, kind->valuestring, f, n, id_out)))
+	if ((rc = add_in_tx(fs, kind->valuestring, f, n,
+			    id ? id->valuestring : NULL, id_out)))
 		rc = at_line(fs, rc, line);
 out:
 	cJSON_Delete(root);
@@ -362,6 +396,7 @@ int fieldsync_import(fieldsync *fs, FILE *in, fieldsync_id_fn on_id,
 
 	*count = 0;
 	fs_ok(fs);
+	fs->import_skipped = 0;
 	if ((rc = fs_begin(fs)))
 		return rc;
 	while ((len = getline(&buf, &cap, in)) >= 0) {
@@ -384,7 +419,8 @@ int fieldsync_import(fieldsync *fs, FILE *in, fieldsync_id_fn on_id,
 		}
 		if ((rc = import_line(fs, buf, l, line, ids[nids])))
 			goto fail;
-		nids++;
+		if (ids[nids][0]) /* "" when left out */
+			nids++;
 	}
 	if (ferror(in)) {
 		rc = fs_fail(fs, FIELDSYNC_E_IO, "reading the import after "
@@ -401,9 +437,15 @@ int fieldsync_import(fieldsync *fs, FILE *in, fieldsync_id_fn on_id,
 	return FIELDSYNC_OK;
 fail:
 	fs_rollback(fs);
+	fs->import_skipped = 0;
 	free(ids);
 	free(buf);
 	return rc;
+}
+
+long fieldsync_import_skipped(const fieldsync *fs)
+{
+	return fs ? fs->import_skipped : 0;
 }
 
 /* Resolve prefix and load the live record's state and kind, refusing

@@ -10,7 +10,10 @@
  *   GET  /api/report       ?period=2026H1 | ?from=YYYY-MM-DD&to=YYYY-MM-DD
  *                          [&province=P][&sector=S]  -> the report document
  *                          of server/report.c (no period: the current half)
- *   GET  /api/conflicts    -> {"open":N,"conflicts":[{...}]}
+ *   GET  /api/conflicts    [?after=ID][&limit=N] -> one page:
+ *                          {"open":N,"conflicts":[{...}],"next":ID|null,
+ *                           "capped_devices":[{"id","name"}],...}
+ *                          "Show more" asks for ?after=next
  * Any 401 from /api/* sends the browser back to "/", the login page.
  *
  * Record text is only ever put into the page with textContent, never as
@@ -287,14 +290,33 @@
         el('td', null, el('code', null, d.id)),
         el('td', {'data-field': 'last_sync'}, d.last_sync ? d.last_sync : 'never'),
         el('td', {class: 'num', 'data-field': 'days_since'}, fmt(d.days_since)),
-        el('td', {'data-field': 'revoked'}, fmt(d.revoked))));
+        el('td', {'data-field': 'revoked'}, fmt(d.revoked)),
+        // forked: two stores use this identity (a copied data directory);
+        // restored: came back from an old backup. `fieldsyncd devices
+        // clear-flag` clears them after looking.
+        el('td', {'data-field': 'flags', class: d.flags ? 'status-missed' : null},
+           d.flags ? d.flags : '-')));
     });
   }
 
-  function renderConflicts(c) {
+  var CONFLICT_PAGE = 100;
+
+  /* One page of conflicts; first: the table starts again (a reload). The
+   * list is paged by the server (a device can make many), so the page
+   * shows CONFLICT_PAGE rows and "Show more" fetches the next page. */
+  function renderConflicts(c, first) {
     var tbody = $('conflicts-table').tBodies[0];
-    clear(tbody);
+    var more = $('conflicts-more'), capped = $('conflicts-capped');
+    if (first) clear(tbody);
     $('conflicts-open').textContent = String(c.open);
+    capped.hidden = !(c.capped_devices && c.capped_devices.length);
+    capped.textContent = capped.hidden ? '' : 'Not every conflict is listed: ' +
+      c.capped_devices.map(function (d) { return d.name + ' (' + d.id + ')'; }).join(', ') +
+      ' reached the limit of ' + c.capped_at + ' open conflicts; their later ' +
+      'concurrent edits were merged but not listed. Resolve some, then check ' +
+      'the device (fieldsyncd devices list).';
+    more.hidden = c.next === null || c.next === undefined;
+    more.setAttribute('data-next', more.hidden ? '' : String(c.next));
     c.conflicts.forEach(function (x) {
       tbody.appendChild(el('tr', {'data-conflict-id': x.id},
         el('td', {'data-field': 'id'}, x.id),
@@ -305,6 +327,16 @@
         el('td', {'data-field': 'loser_value'}, JSON.stringify(x.loser_value)),
         el('td', null, x.detected_ms ? new Date(x.detected_ms).toISOString().slice(0, 10) : '-')));
     });
+    $('conflicts-shown').textContent = tbody.rows.length + ' shown';
+  }
+
+  function moreConflicts() {
+    var more = $('conflicts-more');
+    more.disabled = true;
+    api('/api/conflicts?limit=' + CONFLICT_PAGE + '&after=' + more.getAttribute('data-next'))
+      .then(function (c) { renderConflicts(c, false); })
+      .catch(function (e) { showError(e.message); })
+      .finally(function () { more.disabled = false; });
   }
 
   function render(doc) {
@@ -340,10 +372,11 @@
     st.textContent = 'Loading…';
     document.body.removeAttribute('data-loaded');
     showError('');
-    Promise.all([api('/api/report' + (q ? '?' + q : '')), api('/api/conflicts')])
+    Promise.all([api('/api/report' + (q ? '?' + q : '')),
+                 api('/api/conflicts?limit=' + CONFLICT_PAGE)])
       .then(function (res) {
         render(res[0]);
-        renderConflicts(res[1]);
+        renderConflicts(res[1], true);
         st.textContent = 'Report ' + res[0].period.label + ', as of ' + res[0].as_of + '.';
         /* a browser test waits for this attribute before reading figures */
         document.body.setAttribute('data-loaded', 'yes');
@@ -367,6 +400,7 @@
     ['filter-province', 'filter-sector', 'filter-kind'].forEach(function (id) {
       $(id).addEventListener('change', renderActivities);
     });
+    $('conflicts-more').addEventListener('click', moreConflicts);
     $('logout').addEventListener('click', function () {
       fetch('/logout', {method: 'POST', credentials: 'same-origin'})
         .finally(function () { window.location.href = '/'; });

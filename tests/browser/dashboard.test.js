@@ -218,6 +218,17 @@ async function main() {
     await page.click('#tabs a[data-tab="conflicts"]');
     await page.waitForSelector('#page-conflicts:not([hidden])');
     same(await field('#conflicts-open'), String(conflicts.open), 'conflicts: the open count');
+    /* The list comes in pages of 100 (/api/conflicts?after=&limit=): the
+     * first page, then "Show more" until every one is shown. */
+    same([await page.$$eval('#conflicts-table tbody tr', (rs) => rs.length),
+      await page.isVisible('#conflicts-more')],
+    [Math.min(100, conflicts.conflicts.length), conflicts.conflicts.length > 100],
+    'conflicts: the first page holds 100 rows, "Show more" offers the rest');
+    while (await page.isVisible('#conflicts-more')) {
+      const n = await page.$$eval('#conflicts-table tbody tr', (rs) => rs.length);
+      await page.click('#conflicts-more');
+      await page.waitForFunction((k) => document.querySelectorAll('#conflicts-table tbody tr').length > k, n);
+    }
     same(await page.$$eval('#conflicts-table tbody tr', (rs) => rs.map((r) => [r.getAttribute('data-conflict-id'),
       ...['field', 'winner_value', 'loser_value'].map((n) => r.querySelector('[data-field="' + n + '"]').textContent)])),
     conflicts.conflicts.map((c) => [String(c.id), c.field, JSON.stringify(c.winner_value), JSON.stringify(c.loser_value)]),
@@ -229,9 +240,11 @@ async function main() {
     await page.waitForSelector('#page-devices:not([hidden])');
     same(await page.$$eval('#devices-table tbody tr', (rs) => rs.map((r) => [r.getAttribute('data-device-id'),
       r.getAttribute('data-not-synced'), r.querySelector('[data-field="name"]').textContent,
-      r.querySelector('[data-field="last_sync"]').textContent])),
-    report.devices.map((d) => [d.id, d.not_synced ? 'yes' : 'no', d.name, d.last_sync ? d.last_sync : 'never']),
-    'devices: every device, its last sync and the not-synced flag');
+      r.querySelector('[data-field="last_sync"]').textContent,
+      r.querySelector('[data-field="flags"]').textContent])),
+    report.devices.map((d) => [d.id, d.not_synced ? 'yes' : 'no', d.name, d.last_sync ? d.last_sync : 'never',
+      d.flags ? d.flags : '-']),
+    'devices: every device, its last sync, the not-synced flag and HQ\'s flags (forked, restored)');
     await page.screenshot({ path: path.join(SHOTS, 'devices.png'), fullPage: true });
 
     /* ---- a filtered report through the URL ------------------------------ */

@@ -26,9 +26,6 @@ is "$RC" 2 "serve without --db: exit 2"
 like "$ERR" '--db PATH is required' "serve without --db: says so"
 run "$FSD" serve --db "$DB" --threads 0
 is "$RC" 2 "serve --threads 0: exit 2"
-run "$FSD" serve --db "$DB" --listen nonsense
-is "$RC" 1 "serve --listen nonsense: exit 1"
-like "$ERR" '--listen must be HOST:PORT' "serve --listen nonsense: names the form"
 run "$FSD" serve --db "$DB" --listen 127.0.0.1:0 --tls-cert /nonexistent.pem
 is "$RC" 2 "serve with --tls-cert alone: exit 2"
 
@@ -42,6 +39,9 @@ run "$FSD" init --db "$DB"
 is "$RC $OUT" "0 $HQ" "init again: same identity, nothing changed"
 is "$(sqlite3 "$DB" "select role, name from devices where id='$HQ'")" "hq|HQ" \
 	"HQ is a device with role hq"
+run "$FSD" serve --db "$DB" --listen nonsense
+is "$RC" 1 "serve --listen nonsense: exit 1"
+like "$ERR" '--listen must be HOST:PORT' "serve --listen nonsense: names the form"
 
 run "$FSD" token create --db "$DB" --name "Sở Y tế — Attapeu team" --role expert --expires 12h
 is "$RC" 0 "token create: exit 0"

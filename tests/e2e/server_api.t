@@ -299,6 +299,7 @@ tripf='"expert":"X","specialty":"surgery","province":"Sekong","start":"2026-03-0
 signed_push "$pre{\"id\":\"$M\",\"kind\":\"trip\",\"op\":\"create\",\"hlc\":\"$hlc_now\",\"fields\":{$tripf,\"colour\":\"red\"}}]}"
 refused "unknown field" 422 unknown_field
 is "$(jq -r .index <<<"$BODY")" 0 "unknown field: index of the change"
+is "$(jq -r .seq <<<"$BODY")" 4 "unknown field: the refusal names the set's seq, 4 (SPEC 10.2)"
 signed_push "$pre{\"id\":\"$M\",\"kind\":\"spaceship\",\"op\":\"create\",\"hlc\":\"$hlc_now\",\"fields\":{$tripf}}]}"
 refused "unknown kind" 422 unknown_kind
 signed_push "$pre{\"id\":\"$M\",\"kind\":\"trip\",\"op\":\"create\",\"hlc\":\"$hlc_now\",\"fields\":{\"expert\":\"$(printf 'ê%.0s' $(seq 1 150))\",\"specialty\":\"surgery\",\"province\":\"Sekong\",\"start\":\"2026-03-02\"}}]}"
@@ -310,6 +311,7 @@ refused "create missing a required field" 422 missing_field
 many=$(for i in $(seq 1 2001); do printf '%s{"id":"%032x","kind":"trip","op":"delete","hlc":"%016x"}' "$([ "$i" -gt 1 ] && echo ,)" "$i" $(( (($(date +%s) * 1000) << 16) + i )); done)
 signed_push "$pre$many]}"
 refused "2001 changes in one set" 422 too_many
+is "$(jq -c '[.seq, .index]' <<<"$BODY")" '[4,-1]' "2001 changes: seq 4 named, index -1"
 # Invalid UTF-8 inside the body (a raw 0xff byte in a string).
 { printf '{"sets":[{"set":"{\\"v\\":1,\\"x\\":\\"'; printf '\xff'; printf '\\"}","sig":"00"}]}'; } >"$D/utf8.json"
 post /v1/push "$D/utf8.json" "$(auth "$SA")"

@@ -17,6 +17,7 @@ plan $((KILLS + 9))
 
 D=$(tmpdir)
 DB="$D/hq.db"
+"$FSD" init --db "$DB" >/dev/null || bail "init"
 tok=$("$FSD" token create --db "$DB" --name "load" --role expert 2>/dev/null) || bail "token"
 "$FSTOOL" keygen "$D/k" >/dev/null || bail "keygen"
 A=$(cat "$D/k/id")

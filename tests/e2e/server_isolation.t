@@ -13,6 +13,7 @@ plan 10
 
 D=$(tmpdir)
 DB="$D/hq.db"
+"$FSD" init --db "$DB" >/dev/null || bail "init"
 tok=$("$FSD" token create --db "$DB" --name "normal" --role expert 2>/dev/null) || bail "token"
 "$FSTOOL" keygen "$D/k" >/dev/null || bail "keygen"
 start_server "$DB" || bail "server did not start"

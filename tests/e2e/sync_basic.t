@@ -20,7 +20,7 @@ X=$(tmpdir)/dev
 fsd "$X" init --name x >/dev/null 2>&1
 tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name x --role expert 2>/dev/null)
 run fsd "$X" enroll "$SERVER_URL" "$tok"
-is "$RC" 3 "enroll without --cacert fails as unreachable (untrusted cert)"
+is "$RC" 1 "enroll without --cacert fails (untrusted cert: exit 1, not 3)"
 like "$ERR" "[Cc]ertificate|SSL" "the message names the certificate problem"
 run fsd "$X" sync
 is "$RC" 2 "that device is not enrolled (sync exit 2)"

@@ -4,9 +4,10 @@
 # are recorded, and it syncs. Nothing is lost (A ends with every entry, the
 # server too), nothing is accepted twice (server record count and the
 # changes in A's sets exact, seq 1..N once each), and HQ sees the restore
-# (devices list flags it; a restore event is recorded).
+# (devices list flags it; a restore event is recorded). HQ clears the flag
+# after looking (`fieldsyncd devices clear-flag`); a bad flag is refused.
 . "$(dirname "$0")/lib.sh"
-plan 15
+plan 19
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -63,3 +64,12 @@ unlike "$("$FIELDSYNCD_BIN" devices list --db "$SDB" | grep "$B_ID")" \
 	"restored" "and does not flag B"
 like "$(sq "$SDB" "SELECT detail FROM events WHERE device = '$A_ID' AND kind = 'restore'")" \
 	"\"local_seq\":$bseq,\"holds\":$held" "a restore event records local_seq $bseq and holds $held"
+
+run "$FIELDSYNCD_BIN" devices clear-flag --db "$SDB" "$A_ID" --flag nonsense
+is "$RC" 2 "clear-flag refuses an unknown flag name (exit 2)"
+run "$FIELDSYNCD_BIN" devices clear-flag --db "$SDB" "${A_ID:0:8}" --flag restored
+is "$RC" 0 "HQ clears the flag after looking: devices clear-flag DEVICE --flag restored"
+unlike "$("$FIELDSYNCD_BIN" devices list --db "$SDB" | grep "$A_ID")" "restored" \
+	"the flag is gone from the device list"
+is "$(sq "$SDB" "SELECT detail FROM events WHERE device = '$A_ID' AND kind = 'clear-flag'")" \
+	'{"cleared":"restored"}' "the clearing is recorded as an event"

@@ -55,6 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const paths[] = { "/v1/enroll", "/v1/auth/challenge",
 					     "/v1/auth/session" };
 	static int ready;
+	static unsigned n;
+	char peer[32];
 	srv_req req;
 	srv_resp resp;
 
@@ -67,6 +69,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.path = paths[size % 3];
 	req.body = (const char *)data;
 	req.body_len = size;
+	/* A new address for each input: enrollments are limited per address
+	** (auth.h), and the limiter's table gets exercised too. */
+	n++;
+	snprintf(peer, sizeof(peer), "10.%u.%u.%u", n >> 16 & 255,
+		 n >> 8 & 255, n & 255);
+	req.peer = peer;
 	srv_api_handle(&ctx, &req, &resp);
 	if (resp.status < 200 || resp.status > 599 || !resp.body)
 		abort();

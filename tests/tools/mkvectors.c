@@ -224,6 +224,8 @@ typedef struct vec {
 	const char *chain;       /* NULL: not checked (decode failed) */
 	int is_next;             /* when chain is "ok" */
 	int index;               /* offending change, -1 for the set */
+	long long seq;           /* seq read (decoded, or named by a
+				 ** refusal, SPEC 10.2); 0: not readable */
 	const char *names;       /* text the message must contain, or NULL */
 	int canonical;           /* bytes are the canonical encoding */
 } vec;
@@ -279,6 +281,10 @@ static void emit(const vec *v)
 	else
 		cJSON_AddNullToObject(j, "is_next");
 	cJSON_AddNumberToObject(j, "index", v->index);
+	if (v->seq > 0)
+		cJSON_AddNumberToObject(j, "seq", (double)v->seq);
+	else
+		cJSON_AddNullToObject(j, "seq");
 	if (v->names)
 		cJSON_AddStringToObject(j, "message_names", v->names);
 	else
@@ -302,24 +308,26 @@ static void emit(const vec *v)
 	nsets++;
 }
 
-/* A decode failure: a set signed correctly by alice, seq 1, whose bytes
-** the strict decoder must refuse with `code`. */
+/* A decode failure: a set signed correctly by alice whose bytes the
+** strict decoder must refuse with `code`; seq: what the refusal names
+** (0 when the seq is not readable, SPEC 10.2). */
 static void bad(const char *name, const char *desc, const char *bytes,
-		const char *code, int index, const char *names)
+		const char *code, int index, const char *names, long long seq)
 {
 	vec v = {.name = name, .desc = desc, .bytes = bytes,
 		 .len = strlen(bytes), .signer = &alice, .pk = &alice,
 		 .decode = code, .verify = "ok", .index = index,
-		 .names = names};
+		 .names = names, .seq = seq};
 	emit(&v);
 }
 
-/* A set of alice, seq 1, with one change. */
+/* A set of alice, seq 1, with the given changes. */
 static void bad1(const char *name, const char *desc, const char *change,
-		 const char *code, int index, const char *names)
+		 const char *code, int index, const char *names,
+		 long long seq)
 {
 	char *b = set_bytes(&alice, 1, ZERO64, change);
-	bad(name, desc, b, code, index, names);
+	bad(name, desc, b, code, index, names, seq);
 	free(b);
 }
 
@@ -328,7 +336,7 @@ static void badf(const char *name, const char *desc, const char *fields,
 		 const char *code, const char *names)
 {
 	char *c = model_create(MODEL2, 1, fields);
-	bad1(name, desc, c, code, 0, names);
+	bad1(name, desc, c, code, 0, names, 1);
 	free(c);
 }
 
@@ -365,7 +373,7 @@ static void sets(void)
 				 "Lao text) and its progress, 3.8 ha sown",
 			 .bytes = v1, .len = strlen(v1), .signer = &alice,
 			 .pk = &alice, .decode = "ok", .verify = "ok",
-			 .chain = "ok", .is_next = 1, .index = -1,
+			 .chain = "ok", .is_next = 1, .index = -1, .seq = 1,
 			 .canonical = 1};
 		emit(&v);
 	}
@@ -405,7 +413,7 @@ static void sets(void)
 			 .bytes = v2, .len = strlen(v2), .signer = &alice,
 			 .pk = &alice, .held_seq = 1, .held_hash = hv1,
 			 .decode = "ok", .verify = "ok", .chain = "ok",
-			 .is_next = 1, .index = -1, .canonical = 1};
+			 .is_next = 1, .index = -1, .seq = 2, .canonical = 1};
 		emit(&v);
 	}
 
@@ -420,7 +428,7 @@ static void sets(void)
 			 .bytes = v3, .len = strlen(v3), .signer = &alice,
 			 .pk = &alice, .held_seq = 2, .held_hash = hv2,
 			 .decode = "ok", .verify = "ok", .chain = "ok",
-			 .is_next = 1, .index = -1, .canonical = 1};
+			 .is_next = 1, .index = -1, .seq = 3, .canonical = 1};
 		emit(&v);
 		v.name = "sequence_gap";
 		v.desc = "valid_seq3's bytes when the receiver holds only "
@@ -444,7 +452,7 @@ static void sets(void)
 				 "naming the value he saw",
 			 .bytes = v4, .len = strlen(v4), .signer = &bob,
 			 .pk = &bob, .decode = "ok", .verify = "ok",
-			 .chain = "ok", .is_next = 1, .index = -1,
+			 .chain = "ok", .is_next = 1, .index = -1, .seq = 1,
 			 .canonical = 1};
 		emit(&v);
 	}
@@ -464,7 +472,7 @@ static void sets(void)
 				 "and 2 ASCII): the limit counts bytes",
 			 .bytes = b, .len = strlen(b), .signer = &alice,
 			 .pk = &alice, .decode = "ok", .verify = "ok",
-			 .chain = "ok", .is_next = 1, .index = -1,
+			 .chain = "ok", .is_next = 1, .index = -1, .seq = 1,
 			 .canonical = 1};
 		emit(&v);
 		free(b);
@@ -493,7 +501,7 @@ static void sets(void)
 				 "accept any order (not the canonical bytes)",
 			 .bytes = b, .len = strlen(b), .signer = &alice,
 			 .pk = &alice, .decode = "ok", .verify = "ok",
-			 .chain = "ok", .is_next = 1, .index = -1,
+			 .chain = "ok", .is_next = 1, .index = -1, .seq = 1,
 			 .canonical = 0};
 		emit(&v);
 	}
@@ -515,7 +523,7 @@ static void sets(void)
 				 "planned_ha corrected in the same set",
 			 .bytes = b, .len = strlen(b), .signer = &hq,
 			 .pk = &hq, .decode = "ok", .verify = "ok",
-			 .chain = "ok", .is_next = 1, .index = -1,
+			 .chain = "ok", .is_next = 1, .index = -1, .seq = 1,
 			 .canonical = 1};
 		emit(&v);
 		free(b);
@@ -532,7 +540,7 @@ static void sets(void)
 			 .bytes = v1, .len = strlen(v1), .signer = &alice,
 			 .pk = &alice, .held_seq = 2, .held_hash = hv2,
 			 .decode = "ok", .verify = "ok", .chain = "ok",
-			 .is_next = 0, .index = -1, .canonical = 1};
+			 .is_next = 0, .index = -1, .seq = 1, .canonical = 1};
 		emit(&v);
 	}
 	c = fmt("{\"id\":\"" PROG2 "\",\"kind\":\"progress\",\"op\":\"create\","
@@ -546,7 +554,7 @@ static void sets(void)
 			 .bytes = b, .len = strlen(b), .signer = &alice,
 			 .pk = &alice, .held_seq = 1, .held_hash = hv1,
 			 .decode = "ok", .verify = "ok",
-			 .chain = "chain_broken", .index = -1,
+			 .chain = "chain_broken", .index = -1, .seq = 2,
 			 .canonical = 1};
 		emit(&v);
 	}
@@ -557,7 +565,7 @@ static void sets(void)
 			 .desc = "seq 1 must have prev = 64 zeros",
 			 .bytes = b, .len = strlen(b), .signer = &alice,
 			 .pk = &alice, .decode = "ok", .verify = "ok",
-			 .chain = "chain_broken", .index = -1,
+			 .chain = "chain_broken", .index = -1, .seq = 1,
 			 .canonical = 1};
 		emit(&v);
 	}
@@ -570,7 +578,7 @@ static void sets(void)
 		char *s2;
 		vec v = {.bytes = v1, .len = strlen(v1), .pk = &alice,
 			 .decode = "ok", .verify = "bad_signature_length",
-			 .chain = "ok", .is_next = 1, .index = -1,
+			 .chain = "ok", .is_next = 1, .index = -1, .seq = 1,
 			 .canonical = 1};
 
 		s2 = fmt("%.126s", sig);
@@ -637,6 +645,7 @@ static void sets(void)
 		/* Truncated copies keep the original signature. */
 		v.bytes = v1;
 		v.chain = NULL;
+		v.seq = 0; /* not JSON any more: no seq can be read */
 		v.name = "truncated_end";
 		v.desc = "valid_model_progress without its last byte";
 		v.len = strlen(v1) - 1;
@@ -661,85 +670,85 @@ static void sets(void)
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"seq\":2,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("duplicate_key_seq", "\"seq\" twice in the set", b,
-	    "duplicate_key", -1, "seq");
+	    "duplicate_key", -1, "seq", 0);
 	free(b);
 	free(c);
 	/* Duplicate keys are found by the whole-text check: index -1. */
 	c = model_create(MODEL2, 1, F0 ",\"crop\":\"Paddy rice\"");
 	bad1("duplicate_key_field", "\"crop\" twice in one change's fields",
-	     c, "duplicate_key", -1, "crop");
+	     c, "duplicate_key", -1, "crop", 0);
 	free(c);
 	c = model_create(MODEL2, 1, F0);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[%s],\"signature\":\"00\"}", alice.id_hex, ZERO64,
 		c);
 	bad("unknown_member_set", "an unknown member \"signature\" in the "
-	    "set", b, "unknown_field", -1, "signature");
+	    "set", b, "unknown_field", -1, "signature", 1);
 	free(b);
 	free(c);
 	bad1("unknown_member_change", "an unknown member \"author\" in a "
 	     "change", "{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
 	     "\"op\":\"delete\",\"hlc\":\"019d36e3ec010000\","
-	     "\"author\":\"alice\"}", "unknown_field", 0, "author");
+	     "\"author\":\"alice\"}", "unknown_field", 0, "author", 1);
 	bad1("unknown_kind", "kind \"meeting\" does not exist",
 	     "{\"id\":\"" MODEL2 "\",\"kind\":\"meeting\",\"op\":\"delete\","
-	     "\"hlc\":\"019d36e3ec010000\"}", "unknown_kind", 0, "meeting");
+	     "\"hlc\":\"019d36e3ec010000\"}", "unknown_kind", 0, "meeting", 1);
 	bad1("kind_plural", "kinds travel by their singular name",
 	     "{\"id\":\"" MODEL2 "\",\"kind\":\"models\",\"op\":\"delete\","
-	     "\"hlc\":\"019d36e3ec010000\"}", "unknown_kind", 0, "models");
+	     "\"hlc\":\"019d36e3ec010000\"}", "unknown_kind", 0, "models", 1);
 	badf("unknown_field", "a model has no field \"color\"",
 	     F0 ",\"color\":\"green\"", "unknown_field", "color");
 	c = model_create(MODEL2, 1, F0);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":\"1\",\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("wrong_type_seq", "\"seq\" as a string", b, "wrong_type", -1,
-	    "seq");
+	    "seq", 0);
 	free(b);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":%s}", alice.id_hex, ZERO64, c);
 	bad("wrong_type_changes", "\"changes\" as an object, not an array",
-	    b, "wrong_type", -1, "changes");
+	    b, "wrong_type", -1, "changes", 1);
 	free(b);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"changes\":[%s]}",
 		alice.id_hex, c);
 	bad("missing_prev", "the set has no \"prev\"", b, "missing_field", -1,
-	    "prev");
+	    "prev", 1);
 	free(b);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":0,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("seq_zero", "sequence numbers start at 1", b, "out_of_range", -1,
-	    "seq");
+	    "seq", 0);
 	free(b);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":9007199254740992,"
 		"\"prev\":\"%s\",\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("seq_too_big", "seq 2^53 is past the limit 2^53-1", b,
-	    "out_of_range", -1, "seq");
+	    "out_of_range", -1, "seq", 0);
 	free(b);
 	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("version_2", "a set of protocol version 2", b,
-	    "unsupported_version", -1, NULL);
+	    "unsupported_version", -1, NULL, 0);
 	free(b);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%.63s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("prev_63_hex", "prev of 63 hex digits", b, "invalid_format", -1,
-	    "prev");
+	    "prev", 1);
 	free(b);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[%s]} x", alice.id_hex, ZERO64, c);
 	bad("trailing_bytes", "a valid set followed by \" x\"", b,
-	    "malformed_json", -1, NULL);
+	    "malformed_json", -1, NULL, 0);
 	free(b);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[]}", alice.id_hex, ZERO64);
 	bad("no_changes", "an empty \"changes\" array", b, "missing_field", -1,
-	    "changes");
+	    "changes", 1);
 	free(b);
 	free(c);
 	bad("not_json", "not JSON at all", "fieldsync", "malformed_json", -1,
-	    NULL);
+	    NULL, 0);
 	bad("json_array", "a JSON array, not an object", "[1,2,3]",
-	    "wrong_type", -1, NULL);
+	    "wrong_type", -1, NULL, 0);
 	badf("wrong_type_int", "planned_households as a string",
 	     "\"crop\":\"Sticky maize\",\"province\":\"Salavan\","
 	     "\"planned_ha\":3.8,\"planned_households\":\"42\"", "wrong_type",
@@ -771,7 +780,7 @@ static void sets(void)
 			 "\"province\":\"Salavan\",\"planned_ha\":3.8,"
 			 "\"planned_households\":42");
 	bad1("invalid_utf8", "crop holds \"Ng\\xC3\\xB4 n\\xE1\\xBA\" (a "
-	     "Vietnamese letter cut in two)", c, "invalid_utf8", -1, NULL);
+	     "Vietnamese letter cut in two)", c, "invalid_utf8", -1, NULL, 0);
 	free(c);
 	badf("province_alias", "\"Saravane\" is an accepted spelling for a "
 	     "person, but the wire carries the canonical \"Salavan\"",
@@ -789,26 +798,26 @@ static void sets(void)
 	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"direction\":\"in\","
 	     "\"province\":\"Sekong\",\"leader\":\"ທ່ານ ບຸນມີ\","
 	     "\"members\":5,\"sector\":\"health\",\"start\":\"2026-04-15\","
-	     "\"end\":\"2026-04-13\"}}", "out_of_range", 0, "end");
+	     "\"end\":\"2026-04-13\"}}", "out_of_range", 0, "end", 1);
 	bad1("progress_update", "progress is append-only: no update",
 	     "{\"id\":\"" PROG1 "\",\"kind\":\"progress\",\"op\":\"update\","
 	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"sown_ha\":4}}",
-	     "invalid_op", 0, "progress");
+	     "invalid_op", 0, "progress", 1);
 	bad1("delete_with_fields", "a delete carries no fields",
 	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\",\"op\":\"delete\","
 	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"crop\":\"x\"}}",
-	     "invalid_op", 0, NULL);
+	     "invalid_op", 0, NULL, 1);
 	bad1("bad_op", "op \"upsert\" does not exist",
 	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\",\"op\":\"upsert\","
 	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"crop\":\"x\"}}",
-	     "invalid_op", 0, "upsert");
+	     "invalid_op", 0, "upsert", 1);
 	bad1("bad_hlc", "an HLC of 15 hex digits",
 	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\",\"op\":\"delete\","
-	     "\"hlc\":\"019d36e3ec01000\"}", "invalid_format", 0, "hlc");
+	     "\"hlc\":\"019d36e3ec01000\"}", "invalid_format", 0, "hlc", 1);
 	bad1("bad_id", "a record id in uppercase hex",
 	     "{\"id\":\"A1000000000000000000000000000002\",\"kind\":\"model\","
 	     "\"op\":\"delete\",\"hlc\":\"019d36e3ec010000\"}",
-	     "invalid_format", 0, "id");
+	     "invalid_format", 0, "id", 1);
 	{
 		char *sb = S(1, &alice);
 		c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\","
@@ -816,7 +825,7 @@ static void sets(void)
 			"{\"crop\":\"x\"},\"base\":{\"crop\":\"%.40s\"}}", h2,
 			sb);
 		bad1("bad_base_stamp", "a base stamp cut short", c,
-		     "invalid_format", 0, "crop");
+		     "invalid_format", 0, "crop", 1);
 		free(c);
 		free(sb);
 	}
@@ -827,19 +836,19 @@ static void sets(void)
 			 "\"province\":\"Salavan\",\"planned_ha\":3.8,"
 			 "\"planned_households\":42");
 	bad1("nul_escape", "crop holds the escape \\u0000: a NUL would cut "
-	     "the value short in C", c, "malformed_json", -1, NULL);
+	     "the value short in C", c, "malformed_json", -1, NULL, 0);
 	free(c);
 	c = model_create(MODEL2, 1, F0);
 	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":01,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("leading_zero", "\"seq\":01 is not a JSON number", b,
-	    "malformed_json", -1, NULL);
+	    "malformed_json", -1, NULL, 0);
 	free(b);
 	b = fmt("\x01{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("control_whitespace", "a 0x01 byte before the set: JSON "
 	    "whitespace is only space, tab, CR and LF", b, "malformed_json",
-	    -1, NULL);
+	    -1, NULL, 0);
 	free(b);
 	free(c);
 
@@ -848,13 +857,13 @@ static void sets(void)
 		"\"hlc\":\"%s\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
 		"\"op\":\"delete\",\"hlc\":\"%s\"}", h2, h2);
 	bad1("hlc_equal", "two changes with the same HLC", c, "hlc_order", 1,
-	     "hlc");
+	     "hlc", 1);
 	free(c);
 	c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"delete\","
 		"\"hlc\":\"%s\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
 		"\"op\":\"delete\",\"hlc\":\"%s\"}", h2, h1);
 	bad1("hlc_decreasing", "the second change's HLC is lower", c,
-	     "hlc_order", 1, "hlc");
+	     "hlc_order", 1, "hlc", 1);
 	free(c);
 
 	/* 2001 deletes with increasing HLCs: one over the limit. */
@@ -874,9 +883,96 @@ static void sets(void)
 			off += (size_t)w;
 		}
 		bad1("too_many_changes", "2001 changes (at most 2000)", all,
-		     "too_many", -1, "2000");
+		     "too_many", -1, "2000", 1);
 		free(all);
 	}
+
+	/* -- seq: one code per condition (SPEC 6.3 step 7) ----------------- */
+	c = model_create(MODEL2, 1, F0);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1.5,\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("seq_fraction", "seq 1.5: a fraction is the wrong type for an "
+	    "integer (as 42.5 households)", b, "wrong_type", -1, "seq", 0);
+	free(b);
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("seq_missing", "the set has no \"seq\"", b, "missing_field", -1,
+	    "seq", 0);
+	free(b);
+	free(c);
+	badf("int_huge", "1e20 households: a whole number, out of range (not "
+	     "the wrong type)", "\"crop\":\"Sticky maize\",\"province\":"
+	     "\"Salavan\",\"planned_ha\":3.8,\"planned_households\":1e20",
+	     "out_of_range", "planned_households");
+
+	/* -- the order of the checks (SPEC 6.3): each set below has two
+	**    faults, and the vector names the one found first. ------------- */
+	c = model_create(MODEL2, 1, F0 ",\"color\":\"green\"");
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+		"\"changes\":[%s],\"signature\":\"00\"}", alice.id_hex, ZERO64,
+		c);
+	bad("order_set_before_changes", "an unknown set member and an "
+	    "unknown field in change 0: the set's members come first", b,
+	    "unknown_field", -1, "signature", 1);
+	free(b);
+	free(c);
+	c = model_create(MODEL2, 1, F0);
+	b = fmt("{\"v\":1,\"device\":\"%.31s\",\"seq\":0,\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("order_device_before_seq", "a 31-digit device and seq 0: device "
+	    "and prev are checked before seq", b, "invalid_format", -1,
+	    "device", 0);
+	free(b);
+	free(c);
+	{
+		char *c0 = model_create(MODEL2, 1, F0 ",\"color\":\"green\"");
+		c = fmt("%s,{\"id\":\"" MODEL1 "\",\"kind\":\"meeting\","
+			"\"op\":\"delete\",\"hlc\":\"%s\"}", c0, h2);
+		bad1("order_first_change", "an unknown field in change 0 and "
+		     "an unknown kind in change 1: changes in array order", c,
+		     "unknown_field", 0, "color", 1);
+		free(c);
+		free(c0);
+	}
+	bad1("order_members_before_fields", "an unknown member \"author\" "
+	     "and a bad province: a change's members come before its fields",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\",\"op\":\"create\","
+	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"crop\":\"x\","
+	     "\"province\":\"Vientiane\",\"planned_ha\":3.8,"
+	     "\"planned_households\":42},\"author\":\"alice\"}",
+	     "unknown_field", 0, "author", 1);
+	bad1("order_strings_before_formats", "a bad id and no hlc: all four "
+	     "of id, kind, op, hlc are looked for before any is parsed",
+	     "{\"id\":\"A1\",\"kind\":\"model\",\"op\":\"delete\"}",
+	     "missing_field", 0, "hlc", 1);
+	bad1("order_id_before_kind", "a bad id and an unknown kind: id, "
+	     "kind, op, hlc in that order",
+	     "{\"id\":\"A1\",\"kind\":\"meeting\",\"op\":\"delete\","
+	     "\"hlc\":\"019d36e3ec010000\"}", "invalid_format", 0, "id", 1);
+	badf("order_fields_as_written", "100001 households written before an "
+	     "empty crop: fields are checked in the order they are written, "
+	     "not the kind's table order", "\"planned_households\":100001,"
+	     "\"crop\":\"\",\"province\":\"Salavan\",\"planned_ha\":3.8",
+	     "out_of_range", "planned_households");
+	badf("order_present_before_required", "no crop and a province not on "
+	     "the list: the fields present are checked before the required "
+	     "ones are looked for", "\"province\":\"Vientiane\","
+	     "\"planned_ha\":3.8,\"planned_households\":42", "invalid_value",
+	     "province");
+	bad1("order_required_before_end", "a visit without its leader that "
+	     "ends before it starts: required fields before the end/start rule",
+	     "{\"id\":\"" VISIT1 "\",\"kind\":\"visit\",\"op\":\"create\","
+	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"direction\":\"in\","
+	     "\"province\":\"Sekong\",\"members\":5,\"sector\":\"health\","
+	     "\"start\":\"2026-04-15\",\"end\":\"2026-04-13\"}}",
+	     "missing_field", 0, "leader", 1);
+	c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"delete\","
+		"\"hlc\":\"%s\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+		"\"op\":\"delete\",\"hlc\":\"%s\",\"why\":1}", h2, h2);
+	bad1("order_change_before_hlc", "change 1 has the HLC of change 0 and "
+	     "an unknown member: a change is validated before its HLC is "
+	     "compared", c, "unknown_field", 1, "why", 1);
+	free(c);
 
 	free(h1); free(h2); free(h3); free(h4); free(h5); free(h6); free(h7);
 	free(h8); free(sA1); free(v1); free(v2); free(v3); free(v4);

