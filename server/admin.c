@@ -108,6 +108,7 @@ static const char serve_usage[] =
 	"                        [--tls-cert FILE --tls-key FILE]\n"
 	"                        [--threads N] [--max-connections N]\n"
 	"                        [--max-per-ip N] [--idle-timeout SECONDS]\n"
+	"                        [--header-timeout SECONDS]\n"
 	"                        [--request-timeout SECONDS]\n"
 	"Serve the sync API from the database PATH, which `fieldsyncd init\n"
 	"--db PATH` made (serve refuses a path where there is none, so a\n"
@@ -118,20 +119,22 @@ static const char serve_usage[] =
 	"SIGTERM or SIGINT: stop accepting, finish requests, close the db.\n"
 	"HQ's read-only dashboard is at / (sign in with an hq token; its\n"
 	"targets come from PATH.targets, see `fieldsyncd report --help`).\n"
-	"Defaults: 4 threads, 1000 connections, 200 per IP address, idle\n"
-	"timeout 30 s, request body within 120 s.\n";
+	"Defaults: 4 threads, 1000 connections (10% of them kept for devices\n"
+	"with a session), 200 per IP address, idle timeout 30 s, request\n"
+	"headers within 10 s, request body within 120 s.\n";
 
 int srv_cmd_serve(int argc, char **argv)
 {
 	const char *db = NULL, *listen = NULL, *cert = NULL, *key = NULL;
 	const char *threads = NULL, *maxc = NULL, *perip = NULL, *idle = NULL;
-	const char *reqt = NULL, *pos[1];
+	const char *reqt = NULL, *hdrt = NULL, *pos[1];
 	srv_opt opts[] = { { "--db", 1, &db }, { "--listen", 1, &listen },
 		       { "--tls-cert", 1, &cert }, { "--tls-key", 1, &key },
 		       { "--threads", 1, &threads },
 		       { "--max-connections", 1, &maxc },
 		       { "--max-per-ip", 1, &perip },
 		       { "--idle-timeout", 1, &idle },
+		       { "--header-timeout", 1, &hdrt },
 		       { "--request-timeout", 1, &reqt } };
 	srv_http_opts o;
 	srv_ctx ctx;
@@ -153,6 +156,7 @@ int srv_cmd_serve(int argc, char **argv)
 	    (maxc && parse_uint(maxc, 1, 100000, &o.conn_limit)) ||
 	    (perip && parse_uint(perip, 1, 100000, &o.per_ip_limit)) ||
 	    (idle && parse_uint(idle, 1, 3600, &o.idle_timeout_s)) ||
+	    (hdrt && parse_uint(hdrt, 1, 3600, &o.header_timeout_s)) ||
 	    (reqt && parse_uint(reqt, 1, 3600, &o.request_timeout_s))) {
 		fprintf(stderr, "serve: --threads takes 1..64, --max-connections"
 			" and --max-per-ip 1..100000, the timeouts 1..3600 "

@@ -638,12 +638,8 @@ out:
 	cJSON_Delete(root);
 }
 
-/* The device of the request's session (Authorization: Bearer TOKEN), live
-** and not revoked. */
-static int session_device(srv_ctx *ctx, const srv_req *req, srv_resp *resp,
-			  srv_store *s, srv_device *d)
+int srv_api_session(srv_ctx *ctx, const char *a, srv_resp *resp)
 {
-	const char *a = req->authorization;
 	int rc;
 
 	if (!a || strncmp(a, "Bearer ", 7) != 0) {
@@ -665,6 +661,16 @@ static int session_device(srv_ctx *ctx, const srv_req *req, srv_resp *resp,
 			       "authenticate again");
 		return -1;
 	}
+	return 0;
+}
+
+/* The device of the request's session (Authorization: Bearer TOKEN), live
+** and not revoked. */
+static int session_device(srv_ctx *ctx, const srv_req *req, srv_resp *resp,
+			  srv_store *s, srv_device *d)
+{
+	if (srv_api_session(ctx, req->authorization, resp))
+		return -1;
 	return live_device(resp, s, resp->device, d);
 }
 
@@ -989,6 +995,19 @@ int srv_api_takes_body(const char *path)
 		if (strcmp(path, routes[i].path) == 0)
 			return strcmp(routes[i].method, "POST") == 0;
 	return 0;
+}
+
+srv_body_limits srv_api_body_limits(const char *path)
+{
+	srv_body_limits l = { SRV_SMALL_BODY_MAX, SRV_SMALL_BODY_MAX,
+			      SRV_SMALL_BODY_VALUES };
+
+	if (strcmp(path, "/v1/push") == 0) {
+		l.sent = PROTO_MAX_BODY_BYTES;
+		l.inflated = PROTO_MAX_INFLATED;
+		l.values = SRV_PUSH_BODY_VALUES;
+	}
+	return l;
 }
 
 void srv_api_handle(srv_ctx *ctx, const srv_req *req, srv_resp *resp)

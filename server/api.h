@@ -20,6 +20,11 @@
 #include "pool.h"
 
 #define SRV_PULL_MAX_BYTES (8u * 1024u * 1024u) /* set bytes in one page */
+/* Bodies of enroll and auth are a few hundred bytes; anything past these
+** bounds is refused before it is inflated or parsed further (413). */
+#define SRV_SMALL_BODY_MAX    16384u /* bytes, as sent and after gunzip */
+#define SRV_SMALL_BODY_VALUES 64u    /* JSON values (see srv_body_limits) */
+#define SRV_PUSH_BODY_VALUES  4096u  /* 64 sets need about 330 */
 
 typedef struct srv_ctx {
 	srv_pool *pool;
@@ -63,6 +68,22 @@ void srv_resp_free(srv_resp *resp);
 /* 1 if path is an endpoint that takes a POST body, else 0; http.c checks
 ** the body's headers only for those, so others get their 404/405. */
 int srv_api_takes_body(const char *path);
+
+/* Limits on the body of a POST to an endpoint that takes one: bytes as
+** sent, bytes after gunzip, and JSON values — every bracket, string (keys
+** included) and scalar counts one — which bounds the tree the parser builds
+** (at most values * sizeof(cJSON) + body bytes). Cannot fail. */
+typedef struct srv_body_limits {
+	size_t sent, inflated, values;
+} srv_body_limits;
+srv_body_limits srv_api_body_limits(const char *path);
+
+/* Check "Authorization: Bearer SESSION" (a may be NULL): 0 with
+** resp->device set when the session is live; else -1 with resp holding the
+** 401 (invalid_session, session_expired). It does not check revocation
+** (that needs the store; the endpoint does it). http.c calls it on the
+** headers of a push, before reading its body. */
+int srv_api_session(srv_ctx *ctx, const char *a, srv_resp *resp);
 
 /* Fill resp with an error body; used by http.c for transport refusals. */
 void srv_resp_error(srv_resp *resp, int status, const char *code,

@@ -1,19 +1,39 @@
 /*
-** This file contains the libmicrohttpd glue (http.h). A request's life:
+** This file contains the libmicrohttpd glue (http.h). A connection's life:
 **
-**   1st call    headers known: method, Content-Type (POST must be
-**               application/json), Content-Encoding (identity or gzip),
-**               Content-Length against the limit: refuse here, before any
-**               body byte is read (no "100 Continue" is sent then).
+**   opened      on_connection counts it for its client address; past the
+**               share of --max-connections kept for devices, it closes one
+**               connection that never showed a live session, the oldest of
+**               the address holding the most (so strangers cannot hold every
+**               socket, and the busiest stranger pays first).
+**   headers     must be complete within --header-timeout of the opening or
+**               of the previous request's end: libmicrohttpd only has an
+**               idle timeout, which a byte a second defeats, so a watchdog
+**               thread shuts such sockets down (libmicrohttpd then closes
+**               them in its own thread).
+**   1st call    headers known: framing (one Content-Length, or
+**               Transfer-Encoding: chunked alone; anything else is 400 and
+**               the connection closes: the body's end is unknowable), then
+**               Content-Type, Content-Encoding, Content-Length against the
+**               endpoint's limit, and for a push the session. A refusal
+**               here is answered after the body has been read and dropped
+**               (SPEC §10.1): answering and closing while the client still
+**               sends makes its TCP stack reset the connection, and the
+**               answer is lost.
 **   data calls  the body is appended, or inflated as it arrives; every limit
 **               is checked per piece, so a bomb stops at the first piece
-**               that crosses a cap, never after.
-**   last call   the API answers; the response is gzipped if accepted.
+**               that crosses a cap; the bytes held count against the budgets
+**               of the server, of the client address and of the device.
+**   last call   the body's JSON values are counted, which bounds the tree
+**               the parser will build, and that is reserved too; the API
+**               answers; the response is gzipped if accepted.
 **   completed   one log line: device, method, path, status, bytes, ms.
 **
-** libmicrohttpd's own thread pool with epoll multiplexes connections, so a
-** client trickling one byte a second costs a socket and a little memory,
-** never a thread; idle connections are closed by CONNECTION_TIMEOUT.
+** A body must be complete within --request-timeout of its headers (408
+** after, answered if the rest comes soon; the watchdog closes the
+** connection otherwise). libmicrohttpd's thread pool with epoll multiplexes
+** connections, so a slow client costs a socket and a little memory, never a
+** thread.
 */
 #include <errno.h>
 #include <netdb.h>
@@ -26,8 +46,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <zlib.h>
 #include "hq.h"
@@ -35,16 +61,61 @@
 #include "web.h"
 
 #define GZIP_MIN_BYTES 1024
-#define BUFFER_BUDGET (512u * 1024u * 1024u) /* body bytes held at once */
 #define PEM_MAX (1024 * 1024)
+#define INFLATE_COST (48u * 1024u) /* zlib's state and window, per gzip body */
+#define TRIM_BYTES (1024u * 1024u) /* give memory back after a request this big */
+#define WATCH_MS 200               /* the watchdog's period */
+#define REPORT_MS 10000            /* at most one summary line this often */
+#define MIB (1024u * 1024u)
+#define MHD_LOG_MAX 20             /* libmicrohttpd lines per minute, then */
+#define MHD_LOG_WINDOW_MS 60000    /* a count of those left out */
+
+enum { WAIT_HEADERS, IN_BODY, ANSWERING };
+enum { CUT_NONE, CUT_HEADERS, CUT_DEADLINE, CUT_EVICTED, CUT_N };
+
+typedef struct peer_slot {
+	char addr[INET6_ADDRSTRLEN]; /* "" when free */
+	unsigned conns;              /* open connections */
+	unsigned evictable;          /* of them: no live session seen, not cut */
+	size_t held;                 /* bytes reserved by its requests */
+} peer_slot;
+
+typedef struct dev_slot {
+	char id[PROTO_ID_HEX + 1];   /* "" when free */
+	unsigned users;              /* requests counting here */
+	size_t held;
+} dev_slot;
+
+typedef struct conn {
+	struct conn *prev, *next;    /* server.conns */
+	MHD_socket fd;
+	peer_slot *peer;             /* NULL: not counted (no slot) */
+	int64_t since_ms;            /* start of the current phase */
+	int phase;                   /* WAIT_HEADERS, IN_BODY, ANSWERING */
+	int trusted;                 /* carried a request with a live session */
+	int cut;                     /* CUT_*: why we shut it down */
+} conn;
 
 typedef struct server {
 	srv_ctx *ctx;
 	const srv_http_opts *o;
-	pthread_mutex_t lock;
+	pthread_mutex_t lock;        /* guards everything below */
 	pthread_cond_t idle;
-	unsigned inflight;         /* requests between 1st call and completion */
-	size_t buffered;           /* body bytes held by all requests */
+	pthread_cond_t tick;         /* wakes the watchdog to stop */
+	int stopping;
+	unsigned inflight;           /* requests between 1st call and completion */
+	size_t held;                 /* bytes reserved by all requests */
+	conn *conns;                 /* open connections */
+	unsigned nlive;              /* of them, not cut */
+	unsigned soft_limit;         /* nlive past which strangers make room */
+	peer_slot *peers;            /* nslots each; used below *_hw */
+	dev_slot *devs;
+	size_t nslots, peers_hw, devs_hw;
+	unsigned long cuts[CUT_N];   /* since the last summary line */
+	int64_t report_ms;
+	pthread_mutex_t log_lock;    /* libmicrohttpd's messages: */
+	int64_t log_window_ms;       /* start of the current minute */
+	unsigned long logged, dropped;
 } server;
 
 typedef struct rq {
@@ -52,18 +123,23 @@ typedef struct rq {
 	char method[8];
 	char path[72];
 	char *body;
-	size_t len, cap, limit;    /* limit: max body (after inflation) */
+	size_t len, cap, limit;    /* limit: max body held (after inflation) */
 	size_t wire;               /* bytes received as sent */
-	size_t reserved;           /* counted in server.buffered */
+	size_t reserved;           /* counted in the budgets below */
+	srv_body_limits lim;       /* of this endpoint */
+	int wants_body;            /* a POST whose body is read */
 	int gzip;
 	int z_ready, z_end;
 	z_stream z;
 	int refused;               /* resp holds an error; ignore the rest */
+	int close;                 /* answer with "Connection: close" */
 	int queued;
-	int early_tried;           /* tried to answer before the body's end */
 	int web;                   /* a dashboard request (web.h) */
 	size_t web_limit;          /* its body limit; 0: no body is read */
 	char peer[INET6_ADDRSTRLEN]; /* client address as text, "" unknown */
+	conn *k;                   /* its connection; NULL: not tracked */
+	peer_slot *pslot;          /* budgets charged: address, device */
+	dev_slot *dev;
 	int status;
 	size_t out_len;
 	srv_resp resp;
@@ -93,23 +169,317 @@ static void refuse(rq *q, int status, const char *code, const char *fmt, ...)
 	q->refused = 1;
 }
 
-/* Reserve n more body bytes against the server-wide budget. */
-static int reserve(server *sv, rq *q, size_t n)
+/* ---- connections, addresses, devices (all with sv->lock held) ------- */
+
+static peer_slot *peer_get(server *sv, const char *addr)
 {
-	int ok;
+	size_t i, fr = sv->nslots;
+
+	for (i = 0; i < sv->peers_hw; i++) {
+		if (strcmp(sv->peers[i].addr, addr) == 0 && addr[0])
+			return &sv->peers[i];
+		if (!sv->peers[i].addr[0] && fr == sv->nslots)
+			fr = i;
+	}
+	if (fr == sv->nslots && sv->peers_hw < sv->nslots)
+		fr = sv->peers_hw++;
+	if (fr == sv->nslots)
+		return NULL;
+	memset(&sv->peers[fr], 0, sizeof(sv->peers[fr]));
+	snprintf(sv->peers[fr].addr, sizeof(sv->peers[fr].addr), "%s",
+		 addr[0] ? addr : "?");
+	return &sv->peers[fr];
+}
+
+static void peer_maybe_free(peer_slot *p)
+{
+	if (p && p->conns == 0 && p->held == 0)
+		p->addr[0] = '\0';
+}
+
+static dev_slot *dev_get(server *sv, const char *id)
+{
+	size_t i, fr = sv->nslots;
+
+	for (i = 0; i < sv->devs_hw; i++) {
+		if (strcmp(sv->devs[i].id, id) == 0)
+			return &sv->devs[i];
+		if (!sv->devs[i].id[0] && fr == sv->nslots)
+			fr = i;
+	}
+	if (fr == sv->nslots && sv->devs_hw < sv->nslots)
+		fr = sv->devs_hw++;
+	if (fr == sv->nslots)
+		return NULL;
+	memset(&sv->devs[fr], 0, sizeof(sv->devs[fr]));
+	snprintf(sv->devs[fr].id, sizeof(sv->devs[fr].id), "%s", id);
+	return &sv->devs[fr];
+}
+
+/* Shut the socket down; libmicrohttpd sees the end of the stream and
+** closes the connection in its own thread (and tells on_connection, which
+** waits for sv->lock, so the descriptor is still this connection's). */
+static void cut(server *sv, conn *k, int why)
+{
+	if (k->cut)
+		return;
+	k->cut = why;
+	sv->nlive--;
+	if (!k->trusted && k->peer)
+		k->peer->evictable--;
+	sv->cuts[why]++;
+	shutdown(k->fd, SHUT_RDWR);
+}
+
+/* Room for a new connection: close the oldest connection that never showed
+** a live session and is not being answered, from the address with the most
+** such connections. Nothing when every connection is a device's. */
+static void evict(server *sv, const conn *newk)
+{
+	peer_slot *best = NULL;
+	conn *k, *victim = NULL;
+	size_t i;
+
+	for (i = 0; i < sv->peers_hw; i++)
+		if (sv->peers[i].addr[0] && sv->peers[i].evictable > 0 &&
+		    (!best || sv->peers[i].evictable > best->evictable))
+			best = &sv->peers[i];
+	if (!best)
+		return;
+	for (k = sv->conns; k; k = k->next)
+		if (k->peer == best && !k->trusted && !k->cut && k != newk &&
+		    k->phase != ANSWERING &&
+		    (!victim || k->since_ms < victim->since_ms))
+			victim = k;
+	if (victim)
+		cut(sv, victim, CUT_EVICTED);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c,
+			  void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	server *sv = cls;
+	conn *k = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+	char addr[INET6_ADDRSTRLEN];
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = NULL;
+		ci = MHD_get_connection_info(c,
+					     MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (!ci || !(k = calloc(1, sizeof(*k))))
+			return; /* not tracked: only MHD's own limits apply */
+		k->fd = ci->connect_fd;
+		k->since_ms = mono_ms();
+		k->phase = WAIT_HEADERS;
+		addr[0] = '\0';
+		ci = MHD_get_connection_info(c,
+					     MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		if (ci && ci->client_addr) {
+			const struct sockaddr *sa = ci->client_addr;
+			if (sa->sa_family == AF_INET)
+				inet_ntop(AF_INET, &((const struct sockaddr_in *)
+					  sa)->sin_addr, addr, sizeof(addr));
+			else if (sa->sa_family == AF_INET6)
+				inet_ntop(AF_INET6, &((const struct sockaddr_in6
+					  *)sa)->sin6_addr, addr, sizeof(addr));
+		}
+		pthread_mutex_lock(&sv->lock);
+		k->peer = peer_get(sv, addr);
+		if (k->peer) {
+			k->peer->conns++;
+			k->peer->evictable++;
+		}
+		k->next = sv->conns;
+		if (sv->conns)
+			sv->conns->prev = k;
+		sv->conns = k;
+		sv->nlive++;
+		if (sv->nlive > sv->soft_limit)
+			evict(sv, k);
+		pthread_mutex_unlock(&sv->lock);
+		*socket_context = k;
+		return;
+	}
+	if (!k)
+		return;
+	pthread_mutex_lock(&sv->lock);
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		sv->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	if (!k->cut) {
+		sv->nlive--;
+		if (!k->trusted && k->peer)
+			k->peer->evictable--;
+	}
+	if (k->peer) {
+		k->peer->conns--;
+		peer_maybe_free(k->peer);
+	}
+	pthread_mutex_unlock(&sv->lock);
+	free(k);
+	*socket_context = NULL;
+}
+
+/* One line now and then on what the limits closed, for the operator. */
+static void report_cuts(server *sv)
+{
+	unsigned long *n = sv->cuts;
+
+	if (!n[CUT_HEADERS] && !n[CUT_DEADLINE] && !n[CUT_EVICTED])
+		return;
+	fprintf(stderr, "fieldsyncd: closed %lu connections in the last %d s: "
+		"%lu without request headers within %u s, %lu with a request "
+		"unfinished past its deadline, %lu to make room for devices "
+		"(%u open)\n", n[CUT_HEADERS] + n[CUT_DEADLINE] +
+		n[CUT_EVICTED], REPORT_MS / 1000, n[CUT_HEADERS],
+		sv->o->header_timeout_s, n[CUT_DEADLINE], n[CUT_EVICTED],
+		sv->nlive);
+	memset(sv->cuts, 0, sizeof(sv->cuts));
+}
+
+/* Deadlines libmicrohttpd does not have: the headers, the whole body. */
+static void *watchdog(void *arg)
+{
+	server *sv = arg;
+	struct timespec ts;
+	int64_t now, hdr_ms, body_ms, grace;
+	conn *k;
+
+	hdr_ms = (int64_t)sv->o->header_timeout_s * 1000;
+	grace = sv->o->request_timeout_s < SRV_HTTP_DRAIN_GRACE_S ?
+		sv->o->request_timeout_s : SRV_HTTP_DRAIN_GRACE_S;
+	body_ms = ((int64_t)sv->o->request_timeout_s + grace) * 1000;
+	pthread_mutex_lock(&sv->lock);
+	sv->report_ms = mono_ms();
+	while (!sv->stopping) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += WATCH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&sv->tick, &sv->lock, &ts);
+		if (sv->stopping)
+			break;
+		now = mono_ms();
+		for (k = sv->conns; k; k = k->next) {
+			if (k->cut)
+				continue;
+			if (k->phase == WAIT_HEADERS &&
+			    now - k->since_ms > hdr_ms)
+				cut(sv, k, CUT_HEADERS);
+			else if (k->phase == IN_BODY &&
+				 now - k->since_ms > body_ms)
+				cut(sv, k, CUT_DEADLINE);
+		}
+		if (now - sv->report_ms >= REPORT_MS) {
+			report_cuts(sv);
+			sv->report_ms = now;
+		}
+	}
+	pthread_mutex_unlock(&sv->lock);
+	return NULL;
+}
+
+/* libmicrohttpd's own messages ("Connection was closed by remote side with
+** incomplete request."), at most MHD_LOG_MAX a minute: a connection flood
+** would otherwise write one line per connection. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	server *sv = cls;
+	char line[400];
+	int64_t now = mono_ms();
+	int n;
+
+	pthread_mutex_lock(&sv->log_lock);
+	if (now - sv->log_window_ms >= MHD_LOG_WINDOW_MS) {
+		if (sv->dropped)
+			fprintf(stderr, "fieldsyncd: libmicrohttpd: %lu more "
+				"messages in the last minute not shown\n",
+				sv->dropped);
+		sv->log_window_ms = now;
+		sv->logged = sv->dropped = 0;
+	}
+	if (sv->logged++ < MHD_LOG_MAX) {
+		n = vsnprintf(line, sizeof(line), fmt, ap);
+		if (n > 0) {
+			if ((size_t)n >= sizeof(line))
+				n = (int)sizeof(line) - 1;
+			while (n > 0 && line[n - 1] == '\n')
+				line[--n] = '\0';
+			fprintf(stderr, "fieldsyncd: libmicrohttpd: %s\n", line);
+		}
+	} else {
+		sv->dropped++;
+	}
+	pthread_mutex_unlock(&sv->log_lock);
+}
+
+/* The request came with a live session: its connection is a device's (not
+** closed to make room), and its bytes count for that device too. */
+static void trust(server *sv, rq *q, const char *device)
+{
+	pthread_mutex_lock(&sv->lock);
+	if (q->k && !q->k->trusted) {
+		q->k->trusted = 1;
+		if (!q->k->cut && q->k->peer)
+			q->k->peer->evictable--;
+	}
+	if (!q->dev && q->reserved == 0 && (q->dev = dev_get(sv, device)))
+		q->dev->users++;
+	pthread_mutex_unlock(&sv->lock);
+}
+
+/* ---- body ----------------------------------------------------------- */
+
+/* Reserve n more bytes for q against the budgets of the server, of the
+** client's address and of the device; NULL, or which one is full. */
+static const char *reserve(server *sv, rq *q, size_t n)
+{
+	const char *full = NULL;
 
 	pthread_mutex_lock(&sv->lock);
-	ok = sv->buffered + n <= BUFFER_BUDGET;
-	if (ok) {
-		sv->buffered += n;
+	if (sv->held + n > SRV_HTTP_BUDGET)
+		full = "server";
+	else if (q->pslot && q->pslot->held + n > SRV_HTTP_ADDR_BUDGET)
+		full = "address";
+	else if (q->dev && q->dev->held + n > SRV_HTTP_DEVICE_BUDGET)
+		full = "device";
+	if (!full) {
+		sv->held += n;
+		if (q->pslot)
+			q->pslot->held += n;
+		if (q->dev)
+			q->dev->held += n;
 		q->reserved += n;
 	}
 	pthread_mutex_unlock(&sv->lock);
-	return ok;
+	return full;
+}
+
+static void refuse_busy(rq *q, const char *full)
+{
+	if (strcmp(full, "address") == 0)
+		refuse(q, 503, "busy", "requests from your address (%s) hold "
+		       "%u MiB of memory already, the limit per address; try "
+		       "again shortly", q->peer, SRV_HTTP_ADDR_BUDGET / MIB);
+	else if (strcmp(full, "device") == 0)
+		refuse(q, 503, "busy", "this device's requests in progress hold "
+		       "%u MiB of memory already, the limit per device; send "
+		       "one request at a time", SRV_HTTP_DEVICE_BUDGET / MIB);
+	else
+		refuse(q, 503, "busy", "the server is holding too many large "
+		       "requests; try again shortly");
 }
 
 static int grow(server *sv, rq *q, size_t need)
 {
+	const char *full;
 	size_t want;
 	char *p;
 
@@ -122,9 +492,8 @@ static int grow(server *sv, rq *q, size_t need)
 		want = q->limit + 1;
 	if (want < need)
 		return -1;
-	if (!reserve(sv, q, want - q->cap)) {
-		refuse(q, 503, "busy", "the server is holding too many large "
-		       "requests; try again shortly");
+	if ((full = reserve(sv, q, want - q->cap))) {
+		refuse_busy(q, full);
 		return -1;
 	}
 	p = realloc(q->body, want);
@@ -141,7 +510,7 @@ static void take_plain(server *sv, rq *q, const char *data, size_t n)
 {
 	if (q->len + n > q->limit) {
 		refuse(q, 413, "body_too_large", "the request body is over "
-		       "%zu bytes", q->limit);
+		       "%zu bytes, the limit for %s", q->limit, q->path);
 		return;
 	}
 	if (grow(sv, q, q->len + n))
@@ -152,9 +521,14 @@ static void take_plain(server *sv, rq *q, const char *data, size_t n)
 
 static void take_gzip(server *sv, rq *q, const char *data, size_t n)
 {
+	const char *full;
 	int zr;
 
 	if (!q->z_ready) {
+		if ((full = reserve(sv, q, INFLATE_COST))) {
+			refuse_busy(q, full);
+			return;
+		}
 		memset(&q->z, 0, sizeof(q->z));
 		if (inflateInit2(&q->z, 16 + MAX_WBITS) != Z_OK) {
 			refuse(q, 503, "busy", "out of memory; try again");
@@ -174,17 +548,18 @@ static void take_gzip(server *sv, rq *q, const char *data, size_t n)
 		    grow(sv, q, q->cap ? q->cap + 1 : 16384)) {
 			if (!q->refused)
 				refuse(q, 413, "inflated_too_large", "the "
-				       "body inflates to over %u bytes",
-				       PROTO_MAX_INFLATED);
+				       "body inflates to over %zu bytes, the "
+				       "limit for %s", q->limit, q->path);
 			return;
 		}
 		q->z.next_out = (Bytef *)q->body + q->len;
 		q->z.avail_out = (uInt)(q->cap - q->len);
 		zr = inflate(&q->z, Z_NO_FLUSH);
 		q->len = q->cap - q->z.avail_out;
-		if (q->len > PROTO_MAX_INFLATED) {
+		if (q->len > q->limit) {
 			refuse(q, 413, "inflated_too_large", "the body inflates "
-			       "to over %u bytes", PROTO_MAX_INFLATED);
+			       "to over %zu bytes, the limit for %s", q->limit,
+			       q->path);
 			return;
 		}
 		if (q->len > (size_t)PROTO_MAX_INFLATE_RATIO * q->wire) {
@@ -208,6 +583,53 @@ static void take_gzip(server *sv, rq *q, const char *data, size_t n)
 	}
 }
 
+/* An upper bound on the number of values cJSON builds from p[0..n): each
+** bracket, each string (keys too) and each run of other bytes outside
+** strings is one. Counting stops past max. Linear, no allocation. */
+static size_t json_values(const char *p, size_t n, size_t max)
+{
+	size_t i = 0, v = 0;
+
+	while (i < n && v <= max) {
+		char ch = p[i];
+		if (ch == '"') {
+			v++;
+			for (i++; i < n && p[i] != '"'; i++)
+				if (p[i] == '\\')
+					i++;
+			i++;
+		} else if (ch == '{' || ch == '[') {
+			v++;
+			i++;
+		} else if (strchr(" \t\r\n,:}]", ch)) {
+			i++;
+		} else {
+			v++;
+			while (i < n && !strchr(" \t\r\n,:{}[]\"", p[i]))
+				i++;
+		}
+	}
+	return v;
+}
+
+/* Before the body is parsed: a bound on its tree, reserved in the budgets
+** (the parser copies every string, hence the body's length again). */
+static void reserve_tree(server *sv, rq *q)
+{
+	size_t v = json_values(q->body, q->len, q->lim.values);
+	const char *full;
+
+	if (v > q->lim.values) {
+		refuse(q, 413, "too_many", "the request body holds more than "
+		       "%zu JSON values (each bracket, string, number or "
+		       "literal counts); that is the limit for %s", q->lim.values,
+		       q->path);
+		return;
+	}
+	if ((full = reserve(sv, q, v * (sizeof(cJSON) + 1) + q->len)))
+		refuse_busy(q, full);
+}
+
 static int header_is(const char *v, const char *want)
 {
 	size_t n = strlen(want);
@@ -216,16 +638,84 @@ static int header_is(const char *v, const char *want)
 	       (v[n] == 0 || v[n] == ';' || v[n] == ' ');
 }
 
-/* Checks on the headers alone, before any body byte. */
-static void check_headers(struct MHD_Connection *c, rq *q)
+typedef struct framing {
+	unsigned cl, te;            /* how many of each header */
+	const char *cl_first, *cl_other, *cl_bad, *te_value;
+} framing;
+
+static enum MHD_Result framing_arg(void *cls, enum MHD_ValueKind kind,
+				   const char *key, const char *value)
 {
-	const char *ct, *ce, *cl;
+	framing *f = cls;
+
+	(void)kind;
+	if (!value)
+		value = "";
+	if (strcasecmp(key, "Content-Length") == 0) {
+		if (!*value || strspn(value, "0123456789") != strlen(value))
+			f->cl_bad = value;
+		else if (!f->cl_first)
+			f->cl_first = value;
+		else if (strtoull(f->cl_first, NULL, 10) !=
+			 strtoull(value, NULL, 10))
+			f->cl_other = value;
+		f->cl++;
+	} else if (strcasecmp(key, "Transfer-Encoding") == 0) {
+		f->te++;
+		f->te_value = value;
+	}
+	return MHD_YES;
+}
+
+/* Where the body ends must be certain: behind a proxy that reads it
+** otherwise, the rest would be taken for another request (smuggling). */
+static void check_framing(struct MHD_Connection *c, rq *q)
+{
+	framing f;
+
+	memset(&f, 0, sizeof(f));
+	MHD_get_connection_values(c, MHD_HEADER_KIND, framing_arg, &f);
+	if (f.cl && f.te)
+		refuse(q, 400, "bad_framing", "the request has both "
+		       "Content-Length and Transfer-Encoding; send one of them");
+	else if (f.te > 1 || (f.te && strcasecmp(f.te_value, "chunked") != 0))
+		refuse(q, 400, "bad_framing", "Transfer-Encoding \"%.32s\" is "
+		       "not supported; only a single \"chunked\" is",
+		       f.te > 1 ? "(several headers)" : f.te_value);
+	else if (f.cl_bad)
+		refuse(q, 400, "bad_framing", "Content-Length \"%.32s\" is not "
+		       "a number of bytes", f.cl_bad);
+	else if (f.cl_other)
+		refuse(q, 400, "bad_framing", "two different Content-Length "
+		       "values (%.24s and %.24s)", f.cl_first, f.cl_other);
+	if (q->refused)
+		q->close = 1;
+}
+
+/* Checks on the headers alone, before any body byte. */
+static void check_headers(server *sv, struct MHD_Connection *c, rq *q)
+{
+	const char *ct, *ce, *cl, *auth;
 	char *end;
 	unsigned long long n;
+	srv_resp peek;
+	int push = !q->web && strcmp(q->path, "/v1/push") == 0;
 
-	if (strcmp(q->method, "POST") != 0 ||
-	    (q->web ? !q->web_limit : !srv_api_takes_body(q->path)))
+	check_framing(c, q);
+	if (q->refused)
 		return;
+	auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	if (!q->wants_body) {
+		/* pull, devices: only to know the connection is a device's;
+		** the endpoint answers for the session. */
+		if (!q->web && auth) {
+			memset(&peek, 0, sizeof(peek));
+			if (srv_api_session(sv->ctx, auth, &peek) == 0)
+				trust(sv, q, peek.device);
+			srv_resp_free(&peek);
+		}
+		return;
+	}
 	ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
 	if (!header_is(ct, "application/json")) {
 		refuse(q, 415, "wrong_content_type", "POST bodies must be "
@@ -242,19 +732,44 @@ static void check_headers(struct MHD_Connection *c, rq *q)
 		       "\"%.32s\" is not supported; use gzip or none", ce);
 		return;
 	}
-	q->limit = q->web ? q->web_limit : q->gzip ? PROTO_MAX_INFLATED :
-		   PROTO_MAX_BODY_BYTES;
+	q->limit = q->gzip ? q->lim.inflated : q->lim.sent;
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if (cl) {
 		errno = 0;
 		n = strtoull(cl, &end, 10);
-		if (!errno && *end == 0 && n > (q->web ? q->web_limit :
-						PROTO_MAX_BODY_BYTES))
+		if (!errno && *end == 0 && n > q->lim.sent) {
 			refuse(q, 413, "body_too_large", "the request body is "
-			       "%llu bytes; the limit is %zu", n,
-			       q->web ? q->web_limit :
-			       (size_t)PROTO_MAX_BODY_BYTES);
+			       "%llu bytes; the limit for %s is %zu", n, q->path,
+			       q->lim.sent);
+			return;
+		}
 	}
+	/* A push is a device's: without a live session its body is not
+	** worth holding, so the 401 comes now (answered once it is read). */
+	if (push) {
+		if (srv_api_session(sv->ctx, auth, &q->resp))
+			q->refused = 1;
+		else
+			trust(sv, q, q->resp.device);
+	}
+}
+
+/* A refusal from the headers is answered at once only when no body is on
+** its way (the client waits for "100 Continue") or it cannot be read to
+** its end: framing unknown, or more than SRV_HTTP_DRAIN_MAX announced. The
+** connection then closes. Otherwise the body is read and dropped first. */
+static int answer_now(struct MHD_Connection *c, rq *q)
+{
+	const char *ex = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     "Expect");
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     "Content-Length");
+
+	if (!q->close && !(ex && strcasecmp(ex, "100-continue") == 0) &&
+	    !(cl && strtoull(cl, NULL, 10) > SRV_HTTP_DRAIN_MAX))
+		return 0;
+	q->close = 1;
+	return 1;
 }
 
 static int accepts_gzip(struct MHD_Connection *c)
@@ -344,6 +859,8 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 		MHD_add_response_header(r, "Retry-After", "5");
 	else if (q->resp.retry_after[0])
 		MHD_add_response_header(r, "Retry-After", q->resp.retry_after);
+	if (q->close)
+		MHD_add_response_header(r, "Connection", "close");
 	if (q->resp.status == 405 && q->resp.allow)
 		MHD_add_response_header(r, "Allow", q->resp.allow);
 	else if (q->resp.status == 405)
@@ -436,6 +953,17 @@ static void peer_text(struct MHD_Connection *c, char *out, size_t outsz)
 			  out, (socklen_t)outsz);
 }
 
+/* The connection's phase, for the watchdog. */
+static void set_phase(server *sv, rq *q, int phase, int64_t since)
+{
+	if (!q->k)
+		return;
+	pthread_mutex_lock(&sv->lock);
+	q->k->phase = phase;
+	q->k->since_ms = since;
+	pthread_mutex_unlock(&sv->lock);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				  const char *url, const char *method,
 				  const char *version, const char *upload_data,
@@ -444,6 +972,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	server *sv = cls;
 	rq *q = *con_cls;
 	srv_req req;
+	const union MHD_ConnectionInfo *ci;
 
 	(void)version;
 	if (!q) {
@@ -453,18 +982,30 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		q->start_ms = mono_ms();
 		copy_clean(q->method, sizeof(q->method), method);
 		copy_clean(q->path, sizeof(q->path), url);
-		q->limit = PROTO_MAX_BODY_BYTES;
 		if (sv->ctx->web && srv_web_path(url)) {
 			q->web = 1;
 			q->web_limit = srv_web_body_limit(q->method, url);
+			q->lim.sent = q->lim.inflated = q->web_limit;
+			q->wants_body = strcmp(q->method, "POST") == 0 &&
+					q->web_limit > 0;
+		} else if (strcmp(q->method, "POST") == 0 &&
+			   srv_api_takes_body(q->path)) {
+			q->lim = srv_api_body_limits(q->path);
+			q->wants_body = 1;
 		}
+		q->limit = q->lim.sent;
 		peer_text(c, q->peer, sizeof(q->peer));
+		ci = MHD_get_connection_info(c,
+					     MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		q->k = ci ? ci->socket_context : NULL;
 		*con_cls = q;
 		pthread_mutex_lock(&sv->lock);
 		sv->inflight++;
+		q->pslot = q->k ? q->k->peer : NULL;
 		pthread_mutex_unlock(&sv->lock);
-		check_headers(c, q);
-		if (q->refused)
+		set_phase(sv, q, IN_BODY, q->start_ms);
+		check_headers(sv, c, q);
+		if (q->refused && answer_now(c, q))
 			return respond(c, q);
 		return MHD_YES;
 	}
@@ -479,40 +1020,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				   (int64_t)sv->o->request_timeout_s * 1000)
 			refuse(q, 408, "request_timeout", "the request body "
 			       "took longer than %u s", sv->o->request_timeout_s);
-		if (!q->refused && strcmp(q->method, "POST") == 0 &&
-		    (q->web ? q->web_limit > 0 : srv_api_takes_body(q->path))) {
-			if (q->wire > PROTO_MAX_BODY_BYTES)
+		if (!q->refused && q->wants_body) {
+			if (q->wire > q->lim.sent)
 				refuse(q, 413, "body_too_large", "the request "
-				       "body is over %u bytes",
-				       PROTO_MAX_BODY_BYTES);
+				       "body is over %zu bytes, the limit for "
+				       "%s", q->lim.sent, q->path);
 			else if (q->gzip)
 				take_gzip(sv, q, upload_data, n);
 			else
 				take_plain(sv, q, upload_data, n);
 		}
-		if (!q->refused)
-			return MHD_YES;
-		/* libmicrohttpd 0.9.75 cannot answer before the body is read:
-		** the refused body is then read and dropped (nothing is kept
-		** or inflated) and the answer goes out at its end; a client
-		** that keeps sending far past the limit, or for too long, is
-		** cut off without one. */
-		if (!q->early_tried) {
-			q->early_tried = 1;
-			if (respond(c, q) == MHD_YES)
-				return MHD_YES;
-		}
-		if (q->wire > 2 * (size_t)PROTO_MAX_BODY_BYTES ||
-		    mono_ms() - q->start_ms >
-			    (int64_t)sv->o->request_timeout_s * 1000 * 2)
+		/* A refused body is read and dropped (nothing is kept or
+		** inflated) and answered at its end, so that the client gets
+		** the answer (libmicrohttpd 0.9.75 cannot answer mid-upload,
+		** and closing now would reset the client's connection); one
+		** that goes on far past the limit is cut off without one, and
+		** so is one past its deadline (watchdog). */
+		if (q->refused && q->wire > SRV_HTTP_DRAIN_MAX)
 			return MHD_NO;
 		return MHD_YES;
 	}
 	if (q->queued)
 		return MHD_YES;
+	set_phase(sv, q, ANSWERING, mono_ms());
 	if (!q->refused && q->gzip && !q->z_end && q->wire > 0)
 		refuse(q, 400, "truncated_body", "the gzip stream ends before "
 		       "its end marker: the body was cut short");
+	if (!q->refused && q->wants_body && !q->web && q->len > 0)
+		reserve_tree(sv, q);
 	if (!q->refused && q->web) {
 		web_answer(sv, c, q, url, method);
 	} else if (!q->refused) {
@@ -537,7 +1072,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	return respond(c, q);
 }
 
-static void log_line(rq *q, enum MHD_RequestTerminationCode toe)
+static void log_line(rq *q, enum MHD_RequestTerminationCode toe, int why)
 {
 	char line[512], ts[32];
 	struct tm tm;
@@ -559,6 +1094,9 @@ static void log_line(rq *q, enum MHD_RequestTerminationCode toe)
 			     "(%s) in=%zu out=0 %lldms\n", ts,
 			     q->resp.device[0] ? q->resp.device : "-",
 			     q->method, q->path,
+			     why == CUT_DEADLINE ? "request deadline" :
+			     why == CUT_EVICTED ? "closed to make room for "
+						  "devices" :
 			     toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED
 				     ? "idle timeout" :
 			     toe == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN
@@ -574,21 +1112,43 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	server *sv = cls;
 	rq *q = *con_cls;
+	int why = 0;
 
 	(void)c;
 	if (!q)
 		return;
-	log_line(q, toe);
 	if (q->z_ready)
 		inflateEnd(&q->z);
 	free(q->body);
-	srv_resp_free(&q->resp);
+	q->body = NULL;
 	pthread_mutex_lock(&sv->lock);
-	sv->buffered -= q->reserved;
+	sv->held -= q->reserved;
+	if (q->pslot) {
+		q->pslot->held -= q->reserved;
+		peer_maybe_free(q->pslot);
+	}
+	if (q->dev) {
+		q->dev->held -= q->reserved;
+		if (--q->dev->users == 0)
+			q->dev->id[0] = '\0';
+	}
+	if (q->k) {
+		why = q->k->cut;
+		q->k->phase = WAIT_HEADERS;
+		q->k->since_ms = mono_ms();
+	}
 	sv->inflight--;
 	if (sv->inflight == 0)
 		pthread_cond_broadcast(&sv->idle);
 	pthread_mutex_unlock(&sv->lock);
+	log_line(q, toe, why);
+#ifdef __GLIBC__
+	/* Large bodies came from the heap of this thread's arena; hand the
+	** pages back rather than keep the peak for ever. */
+	if (q->reserved >= TRIM_BYTES)
+		malloc_trim(0);
+#endif
+	srv_resp_free(&q->resp);
 	free(q);
 	*con_cls = NULL;
 }
@@ -673,6 +1233,7 @@ void srv_http_defaults(srv_http_opts *o)
 	o->conn_limit = 1000;
 	o->per_ip_limit = 200;
 	o->idle_timeout_s = 30;
+	o->header_timeout_s = 10;
 	o->request_timeout_s = 120;
 	o->drain_timeout_s = 10;
 }
@@ -689,6 +1250,9 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 	unsigned flags;
 	int v6, sig = 0, ret = -1;
 	struct timespec until;
+	struct rlimit rl;
+	pthread_t wd;
+	int wd_started = 0;
 	MHD_socket ls;
 
 	memset(&sv, 0, sizeof(sv));
@@ -696,8 +1260,37 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 	sv.o = o;
 	pthread_mutex_init(&sv.lock, NULL);
 	pthread_cond_init(&sv.idle, NULL);
+	pthread_cond_init(&sv.tick, NULL);
+	pthread_mutex_init(&sv.log_lock, NULL);
+	sv.log_window_ms = mono_ms();
+	/* Every connection has one address slot and at most one device slot. */
+	sv.nslots = (size_t)o->conn_limit + 1;
+	sv.peers = calloc(sv.nslots, sizeof(*sv.peers));
+	sv.devs = calloc(sv.nslots, sizeof(*sv.devs));
+	if (!sv.peers || !sv.devs) {
+		snprintf(msg, msgsz, "out of memory");
+		goto out;
+	}
+	sv.soft_limit = o->conn_limit - o->conn_limit * SRV_HTTP_RESERVE_PCT /
+					       100;
 	if (parse_listen(o->listen, &ss, &v6, msg, msgsz))
 		goto out;
+	/* A socket per connection, and some for the database and TLS. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
+	    rl.rlim_cur < (rlim_t)o->conn_limit + 64) {
+		rl.rlim_cur = rl.rlim_max < (rlim_t)o->conn_limit + 64 ?
+			      rl.rlim_max : (rlim_t)o->conn_limit + 64;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0 ||
+		    rl.rlim_cur < (rlim_t)o->conn_limit + 64)
+			fprintf(stderr, "fieldsyncd: warning: only %llu open "
+				"files allowed (ulimit -n) for %u connections\n",
+				(unsigned long long)rl.rlim_cur, o->conn_limit);
+	}
+#ifdef __GLIBC__
+	/* Large bodies in their own mappings, returned to the system when
+	** freed (glibc would otherwise raise the threshold after the first). */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
 	if (!!o->tls_cert != !!o->tls_key) {
 		snprintf(msg, msgsz, "--tls-cert and --tls-key go together");
 		goto out;
@@ -726,6 +1319,8 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 			(unsigned int)o->per_ip_limit,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &sv,
 		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 		MHD_OPTION_HTTPS_MEM_KEY, key,
 		MHD_OPTION_END);
@@ -734,6 +1329,12 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 			 "a bad TLS certificate/key)", o->listen);
 		goto out;
 	}
+	if (pthread_create(&wd, NULL, watchdog, &sv) != 0) {
+		snprintf(msg, msgsz, "cannot start a thread");
+		MHD_stop_daemon(d);
+		goto out;
+	}
+	wd_started = 1;
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	if (getnameinfo((struct sockaddr *)&ss, v6 ? sizeof(struct sockaddr_in6)
 			: sizeof(struct sockaddr_in), host, sizeof(host), NULL,
@@ -764,6 +1365,15 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 	fprintf(stderr, "fieldsyncd: stopped\n");
 	ret = 0;
 out:
+	if (wd_started) {
+		pthread_mutex_lock(&sv.lock);
+		sv.stopping = 1;
+		pthread_cond_broadcast(&sv.tick);
+		pthread_mutex_unlock(&sv.lock);
+		pthread_join(wd, NULL);
+	}
+	free(sv.peers);
+	free(sv.devs);
 	free(cert);
 	if (key) {
 		memset(key, 0, strlen(key));
@@ -771,5 +1381,7 @@ out:
 	}
 	pthread_mutex_destroy(&sv.lock);
 	pthread_cond_destroy(&sv.idle);
+	pthread_cond_destroy(&sv.tick);
+	pthread_mutex_destroy(&sv.log_lock);
 	return ret;
 }
