@@ -6,6 +6,7 @@
 ** connection from the pool for its whole run.
 */
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,7 +516,14 @@ static int get_seq_number(srv_resp *resp, const cJSON *it, const char *name,
 	double v = it->valuedouble;
 
 	*out = 0;
-	if (v < 0 || v > (double)PROTO_MAX_SEQ || v != (double)(int64_t)v) {
+	/* One code per condition (SPEC 3.1): a fraction is the wrong type, a
+	** whole number outside 0 .. 2^53-1 is out of range. */
+	if (v == v && v > -1e300 && v < 1e300 && v != floor(v)) {
+		srv_resp_error(resp, 400, "wrong_type", "\"%s\" must be a "
+			       "whole number, not %g", name, v);
+		return -1;
+	}
+	if (!(v >= 0 && v <= (double)PROTO_MAX_SEQ)) {
 		srv_resp_error(resp, 400, "out_of_range", "\"%s\" must be an "
 			       "integer from 0 to %lld", name,
 			       (long long)PROTO_MAX_SEQ);

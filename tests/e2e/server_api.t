@@ -407,6 +407,14 @@ req GET /v1/devices "$(auth "$SA")"
 is "$(jq -c ".devices[] | select(.device==\"$B\") | [.revoked, .revoked_at_cursor]" <<<"$BODY")" \
 	'[true,5]' "roster: B revoked at cursor 5 (its sets up to 5 stay valid)"
 
+# local_seq is an integer (SPEC 3.1): a fraction is the wrong type, a
+# negative one out of range; neither uses up the challenge.
+SNAP=$(snap)
+challenge "$A"; session "$A" "$D/a" "$CH" 1.5
+refused "session with local_seq 1.5" 400 wrong_type
+session "$A" "$D/a" "$CH" -1
+refused "session with local_seq -1" 400 out_of_range
+
 # ---- restore and expiry (server clock moved with libfaketime) --------------
 challenge "$A"; session "$A" "$D/a" "$CH" 2
 is "$(jq -r .holds <<<"$BODY")" 4 "session with local_seq 2 < holds 4: holds reported"
