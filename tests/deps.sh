@@ -46,6 +46,8 @@ need_cmd zbarimg zbar-tools
 need_cmd desktop-file-validate desktop-file-utils
 need_cmd man man-db
 need_cmd groff groff-base
+need_cmd ss iproute2          # ui_security.t: what the field app listens on
+need_cmd ip iproute2
 [ -f /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || \
 	ls /usr/lib/*/faketime/libfaketime.so.1 >/dev/null 2>&1 || missing="$missing libfaketime"
 ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a >/dev/null 2>&1 || \
