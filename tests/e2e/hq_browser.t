@@ -13,37 +13,21 @@
 # or playwright-core cannot be installed, the test fails.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hq_lib.sh"
+. "$(dirname "$0")/browser_lib.sh"
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-BROWSER_DIR="$ROOT/tests/browser"
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 NODE_CHECKS=48
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
 plan $((8 + NODE_CHECKS))
 
-missing=""
-[ -x "$CHROMIUM" ] || missing="$missing chromium ($CHROMIUM)"
-command -v node >/dev/null || missing="$missing node"
-command -v npm >/dev/null || missing="$missing npm"
-command -v jq >/dev/null || missing="$missing jq"
+missing=$(browser_missing)
 if [ -n "$missing" ]; then
 	echo "# hq_browser.t: this machine lacks:$missing; run \`make deps\`" >&2
 	skip $((8 + NODE_CHECKS)) "missing:$missing (make deps installs them)"
 	exit 0
 fi
 
-# playwright-core from the npm registry, exactly the locked version; one
-# installer at a time (make test and make check may run side by side).
 W=$(tmpdir)
-(
-	flock 9
-	want=$(jq -r '.packages["node_modules/playwright-core"].version' \
-		"$BROWSER_DIR/package-lock.json")
-	have=$(jq -r .version \
-		"$BROWSER_DIR/node_modules/playwright-core/package.json" 2>/dev/null)
-	if [ "$have" != "$want" ]; then
-		cd "$BROWSER_DIR" && npm ci --no-audit --no-fund --loglevel=error
-	fi
-) 9>"$BROWSER_DIR/.install.lock" >"$W/npm.log" 2>&1
+browser_install "$W"
 ok $? "playwright-core installed from package-lock.json (npm ci)" ||
 	diag "$(tail -20 "$W/npm.log")"
 is "$(jq -r .version "$BROWSER_DIR/node_modules/playwright-core/package.json" 2>/dev/null)" \
@@ -87,23 +71,7 @@ mkdir -p "$W/shots" "$W/profile"
 FS_URL=$SERVER_URL FS_TOKEN=$TOKEN FS_PERIOD=2026H2 FS_SHOTS="$W/shots" \
 FS_PROFILE="$W/profile" FS_REPORT="$W/report.json" \
 FS_CONFLICTS="$W/conflicts.json" CHROMIUM=$CHROMIUM \
-	timeout 300 node "$BROWSER_DIR/dashboard.test.js" >"$W/node.out" 2>"$W/node.err"
-nrc=$?
-n=0
-while IFS= read -r line; do
-	case "$line" in
-	"ok - "*) n=$((n + 1)); [ "$n" -le "$NODE_CHECKS" ] && ok 0 "browser: ${line#ok - }" ;;
-	"not ok - "*) n=$((n + 1)); [ "$n" -le "$NODE_CHECKS" ] && ok 1 "browser: ${line#not ok - }" ;;
-	"# "*) diag "${line#\# }" ;;
-	esac
-done <"$W/node.out"
-if [ "$nrc" -ne 0 ] || [ "$n" -ne "$NODE_CHECKS" ]; then
-	diag "node exited $nrc after $n of $NODE_CHECKS checks" "$(tail -20 "$W/node.err")"
-	while [ "$n" -lt "$NODE_CHECKS" ]; do
-		n=$((n + 1))
-		ok 1 "browser: check $n did not run"
-	done
-fi
+	browser_run "$NODE_CHECKS" "$W" node "$BROWSER_DIR/dashboard.test.js"
 ls "$W/shots" | sed 's/^/# screenshot: /' >&2
 if [ -n "${HQ_SHOTS:-}" ]; then
 	mkdir -p "$HQ_SHOTS" && cp "$W"/shots/*.png "$HQ_SHOTS"/
