@@ -390,6 +390,8 @@ static void *watchdog(void *arg)
 ** incomplete request."), at most MHD_LOG_MAX a minute: a connection flood
 ** would otherwise write one line per connection. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	server *sv = cls;
 	char line[400];
