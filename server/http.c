@@ -1312,7 +1312,10 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 		flags |= MHD_USE_IPv6;
 	if (cert)
 		flags |= MHD_USE_TLS;
+	/* The logger first: libmicrohttpd uses its own for anything said
+	** before it has read this option. */
 	d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, &sv,
+		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &sv,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o->idle_timeout_s,
@@ -1322,7 +1325,6 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 		MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, &sv,
 		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 		MHD_OPTION_HTTPS_MEM_KEY, key,
 		MHD_OPTION_END);
