@@ -868,6 +868,37 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 			if (read_activity(in->r[i].id, st, k,
 					  &acts[nacts]) == 0)
 				act_state[nacts++] = st;
+		} else if (strcmp(k->name, "scholarship") == 0 ||
+			   strcmp(k->name, "work") == 0) {
+			/* For the targets only: a batch counts in the
+			** calendar year its academic year begins (from 1
+			** September), a work on the day it was first
+			** recorded. */
+			srv_activity *a = &acts[nacts];
+			const char *ay = get_str(st, "academic_year");
+			memset(a, 0, sizeof *a);
+			a->id = in->r[i].id;
+			a->province = get_str(st, "province");
+			a->sector = get_str(st, "sector");
+			a->direction = "out";
+			if (k->name[0] == 's') {
+				a->kind = SRV_ACT_SCHOLARSHIP;
+				a->sector = "education";
+				a->awarded = get_whole(st, "awarded");
+				a->start = ay && strlen(ay) == 9
+					? ymd(atol(ay), 9, 1) : -1;
+				if (a->start < 0 || a->awarded < 0)
+					a->province = NULL;
+			} else {
+				a->kind = SRV_ACT_WORK;
+				a->budget = get_whole(st, "budget");
+				a->start = first_write_day(st);
+				if (a->budget < 0)
+					a->budget = 0;
+			}
+			a->end = a->start;
+			if (a->province)
+				act_state[nacts++] = st;
 		} else if (strcmp(k->name, "model") == 0) {
 			model_row *m = &models[nmodels];
 			memset(m, 0, sizeof *m);
@@ -943,7 +974,8 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 	/* The activities of the period, through the filters. */
 	for (size_t i = 0; i < nacts; i++) {
 		const srv_activity *a = &acts[i];
-		if (a->start < p->period.from || a->start > p->period.to ||
+		if ((a->kind != SRV_ACT_VISIT && a->kind != SRV_ACT_TRIP) ||
+		    a->start < p->period.from || a->start > p->period.to ||
 		    !matches_filters(p, a->province, a->sector))
 			continue;
 		sel[nsel].a = a;

@@ -94,7 +94,9 @@
 **  foreign-affairs-quarterly: quarters begun by 04-30: Q1 (closed 03-31),
 **    Q2 (open); 4 provinces -> 8 cells; only Sekong Q1 (V4) met ->
 **    expected 8, actual 1, Q1 cells closed and short: missed.
-**  -> 1 target met of 5.
+**  scholarships-per-province, works-per-province, works-budget: nothing
+**    recorded -> actual 0, pending (windows still open).
+**  -> 1 target met of 8.
 **
 ** Devices (now = 2026-05-05 08:00):
 **  "HQ" role hq never synced: not listed as not synced (HQ itself).
@@ -478,7 +480,7 @@ static void test_json_header_and_summary(void **state)
 	assert_int_equal(num(s, "trips"), 4);
 	assert_int_equal(num(s, "models"), 3);
 	assert_int_equal(num(s, "models_stale"), 2);
-	assert_int_equal(num(s, "targets"), 5);
+	assert_int_equal(num(s, "targets"), 8);
 	assert_int_equal(num(s, "targets_met"), 1);
 	assert_int_equal(num(s, "devices"), 5);
 	assert_int_equal(num(s, "devices_not_synced"), 2);
@@ -623,18 +625,24 @@ static void test_json_targets(void **state)
 	const cJSON *items = at(at(doc, "targets"), "items"), *t, *cells;
 	static const struct {
 		const char *name, *status;
-		int expected, actual, cells, met;
+		long long expected, actual;
+		int cells, met;
 	} want[] = {
 		{"medical-experts", "pending", 4, 2, 4, 2},
 		{"health-staff-trained", "pending", 12, 3, 4, 1},
 		{"trade-delegations", "pending", 2, 1, 2, 1},
 		{"high-level-visit", "met", 1, 1, 1, 1},
 		{"foreign-affairs-quarterly", "missed", 8, 1, 8, 1},
+		/* no scholarship or work in the fixture: 4 provinces x 20,
+		** x 1 work, x 10 billion; windows open */
+		{"scholarships-per-province", "pending", 80, 0, 4, 0},
+		{"works-per-province", "pending", 4, 0, 4, 0},
+		{"works-budget", "pending", 40000000000LL, 0, 4, 0},
 	};
 
 	assert_int_equal(num(at(doc, "targets"), "year"), 2026);
-	assert_int_equal(cJSON_GetArraySize(items), 5);
-	for (size_t i = 0; i < 5; i++) {
+	assert_int_equal(cJSON_GetArraySize(items), 8);
+	for (size_t i = 0; i < 8; i++) {
 		t = cJSON_GetArrayItem(items, (int)i);
 		assert_string_equal(str(t, "name"), want[i].name);
 		assert_string_equal(str(t, "status"), want[i].status);
@@ -1121,6 +1129,105 @@ static void test_education_and_works(void **state)
 	srv_report_input_free(in);
 }
 
+/* The 2026 targets of the shipped file for scholarships and works:
+** academic year 2026-2027 with 20 scholarships for Attapeu, Champasak and
+** Salavan and 12 for Sekong (two batches of 12 and 8 would make Sekong's
+** 20; here only the 12), and one work recorded in 2026 for each province
+** but Sekong. Report 2026H2 (2026-05-01 .. 2026-10-31), now 2026-11-05:
+**  scholarships-per-province: one window 2026 (open: ends 12-31 after
+**    as_of 10-31); cells Attapeu 20, Champasak 20, Salavan 20 met, Sekong
+**    12 < 20 -> expected 4 x 20 = 80, actual 20 + 20 + 20 + 12 = 72,
+**    pending (the window is still open).
+**  works-per-province: one window 2026-01-01 .. 2030-12-31; three
+**    provinces with a work -> expected 4, actual 3, pending.
+**  works-budget: 10,000,000,000 per province; Attapeu 10 billion (met),
+**    Champasak 12 billion (met), Salavan 4 billion, Sekong none -> expected
+**    40 billion, actual 10 + 10 (capped) + 4 + 0 = 24 billion, pending.
+** The batch of the academic year 2025-2026 (Attapeu, 20) counts in 2025,
+** not here. */
+static void test_targets_scholarships_works(void **state)
+{
+	srv_report_input *in = srv_report_input_new();
+	srv_targets *t = NULL;
+	srv_report_params p;
+	cJSON *doc = NULL;
+	const cJSON *items, *x;
+	char msg[256];
+	static const char *const prov[] = {"Attapeu", "Champasak", "Salavan",
+					   "Sekong"};
+
+	(void)state;
+	assert_non_null(in);
+	for (int i = 0; i < 4; i++) {
+		char id[40], f[256];
+		snprintf(id, sizeof id, "63%030d", i);
+		snprintf(f, sizeof f, "{\"province\":\"%s\",\"academic_year\":"
+			 "\"2026-2027\",\"level\":\"university\",\"school\":"
+			 "\"Trường Đại học Quy Nhơn\",\"awarded\":%d}", prov[i],
+			 i == 3 ? 12 : 20);
+		add(in, "scholarship", id, "2026-07-01", f);
+	}
+	add(in, "scholarship", "63100000000000000000000000000000",
+	    "2025-07-01", "{\"province\":\"Attapeu\",\"academic_year\":"
+	    "\"2025-2026\",\"level\":\"college\",\"school\":\"X\","
+	    "\"awarded\":20}");
+	add(in, "work", "64000000000000000000000000000001", "2026-03-01",
+	    "{\"province\":\"Attapeu\",\"name\":\"A\",\"sector\":\"health\","
+	    "\"budget\":10000000000}");
+	add(in, "work", "64000000000000000000000000000002", "2026-03-01",
+	    "{\"province\":\"Champasak\",\"name\":\"C\",\"sector\":"
+	    "\"education\",\"budget\":12000000000}");
+	add(in, "work", "64000000000000000000000000000003", "2026-06-01",
+	    "{\"province\":\"Salavan\",\"name\":\"S\",\"sector\":"
+	    "\"education\",\"budget\":4000000000}");
+	assert_int_equal(srv_targets_parse(srv_targets_default_text,
+					   srv_targets_default_len,
+					   "targets.default", &t, msg,
+					   sizeof msg), 0);
+	memset(&p, 0, sizeof p);
+	assert_int_equal(srv_period_parse("2026H2", &p.period, msg,
+					  sizeof msg), 0);
+	p.now_ms = ms_of("2026-11-05");
+	p.targets = t;
+	assert_int_equal(srv_report_build(in, &p, &doc, msg, sizeof msg), 0);
+	items = at(at(doc, "targets"), "items");
+	x = find(items, "name", "scholarships-per-province");
+	assert_int_equal(num(x, "expected"), 80);
+	assert_int_equal(num(x, "actual"), 72);
+	assert_int_equal(num(x, "cells_met"), 3);
+	assert_string_equal(str(x, "status"), "pending");
+	x = find(at(x, "cell_list"), "unit", "Sekong");
+	assert_int_equal(num(x, "actual"), 12);
+	assert_false(cJSON_IsTrue(at(x, "met")));
+	x = find(items, "name", "works-per-province");
+	assert_string_equal(str(at(x, "window"), "from"), "2026-01-01");
+	assert_string_equal(str(at(x, "window"), "to"), "2030-12-31");
+	assert_int_equal(num(x, "expected"), 4);
+	assert_int_equal(num(x, "actual"), 3);
+	assert_string_equal(str(x, "status"), "pending");
+	x = find(items, "name", "works-budget");
+	assert_true(num(x, "expected") == 40000000000.0);
+	assert_true(num(x, "actual") == 24000000000.0);
+	assert_int_equal(num(x, "cells_met"), 2);
+	/* The scholarships and works are no visits or trips. */
+	assert_int_equal(num(at(doc, "summary"), "visits"), 0);
+	assert_int_equal(num(at(doc, "totals"), "trips"), 0);
+	cJSON_Delete(doc);
+
+	/* The 2025 report: the 2025-2026 batch alone; Attapeu met. */
+	assert_int_equal(srv_period_parse("2025H2", &p.period, msg,
+					  sizeof msg), 0);
+	p.now_ms = ms_of("2026-01-05");
+	assert_int_equal(srv_report_build(in, &p, &doc, msg, sizeof msg), 0);
+	x = find(at(at(doc, "targets"), "items"), "name",
+		 "scholarships-per-province");
+	/* 2025 is outside years=2026-2030: not applicable. */
+	assert_string_equal(str(x, "status"), "not-applicable");
+	cJSON_Delete(doc);
+	srv_targets_free(t);
+	srv_report_input_free(in);
+}
+
 /* ---- tests: targets file ------------------------------------------------- */
 
 static void expect_parse_error(const char *text, const char *want)
@@ -1145,7 +1252,7 @@ static void test_targets_default_parses(void **state)
 					   srv_targets_default_len,
 					   "targets.default", &t, msg,
 					   sizeof msg), 0);
-	assert_int_equal(srv_targets_count(t), 5);
+	assert_int_equal(srv_targets_count(t), 8);
 	srv_targets_free(t);
 	/* comments, blank lines, CRLF, quotes, aliases ("y tế", "inbound") */
 	{
@@ -1166,7 +1273,15 @@ static void test_targets_errors(void **state)
 	** column 35 (7 + 2 + 12 + 9 + 4 = 34 characters before it) */
 	expect_parse_error("target x count=trips per=year min=0\n",
 			   "t.txt:1:35: min must be a whole number from 1 to "
-			   "1000000, not \"0\"");
+			   "10000000000000, not \"0\"");
+	expect_parse_error("target w count=works per=years min=1\n",
+			   "t.txt:1:1: target \"w\": per=years needs "
+			   "years=FIRST-LAST, the one window it counts over");
+	expect_parse_error("target s count=scholarships each=direction "
+			   "per=year min=1\n",
+			   "t.txt:1:1: target \"s\": count=scholarships has no "
+			   "direction; high-level, alternate, each=direction "
+			   "and direction= apply to visits only");
 	/* line 3 after a comment and a blank line; "mn" at column 31 */
 	expect_parse_error("# comment\n\n"
 			   "target x count=trips per=year mn=1\n",
@@ -1265,6 +1380,7 @@ int main(void)
 		cmocka_unit_test(test_web_assets),
 		cmocka_unit_test(test_csv_formulas),
 		cmocka_unit_test(test_education_and_works),
+		cmocka_unit_test(test_targets_scholarships_works),
 		cmocka_unit_test_setup_teardown(test_json_header_and_summary,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
