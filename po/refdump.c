@@ -15,7 +15,9 @@
 int main(void)
 {
 	const proto_ref_list *lists[] = {&proto_provinces, &proto_sectors,
-					 &proto_specialties, &proto_directions};
+					 &proto_specialties, &proto_directions,
+					 &proto_levels, &proto_work_sectors,
+					 &proto_work_statuses};
 	cJSON *o = cJSON_CreateObject(), *kinds, *l;
 	char *s;
 	int ok = o != NULL;

@@ -38,6 +38,25 @@ const char *proto_op_name(proto_op op)
 	return "?";
 }
 
+/* The kinds' wire names, comma-separated, for messages (from the table).
+** Static storage, filled once; the table is constant. */
+static const char *kind_names(void)
+{
+	static char buf[256];
+	size_t off = 0;
+
+	if (buf[0])
+		return buf;
+	for (size_t i = 0; i < proto_nkinds; i++) {
+		int n = snprintf(buf + off, sizeof buf - off, "%s%s",
+				 i ? ", " : "", proto_kinds[i].name);
+		if (n < 0 || (size_t)n >= sizeof buf - off)
+			break;
+		off += (size_t)n;
+	}
+	return buf;
+}
+
 static int op_parse(const char *s, proto_op *op)
 {
 	if (strcmp(s, "create") == 0)
@@ -340,8 +359,8 @@ static proto_code decode_change(const cJSON *o, proto_change *c,
 	c->kind = proto_kind_find(kind->valuestring);
 	if (!c->kind || strcmp(c->kind->name, kind->valuestring) != 0)
 		return proto_fail(err, PROTO_E_UNKNOWN_KIND, "unknown kind "
-				  "\"%.40s\"; allowed: visit, trip, model, "
-				  "progress", kind->valuestring);
+				  "\"%.40s\"; allowed: %s", kind->valuestring,
+				  kind_names());
 	if (op_parse(op->valuestring, &c->op) != 0)
 		return proto_fail(err, PROTO_E_OP, "unknown op \"%.40s\"; "
 				  "allowed: create, update, delete",

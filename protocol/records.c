@@ -156,6 +156,63 @@ const proto_ref_list proto_directions = {
 	"direction", N_("direction"), direction_entries, N(direction_entries),
 	{"direction", "chiều", NULL}};
 
+/* Scholarship levels (DOMAIN.md: master's and university at Quy Nhơn
+** University, vocational transfer to college, college). */
+static const proto_ref_entry level_entries[] = {
+	{"master", N_("master's degree"),
+	 {"masters", "master's", "thạc sĩ", "cao học", "ປະລິນຍາໂທ", "ປ.ໂທ",
+	  NULL}},
+	{"university", N_("university"),
+	 {"bachelor", "undergraduate", "đại học", "cử nhân", "ປະລິນຍາຕີ",
+	  "ມະຫາວິທະຍາໄລ", NULL}},
+	{"college", N_("college"),
+	 {"cao đẳng", "ຊັ້ນສູງ", "ວິທະຍາໄລ", NULL}},
+	{"vocational", N_("vocational transfer to college"),
+	 {"vocational transfer", "liên thông cao đẳng", "liên thông",
+	  "trung cấp", "nghề", "ວິຊາຊີບ", "ຕໍ່ເນື່ອງຊັ້ນສູງ", NULL}},
+};
+/* TRANSLATORS: the noun in "unknown level ..." messages (a scholarship's
+** level of study). */
+const proto_ref_list proto_levels = {
+	"level", N_("level"), level_entries, N(level_entries),
+	{"bậc", "hệ", "level", "ລະດັບ", NULL}};
+
+/* A friendship work is a school, a clinic or a cultural building: three
+** of the sectors (same canonical names, labels and spellings, so reports
+** filter works by sector like every other kind). */
+static const proto_ref_entry work_sector_entries[] = {
+	{"education", N_("education and training"),
+	 {"giáo dục và đào tạo", "giáo dục", "đào tạo", "school", "trường học",
+	  "ການສຶກສາ ແລະ ການຝຶກອົບຮົມ", "ການສຶກສາ", "ສຶກສາ", NULL}},
+	{"health", N_("health"),
+	 {"y tế", "medical", "clinic", "hospital", "ສາທາລະນະສຸກ", NULL}},
+	{"culture-sports-tourism", N_("culture, sports and tourism"),
+	 {"culture", "văn hoá", "văn hóa", "văn hoá, thể thao và du lịch",
+	  "văn hóa, thể thao và du lịch", "ວັດທະນະທຳ",
+	  "ວັດທະນະທຳ, ກິລາ ແລະ ການທ່ອງທ່ຽວ", NULL}},
+};
+const proto_ref_list proto_work_sectors = {
+	"work_sector", N_("sector"), work_sector_entries,
+	N(work_sector_entries),
+	{"lĩnh vực", "ngành", "sector", "ຂະແໜງການ", "ຂະແໜງ", NULL}};
+
+static const proto_ref_entry work_status_entries[] = {
+	{"planned", N_("planned"),
+	 {"not started", "kế hoạch", "chưa khởi công", "ແຜນການ",
+	  "ຍັງບໍ່ທັນກໍ່ສ້າງ", NULL}},
+	{"under-construction", N_("under construction"),
+	 {"building", "in construction", "đang thi công", "đang xây dựng",
+	  "thi công", "ກຳລັງກໍ່ສ້າງ", NULL}},
+	{"handed-over", N_("handed over"),
+	 {"done", "completed", "finished", "đã bàn giao", "bàn giao",
+	  "hoàn thành", "ມອບໃຫ້ແລ້ວ", "ສົ່ງມອບແລ້ວ", NULL}},
+};
+/* TRANSLATORS: the noun in "unknown status ..." messages (a friendship
+** work's state). */
+const proto_ref_list proto_work_statuses = {
+	"status", N_("status"), work_status_entries, N(work_status_entries),
+	{"trạng thái", "tình trạng", "status", "ສະຖານະ", NULL}};
+
 /* ---- the kinds -------------------------------------------------------- */
 
 #define NAME PROTO_MAX_NAME_BYTES
@@ -167,6 +224,16 @@ const proto_ref_list proto_directions = {
 #define U_PEOPLE N_("people")
 #define U_HOUSEHOLDS N_("households")
 #define U_SESSIONS N_("sessions")
+#define U_STUDENTS N_("students")
+/* TRANSLATORS: the unit after an amount of money, whole Vietnamese đồng
+** ("10000000000 VND"): "đồng" in Vietnamese. */
+#define U_VND N_("VND")
+/* Not translated: "%" is written alike in the three languages. */
+#define U_PCT "%"
+
+/* Money is whole đồng, 0 to 10^13 (ten thousand billion): below 2^53, so
+** exact as a JSON number read into a double (SPEC 2.6). */
+#define MONEY_MAX 10000000000000LL
 
 static const proto_field_def visit_fields[] = {
 	{"direction", PROTO_T_ENUM, 1, 0, 0, 0, &proto_directions, NULL,
@@ -258,6 +325,55 @@ static const proto_field_def progress_fields[] = {
 	 N_("notes")},
 };
 
+static const proto_field_def scholarship_fields[] = {
+	{"province", PROTO_T_ENUM, 1, 0, 0, 0, &proto_provinces, NULL,
+	 N_("Province"), N_("the Lao province whose students are awarded")},
+	{"academic_year", PROTO_T_YEARS, 1, 0, 0, 0, NULL, NULL,
+	 N_("Academic year"), N_("academic year, e.g. 2026-2027")},
+	{"level", PROTO_T_ENUM, 1, 0, 0, 0, &proto_levels, NULL,
+	 N_("Level"), N_("level of study")},
+	{"school", PROTO_T_TEXT, 1, 0, 0, NAME, NULL, NULL, N_("School"),
+	 N_("school, e.g. Quy Nhon University")},
+	{"awarded", PROTO_T_INT, 1, 0, 10000, 0, NULL, U_STUDENTS,
+	 N_("Scholarships awarded"), N_("scholarships awarded in this batch")},
+	{"enrolled", PROTO_T_INT, 0, 0, 10000, 0, NULL, U_STUDENTS,
+	 N_("Students enrolled"),
+	 N_("students actually enrolled (may be recorded later)")},
+	{"allowance", PROTO_T_INT, 0, 0, MONEY_MAX, 0, NULL, U_VND,
+	 N_("Monthly allowance"),
+	 N_("monthly allowance per student, whole VND")},
+	{"notes", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL, N_("Notes"),
+	 N_("notes")},
+};
+
+static const proto_field_def work_fields[] = {
+	{"province", PROTO_T_ENUM, 1, 0, 0, 0, &proto_provinces, NULL,
+	 N_("Province"), N_("Lao province")},
+	{"name", PROTO_T_TEXT, 1, 0, 0, NAME, NULL, NULL, N_("Name"),
+	 N_("name of the work, e.g. Vang Tat small hospital")},
+	{"sector", PROTO_T_ENUM, 1, 0, 0, 0, &proto_work_sectors, NULL,
+	 N_("Sector"), N_("education, health or culture")},
+	{"site", PROTO_T_TEXT, 0, 0, 0, NAME, NULL, NULL, N_("Site"),
+	 N_("site, e.g. Sanxay district")},
+	{"budget", PROTO_T_INT, 1, 0, MONEY_MAX, 0, NULL, U_VND,
+	 N_("Budget"), N_("budget, whole VND")},
+};
+
+static const proto_field_def work_progress_fields[] = {
+	{"work", PROTO_T_ID, 1, 0, 0, 0, NULL, NULL, N_("Work"),
+	 N_("the work's id")},
+	{"date", PROTO_T_DATE, 1, 0, 0, 0, NULL, NULL, N_("Observation date"),
+	 N_("observation date")},
+	{"disbursed", PROTO_T_INT, 1, 0, MONEY_MAX, 0, NULL, U_VND,
+	 N_("Disbursed"), N_("disbursed so far, whole VND (cumulative)")},
+	{"built_pct", PROTO_T_INT, 1, 0, 100, 0, NULL, U_PCT,
+	 N_("Share built"), N_("share built so far, percent")},
+	{"status", PROTO_T_ENUM, 1, 0, 0, 0, &proto_work_statuses, NULL,
+	 N_("Status"), N_("planned, under construction or handed over")},
+	{"notes", PROTO_T_TEXT, 0, 0, 0, TEXT, NULL, NULL, N_("Notes"),
+	 N_("notes")},
+};
+
 const proto_kind_def proto_kinds[] = {
 	{"visit", "visits", N_("Delegation visit"), N_("Delegation visits"),
 	 visit_fields, N(visit_fields), 0, {"leader", "province", "start", NULL}},
@@ -269,6 +385,15 @@ const proto_kind_def proto_kinds[] = {
 	{"progress", "progress", N_("Progress observation"),
 	 N_("Progress observations"), progress_fields, N(progress_fields), 1,
 	 {"date", "sown_ha", NULL, NULL}},
+	{"scholarship", "scholarships", N_("Scholarship batch"),
+	 N_("Scholarship batches"), scholarship_fields,
+	 N(scholarship_fields), 0, {"school", "province", "academic_year",
+				    NULL}},
+	{"work", "works", N_("Friendship work"), N_("Friendship works"),
+	 work_fields, N(work_fields), 0, {"name", "province", NULL, NULL}},
+	{"work_progress", "work_progress", N_("Work observation"),
+	 N_("Work observations"), work_progress_fields,
+	 N(work_progress_fields), 1, {"date", "status", NULL, NULL}},
 };
 const size_t proto_nkinds = N(proto_kinds);
 
@@ -339,12 +464,17 @@ const proto_ref_entry *proto_ref_entry_find(const proto_ref_list *list,
 const char *proto_ref_names(const proto_ref_list *list)
 {
 	/* One buffer per list; the lists are constant so the text is too. */
-	static char bufs[4][512];
-	static const proto_ref_list *owners[4];
-	int slot = list == &proto_provinces ? 0
-		 : list == &proto_sectors ? 1
-		 : list == &proto_specialties ? 2 : 3;
+	static const proto_ref_list *const lists[] = {
+		&proto_provinces, &proto_sectors, &proto_specialties,
+		&proto_directions, &proto_levels, &proto_work_sectors,
+		&proto_work_statuses};
+	static char bufs[N(lists)][512];
+	static const proto_ref_list *owners[N(lists)];
+	size_t slot = 0;
 
+	/* A list not named above shares the last slot. */
+	while (slot < N(lists) - 1 && lists[slot] != list)
+		slot++;
 	if (owners[slot] != list) {
 		size_t off = 0;
 		bufs[slot][0] = '\0';
@@ -419,6 +549,26 @@ static void fmt_hundredths(char *buf, size_t n, long long h)
 			 a % 100);
 }
 
+/* An academic year "YYYY-YYYY": two years 1900-2999, the second the
+** first plus one. Returns the first year, or -1. */
+static int years_get(const char *s)
+{
+	int a = 0, b = 0;
+
+	for (int i = 0; i < 9; i++)
+		if (i == 4 ? s[i] != '-' : !(s[i] >= '0' && s[i] <= '9'))
+			return -1;
+	if (s[9])
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		a = a * 10 + (s[i] - '0');
+		b = b * 10 + (s[5 + i] - '0');
+	}
+	if (a < 1900 || a > 2998 || b != a + 1)
+		return -1;
+	return a;
+}
+
 /* What a type accepts, for messages (translated where they are used). */
 static const char *type_name(proto_type t)
 {
@@ -429,6 +579,7 @@ static const char *type_name(proto_type t)
 	case PROTO_T_DECIMAL: return N_("number with at most 2 decimals");
 	case PROTO_T_DATE: return N_("date YYYY-MM-DD");
 	case PROTO_T_ID: return N_("record id (32 hex digits)");
+	case PROTO_T_YEARS: return N_("academic year YYYY-YYYY");
 	}
 	return N_("value");
 }
@@ -499,6 +650,7 @@ proto_code proto_field_check(const proto_field_def *f, const cJSON *v,
 	case PROTO_T_ENUM:
 	case PROTO_T_DATE:
 	case PROTO_T_ID:
+	case PROTO_T_YEARS:
 		if (!cJSON_IsString(v) || !v->valuestring)
 			return proto_fail_field(err, PROTO_E_TYPE, f->name,
 						"expected a string (%s)",
@@ -524,6 +676,18 @@ proto_code proto_field_check(const proto_field_def *f, const cJSON *v,
 							"\"%.40s\" is not a "
 							"date; expected "
 							"YYYY-MM-DD", s);
+			return PROTO_OK;
+		}
+		if (f->type == PROTO_T_YEARS) {
+			if (years_get(s) < 0)
+				return proto_fail_field(err, PROTO_E_VALUE,
+							f->name,
+							"\"%.40s\" is not an "
+							"academic year; "
+							"expected YYYY-YYYY, "
+							"the second year the "
+							"next, e.g. 2026-2027",
+							s);
 			return PROTO_OK;
 		}
 		if (!proto_id_valid(s))
@@ -699,6 +863,15 @@ proto_code proto_field_parse(const proto_field_def *f, const char *text,
 			return proto_fail_field(err, PROTO_E_FORMAT, f->name,
 						"not a record id (32 lowercase "
 						"hex digits)");
+		v = cJSON_CreateString(text);
+		break;
+	case PROTO_T_YEARS:
+		if (years_get(text) < 0)
+			return proto_fail_field(err, PROTO_E_VALUE, f->name,
+						"\"%.40s\" is not an academic "
+						"year; expected YYYY-YYYY, the "
+						"second year the next, e.g. "
+						"2026-2027", text);
 		v = cJSON_CreateString(text);
 		break;
 	}

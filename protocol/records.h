@@ -6,7 +6,8 @@
 **
 ** Field values are cJSON items: text, enum, date and id fields are JSON
 ** strings; int fields are JSON numbers with no fraction; decimal fields are
-** JSON numbers with at most two decimal places (hectares).
+** JSON numbers with at most two decimal places (hectares). Money is an int
+** field of whole đồng with max 10^13 (unit "VND"), exact in a double.
 */
 #ifndef FIELDSYNC_RECORDS_H
 #define FIELDSYNC_RECORDS_H
@@ -20,7 +21,9 @@ typedef enum proto_type {
 	PROTO_T_INT,     /* integer in [min, max] */
 	PROTO_T_DECIMAL, /* number with <= 2 decimals; min/max in hundredths */
 	PROTO_T_DATE,    /* "YYYY-MM-DD" */
-	PROTO_T_ID       /* 32 lowercase hex digits: a record id */
+	PROTO_T_ID,      /* 32 lowercase hex digits: a record id */
+	PROTO_T_YEARS    /* "YYYY-YYYY", the second year the next: an
+			 ** academic year "2026-2027" */
 } proto_type;
 
 /* A reference list: canonical names plus accepted spellings. Display text
@@ -48,6 +51,9 @@ extern const proto_ref_list proto_provinces;
 extern const proto_ref_list proto_sectors;
 extern const proto_ref_list proto_specialties;
 extern const proto_ref_list proto_directions;
+extern const proto_ref_list proto_levels;        /* scholarship level */
+extern const proto_ref_list proto_work_sectors;  /* education, health, culture */
+extern const proto_ref_list proto_work_statuses; /* a friendship work's state */
 
 typedef struct proto_field_def {
 	const char *name;        /* wire name, snake_case: "planned_ha" */

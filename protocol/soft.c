@@ -13,6 +13,15 @@ static const struct {
 } above_plan[] = {
 	{"progress", "sown_ha", "planned_ha"},
 	{"progress", "households", "planned_households"},
+	{"work_progress", "disbursed", "budget"},
+};
+
+/* A value compared with another field of the same record: (kind, field,
+** other field): "enrolled above awarded". */
+static const struct {
+	const char *kind, *field, *other;
+} above_field[] = {
+	{"scholarship", "enrolled", "awarded"},
 };
 
 /* A child kind whose date orders its observations. */
@@ -20,6 +29,7 @@ static const struct {
 	const char *kind, *date_field;
 } ordered[] = {
 	{"progress", "date"},
+	{"work_progress", "date"},
 };
 
 const char *proto_soft_name(proto_soft_code code)
@@ -28,6 +38,7 @@ const char *proto_soft_name(proto_soft_code code)
 	case PROTO_SOFT_FUTURE: return "future_date";
 	case PROTO_SOFT_ABOVE_PLAN: return "above_plan";
 	case PROTO_SOFT_OLDER: return "older_than_latest";
+	case PROTO_SOFT_ABOVE_FIELD: return "above_field";
 	}
 	return "warning";
 }
@@ -97,6 +108,19 @@ size_t proto_soft_check(const proto_kind_def *k, const cJSON *values,
 			add(out, max, &n, PROTO_SOFT_ABOVE_PLAN,
 			    above_plan[i].field, above_plan[i].parent_field,
 			    v, p);
+	}
+	for (size_t i = 0; i < sizeof above_field / sizeof above_field[0];
+	     i++) {
+		const cJSON *v, *o;
+		if (strcmp(above_field[i].kind, k->name) != 0)
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(values,
+						     above_field[i].field);
+		o = cJSON_GetObjectItemCaseSensitive(values,
+						     above_field[i].other);
+		if (v && o && compare(v, o) == 1)
+			add(out, max, &n, PROTO_SOFT_ABOVE_FIELD,
+			    above_field[i].field, above_field[i].other, v, o);
 	}
 	for (size_t i = 0; latest && i < sizeof ordered / sizeof ordered[0];
 	     i++) {

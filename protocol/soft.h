@@ -2,7 +2,7 @@
 ** This file contains the soft rules of a record: values the protocol
 ** accepts but a person probably did not mean (sown hectares above the
 ** model's plan, a date in the future, an observation older than the latest
-** one). Front ends ask the user to confirm instead of refusing; the wire
+** one, more students enrolled than scholarships awarded). Front ends ask the user to confirm instead of refusing; the wire
 ** never checks them. The rules come from one table (soft.c), so every front
 ** end warns alike and a new kind only adds rows.
 */
@@ -16,13 +16,16 @@
 typedef enum proto_soft_code {
 	PROTO_SOFT_FUTURE = 1,    /* a date after today */
 	PROTO_SOFT_ABOVE_PLAN,    /* a value above the parent's planned value */
-	PROTO_SOFT_OLDER          /* dated before the parent's latest child */
+	PROTO_SOFT_OLDER,         /* dated before the parent's latest child */
+	PROTO_SOFT_ABOVE_FIELD    /* above another field of the same record
+				  ** (enrolled above awarded) */
 } proto_soft_code;
 
 typedef struct proto_soft {
 	proto_soft_code code;
 	const char *field;        /* the field it is about (static) */
-	const char *other;        /* the parent field compared with, or NULL */
+	const char *other;        /* the parent's or this record's field
+				  ** compared with, or NULL */
 	char value[48];           /* the value, as a person reads it */
 	char limit[48];           /* what it was compared with */
 } proto_soft;

@@ -28,6 +28,13 @@
 **   observation is more than stale_days (30) before "as of".
 **   percent = sown_ha / planned_ha x 100, rounded to one decimal (3.8/5 ->
 **   76); null when planned_ha is 0 or there is no observation.
+** - Scholarships (the "education" section): summed per province and
+**   academic year, for every academic year whose first year is at most
+**   the period's year; rate = enrolled / awarded in whole percent, rounded
+**   half up (251 / 300 -> 84); a batch without "enrolled" counts 0.
+** - Friendship works: every work with its latest observation dated on or
+**   before `to` (as for models); money in whole đồng; the table groups it
+**   by thousands ("60,000,000,000"), CSV and JSON keep plain digits.
 ** - Targets are evaluated for the calendar year of `to` (targets.c), over
 **   every record whatever the filters: they are the programme's targets.
 ** - Devices: all are listed; "not_synced" is true for a device that is not
@@ -59,6 +66,13 @@
 **    "trips":[{"id","start","end","days","province","sector","specialty",
 **              "expert","experts","expert_days","department","site",
 **              "trainings","trained","patients","outcome"}...],
+**    "education":[{"academic_year","province","batches","awarded",
+**                  "enrolled","rate"}...],       by year, province
+**    "education_totals":{"batches","awarded","enrolled","rate"},
+**    "works":[{"id","province","name","sector","site","budget",
+**              "disbursed","built_pct","status","last_observation",
+**              "notes","observations"}...],     by province, name, id
+**    "works_totals":{"works","budget","disbursed"},
 **    "targets":{"year":Y,"items":[see targets.c]},
 **    "devices":[{"id","name","role","last_sync_ms","last_sync",
 **                "days_since","revoked","not_synced","flags"}...]}  by
@@ -584,6 +598,208 @@ static int matches_filters(const srv_report_params *p, const char *province,
 	return 1;
 }
 
+/* A whole-đồng amount or count of a state, or -1 when absent (money is an
+** int field 0..10^13: exact in a double). */
+static long long get_whole(const cJSON *st, const char *f)
+{
+	const cJSON *v = proto_state_get(st, f, NULL);
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
+	    v->valuedouble > 9007199254740991.0 ||
+	    v->valuedouble != (double)(long long)v->valuedouble)
+		return -1;
+	return (long long)v->valuedouble;
+}
+
+/* Whole percent of part in whole, rounded half up (251 of 300 -> 84). */
+static void b_rate(builder *b, cJSON *o, const char *k, long long part,
+		   long long whole)
+{
+	if (whole > 0)
+		b_num(b, o, k, (double)((part * 100 + whole / 2) / whole));
+	else
+		b_null(b, o, k);
+}
+
+typedef struct edu_row {
+	const char *province, *year;
+	long long batches, awarded, enrolled;
+} edu_row;
+
+static int cmp_edu(const void *x, const void *y)
+{
+	const edu_row *p = x, *q = y;
+	int c = strcmp(p->year, q->year);
+	return c ? c : strcmp(p->province, q->province);
+}
+
+/* The education section: scholarships awarded and students enrolled per
+** province and academic year, for academic years that began by the end of
+** the period (first year <= the period's year), every earlier year
+** included (the plan counts over the whole period); a batch without
+** "enrolled" counts 0 enrolled. Filters: province; a sector other than
+** education leaves the section empty. */
+static void education_section(builder *b, cJSON *doc,
+			       const srv_report_input *in,
+			       const srv_report_params *p, int year)
+{
+	edu_row *rows = calloc(in->nr + 1, sizeof *rows), tot = {0};
+	size_t n = 0;
+	cJSON *arr, *o;
+
+	if (!rows) {
+		b->oom = 1;
+		return;
+	}
+	for (size_t i = 0; i < in->nr; i++) {
+		const cJSON *st = in->r[i].state;
+		const proto_kind_def *k = proto_state_kind(st);
+		const char *prov, *ay;
+		long long aw, en;
+		size_t j;
+		if (!k || strcmp(k->name, "scholarship") != 0 ||
+		    proto_state_deleted(st))
+			continue;
+		prov = get_str(st, "province");
+		ay = get_str(st, "academic_year");
+		aw = get_whole(st, "awarded");
+		en = get_whole(st, "enrolled");
+		if (!prov || !ay || strlen(ay) != 9 || aw < 0 ||
+		    atoi(ay) > year || !matches_filters(p, prov, "education"))
+			continue;
+		for (j = 0; j < n; j++)
+			if (strcmp(rows[j].province, prov) == 0 &&
+			    strcmp(rows[j].year, ay) == 0)
+				break;
+		if (j == n) {
+			rows[n].province = prov;
+			rows[n++].year = ay;
+		}
+		rows[j].batches++;
+		rows[j].awarded += aw;
+		rows[j].enrolled += en > 0 ? en : 0;
+		tot.batches++;
+		tot.awarded += aw;
+		tot.enrolled += en > 0 ? en : 0;
+	}
+	qsort(rows, n, sizeof *rows, cmp_edu);
+	arr = b_arr(b, doc, "education");
+	for (size_t j = 0; arr && j < n; j++) {
+		o = b_obj(b, arr, NULL);
+		b_str(b, o, "academic_year", rows[j].year);
+		b_str(b, o, "province", rows[j].province);
+		b_num(b, o, "batches", (double)rows[j].batches);
+		b_num(b, o, "awarded", (double)rows[j].awarded);
+		b_num(b, o, "enrolled", (double)rows[j].enrolled);
+		b_rate(b, o, "rate", rows[j].enrolled, rows[j].awarded);
+	}
+	o = b_obj(b, doc, "education_totals");
+	b_num(b, o, "batches", (double)tot.batches);
+	b_num(b, o, "awarded", (double)tot.awarded);
+	b_num(b, o, "enrolled", (double)tot.enrolled);
+	b_rate(b, o, "rate", tot.enrolled, tot.awarded);
+	free(rows);
+}
+
+/* The friendship-works section: every work (filters: province, sector),
+** with its latest observation dated on or before the period's end (latest
+** by date, then by the stamp of its "date" field, then by id, as for
+** models). */
+static void works_section(builder *b, cJSON *doc, const srv_report_input *in,
+			  const srv_report_params *p)
+{
+	model_row *w = calloc(in->nr + 1, sizeof *w);
+	size_t n = 0;
+	long long budget = 0, disbursed = 0;
+	cJSON *arr, *o;
+
+	if (!w) {
+		b->oom = 1;
+		return;
+	}
+	for (size_t i = 0; i < in->nr; i++) {
+		const cJSON *st = in->r[i].state;
+		const proto_kind_def *k = proto_state_kind(st);
+		if (!k || strcmp(k->name, "work") != 0 ||
+		    proto_state_deleted(st))
+			continue;
+		w[n].id = in->r[i].id;
+		w[n].state = st;
+		w[n].province = get_str(st, "province");
+		w[n].sector = get_str(st, "sector");
+		w[n].crop = get_str(st, "name");
+		if (w[n].province && w[n].sector &&
+		    matches_filters(p, w[n].province, w[n].sector))
+			n++;
+	}
+	for (size_t i = 0; i < in->nr && n; i++) {
+		const cJSON *st = in->r[i].state;
+		const proto_kind_def *k = proto_state_kind(st);
+		const char *wid;
+		long day;
+		proto_stamp stamp;
+		if (!k || strcmp(k->name, "work_progress") != 0 ||
+		    proto_state_deleted(st))
+			continue;
+		wid = get_str(st, "work");
+		if (!wid || get_date(st, "date", &day) != 0 ||
+		    day > p->period.to || !proto_state_get(st, "date", &stamp))
+			continue;
+		for (size_t j = 0; j < n; j++) {
+			model_row *m = &w[j];
+			if (strcmp(m->id, wid) != 0)
+				continue;
+			m->observations++;
+			if (!m->latest || day > m->latest_day ||
+			    (day == m->latest_day &&
+			     (proto_stamp_cmp(&stamp, &m->latest_stamp) > 0 ||
+			      (proto_stamp_cmp(&stamp, &m->latest_stamp) == 0 &&
+			       strcmp(in->r[i].id, m->latest_id) > 0)))) {
+				m->latest = st;
+				m->latest_day = day;
+				m->latest_stamp = stamp;
+				m->latest_id = in->r[i].id;
+			}
+			break;
+		}
+	}
+	qsort(w, n, sizeof *w, cmp_model);
+	arr = b_arr(b, doc, "works");
+	for (size_t j = 0; arr && j < n; j++) {
+		const model_row *m = &w[j];
+		long long bu = get_whole(m->state, "budget");
+		o = b_obj(b, arr, NULL);
+		b_str(b, o, "id", m->id);
+		b_str(b, o, "province", m->province);
+		b_str(b, o, "name", m->crop);
+		b_str(b, o, "sector", m->sector);
+		b_str(b, o, "site", get_str(m->state, "site"));
+		b_field_num(b, o, m->state, "budget");
+		budget += bu > 0 ? bu : 0;
+		if (m->latest) {
+			long long d = get_whole(m->latest, "disbursed");
+			b_field_num(b, o, m->latest, "disbursed");
+			b_field_num(b, o, m->latest, "built_pct");
+			b_str(b, o, "status", get_str(m->latest, "status"));
+			b_date(b, o, "last_observation", m->latest_day);
+			b_str(b, o, "notes", get_str(m->latest, "notes"));
+			disbursed += d > 0 ? d : 0;
+		} else {
+			b_null(b, o, "disbursed");
+			b_null(b, o, "built_pct");
+			b_null(b, o, "status");
+			b_null(b, o, "last_observation");
+			b_null(b, o, "notes");
+		}
+		b_num(b, o, "observations", (double)m->observations);
+	}
+	o = b_obj(b, doc, "works_totals");
+	b_num(b, o, "works", (double)n);
+	b_num(b, o, "budget", (double)budget);
+	b_num(b, o, "disbursed", (double)disbursed);
+	free(w);
+}
+
 int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		     cJSON **out, char *msg, size_t msgsz)
 {
@@ -651,6 +867,37 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		    strcmp(k->name, "trip") == 0) {
 			if (read_activity(in->r[i].id, st, k,
 					  &acts[nacts]) == 0)
+				act_state[nacts++] = st;
+		} else if (strcmp(k->name, "scholarship") == 0 ||
+			   strcmp(k->name, "work") == 0) {
+			/* For the targets only: a batch counts in the
+			** calendar year its academic year begins (from 1
+			** September), a work on the day it was first
+			** recorded. */
+			srv_activity *a = &acts[nacts];
+			const char *ay = get_str(st, "academic_year");
+			memset(a, 0, sizeof *a);
+			a->id = in->r[i].id;
+			a->province = get_str(st, "province");
+			a->sector = get_str(st, "sector");
+			a->direction = "out";
+			if (k->name[0] == 's') {
+				a->kind = SRV_ACT_SCHOLARSHIP;
+				a->sector = "education";
+				a->awarded = get_whole(st, "awarded");
+				a->start = ay && strlen(ay) == 9
+					? ymd(atol(ay), 9, 1) : -1;
+				if (a->start < 0 || a->awarded < 0)
+					a->province = NULL;
+			} else {
+				a->kind = SRV_ACT_WORK;
+				a->budget = get_whole(st, "budget");
+				a->start = first_write_day(st);
+				if (a->budget < 0)
+					a->budget = 0;
+			}
+			a->end = a->start;
+			if (a->province)
 				act_state[nacts++] = st;
 		} else if (strcmp(k->name, "model") == 0) {
 			model_row *m = &models[nmodels];
@@ -727,7 +974,8 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 	/* The activities of the period, through the filters. */
 	for (size_t i = 0; i < nacts; i++) {
 		const srv_activity *a = &acts[i];
-		if (a->start < p->period.from || a->start > p->period.to ||
+		if ((a->kind != SRV_ACT_VISIT && a->kind != SRV_ACT_TRIP) ||
+		    a->start < p->period.from || a->start > p->period.to ||
 		    !matches_filters(p, a->province, a->sector))
 			continue;
 		sel[nsel].a = a;
@@ -836,6 +1084,9 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		b_bool(&b, o, "stale", stale);
 		stale_count += stale;
 	}
+
+	education_section(&b, doc, in, p, year);
+	works_section(&b, doc, in, p);
 
 	/* Dated lists. */
 	arr = b_arr(&b, doc, "visits");
@@ -1150,6 +1401,17 @@ static const col target_cols[] = {
 	{"window.to", "To", 0}, {"expected", "Expected", 1},
 	{"actual", "Actual", 1}, {"status", "Status", 0},
 	{"label", "Description", 0}};
+/* num 2: an amount of money, grouped by thousands in the table. */
+static const col edu_cols[] = {
+	{"academic_year", "Academic year", 0}, {"province", "Province", 0},
+	{"awarded", "Awarded", 1}, {"enrolled", "Enrolled", 1},
+	{"rate", "Enrolled %", 1}};
+static const col work_cols[] = {
+	{"province", "Province", 0}, {"name", "Work", 0},
+	{"sector", "Sector", 0}, {"budget", "Budget VND", 2},
+	{"disbursed", "Disbursed VND", 2}, {"built_pct", "Built %", 1},
+	{"status", "Status", 0}, {"last_observation", "Last observation", 0},
+	{"notes", "Latest notes", 0}};
 static const col device_cols[] = {
 	{"name", "Device", 0}, {"role", "Role", 0}, {"id", "Id", 0},
 	{"last_sync", "Last sync", 0}, {"days_since", "Days", 1}};
@@ -1160,6 +1422,10 @@ static const section sections[] = {
 	{"by_sector", "By sector", sect_cols, NC(sect_cols), NULL, "totals"},
 	{"models", "Demonstration models", model_cols, NC(model_cols), NULL,
 	 NULL},
+	{"education", "Education: scholarships", edu_cols, NC(edu_cols),
+	 NULL, "education_totals"},
+	{"works", "Friendship works", work_cols, NC(work_cols), NULL,
+	 "works_totals"},
 	{"visits", "Delegation visits", visit_cols, NC(visit_cols), NULL,
 	 NULL},
 	{"trips", "Expert trips", trip_cols, NC(trip_cols), NULL, NULL},
@@ -1214,7 +1480,30 @@ static void grid_free(grid *g)
 	memset(g, 0, sizeof *g);
 }
 
-static int grid_make(const cJSON *doc, const section *s, grid *g)
+/* "60,000,000,000": a whole amount grouped by thousands, as English
+** readers write money; other values as cell_text. */
+static const char *money_text(const cJSON *v, char *tmp, size_t tmpsz)
+{
+	char d[32];
+	size_t n, o = 0;
+
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
+	    v->valuedouble > 9007199254740991.0)
+		return cell_text(v, tmp, tmpsz);
+	snprintf(d, sizeof d, "%lld", (long long)v->valuedouble);
+	n = strlen(d);
+	for (size_t i = 0; i < n && o + 2 < tmpsz; i++) {
+		if (i && (n - i) % 3 == 0)
+			tmp[o++] = ',';
+		tmp[o++] = d[i];
+	}
+	tmp[o] = '\0';
+	return tmp;
+}
+
+/* The rows of section s; with group, money columns grouped by thousands
+** (the table; CSV keeps plain digits for spreadsheets). */
+static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 {
 	const cJSON *arr = member(doc, s->key);
 	const cJSON *tot = s->total ? member(doc, s->total) : NULL;
@@ -1241,7 +1530,9 @@ static int grid_make(const cJSON *doc, const section *s, grid *g)
 			continue;
 		for (size_t c = 0; c < s->ncols; c++) {
 			const cJSON *v = member(row, s->cols[c].key);
-			const char *t = cell_text(v, tmp, sizeof tmp);
+			const char *t = group && s->cols[c].num == 2
+				? money_text(v, tmp, sizeof tmp)
+				: cell_text(v, tmp, sizeof tmp);
 			if (!(g->cell[r * s->ncols + c] = strdup(t)))
 				return -1;
 			g->text[r * s->ncols + c] = cJSON_IsString(v);
@@ -1250,9 +1541,11 @@ static int grid_make(const cJSON *doc, const section *s, grid *g)
 	}
 	if (tot) {
 		for (size_t c = 0; c < s->ncols; c++) {
+			const cJSON *v = member(tot, s->cols[c].key);
 			const char *t = c == 0 ? "Total"
-				: cell_text(member(tot, s->cols[c].key), tmp,
-					    sizeof tmp);
+				: group && s->cols[c].num == 2
+				? money_text(v, tmp, sizeof tmp)
+				: cell_text(v, tmp, sizeof tmp);
 			if (!(g->cell[r * s->ncols + c] = strdup(t)))
 				return -1;
 		}
@@ -1479,7 +1772,7 @@ int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 	for (size_t i = 0; i < NC(sections) && !b.oom; i++) {
 		const section *s = &sections[i];
 		char title[128];
-		if (grid_make(report, s, &g) != 0) {
+		if (grid_make(report, s, &g, fmt == SRV_REPORT_TABLE) != 0) {
 			b.oom = 1;
 			break;
 		}

@@ -50,14 +50,16 @@
 #include "targets.h"
 
 typedef enum { C_VISITS, C_MEMBERS, C_TRIPS, C_EXPERTS, C_EXPERT_DAYS,
-	       C_TRAININGS, C_TRAINED, C_PATIENTS } count_kind;
-typedef enum { PER_YEAR, PER_QUARTER, PER_2YEARS } per_kind;
+	       C_TRAININGS, C_TRAINED, C_PATIENTS, C_SCHOLARSHIPS, C_WORKS,
+	       C_BUDGET } count_kind;
+typedef enum { PER_YEAR, PER_QUARTER, PER_2YEARS, PER_YEARS } per_kind;
 typedef enum { EACH_NONE, EACH_PROVINCE, EACH_DIRECTION } each_kind;
 
 static const char *const count_names[] = {
 	"visits", "members", "trips", "experts", "expert-days", "trainings",
-	"trained", "patients"};
-static const char *const per_names[] = {"year", "quarter", "2years"};
+	"trained", "patients", "scholarships", "works", "budget"};
+static const char *const per_names[] = {"year", "quarter", "2years",
+					"years"};
 static const char *const each_names[] = {"", "province", "direction"};
 
 typedef struct target {
@@ -299,21 +301,23 @@ static int parse_target(parser *p, srv_targets *ts, const token *tk,
 		seen |= 1u << idx;
 		switch (idx) {
 		case 0:
-			k = pick(count_names, 8, w->value);
+			k = pick(count_names, 11, w->value);
 			if (k < 0)
 				return perr(p, w->vcol, "unknown count "
 					    "\"%s\"; allowed: visits, members, "
 					    "trips, experts, expert-days, "
-					    "trainings, trained, patients",
+					    "trainings, trained, patients, "
+					    "scholarships, works, budget",
 					    w->value);
 			t.count = (count_kind)k;
 			have_count = 1;
 			break;
 		case 1:
-			k = pick(per_names, 3, w->value);
+			k = pick(per_names, 4, w->value);
 			if (k < 0)
 				return perr(p, w->vcol, "unknown per \"%s\"; "
-					    "allowed: year, quarter, 2years",
+					    "allowed: year, quarter, 2years, "
+					    "years",
 					    w->value);
 			t.per = (per_kind)k;
 			have_per = 1;
@@ -322,11 +326,12 @@ static int parse_target(parser *p, srv_targets *ts, const token *tk,
 			char *end;
 			errno = 0;
 			t.min = strtoll(w->value, &end, 10);
+			/* Up to 10^13: a budget in đồng (count=budget). */
 			if (!isdigit((unsigned char)w->value[0]) || errno ||
-			    *end || t.min < 1 || t.min > 1000000)
+			    *end || t.min < 1 || t.min > 10000000000000LL)
 				return perr(p, w->vcol, "min must be a whole "
-					    "number from 1 to 1000000, not "
-					    "\"%s\"", w->value);
+					    "number from 1 to 10000000000000, "
+					    "not \"%s\"", w->value);
 			have_min = 1;
 			break;
 		}
@@ -412,7 +417,15 @@ static int parse_target(parser *p, srv_targets *ts, const token *tk,
 			    !have_per ? "per= (year, quarter or 2years) " : "",
 			    !have_min ? "min= (the least number)" : "");
 	/* Rules that make a target meaningless rather than merely unusual. */
-	if (t.count >= C_TRIPS) {
+	if (t.count >= C_SCHOLARSHIPS) {
+		if (t.high_level || t.alternate || t.each == EACH_DIRECTION ||
+		    t.direction)
+			return perr(p, tk[0].col, "target \"%.*s\": count=%s "
+				    "has no direction; high-level, alternate, "
+				    "each=direction and direction= apply to "
+				    "visits only", (int)tk[1].keylen, name,
+				    count_names[t.count]);
+	} else if (t.count >= C_TRIPS) {
 		if (t.high_level || t.alternate || t.each == EACH_DIRECTION ||
 		    (t.direction && strcmp(t.direction, "in") == 0))
 			return perr(p, tk[0].col, "target \"%.*s\": count=%s "
@@ -425,6 +438,10 @@ static int parse_target(parser *p, srv_targets *ts, const token *tk,
 	if (t.per == PER_2YEARS && !t.from_year)
 		return perr(p, tk[0].col, "target \"%.*s\": per=2years needs "
 			    "from=YEAR, the first year of the first window",
+			    (int)tk[1].keylen, name);
+	if (t.per == PER_YEARS && !t.year_first)
+		return perr(p, tk[0].col, "target \"%.*s\": per=years needs "
+			    "years=FIRST-LAST, the one window it counts over",
 			    (int)tk[1].keylen, name);
 	if (t.per != PER_2YEARS && (t.from_year || t.alternate))
 		return perr(p, tk[0].col, "target \"%.*s\": from= and "
@@ -700,6 +717,9 @@ static long long measure(const target *t, const srv_activity *a)
 	case C_TRAININGS: return a->trainings;
 	case C_TRAINED: return a->trained;
 	case C_PATIENTS: return a->patients;
+	case C_SCHOLARSHIPS: return a->awarded;
+	case C_WORKS: return 1;
+	case C_BUDGET: return a->budget;
 	}
 	return 0;
 }
@@ -709,9 +729,12 @@ static int matches(const srv_targets *ts, const target *t,
 		   const srv_activity *a, const char *province,
 		   const char *direction)
 {
-	int want_visit = t->count <= C_MEMBERS;
+	srv_activity_kind want = t->count <= C_MEMBERS ? SRV_ACT_VISIT
+			       : t->count <= C_PATIENTS ? SRV_ACT_TRIP
+			       : t->count == C_SCHOLARSHIPS ? SRV_ACT_SCHOLARSHIP
+			       : SRV_ACT_WORK;
 
-	if ((a->kind == SRV_ACT_VISIT) != want_visit)
+	if (a->kind != want)
 		return 0;
 	if (t->sector && (!a->sector || strcmp(t->sector, a->sector) != 0))
 		return 0;
@@ -807,6 +830,12 @@ static int eval_one(const srv_targets *ts, const target *t,
 			if (qf > as_of)
 				break;
 		}
+		break;
+	case PER_YEARS:
+		/* One window, the whole years= range. */
+		wfrom[0] = ymd_days(t->year_first, 1, 1);
+		wto[0] = ymd_days(t->year_last, 12, 31);
+		nwin = 1;
 		break;
 	case PER_2YEARS: {
 		int k = (year - t->from_year) / 2;

@@ -26,7 +26,11 @@
 
 typedef enum srv_activity_kind {
 	SRV_ACT_VISIT,
-	SRV_ACT_TRIP
+	SRV_ACT_TRIP,
+	SRV_ACT_SCHOLARSHIP,     /* a scholarship batch: start = 1 September
+				 ** of its academic year's first year */
+	SRV_ACT_WORK             /* a friendship work: start = the day it was
+				 ** first recorded */
 } srv_activity_kind;
 
 /* One visit or expert trip, as the report and the targets count it. Strings
@@ -44,6 +48,8 @@ typedef struct srv_activity {
 	long long experts;       /* trips: experts (1 when absent) */
 	long long expert_days;   /* trips: experts x days (end-start+1) */
 	long long trainings, trained, patients; /* trips; 0 when absent */
+	long long awarded;       /* scholarships awarded */
+	long long budget;        /* works: budget in whole đồng */
 } srv_activity;
 
 typedef struct srv_targets srv_targets;

@@ -4,7 +4,8 @@
 # The figures are the programme's own (protocol/../shared DOMAIN facts):
 # Salavan sticky maize, 5 ha with 42 households, 3.8 ha sown; a 5 ha paddy-
 # rice model in Sekong; medical teams at the Attapeu and Sekong provincial
-# hospitals; delegations with Vietnamese and Lao names.
+# hospitals; delegations with Vietnamese and Lao names; a scholarship batch
+# at Quy Nhơn University and the Văng Tắt small hospital (15 billion đồng).
 # POSIX sh (make runs it with sh). Stops at the first failing command.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -104,6 +105,22 @@ fs trip add --expert "BS. Trần Minh Đức" --experts 3 --specialty obstetrics
 	--site "Bệnh viện tỉnh Attapeu" --start 2026-03-02 --end 2026-03-13 \
 	--trainings 3 --trained 9 --patients 85 \
 	--outcome "Xử trí tai biến sản khoa; ຝຶກອົບຮົມແພດ"
+
+# Education: a batch of scholarships for Attapeu students at Quy Nhơn
+# University (the enrolment is recorded later, by an edit); and a
+# friendship work with an observation of its construction.
+SCHOL=$(fs scholarship add --province "Ắt-tạ-pư" --academic-year 2026-2027 \
+	--level "đại học" --school "Trường Đại học Quy Nhơn" --awarded 20 \
+	--allowance 1800000 --notes "Học bổng toàn phần, gồm 1 năm tiếng Việt")
+echo "$SCHOL"
+fs edit "$(echo "$SCHOL" | cut -c1-8)" --enrolled 17
+WORK=$(fs work add --province Attapeu --name "Bệnh viện nhỏ Văng Tắt" \
+	--sector "y tế" --site "Sanxay (ເມືອງສານໄຊ)" --budget 15000000000)
+echo "$WORK"
+fs work work_progress "$(echo "$WORK" | cut -c1-8)" --date 2026-03-31 \
+	--disbursed 6000000000 --built-pct 40 --status "đang thi công" \
+	--notes "Xong phần móng và khung tầng 1"
+fs list works
 
 # ---- Both come back into coverage: enroll once, then sync.
 export FIELDSYNC_DIR="$DIR/agronomist"

@@ -282,6 +282,9 @@ static void describe(const cJSON *f, char *buf, size_t n)
 				   "%s to %s %s"), l, h, unit);
 	} else if (strcmp(t, "date") == 0) {
 		snprintf(buf, n, "%s", _("date YYYY-MM-DD or DD/MM/YYYY"));
+	} else if (strcmp(t, "years") == 0) {
+		snprintf(buf, n, "%s", _("academic year YYYY-YYYY, e.g. "
+					 "2026-2027"));
 	} else if (strcmp(t, "id") == 0) {
 		snprintf(buf, n, _("id or unique prefix (>= %d hex digits)"),
 			 FIELDSYNC_MIN_PREFIX);
@@ -356,8 +359,8 @@ static void help_main(FILE *out)
 
 	static const char *const cmds[][2] = {
 		{"list [KIND] [--province P] [--json]",
-		 N_("list records (KIND: visits, trips, models, progress; "
-		    "default all)")},
+		 N_("list records (KIND: visits, trips, models, progress, "
+		    "scholarships, works, work_progress; default all)")},
 		{"show ID [--json]", N_("one record, all its fields")},
 		{"edit ID --FIELD VALUE...", N_("correct fields of a record")},
 		{"delete ID", N_("delete a record")},
@@ -1471,9 +1474,10 @@ static int dispatch(const char *dir, int argc, char **argv)
 	if ((k = kind_schema(cmd)) && strcmp(cmd, sget(k, "kind")) == 0)
 		return cmd_kind(dir, k, argc - 1, argv + 1);
 	return usage_error(NULL, "unknown command \"%s\"; commands: init, "
-			   "visit, trip, model, progress, list, show, edit, "
-			   "delete, status, enroll, reenroll, sync, ui, import, "
-			   "dump, doctor, help", cmd);
+			   "visit, trip, model, progress, scholarship, work, "
+			   "work_progress, list, show, edit, delete, status, "
+			   "enroll, reenroll, sync, ui, import, dump, doctor, "
+			   "help", cmd);
 }
 
 int main(int argc, char **argv)

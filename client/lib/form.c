@@ -107,8 +107,11 @@ static int parse_all(fieldsync *fs, const proto_kind_def *k,
 }
 
 /* The sentence a person reads for a soft warning. */
-static void soft_text(const proto_soft *w, char *msg, size_t n)
+static void soft_text(const proto_kind_def *k, const proto_soft *w,
+		      char *msg, size_t n)
 {
+	const proto_field_def *f, *o;
+
 	switch (w->code) {
 	case PROTO_SOFT_FUTURE:
 		snprintf(msg, n, _("The date %s is in the future (today is "
@@ -121,6 +124,15 @@ static void soft_text(const proto_soft *w, char *msg, size_t n)
 	case PROTO_SOFT_OLDER:
 		snprintf(msg, n, _("This observation (%s) is older than the "
 			 "latest one (%s)."), w->value, w->limit);
+		return;
+	case PROTO_SOFT_ABOVE_FIELD:
+		f = proto_field_find(k, w->field);
+		o = proto_field_find(k, w->other);
+		/* TRANSLATORS: "Students enrolled (13) is more than
+		** Scholarships awarded (12)." */
+		snprintf(msg, n, _("%s (%s) is more than %s (%s)."),
+			 f ? _(f->label) : w->field, w->value,
+			 o ? _(o->label) : w->other, w->limit);
 		return;
 	}
 	snprintf(msg, n, "%s", w->value);
@@ -196,7 +208,7 @@ int fieldsync_form_check(fieldsync *fs, const char *kind, const char *prefix,
 				 soft, sizeof soft / sizeof soft[0]);
 	for (size_t i = 0; i < nsoft && i < sizeof soft / sizeof soft[0]; i++) {
 		char msg[400];
-		soft_text(&soft[i], msg, sizeof msg);
+		soft_text(k, &soft[i], msg, sizeof msg);
 		if (add_item(warnings, soft[i].field,
 			     proto_soft_name(soft[i].code), msg))
 			goto fail_nomem;

@@ -25,6 +25,7 @@ static const char *type_name(proto_type t)
 	case PROTO_T_DECIMAL: return "decimal";
 	case PROTO_T_DATE: return "date";
 	case PROTO_T_ID: return "id";
+	case PROTO_T_YEARS: return "years";
 	}
 	return "text";
 }

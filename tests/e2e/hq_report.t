@@ -78,8 +78,8 @@ ok $? "the JSON output parses"
 is "$(jq -c '[.period.label,.period.from,.period.to,.period.year,.as_of]' "$J")" \
 	'["2026H2","2026-05-01","2026-10-31",2026,"2026-10-31"]' "period 2026H2 is 1 May..31 Oct, as of 31 Oct"
 is "$(jq -c '.summary' "$J")" \
-	'{"visits":5,"trips":3,"models":3,"models_stale":2,"targets":5,"targets_met":2,"devices":4,"devices_not_synced":1,"open_conflicts":1}' \
-	"summary: 5 visits, 3 trips, 3 models (2 stale), 2 of 5 targets met, 1 of 4 devices not synced, 1 open conflict"
+	'{"visits":5,"trips":3,"models":3,"models_stale":2,"targets":8,"targets_met":2,"devices":4,"devices_not_synced":1,"open_conflicts":1}' \
+	"summary: 5 visits, 3 trips, 3 models (2 stale), 2 of 8 targets met (3 for scholarships and works, none recorded), 1 of 4 devices not synced, 1 open conflict"
 fig() { # JQ-PATH: the ten figures of one row, space separated
 	jq -r "$1 | [.visits_out,.members_out,.visits_in,.members_in,.trips,.experts,.expert_days,.trainings,.trained,.patients] | map(tostring) | join(\" \")" "$J"
 }
@@ -189,12 +189,12 @@ TF="$DB.targets"
 ok "$([ -f "$TF" ] && echo 0 || echo 1)" "the first report created $TF for HQ to edit"
 cmp -s "$TF" "${FIELDSYNC_ROOT:-$(dirname "$0")/../..}/server/targets.default"
 ok $? "it is the shipped targets.default, byte for byte"
-# HQ adds a target: one agricultural trip a year. T2 meets it: 6 targets,
+# HQ adds a target: one agricultural trip a year. T2 meets it: 9 targets,
 # 3 met.
 printf '%s\n' 'target agri-trips count=trips sector="nông nghiệp" per=year min=1 label="Chuyến nông nghiệp"' >>"$TF"
 run "${R[@]}" --period 2026H2 --format json
 is "$(printf '%s' "$OUT" | jq -c '[.summary.targets, .summary.targets_met, (.targets.items[] | select(.name=="agri-trips") | .status, .label)]')" \
-	'[6,3,"met","Chuyến nông nghiệp"]' "an edited targets file is used at the next report"
+	'[9,3,"met","Chuyến nông nghiệp"]' "an edited targets file is used at the next report"
 # --targets FILE: two trips a year to Salavan; only T2 -> pending 1 of 2.
 printf '%s\n' '# HQ test' 'target salavan-trips count=trips province=Salavan per=year min=2' >"$W/my.targets"
 run "${R[@]}" --period 2026H2 --targets "$W/my.targets" --format json

@@ -11,7 +11,7 @@ SEED=${FIELDSYNC_SEED:-$(( ($$ * 7919 + $(date +%s)) % 1000000 ))}
 RANDOM=$SEED
 ROUNDS=4
 EDITS=6
-plan $((ROUNDS + 10))
+plan $((ROUNDS + 11))
 diag "seed $SEED (replay with FIELDSYNC_SEED=$SEED)"
 
 W=$(tmpdir)
@@ -28,14 +28,31 @@ mapfile -t IDS < <(fsd "$A" import "$W/base.jsonl" 2>/dev/null)
 for d in A B C D; do fsd "${!d}" sync >/dev/null 2>&1; done
 is "$(fsd "$D" dump | wc -l | tr -d ' ')" 8 "every device starts with the 8 shared records"
 
+# A shared scholarship batch and friendship work (issue 13): money fields
+# edited concurrently with amounts near 10^13 must converge exactly.
+SCH=$(fsd "$A" scholarship add --province Sekong --academic-year 2026-2027 \
+	--level college --school "Trường Cao đẳng Y tế Gia Lai" --awarded 12 2>/dev/null)
+WRK=$(fsd "$A" work add --province Attapeu --name "Bệnh viện nhỏ Văng Tắt" \
+	--sector health --budget 15000000000 2>/dev/null)
+for d in A B C D; do fsd "${!d}" sync >/dev/null 2>&1; done
+
 LEADERS=("Đoàn công tác Sở Y tế" "ຄະນະ ແຂວງ ສາລະວັນ" "Phạm Văn Bình" "Lê Thị Mai" "ທ່ານ ສົມພອນ")
 OUTCOMES=("Thống nhất đào tạo 3 cán bộ" "ຕົກລົງ ຮ່ວມມື" "Chưa thống nhất" "Hoãn lại")
 
 # One random offline edit on device dir $1: an overlapping field of a
 # shared record, sometimes a new record, rarely a delete.
 random_edit() {
-	local dir=$1 id=${IDS[RANDOM % ${#IDS[@]}]} r=$((RANDOM % 20))
-	if [ "$r" -lt 6 ]; then
+	local dir=$1 id=${IDS[RANDOM % ${#IDS[@]}]} r=$((RANDOM % 26))
+	if [ "$r" -ge 20 ]; then
+		case $((r % 3)) in
+		0) fsd "$dir" edit "$SCH" --enrolled $((RANDOM % 14)) \
+			--allowance $((9999999990000 + RANDOM % 10000)) ;;
+		1) fsd "$dir" edit "$WRK" --budget $((10000000000000 - RANDOM)) ;;
+		*) fsd "$dir" work work_progress "$WRK" --date 2026-0$((1 + RANDOM % 9))-1$((RANDOM % 10)) \
+			--disbursed $((9000000000000 + RANDOM * 1000)) \
+			--built-pct $((RANDOM % 101)) --status under-construction ;;
+		esac
+	elif [ "$r" -lt 6 ]; then
 		fsd "$dir" edit "$id" --members $((1 + RANDOM % 30))
 	elif [ "$r" -lt 11 ]; then
 		fsd "$dir" edit "$id" --leader "${LEADERS[RANDOM % ${#LEADERS[@]}]}"
@@ -102,3 +119,7 @@ ok $? "the random concurrent edits are in the conflict list ($n conflicts)"
 # the two values written.
 grep "^${IDS[0]} " "$W/s.dump" | grep -Eq " members=[0-9]+@"
 ok $? "record ${IDS[0]:0:8} has one members value everywhere"
+# Money converges as written: whole digits, never a float's rounding.
+grep "^$WRK " "$W/s.dump" | grep -Eq " budget=(15000000000|99999999[0-9]{5})@"
+ok $? "the work's budget is one of the amounts written, exact, everywhere" ||
+	diag "$(grep "^$WRK " "$W/s.dump")"

@@ -183,6 +183,9 @@ static const char ZERO64[] =
 #define PROG2    "a2000000000000000000000000000002"
 #define VISIT1   "a3000000000000000000000000000001"
 #define TRIP1    "a4000000000000000000000000000001"
+#define SCHOL1   "a6000000000000000000000000000001"
+#define WORK1    "a7000000000000000000000000000001"
+#define WPROG1   "a8000000000000000000000000000001"
 
 /* ---- change sets ------------------------------------------------------- */
 
@@ -330,6 +333,27 @@ static void bad1(const char *name, const char *desc, const char *change,
 	bad(name, desc, b, code, index, names, seq);
 	free(b);
 }
+
+/* A set of alice, seq 1, with one create of kind with the given fields. */
+static void badk(const char *name, const char *desc, const char *kind,
+		 const char *fields, const char *code, const char *names)
+{
+	char *h = H(1);
+	char *c = fmt("{\"id\":\"%s\",\"kind\":\"%s\",\"op\":\"create\","
+		      "\"hlc\":\"%s\",\"fields\":{%s}}",
+		      strcmp(kind, "work") == 0 ? WORK1 : SCHOL1, kind, h,
+		      fields);
+	bad1(name, desc, c, code, 0, names, 1);
+	free(c);
+	free(h);
+}
+
+/* Scholarship fields up to (not including) allowance. */
+#define SCH0 "\"province\":\"Attapeu\",\"academic_year\":\"2026-2027\"," \
+	"\"level\":\"university\",\"school\":\"Trường Đại học Quy Nhơn\"," \
+	"\"awarded\":20"
+#define WRK0 "\"province\":\"Attapeu\",\"name\":\"Bệnh viện nhỏ Văng " \
+	"Tắt\",\"sector\":\"health\""
 
 /* A set of alice, seq 1, with one model create of the given fields. */
 static void badf(const char *name, const char *desc, const char *fields,
@@ -973,6 +997,65 @@ static void sets(void)
 	     "an unknown member: a change is validated before its HLC is "
 	     "compared", c, "unknown_field", 1, "why", 1);
 	free(c);
+
+	/* -- scholarships and friendship works (issue 13): money is whole
+	**    đồng, 0..10^13, exact as a JSON number. */
+	c = fmt("{\"id\":\"" SCHOL1 "\",\"kind\":\"scholarship\","
+		"\"op\":\"create\",\"hlc\":\"%s\",\"fields\":{" SCH0 ","
+		"\"enrolled\":17,\"allowance\":1800000,\"notes\":\"Học bổng "
+		"toàn phần; ທຶນເຕັມ\"}},"
+		"{\"id\":\"" WORK1 "\",\"kind\":\"work\",\"op\":\"create\","
+		"\"hlc\":\"%s\",\"fields\":{" WRK0 ",\"site\":\"Sanxay, "
+		"ອັດຕະປື\",\"budget\":10000000000000}},"
+		"{\"id\":\"" WPROG1 "\",\"kind\":\"work_progress\","
+		"\"op\":\"create\",\"hlc\":\"%s\",\"fields\":{\"work\":\""
+		WORK1 "\",\"date\":\"2026-06-30\",\"disbursed\":6000000000,"
+		"\"built_pct\":40,\"status\":\"under-construction\","
+		"\"notes\":\"Đã xong phần móng\"}}", h1, h2, h3);
+	b = set_bytes(&alice, 1, ZERO64, c);
+	free(c);
+	{
+		vec v = {.name = "valid_scholarship_work",
+			 .desc = "a scholarship batch (1,800,000 VND a month), a "
+				 "friendship work of 10^13 VND (the largest "
+				 "amount) and its observation",
+			 .bytes = b, .len = strlen(b), .signer = &alice,
+			 .pk = &alice, .decode = "ok", .verify = "ok",
+			 .chain = "ok", .is_next = 1, .index = -1, .seq = 1,
+			 .canonical = 1};
+		emit(&v);
+	}
+	free(b);
+	badk("money_fraction", "an allowance of 1800000.5 VND: money is whole "
+	     "đồng", "scholarship", SCH0 ",\"allowance\":1800000.5",
+	     "wrong_type", "allowance");
+	badk("money_too_big", "a budget of 10^13 + 1 VND (at most 10^13)",
+	     "work", WRK0 ",\"budget\":10000000000001", "out_of_range",
+	     "budget");
+	badk("level_not_listed", "a scholarship level \"doctorate\" (allowed: "
+	     "master, university, college, vocational)", "scholarship",
+	     "\"province\":\"Attapeu\",\"academic_year\":\"2026-2027\","
+	     "\"level\":\"doctorate\",\"school\":\"Trường Đại học Quy "
+	     "Nhơn\",\"awarded\":20", "invalid_value", "level");
+	badk("academic_year_gap", "academic year 2026-2028: the second year "
+	     "must be the next", "scholarship",
+	     "\"province\":\"Attapeu\",\"academic_year\":\"2026-2028\","
+	     "\"level\":\"master\",\"school\":\"Trường Đại học Quy "
+	     "Nhơn\",\"awarded\":8", "invalid_value", "academic_year");
+	badk("academic_year_single", "academic year \"2026\": YYYY-YYYY "
+	     "expected", "scholarship",
+	     "\"province\":\"Attapeu\",\"academic_year\":\"2026\","
+	     "\"level\":\"master\",\"school\":\"Trường Đại học Quy "
+	     "Nhơn\",\"awarded\":8", "invalid_value", "academic_year");
+	badk("work_sector_not_listed", "a friendship work in agriculture "
+	     "(allowed: education, health, culture-sports-tourism)", "work",
+	     "\"province\":\"Attapeu\",\"name\":\"Trạm giống\","
+	     "\"sector\":\"agriculture\",\"budget\":1", "invalid_value",
+	     "sector");
+	bad1("work_progress_update", "work_progress is append-only: no update",
+	     "{\"id\":\"" WPROG1 "\",\"kind\":\"work_progress\","
+	     "\"op\":\"update\",\"hlc\":\"019d36e3ec010000\",\"fields\":"
+	     "{\"built_pct\":50}}", "invalid_op", 0, "work_progress", 1);
 
 	free(h1); free(h2); free(h3); free(h4); free(h5); free(h6); free(h7);
 	free(h8); free(sA1); free(v1); free(v2); free(v3); free(v4);

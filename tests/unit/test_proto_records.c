@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "protocol/records.h"
+#include "protocol/soft.h"
 
 #define expect_code(got, want, err) do { \
 	proto_code got_ = (got); \
@@ -45,10 +46,11 @@ static const proto_field_def *field(const char *kind, const char *name)
 static void test_kinds(void **state)
 {
 	static const char *const names[] = {"visit", "trip", "model",
-					    "progress"};
+					    "progress", "scholarship", "work",
+					    "work_progress"};
 	(void)state;
-	assert_int_equal(proto_nkinds, 4);
-	for (size_t i = 0; i < 4; i++) {
+	assert_int_equal(proto_nkinds, 7);
+	for (size_t i = 0; i < 7; i++) {
 		const proto_kind_def *k = proto_kind_find(names[i]);
 		assert_non_null(k);
 		assert_string_equal(k->name, names[i]);
@@ -58,6 +60,15 @@ static void test_kinds(void **state)
 	assert_string_equal(proto_kind_find("visits")->name, "visit");
 	assert_true(proto_kind_find("progress")->append_only);
 	assert_false(proto_kind_find("model")->append_only);
+	assert_true(proto_kind_find("work_progress")->append_only);
+	assert_false(proto_kind_find("work")->append_only);
+	assert_false(proto_kind_find("scholarship")->append_only);
+	assert_string_equal(proto_kind_find("scholarships")->name,
+			    "scholarship");
+	assert_string_equal(proto_kind_find("works")->name, "work");
+	/* A work's observations point to it as progress points to a model:
+	** by an id field named after the parent kind. */
+	assert_int_equal(field("work_progress", "work")->type, PROTO_T_ID);
 	assert_null(proto_kind_find("meeting"));
 	assert_null(proto_kind_find("Visit"));
 	assert_null(proto_kind_find(""));
@@ -528,6 +539,177 @@ static void test_record_check(void **state)
 
 /* ---- decimal and value helpers ------------------------------------------ */
 
+/* The scholarship and work kinds (issue 13): money is whole đồng up to
+** 10^13, a level is one of four, an academic year is YYYY-YYYY+1. */
+#define SCHOLAR "{\"province\":\"Attapeu\",\"academic_year\":%s," \
+	"\"level\":%s,\"school\":\"Trường Đại học Quy Nhơn\"," \
+	"\"awarded\":20,\"enrolled\":17,\"allowance\":%s}"
+#define WORK "{\"province\":\"Attapeu\",\"name\":\"Bệnh viện nhỏ " \
+	"Văng Tắt\",\"sector\":%s,\"site\":\"Sanxay\",\"budget\":%s}"
+
+static void scholar(const char *year, const char *level, const char *money,
+		    proto_code want, const char *msg_has)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, SCHOLAR, year, level, money);
+	record_bad("scholarship", buf, 1, want, msg_has);
+}
+
+static void work(const char *sector, const char *money, proto_code want,
+		 const char *msg_has)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, WORK, sector, money);
+	record_bad("work", buf, 1, want, msg_has);
+}
+
+static void test_scholarship_work(void **state)
+{
+	cJSON *v;
+	proto_err err;
+	char buf[64];
+
+	(void)state;
+	scholar("\"2026-2027\"", "\"university\"", "1800000", PROTO_OK, NULL);
+	scholar("\"2026-2027\"", "\"master\"", "0", PROTO_OK, NULL);
+	/* 10^13 is the largest amount; one đồng more is out of range. */
+	scholar("\"2026-2027\"", "\"college\"", "10000000000000", PROTO_OK,
+		NULL);
+	scholar("\"2026-2027\"", "\"college\"", "10000000000001",
+		PROTO_E_RANGE, "allowance");
+	scholar("\"2026-2027\"", "\"college\"", "1e14", PROTO_E_RANGE,
+		"allowance");
+	/* Money is whole đồng: a fraction is the wrong type, like every
+	** integer (SPEC 3.1); a string too. */
+	scholar("\"2026-2027\"", "\"vocational\"", "1800000.5",
+		PROTO_E_TYPE, "allowance");
+	scholar("\"2026-2027\"", "\"vocational\"", "\"1800000\"",
+		PROTO_E_TYPE, "allowance");
+	scholar("\"2026-2027\"", "\"vocational\"", "-1", PROTO_E_RANGE,
+		"allowance");
+	/* A level not in the list, or an alias on the wire. */
+	scholar("\"2026-2027\"", "\"doctorate\"", "0", PROTO_E_VALUE,
+		"master, university, college, vocational");
+	scholar("\"2026-2027\"", "\"đại học\"", "0", PROTO_E_VALUE, "level");
+	/* The academic year is YYYY-YYYY, the second year the next. */
+	scholar("\"2026-2028\"", "\"master\"", "0", PROTO_E_VALUE,
+		"academic_year");
+	scholar("\"2026\"", "\"master\"", "0", PROTO_E_VALUE, "YYYY-YYYY");
+	scholar("\"2026/2027\"", "\"master\"", "0", PROTO_E_VALUE,
+		"academic_year");
+	scholar("\"2027-2026\"", "\"master\"", "0", PROTO_E_VALUE,
+		"academic_year");
+	scholar("\"2026-2027 \"", "\"master\"", "0", PROTO_E_VALUE,
+		"academic_year");
+	scholar("\"٢٠٢٦-2027\"", "\"master\"", "0", PROTO_E_VALUE,
+		"academic_year");
+	scholar("2026", "\"master\"", "0", PROTO_E_TYPE, "academic_year");
+	/* Enrolled above awarded is a soft warning, never a refusal. */
+	record_bad("scholarship", "{\"province\":\"Sekong\","
+		   "\"academic_year\":\"2025-2026\",\"level\":\"college\","
+		   "\"school\":\"Cao đẳng Y tế Gia Lai\",\"awarded\":12,"
+		   "\"enrolled\":13}", 1, PROTO_OK, NULL);
+	record_bad("scholarship", "{\"enrolled\":251}", 0, PROTO_OK, NULL);
+	{
+		/* ... which the soft rules name: one warning when enrolled
+		** exceeds awarded, none when they are equal. */
+		proto_soft w[4];
+		cJSON *r = cJSON_Parse("{\"awarded\":12,\"enrolled\":13}");
+		const proto_kind_def *k = proto_kind_find("scholarship");
+		assert_int_equal(proto_soft_check(k, r, NULL, NULL, 0, w, 4),
+				 1);
+		assert_int_equal(w[0].code, PROTO_SOFT_ABOVE_FIELD);
+		assert_string_equal(w[0].field, "enrolled");
+		assert_string_equal(w[0].other, "awarded");
+		assert_string_equal(w[0].value, "13");
+		assert_string_equal(w[0].limit, "12");
+		assert_string_equal(proto_soft_name(w[0].code), "above_field");
+		cJSON_ReplaceItemInObject(r, "enrolled",
+					  cJSON_CreateNumber(12));
+		assert_int_equal(proto_soft_check(k, r, NULL, NULL, 0, w, 4),
+				 0);
+		cJSON_Delete(r);
+	}
+	record_bad("scholarship", "{\"school\":\"X\"}", 1, PROTO_E_MISSING,
+		   "province");
+
+	work("\"health\"", "15000000000", PROTO_OK, NULL);
+	work("\"education\"", "10000000000000", PROTO_OK, NULL);
+	work("\"culture-sports-tourism\"", "0", PROTO_OK, NULL);
+	work("\"health\"", "10000000000001", PROTO_E_RANGE, "budget");
+	work("\"health\"", "15000000000.5", PROTO_E_TYPE, "budget");
+	/* Only three sectors build works. */
+	work("\"agriculture\"", "1", PROTO_E_VALUE,
+	     "education, health, culture-sports-tourism");
+	record_bad("work_progress", "{\"work\":"
+		   "\"a5000000000000000000000000000001\",\"date\":"
+		   "\"2026-06-30\",\"disbursed\":6000000000,\"built_pct\":40,"
+		   "\"status\":\"under-construction\"}", 1, PROTO_OK, NULL);
+	record_bad("work_progress", "{\"built_pct\":101}", 0, PROTO_E_RANGE,
+		   "built_pct");
+	record_bad("work_progress", "{\"status\":\"abandoned\"}", 0,
+		   PROTO_E_VALUE, "planned, under-construction, handed-over");
+
+	/* People type the Vietnamese and Lao names; the wire gets the
+	** canonical one. */
+	assert_string_equal(proto_ref_lookup(&proto_levels, "thạc sĩ"),
+			    "master");
+	assert_string_equal(proto_ref_lookup(&proto_levels, "ປະລິນຍາຕີ"),
+			    "university");
+	assert_string_equal(proto_ref_lookup(&proto_levels, "Cao đẳng"),
+			    "college");
+	assert_string_equal(proto_ref_lookup(&proto_work_statuses,
+					     "đang thi công"),
+			    "under-construction");
+	assert_string_equal(proto_ref_lookup(&proto_work_statuses,
+					     "ມອບໃຫ້ແລ້ວ"), "handed-over");
+	assert_string_equal(proto_ref_lookup(&proto_work_sectors, "y tế"),
+			    "health");
+	assert_null(proto_ref_lookup(&proto_work_sectors, "nông nghiệp"));
+
+	/* Parsing typed text: the academic year and whole-đồng money. */
+	expect_code(proto_field_parse(field("scholarship", "academic_year"),
+				      "2026-2027", &v, &err), PROTO_OK, err);
+	assert_string_equal(v->valuestring, "2026-2027");
+	cJSON_Delete(v);
+	expect_code(proto_field_parse(field("scholarship", "academic_year"),
+				      "2026-2026", &v, &err), PROTO_E_VALUE,
+		    err);
+	assert_null(v);
+	expect_code(proto_field_parse(field("work", "budget"),
+				      "10000000000000", &v, &err), PROTO_OK,
+		    err);
+	/* Exact through a double and back to text. */
+	assert_string_equal(proto_value_format(v, buf, sizeof buf),
+			    "10000000000000");
+	cJSON_Delete(v);
+	expect_code(proto_field_parse(field("work", "budget"),
+				      "10000000000001", &v, &err),
+		    PROTO_E_RANGE, err);
+	expect_code(proto_field_parse(field("work", "budget"), "1.5", &v,
+				      &err), PROTO_E_TYPE, err);
+	/* Every amount up to 10^13 survives a JSON round trip exactly. */
+	{
+		static const long long amounts[] = {
+			0, 1, 1800000, 15000000000LL, 9999999999999LL,
+			10000000000000LL};
+		for (size_t i = 0; i < sizeof amounts / sizeof amounts[0];
+		     i++) {
+			cJSON *n = cJSON_CreateNumber((double)amounts[i]);
+			char *t = cJSON_PrintUnformatted(n);
+			cJSON *back = cJSON_Parse(t);
+			char want[32];
+			snprintf(want, sizeof want, "%lld", amounts[i]);
+			assert_string_equal(t, want);
+			assert_true((long long)back->valuedouble ==
+				    amounts[i]);
+			free(t);
+			cJSON_Delete(n);
+			cJSON_Delete(back);
+		}
+	}
+}
+
 static void test_decimal_and_format(void **state)
 {
 	char buf[64];
@@ -586,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_check_each_type),
 		cmocka_unit_test(test_record_check),
 		cmocka_unit_test(test_decimal_and_format),
+		cmocka_unit_test(test_scholarship_work),
 	};
 	return cmocka_run_group_tests_name("proto_records", tests, NULL, NULL);
 }

@@ -94,7 +94,9 @@
 **  foreign-affairs-quarterly: quarters begun by 04-30: Q1 (closed 03-31),
 **    Q2 (open); 4 provinces -> 8 cells; only Sekong Q1 (V4) met ->
 **    expected 8, actual 1, Q1 cells closed and short: missed.
-**  -> 1 target met of 5.
+**  scholarships-per-province, works-per-province, works-budget: nothing
+**    recorded -> actual 0, pending (windows still open).
+**  -> 1 target met of 8.
 **
 ** Devices (now = 2026-05-05 08:00):
 **  "HQ" role hq never synced: not listed as not synced (HQ itself).
@@ -478,7 +480,7 @@ static void test_json_header_and_summary(void **state)
 	assert_int_equal(num(s, "trips"), 4);
 	assert_int_equal(num(s, "models"), 3);
 	assert_int_equal(num(s, "models_stale"), 2);
-	assert_int_equal(num(s, "targets"), 5);
+	assert_int_equal(num(s, "targets"), 8);
 	assert_int_equal(num(s, "targets_met"), 1);
 	assert_int_equal(num(s, "devices"), 5);
 	assert_int_equal(num(s, "devices_not_synced"), 2);
@@ -623,18 +625,24 @@ static void test_json_targets(void **state)
 	const cJSON *items = at(at(doc, "targets"), "items"), *t, *cells;
 	static const struct {
 		const char *name, *status;
-		int expected, actual, cells, met;
+		long long expected, actual;
+		int cells, met;
 	} want[] = {
 		{"medical-experts", "pending", 4, 2, 4, 2},
 		{"health-staff-trained", "pending", 12, 3, 4, 1},
 		{"trade-delegations", "pending", 2, 1, 2, 1},
 		{"high-level-visit", "met", 1, 1, 1, 1},
 		{"foreign-affairs-quarterly", "missed", 8, 1, 8, 1},
+		/* no scholarship or work in the fixture: 4 provinces x 20,
+		** x 1 work, x 10 billion; windows open */
+		{"scholarships-per-province", "pending", 80, 0, 4, 0},
+		{"works-per-province", "pending", 4, 0, 4, 0},
+		{"works-budget", "pending", 40000000000LL, 0, 4, 0},
 	};
 
 	assert_int_equal(num(at(doc, "targets"), "year"), 2026);
-	assert_int_equal(cJSON_GetArraySize(items), 5);
-	for (size_t i = 0; i < 5; i++) {
+	assert_int_equal(cJSON_GetArraySize(items), 8);
+	for (size_t i = 0; i < 8; i++) {
 		t = cJSON_GetArrayItem(items, (int)i);
 		assert_string_equal(str(t, "name"), want[i].name);
 		assert_string_equal(str(t, "status"), want[i].status);
@@ -920,6 +928,306 @@ static void test_table(void **state)
 	free(t);
 }
 
+/* ---- tests: scholarships and friendship works ---------------------------
+**
+** The previous period's figures (DOMAIN.md, 2021-2026), rebuilt as records:
+** five academic years 2021-2022 .. 2025-2026, each with four batches of 60
+** scholarships in all: Attapeu university 20, Champasak master 8, Salavan
+** vocational 20, Sekong college 12. Enrolled each year: Attapeu 17,
+** Champasak 7, Salavan 16, Sekong 10, except Sekong 11 in 2025-2026.
+**   awarded  = 5 x (20 + 8 + 20 + 12) = 5 x 60 = 300
+**   enrolled = 4 x (17 + 7 + 16 + 10) + (17 + 7 + 16 + 11) = 4 x 50 + 51
+**            = 251
+**   rate     = 251 / 300 = 83.67 % -> 84 (whole percent, half up)
+** Rows: Attapeu 17/20 = 85; Champasak 7/8 = 87.5 -> 88 (half up); Salavan
+** 16/20 = 80; Sekong 10/12 = 83.3 -> 83, in 2025-2026 11/12 = 91.7 -> 92.
+** Not counted: a 2027-2028 batch (first year 2027 > the report's year
+** 2026) and a deleted batch of 50.
+**
+** Friendship works, 15 billion đồng each: Văng Tắt small hospital
+** (Attapeu, health), the Champasak provincial museum (culture), a
+** classroom block in Salavan (education), the Sekong foreign-affairs office
+** (recorded as culture: works are education, health or culture).
+**   budget = 4 x 15,000,000,000 = 60,000,000,000
+** Observations: Attapeu 2024-03-01 7,000,000,000 / 50 % under
+** construction, then 2025-06-01 15,000,000,000 / 100 % handed over (the
+** latest); the three others one each, 15,000,000,000 / 100 % handed over,
+** except Sekong 2026-03-15 9,000,000,000 / 60 % under construction, and a
+** Sekong observation 2026-05-10 (after the period's end: ignored).
+**   disbursed = 15 + 15 + 15 + 9 = 54,000,000,000
+*/
+#define WK(n) "5100000000000000000000000000000" #n
+static srv_report_input *previous_period(void)
+{
+	srv_report_input *in = srv_report_input_new();
+	static const struct {
+		const char *province, *level, *school;
+		int awarded, enrolled;
+	} batch[] = {
+		{"Attapeu", "university", "Trường Đại học Quy Nhơn", 20, 17},
+		{"Champasak", "master", "Trường Đại học Quy Nhơn", 8, 7},
+		{"Salavan", "vocational", "Trường Cao đẳng Kỹ thuật Công nghệ "
+		 "Quy Nhơn", 20, 16},
+		{"Sekong", "college", "Trường Cao đẳng Y tế Gia Lai", 12, 10},
+	};
+	char id[40], f[512], year[16];
+	int n = 0;
+
+	assert_non_null(in);
+	for (int y = 2021; y <= 2025; y++)
+		for (int b = 0; b < 4; b++) {
+			snprintf(id, sizeof id, "61%030d", n++);
+			snprintf(year, sizeof year, "%d-%d", y, y + 1);
+			snprintf(f, sizeof f,
+				 "{\"province\":\"%s\",\"academic_year\":\"%s\","
+				 "\"level\":\"%s\",\"school\":\"%s\","
+				 "\"awarded\":%d,\"enrolled\":%d,"
+				 "\"allowance\":1800000}", batch[b].province,
+				 year, batch[b].level, batch[b].school,
+				 batch[b].awarded,
+				 batch[b].enrolled + (y == 2025 && b == 3));
+			add(in, "scholarship", id, "2026-01-05", f);
+		}
+	add(in, "scholarship", "62000000000000000000000000000001",
+	    "2026-01-05", "{\"province\":\"Attapeu\",\"academic_year\":"
+	    "\"2027-2028\",\"level\":\"university\",\"school\":\"X\","
+	    "\"awarded\":20}");
+	add_deleted(in, "scholarship", "62000000000000000000000000000002",
+		    "{\"province\":\"Attapeu\",\"academic_year\":\"2024-2025\","
+		    "\"level\":\"university\",\"school\":\"X\",\"awarded\":50}");
+
+	add(in, "work", WK(1), "2023-01-10", "{\"province\":\"Attapeu\","
+	    "\"name\":\"Bệnh viện nhỏ Văng Tắt\",\"sector\":\"health\","
+	    "\"site\":\"Sanxay\",\"budget\":15000000000}");
+	add(in, "work", WK(2), "2023-01-10", "{\"province\":\"Champasak\","
+	    "\"name\":\"Bảo tàng tỉnh Champasak\",\"sector\":"
+	    "\"culture-sports-tourism\",\"budget\":15000000000}");
+	add(in, "work", WK(3), "2023-01-10", "{\"province\":\"Salavan\","
+	    "\"name\":\"Khối phòng học 3 tầng\",\"sector\":\"education\","
+	    "\"budget\":15000000000}");
+	add(in, "work", WK(4), "2023-01-10", "{\"province\":\"Sekong\","
+	    "\"name\":\"ຫ້ອງການການຕ່າງປະເທດ ເຊກອງ\",\"sector\":"
+	    "\"culture-sports-tourism\",\"budget\":15000000000}");
+	add(in, "work_progress", "52000000000000000000000000000001",
+	    "2024-03-01", "{\"work\":\"" WK(1) "\",\"date\":\"2024-03-01\","
+	    "\"disbursed\":7000000000,\"built_pct\":50,"
+	    "\"status\":\"under-construction\"}");
+	add(in, "work_progress", "52000000000000000000000000000002",
+	    "2025-06-01", "{\"work\":\"" WK(1) "\",\"date\":\"2025-06-01\","
+	    "\"disbursed\":15000000000,\"built_pct\":100,"
+	    "\"status\":\"handed-over\",\"notes\":\"Đã bàn giao\"}");
+	add(in, "work_progress", "52000000000000000000000000000003",
+	    "2025-06-01", "{\"work\":\"" WK(2) "\",\"date\":\"2025-06-01\","
+	    "\"disbursed\":15000000000,\"built_pct\":100,"
+	    "\"status\":\"handed-over\"}");
+	add(in, "work_progress", "52000000000000000000000000000004",
+	    "2025-06-01", "{\"work\":\"" WK(3) "\",\"date\":\"2025-06-01\","
+	    "\"disbursed\":15000000000,\"built_pct\":100,"
+	    "\"status\":\"handed-over\"}");
+	add(in, "work_progress", "52000000000000000000000000000005",
+	    "2026-03-15", "{\"work\":\"" WK(4) "\",\"date\":\"2026-03-15\","
+	    "\"disbursed\":9000000000,\"built_pct\":60,"
+	    "\"status\":\"under-construction\"}");
+	add(in, "work_progress", "52000000000000000000000000000006",
+	    "2026-05-10", "{\"work\":\"" WK(4) "\",\"date\":\"2026-05-10\","
+	    "\"disbursed\":15000000000,\"built_pct\":100,"
+	    "\"status\":\"handed-over\"}");
+	return in;
+}
+
+static void test_education_and_works(void **state)
+{
+	srv_report_input *in = previous_period();
+	srv_report_params p;
+	cJSON *doc = NULL;
+	const cJSON *e, *w;
+	char msg[256], *t = NULL;
+	size_t len = 0;
+
+	(void)state;
+	memset(&p, 0, sizeof p);
+	assert_int_equal(srv_period_range("2021-11-01", "2026-04-30",
+					  &p.period, msg, sizeof msg), 0);
+	p.now_ms = ms_of("2026-05-05");
+	assert_int_equal(srv_report_build(in, &p, &doc, msg, sizeof msg), 0);
+
+	e = at(doc, "education_totals");
+	assert_int_equal(num(e, "awarded"), 300);
+	assert_int_equal(num(e, "enrolled"), 251);
+	assert_int_equal(num(e, "rate"), 84);
+	assert_int_equal(num(e, "batches"), 20);
+	/* 5 years x 4 provinces; the 2027-2028 batch is not there. */
+	assert_int_equal(cJSON_GetArraySize(at(doc, "education")), 20);
+	e = cJSON_GetArrayItem(at(doc, "education"), 0);
+	assert_string_equal(str(e, "academic_year"), "2021-2022");
+	assert_string_equal(str(e, "province"), "Attapeu");
+	assert_int_equal(num(e, "rate"), 85);
+	e = cJSON_GetArrayItem(at(doc, "education"), 1);
+	assert_string_equal(str(e, "province"), "Champasak");
+	assert_int_equal(num(e, "rate"), 88);
+	e = cJSON_GetArrayItem(at(doc, "education"), 3);
+	assert_string_equal(str(e, "province"), "Sekong");
+	assert_int_equal(num(e, "rate"), 83);
+	e = cJSON_GetArrayItem(at(doc, "education"), 19);
+	assert_string_equal(str(e, "academic_year"), "2025-2026");
+	assert_string_equal(str(e, "province"), "Sekong");
+	assert_int_equal(num(e, "enrolled"), 11);
+	assert_int_equal(num(e, "rate"), 92);
+
+	w = at(doc, "works_totals");
+	assert_int_equal(num(w, "works"), 4);
+	assert_true(num(w, "budget") == 60000000000.0);
+	assert_true(num(w, "disbursed") == 54000000000.0);
+	w = find(at(doc, "works"), "id", WK(1));
+	assert_string_equal(str(w, "status"), "handed-over");
+	assert_string_equal(str(w, "last_observation"), "2025-06-01");
+	assert_int_equal(num(w, "built_pct"), 100);
+	assert_int_equal(num(w, "observations"), 2);
+	assert_string_equal(str(w, "notes"), "Đã bàn giao");
+	w = find(at(doc, "works"), "id", WK(4));
+	assert_string_equal(str(w, "status"), "under-construction");
+	assert_int_equal(num(w, "built_pct"), 60);
+	assert_true(num(w, "disbursed") == 9000000000.0);
+
+	/* The table groups money by thousands; CSV keeps plain digits. */
+	assert_int_equal(srv_report_render(doc, SRV_REPORT_TABLE, &t, &len),
+			 0);
+	assert_non_null(strstr(t, "Education: scholarships\n"));
+	assert_non_null(strstr(t, "Friendship works\n"));
+	assert_non_null(strstr(t, "60,000,000,000"));
+	assert_non_null(strstr(t, "54,000,000,000"));
+	free(t);
+	assert_int_equal(srv_report_render(doc, SRV_REPORT_CSV, &t, &len), 0);
+	assert_non_null(strstr(t, "Total,,,60000000000,54000000000"));
+	assert_non_null(strstr(t, "Total,,300,251,84"));
+	free(t);
+	cJSON_Delete(doc);
+
+	/* Filters as for the other kinds: a province, a sector. */
+	p.province = "Sekong";
+	assert_int_equal(srv_report_build(in, &p, &doc, msg, sizeof msg), 0);
+	e = at(doc, "education_totals");
+	/* Sekong: 4 x 10 + 11 = 51 of 5 x 12 = 60 -> 85 % */
+	assert_int_equal(num(e, "awarded"), 60);
+	assert_int_equal(num(e, "enrolled"), 51);
+	assert_int_equal(num(e, "rate"), 85);
+	assert_int_equal(num(at(doc, "works_totals"), "works"), 1);
+	cJSON_Delete(doc);
+	p.province = NULL;
+	p.sector = "health";
+	assert_int_equal(srv_report_build(in, &p, &doc, msg, sizeof msg), 0);
+	assert_int_equal(num(at(doc, "works_totals"), "works"), 1);
+	assert_true(num(at(doc, "works_totals"), "budget") == 15000000000.0);
+	/* scholarships are education */
+	assert_int_equal(num(at(doc, "education_totals"), "awarded"), 0);
+	cJSON_Delete(doc);
+	p.sector = "education";
+	assert_int_equal(srv_report_build(in, &p, &doc, msg, sizeof msg), 0);
+	assert_int_equal(num(at(doc, "education_totals"), "awarded"), 300);
+	assert_int_equal(num(at(doc, "works_totals"), "works"), 1);
+	cJSON_Delete(doc);
+	srv_report_input_free(in);
+}
+
+/* The 2026 targets of the shipped file for scholarships and works:
+** academic year 2026-2027 with 20 scholarships for Attapeu, Champasak and
+** Salavan and 12 for Sekong (two batches of 12 and 8 would make Sekong's
+** 20; here only the 12), and one work recorded in 2026 for each province
+** but Sekong. Report 2026H2 (2026-05-01 .. 2026-10-31), now 2026-11-05:
+**  scholarships-per-province: one window 2026 (open: ends 12-31 after
+**    as_of 10-31); cells Attapeu 20, Champasak 20, Salavan 20 met, Sekong
+**    12 < 20 -> expected 4 x 20 = 80, actual 20 + 20 + 20 + 12 = 72,
+**    pending (the window is still open).
+**  works-per-province: one window 2026-01-01 .. 2030-12-31; three
+**    provinces with a work -> expected 4, actual 3, pending.
+**  works-budget: 10,000,000,000 per province; Attapeu 10 billion (met),
+**    Champasak 12 billion (met), Salavan 4 billion, Sekong none -> expected
+**    40 billion, actual 10 + 10 (capped) + 4 + 0 = 24 billion, pending.
+** The batch of the academic year 2025-2026 (Attapeu, 20) counts in 2025,
+** not here. */
+static void test_targets_scholarships_works(void **state)
+{
+	srv_report_input *in = srv_report_input_new();
+	srv_targets *t = NULL;
+	srv_report_params p;
+	cJSON *doc = NULL;
+	const cJSON *items, *x;
+	char msg[256];
+	static const char *const prov[] = {"Attapeu", "Champasak", "Salavan",
+					   "Sekong"};
+
+	(void)state;
+	assert_non_null(in);
+	for (int i = 0; i < 4; i++) {
+		char id[40], f[256];
+		snprintf(id, sizeof id, "63%030d", i);
+		snprintf(f, sizeof f, "{\"province\":\"%s\",\"academic_year\":"
+			 "\"2026-2027\",\"level\":\"university\",\"school\":"
+			 "\"Trường Đại học Quy Nhơn\",\"awarded\":%d}", prov[i],
+			 i == 3 ? 12 : 20);
+		add(in, "scholarship", id, "2026-07-01", f);
+	}
+	add(in, "scholarship", "63100000000000000000000000000000",
+	    "2025-07-01", "{\"province\":\"Attapeu\",\"academic_year\":"
+	    "\"2025-2026\",\"level\":\"college\",\"school\":\"X\","
+	    "\"awarded\":20}");
+	add(in, "work", "64000000000000000000000000000001", "2026-03-01",
+	    "{\"province\":\"Attapeu\",\"name\":\"A\",\"sector\":\"health\","
+	    "\"budget\":10000000000}");
+	add(in, "work", "64000000000000000000000000000002", "2026-03-01",
+	    "{\"province\":\"Champasak\",\"name\":\"C\",\"sector\":"
+	    "\"education\",\"budget\":12000000000}");
+	add(in, "work", "64000000000000000000000000000003", "2026-06-01",
+	    "{\"province\":\"Salavan\",\"name\":\"S\",\"sector\":"
+	    "\"education\",\"budget\":4000000000}");
+	assert_int_equal(srv_targets_parse(srv_targets_default_text,
+					   srv_targets_default_len,
+					   "targets.default", &t, msg,
+					   sizeof msg), 0);
+	memset(&p, 0, sizeof p);
+	assert_int_equal(srv_period_parse("2026H2", &p.period, msg,
+					  sizeof msg), 0);
+	p.now_ms = ms_of("2026-11-05");
+	p.targets = t;
+	assert_int_equal(srv_report_build(in, &p, &doc, msg, sizeof msg), 0);
+	items = at(at(doc, "targets"), "items");
+	x = find(items, "name", "scholarships-per-province");
+	assert_int_equal(num(x, "expected"), 80);
+	assert_int_equal(num(x, "actual"), 72);
+	assert_int_equal(num(x, "cells_met"), 3);
+	assert_string_equal(str(x, "status"), "pending");
+	x = find(at(x, "cell_list"), "unit", "Sekong");
+	assert_int_equal(num(x, "actual"), 12);
+	assert_false(cJSON_IsTrue(at(x, "met")));
+	x = find(items, "name", "works-per-province");
+	assert_string_equal(str(at(x, "window"), "from"), "2026-01-01");
+	assert_string_equal(str(at(x, "window"), "to"), "2030-12-31");
+	assert_int_equal(num(x, "expected"), 4);
+	assert_int_equal(num(x, "actual"), 3);
+	assert_string_equal(str(x, "status"), "pending");
+	x = find(items, "name", "works-budget");
+	assert_true(num(x, "expected") == 40000000000.0);
+	assert_true(num(x, "actual") == 24000000000.0);
+	assert_int_equal(num(x, "cells_met"), 2);
+	/* The scholarships and works are no visits or trips. */
+	assert_int_equal(num(at(doc, "summary"), "visits"), 0);
+	assert_int_equal(num(at(doc, "totals"), "trips"), 0);
+	cJSON_Delete(doc);
+
+	/* The 2025 report: the 2025-2026 batch alone; Attapeu met. */
+	assert_int_equal(srv_period_parse("2025H2", &p.period, msg,
+					  sizeof msg), 0);
+	p.now_ms = ms_of("2026-01-05");
+	assert_int_equal(srv_report_build(in, &p, &doc, msg, sizeof msg), 0);
+	x = find(at(at(doc, "targets"), "items"), "name",
+		 "scholarships-per-province");
+	/* 2025 is outside years=2026-2030: not applicable. */
+	assert_string_equal(str(x, "status"), "not-applicable");
+	cJSON_Delete(doc);
+	srv_targets_free(t);
+	srv_report_input_free(in);
+}
+
 /* ---- tests: targets file ------------------------------------------------- */
 
 static void expect_parse_error(const char *text, const char *want)
@@ -944,7 +1252,7 @@ static void test_targets_default_parses(void **state)
 					   srv_targets_default_len,
 					   "targets.default", &t, msg,
 					   sizeof msg), 0);
-	assert_int_equal(srv_targets_count(t), 5);
+	assert_int_equal(srv_targets_count(t), 8);
 	srv_targets_free(t);
 	/* comments, blank lines, CRLF, quotes, aliases ("y tế", "inbound") */
 	{
@@ -965,7 +1273,15 @@ static void test_targets_errors(void **state)
 	** column 35 (7 + 2 + 12 + 9 + 4 = 34 characters before it) */
 	expect_parse_error("target x count=trips per=year min=0\n",
 			   "t.txt:1:35: min must be a whole number from 1 to "
-			   "1000000, not \"0\"");
+			   "10000000000000, not \"0\"");
+	expect_parse_error("target w count=works per=years min=1\n",
+			   "t.txt:1:1: target \"w\": per=years needs "
+			   "years=FIRST-LAST, the one window it counts over");
+	expect_parse_error("target s count=scholarships each=direction "
+			   "per=year min=1\n",
+			   "t.txt:1:1: target \"s\": count=scholarships has no "
+			   "direction; high-level, alternate, each=direction "
+			   "and direction= apply to visits only");
 	/* line 3 after a comment and a blank line; "mn" at column 31 */
 	expect_parse_error("# comment\n\n"
 			   "target x count=trips per=year mn=1\n",
@@ -1063,6 +1379,8 @@ int main(void)
 		cmocka_unit_test(test_targets_errors),
 		cmocka_unit_test(test_web_assets),
 		cmocka_unit_test(test_csv_formulas),
+		cmocka_unit_test(test_education_and_works),
+		cmocka_unit_test(test_targets_scholarships_works),
 		cmocka_unit_test_setup_teardown(test_json_header_and_summary,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
