@@ -172,7 +172,7 @@ out:
 }
 
 static const char report_usage[] =
-	"usage: fieldsyncd report --db PATH [--period YYYYH1|YYYYH2 |\n"
+	"usage: fieldsyncd report --db PATH [--period YYYYH1|YYYYH2|YYYY |\n"
 	"                         --from YYYY-MM-DD --to YYYY-MM-DD]\n"
 	"                         [--format table|csv|json] [--province P]\n"
 	"                         [--sector S] [--targets FILE]\n"
@@ -184,8 +184,10 @@ static const char report_usage[] =
 	"of the period; devices not synced; open conflicts.\n"
 	"Periods: YYYYH1 = 1 November of YYYY-1 to 30 April YYYY, YYYYH2 =\n"
 	"1 May to 31 October YYYY (each closes ten days before the 10 May and\n"
-	"10 November deadlines). Without --period or --from/--to: the half\n"
-	"year containing today. --from/--to: any range, both days included.\n"
+	"10 November deadlines); YYYY = the calendar year. Without --period\n"
+	"or --from/--to: the half whose deadline comes next (on 5 November\n"
+	"YYYYH2, due 10 November; from 11 November (YYYY+1)H1).\n"
+	"--from/--to: any range, both days included.\n"
 	"--format: table (default, for a terminal), csv (UTF-8 with BOM, for a\n"
 	"spreadsheet), json (documented in README.md).\n"
 	"--province/--sector: keep one province or sector (any accepted\n"

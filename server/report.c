@@ -9,7 +9,10 @@
 **   .. 31 October YYYY. Each half closes ten days before its reporting
 **   deadline (10 May, 10 November), so departments have time to sync the
 **   last entries and HQ to compile; together the halves cover every day of
-**   the year exactly once. --from/--to give any other range, both included.
+**   the year exactly once. YYYY is the calendar year (1 January .. 31
+**   December). Without a period the default is the half whose deadline
+**   comes next: up to 10 May YYYYH1, up to 10 November YYYYH2, from 11
+**   November (YYYY+1)H1. --from/--to give any other range, both included.
 ** - A visit or trip belongs to the period when its start date lies in
 **   [from, to]; filters (--province, --sector) keep only matching ones.
 ** - Expert-days = experts (1 when absent) x (end - start + 1) days (1 day
@@ -246,6 +249,19 @@ int srv_period_parse(const char *text, srv_period *out, char *msg,
 	long y = 0;
 
 	memset(out, 0, sizeof *out);
+	if (text && strlen(text) == 4 && isdigit((unsigned char)text[0]) &&
+	    isdigit((unsigned char)text[1]) &&
+	    isdigit((unsigned char)text[2]) &&
+	    isdigit((unsigned char)text[3])) {
+		y = atol(text);
+		if (y < 1901 || y > 2999)
+			goto bad;
+		/* The whole calendar year, as the yearly targets count it. */
+		out->from = ymd(y, 1, 1);
+		out->to = ymd(y, 12, 31);
+		snprintf(out->label, sizeof out->label, "%04ld", y);
+		return 0;
+	}
 	if (!text || strlen(text) != 6 || (text[4] != 'H' && text[4] != 'h') ||
 	    (text[5] != '1' && text[5] != '2'))
 		goto bad;
@@ -268,7 +284,8 @@ int srv_period_parse(const char *text, srv_period *out, char *msg,
 bad:
 	snprintf(msg, msgsz, "--period: \"%.40s\" is not a period; expected "
 		 "YYYYH1 (1 November of the year before to 30 April) or "
-		 "YYYYH2 (1 May to 31 October), e.g. 2026H1",
+		 "YYYYH2 (1 May to 31 October), e.g. 2026H1, or YYYY (the "
+		 "calendar year)",
 		 text ? text : "");
 	return -1;
 }
@@ -278,14 +295,24 @@ void srv_period_current(int64_t now_ms, srv_period *out)
 	char d[11], label[8];
 	long day = (long)(now_ms >= 0 ? now_ms / DAY_MS
 				      : -((-now_ms + DAY_MS - 1) / DAY_MS));
-	int y, m;
+	int y, m, dd, h;
 	char msg[8];
 
 	proto_date_format(d, day);
 	y = atoi(d);
 	m = atoi(d + 5);
-	snprintf(label, sizeof label, "%04dH%c", m >= 11 ? y + 1 : y,
-		 m >= 5 && m <= 10 ? '2' : '1');
+	dd = atoi(d + 8);
+	/* The half whose deadline comes next: H1 is due 10 May, H2 10
+	** November, both days still reporting the half just closed. */
+	if (m < 5 || (m == 5 && dd <= 10))
+		h = 1;
+	else if (m < 11 || (m == 11 && dd <= 10))
+		h = 2;
+	else {
+		h = 1;
+		y++;
+	}
+	snprintf(label, sizeof label, "%04dH%d", y, h);
 	if (srv_period_parse(label, out, msg, sizeof msg) != 0)
 		memset(out, 0, sizeof *out);
 }

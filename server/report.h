@@ -29,15 +29,16 @@ typedef struct srv_period {
 	char label[32];   /* "2026H1", or "2026-01-01..2026-03-31" */
 } srv_period;
 
-/* "YYYYH1" (1 Nov of YYYY-1 .. 30 Apr YYYY) or "YYYYH2" (1 May .. 31 Oct
-** YYYY), 'h' accepted too; year 1901..2999. 0 on success; -1 with msg naming
+/* "YYYYH1" (1 Nov of YYYY-1 .. 30 Apr YYYY), "YYYYH2" (1 May .. 31 Oct
+** YYYY), 'h' accepted too, or "YYYY" (1 Jan .. 31 Dec); year 1901..2999. 0 on success; -1 with msg naming
 ** the bad text and the accepted forms. */
 int srv_period_parse(const char *text, srv_period *out, char *msg,
 		     size_t msgsz) SRV_REPORT_WUR;
 
-/* The half-year period containing the day of now_ms (unix ms, UTC): the
-** default when HQ names none. November and December belong to the next
-** year's H1. Cannot fail for dates 1901..2998. */
+/* The half-year period whose reporting deadline (10 May for H1, 10
+** November for H2, the day itself included) comes next after the day of
+** now_ms (unix ms, UTC): the default when HQ names none. 2026-11-05 gives
+** 2026H2, 2026-11-11 2027H1. Cannot fail for dates 1901..2998. */
 void srv_period_current(int64_t now_ms, srv_period *out);
 
 /* A period from two ISO dates (--from, --to), both included, from <= to.

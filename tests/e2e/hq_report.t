@@ -12,7 +12,7 @@
 for c in jq sqlite3; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
-plan 88
+plan 92
 
 W=$(tmpdir)
 hq_fixture "$W"
@@ -183,6 +183,33 @@ is "$(printf '%s' "$OUT" | jq -c '[.period.label, .summary.visits, .summary.trip
 run "${R[@]}" --period 2026h1 --format json
 is "$(printf '%s' "$OUT" | jq -c '[.period.from, .period.to, .summary.visits, .totals.visits_out, .totals.members_out, .summary.trips]')" \
 	'["2025-11-01","2026-04-30",1,1,3,0]' "2026H1 (1 Nov 2025..30 Apr 2026): only V6"
+
+# ---- the default period and the calendar year ------------------------------
+# Without --period the report is the half whose deadline comes next (H1 due
+# 10 May, H2 due 10 November), the clock set with libfaketime:
+#   2026-11-05: 2026H2 (due in five days): V1..V5 -> 5 visits;
+#   2026-11-11: 2027H1 = 2026-11-01..2027-04-30: no visit, T4 (11-05) only;
+#   2026-05-08: 2026H1 (due 10 May) = 2025-11-01..2026-04-30: V6 only.
+at() { # WHEN ARGS...: the report with the clock at WHEN
+	local when=$1
+	shift
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		run faketime "$when" "$@"
+}
+at '2026-11-05 10:00:00' "${R[@]}" --format json
+is "$RC $(printf '%s' "$OUT" | jq -c '[.period.label, .period.from, .period.to, .summary.visits]')" \
+	'0 ["2026H2","2026-05-01","2026-10-31",5]' "on 2026-11-05 the default is 2026H2, due 10 November"
+at '2026-11-11 10:00:00' "${R[@]}" --format json
+is "$RC $(printf '%s' "$OUT" | jq -c '[.period.label, .period.from, .period.to, .summary.visits, .summary.trips]')" \
+	'0 ["2027H1","2026-11-01","2027-04-30",0,1]' "on 2026-11-11 the default is 2027H1 (T4 of 5 November in it)"
+at '2026-05-08 10:00:00' "${R[@]}" --format json
+is "$RC $(printf '%s' "$OUT" | jq -c '[.period.label, .period.from, .period.to, .summary.visits]')" \
+	'0 ["2026H1","2025-11-01","2026-04-30",1]' "on 2026-05-08 the default is 2026H1, due 10 May"
+# --period 2026: the calendar year: V1..V6 -> 6 visits; T1..T4 -> 4 trips,
+# 30 + 5 + 8 + 1 (T4: 1 expert x 1 day) = 44 expert-days.
+run "${R[@]}" --period 2026 --format json
+is "$RC $(printf '%s' "$OUT" | jq -c '[.period.label, .period.from, .period.to, .period.year, .summary.visits, .summary.trips, .totals.expert_days]')" \
+	'0 ["2026","2026-01-01","2026-12-31",2026,6,4,44]' "--period 2026 is the whole calendar year"
 
 # ---- the targets file ----------------------------------------------------
 TF="$DB.targets"

@@ -430,15 +430,34 @@ static void test_periods(void **state)
 	assert_int_equal(srv_period_parse("2028H1", &p, msg, sizeof msg), 0);
 	assert_int_equal(p.to - p.from + 1, 30 + 31 + 31 + 29 + 31 + 30);
 
-	/* the current period: Nov-Dec go to next year's H1 */
+	/* the default period: the half whose deadline comes next (H1 due
+	** 10 May, H2 due 10 November, the deadline day included) */
 	srv_period_current(ms_of("2026-05-05") + 1000, &p);
-	assert_string_equal(p.label, "2026H2");
-	srv_period_current(ms_of("2026-04-30") + DAY_MS - 1, &p);
 	assert_string_equal(p.label, "2026H1");
-	srv_period_current(ms_of("2026-11-01"), &p);
-	assert_string_equal(p.label, "2027H1");
-	srv_period_current(ms_of("2026-10-31"), &p);
+	srv_period_current(ms_of("2026-05-10") + DAY_MS - 1, &p);
+	assert_string_equal(p.label, "2026H1");
+	srv_period_current(ms_of("2026-05-11"), &p);
 	assert_string_equal(p.label, "2026H2");
+	srv_period_current(ms_of("2026-11-05"), &p);
+	assert_string_equal(p.label, "2026H2");
+	srv_period_current(ms_of("2026-11-10") + DAY_MS - 1, &p);
+	assert_string_equal(p.label, "2026H2");
+	srv_period_current(ms_of("2026-11-11"), &p);
+	assert_string_equal(p.label, "2027H1");
+	srv_period_current(ms_of("2026-12-31"), &p);
+	assert_string_equal(p.label, "2027H1");
+	srv_period_current(ms_of("2027-01-15"), &p);
+	assert_string_equal(p.label, "2027H1");
+
+	/* YYYY: the calendar year */
+	assert_int_equal(srv_period_parse("2026", &p, msg, sizeof msg), 0);
+	proto_date_format(d, p.from);
+	assert_string_equal(d, "2026-01-01");
+	proto_date_format(d, p.to);
+	assert_string_equal(d, "2026-12-31");
+	assert_string_equal(p.label, "2026");
+	assert_int_equal(srv_period_parse("1900", &p, msg, sizeof msg), -1);
+	assert_int_equal(srv_period_parse("20a6", &p, msg, sizeof msg), -1);
 
 	assert_int_equal(srv_period_parse("2026H3", &p, msg, sizeof msg), -1);
 	assert_non_null(strstr(msg, "\"2026H3\""));
