@@ -174,7 +174,8 @@ out:
 static const char report_usage[] =
 	"usage: fieldsyncd report --db PATH [--period YYYYH1|YYYYH2|YYYY |\n"
 	"                         --from YYYY-MM-DD --to YYYY-MM-DD]\n"
-	"                         [--format table|csv|json] [--province P]\n"
+	"                         [--format table|csv|json] [--table T]\n"
+	"                         [--province P]\n"
 	"                         [--sector S] [--targets FILE]\n"
 	"                         [--stale-days N] [--unsynced-days N]\n"
 	"HQ's report: per province and per sector, delegation visits out and\n"
@@ -189,7 +190,10 @@ static const char report_usage[] =
 	"YYYYH2, due 10 November; from 11 November (YYYY+1)H1).\n"
 	"--from/--to: any range, both days included.\n"
 	"--format: table (default, for a terminal), csv (UTF-8 with BOM, for a\n"
-	"spreadsheet), json (documented in README.md).\n"
+	"spreadsheet; one table per file, chosen with --table), json\n"
+	"(documented in README.md).\n"
+	"--table T (with --format csv): summary, provinces, sectors, models,\n"
+	"scholarships, works, visits, trips, targets or devices.\n"
 	"--province/--sector: keep one province or sector (any accepted\n"
 	"spelling: Saravane, \"y tế\"...). Targets are always programme-wide.\n"
 	"--targets FILE: the targets file; default PATH.targets beside the\n"
@@ -205,13 +209,14 @@ int srv_cmd_report(int argc, char **argv)
 {
 	const char *db = NULL, *period = NULL, *from = NULL, *to = NULL;
 	const char *format = NULL, *prov = NULL, *sect = NULL, *tfile = NULL;
-	const char *stale = NULL, *unsynced = NULL, *pos[1];
+	const char *stale = NULL, *unsynced = NULL, *table = NULL, *pos[1];
 	srv_opt opts[] = { { "--db", 1, &db }, { "--period", 1, &period },
 		       { "--from", 1, &from }, { "--to", 1, &to },
 		       { "--format", 1, &format }, { "--province", 1, &prov },
 		       { "--sector", 1, &sect }, { "--targets", 1, &tfile },
 		       { "--stale-days", 1, &stale },
-		       { "--unsynced-days", 1, &unsynced } };
+		       { "--unsynced-days", 1, &unsynced },
+		       { "--table", 1, &table } };
 	srv_report_params p;
 	srv_report_format fmt = SRV_REPORT_TABLE;
 	srv_targets *t = NULL;
@@ -260,6 +265,20 @@ int srv_cmd_report(int argc, char **argv)
 			"allowed: table, csv, json\n", format);
 		return EXIT_USAGE;
 	}
+	if (fmt == SRV_REPORT_CSV && !table) {
+		fprintf(stderr, "report: --format csv writes one table; name "
+			"it with --table, one of: %s\n", srv_report_tables());
+		return EXIT_USAGE;
+	}
+	if (table && fmt != SRV_REPORT_CSV) {
+		fprintf(stderr, "report: --table goes with --format csv\n");
+		return EXIT_USAGE;
+	}
+	if (table && !srv_report_table_known(table)) {
+		fprintf(stderr, "report: --table \"%s\" is not a table of the "
+			"report; tables: %s\n", table, srv_report_tables());
+		return EXIT_USAGE;
+	}
 	if (prov && !(p.province = proto_ref_lookup(&proto_provinces, prov))) {
 		fprintf(stderr, "report: --province: unknown province \"%s\"; "
 			"allowed: %s\n", prov, proto_ref_names(&proto_provinces));
@@ -301,7 +320,9 @@ int srv_cmd_report(int argc, char **argv)
 		fprintf(stderr, "report: %s\n", msg);
 		goto out;
 	}
-	if (srv_report_render(doc, fmt, &text, &len)) {
+	if (fmt == SRV_REPORT_CSV
+	    ? srv_report_render_csv_table(doc, table, &text, &len)
+	    : srv_report_render(doc, fmt, &text, &len)) {
 		fprintf(stderr, "report: out of memory\n");
 		goto out;
 	}

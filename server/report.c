@@ -1739,6 +1739,80 @@ static void csv_section(buf *b, const char *title, const grid *g)
 	puts_(b, "\r\n");
 }
 
+/* The tables `--format csv --table NAME` writes, one per file: the CLI's
+** name and the section shown (NULL: the summary). */
+static const struct {
+	const char *name, *key;
+} csv_tables[] = {
+	{"summary", NULL}, {"provinces", "by_province"},
+	{"sectors", "by_sector"}, {"models", "models"},
+	{"scholarships", "education"}, {"works", "works"},
+	{"visits", "visits"}, {"trips", "trips"},
+	{"targets", "targets.items"}, {"devices", "devices"},
+};
+
+const char *srv_report_tables(void)
+{
+	return "summary, provinces, sectors, models, scholarships, works, "
+	       "visits, trips, targets, devices";
+}
+
+int srv_report_table_known(const char *name)
+{
+	for (size_t i = 0; name && i < NC(csv_tables); i++)
+		if (strcmp(csv_tables[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+int srv_report_render_csv_table(const cJSON *report, const char *table,
+				char **out, size_t *outlen)
+{
+	buf b = {0};
+	grid g = {0};
+	const section *s = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (outlen)
+		*outlen = 0;
+	for (i = 0; i < NC(csv_tables); i++)
+		if (table && strcmp(csv_tables[i].name, table) == 0)
+			break;
+	if (i == NC(csv_tables))
+		return -2;
+	if (!cJSON_IsObject(report) ||
+	    !cJSON_IsString(member(report, "period.label")))
+		return -1;
+	for (size_t k = 0; csv_tables[i].key && k < NC(sections); k++)
+		if (strcmp(sections[k].key, csv_tables[i].key) == 0)
+			s = &sections[k];
+	rc = s ? grid_make(report, s, &g, 0) : summary_grid(report, &g);
+	if (rc != 0)
+		b.oom = 1;
+	puts_(&b, "\xEF\xBB\xBF"); /* spreadsheets read it as UTF-8 */
+	/* One rectangular table: the header row, then the rows. */
+	for (size_t r = 0; !b.oom && r < g.rows; r++) {
+		for (size_t c = 0; c < g.cols; c++) {
+			if (c > 0)
+				puts_(&b, ",");
+			csv_field(&b, g.cell[r * g.cols + c],
+				  g.text[r * g.cols + c]);
+		}
+		puts_(&b, "\r\n");
+	}
+	grid_free(&g);
+	if (b.oom) {
+		free(b.p);
+		return -1;
+	}
+	*out = b.p;
+	if (outlen)
+		*outlen = b.len;
+	return 0;
+}
+
 int srv_report_format_parse(const char *text, srv_report_format *out)
 {
 	if (!text)

@@ -113,6 +113,20 @@ int srv_report_format_parse(const char *text,
 int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 		      size_t *outlen) SRV_REPORT_WUR;
 
+/* One table of the report as CSV (UTF-8 with BOM, RFC 4180, CRLF): its
+** header row and its rows, nothing else, so that a file is one rectangular
+** table. table is one of srv_report_tables(). On success *out is a malloc'd
+** NUL-ended text (caller frees) of *outlen bytes and 0 is returned; -2 for
+** an unknown table, -1 out of memory or not a report (*out NULL). */
+int srv_report_render_csv_table(const cJSON *report, const char *table,
+				char **out, size_t *outlen) SRV_REPORT_WUR;
+
+/* The table names, comma-separated, for messages. Cannot fail. */
+const char *srv_report_tables(void);
+
+/* 1 if name is one of srv_report_tables(), else 0. Cannot fail. */
+int srv_report_table_known(const char *name);
+
 /* Display width of UTF-8 text in a terminal: one column per code point,
 ** zero for combining marks (Lao vowel and tone marks, Vietnamese combining
 ** accents) and zero-width joiners, two for East Asian wide characters.

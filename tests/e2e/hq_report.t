@@ -12,7 +12,7 @@
 for c in jq sqlite3; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
-plan 92
+plan 102
 
 W=$(tmpdir)
 hq_fixture "$W"
@@ -123,31 +123,59 @@ is "$(jq -c --arg a "$DEV_A" --arg b "$DEV_B" '[.devices[] | select(.id==$a or .
 	'[false,false]' "devices A and B synced: not flagged"
 is "$(jq -c '[.devices[] | select(.role=="hq") | .not_synced]' "$J")" '[false]' "HQ's own identity is never flagged"
 
-# ---- CSV -----------------------------------------------------------------
-run "${R[@]}" --period 2026H2 --format csv
-is "$RC" 0 "report --format csv exits 0"
-C="$W/report.csv"
-cp "$OUTF" "$C"
+# ---- CSV: one table per file ------------------------------------------------
+csv() { # TABLE: the table as CSV into $W/TABLE.csv (raw) and $W/plain.csv
+	run "${R[@]}" --period 2026H2 --format csv --table "$1"
+	cp "$OUTF" "$W/$1.csv"
+	tr -d '\r' <"$W/$1.csv" | sed '1s/^\xef\xbb\xbf//' >"$W/plain.csv"
+}
+csv_has() { grep -Fxq -- "$1" "$W/plain.csv"; ok $? "CSV row: $2"; }
+csv_head() { # HEADER DESC: the first line is the header row
+	is "$(head -1 "$W/plain.csv")" "$1" "CSV $2: the header row comes first"
+}
+csv visits
+is "$RC" 0 "report --format csv --table visits exits 0"
+C="$W/visits.csv"
 is "$(head -c 3 "$C" | od -An -tx1 | tr -d ' ')" "efbbbf" "CSV starts with the UTF-8 BOM"
 is "$(grep -c $'\r$' "$C")" "$(wc -l <"$C")" "every CSV line ends in CRLF"
-tr -d '\r' <"$C" | sed '1s/^\xef\xbb\xbf//' >"$W/plain.csv"
-csv_has() { grep -Fxq -- "$1" "$W/plain.csv"; ok $? "CSV row: $2"; }
+# V1..V5: the header and five rows, no title line, no other table.
+is "$(wc -l <"$W/plain.csv")" 6 "the visits CSV is one table: header + 5 visits"
+csv_head "Start,End,Direction,Province,Sector,Leader,Title,Members,Host" visits
+csv_has '2026-09-15,,out,Champasak,industry-trade,"Đoàn doanh nghiệp ""Gia Lai"", Pleiku",,5,' "RFC 4180: quotes doubled, field with a comma quoted"
+csv_has "2026-06-02,,in,Salavan,health,ທ່ານ ບຸນມີ ພົມມະວົງ,ຮອງເຈົ້າແຂວງ,4," "Lao leader and title byte for byte"
+csv summary
+csv_head "Item,Value" summary
 csv_has "Delegation visits,5" "5 visits"
 csv_has "Expert trips,3" "3 trips"
 csv_has "Open conflicts,1" "1 open conflict"
+csv provinces
+csv_head "Province,Visits out,Members out,Visits in,Members in,Trips,Expert-days,Trainings,Trained,Patients" provinces
 csv_has "Attapeu,1,6,0,0,1,30,6,12,41" "Attapeu (no experts column, as in the table)"
 csv_has "Salavan,0,0,1,4,1,5,2,20,0" "Salavan"
 csv_has "Sekong,1,2,1,3,1,8,1,5,9" "Sekong"
 csv_has "Total,3,13,2,7,3,43,9,37,50" "totals"
+is "$(wc -l <"$W/plain.csv")" 6 "provinces: header, four provinces, total"
+csv sectors
 csv_has "health,1,6,1,4,2,38,7,17,50" "health sector"
+csv models
+csv_head "Crop,Province,District,Village,Planned ha,Sown ha,Done %,Planned hh,Households,Last observation,Stale" models
 csv_has "Ngô nếp (sticky maize),Salavan,Lao Ngam,ບ້ານ ນາດີ,5,3.8,76,42,42,2026-10-10,no" "the sticky-maize model, Lao village intact"
 csv_has "Lúa nước thâm canh,Sekong,,,5,4.5,90,30,25,2026-08-01,yes" "the stale paddy model, empty cells for absent text"
-csv_has '2026-09-15,,out,Champasak,industry-trade,"Đoàn doanh nghiệp ""Gia Lai"", Pleiku",,5,' "RFC 4180: quotes doubled, field with a comma quoted"
-csv_has "2026-06-02,,in,Salavan,health,ທ່ານ ບຸນມີ ພົມມະວົງ,ຮອງເຈົ້າແຂວງ,4," "Lao leader and title byte for byte"
+csv trips
 csv_has "2026-10-30,2026-11-02,Sekong,health,obstetrics,BS. Phạm Thị Hoa,Bệnh viện tỉnh Sekong,2,8,1,5,9" "T3"
+csv targets
+csv_head "Target,From,To,Expected,Actual,Status,Description" targets
 csv_has 'health-staff-trained,2026-01-01,2026-12-31,12,3,pending,"Health staff trained in Gia Lai, per province"' "target row, label with a comma quoted"
 csv_has "foreign-affairs-quarterly,2026-01-01,2026-12-31,16,1,missed,\"Foreign-affairs working visit to each province, quarterly\"" "missed target"
+csv devices
 csv_has "Máy dự phòng,expert,$DEV_C,," "the device that never synced"
+run "${R[@]}" --period 2026H2 --format csv
+like "$RC $ERR" '^2 .*--table.*summary, provinces, sectors, models, scholarships, works, visits, trips, targets, devices' \
+	"--format csv without --table: exit 2, the tables listed"
+run "${R[@]}" --period 2026H2 --format csv --table everything
+like "$RC $ERR" '^2 .*"everything" is not a table.*visits' "an unknown table: exit 2, the tables listed"
+run "${R[@]}" --period 2026H2 --table visits
+is "$RC" 2 "--table without --format csv: exit 2"
 
 # ---- table ---------------------------------------------------------------
 run "${R[@]}" --period 2026H2

@@ -831,6 +831,51 @@ static void test_csv(void **state)
 	free(csv);
 }
 
+/* --format csv --table: one rectangular table per file, no title row. */
+static void test_csv_table(void **state)
+{
+	world *w = *state;
+	char *csv = NULL;
+	size_t len = 0;
+
+	assert_int_equal(srv_report_render_csv_table(w->doc, "provinces", &csv,
+						     &len), 0);
+	assert_int_equal(len, strlen(csv));
+	/* the same rows as the stacked section above, and nothing else */
+	assert_string_equal(csv, "\xEF\xBB\xBF"
+		"Province,Visits out,Members out,Visits in,Members in,Trips,"
+		"Expert-days,Trainings,Trained,Patients\r\n"
+		"Attapeu,0,0,1,5,1,15,4,25,40\r\n"
+		"Champasak,1,12,0,0,1,2,0,0,0\r\n"
+		"Salavan,1,8,1,15,1,2,1,42,0\r\n"
+		"Sekong,1,4,0,0,1,12,2,18,33\r\n"
+		"Total,3,24,2,20,4,31,7,85,73\r\n");
+	free(csv);
+	assert_int_equal(srv_report_render_csv_table(w->doc, "summary", &csv,
+						     &len), 0);
+	assert_memory_equal(csv, "\xEF\xBB\xBF" "Item,Value\r\nPeriod,2026H1"
+			    "\r\n", 3 + 12 + 15);
+	free(csv);
+	for (const char *t = srv_report_tables(); *t;) {
+		char name[32];
+		size_t n = strcspn(t, ",");
+		assert_true(n < sizeof name);
+		memcpy(name, t, n);
+		name[n] = '\0';
+		assert_true(srv_report_table_known(name));
+		assert_int_equal(srv_report_render_csv_table(w->doc, name,
+							     &csv, &len), 0);
+		assert_memory_equal(csv, "\xEF\xBB\xBF", 3);
+		free(csv);
+		t += n;
+		t += strspn(t, ", ");
+	}
+	assert_false(srv_report_table_known("Visits"));
+	assert_int_equal(srv_report_render_csv_table(w->doc, "all", &csv,
+						     &len), -2);
+	assert_null(csv);
+}
+
 /* CSV formula injection (OWASP "CSV Injection"): a text cell beginning with
 ** = + - @, a tab or a CR is run as a formula by spreadsheet programs. Such a
 ** cell is written quoted with a ' in front, which spreadsheets show as text;
@@ -1414,6 +1459,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csv_table, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 	};
 
