@@ -174,7 +174,8 @@ out:
 static const char report_usage[] =
 	"usage: fieldsyncd report --db PATH [--period YYYYH1|YYYYH2|YYYY |\n"
 	"                         --from YYYY-MM-DD --to YYYY-MM-DD]\n"
-	"                         [--format table|csv|json] [--table T]\n"
+	"                         [--format table|csv|json|xlsx] [--table T]\n"
+	"                         [--output FILE]\n"
 	"                         [--province P]\n"
 	"                         [--sector S] [--targets FILE]\n"
 	"                         [--stale-days N] [--unsynced-days N]\n"
@@ -191,7 +192,8 @@ static const char report_usage[] =
 	"--from/--to: any range, both days included.\n"
 	"--format: table (default, for a terminal), csv (UTF-8 with BOM, for a\n"
 	"spreadsheet; one table per file, chosen with --table), json\n"
-	"(documented in README.md).\n"
+	"(documented in README.md), xlsx (a workbook, one sheet per table,\n"
+	"written to --output FILE).\n"
 	"--table T (with --format csv): summary, provinces, sectors, models,\n"
 	"scholarships, works, visits, trips, targets or devices.\n"
 	"--province/--sector: keep one province or sector (any accepted\n"
@@ -210,13 +212,14 @@ int srv_cmd_report(int argc, char **argv)
 	const char *db = NULL, *period = NULL, *from = NULL, *to = NULL;
 	const char *format = NULL, *prov = NULL, *sect = NULL, *tfile = NULL;
 	const char *stale = NULL, *unsynced = NULL, *table = NULL, *pos[1];
+	const char *ofile = NULL;
 	srv_opt opts[] = { { "--db", 1, &db }, { "--period", 1, &period },
 		       { "--from", 1, &from }, { "--to", 1, &to },
 		       { "--format", 1, &format }, { "--province", 1, &prov },
 		       { "--sector", 1, &sect }, { "--targets", 1, &tfile },
 		       { "--stale-days", 1, &stale },
 		       { "--unsynced-days", 1, &unsynced },
-		       { "--table", 1, &table } };
+		       { "--table", 1, &table }, { "--output", 1, &ofile } };
 	srv_report_params p;
 	srv_report_format fmt = SRV_REPORT_TABLE;
 	srv_targets *t = NULL;
@@ -262,7 +265,12 @@ int srv_cmd_report(int argc, char **argv)
 	}
 	if (format && srv_report_format_parse(format, &fmt)) {
 		fprintf(stderr, "report: --format \"%s\" is not known; "
-			"allowed: table, csv, json\n", format);
+			"allowed: table, csv, json, xlsx\n", format);
+		return EXIT_USAGE;
+	}
+	if (fmt == SRV_REPORT_XLSX && (!ofile || !*ofile)) {
+		fprintf(stderr, "report: --format xlsx writes a file; name it "
+			"with --output FILE\n");
 		return EXIT_USAGE;
 	}
 	if (fmt == SRV_REPORT_CSV && !table) {
@@ -318,6 +326,14 @@ int srv_cmd_report(int argc, char **argv)
 	p.targets = t;
 	if (srv_hq_report(s, &p, &doc, msg, sizeof(msg))) {
 		fprintf(stderr, "report: %s\n", msg);
+		goto out;
+	}
+	if (fmt == SRV_REPORT_XLSX) {
+		if (srv_report_write_xlsx(doc, ofile, msg, sizeof(msg))) {
+			fprintf(stderr, "report: %s\n", msg);
+			goto out;
+		}
+		ret = 0;
 		goto out;
 	}
 	if (fmt == SRV_REPORT_CSV

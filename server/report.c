@@ -1813,6 +1813,121 @@ int srv_report_render_csv_table(const cJSON *report, const char *table,
 	return 0;
 }
 
+/* A copy of v for a typed table (null when absent). */
+static cJSON *cell_copy(const cJSON *v)
+{
+	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+static int add_col(cJSON *cols, const char *head, const char *kind)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	if (!c || !cJSON_AddStringToObject(c, "head", head) ||
+	    !cJSON_AddStringToObject(c, "kind", kind)) {
+		cJSON_Delete(c);
+		return -1;
+	}
+	cJSON_AddItemToArray(cols, c);
+	return 0;
+}
+
+static const char *col_kind(const col *c)
+{
+	if (c->num == 2)
+		return "money";
+	if (strcmp(c->key, "percent") == 0 || strcmp(c->key, "rate") == 0 ||
+	    strcmp(c->key, "built_pct") == 0)
+		return "percent";
+	return c->num ? "number" : "text";
+}
+
+int srv_report_table_json(const cJSON *report, const char *table,
+			  cJSON **out)
+{
+	const section *s = NULL;
+	cJSON *t = NULL, *cols, *rows;
+	size_t i;
+	grid g = {0};
+
+	*out = NULL;
+	for (i = 0; i < NC(csv_tables); i++)
+		if (table && strcmp(csv_tables[i].name, table) == 0)
+			break;
+	if (i == NC(csv_tables))
+		return -2;
+	for (size_t k = 0; csv_tables[i].key && k < NC(sections); k++)
+		if (strcmp(sections[k].key, csv_tables[i].key) == 0)
+			s = &sections[k];
+	if (!(t = cJSON_CreateObject()) ||
+	    !cJSON_AddStringToObject(t, "name", csv_tables[i].name) ||
+	    !(cols = cJSON_AddArrayToObject(t, "columns")) ||
+	    !(rows = cJSON_AddArrayToObject(t, "rows")))
+		goto oom;
+	if (!s) {
+		/* The summary: its labels as the table shows them, values
+		** typed. */
+		if (summary_grid(report, &g) != 0 ||
+		    add_col(cols, g.cell[0], "text") ||
+		    add_col(cols, g.cell[1], "number"))
+			goto oom;
+		for (size_t r = 1; r < g.rows; r++) {
+			static const char *const keys[] = {
+				"period.label", "period.from", "period.to",
+				"as_of", "filters.province", "filters.sector",
+				"summary.visits", "summary.trips",
+				"summary.models", "summary.models_stale",
+				"summary.targets_met", "summary.targets",
+				"summary.devices_not_synced",
+				"summary.open_conflicts"};
+			cJSON *row = cJSON_CreateArray();
+			if (!row)
+				goto oom;
+			cJSON_AddItemToArray(rows, row);
+			cJSON_AddItemToArray(row, cJSON_CreateString(
+						     g.cell[r * 2]));
+			cJSON_AddItemToArray(row, cell_copy(
+				r - 1 < NC(keys) ? member(report, keys[r - 1])
+						 : NULL));
+		}
+		grid_free(&g);
+		*out = t;
+		return 0;
+	}
+	for (size_t c = 0; c < s->ncols; c++)
+		if (add_col(cols, s->cols[c].head, col_kind(&s->cols[c])))
+			goto oom;
+	for (const cJSON *r = member(report, s->key) ?
+		     member(report, s->key)->child : NULL; r; r = r->next) {
+		cJSON *row;
+		if (s->only && !cJSON_IsTrue(member(r, s->only)))
+			continue;
+		if (!(row = cJSON_CreateArray()))
+			goto oom;
+		cJSON_AddItemToArray(rows, row);
+		for (size_t c = 0; c < s->ncols; c++)
+			cJSON_AddItemToArray(row, cell_copy(
+				member(r, s->cols[c].key)));
+	}
+	if (s->total && member(report, s->total)) {
+		const cJSON *tot = member(report, s->total);
+		cJSON *row = cJSON_CreateArray();
+		if (!row)
+			goto oom;
+		cJSON_AddItemToArray(rows, row);
+		cJSON_AddItemToArray(row, cJSON_CreateString("Total"));
+		for (size_t c = 1; c < s->ncols; c++)
+			cJSON_AddItemToArray(row, cell_copy(
+				member(tot, s->cols[c].key)));
+	}
+	*out = t;
+	return 0;
+oom:
+	grid_free(&g);
+	cJSON_Delete(t);
+	return -1;
+}
+
 int srv_report_format_parse(const char *text, srv_report_format *out)
 {
 	if (!text)
@@ -1823,6 +1938,8 @@ int srv_report_format_parse(const char *text, srv_report_format *out)
 		*out = SRV_REPORT_CSV;
 	else if (strcmp(text, "json") == 0)
 		*out = SRV_REPORT_JSON;
+	else if (strcmp(text, "xlsx") == 0)
+		*out = SRV_REPORT_XLSX;
 	else
 		return -1;
 	return 0;
@@ -1839,7 +1956,8 @@ int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 	*out = NULL;
 	if (outlen)
 		*outlen = 0;
-	if (!cJSON_IsObject(report) || !cJSON_IsString(period))
+	if (!cJSON_IsObject(report) || !cJSON_IsString(period) ||
+	    fmt == SRV_REPORT_XLSX)
 		return -1;
 	if (fmt == SRV_REPORT_JSON) {
 		char *j = cJSON_Print(report);

@@ -100,10 +100,11 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 typedef enum srv_report_format {
 	SRV_REPORT_TABLE,
 	SRV_REPORT_CSV,
-	SRV_REPORT_JSON
+	SRV_REPORT_JSON,
+	SRV_REPORT_XLSX           /* a file: srv_report_write_xlsx */
 } srv_report_format;
 
-/* "table", "csv" or "json"; 0 on success, -1 otherwise. */
+/* "table", "csv", "json" or "xlsx"; 0 on success, -1 otherwise. */
 int srv_report_format_parse(const char *text,
 			    srv_report_format *out) SRV_REPORT_WUR;
 
@@ -120,6 +121,21 @@ int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 ** an unknown table, -1 out of memory or not a report (*out NULL). */
 int srv_report_render_csv_table(const cJSON *report, const char *table,
 				char **out, size_t *outlen) SRV_REPORT_WUR;
+
+/* One table of the report with typed cells, for writers of other formats
+** (the XLSX workbook): {"name":T,"columns":[{"head":H,"kind":"text"|
+** "number"|"money"|"percent"}...],"rows":[[V...]...]}, V copied from the
+** document (numbers stay numbers, dates "YYYY-MM-DD" strings, absent
+** null); a "Total" row last where the table has one. *out is new (caller
+** deletes) and 0 is returned; -2 for an unknown table, -1 out of memory. */
+int srv_report_table_json(const cJSON *report, const char *table,
+			  cJSON **out) SRV_REPORT_WUR;
+
+/* The report as an XLSX workbook at path (report_xlsx.c): one sheet per
+** table, typed cells, header rows, filters. 0 on success; -1 with msg
+** (cannot create or write the file, out of memory). */
+int srv_report_write_xlsx(const cJSON *report, const char *path, char *msg,
+			  size_t msgsz) SRV_REPORT_WUR;
 
 /* The table names, comma-separated, for messages. Cannot fail. */
 const char *srv_report_tables(void);

@@ -12,7 +12,7 @@
 for c in jq sqlite3; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
-plan 102
+plan 108
 
 W=$(tmpdir)
 hq_fixture "$W"
@@ -176,6 +176,23 @@ run "${R[@]}" --period 2026H2 --format csv --table everything
 like "$RC $ERR" '^2 .*"everything" is not a table.*visits' "an unknown table: exit 2, the tables listed"
 run "${R[@]}" --period 2026H2 --table visits
 is "$RC" 2 "--table without --format csv: exit 2"
+
+# ---- XLSX: one sheet per table, typed cells ---------------------------------
+command -v unzip >/dev/null || bail "unzip is needed"
+X="$W/report.xlsx"
+run "${R[@]}" --period 2026H2 --format xlsx --output "$X"
+is "$RC" 0 "report --format xlsx --output FILE exits 0"
+is "$(unzip -p "$X" xl/workbook.xml | grep -o '<sheet name="[a-z]*"' | sed 's/.*="//; s/"$//' | tr '\n' ' ')" \
+	"summary provinces sectors models scholarships works visits trips targets devices " \
+	"one sheet per table, in the CSV tables' order"
+# Sheet 4 is models: M1's sown 3.8 ha is a number cell (no t="s"), and
+# its 76 % a percentage 0.76.
+M=$(unzip -p "$X" xl/worksheets/sheet4.xml)
+like "$M" '<c r="F2"( s="[0-9]+")?><v>3.8</v></c>' "3.8 ha is a number cell, not text"
+like "$M" '<c r="G2" s="[0-9]+"><v>0.76</v></c>' "76 % is the number 0.76 with a percent format"
+like "$M" '<autoFilter ref="A1:K4"/>' "the models sheet has a filter over its header and 3 rows"
+run "${R[@]}" --period 2026H2 --format xlsx
+like "$RC $ERR" '^2 .*--output FILE' "--format xlsx without --output: exit 2"
 
 # ---- table ---------------------------------------------------------------
 run "${R[@]}" --period 2026H2
