@@ -971,17 +971,21 @@ char *proto_value_format(const cJSON *v, char *buf, size_t bufsz)
 ** (what a locale's LC_MONETARY holds), chosen by the lang argument rather
 ** than the process's locale, so a server can write every language; the
 ** words are the currency's and the scale's names, not sentences. */
-static const struct money_style {
-	const char *lang;
-	char group, point;      /* thousands separator, decimal sign */
-	const char *unit;       /* after the long form */
-	const char *billion;    /* after the number, short form >= 10^9 */
-	const char *million;    /* short form >= 10^6 */
-} money_styles[] = {
+static const proto_money_style money_styles[] = {
 	{"vi", '.', ',', "đ", "tỷ đồng", "triệu đồng"},
 	{"lo", '.', ',', "ດົ່ງ", "ຕື້ດົ່ງ", "ລ້ານດົ່ງ"},
 	{"en", ',', '.', "VND", "billion VND", "million VND"},
 };
+
+const proto_money_style *proto_money_style_get(const char *lang)
+{
+	size_t n = sizeof money_styles / sizeof money_styles[0];
+
+	for (size_t i = 0; lang && i < n; i++)
+		if (strcmp(lang, money_styles[i].lang) == 0)
+			return &money_styles[i];
+	return &money_styles[n - 1];
+}
 
 /* The digits of n grouped by thousands with sep; -1 if it does not fit. */
 static int group_digits(long long n, char sep, char *buf, size_t bufsz)
@@ -1005,7 +1009,7 @@ static int group_digits(long long n, char sep, char *buf, size_t bufsz)
 int proto_money_format(long long dong, const char *lang, int short_form,
 		       char *buf, size_t bufsz)
 {
-	const struct money_style *st = &money_styles[2];
+	const proto_money_style *st = proto_money_style_get(lang);
 	char num[48];
 	int n;
 
@@ -1013,10 +1017,6 @@ int proto_money_format(long long dong, const char *lang, int short_form,
 		buf[0] = '\0';
 	if (dong < 0 || dong > MONEY_MAX || bufsz == 0)
 		return -1;
-	for (size_t i = 0; lang && i < sizeof money_styles /
-						sizeof money_styles[0]; i++)
-		if (strcmp(lang, money_styles[i].lang) == 0)
-			st = &money_styles[i];
 	if (short_form && dong >= 1000000) {
 		/* Hundredths of a million, rounded half up; 999,995,000
 		** rounds to 1000 million and is written as 1 billion. */

@@ -147,4 +147,17 @@ char *proto_value_format(const cJSON *v, char *buf, size_t bufsz);
 int proto_money_format(long long dong, const char *lang, int short_form,
 		       char *buf, size_t bufsz) PROTO_WUR;
 
+/* How a language writes money, for front ends that format in their own
+** code (the dashboard gets these through po/refdump). */
+typedef struct proto_money_style {
+	const char *lang;
+	char group, point;      /* thousands separator, decimal sign */
+	const char *unit;       /* after the long form: "đ" */
+	const char *billion;    /* after the short form >= 10^9: "tỷ đồng" */
+	const char *million;    /* after the short form >= 10^6 */
+} proto_money_style;
+
+/* The style of lang, English for any other; never NULL, static. */
+const proto_money_style *proto_money_style_get(const char *lang);
+
 #endif
