@@ -36,8 +36,9 @@
 **   the period's year; rate = enrolled / awarded in whole percent, rounded
 **   half up (251 / 300 -> 84); a batch without "enrolled" counts 0.
 ** - Friendship works: every work with its latest observation dated on or
-**   before `to` (as for models); money in whole đồng; the table groups it
-**   by thousands ("60,000,000,000"), CSV and JSON keep plain digits.
+**   before `to` (as for models); money in whole đồng; the table writes it
+**   as proto_money_format does in English ("60,000,000,000 VND", totals
+**   also short: "(60 billion VND)"), CSV and JSON keep plain digits.
 ** - Targets are evaluated for the calendar year of `to` (targets.c), over
 **   every record whatever the filters: they are the programme's targets.
 ** - Devices: all are listed; "not_synced" is true for a device that is not
@@ -1428,15 +1429,16 @@ static const col target_cols[] = {
 	{"window.to", "To", 0}, {"expected", "Expected", 1},
 	{"actual", "Actual", 1}, {"status", "Status", 0},
 	{"label", "Description", 0}};
-/* num 2: an amount of money, grouped by thousands in the table. */
+/* num 2: an amount of money, "15,000,000,000 VND" in the table; in CSV
+** plain digits under "HEAD VND". */
 static const col edu_cols[] = {
 	{"academic_year", "Academic year", 0}, {"province", "Province", 0},
 	{"awarded", "Awarded", 1}, {"enrolled", "Enrolled", 1},
 	{"rate", "Enrolled %", 1}};
 static const col work_cols[] = {
 	{"province", "Province", 0}, {"name", "Work", 0},
-	{"sector", "Sector", 0}, {"budget", "Budget VND", 2},
-	{"disbursed", "Disbursed VND", 2}, {"built_pct", "Built %", 1},
+	{"sector", "Sector", 0}, {"budget", "Budget", 2},
+	{"disbursed", "Disbursed", 2}, {"built_pct", "Built %", 1},
 	{"status", "Status", 0}, {"last_observation", "Last observation", 0},
 	{"notes", "Latest notes", 0}};
 static const col device_cols[] = {
@@ -1507,29 +1509,32 @@ static void grid_free(grid *g)
 	memset(g, 0, sizeof *g);
 }
 
-/* "60,000,000,000": a whole amount grouped by thousands, as English
-** readers write money; other values as cell_text. */
-static const char *money_text(const cJSON *v, char *tmp, size_t tmpsz)
+/* "60,000,000,000 VND": a whole amount as proto_money_format writes it in
+** English (the table's language); with short_form, "60,000,000,000 VND
+** (60 billion VND)" from a billion up. Other values as cell_text. */
+static const char *money_text(const cJSON *v, int short_form, char *tmp,
+			      size_t tmpsz)
 {
-	char d[32];
-	size_t n, o = 0;
+	char s[64];
 
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
-	    v->valuedouble > 9007199254740991.0)
+	if (!cJSON_IsNumber(v) ||
+	    proto_money_format((long long)v->valuedouble, "en", 0, tmp,
+			       tmpsz) != 0)
 		return cell_text(v, tmp, tmpsz);
-	snprintf(d, sizeof d, "%lld", (long long)v->valuedouble);
-	n = strlen(d);
-	for (size_t i = 0; i < n && o + 2 < tmpsz; i++) {
-		if (i && (n - i) % 3 == 0)
-			tmp[o++] = ',';
-		tmp[o++] = d[i];
+	if (short_form && v->valuedouble >= 1e9 &&
+	    proto_money_format((long long)v->valuedouble, "en", 1, s,
+			       sizeof s) == 0) {
+		size_t n = strlen(tmp);
+		if ((size_t)snprintf(tmp + n, tmpsz - n, " (%s)", s) >=
+		    tmpsz - n)
+			tmp[n] = '\0';
 	}
-	tmp[o] = '\0';
 	return tmp;
 }
 
-/* The rows of section s; with group, money columns grouped by thousands
-** (the table; CSV keeps plain digits for spreadsheets). */
+/* The rows of section s; with group, money columns as money_text writes
+** them (the table; CSV keeps plain digits for spreadsheets, the unit in
+** the column's heading: "Budget VND"). */
 static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 {
 	const cJSON *arr = member(doc, s->key);
@@ -1548,9 +1553,13 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 	if (!g->cell || !g->text)
 		return -1;
 	g->rows = n;
-	for (size_t c = 0; c < s->ncols; c++)
-		if (!(g->cell[c] = strdup(s->cols[c].head)))
+	for (size_t c = 0; c < s->ncols; c++) {
+		char h[64];
+		snprintf(h, sizeof h, "%s%s", s->cols[c].head,
+			 !group && s->cols[c].num == 2 ? " VND" : "");
+		if (!(g->cell[c] = strdup(h)))
 			return -1;
+	}
 	r = 1;
 	for (const cJSON *row = arr ? arr->child : NULL; row; row = row->next) {
 		if (s->only && !cJSON_IsTrue(member(row, s->only)))
@@ -1558,7 +1567,7 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 		for (size_t c = 0; c < s->ncols; c++) {
 			const cJSON *v = member(row, s->cols[c].key);
 			const char *t = group && s->cols[c].num == 2
-				? money_text(v, tmp, sizeof tmp)
+				? money_text(v, 0, tmp, sizeof tmp)
 				: cell_text(v, tmp, sizeof tmp);
 			if (!(g->cell[r * s->ncols + c] = strdup(t)))
 				return -1;
@@ -1571,7 +1580,7 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 			const cJSON *v = member(tot, s->cols[c].key);
 			const char *t = c == 0 ? "Total"
 				: group && s->cols[c].num == 2
-				? money_text(v, tmp, sizeof tmp)
+				? money_text(v, 1, tmp, sizeof tmp)
 				: cell_text(v, tmp, sizeof tmp);
 			if (!(g->cell[r * s->ncols + c] = strdup(t)))
 				return -1;
@@ -1582,8 +1591,10 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 	return 0;
 }
 
-/* The summary as (item, value) rows. */
-static int summary_grid(const cJSON *doc, grid *g)
+/* The summary as (item, value) rows; with group (the table), money as
+** money_text writes it, long and short ("60,000,000,000 VND (60 billion
+** VND)"), else plain digits under "... VND". */
+static int summary_grid(const cJSON *doc, grid *g, int group)
 {
 	static const struct { const char *key, *head; } items[] = {
 		{"period.label", "Period"}, {"period.from", "From"},
@@ -1598,6 +1609,12 @@ static int summary_grid(const cJSON *doc, grid *g)
 		{"summary.targets", "Targets"},
 		{"summary.devices_not_synced", "Devices not synced"},
 		{"summary.open_conflicts", "Open conflicts"},
+		{"education_totals.awarded", "Scholarships awarded"},
+		{"education_totals.enrolled", "Students enrolled"},
+		{"education_totals.rate", "Enrolled %"},
+		{"works_totals.works", "Friendship works"},
+		{"works_totals.budget", "Friendship works budget"},
+		{"works_totals.disbursed", "Friendship works disbursed"},
 	};
 	char tmp[64];
 
@@ -1628,10 +1645,20 @@ static int summary_grid(const cJSON *doc, grid *g)
 				 cJSON_IsNumber(d) ? d->valueint : 14);
 			head = h;
 		}
+		/* The works' money: "budget", "disbursed". */
+		int money = strncmp(items[i].key, "works_totals.b", 14) == 0 ||
+			    strncmp(items[i].key, "works_totals.d", 14) == 0;
+		if (money && !group) {
+			if ((size_t)snprintf(h, sizeof h, "%.80s VND",
+					     items[i].head) >= sizeof h)
+				return -1;
+			head = h;
+		}
 		const cJSON *v = member(doc, items[i].key);
 		if (!(g->cell[(i + 1) * 2] = strdup(head)) ||
 		    !(g->cell[(i + 1) * 2 + 1] = strdup(
-			      cell_text(v, tmp, sizeof tmp))))
+			      money && group ? money_text(v, 1, tmp, sizeof tmp)
+					     : cell_text(v, tmp, sizeof tmp))))
 			return -1;
 		g->text[(i + 1) * 2 + 1] = cJSON_IsString(v);
 	}
@@ -1788,7 +1815,7 @@ int srv_report_render_csv_table(const cJSON *report, const char *table,
 	for (size_t k = 0; csv_tables[i].key && k < NC(sections); k++)
 		if (strcmp(sections[k].key, csv_tables[i].key) == 0)
 			s = &sections[k];
-	rc = s ? grid_make(report, s, &g, 0) : summary_grid(report, &g);
+	rc = s ? grid_make(report, s, &g, 0) : summary_grid(report, &g, 0);
 	if (rc != 0)
 		b.oom = 1;
 	puts_(&b, "\xEF\xBB\xBF"); /* spreadsheets read it as UTF-8 */
@@ -1867,7 +1894,7 @@ int srv_report_table_json(const cJSON *report, const char *table,
 	if (!s) {
 		/* The summary: its labels as the table shows them, values
 		** typed. */
-		if (summary_grid(report, &g) != 0 ||
+		if (summary_grid(report, &g, 0) != 0 ||
 		    add_col(cols, g.cell[0], "text") ||
 		    add_col(cols, g.cell[1], "number"))
 			goto oom;
@@ -1978,7 +2005,7 @@ int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 		     cJSON_IsString(from) ? from->valuestring : "?",
 		     cJSON_IsString(to) ? to->valuestring : "?");
 	}
-	if (summary_grid(report, &g) != 0)
+	if (summary_grid(report, &g, fmt == SRV_REPORT_TABLE) != 0)
 		b.oom = 1;
 	else if (fmt == SRV_REPORT_CSV)
 		csv_section(&b, "Summary", &g);

@@ -6,13 +6,16 @@
 # (period 2026H2 = 2026-05-01..2026-10-31, so "as of" is 2026-10-31 on any
 # day the test runs after it). Also: the filters, a --from/--to range, the
 # targets file (created beside the database, edited by HQ, --targets, a
-# mistake refused with its line), and usage errors (exit 2).
+# mistake refused with its line), usage errors (exit 2), and at the end the
+# previous period's scholarship and works figures (300 / 251 -> 84 %, 4 x 15
+# billion -> 60 billion) and the 2026 scholarship target, from records
+# device A makes there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hq_lib.sh"
 for c in jq sqlite3; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
-plan 108
+plan 120
 
 W=$(tmpdir)
 hq_fixture "$W"
@@ -305,4 +308,83 @@ run "${R[@]}" --colour red
 like "$RC $ERR" '^2 report: unknown option --colour' "unknown option: exit 2"
 run "$FSD" report --db "$W/none.db" --period 2026H2
 like "$RC $ERR" "^1 .*no database at" "a missing database: exit 1 with the reason"
+
+# ---- the previous period's figures (issue 13) -------------------------------
+# Device A now records, through the CLI, what the 2021-2026 report counts:
+#   20 scholarship batches, academic years 2021-2022 .. 2025-2026 (5) x the
+#   four provinces, 15 awarded each: 5 x 4 x 15 = 300 awarded; enrolled 13
+#   in the first 11 batches and 12 in the other 9: 11 x 13 + 9 x 12 =
+#   143 + 108 = 251. Rate 251 / 300 = 0.8367 -> 84 % (whole, half up).
+#   The last batch (2025-2026 Sekong): 12 / 15 = 80 %; the first
+#   (2021-2022 Attapeu): 13 / 15 = 0.8667 -> 87 %.
+#   Four works, one per province, budget 15,000,000,000 each, each with one
+#   observation 2025-06-01: disbursed 15,000,000,000, 100 %, handed over.
+#   -> 4 x 15,000,000,000 = 60,000,000,000 = 60 billion.
+# And for 2026 (academic year 2026-2027, which counts in 2026): 20 awarded
+#   in Attapeu, Champasak and Salavan, 12 in Sekong, enrolment not yet
+#   recorded.
+a=("$FS" --dir "$DA")
+kinds_ok=0
+i=0
+for y in 2021 2022 2023 2024 2025; do
+	for pr in Attapeu Champasak Salavan Sekong; do
+		en=$([ $i -lt 11 ] && echo 13 || echo 12)
+		"${a[@]}" scholarship add --province $pr --academic-year $y-$((y + 1)) \
+			--level university --school "Trường Đại học Quy Nhơn" \
+			--awarded 15 --enrolled $en >/dev/null 2>&1 || kinds_ok=1
+		i=$((i + 1))
+	done
+done
+for pr in Attapeu Champasak Salavan Sekong; do
+	n=$([ $pr = Sekong ] && echo 12 || echo 20)
+	"${a[@]}" scholarship add --province $pr --academic-year 2026-2027 \
+		--level university --school "Trường Đại học Quy Nhơn" \
+		--awarded $n >/dev/null 2>&1 || kinds_ok=1
+	w=$("${a[@]}" work add --province $pr --name "Công trình hữu nghị $pr" \
+		--sector education --budget 15000000000 2>/dev/null) || kinds_ok=1
+	"${a[@]}" work work_progress "$w" --date 2025-06-01 \
+		--disbursed 15000000000 --built-pct 100 --status handed-over \
+		>/dev/null 2>&1 || kinds_ok=1
+done
+"${a[@]}" sync >/dev/null 2>&1 || kinds_ok=1
+is "$kinds_ok" 0 "device A recorded 24 scholarship batches, 4 works and their observations and synced"
+
+# 2025H2 (year 2025): academic years up to 2025-2026 -> the 300 / 251.
+run "${R[@]}" --period 2025H2 --format json
+is "$(printf '%s' "$OUT" | jq -c '.education_totals | [.batches, .awarded, .enrolled, .rate]')" \
+	'[20,300,251,84]' "2025H2: 20 batches, 300 awarded, 251 enrolled -> 84 %"
+is "$(printf '%s' "$OUT" | jq -c '[.education[] | select(.academic_year=="2021-2022" and .province=="Attapeu" or .academic_year=="2025-2026" and .province=="Sekong") | .rate]')" \
+	'[87,80]' "2021-2022 Attapeu 13 / 15 -> 87 %; 2025-2026 Sekong 12 / 15 -> 80 %"
+is "$(printf '%s' "$OUT" | jq -c '[.works_totals.works, .works_totals.budget, .works_totals.disbursed, ([.works[] | .status] | unique)]')" \
+	'[4,60000000000,60000000000,["handed-over"]]' "2025H2: four works of 15 billion -> 60,000,000,000 budget, all disbursed and handed over"
+run "${R[@]}" --period 2025H2
+# The table is English: long form and, for totals, the short one
+# (60 x 10^9 = "60 billion VND"; the report prints no Vietnamese form).
+is "$(printf '%s\n' "$OUT" | grep -c ' 15,000,000,000 VND  *15,000,000,000 VND  *100 ')" 4 \
+	"table: each work 15,000,000,000 VND budget and disbursed, 100 %"
+like "$OUT" "Friendship works budget +60,000,000,000 VND \\(60 billion VND\\)" \
+	"table summary: 60,000,000,000 VND (60 billion VND)"
+TBL=$(printf '%s\n' "$OUT" | sed 's/  */ /g')
+is "$(row 'Scholarships awarded') / $(row 'Students enrolled') / $(row 'Enrolled %')" \
+	"Scholarships awarded 300 / Students enrolled 251 / Enrolled % 84" \
+	"table summary: 300 awarded, 251 enrolled, 84"
+is "$(printf '%s\n' "$TBL" | sed -n '/^Education: scholarships$/,/^$/p' | grep '^Total ')" \
+	"Total - 300 251 84" "table: the education section's totals row (no province) 300 251 84"
+run "${R[@]}" --period 2025H2 --format csv --table summary
+like "$OUT" "Friendship works budget VND,60000000000" "CSV: the budget in plain digits"
+
+# 2026H2: the 2026 targets. scholarships-per-province (each province, min
+# 20 in the year): Attapeu 20, Champasak 20, Salavan 20 met; Sekong 12
+# short; actual = 20 + 20 + 20 + min(12, 20) = 72 of 4 x 20 = 80; the
+# year's window is still open at 2026-10-31 -> pending.
+# Education now also counts 2026-2027: 300 + 72 = 372 awarded, 251
+# enrolled -> 251 / 372 = 0.6747 -> 67 %.
+run "${R[@]}" --period 2026H2 --format json
+is "$(printf '%s' "$OUT" | jq -r '.targets.items[] | select(.name=="scholarships-per-province") | "\(.status) \(.expected) \(.actual)"')" \
+	"pending 80 72" "2026 target: 72 of 80 scholarships, pending"
+is "$(printf '%s' "$OUT" | jq -c '[.targets.items[] | select(.name=="scholarships-per-province") | .cell_list[] | [.unit, .actual, .met]]')" \
+	'[["Attapeu",20,true],["Champasak",20,true],["Salavan",20,true],["Sekong",12,false]]' \
+	"2026 target per province: three met with 20, Sekong short with 12"
+is "$(printf '%s' "$OUT" | jq -c '.education_totals | [.awarded, .enrolled, .rate]')" \
+	'[372,251,67]' "2026H2: 372 awarded (2026-2027 included), 251 enrolled -> 67 %"
 stop_server

@@ -1153,16 +1153,25 @@ static void test_education_and_works(void **state)
 	assert_int_equal(num(w, "built_pct"), 60);
 	assert_true(num(w, "disbursed") == 9000000000.0);
 
-	/* The table groups money by thousands; CSV keeps plain digits. */
+	/* The table writes money as proto_money_format does in English, the
+	** totals also short (60 x 10^9 = 60 billion; 54 x 10^9 = 54 billion);
+	** CSV keeps plain digits, the unit in the heading. */
 	assert_int_equal(srv_report_render(doc, SRV_REPORT_TABLE, &t, &len),
 			 0);
 	assert_non_null(strstr(t, "Education: scholarships\n"));
 	assert_non_null(strstr(t, "Friendship works\n"));
-	assert_non_null(strstr(t, "60,000,000,000"));
-	assert_non_null(strstr(t, "54,000,000,000"));
+	assert_non_null(strstr(t, " 15,000,000,000 VND "));
+	assert_non_null(strstr(t, "60,000,000,000 VND (60 billion VND)"));
+	assert_non_null(strstr(t, "54,000,000,000 VND (54 billion VND)"));
+	assert_non_null(strstr(t, "Friendship works budget     "));
+	assert_null(strstr(t, "60000000000"));
 	free(t);
 	assert_int_equal(srv_report_render(doc, SRV_REPORT_CSV, &t, &len), 0);
 	assert_non_null(strstr(t, "Total,,,60000000000,54000000000"));
+	assert_non_null(strstr(t, ",Budget VND,Disbursed VND,"));
+	assert_non_null(strstr(t, "\r\nFriendship works budget VND,60000000000\r\n"));
+	assert_non_null(strstr(t, "\r\nScholarships awarded,300\r\n"));
+	assert_non_null(strstr(t, "\r\nEnrolled %,84\r\n"));
 	assert_non_null(strstr(t, "Total,,300,251,84"));
 	free(t);
 	cJSON_Delete(doc);
