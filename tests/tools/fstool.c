@@ -465,7 +465,7 @@ static int authenticate(http *h, const key *k, long long local_seq)
 	long st;
 
 	snprintf(json, sizeof(json), "{\"device\":\"%s\"}", k->idhex);
-	st = post(h, "/v1/auth/challenge", json, 0);
+	st = post(h, "/v2/auth/challenge", json, 0);
 	if (st != 200) {
 		fprintf(stderr, "fstool: challenge: %ld %s\n", st,
 			h->body ? h->body : "");
@@ -476,7 +476,7 @@ static int authenticate(http *h, const key *k, long long local_seq)
 	snprintf(json, sizeof(json), "{\"device\":\"%s\",\"challenge\":"
 		 "\"%s\",\"signature\":\"%s\",\"local_seq\":%lld}",
 		 k->idhex, ch, sig, local_seq < 0 ? 0 : local_seq);
-	st = post(h, "/v1/auth/session", json, 0);
+	st = post(h, "/v2/auth/session", json, 0);
 	if (st != 200) {
 		fprintf(stderr, "fstool: session: %ld %s\n", st,
 			h->body ? h->body : "");
@@ -609,7 +609,7 @@ static int cmd_load(int argc, char **argv)
 				continue;
 			}
 			authed = 1;
-			st = post(&h, "/v1/push", body, 1);
+			st = post(&h, "/v2/push", body, 1);
 			if (st == 200)
 				break;
 			if (st == 401) {
