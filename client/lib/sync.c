@@ -12,7 +12,7 @@
 ** same transaction), then push:
 **
 **   outbox rows (set_seq NULL)  --build-->  sets (bytes + sig persisted)
-**   sets seq > acked            --POST /v1/push-->  receipt holds, head
+**   sets seq > acked            --POST /v2/push-->  receipt holds, head
 **   the server holds that very set (hash)  --> outbox rows deleted
 **
 ** A set's bytes are persisted before they are first sent, so every resend
@@ -365,7 +365,7 @@ static int authenticate(struct sync *S)
 		rc = fs_fail(S->fs, FIELDSYNC_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = call(S, "POST", "/v1/auth/challenge", body, 0, &status,
+	if ((rc = call(S, "POST", "/v2/auth/challenge", body, 0, &status,
 		       &res)))
 		goto out;
 	if (status != 200 || !(ch = jstr(res, "challenge"))) {
@@ -388,7 +388,7 @@ static int authenticate(struct sync *S)
 	}
 	cJSON_Delete(res);
 	res = NULL;
-	if ((rc = call(S, "POST", "/v1/auth/session", body, 0, &status,
+	if ((rc = call(S, "POST", "/v2/auth/session", body, 0, &status,
 		       &res)))
 		goto out;
 	sess = jstr(res, "session");
@@ -455,7 +455,7 @@ static int roster_refresh(struct sync *S)
 	long status;
 	int rc;
 
-	if ((rc = call_authed(S, "GET", "/v1/devices", NULL, 0, &status,
+	if ((rc = call_authed(S, "GET", "/v2/devices", NULL, 0, &status,
 			      &res)))
 		return rc;
 	devs = cJSON_GetObjectItemCaseSensitive(res, "devices");
@@ -1023,7 +1023,7 @@ static int pull(struct sync *S)
 		int advanced = 0;
 
 		snprintf(path, sizeof path,
-			 "/v1/pull?after=%lld&limit=%d&own=%d", cursor,
+			 "/v2/pull?after=%lld&limit=%d&own=%d", cursor,
 			 PULL_PAGE, own);
 		if ((rc = call_authed(S, "GET", path, NULL, 0, &status, &res)))
 			return rc;
@@ -1700,7 +1700,7 @@ static int verify_held(struct sync *S)
 			return rc;
 		if (!body) /* none kept here: no outbox row waits on them */
 			return FIELDSYNC_OK;
-		rc = call_authed(S, "POST", "/v1/push", body, 1, &status,
+		rc = call_authed(S, "POST", "/v2/push", body, 1, &status,
 				 &res);
 		free(body);
 		if (rc)
@@ -1778,7 +1778,7 @@ static int push(struct sync *S)
 				return rc;
 			if (!body)
 				return FIELDSYNC_OK;
-			flight_start(S, &f, "/v1/push", body, NULL, 0);
+			flight_start(S, &f, "/v2/push", body, NULL, 0);
 			flying = 1;
 		}
 		/* While the server works: the sets after this request, built,
@@ -1832,7 +1832,7 @@ static int push(struct sync *S)
 				first = nfirst;
 				last = nlast;
 				nch = nnch;
-				flight_start(S, &f, "/v1/push", body, zbody,
+				flight_start(S, &f, "/v2/push", body, zbody,
 					     zlen);
 				flying = 1;
 			} else {
@@ -2118,7 +2118,7 @@ done:
 	return rc;
 }
 
-/* POST /v1/enroll for public key pk with a one-time token; pin: the
+/* POST /v2/enroll for public key pk with a one-time token; pin: the
 ** certificate pin of an enrollment link, or "". ca receives the absolute
 ** path of cacert ("" if none). Changes nothing locally. */
 static int enroll_key(fieldsync *fs, const char *url, const char *token,
@@ -2169,7 +2169,7 @@ static int enroll_key(fieldsync *fs, const char *url, const char *token,
 		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = call(&S, "POST", "/v1/enroll", body, 0, &status, &res))) {
+	if ((rc = call(&S, "POST", "/v2/enroll", body, 0, &status, &res))) {
 		char why[400];
 		if (rc == FIELDSYNC_E_UNREACHABLE &&
 		    fs_http_tls_problem(S.http, why, sizeof why))

@@ -137,14 +137,14 @@ is "$(fs_val "$A" planned_ha)" 5.2 "other fields keep their values"
 # ---- HQ's sets verify like any device's ----------------------------------
 # Devices checked them against HQ's key from the roster when they pulled
 # them; here the stored bytes are verified independently with openssl:
-# Ed25519 over "fieldsync changeset v1\n" || BLAKE2b-256(bytes).
+# Ed25519 over "fieldsync changeset v2\n" || BLAKE2b-256(bytes).
 hex2bin() { printf '%b' "$(sed 's/../\\x&/g')"; }
 PK=$(sqlite3 "$DB" "select lower(hex(public_key)) from devices where id='$HQ'")
 printf '%s' "302a300506032b6570032100$PK" | hex2bin >"$W/hq.der"
 sqlite3 "$DB" "select lower(hex(bytes)) from sets where device='$HQ' and seq=2" | hex2bin >"$W/set2"
 sqlite3 "$DB" "select sig from sets where device='$HQ' and seq=2" | hex2bin >"$W/set2.sig"
 verify() { # FILE: 0 if HQ's signature over FILE's bytes verifies
-	{ printf 'fieldsync changeset v1\n'; "$FSTOOL" hash <"$1" | hex2bin; } >"$W/msg"
+	{ printf 'fieldsync changeset v2\n'; "$FSTOOL" hash <"$1" | hex2bin; } >"$W/msg"
 	openssl pkeyutl -verify -pubin -inkey "$W/hq.der" -keyform DER -rawin \
 		-in "$W/msg" -sigfile "$W/set2.sig" >/dev/null 2>&1
 }
