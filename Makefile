@@ -10,7 +10,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS     = sqlite3 libcurl libcjson libsodium libmicrohttpd zlib
+PKGS     = sqlite3 libcurl libcjson libsodium libmicrohttpd zlib xlsxwriter
 TESTPKGS = cmocka
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \

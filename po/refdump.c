@@ -5,7 +5,8 @@
 ** "industry and trade",...},...}, so that a web page shows a wire name in
 ** the reader's language: label from here, then the label's translation
 ** from the catalogs' dictionary (po/po2json.sh). One source: the table in
-** protocol/records.c.
+** protocol/records.c. Also the money styles of proto_money_format, under
+** "money", so the dashboard writes amounts as the CLI does.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,21 @@ int main(void)
 	for (size_t i = 0; ok && i < proto_nkinds; i++)
 		ok = cJSON_AddStringToObject(kinds, proto_kinds[i].name,
 					     proto_kinds[i].label) != NULL;
+	/* How each language writes money (proto_money_format's styles):
+	** "money":{"vi":{"group":".","point":",","unit":"đ","billion":
+	** "tỷ đồng","million":"triệu đồng"},...}. */
+	ok = ok && (kinds = cJSON_AddObjectToObject(o, "money")) != NULL;
+	for (size_t i = 0; ok && i < 3; i++) {
+		static const char *const langs[] = {"vi", "lo", "en"};
+		const proto_money_style *st = proto_money_style_get(langs[i]);
+		char g[2] = {st->group, 0}, pt[2] = {st->point, 0};
+		ok = (l = cJSON_AddObjectToObject(kinds, langs[i])) != NULL &&
+		     cJSON_AddStringToObject(l, "group", g) &&
+		     cJSON_AddStringToObject(l, "point", pt) &&
+		     cJSON_AddStringToObject(l, "unit", st->unit) &&
+		     cJSON_AddStringToObject(l, "billion", st->billion) &&
+		     cJSON_AddStringToObject(l, "million", st->million);
+	}
 	if (!ok || !(s = cJSON_PrintUnformatted(o))) {
 		fputs("refdump: out of memory\n", stderr);
 		return 1;

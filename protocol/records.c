@@ -964,3 +964,87 @@ char *proto_value_format(const cJSON *v, char *buf, size_t bufsz)
 	}
 	return buf;
 }
+
+/* ---- money as people write it ------------------------------------------ */
+
+/* How each language writes an amount of đồng. These are number conventions
+** (what a locale's LC_MONETARY holds), chosen by the lang argument rather
+** than the process's locale, so a server can write every language; the
+** words are the currency's and the scale's names, not sentences. */
+static const proto_money_style money_styles[] = {
+	{"vi", '.', ',', "đ", "tỷ đồng", "triệu đồng"},
+	{"lo", '.', ',', "ດົ່ງ", "ຕື້ດົ່ງ", "ລ້ານດົ່ງ"},
+	{"en", ',', '.', "VND", "billion VND", "million VND"},
+};
+
+const proto_money_style *proto_money_style_get(const char *lang)
+{
+	size_t n = sizeof money_styles / sizeof money_styles[0];
+
+	for (size_t i = 0; lang && i < n; i++)
+		if (strcmp(lang, money_styles[i].lang) == 0)
+			return &money_styles[i];
+	return &money_styles[n - 1];
+}
+
+/* The digits of n grouped by thousands with sep; -1 if it does not fit. */
+static int group_digits(long long n, char sep, char *buf, size_t bufsz)
+{
+	char d[24];
+	size_t len, o = 0;
+
+	snprintf(d, sizeof d, "%lld", n);
+	len = strlen(d);
+	for (size_t i = 0; i < len; i++) {
+		if (o + 3 > bufsz)
+			return -1;
+		if (i && (len - i) % 3 == 0)
+			buf[o++] = sep;
+		buf[o++] = d[i];
+	}
+	buf[o] = '\0';
+	return 0;
+}
+
+int proto_money_format(long long dong, const char *lang, int short_form,
+		       char *buf, size_t bufsz)
+{
+	const proto_money_style *st = proto_money_style_get(lang);
+	char num[48];
+	int n;
+
+	if (bufsz)
+		buf[0] = '\0';
+	if (dong < 0 || dong > MONEY_MAX || bufsz == 0)
+		return -1;
+	if (short_form && dong >= 1000000) {
+		/* Hundredths of a million, rounded half up; 999,995,000
+		** rounds to 1000 million and is written as 1 billion. */
+		long long h = (dong * 100 + 500000) / 1000000;
+		const char *fmt = st->million;
+		if (h >= 100000) {
+			h = (dong * 100 + 500000000) / 1000000000;
+			fmt = st->billion;
+		}
+		if (group_digits(h / 100, st->group, num, sizeof num - 4))
+			return -1;
+		if (h % 100) {
+			size_t o = strlen(num);
+			num[o++] = st->point;
+			num[o++] = (char)('0' + h % 100 / 10);
+			if (h % 10)
+				num[o++] = (char)('0' + h % 10);
+			num[o] = '\0';
+		}
+		n = snprintf(buf, bufsz, "%s %s", num, fmt);
+	} else {
+		if (group_digits(dong, st->group, num, sizeof num))
+			return -1;
+		n = snprintf(buf, bufsz, "%s %s", num, st->unit);
+	}
+	if (n < 0 || (size_t)n >= bufsz) {
+		buf[0] = '\0';
+		return -1;
+	}
+	return 0;
+}

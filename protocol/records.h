@@ -135,4 +135,29 @@ cJSON *proto_decimal_new(long long hundredths);
 ** Returns buf. Cannot fail (truncates to bufsz-1 bytes at a UTF-8 boundary). */
 char *proto_value_format(const cJSON *v, char *buf, size_t bufsz);
 
+/* An amount of whole đồng (0..10^13) as people write it in lang ("vi", "lo",
+** "en"; anything else is English): grouped by thousands with the language's
+** separator and its name of the currency, "15.000.000.000 đ",
+** "15.000.000.000 ດົ່ງ", "15,000,000,000 VND". With short_form, in billions
+** or millions rounded half up to two decimals: "15 tỷ đồng", "2,5 tỷ đồng",
+** "15 billion VND", "500 million VND" (below a million as the long form).
+** Returns 0 and fills buf; -1 (buf "") when dong is out of range or buf is
+** too small. The currency is đồng in every language: the plan's money is
+** Vietnamese. */
+int proto_money_format(long long dong, const char *lang, int short_form,
+		       char *buf, size_t bufsz) PROTO_WUR;
+
+/* How a language writes money, for front ends that format in their own
+** code (the dashboard gets these through po/refdump). */
+typedef struct proto_money_style {
+	const char *lang;
+	char group, point;      /* thousands separator, decimal sign */
+	const char *unit;       /* after the long form: "đ" */
+	const char *billion;    /* after the short form >= 10^9: "tỷ đồng" */
+	const char *million;    /* after the short form >= 10^6 */
+} proto_money_style;
+
+/* The style of lang, English for any other; never NULL, static. */
+const proto_money_style *proto_money_style_get(const char *lang);
+
 #endif

@@ -172,9 +172,11 @@ out:
 }
 
 static const char report_usage[] =
-	"usage: fieldsyncd report --db PATH [--period YYYYH1|YYYYH2 |\n"
+	"usage: fieldsyncd report --db PATH [--period YYYYH1|YYYYH2|YYYY |\n"
 	"                         --from YYYY-MM-DD --to YYYY-MM-DD]\n"
-	"                         [--format table|csv|json] [--province P]\n"
+	"                         [--format table|csv|json|xlsx] [--table T]\n"
+	"                         [--output FILE]\n"
+	"                         [--province P]\n"
 	"                         [--sector S] [--targets FILE]\n"
 	"                         [--stale-days N] [--unsynced-days N]\n"
 	"HQ's report: per province and per sector, delegation visits out and\n"
@@ -184,10 +186,16 @@ static const char report_usage[] =
 	"of the period; devices not synced; open conflicts.\n"
 	"Periods: YYYYH1 = 1 November of YYYY-1 to 30 April YYYY, YYYYH2 =\n"
 	"1 May to 31 October YYYY (each closes ten days before the 10 May and\n"
-	"10 November deadlines). Without --period or --from/--to: the half\n"
-	"year containing today. --from/--to: any range, both days included.\n"
+	"10 November deadlines); YYYY = the calendar year. Without --period\n"
+	"or --from/--to: the half whose deadline comes next (on 5 November\n"
+	"YYYYH2, due 10 November; from 11 November (YYYY+1)H1).\n"
+	"--from/--to: any range, both days included.\n"
 	"--format: table (default, for a terminal), csv (UTF-8 with BOM, for a\n"
-	"spreadsheet), json (documented in README.md).\n"
+	"spreadsheet; one table per file, chosen with --table), json\n"
+	"(documented in README.md), xlsx (a workbook, one sheet per table,\n"
+	"written to --output FILE).\n"
+	"--table T (with --format csv): summary, provinces, sectors, models,\n"
+	"scholarships, works, visits, trips, targets or devices.\n"
 	"--province/--sector: keep one province or sector (any accepted\n"
 	"spelling: Saravane, \"y tế\"...). Targets are always programme-wide.\n"
 	"--targets FILE: the targets file; default PATH.targets beside the\n"
@@ -203,13 +211,15 @@ int srv_cmd_report(int argc, char **argv)
 {
 	const char *db = NULL, *period = NULL, *from = NULL, *to = NULL;
 	const char *format = NULL, *prov = NULL, *sect = NULL, *tfile = NULL;
-	const char *stale = NULL, *unsynced = NULL, *pos[1];
+	const char *stale = NULL, *unsynced = NULL, *table = NULL, *pos[1];
+	const char *ofile = NULL;
 	srv_opt opts[] = { { "--db", 1, &db }, { "--period", 1, &period },
 		       { "--from", 1, &from }, { "--to", 1, &to },
 		       { "--format", 1, &format }, { "--province", 1, &prov },
 		       { "--sector", 1, &sect }, { "--targets", 1, &tfile },
 		       { "--stale-days", 1, &stale },
-		       { "--unsynced-days", 1, &unsynced } };
+		       { "--unsynced-days", 1, &unsynced },
+		       { "--table", 1, &table }, { "--output", 1, &ofile } };
 	srv_report_params p;
 	srv_report_format fmt = SRV_REPORT_TABLE;
 	srv_targets *t = NULL;
@@ -255,7 +265,26 @@ int srv_cmd_report(int argc, char **argv)
 	}
 	if (format && srv_report_format_parse(format, &fmt)) {
 		fprintf(stderr, "report: --format \"%s\" is not known; "
-			"allowed: table, csv, json\n", format);
+			"allowed: table, csv, json, xlsx\n", format);
+		return EXIT_USAGE;
+	}
+	if (fmt == SRV_REPORT_XLSX && (!ofile || !*ofile)) {
+		fprintf(stderr, "report: --format xlsx writes a file; name it "
+			"with --output FILE\n");
+		return EXIT_USAGE;
+	}
+	if (fmt == SRV_REPORT_CSV && !table) {
+		fprintf(stderr, "report: --format csv writes one table; name "
+			"it with --table, one of: %s\n", srv_report_tables());
+		return EXIT_USAGE;
+	}
+	if (table && fmt != SRV_REPORT_CSV) {
+		fprintf(stderr, "report: --table goes with --format csv\n");
+		return EXIT_USAGE;
+	}
+	if (table && !srv_report_table_known(table)) {
+		fprintf(stderr, "report: --table \"%s\" is not a table of the "
+			"report; tables: %s\n", table, srv_report_tables());
 		return EXIT_USAGE;
 	}
 	if (prov && !(p.province = proto_ref_lookup(&proto_provinces, prov))) {
@@ -299,7 +328,17 @@ int srv_cmd_report(int argc, char **argv)
 		fprintf(stderr, "report: %s\n", msg);
 		goto out;
 	}
-	if (srv_report_render(doc, fmt, &text, &len)) {
+	if (fmt == SRV_REPORT_XLSX) {
+		if (srv_report_write_xlsx(doc, ofile, msg, sizeof(msg))) {
+			fprintf(stderr, "report: %s\n", msg);
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	if (fmt == SRV_REPORT_CSV
+	    ? srv_report_render_csv_table(doc, table, &text, &len)
+	    : srv_report_render(doc, fmt, &text, &len)) {
 		fprintf(stderr, "report: out of memory\n");
 		goto out;
 	}

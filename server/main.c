@@ -18,7 +18,7 @@ static const char usage[] =
 	"               [--url URL [--tls-cert F] [--qr F.png]]  and its link\n"
 	"  devices list --db PATH [--json]    enrolled devices\n"
 	"  devices revoke --db PATH DEVICE    refuse a lost device's new data\n"
-	"  report --db PATH [--period YYYYH1|YYYYH2 | --from D --to D]\n"
+	"  report --db PATH [--period YYYYH1|YYYYH2|YYYY | --from D --to D]\n"
 	"         [--format table|csv|json] [--province P] [--sector S]\n"
 	"                                 HQ's semi-annual report\n"
 	"  conflicts list|show|resolve --db PATH [ID] [--keep VALUE_OR_DEVICE]\n"

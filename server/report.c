@@ -9,7 +9,10 @@
 **   .. 31 October YYYY. Each half closes ten days before its reporting
 **   deadline (10 May, 10 November), so departments have time to sync the
 **   last entries and HQ to compile; together the halves cover every day of
-**   the year exactly once. --from/--to give any other range, both included.
+**   the year exactly once. YYYY is the calendar year (1 January .. 31
+**   December). Without a period the default is the half whose deadline
+**   comes next: up to 10 May YYYYH1, up to 10 November YYYYH2, from 11
+**   November (YYYY+1)H1. --from/--to give any other range, both included.
 ** - A visit or trip belongs to the period when its start date lies in
 **   [from, to]; filters (--province, --sector) keep only matching ones.
 ** - Expert-days = experts (1 when absent) x (end - start + 1) days (1 day
@@ -33,8 +36,9 @@
 **   the period's year; rate = enrolled / awarded in whole percent, rounded
 **   half up (251 / 300 -> 84); a batch without "enrolled" counts 0.
 ** - Friendship works: every work with its latest observation dated on or
-**   before `to` (as for models); money in whole đồng; the table groups it
-**   by thousands ("60,000,000,000"), CSV and JSON keep plain digits.
+**   before `to` (as for models); money in whole đồng; the table writes it
+**   as proto_money_format does in English ("60,000,000,000 VND", totals
+**   also short: "(60 billion VND)"), CSV and JSON keep plain digits.
 ** - Targets are evaluated for the calendar year of `to` (targets.c), over
 **   every record whatever the filters: they are the programme's targets.
 ** - Devices: all are listed; "not_synced" is true for a device that is not
@@ -246,6 +250,19 @@ int srv_period_parse(const char *text, srv_period *out, char *msg,
 	long y = 0;
 
 	memset(out, 0, sizeof *out);
+	if (text && strlen(text) == 4 && isdigit((unsigned char)text[0]) &&
+	    isdigit((unsigned char)text[1]) &&
+	    isdigit((unsigned char)text[2]) &&
+	    isdigit((unsigned char)text[3])) {
+		y = atol(text);
+		if (y < 1901 || y > 2999)
+			goto bad;
+		/* The whole calendar year, as the yearly targets count it. */
+		out->from = ymd(y, 1, 1);
+		out->to = ymd(y, 12, 31);
+		snprintf(out->label, sizeof out->label, "%04ld", y);
+		return 0;
+	}
 	if (!text || strlen(text) != 6 || (text[4] != 'H' && text[4] != 'h') ||
 	    (text[5] != '1' && text[5] != '2'))
 		goto bad;
@@ -268,7 +285,8 @@ int srv_period_parse(const char *text, srv_period *out, char *msg,
 bad:
 	snprintf(msg, msgsz, "--period: \"%.40s\" is not a period; expected "
 		 "YYYYH1 (1 November of the year before to 30 April) or "
-		 "YYYYH2 (1 May to 31 October), e.g. 2026H1",
+		 "YYYYH2 (1 May to 31 October), e.g. 2026H1, or YYYY (the "
+		 "calendar year)",
 		 text ? text : "");
 	return -1;
 }
@@ -278,14 +296,24 @@ void srv_period_current(int64_t now_ms, srv_period *out)
 	char d[11], label[8];
 	long day = (long)(now_ms >= 0 ? now_ms / DAY_MS
 				      : -((-now_ms + DAY_MS - 1) / DAY_MS));
-	int y, m;
+	int y, m, dd, h;
 	char msg[8];
 
 	proto_date_format(d, day);
 	y = atoi(d);
 	m = atoi(d + 5);
-	snprintf(label, sizeof label, "%04dH%c", m >= 11 ? y + 1 : y,
-		 m >= 5 && m <= 10 ? '2' : '1');
+	dd = atoi(d + 8);
+	/* The half whose deadline comes next: H1 is due 10 May, H2 10
+	** November, both days still reporting the half just closed. */
+	if (m < 5 || (m == 5 && dd <= 10))
+		h = 1;
+	else if (m < 11 || (m == 11 && dd <= 10))
+		h = 2;
+	else {
+		h = 1;
+		y++;
+	}
+	snprintf(label, sizeof label, "%04dH%d", y, h);
 	if (srv_period_parse(label, out, msg, sizeof msg) != 0)
 		memset(out, 0, sizeof *out);
 }
@@ -1401,15 +1429,16 @@ static const col target_cols[] = {
 	{"window.to", "To", 0}, {"expected", "Expected", 1},
 	{"actual", "Actual", 1}, {"status", "Status", 0},
 	{"label", "Description", 0}};
-/* num 2: an amount of money, grouped by thousands in the table. */
+/* num 2: an amount of money, "15,000,000,000 VND" in the table; in CSV
+** plain digits under "HEAD VND". */
 static const col edu_cols[] = {
 	{"academic_year", "Academic year", 0}, {"province", "Province", 0},
 	{"awarded", "Awarded", 1}, {"enrolled", "Enrolled", 1},
 	{"rate", "Enrolled %", 1}};
 static const col work_cols[] = {
 	{"province", "Province", 0}, {"name", "Work", 0},
-	{"sector", "Sector", 0}, {"budget", "Budget VND", 2},
-	{"disbursed", "Disbursed VND", 2}, {"built_pct", "Built %", 1},
+	{"sector", "Sector", 0}, {"budget", "Budget", 2},
+	{"disbursed", "Disbursed", 2}, {"built_pct", "Built %", 1},
 	{"status", "Status", 0}, {"last_observation", "Last observation", 0},
 	{"notes", "Latest notes", 0}};
 static const col device_cols[] = {
@@ -1480,29 +1509,32 @@ static void grid_free(grid *g)
 	memset(g, 0, sizeof *g);
 }
 
-/* "60,000,000,000": a whole amount grouped by thousands, as English
-** readers write money; other values as cell_text. */
-static const char *money_text(const cJSON *v, char *tmp, size_t tmpsz)
+/* "60,000,000,000 VND": a whole amount as proto_money_format writes it in
+** English (the table's language); with short_form, "60,000,000,000 VND
+** (60 billion VND)" from a billion up. Other values as cell_text. */
+static const char *money_text(const cJSON *v, int short_form, char *tmp,
+			      size_t tmpsz)
 {
-	char d[32];
-	size_t n, o = 0;
+	char s[64];
 
-	if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
-	    v->valuedouble > 9007199254740991.0)
+	if (!cJSON_IsNumber(v) ||
+	    proto_money_format((long long)v->valuedouble, "en", 0, tmp,
+			       tmpsz) != 0)
 		return cell_text(v, tmp, tmpsz);
-	snprintf(d, sizeof d, "%lld", (long long)v->valuedouble);
-	n = strlen(d);
-	for (size_t i = 0; i < n && o + 2 < tmpsz; i++) {
-		if (i && (n - i) % 3 == 0)
-			tmp[o++] = ',';
-		tmp[o++] = d[i];
+	if (short_form && v->valuedouble >= 1e9 &&
+	    proto_money_format((long long)v->valuedouble, "en", 1, s,
+			       sizeof s) == 0) {
+		size_t n = strlen(tmp);
+		if ((size_t)snprintf(tmp + n, tmpsz - n, " (%s)", s) >=
+		    tmpsz - n)
+			tmp[n] = '\0';
 	}
-	tmp[o] = '\0';
 	return tmp;
 }
 
-/* The rows of section s; with group, money columns grouped by thousands
-** (the table; CSV keeps plain digits for spreadsheets). */
+/* The rows of section s; with group, money columns as money_text writes
+** them (the table; CSV keeps plain digits for spreadsheets, the unit in
+** the column's heading: "Budget VND"). */
 static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 {
 	const cJSON *arr = member(doc, s->key);
@@ -1521,9 +1553,13 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 	if (!g->cell || !g->text)
 		return -1;
 	g->rows = n;
-	for (size_t c = 0; c < s->ncols; c++)
-		if (!(g->cell[c] = strdup(s->cols[c].head)))
+	for (size_t c = 0; c < s->ncols; c++) {
+		char h[64];
+		snprintf(h, sizeof h, "%s%s", s->cols[c].head,
+			 !group && s->cols[c].num == 2 ? " VND" : "");
+		if (!(g->cell[c] = strdup(h)))
 			return -1;
+	}
 	r = 1;
 	for (const cJSON *row = arr ? arr->child : NULL; row; row = row->next) {
 		if (s->only && !cJSON_IsTrue(member(row, s->only)))
@@ -1531,7 +1567,7 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 		for (size_t c = 0; c < s->ncols; c++) {
 			const cJSON *v = member(row, s->cols[c].key);
 			const char *t = group && s->cols[c].num == 2
-				? money_text(v, tmp, sizeof tmp)
+				? money_text(v, 0, tmp, sizeof tmp)
 				: cell_text(v, tmp, sizeof tmp);
 			if (!(g->cell[r * s->ncols + c] = strdup(t)))
 				return -1;
@@ -1544,7 +1580,7 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 			const cJSON *v = member(tot, s->cols[c].key);
 			const char *t = c == 0 ? "Total"
 				: group && s->cols[c].num == 2
-				? money_text(v, tmp, sizeof tmp)
+				? money_text(v, 1, tmp, sizeof tmp)
 				: cell_text(v, tmp, sizeof tmp);
 			if (!(g->cell[r * s->ncols + c] = strdup(t)))
 				return -1;
@@ -1555,8 +1591,10 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 	return 0;
 }
 
-/* The summary as (item, value) rows. */
-static int summary_grid(const cJSON *doc, grid *g)
+/* The summary as (item, value) rows; with group (the table), money as
+** money_text writes it, long and short ("60,000,000,000 VND (60 billion
+** VND)"), else plain digits under "... VND". */
+static int summary_grid(const cJSON *doc, grid *g, int group)
 {
 	static const struct { const char *key, *head; } items[] = {
 		{"period.label", "Period"}, {"period.from", "From"},
@@ -1571,6 +1609,12 @@ static int summary_grid(const cJSON *doc, grid *g)
 		{"summary.targets", "Targets"},
 		{"summary.devices_not_synced", "Devices not synced"},
 		{"summary.open_conflicts", "Open conflicts"},
+		{"education_totals.awarded", "Scholarships awarded"},
+		{"education_totals.enrolled", "Students enrolled"},
+		{"education_totals.rate", "Enrolled %"},
+		{"works_totals.works", "Friendship works"},
+		{"works_totals.budget", "Friendship works budget"},
+		{"works_totals.disbursed", "Friendship works disbursed"},
 	};
 	char tmp[64];
 
@@ -1601,10 +1645,20 @@ static int summary_grid(const cJSON *doc, grid *g)
 				 cJSON_IsNumber(d) ? d->valueint : 14);
 			head = h;
 		}
+		/* The works' money: "budget", "disbursed". */
+		int money = strncmp(items[i].key, "works_totals.b", 14) == 0 ||
+			    strncmp(items[i].key, "works_totals.d", 14) == 0;
+		if (money && !group) {
+			if ((size_t)snprintf(h, sizeof h, "%.80s VND",
+					     items[i].head) >= sizeof h)
+				return -1;
+			head = h;
+		}
 		const cJSON *v = member(doc, items[i].key);
 		if (!(g->cell[(i + 1) * 2] = strdup(head)) ||
 		    !(g->cell[(i + 1) * 2 + 1] = strdup(
-			      cell_text(v, tmp, sizeof tmp))))
+			      money && group ? money_text(v, 1, tmp, sizeof tmp)
+					     : cell_text(v, tmp, sizeof tmp))))
 			return -1;
 		g->text[(i + 1) * 2 + 1] = cJSON_IsString(v);
 	}
@@ -1712,6 +1766,195 @@ static void csv_section(buf *b, const char *title, const grid *g)
 	puts_(b, "\r\n");
 }
 
+/* The tables `--format csv --table NAME` writes, one per file: the CLI's
+** name and the section shown (NULL: the summary). */
+static const struct {
+	const char *name, *key;
+} csv_tables[] = {
+	{"summary", NULL}, {"provinces", "by_province"},
+	{"sectors", "by_sector"}, {"models", "models"},
+	{"scholarships", "education"}, {"works", "works"},
+	{"visits", "visits"}, {"trips", "trips"},
+	{"targets", "targets.items"}, {"devices", "devices"},
+};
+
+const char *srv_report_tables(void)
+{
+	return "summary, provinces, sectors, models, scholarships, works, "
+	       "visits, trips, targets, devices";
+}
+
+int srv_report_table_known(const char *name)
+{
+	for (size_t i = 0; name && i < NC(csv_tables); i++)
+		if (strcmp(csv_tables[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+int srv_report_render_csv_table(const cJSON *report, const char *table,
+				char **out, size_t *outlen)
+{
+	buf b = {0};
+	grid g = {0};
+	const section *s = NULL;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	if (outlen)
+		*outlen = 0;
+	for (i = 0; i < NC(csv_tables); i++)
+		if (table && strcmp(csv_tables[i].name, table) == 0)
+			break;
+	if (i == NC(csv_tables))
+		return -2;
+	if (!cJSON_IsObject(report) ||
+	    !cJSON_IsString(member(report, "period.label")))
+		return -1;
+	for (size_t k = 0; csv_tables[i].key && k < NC(sections); k++)
+		if (strcmp(sections[k].key, csv_tables[i].key) == 0)
+			s = &sections[k];
+	rc = s ? grid_make(report, s, &g, 0) : summary_grid(report, &g, 0);
+	if (rc != 0)
+		b.oom = 1;
+	puts_(&b, "\xEF\xBB\xBF"); /* spreadsheets read it as UTF-8 */
+	/* One rectangular table: the header row, then the rows. */
+	for (size_t r = 0; !b.oom && r < g.rows; r++) {
+		for (size_t c = 0; c < g.cols; c++) {
+			if (c > 0)
+				puts_(&b, ",");
+			csv_field(&b, g.cell[r * g.cols + c],
+				  g.text[r * g.cols + c]);
+		}
+		puts_(&b, "\r\n");
+	}
+	grid_free(&g);
+	if (b.oom) {
+		free(b.p);
+		return -1;
+	}
+	*out = b.p;
+	if (outlen)
+		*outlen = b.len;
+	return 0;
+}
+
+/* A copy of v for a typed table (null when absent). */
+static cJSON *cell_copy(const cJSON *v)
+{
+	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+static int add_col(cJSON *cols, const char *head, const char *kind)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	if (!c || !cJSON_AddStringToObject(c, "head", head) ||
+	    !cJSON_AddStringToObject(c, "kind", kind)) {
+		cJSON_Delete(c);
+		return -1;
+	}
+	cJSON_AddItemToArray(cols, c);
+	return 0;
+}
+
+static const char *col_kind(const col *c)
+{
+	if (c->num == 2)
+		return "money";
+	if (strcmp(c->key, "percent") == 0 || strcmp(c->key, "rate") == 0 ||
+	    strcmp(c->key, "built_pct") == 0)
+		return "percent";
+	return c->num ? "number" : "text";
+}
+
+int srv_report_table_json(const cJSON *report, const char *table,
+			  cJSON **out)
+{
+	const section *s = NULL;
+	cJSON *t = NULL, *cols, *rows;
+	size_t i;
+	grid g = {0};
+
+	*out = NULL;
+	for (i = 0; i < NC(csv_tables); i++)
+		if (table && strcmp(csv_tables[i].name, table) == 0)
+			break;
+	if (i == NC(csv_tables))
+		return -2;
+	for (size_t k = 0; csv_tables[i].key && k < NC(sections); k++)
+		if (strcmp(sections[k].key, csv_tables[i].key) == 0)
+			s = &sections[k];
+	if (!(t = cJSON_CreateObject()) ||
+	    !cJSON_AddStringToObject(t, "name", csv_tables[i].name) ||
+	    !(cols = cJSON_AddArrayToObject(t, "columns")) ||
+	    !(rows = cJSON_AddArrayToObject(t, "rows")))
+		goto oom;
+	if (!s) {
+		/* The summary: its labels as the table shows them, values
+		** typed. */
+		if (summary_grid(report, &g, 0) != 0 ||
+		    add_col(cols, g.cell[0], "text") ||
+		    add_col(cols, g.cell[1], "number"))
+			goto oom;
+		for (size_t r = 1; r < g.rows; r++) {
+			static const char *const keys[] = {
+				"period.label", "period.from", "period.to",
+				"as_of", "filters.province", "filters.sector",
+				"summary.visits", "summary.trips",
+				"summary.models", "summary.models_stale",
+				"summary.targets_met", "summary.targets",
+				"summary.devices_not_synced",
+				"summary.open_conflicts"};
+			cJSON *row = cJSON_CreateArray();
+			if (!row)
+				goto oom;
+			cJSON_AddItemToArray(rows, row);
+			cJSON_AddItemToArray(row, cJSON_CreateString(
+						     g.cell[r * 2]));
+			cJSON_AddItemToArray(row, cell_copy(
+				r - 1 < NC(keys) ? member(report, keys[r - 1])
+						 : NULL));
+		}
+		grid_free(&g);
+		*out = t;
+		return 0;
+	}
+	for (size_t c = 0; c < s->ncols; c++)
+		if (add_col(cols, s->cols[c].head, col_kind(&s->cols[c])))
+			goto oom;
+	for (const cJSON *r = member(report, s->key) ?
+		     member(report, s->key)->child : NULL; r; r = r->next) {
+		cJSON *row;
+		if (s->only && !cJSON_IsTrue(member(r, s->only)))
+			continue;
+		if (!(row = cJSON_CreateArray()))
+			goto oom;
+		cJSON_AddItemToArray(rows, row);
+		for (size_t c = 0; c < s->ncols; c++)
+			cJSON_AddItemToArray(row, cell_copy(
+				member(r, s->cols[c].key)));
+	}
+	if (s->total && member(report, s->total)) {
+		const cJSON *tot = member(report, s->total);
+		cJSON *row = cJSON_CreateArray();
+		if (!row)
+			goto oom;
+		cJSON_AddItemToArray(rows, row);
+		cJSON_AddItemToArray(row, cJSON_CreateString("Total"));
+		for (size_t c = 1; c < s->ncols; c++)
+			cJSON_AddItemToArray(row, cell_copy(
+				member(tot, s->cols[c].key)));
+	}
+	*out = t;
+	return 0;
+oom:
+	grid_free(&g);
+	cJSON_Delete(t);
+	return -1;
+}
+
 int srv_report_format_parse(const char *text, srv_report_format *out)
 {
 	if (!text)
@@ -1722,6 +1965,8 @@ int srv_report_format_parse(const char *text, srv_report_format *out)
 		*out = SRV_REPORT_CSV;
 	else if (strcmp(text, "json") == 0)
 		*out = SRV_REPORT_JSON;
+	else if (strcmp(text, "xlsx") == 0)
+		*out = SRV_REPORT_XLSX;
 	else
 		return -1;
 	return 0;
@@ -1738,7 +1983,8 @@ int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 	*out = NULL;
 	if (outlen)
 		*outlen = 0;
-	if (!cJSON_IsObject(report) || !cJSON_IsString(period))
+	if (!cJSON_IsObject(report) || !cJSON_IsString(period) ||
+	    fmt == SRV_REPORT_XLSX)
 		return -1;
 	if (fmt == SRV_REPORT_JSON) {
 		char *j = cJSON_Print(report);
@@ -1759,7 +2005,7 @@ int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 		     cJSON_IsString(from) ? from->valuestring : "?",
 		     cJSON_IsString(to) ? to->valuestring : "?");
 	}
-	if (summary_grid(report, &g) != 0)
+	if (summary_grid(report, &g, fmt == SRV_REPORT_TABLE) != 0)
 		b.oom = 1;
 	else if (fmt == SRV_REPORT_CSV)
 		csv_section(&b, "Summary", &g);

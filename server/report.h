@@ -29,15 +29,16 @@ typedef struct srv_period {
 	char label[32];   /* "2026H1", or "2026-01-01..2026-03-31" */
 } srv_period;
 
-/* "YYYYH1" (1 Nov of YYYY-1 .. 30 Apr YYYY) or "YYYYH2" (1 May .. 31 Oct
-** YYYY), 'h' accepted too; year 1901..2999. 0 on success; -1 with msg naming
+/* "YYYYH1" (1 Nov of YYYY-1 .. 30 Apr YYYY), "YYYYH2" (1 May .. 31 Oct
+** YYYY), 'h' accepted too, or "YYYY" (1 Jan .. 31 Dec); year 1901..2999. 0 on success; -1 with msg naming
 ** the bad text and the accepted forms. */
 int srv_period_parse(const char *text, srv_period *out, char *msg,
 		     size_t msgsz) SRV_REPORT_WUR;
 
-/* The half-year period containing the day of now_ms (unix ms, UTC): the
-** default when HQ names none. November and December belong to the next
-** year's H1. Cannot fail for dates 1901..2998. */
+/* The half-year period whose reporting deadline (10 May for H1, 10
+** November for H2, the day itself included) comes next after the day of
+** now_ms (unix ms, UTC): the default when HQ names none. 2026-11-05 gives
+** 2026H2, 2026-11-11 2027H1. Cannot fail for dates 1901..2998. */
 void srv_period_current(int64_t now_ms, srv_period *out);
 
 /* A period from two ISO dates (--from, --to), both included, from <= to.
@@ -99,10 +100,11 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 typedef enum srv_report_format {
 	SRV_REPORT_TABLE,
 	SRV_REPORT_CSV,
-	SRV_REPORT_JSON
+	SRV_REPORT_JSON,
+	SRV_REPORT_XLSX           /* a file: srv_report_write_xlsx */
 } srv_report_format;
 
-/* "table", "csv" or "json"; 0 on success, -1 otherwise. */
+/* "table", "csv", "json" or "xlsx"; 0 on success, -1 otherwise. */
 int srv_report_format_parse(const char *text,
 			    srv_report_format *out) SRV_REPORT_WUR;
 
@@ -111,6 +113,35 @@ int srv_report_format_parse(const char *text,
 ** failure (out of memory, not a report document) *out is NULL and -1. */
 int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 		      size_t *outlen) SRV_REPORT_WUR;
+
+/* One table of the report as CSV (UTF-8 with BOM, RFC 4180, CRLF): its
+** header row and its rows, nothing else, so that a file is one rectangular
+** table. table is one of srv_report_tables(). On success *out is a malloc'd
+** NUL-ended text (caller frees) of *outlen bytes and 0 is returned; -2 for
+** an unknown table, -1 out of memory or not a report (*out NULL). */
+int srv_report_render_csv_table(const cJSON *report, const char *table,
+				char **out, size_t *outlen) SRV_REPORT_WUR;
+
+/* One table of the report with typed cells, for writers of other formats
+** (the XLSX workbook): {"name":T,"columns":[{"head":H,"kind":"text"|
+** "number"|"money"|"percent"}...],"rows":[[V...]...]}, V copied from the
+** document (numbers stay numbers, dates "YYYY-MM-DD" strings, absent
+** null); a "Total" row last where the table has one. *out is new (caller
+** deletes) and 0 is returned; -2 for an unknown table, -1 out of memory. */
+int srv_report_table_json(const cJSON *report, const char *table,
+			  cJSON **out) SRV_REPORT_WUR;
+
+/* The report as an XLSX workbook at path (report_xlsx.c): one sheet per
+** table, typed cells, header rows, filters. 0 on success; -1 with msg
+** (cannot create or write the file, out of memory). */
+int srv_report_write_xlsx(const cJSON *report, const char *path, char *msg,
+			  size_t msgsz) SRV_REPORT_WUR;
+
+/* The table names, comma-separated, for messages. Cannot fail. */
+const char *srv_report_tables(void);
+
+/* 1 if name is one of srv_report_tables(), else 0. Cannot fail. */
+int srv_report_table_known(const char *name);
 
 /* Display width of UTF-8 text in a terminal: one column per code point,
 ** zero for combining marks (Lao vowel and tone marks, Vietnamese combining

@@ -22,6 +22,8 @@ need_pc libcjson libcjson-dev
 need_pc libsodium libsodium-dev
 need_pc libmicrohttpd libmicrohttpd-dev
 need_pc zlib zlib1g-dev
+need_pc xlsxwriter libxlsxwriter-dev   # the report as a workbook
+need_cmd unzip unzip                  # hq_report.t reads the XLSX inside
 need_pc cmocka libcmocka-dev
 need_cmd prove perl
 need_cmd curl curl

@@ -738,11 +738,28 @@ static int cmd_add(const char *dir, const cJSON *k, const cJSON *parent,
 	return rc;
 }
 
-static void add_cell(const char **cells, size_t i, char bufs[][64],
-		     const cJSON *v, int short_id)
+/* Whether field f holds money (whole đồng: its unit is "VND"). */
+static int is_money(const cJSON *f)
 {
-	const char *s = fmt_value(v, short_id, bufs[i], sizeof bufs[0]);
-	cells[i] = s;
+	return strcmp(sget(f, "unit"), "VND") == 0;
+}
+
+/* A value of field f for a person: money as people write it in the
+** language ("15.000.000.000 đ"), anything else as fmt_value. */
+static const char *fmt_field(const cJSON *f, const cJSON *v, int short_id,
+			     char *buf, size_t n)
+{
+	if (is_money(f) && cJSON_IsNumber(v) &&
+	    fieldsync_money_format(NULL, (long long)v->valuedouble, 0, buf,
+				   n) == FIELDSYNC_OK)
+		return buf;
+	return fmt_value(v, short_id, buf, n);
+}
+
+static void add_cell(const char **cells, size_t i, char bufs[][64],
+		     const cJSON *f, const cJSON *v, int short_id)
+{
+	cells[i] = fmt_field(f, v, short_id, bufs[i], sizeof bufs[0]);
 }
 
 /* Print one kind's records as a table. */
@@ -800,7 +817,7 @@ static int print_kind_table(const cJSON *k, const cJSON *rows)
 		cells[i++] = bufs[0];
 		cJSON_ArrayForEach(f, kind_fields(k))
 			if (is_column(f) && i < 48 + 1) {
-				add_cell(cells, i, bufs,
+				add_cell(cells, i, bufs, f,
 					 cJSON_GetObjectItemCaseSensitive(
 						 vals, sget(f, "name")), is_id(f));
 				i++;
@@ -817,7 +834,7 @@ static int print_kind_table(const cJSON *k, const cJSON *rows)
 			cJSON_ArrayForEach(cf, kind_fields(c)) {
 				if (cf == rf || !is_column(cf) || i >= nc)
 					continue;
-				add_cell(cells, i, bufs,
+				add_cell(cells, i, bufs, cf,
 					 cJSON_GetObjectItemCaseSensitive(
 						 lv, sget(cf, "name")), is_id(cf));
 				i++;
@@ -947,14 +964,15 @@ static void show_text(const cJSON *rec)
 		pad(stdout, field_title(f), w);
 		putchar(' ');
 		/* Continuation lines of multi-line text line up. */
-		for (s = fmt_value(v, 0, buf, sizeof buf); *s; s++) {
+		for (s = fmt_field(f, v, 0, buf, sizeof buf); *s; s++) {
 			putchar(*s);
 			if (*s == '\n') {
 				pad(stdout, "", w);
 				putchar(' ');
 			}
 		}
-		if (*unit && cJSON_IsNumber(v))
+		/* Money carries its currency already. */
+		if (*unit && cJSON_IsNumber(v) && !is_money(f))
 			printf(" %s", unit);
 		putchar('\n');
 	}
@@ -1006,7 +1024,7 @@ static void show_text(const cJSON *rec)
 			cells[i++] = bufs[0];
 			cJSON_ArrayForEach(cf, kind_fields(c))
 				if (cf != rf && i < nc) {
-					add_cell(cells, i, bufs,
+					add_cell(cells, i, bufs, cf,
 						 cJSON_GetObjectItemCaseSensitive(
 							 iv, sget(cf, "name")),
 						 is_id(cf));

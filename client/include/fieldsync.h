@@ -113,6 +113,15 @@ const char *fieldsync_language(const fieldsync *fs);
 ** language switch, or NULL if lang is not supported. Static string. */
 const char *fieldsync_language_name(const char *lang);
 
+/* An amount of whole đồng (0..10^13) in fs's language (NULL: the process
+** default), as people write it: "15.000.000.000 đ", "15,000,000,000 VND";
+** with short_form in billions or millions ("15 tỷ đồng", "2.5 billion
+** VND"). Fills buf; FIELDSYNC_E_USAGE (buf "") if dong is out of range or
+** buf too small (64 bytes always suffice). */
+int fieldsync_money_format(const fieldsync *fs, long long dong,
+			   int short_form, char *buf,
+			   size_t bufsz) FIELDSYNC_WUR;
+
 /* Create a data directory (made if missing, mode 0700) with a new store, a
 ** new Ed25519 key pair (device.key mode 0600, device.pub) and the user's
 ** name. Like sqlite3_open, *out receives a handle even on failure (for

@@ -243,6 +243,14 @@ const char *fieldsync_language(const fieldsync *fs)
 	return fs_lang(fs);
 }
 
+int fieldsync_money_format(const fieldsync *fs, long long dong,
+			   int short_form, char *buf, size_t bufsz)
+{
+	if (proto_money_format(dong, fs_lang(fs), short_form, buf, bufsz))
+		return FIELDSYNC_E_USAGE;
+	return FIELDSYNC_OK;
+}
+
 const char *fieldsync_language_name(const char *lang)
 {
 	const char *l = fs_lang_norm(lang);

@@ -160,8 +160,8 @@
     ['expert_days', N_('Expert-days')], ['trainings', N_('Trainings')],
     ['trained', N_('Trained')], ['patients', N_('Patients')]
   ];
-  var PAGES = ['overview', 'models', 'activities', 'targets', 'conflicts',
-               'devices'];
+  var PAGES = ['overview', 'models', 'activities', 'education', 'works',
+               'targets', 'conflicts', 'devices'];
 
   /* ---- small helpers ---------------------------------------------------- */
 
@@ -189,6 +189,31 @@
     if (v === true) return _('yes');
     if (v === false) return _('no');
     return String(v);
+  }
+
+  /* An amount of whole đồng as people write it in the page's language:
+   * "15.000.000.000 đ", "15,000,000,000 VND"; short: "60 tỷ đồng",
+   * "2.5 billion VND" (from a million up, rounded half up to two
+   * decimals). The same rules and styles as proto_money_format in
+   * protocol/records.c; the styles come from its table (FIELDSYNC_REFS.money,
+   * po/refdump). Not a number: as fmt. */
+  function money(v, shortForm) {
+    var st = ((window.FIELDSYNC_REFS || {}).money || {})[lang], h, unit, s;
+    function group(n) {
+      return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, st.group);
+    }
+    if (typeof v !== 'number' || !st || v < 0 || v !== Math.floor(v)) return fmt(v);
+    if (!shortForm || v < 1000000) return group(v) + ' ' + st.unit;
+    /* hundredths of a million, half up (exact: v <= 10^13 < 2^53) */
+    h = Math.floor((v * 100 + 500000) / 1000000);
+    unit = st.million;
+    if (h >= 100000) {
+      h = Math.floor((v * 100 + 500000000) / 1000000000);
+      unit = st.billion;
+    }
+    s = group(Math.floor(h / 100));
+    if (h % 100) s += st.point + String(h % 100 + 100).slice(1).replace(/0$/, '');
+    return s + ' ' + unit;
   }
 
   function get(obj, path) {
@@ -390,6 +415,53 @@
     $('activity-count').textContent = String(shown);
   }
 
+  /* Scholarships per academic year and province, then the totals. */
+  function renderEducation(rows, total) {
+    var tbody = $('education-table').tBodies[0];
+    clear(tbody);
+    rows.concat([null]).forEach(function (row) {
+      var r = row || total || {};
+      var tr = el('tr', row ? {'data-year': row.academic_year, 'data-province': row.province}
+        : {class: 'total', 'data-total': 'yes'},
+        el('th', {scope: 'row'}, row ? row.academic_year : _('Total')),
+        el('td', {'data-field': 'province'}, row ? ref('province', row.province) : ''));
+      ['awarded', 'enrolled', 'rate'].forEach(function (k) {
+        tr.appendChild(el('td', {class: 'num', 'data-field': k}, fmt(r[k])));
+      });
+      tbody.appendChild(tr);
+    });
+  }
+
+  /* Each friendship work with its latest observation, then the totals
+   * (money in the long form, the totals also short). */
+  function renderWorks(works, total) {
+    var tbody = $('works-table').tBodies[0];
+    var t = total || {};
+    clear(tbody);
+    works.forEach(function (w) {
+      tbody.appendChild(el('tr', {'data-work-id': w.id, 'data-province': w.province,
+                                  'data-status': w.status || ''},
+        el('td', {'data-field': 'name'}, w.name),
+        el('td', {'data-field': 'province'}, ref('province', w.province)),
+        el('td', {'data-field': 'sector'}, ref('work_sector', w.sector)),
+        el('td', {class: 'num', 'data-field': 'budget'}, money(w.budget, false)),
+        el('td', {class: 'num', 'data-field': 'disbursed'}, money(w.disbursed, false)),
+        el('td', {class: 'num', 'data-field': 'built_pct'}, fmt(w.built_pct)),
+        el('td', {'data-field': 'status'}, ref('status', w.status)),
+        el('td', null, el('span', {'data-field': 'last_observation'}, fmt(w.last_observation)),
+          w.notes ? el('div', {class: 'muted', 'data-field': 'notes'}, w.notes) : null)));
+    });
+    tbody.appendChild(el('tr', {class: 'total', 'data-total': 'yes'},
+      el('td', null, tpl(ngettext('Total: %s work', 'Total: %s works', t.works),
+        el('span', {'data-field': 'works'}, fmt(t.works)))),
+      el('td', null), el('td', null),
+      el('td', {class: 'num'}, el('div', {'data-field': 'budget'}, money(t.budget, false)),
+        el('div', {class: 'muted', 'data-field': 'budget_short'}, money(t.budget, true))),
+      el('td', {class: 'num'}, el('div', {'data-field': 'disbursed'}, money(t.disbursed, false)),
+        el('div', {class: 'muted', 'data-field': 'disbursed_short'}, money(t.disbursed, true))),
+      el('td', null), el('td', null), el('td', null)));
+  }
+
   /* A target's status (met, missed, pending) in the page's language. */
   function status(s) {
     var names = {met: N_('met'), missed: N_('missed'), pending: N_('pending')};
@@ -486,6 +558,8 @@
     fillSelect($('filter-sector'), doc.by_sector.map(function (r) { return r.sector; }),
                function (n) { return ref('sector', n); });
     renderActivities();
+    renderEducation(doc.education || [], doc.education_totals);
+    renderWorks(doc.works || [], doc.works_totals);
     renderTargets(doc.targets);
     renderDevices(doc.devices);
     $('period').value = /^\d{4}H[12]$/.test(doc.period.label) ? doc.period.label : '';

@@ -216,6 +216,48 @@ async function main() {
     same(await field('[data-field="targets.year"]'), String(report.targets.year), 'targets: the year');
     await page.screenshot({ path: path.join(SHOTS, 'targets.png'), fullPage: true });
 
+    /* ---- education and friendship works (hq_fixture_kinds) -------------- */
+    await page.click('#tabs a[data-tab="education"]');
+    await page.waitForSelector('#page-education:not([hidden])');
+    const eduRows = () => page.$$eval('#education-table tbody tr', (rs) => rs.map((r) =>
+      [r.getAttribute('data-year') || 'Total', r.getAttribute('data-province') || '',
+        ...['awarded', 'enrolled', 'rate'].map((n) => r.querySelector('[data-field="' + n + '"]').textContent.trim())]));
+    same(await eduRows(), report.education.map((e) => [e.academic_year, e.province, fmt(e.awarded), fmt(e.enrolled), fmt(e.rate)])
+      .concat([['Total', '', fmt(report.education_totals.awarded), fmt(report.education_totals.enrolled), fmt(report.education_totals.rate)]]),
+    'education: every academic year and province, and the totals = education');
+    /* S1: Attapeu 2026-2027, 20 awarded, 17 enrolled -> 17/20 = 85 %. */
+    same((await eduRows()).find((r) => r[0] === '2026-2027' && r[1] === 'Attapeu'),
+      ['2026-2027', 'Attapeu', '20', '17', '85'], 'education: Attapeu 2026-2027 shows 20 awarded, 17 enrolled, 85 %');
+    await page.screenshot({ path: path.join(SHOTS, 'education.png'), fullPage: true });
+
+    await page.click('#tabs a[data-tab="works"]');
+    await page.waitForSelector('#page-works:not([hidden])');
+    const workRows = () => page.$$eval('#works-table tbody tr[data-work-id]', (rs) => rs.map((r) =>
+      [r.getAttribute('data-work-id'), ...['name', 'province', 'sector', 'budget', 'disbursed', 'built_pct', 'status',
+        'last_observation'].map((n) => r.querySelector('[data-field="' + n + '"]').textContent.trim())]));
+    const workTotal = () => page.$$eval('#works-table tr[data-total] [data-field]', (es) =>
+      es.map((e) => [e.getAttribute('data-field'), e.textContent.trim()]));
+    same((await workRows()).map((r) => r[0]), report.works.map((w) => w.id), 'works: every work of the report, in its order');
+    /* Worked out from hq_lib.sh: W1's latest observation on or before
+     * 10-31 is 09-30 (2.5 billion, 40 %); W2 has none. */
+    const W1 = report.works.find((w) => w.name.startsWith('Trường tiểu học'));
+    const W2 = report.works.find((w) => w.name === 'Trạm y tế hữu nghị');
+    same((await workRows()).find((r) => r[0] === (W1 || {}).id),
+      [(W1 || {}).id, 'Trường tiểu học hữu nghị Việt - Lào', 'Attapeu', 'education and training',
+        '15,000,000,000 VND', '2,500,000,000 VND', '40', 'under construction', '2026-09-30'],
+      'works: W1 budget 15,000,000,000 VND, disbursed 2,500,000,000 VND, 40 %, under construction, 2026-09-30');
+    same((await workRows()).find((r) => r[0] === (W2 || {}).id),
+      [(W2 || {}).id, 'Trạm y tế hữu nghị', 'Sekong', 'health', '10,000,000,000,000 VND', '-', '-', '-', '-'],
+      'works: W2 budget 10^13 exact, no observation yet');
+    same(await page.textContent('#works-table tr[data-work-id="' + (W1 || {}).id + '"] [data-field="notes"]'),
+      'Đã xong phần móng', 'works: the latest observation\'s notes, byte for byte');
+    /* 15 x 10^9 + 10^13 = 10,015,000,000,000 = 10,015 billion; disbursed
+     * 2,500,000,000 = 2.5 billion. */
+    same(await workTotal(), [['works', '2'], ['budget', '10,015,000,000,000 VND'], ['budget_short', '10,015 billion VND'],
+      ['disbursed', '2,500,000,000 VND'], ['disbursed_short', '2.5 billion VND']],
+    'works: the totals, 2 works, long and short');
+    await page.screenshot({ path: path.join(SHOTS, 'works.png'), fullPage: true });
+
     /* ---- conflicts ------------------------------------------------------ */
     await page.click('#tabs a[data-tab="conflicts"]');
     await page.waitForSelector('#page-conflicts:not([hidden])');
@@ -277,12 +319,26 @@ async function main() {
       cards: fmt(report.summary.visits) + ' chuyến thăm của đoàn' }, 'languages: switched to Vietnamese, labels and sector names change');
     same(await figuresNow(), FIGURES.map((f) => [f, fmt(salavanFigures[f])]), 'languages: the figures stay the same in Vietnamese');
     await page.screenshot({ path: path.join(SHOTS, 'overview-vi.png'), fullPage: true });
+    /* Money and names in the page's language: "15.000.000.000 đ",
+     * "2,5 tỷ đồng" (a decimal comma), the status "đang thi công". */
+    const worksLang = () => page.evaluate((id) => {
+      const r = document.querySelector('#works-table tr[data-work-id="' + id + '"]');
+      const t = (s) => document.querySelector(s).textContent.trim();
+      return [r.querySelector('[data-field="budget"]').textContent, r.querySelector('[data-field="status"]').textContent,
+        t('#works-table tr[data-total] [data-field="disbursed_short"]'), t('#tabs a[data-tab="works"]'),
+        t('#education-table thead th:nth-child(5)')];
+    }, (W1 || {}).id);
+    same(await worksLang(), ['15.000.000.000 đ', 'đang thi công', '2,5 tỷ đồng', 'Các công trình hữu nghị', 'Tỷ lệ nhập học %'],
+      'languages: works and education in Vietnamese, money as Vietnamese write it');
+
     await page.reload();
     await page.waitForSelector('body[data-loaded="yes"]');
     same((await texts()).tab, 'Tổng quan', 'languages: the choice is remembered after a reload');
     await page.selectOption('#lang', 'lo');
     const lo = await texts();
     same([lo.lang, lo.tab, lo.agri, lo.salavan], ['lo', 'ພາບລວມ', 'ກະສິກຳ', 'ສາລະວັນ'], 'languages: Lao');
+    same(await worksLang(), ['15.000.000.000 ດົ່ງ', 'ກຳລັງກໍ່ສ້າງ', '2,5 ຕື້ດົ່ງ', 'ສິ່ງປຸກສ້າງມິດຕະພາບ', 'ອັດຕາເຂົ້າຮຽນ %'],
+      'languages: works and education in Lao, money in đồng written the Lao way');
     await page.screenshot({ path: path.join(SHOTS, 'overview-lo.png'), fullPage: true });
     await page.selectOption('#lang', 'en');
     same((await texts()).tab, 'Overview', 'languages: back to English');

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 B=${FIELDSYNC_BIN:-$(dirname "$0")/../../build/fieldsync}
 command -v jq >/dev/null || bail "jq is needed"
-plan 43
+plan 44
 
 LOCALEDIR=${FIELDSYNC_LOCALEDIR:-$(dirname "$B")/locale}
 T=$(tmpdir)
@@ -93,20 +93,22 @@ is "$RC" 2 "a work observation is append-only: no edit"
 
 # ---- list and show -------------------------------------------------------------
 run fs list scholarships
-like "$OUT" "${S:0:8} +Attapeu +2026-2027 +university +Trường Đại học Quy Nhơn +20 +17 +1800000" \
-	"list scholarships: a row with its fields"
+like "$OUT" "${S:0:8} +Attapeu +2026-2027 +university +Trường Đại học Quy Nhơn +20 +17 +1,800,000 VND" \
+	"list scholarships: a row with its fields, the allowance as money"
 like "$OUT" "${S2:0:8} +Sekong +2026-2027 +master " "the Lao-named batch, canonical names"
 run fs list works
-like "$OUT" "${W:0:8} +Attapeu +Bệnh viện nhỏ Văng Tắt +health .*10000000000000 +2026-06-30 +6000000000 +40 +under-construction" \
-	"list works: the budget and the latest observation"
+like "$OUT" "${W:0:8} +Attapeu +Bệnh viện nhỏ Văng Tắt +health .*10,000,000,000,000 VND +2026-06-30 +6,000,000,000 VND +40 +under-construction" \
+	"list works: the budget and the latest observation, money grouped"
 run fs show "$W"
-like "$OUT" "budget +10000000000000 VND" "show: the budget with its unit"
+like "$OUT" "budget +10,000,000,000,000 VND\$" "show: the budget grouped, with its unit once"
 like "$OUT" "work_progress: 1 observation" "show: the work's observations"
 run fs list --province "ແຂວງອັດຕະປື" --json
 is "$(jq '[.[] | select(.kind=="scholarship" or .kind=="work")] | length' <<<"$OUT")" 2 \
 	"list --province in Lao: Attapeu's batch and work"
 run cli vi_VN.UTF-8 show "$W"
-like "$OUT" "10000000000000 đồng" "show in Vietnamese: the unit is đồng"
+like "$OUT" "10\\.000\\.000\\.000\\.000 đ\$" "show in Vietnamese: 10.000.000.000.000 đ"
+run cli lo_LA.UTF-8 show "$W"
+like "$OUT" "10\\.000\\.000\\.000\\.000 ດົ່ງ\$" "show in Lao: 10.000.000.000.000 ດົ່ງ"
 
 # ---- sync to a second device: amounts exact -----------------------------------
 Wd=$(tmpdir)

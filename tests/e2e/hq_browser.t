@@ -15,7 +15,7 @@
 . "$(dirname "$0")/hq_lib.sh"
 . "$(dirname "$0")/browser_lib.sh"
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-NODE_CHECKS=48
+NODE_CHECKS=57
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
 plan $((8 + NODE_CHECKS))
 
@@ -34,8 +34,8 @@ is "$(jq -r .version "$BROWSER_DIR/node_modules/playwright-core/package.json" 2>
 	"$(jq -r '.packages["node_modules/playwright-core"].version' "$BROWSER_DIR/package-lock.json")" \
 	"the installed playwright-core is the pinned version"
 
-hq_fixture "$W"
-ok $? "fixture: three real devices recorded the entries and synced" || exit 1
+hq_fixture "$W" && hq_fixture_kinds
+ok $? "fixture: three real devices recorded the entries (a scholarship batch and two works too) and synced" || exit 1
 # More conflicts than the dashboard shows on one page (100), so the pages
 # must page through /api/conflicts: a fourth device (fstool) creates a model
 # that starts in 2031 (outside the report) and changes its crop 150 times
@@ -59,7 +59,8 @@ TOKEN=$("$FSD" token create --db "$DB" --name "HQ dashboard" --role hq \
 	--expires 1d 2>/dev/null)
 like "$TOKEN" '^[0-9a-f]{64}$' "an hq token for the dashboard"
 "$FSD" report --db "$DB" --period 2026H2 --format json >"$W/report.json" 2>/dev/null
-is "$(jq .summary.models "$W/report.json")" 3 "the report JSON the pages are compared with"
+is "$(jq -c '[.summary.models, .education_totals.rate, .works_totals.budget]' "$W/report.json")" \
+	'[3,85,10015000000000]' "the report JSON the pages are compared with (hq_lib.sh: 3 models, 17 of 20 -> 85 %, 15 x 10^9 + 10^13)"
 "$FSD" conflicts list --db "$DB" --json >"$W/conflicts.json"
 is "$(jq .open "$W/conflicts.json")" 151 "the conflicts JSON (151 open: more than one page)"
 

@@ -147,3 +147,41 @@ hq_fixture() {
 	hq_step "B sync 3" "${b[@]}" sync || return 1
 	hq_step "A sync 4" "${a[@]}" sync || return 1
 }
+
+# hq_fixture_kinds: after hq_fixture, device A records a scholarship batch
+# and two friendship works (issue 13) and syncs; sets S1, W1, W2. Not part
+# of hq_fixture, so hq_report.t's figures and targets stay as derived
+# above; hq_browser.t adds these.
+#
+#   S1 scholarship Attapeu 2026-2027 university "Trường Đại học Quy Nhơn",
+#      awarded 20, enrolled 17 (recorded by an edit), allowance 1,800,000
+#      -> education: Attapeu 2026-2027 20 / 17 -> 85 % (17/20 = 0.85)
+#   W1 work Attapeu "Trường tiểu học hữu nghị Việt - Lào" education,
+#      budget 15,000,000,000; observations 2026-07-01 1,000,000,000 10 %
+#      under construction, 2026-09-30 2,500,000,000 40 % under
+#      construction "Đã xong phần móng" (the latest on or before 10-31)
+#   W2 work Sekong "Trạm y tế hữu nghị" health, budget 10^13 (the largest
+#      amount), no observation: disbursed, built and status "-"
+#   -> works totals: 2 works, budget 10,015,000,000,000, disbursed
+#      2,500,000,000 (W1's latest; W2 none)
+hq_fixture_kinds() {
+	local a=("$FS" --dir "$DA")
+	hq_step S1 "${a[@]}" scholarship add --province Attapeu \
+		--academic-year 2026-2027 --level university \
+		--school "Trường Đại học Quy Nhơn" --awarded 20 \
+		--allowance 1800000 || return 1; S1=$HQ_OUT
+	hq_step "S1 enrolled" "${a[@]}" edit "$S1" --enrolled 17 || return 1
+	hq_step W1 "${a[@]}" work add --province Attapeu \
+		--name "Trường tiểu học hữu nghị Việt - Lào" --sector education \
+		--budget 15000000000 || return 1; W1=$HQ_OUT
+	hq_step WP1 "${a[@]}" work work_progress "$W1" --date 2026-07-01 \
+		--disbursed 1000000000 --built-pct 10 \
+		--status under-construction || return 1
+	hq_step WP2 "${a[@]}" work work_progress "$W1" --date 2026-09-30 \
+		--disbursed 2500000000 --built-pct 40 \
+		--status under-construction --notes "Đã xong phần móng" || return 1
+	hq_step W2 "${a[@]}" work add --province Sekong \
+		--name "Trạm y tế hữu nghị" --sector health \
+		--budget 10000000000000 || return 1; W2=$HQ_OUT
+	hq_step "A sync kinds" "${a[@]}" sync || return 1
+}

@@ -6,13 +6,16 @@
 # (period 2026H2 = 2026-05-01..2026-10-31, so "as of" is 2026-10-31 on any
 # day the test runs after it). Also: the filters, a --from/--to range, the
 # targets file (created beside the database, edited by HQ, --targets, a
-# mistake refused with its line), and usage errors (exit 2).
+# mistake refused with its line), usage errors (exit 2), and at the end the
+# previous period's scholarship and works figures (300 / 251 -> 84 %, 4 x 15
+# billion -> 60 billion) and the 2026 scholarship target, from records
+# device A makes there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hq_lib.sh"
 for c in jq sqlite3; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
-plan 88
+plan 120
 
 W=$(tmpdir)
 hq_fixture "$W"
@@ -123,31 +126,76 @@ is "$(jq -c --arg a "$DEV_A" --arg b "$DEV_B" '[.devices[] | select(.id==$a or .
 	'[false,false]' "devices A and B synced: not flagged"
 is "$(jq -c '[.devices[] | select(.role=="hq") | .not_synced]' "$J")" '[false]' "HQ's own identity is never flagged"
 
-# ---- CSV -----------------------------------------------------------------
-run "${R[@]}" --period 2026H2 --format csv
-is "$RC" 0 "report --format csv exits 0"
-C="$W/report.csv"
-cp "$OUTF" "$C"
+# ---- CSV: one table per file ------------------------------------------------
+csv() { # TABLE: the table as CSV into $W/TABLE.csv (raw) and $W/plain.csv
+	run "${R[@]}" --period 2026H2 --format csv --table "$1"
+	cp "$OUTF" "$W/$1.csv"
+	tr -d '\r' <"$W/$1.csv" | sed '1s/^\xef\xbb\xbf//' >"$W/plain.csv"
+}
+csv_has() { grep -Fxq -- "$1" "$W/plain.csv"; ok $? "CSV row: $2"; }
+csv_head() { # HEADER DESC: the first line is the header row
+	is "$(head -1 "$W/plain.csv")" "$1" "CSV $2: the header row comes first"
+}
+csv visits
+is "$RC" 0 "report --format csv --table visits exits 0"
+C="$W/visits.csv"
 is "$(head -c 3 "$C" | od -An -tx1 | tr -d ' ')" "efbbbf" "CSV starts with the UTF-8 BOM"
 is "$(grep -c $'\r$' "$C")" "$(wc -l <"$C")" "every CSV line ends in CRLF"
-tr -d '\r' <"$C" | sed '1s/^\xef\xbb\xbf//' >"$W/plain.csv"
-csv_has() { grep -Fxq -- "$1" "$W/plain.csv"; ok $? "CSV row: $2"; }
+# V1..V5: the header and five rows, no title line, no other table.
+is "$(wc -l <"$W/plain.csv")" 6 "the visits CSV is one table: header + 5 visits"
+csv_head "Start,End,Direction,Province,Sector,Leader,Title,Members,Host" visits
+csv_has '2026-09-15,,out,Champasak,industry-trade,"Đoàn doanh nghiệp ""Gia Lai"", Pleiku",,5,' "RFC 4180: quotes doubled, field with a comma quoted"
+csv_has "2026-06-02,,in,Salavan,health,ທ່ານ ບຸນມີ ພົມມະວົງ,ຮອງເຈົ້າແຂວງ,4," "Lao leader and title byte for byte"
+csv summary
+csv_head "Item,Value" summary
 csv_has "Delegation visits,5" "5 visits"
 csv_has "Expert trips,3" "3 trips"
 csv_has "Open conflicts,1" "1 open conflict"
+csv provinces
+csv_head "Province,Visits out,Members out,Visits in,Members in,Trips,Expert-days,Trainings,Trained,Patients" provinces
 csv_has "Attapeu,1,6,0,0,1,30,6,12,41" "Attapeu (no experts column, as in the table)"
 csv_has "Salavan,0,0,1,4,1,5,2,20,0" "Salavan"
 csv_has "Sekong,1,2,1,3,1,8,1,5,9" "Sekong"
 csv_has "Total,3,13,2,7,3,43,9,37,50" "totals"
+is "$(wc -l <"$W/plain.csv")" 6 "provinces: header, four provinces, total"
+csv sectors
 csv_has "health,1,6,1,4,2,38,7,17,50" "health sector"
+csv models
+csv_head "Crop,Province,District,Village,Planned ha,Sown ha,Done %,Planned hh,Households,Last observation,Stale" models
 csv_has "Ngô nếp (sticky maize),Salavan,Lao Ngam,ບ້ານ ນາດີ,5,3.8,76,42,42,2026-10-10,no" "the sticky-maize model, Lao village intact"
 csv_has "Lúa nước thâm canh,Sekong,,,5,4.5,90,30,25,2026-08-01,yes" "the stale paddy model, empty cells for absent text"
-csv_has '2026-09-15,,out,Champasak,industry-trade,"Đoàn doanh nghiệp ""Gia Lai"", Pleiku",,5,' "RFC 4180: quotes doubled, field with a comma quoted"
-csv_has "2026-06-02,,in,Salavan,health,ທ່ານ ບຸນມີ ພົມມະວົງ,ຮອງເຈົ້າແຂວງ,4," "Lao leader and title byte for byte"
+csv trips
 csv_has "2026-10-30,2026-11-02,Sekong,health,obstetrics,BS. Phạm Thị Hoa,Bệnh viện tỉnh Sekong,2,8,1,5,9" "T3"
+csv targets
+csv_head "Target,From,To,Expected,Actual,Status,Description" targets
 csv_has 'health-staff-trained,2026-01-01,2026-12-31,12,3,pending,"Health staff trained in Gia Lai, per province"' "target row, label with a comma quoted"
 csv_has "foreign-affairs-quarterly,2026-01-01,2026-12-31,16,1,missed,\"Foreign-affairs working visit to each province, quarterly\"" "missed target"
+csv devices
 csv_has "Máy dự phòng,expert,$DEV_C,," "the device that never synced"
+run "${R[@]}" --period 2026H2 --format csv
+like "$RC $ERR" '^2 .*--table.*summary, provinces, sectors, models, scholarships, works, visits, trips, targets, devices' \
+	"--format csv without --table: exit 2, the tables listed"
+run "${R[@]}" --period 2026H2 --format csv --table everything
+like "$RC $ERR" '^2 .*"everything" is not a table.*visits' "an unknown table: exit 2, the tables listed"
+run "${R[@]}" --period 2026H2 --table visits
+is "$RC" 2 "--table without --format csv: exit 2"
+
+# ---- XLSX: one sheet per table, typed cells ---------------------------------
+command -v unzip >/dev/null || bail "unzip is needed"
+X="$W/report.xlsx"
+run "${R[@]}" --period 2026H2 --format xlsx --output "$X"
+is "$RC" 0 "report --format xlsx --output FILE exits 0"
+is "$(unzip -p "$X" xl/workbook.xml | grep -o '<sheet name="[a-z]*"' | sed 's/.*="//; s/"$//' | tr '\n' ' ')" \
+	"summary provinces sectors models scholarships works visits trips targets devices " \
+	"one sheet per table, in the CSV tables' order"
+# Sheet 4 is models: M1's sown 3.8 ha is a number cell (no t="s"), and
+# its 76 % a percentage 0.76.
+M=$(unzip -p "$X" xl/worksheets/sheet4.xml)
+like "$M" '<c r="F2"( s="[0-9]+")?><v>3.8</v></c>' "3.8 ha is a number cell, not text"
+like "$M" '<c r="G2" s="[0-9]+"><v>0.76</v></c>' "76 % is the number 0.76 with a percent format"
+like "$M" '<autoFilter ref="A1:K4"/>' "the models sheet has a filter over its header and 3 rows"
+run "${R[@]}" --period 2026H2 --format xlsx
+like "$RC $ERR" '^2 .*--output FILE' "--format xlsx without --output: exit 2"
 
 # ---- table ---------------------------------------------------------------
 run "${R[@]}" --period 2026H2
@@ -183,6 +231,33 @@ is "$(printf '%s' "$OUT" | jq -c '[.period.label, .summary.visits, .summary.trip
 run "${R[@]}" --period 2026h1 --format json
 is "$(printf '%s' "$OUT" | jq -c '[.period.from, .period.to, .summary.visits, .totals.visits_out, .totals.members_out, .summary.trips]')" \
 	'["2025-11-01","2026-04-30",1,1,3,0]' "2026H1 (1 Nov 2025..30 Apr 2026): only V6"
+
+# ---- the default period and the calendar year ------------------------------
+# Without --period the report is the half whose deadline comes next (H1 due
+# 10 May, H2 due 10 November), the clock set with libfaketime:
+#   2026-11-05: 2026H2 (due in five days): V1..V5 -> 5 visits;
+#   2026-11-11: 2027H1 = 2026-11-01..2027-04-30: no visit, T4 (11-05) only;
+#   2026-05-08: 2026H1 (due 10 May) = 2025-11-01..2026-04-30: V6 only.
+at() { # WHEN ARGS...: the report with the clock at WHEN
+	local when=$1
+	shift
+	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+		run faketime "$when" "$@"
+}
+at '2026-11-05 10:00:00' "${R[@]}" --format json
+is "$RC $(printf '%s' "$OUT" | jq -c '[.period.label, .period.from, .period.to, .summary.visits]')" \
+	'0 ["2026H2","2026-05-01","2026-10-31",5]' "on 2026-11-05 the default is 2026H2, due 10 November"
+at '2026-11-11 10:00:00' "${R[@]}" --format json
+is "$RC $(printf '%s' "$OUT" | jq -c '[.period.label, .period.from, .period.to, .summary.visits, .summary.trips]')" \
+	'0 ["2027H1","2026-11-01","2027-04-30",0,1]' "on 2026-11-11 the default is 2027H1 (T4 of 5 November in it)"
+at '2026-05-08 10:00:00' "${R[@]}" --format json
+is "$RC $(printf '%s' "$OUT" | jq -c '[.period.label, .period.from, .period.to, .summary.visits]')" \
+	'0 ["2026H1","2025-11-01","2026-04-30",1]' "on 2026-05-08 the default is 2026H1, due 10 May"
+# --period 2026: the calendar year: V1..V6 -> 6 visits; T1..T4 -> 4 trips,
+# 30 + 5 + 8 + 1 (T4: 1 expert x 1 day) = 44 expert-days.
+run "${R[@]}" --period 2026 --format json
+is "$RC $(printf '%s' "$OUT" | jq -c '[.period.label, .period.from, .period.to, .period.year, .summary.visits, .summary.trips, .totals.expert_days]')" \
+	'0 ["2026","2026-01-01","2026-12-31",2026,6,4,44]' "--period 2026 is the whole calendar year"
 
 # ---- the targets file ----------------------------------------------------
 TF="$DB.targets"
@@ -233,4 +308,83 @@ run "${R[@]}" --colour red
 like "$RC $ERR" '^2 report: unknown option --colour' "unknown option: exit 2"
 run "$FSD" report --db "$W/none.db" --period 2026H2
 like "$RC $ERR" "^1 .*no database at" "a missing database: exit 1 with the reason"
+
+# ---- the previous period's figures (issue 13) -------------------------------
+# Device A now records, through the CLI, what the 2021-2026 report counts:
+#   20 scholarship batches, academic years 2021-2022 .. 2025-2026 (5) x the
+#   four provinces, 15 awarded each: 5 x 4 x 15 = 300 awarded; enrolled 13
+#   in the first 11 batches and 12 in the other 9: 11 x 13 + 9 x 12 =
+#   143 + 108 = 251. Rate 251 / 300 = 0.8367 -> 84 % (whole, half up).
+#   The last batch (2025-2026 Sekong): 12 / 15 = 80 %; the first
+#   (2021-2022 Attapeu): 13 / 15 = 0.8667 -> 87 %.
+#   Four works, one per province, budget 15,000,000,000 each, each with one
+#   observation 2025-06-01: disbursed 15,000,000,000, 100 %, handed over.
+#   -> 4 x 15,000,000,000 = 60,000,000,000 = 60 billion.
+# And for 2026 (academic year 2026-2027, which counts in 2026): 20 awarded
+#   in Attapeu, Champasak and Salavan, 12 in Sekong, enrolment not yet
+#   recorded.
+a=("$FS" --dir "$DA")
+kinds_ok=0
+i=0
+for y in 2021 2022 2023 2024 2025; do
+	for pr in Attapeu Champasak Salavan Sekong; do
+		en=$([ $i -lt 11 ] && echo 13 || echo 12)
+		"${a[@]}" scholarship add --province $pr --academic-year $y-$((y + 1)) \
+			--level university --school "Trường Đại học Quy Nhơn" \
+			--awarded 15 --enrolled $en >/dev/null 2>&1 || kinds_ok=1
+		i=$((i + 1))
+	done
+done
+for pr in Attapeu Champasak Salavan Sekong; do
+	n=$([ $pr = Sekong ] && echo 12 || echo 20)
+	"${a[@]}" scholarship add --province $pr --academic-year 2026-2027 \
+		--level university --school "Trường Đại học Quy Nhơn" \
+		--awarded $n >/dev/null 2>&1 || kinds_ok=1
+	w=$("${a[@]}" work add --province $pr --name "Công trình hữu nghị $pr" \
+		--sector education --budget 15000000000 2>/dev/null) || kinds_ok=1
+	"${a[@]}" work work_progress "$w" --date 2025-06-01 \
+		--disbursed 15000000000 --built-pct 100 --status handed-over \
+		>/dev/null 2>&1 || kinds_ok=1
+done
+"${a[@]}" sync >/dev/null 2>&1 || kinds_ok=1
+is "$kinds_ok" 0 "device A recorded 24 scholarship batches, 4 works and their observations and synced"
+
+# 2025H2 (year 2025): academic years up to 2025-2026 -> the 300 / 251.
+run "${R[@]}" --period 2025H2 --format json
+is "$(printf '%s' "$OUT" | jq -c '.education_totals | [.batches, .awarded, .enrolled, .rate]')" \
+	'[20,300,251,84]' "2025H2: 20 batches, 300 awarded, 251 enrolled -> 84 %"
+is "$(printf '%s' "$OUT" | jq -c '[.education[] | select(.academic_year=="2021-2022" and .province=="Attapeu" or .academic_year=="2025-2026" and .province=="Sekong") | .rate]')" \
+	'[87,80]' "2021-2022 Attapeu 13 / 15 -> 87 %; 2025-2026 Sekong 12 / 15 -> 80 %"
+is "$(printf '%s' "$OUT" | jq -c '[.works_totals.works, .works_totals.budget, .works_totals.disbursed, ([.works[] | .status] | unique)]')" \
+	'[4,60000000000,60000000000,["handed-over"]]' "2025H2: four works of 15 billion -> 60,000,000,000 budget, all disbursed and handed over"
+run "${R[@]}" --period 2025H2
+# The table is English: long form and, for totals, the short one
+# (60 x 10^9 = "60 billion VND"; the report prints no Vietnamese form).
+is "$(printf '%s\n' "$OUT" | grep -c ' 15,000,000,000 VND  *15,000,000,000 VND  *100 ')" 4 \
+	"table: each work 15,000,000,000 VND budget and disbursed, 100 %"
+like "$OUT" "Friendship works budget +60,000,000,000 VND \\(60 billion VND\\)" \
+	"table summary: 60,000,000,000 VND (60 billion VND)"
+TBL=$(printf '%s\n' "$OUT" | sed 's/  */ /g')
+is "$(row 'Scholarships awarded') / $(row 'Students enrolled') / $(row 'Enrolled %')" \
+	"Scholarships awarded 300 / Students enrolled 251 / Enrolled % 84" \
+	"table summary: 300 awarded, 251 enrolled, 84"
+is "$(printf '%s\n' "$TBL" | sed -n '/^Education: scholarships$/,/^$/p' | grep '^Total ')" \
+	"Total - 300 251 84" "table: the education section's totals row (no province) 300 251 84"
+run "${R[@]}" --period 2025H2 --format csv --table summary
+like "$OUT" "Friendship works budget VND,60000000000" "CSV: the budget in plain digits"
+
+# 2026H2: the 2026 targets. scholarships-per-province (each province, min
+# 20 in the year): Attapeu 20, Champasak 20, Salavan 20 met; Sekong 12
+# short; actual = 20 + 20 + 20 + min(12, 20) = 72 of 4 x 20 = 80; the
+# year's window is still open at 2026-10-31 -> pending.
+# Education now also counts 2026-2027: 300 + 72 = 372 awarded, 251
+# enrolled -> 251 / 372 = 0.6747 -> 67 %.
+run "${R[@]}" --period 2026H2 --format json
+is "$(printf '%s' "$OUT" | jq -r '.targets.items[] | select(.name=="scholarships-per-province") | "\(.status) \(.expected) \(.actual)"')" \
+	"pending 80 72" "2026 target: 72 of 80 scholarships, pending"
+is "$(printf '%s' "$OUT" | jq -c '[.targets.items[] | select(.name=="scholarships-per-province") | .cell_list[] | [.unit, .actual, .met]]')" \
+	'[["Attapeu",20,true],["Champasak",20,true],["Salavan",20,true],["Sekong",12,false]]' \
+	"2026 target per province: three met with 20, Sekong short with 12"
+is "$(printf '%s' "$OUT" | jq -c '.education_totals | [.awarded, .enrolled, .rate]')" \
+	'[372,251,67]' "2026H2: 372 awarded (2026-2027 included), 251 enrolled -> 67 %"
 stop_server

@@ -753,9 +753,81 @@ static void test_decimal_and_format(void **state)
 	cJSON_Delete(v);
 }
 
+/* ---- money as people write it ------------------------------------------ */
+
+static void expect_money(long long dong, const char *lang, int short_form,
+			 const char *want)
+{
+	char buf[64];
+	if (proto_money_format(dong, lang, short_form, buf, sizeof buf) != 0)
+		fail_msg("%lld %s %d: refused, want \"%s\"", dong, lang,
+			 short_form, want);
+	if (strcmp(buf, want) != 0)
+		fail_msg("%lld %s %d: \"%s\", want \"%s\"", dong, lang,
+			 short_form, buf, want);
+}
+
+static void test_money_format(void **state)
+{
+	char buf[64], small[8];
+	(void)state;
+	/* Long form: digits grouped by three from the right. */
+	expect_money(0, "vi", 0, "0 đ");
+	expect_money(999, "vi", 0, "999 đ");
+	expect_money(1000, "vi", 0, "1.000 đ");
+	expect_money(1000, "en", 0, "1,000 VND");
+	expect_money(1000, "lo", 0, "1.000 ດົ່ງ");
+	expect_money(15000000000LL, "vi", 0, "15.000.000.000 đ");
+	expect_money(15000000000LL, "lo", 0, "15.000.000.000 ດົ່ງ");
+	expect_money(15000000000LL, "en", 0, "15,000,000,000 VND");
+	/* 10^13, the largest amount: 14 digits, groups 10|000|000|000|000. */
+	expect_money(10000000000000LL, "vi", 0, "10.000.000.000.000 đ");
+	expect_money(10000000000000LL, "en", 0, "10,000,000,000,000 VND");
+	/* An unknown language writes English. */
+	expect_money(1234567, "fr", 0, "1,234,567 VND");
+	expect_money(1234567, NULL, 0, "1,234,567 VND");
+	/* Short form: 15 x 10^9 = 15 billion; 60 x 10^9 the four works. */
+	expect_money(15000000000LL, "vi", 1, "15 tỷ đồng");
+	expect_money(60000000000LL, "vi", 1, "60 tỷ đồng");
+	expect_money(15000000000LL, "en", 1, "15 billion VND");
+	expect_money(15000000000LL, "lo", 1, "15 ຕື້ດົ່ງ");
+	/* 2.5 x 10^9: one decimal, the language's decimal sign. */
+	expect_money(2500000000LL, "vi", 1, "2,5 tỷ đồng");
+	expect_money(2500000000LL, "en", 1, "2.5 billion VND");
+	/* 2,345,678,901 = 2.345678901 billion -> 2.35 (half up). */
+	expect_money(2345678901LL, "vi", 1, "2,35 tỷ đồng");
+	/* 2,004,999,999 -> 2.004999999 -> 2.00 -> "2". */
+	expect_money(2004999999LL, "en", 1, "2 billion VND");
+	/* 10^13 = 10,000 billion, grouped. */
+	expect_money(10000000000000LL, "vi", 1, "10.000 tỷ đồng");
+	expect_money(10000000000000LL, "en", 1, "10,000 billion VND");
+	/* Millions: 500 x 10^6; 999,995,000 rounds to 1000.00 million, which
+	** is written 1 billion (999,995,000 / 10^9 = 0.999995 -> 1.00). */
+	expect_money(500000000LL, "vi", 1, "500 triệu đồng");
+	expect_money(1500000LL, "en", 1, "1.5 million VND");
+	expect_money(999995000LL, "en", 1, "1 billion VND");
+	expect_money(999994999LL, "en", 1, "999.99 million VND");
+	/* Below a million the short form is the long one. */
+	expect_money(0, "vi", 1, "0 đ");
+	expect_money(999, "en", 1, "999 VND");
+	/* Refusals: negative, above 10^13, a buffer too small ("1.000 đ" is
+	** 8 bytes with "đ" being two, plus the terminator = 9 > 8). */
+	assert_int_equal(proto_money_format(-1, "vi", 0, buf, sizeof buf), -1);
+	assert_string_equal(buf, "");
+	assert_int_equal(proto_money_format(10000000000001LL, "vi", 0, buf,
+					    sizeof buf), -1);
+	assert_int_equal(proto_money_format(1000, "vi", 0, small,
+					    sizeof small), -1);
+	assert_string_equal(small, "");
+	assert_int_equal(proto_money_format(999, "vi", 0, small,
+					    sizeof small), 0);
+	assert_string_equal(small, "999 đ");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_money_format),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_field_table),
 		cmocka_unit_test(test_provinces),

@@ -430,15 +430,34 @@ static void test_periods(void **state)
 	assert_int_equal(srv_period_parse("2028H1", &p, msg, sizeof msg), 0);
 	assert_int_equal(p.to - p.from + 1, 30 + 31 + 31 + 29 + 31 + 30);
 
-	/* the current period: Nov-Dec go to next year's H1 */
+	/* the default period: the half whose deadline comes next (H1 due
+	** 10 May, H2 due 10 November, the deadline day included) */
 	srv_period_current(ms_of("2026-05-05") + 1000, &p);
-	assert_string_equal(p.label, "2026H2");
-	srv_period_current(ms_of("2026-04-30") + DAY_MS - 1, &p);
 	assert_string_equal(p.label, "2026H1");
-	srv_period_current(ms_of("2026-11-01"), &p);
-	assert_string_equal(p.label, "2027H1");
-	srv_period_current(ms_of("2026-10-31"), &p);
+	srv_period_current(ms_of("2026-05-10") + DAY_MS - 1, &p);
+	assert_string_equal(p.label, "2026H1");
+	srv_period_current(ms_of("2026-05-11"), &p);
 	assert_string_equal(p.label, "2026H2");
+	srv_period_current(ms_of("2026-11-05"), &p);
+	assert_string_equal(p.label, "2026H2");
+	srv_period_current(ms_of("2026-11-10") + DAY_MS - 1, &p);
+	assert_string_equal(p.label, "2026H2");
+	srv_period_current(ms_of("2026-11-11"), &p);
+	assert_string_equal(p.label, "2027H1");
+	srv_period_current(ms_of("2026-12-31"), &p);
+	assert_string_equal(p.label, "2027H1");
+	srv_period_current(ms_of("2027-01-15"), &p);
+	assert_string_equal(p.label, "2027H1");
+
+	/* YYYY: the calendar year */
+	assert_int_equal(srv_period_parse("2026", &p, msg, sizeof msg), 0);
+	proto_date_format(d, p.from);
+	assert_string_equal(d, "2026-01-01");
+	proto_date_format(d, p.to);
+	assert_string_equal(d, "2026-12-31");
+	assert_string_equal(p.label, "2026");
+	assert_int_equal(srv_period_parse("1900", &p, msg, sizeof msg), -1);
+	assert_int_equal(srv_period_parse("20a6", &p, msg, sizeof msg), -1);
 
 	assert_int_equal(srv_period_parse("2026H3", &p, msg, sizeof msg), -1);
 	assert_non_null(strstr(msg, "\"2026H3\""));
@@ -812,6 +831,51 @@ static void test_csv(void **state)
 	free(csv);
 }
 
+/* --format csv --table: one rectangular table per file, no title row. */
+static void test_csv_table(void **state)
+{
+	world *w = *state;
+	char *csv = NULL;
+	size_t len = 0;
+
+	assert_int_equal(srv_report_render_csv_table(w->doc, "provinces", &csv,
+						     &len), 0);
+	assert_int_equal(len, strlen(csv));
+	/* the same rows as the stacked section above, and nothing else */
+	assert_string_equal(csv, "\xEF\xBB\xBF"
+		"Province,Visits out,Members out,Visits in,Members in,Trips,"
+		"Expert-days,Trainings,Trained,Patients\r\n"
+		"Attapeu,0,0,1,5,1,15,4,25,40\r\n"
+		"Champasak,1,12,0,0,1,2,0,0,0\r\n"
+		"Salavan,1,8,1,15,1,2,1,42,0\r\n"
+		"Sekong,1,4,0,0,1,12,2,18,33\r\n"
+		"Total,3,24,2,20,4,31,7,85,73\r\n");
+	free(csv);
+	assert_int_equal(srv_report_render_csv_table(w->doc, "summary", &csv,
+						     &len), 0);
+	assert_memory_equal(csv, "\xEF\xBB\xBF" "Item,Value\r\nPeriod,2026H1"
+			    "\r\n", 3 + 12 + 15);
+	free(csv);
+	for (const char *t = srv_report_tables(); *t;) {
+		char name[32];
+		size_t n = strcspn(t, ",");
+		assert_true(n < sizeof name);
+		memcpy(name, t, n);
+		name[n] = '\0';
+		assert_true(srv_report_table_known(name));
+		assert_int_equal(srv_report_render_csv_table(w->doc, name,
+							     &csv, &len), 0);
+		assert_memory_equal(csv, "\xEF\xBB\xBF", 3);
+		free(csv);
+		t += n;
+		t += strspn(t, ", ");
+	}
+	assert_false(srv_report_table_known("Visits"));
+	assert_int_equal(srv_report_render_csv_table(w->doc, "all", &csv,
+						     &len), -2);
+	assert_null(csv);
+}
+
 /* CSV formula injection (OWASP "CSV Injection"): a text cell beginning with
 ** = + - @, a tab or a CR is run as a formula by spreadsheet programs. Such a
 ** cell is written quoted with a ' in front, which spreadsheets show as text;
@@ -1089,16 +1153,25 @@ static void test_education_and_works(void **state)
 	assert_int_equal(num(w, "built_pct"), 60);
 	assert_true(num(w, "disbursed") == 9000000000.0);
 
-	/* The table groups money by thousands; CSV keeps plain digits. */
+	/* The table writes money as proto_money_format does in English, the
+	** totals also short (60 x 10^9 = 60 billion; 54 x 10^9 = 54 billion);
+	** CSV keeps plain digits, the unit in the heading. */
 	assert_int_equal(srv_report_render(doc, SRV_REPORT_TABLE, &t, &len),
 			 0);
 	assert_non_null(strstr(t, "Education: scholarships\n"));
 	assert_non_null(strstr(t, "Friendship works\n"));
-	assert_non_null(strstr(t, "60,000,000,000"));
-	assert_non_null(strstr(t, "54,000,000,000"));
+	assert_non_null(strstr(t, " 15,000,000,000 VND "));
+	assert_non_null(strstr(t, "60,000,000,000 VND (60 billion VND)"));
+	assert_non_null(strstr(t, "54,000,000,000 VND (54 billion VND)"));
+	assert_non_null(strstr(t, "Friendship works budget     "));
+	assert_null(strstr(t, "60000000000"));
 	free(t);
 	assert_int_equal(srv_report_render(doc, SRV_REPORT_CSV, &t, &len), 0);
 	assert_non_null(strstr(t, "Total,,,60000000000,54000000000"));
+	assert_non_null(strstr(t, ",Budget VND,Disbursed VND,"));
+	assert_non_null(strstr(t, "\r\nFriendship works budget VND,60000000000\r\n"));
+	assert_non_null(strstr(t, "\r\nScholarships awarded,300\r\n"));
+	assert_non_null(strstr(t, "\r\nEnrolled %,84\r\n"));
 	assert_non_null(strstr(t, "Total,,300,251,84"));
 	free(t);
 	cJSON_Delete(doc);
@@ -1395,6 +1468,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_csv, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_csv_table, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
 	};
 
