@@ -42,6 +42,7 @@
 #include <sodium.h>
 
 #include "internal.h"
+#include "protocol/owner.h"
 #include "http.h"
 #include "protocol/i18n.h"
 #include "protocol/link.h"
@@ -674,9 +675,53 @@ static int mark_clone(struct sync *S, long long seq)
 
 /* ---- applying pulled sets --------------------------------------------- */
 
+/* Is device id HQ (role "hq" in the roster)? */
+static int author_is_hq(fieldsync *fs, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int hq = 0;
+
+	if (sqlite3_prepare_v2(fs->db, "SELECT role FROM roster WHERE "
+			       "device = ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		hq = strcmp((const char *)sqlite3_column_text(st, 0),
+			    "hq") == 0;
+	sqlite3_finalize(st);
+	return hq;
+}
+
+/* A pulled change the ownership rule refuses (SPEC 9.6): not applied,
+** kept in table refused with the author and the reason, for status. */
+static int keep_pulled_refusal(fieldsync *fs, const proto_set *set,
+			       const proto_change *c, const proto_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	char msg[1024];
+	int rc;
+
+	snprintf(msg, sizeof msg, "pulled set %lld of device %s: %s",
+		 (long long)set->seq, set->device_hex, err->msg);
+	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO refused(record_id, "
+				"change, code, message, at_ms) VALUES(?, '', "
+				"'not_owner', ?, ?)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot save a refusal");
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, msg, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)proto_hlc_ms(c->hlc));
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? FIELDSYNC_OK
+				 : fs_sqlfail(fs, rc, "cannot save a refusal");
+}
+
 static int apply_changes(fieldsync *fs, const proto_set *set,
 			 proto_hlc *max_hlc)
 {
+	int hq = author_is_hq(fs, set->device_hex);
+
 	for (size_t i = 0; i < set->nchanges; i++) {
 		const proto_change *c = &set->changes[i];
 		cJSON *state = NULL;
@@ -685,6 +730,17 @@ static int apply_changes(fieldsync *fs, const proto_set *set,
 
 		if ((rc = fs_state_load(fs, c->id, &state)))
 			return rc;
+		if (c->hlc > *max_hlc)
+			*max_hlc = c->hlc;
+		/* Every receiver refuses what the rule refuses, in pull
+		** order; the set's other changes still apply. */
+		if (proto_owner_check(state, c, set->device_hex, hq, &err) !=
+		    PROTO_OK) {
+			cJSON_Delete(state);
+			if ((rc = keep_pulled_refusal(fs, set, c, &err)))
+				return rc;
+			continue;
+		}
 		if (proto_merge_apply(&state, c, set->device, NULL, NULL,
 				      &changed, &err) != PROTO_OK) {
 			cJSON_Delete(state);
@@ -698,8 +754,6 @@ static int apply_changes(fieldsync *fs, const proto_set *set,
 		cJSON_Delete(state);
 		if (rc)
 			return rc;
-		if (c->hlc > *max_hlc)
-			*max_hlc = c->hlc;
 	}
 	return FIELDSYNC_OK;
 }

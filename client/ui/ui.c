@@ -560,7 +560,7 @@ static enum MHD_Result api_delete(struct MHD_Connection *c, app *a,
 
 	if (!id || !*id)
 		return send_error(c, 400, "usage", _("id is missing"));
-	if ((rc = fieldsync_delete(a->fs, id, full)))
+	if ((rc = fieldsync_delete(a->fs, id, jstr(body, "reason"), full)))
 		return send_fs_error(c, a, rc);
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "id", full);
