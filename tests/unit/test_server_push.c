@@ -358,7 +358,23 @@ static void test_revoked_and_conflict(void **state)
 	snprintf(ch, sizeof(ch), "[{\"id\":\"" MODEL "\",\"kind\":\"model\","
 		 "\"op\":\"update\",\"fields\":{\"crop\":\"%s\"},\"base\":"
 		 "{\"crop\":\"%s\"}}]", "ເຂົ້າໜຽວ", stamp);
+	/* B may not change A's record (SPEC 9.6): the whole set is refused,
+	** naming the change, and nothing of it is kept. */
 	s = mkset(&f->b, ch, 1, 0, 1, sig, &len);
+	assert_int_equal(srv_push_set(f->s, s, len, sig, NULL, fake_now, &r),
+			 403);
+	assert_string_equal(r.code, "not_owner");
+	assert_int_equal(r.index, 0);
+	assert_non_null(strstr(r.msg, f->a.hex));
+	assert_int_equal(count(f, "conflicts"), 0);
+	assert_int_equal(count(f, "cursor"), 2);
+	free(s);
+	/* A's own change of crop again, having seen only the create: a
+	** concurrent edit of its own earlier write, reported. */
+	snprintf(ch, sizeof(ch), "[{\"id\":\"" MODEL "\",\"kind\":\"model\","
+		 "\"op\":\"update\",\"fields\":{\"crop\":\"%s\"},\"base\":"
+		 "{\"crop\":\"%s\"}}]", "ເຂົ້າໜຽວ", stamp);
+	s = mkset(&f->a, ch, 3, 0, 1, sig, &len);
 	assert_int_equal(srv_push_set(f->s, s, len, sig, NULL, fake_now, &r), 0);
 	assert_int_equal(r.conflicts, 1);
 	assert_int_equal(count(f, "conflicts"), 1);
