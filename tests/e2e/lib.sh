@@ -274,6 +274,8 @@ sync_until() {
 #                          through POST /v2/push with an HQ session: the
 #                          path any HQ-signed change takes. Sets HQ_CODE
 #                          (HTTP status) and HQ_BODY; returns 0 on 2xx.
+#                          With HQ_CACERT set (a TLS server), it trusts
+#                          that certificate.
 hq_push() {
 	local k="$_T_ROOT/hqkey.$RANDOM" sk hq seq head hlc sess tool
 	tool=${FIELDSYNC_TOOLS:-$(dirname "$0")/../../build/tests/tools}/fstool
@@ -292,9 +294,11 @@ hq_push() {
 	 printf '%s\n' "$head" >"$k/head"
 	 printf '%016x\n' "${hlc:-0}" >"$k/hlc")
 	printf '%s' "$1" | "$tool" mkset --key "$k" >"$k/set.json" || return 1
-	sess=$("$tool" session --key "$k" --url "$SERVER_URL") || return 1
+	local ca=()
+	[ -z "${HQ_CACERT:-}" ] || ca=(--cacert "$HQ_CACERT")
+	sess=$("$tool" session --key "$k" --url "$SERVER_URL" "${ca[@]}") || return 1
 	HQ_BODY=$(jq -c '{sets: [.]}' "$k/set.json" |
-		curl -s --max-time 20 -w '\n%{http_code}' \
+		curl -s --max-time 20 "${ca[@]}" -w '\n%{http_code}' \
 			-H 'Content-Type: application/json' \
 			-H "Authorization: Bearer $sess" --data-binary @- \
 			"$SERVER_URL/v2/push")

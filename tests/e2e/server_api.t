@@ -23,6 +23,7 @@ if [ "${FS_TLS:-0}" = 1 ]; then
 	make_cert "$D" || bail "openssl could not make a certificate"
 	TLSARGS=(--tls-cert "$D/cert.pem" --tls-key "$D/key.pem")
 	CURL+=(--cacert "$D/cert.pem")
+	HQ_CACERT=$D/cert.pem
 fi
 
 # req METHOD PATH [CURL ARGS...]: sets ST (status), BODY, CODE (error).
