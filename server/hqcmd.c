@@ -525,6 +525,89 @@ static int same_field_cb(void *ctx, const srv_conflict *c)
 	return 0;
 }
 
+int srv_hq_lock(const char *db_path, int *lockfd, char *msg, size_t msgsz)
+{
+	char keypath[4096];
+	int rc;
+
+	*lockfd = -1;
+	if ((rc = srv_hq_key_path(db_path, keypath, sizeof(keypath))))
+		return fail(msg, msgsz, rc, "database path too long");
+	*lockfd = open(keypath, O_RDONLY | O_CLOEXEC);
+	if (*lockfd < 0 || flock(*lockfd, LOCK_EX) != 0)
+		return fail(msg, msgsz, SRV_E_IO, "cannot lock HQ key %s: %s",
+			    keypath, strerror(errno));
+	return SRV_OK;
+}
+
+int srv_hq_write(srv_store *s, const char *db_path, proto_change *ch,
+		 proto_hlc floor, int64_t now, srv_hq_written *w, char *msg,
+		 size_t msgsz)
+{
+	srv_device hq;
+	srv_push_result pr;
+	proto_err e;
+	uint8_t sk[PROTO_SK_BYTES], sig[PROTO_SIG_BYTES];
+	uint8_t devid[PROTO_ID_BYTES];
+	char hq_id[PROTO_ID_HEX + 1], sighex[PROTO_SIG_HEX + 1];
+	char *change = NULL, *set = NULL;
+	size_t change_len = 0, set_len = 0;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	memset(sk, 0, sizeof(sk));
+	rc = srv_store_meta_get(s, "hq_device", hq_id, sizeof(hq_id));
+	if (!rc)
+		rc = srv_store_device_get(s, hq_id, &hq);
+	if (rc) {
+		rc = fail(msg, msgsz, rc, "HQ's identity: %s",
+			  srv_store_errmsg(s));
+		goto out;
+	}
+	rc = srv_hq_key_load(db_path, sk, msg, msgsz);
+	if (rc)
+		goto out;
+	/* Above floor (every HLC the record carries) and HQ's own last HLC,
+	** so it wins on every replica. */
+	ch->hlc = proto_hlc_recv(hq.last_hlc, floor, now);
+	if (proto_change_encode(ch, &change, &change_len, &e) != PROTO_OK) {
+		rc = fail(msg, msgsz, SRV_E_ARG, "cannot encode HQ's change: "
+			  "%s", e.msg);
+		goto out;
+	}
+	{
+		const char *const one[1] = { change };
+		const size_t lens[1] = { change_len };
+
+		proto_device_id(hq.pk, devid);
+		if (proto_set_encode(devid, hq.head_seq + 1, hq.head_hash, one,
+				     lens, 1, &set, &set_len, &e) != PROTO_OK) {
+			rc = fail(msg, msgsz, SRV_E_ARG, "cannot encode HQ's "
+				  "change set: %s", e.msg);
+			goto out;
+		}
+	}
+	proto_set_sign(set, set_len, sk, sig);
+	proto_hex_encode(sighex, sig, sizeof(sig));
+
+	/* The same door as a device's push: verified, chained, merged, given
+	** a cursor, and pulled by every device. */
+	if (srv_push_set(s, set, set_len, sighex, NULL, now, &pr) != 0) {
+		rc = fail(msg, msgsz, SRV_E_IO, "the server refused HQ's "
+			  "change set: %s %s", pr.code ? pr.code : "",
+			  pr.msg);
+		goto out;
+	}
+	w->cursor = pr.cursor;
+	w->seq = hq.head_seq + 1;
+	rc = SRV_OK;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	free(set);
+	free(change);
+	return rc;
+}
+
 int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 		   const char *keep, srv_resolution *res, char *msg,
 		   size_t msgsz)
@@ -535,14 +618,13 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 	proto_change ch;
 	proto_stamp cur_stamp;
 	proto_err e;
-	srv_device hq;
-	srv_push_result pr;
+	struct { int64_t head_seq; } hq;
+	struct { int64_t cursor; } pr;
+	srv_hq_written hw;
 	same_field sf;
-	uint8_t sk[PROTO_SK_BYTES], sig[PROTO_SIG_BYTES];
-	char hq_id[PROTO_ID_HEX + 1], keypath[4096], stamp[PROTO_STAMP_TEXT + 1];
-	char sighex[PROTO_SIG_HEX + 1], *state_text = NULL, *change = NULL;
-	char *set = NULL, *vtext = NULL, *resolution = NULL;
-	size_t state_len = 0, change_len = 0, set_len = 0, i;
+	char stamp[PROTO_STAMP_TEXT + 1];
+	char *state_text = NULL, *vtext = NULL, *resolution = NULL;
+	size_t state_len = 0, i;
 	cJSON *state = NULL, *value = NULL, *fields = NULL, *base = NULL;
 	cJSON *vals = NULL, *rj = NULL;
 	const cJSON *cur;
@@ -552,17 +634,10 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 
 	memset(res, 0, sizeof(*res));
 	memset(&k, 0, sizeof(k));
-	memset(sk, 0, sizeof(sk));
 	/* One resolution at a time per database: two at once would both
 	** take HQ's next seq and look like a forked chain. */
-	if ((rc = srv_hq_key_path(db_path, keypath, sizeof(keypath))))
-		return fail(msg, msgsz, rc, "database path too long");
-	lockfd = open(keypath, O_RDONLY | O_CLOEXEC);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX) != 0) {
-		rc = fail(msg, msgsz, SRV_E_IO, "cannot lock HQ key %s: %s",
-			  keypath, strerror(errno));
+	if ((rc = srv_hq_lock(db_path, &lockfd, msg, msgsz)))
 		goto out;
-	}
 	rc = srv_store_conflict_get(s, id, conf_copy, &k);
 	if (rc == SRV_E_NOTFOUND || (!rc && !k.found)) {
 		rc = fail(msg, msgsz, SRV_E_NOTFOUND, "no conflict %lld (see "
@@ -669,21 +744,8 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 	}
 	cur = proto_state_get(state, k.c.field, &cur_stamp);
 
-	rc = srv_store_meta_get(s, "hq_device", hq_id, sizeof(hq_id));
-	if (!rc)
-		rc = srv_store_device_get(s, hq_id, &hq);
-	if (rc) {
-		rc = fail(msg, msgsz, rc, "HQ's identity: %s",
-			  srv_store_errmsg(s));
-		goto out;
-	}
-	rc = srv_hq_key_load(db_path, sk, msg, msgsz);
-	if (rc)
-		goto out;
-
-	/* The change: above every HLC the record carries and HQ's own last
-	** HLC, so it wins on every replica; base = the value it replaces, so
-	** it is a resolution, not one more concurrent edit. */
+	/* The change: base = the value it replaces, so it is a resolution,
+	** not one more concurrent edit. */
 	now = srv_clock_ms();
 	fields = cJSON_CreateObject();
 	base = cJSON_CreateObject();
@@ -703,38 +765,14 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 	memcpy(ch.id, k.c.record, sizeof(ch.id));
 	ch.kind = kind;
 	ch.op = PROTO_OP_UPDATE;
-	ch.hlc = proto_hlc_recv(hq.last_hlc, state_max_hlc(state), now);
 	ch.fields = fields;
 	ch.base = cur ? base : NULL;
-	if (proto_change_encode(&ch, &change, &change_len, &e) != PROTO_OK) {
-		rc = fail(msg, msgsz, SRV_E_ARG, "cannot encode the "
-			  "resolution: %s", e.msg);
+	rc = srv_hq_write(s, db_path, &ch, state_max_hlc(state), now, &hw,
+			  msg, msgsz);
+	if (rc)
 		goto out;
-	}
-	{
-		uint8_t devid[PROTO_ID_BYTES];
-		const char *const one[1] = { change };
-		const size_t lens[1] = { change_len };
-
-		proto_device_id(hq.pk, devid);
-		if (proto_set_encode(devid, hq.head_seq + 1, hq.head_hash, one,
-				     lens, 1, &set, &set_len, &e) != PROTO_OK) {
-			rc = fail(msg, msgsz, SRV_E_ARG, "cannot encode the "
-				  "resolution set: %s", e.msg);
-			goto out;
-		}
-	}
-	proto_set_sign(set, set_len, sk, sig);
-	proto_hex_encode(sighex, sig, sizeof(sig));
-
-	/* The same door as a device's push: verified, chained, merged, given
-	** a cursor, and pulled by every device. */
-	if (srv_push_set(s, set, set_len, sighex, NULL, now, &pr) != 0) {
-		rc = fail(msg, msgsz, SRV_E_IO, "the server refused HQ's "
-			  "change set: %s %s", pr.code ? pr.code : "",
-			  pr.msg);
-		goto out;
-	}
+	pr.cursor = hw.cursor;
+	hq.head_seq = hw.seq - 1;
 
 	vtext = cJSON_PrintUnformatted(value);
 	rj = cJSON_CreateObject();
@@ -779,14 +817,11 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 	snprintf(res->value, sizeof(res->value), "%s", vtext);
 	rc = SRV_OK;
 out:
-	sodium_memzero(sk, sizeof(sk));
 	if (lockfd >= 0)
 		close(lockfd); /* releases the lock */
 	cJSON_free(resolution);
 	cJSON_Delete(rj);
 	cJSON_free(vtext);
-	free(set);
-	free(change);
 	cJSON_Delete(fields);
 	cJSON_Delete(base);
 	cJSON_Delete(vals);
