@@ -21,6 +21,7 @@
 ** 0 success, 2 usage error, 1 anything else. */
 int srv_cmd_report(int argc, char **argv);
 int srv_cmd_conflicts(int argc, char **argv);
+int srv_cmd_records(int argc, char **argv); /* records.c */
 
 /* The targets of a database. explicit_path (--targets) if given; else
 ** "DB.targets" beside the database, created from the shipped default on
