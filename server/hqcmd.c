@@ -654,6 +654,57 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 		goto out;
 	}
 	kind = proto_kind_find(k.c.kind);
+	if (kind && strcmp(k.c.field, "_deleted") == 0) {
+		/* A delete and an edit that did not see each other (SPEC
+		** 9.3): the winner is the delete. Keeping the delete writes
+		** HQ's delete (so the decision is signed and pulled), keeping
+		** the edit writes HQ's restore. */
+		int keep_del;
+
+		which = strcmp(keep, "delete") == 0 ? 1 :
+			strcmp(keep, "edit") == 0 ? 2 :
+			keep_device(&k, strncmp(keep, "device:", 7) == 0 ?
+				    keep + 7 : keep);
+		if (which <= 0) {
+			rc = fail(msg, msgsz, SRV_E_ARG, "conflict %lld is a "
+				  "delete against an edit: --keep delete, "
+				  "--keep edit (restores the record), or a "
+				  "device of the conflict (%.8s..., %.8s...)",
+				  (long long)id, stamp_device(k.c.winner_stamp),
+				  stamp_device(k.c.loser_stamp));
+			goto out;
+		}
+		keep_del = which == 1;
+		dev = stamp_device(which == 1 ? k.c.winner_stamp
+					      : k.c.loser_stamp);
+		rc = srv_store_record_get(s, k.c.record, &state_text, &state_len);
+		if (rc || !(state = cJSON_ParseWithLength(state_text,
+							  state_len))) {
+			rc = fail(msg, msgsz, rc ? rc : SRV_E_IO, "record %s of "
+				  "conflict %lld is unreadable", k.c.record,
+				  (long long)id);
+			goto out;
+		}
+		value = cJSON_CreateBool(keep_del);
+		if (!value) {
+			rc = fail(msg, msgsz, SRV_E_NOMEM, "out of memory");
+			goto out;
+		}
+		memset(&ch, 0, sizeof(ch));
+		memcpy(ch.id, k.c.record, sizeof(ch.id));
+		ch.kind = kind;
+		ch.op = keep_del ? PROTO_OP_DELETE : PROTO_OP_RESTORE;
+		ch.reason = keep_del ? "HQ keeps the delete (conflict resolved)"
+				     : "HQ keeps the edit (conflict resolved)";
+		now = srv_clock_ms();
+		rc = srv_hq_write(s, db_path, &ch, state_max_hlc(state), now,
+				  &hw, msg, msgsz);
+		if (rc)
+			goto out;
+		pr.cursor = hw.cursor;
+		hq.head_seq = hw.seq - 1;
+		goto mark;
+	}
 	fdef = kind ? proto_field_find(kind, k.c.field) : NULL;
 	if (!kind || !fdef || kind->append_only) {
 		rc = fail(msg, msgsz, SRV_E_ARG, "conflict %lld is about %s "
@@ -774,6 +825,7 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 	pr.cursor = hw.cursor;
 	hq.head_seq = hw.seq - 1;
 
+mark:
 	vtext = cJSON_PrintUnformatted(value);
 	rj = cJSON_CreateObject();
 	if (!vtext || !rj ||

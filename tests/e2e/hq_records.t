@@ -13,7 +13,7 @@ for c in jq sqlite3 curl; do
 done
 FSD=$FIELDSYNCD_BIN
 TOOLS=$FIELDSYNC_TOOLS
-plan 27
+plan 31
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -105,6 +105,15 @@ run "$FSD" records correct --db "$SDB" "$V" --members 9 --reason "HQ sửa"
 fsd "$A" sync >/dev/null 2>&1
 run "$FSD" conflicts list --db "$SDB" --json
 is "$(jq -c --arg v "$V" '[.conflicts[] | select(.record==$v) | .field]' <<<"$OUT")" '["_deleted"]' "concurrent delete and edit: a conflict on _deleted"
+
+CID=$(jq -r --arg v "$V" '.conflicts[] | select(.record==$v) | .id' <<<"$OUT")
+run "$FSD" conflicts list --db "$SDB"
+like "$OUT" "${V:0:8} +visit +_deleted" "the text list names it: the visit, deleted against an edit"
+run "$FSD" conflicts resolve --db "$SDB" "$CID" --keep edit
+is "$RC" 0 "resolve --keep edit: exit 0"
+fsd "$A" sync >/dev/null 2>&1
+like "$(fsd "$A" show "$V" --json)" '"members":[[:space:]]*9' "kept the edit: the visit is restored on A with HQ's 9 members"
+is "$(report | jq -c '[.totals.visits_out, .totals.members_out]')" "[1,9]" "and counts again: 9 members"
 
 # ---- history ----------------------------------------------------------
 run "$FSD" records history --db "$SDB" "$P" --json
