@@ -13,7 +13,7 @@ for c in jq sqlite3 curl; do
 done
 FSD=$FIELDSYNCD_BIN
 TOOLS=$FIELDSYNC_TOOLS
-plan 31
+plan 33
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -40,6 +40,10 @@ report() { "$FSD" report --db "$SDB" --period 2026H2 --format json; }
 J=$(report)
 is "$(jq -c '[.totals.visits_out, .totals.members_out]' <<<"$J")" "[1,6]" "report before: 1 visit out, 6 members"
 is "$(jq -c --arg m "$M" '.models[] | select(.id==$m) | [.sown_ha, .percent]' <<<"$J")" "[38,760]" "report before: sown 38 ha = 760 % of 5"
+is "$(jq -c --arg a "$A_ID" '[.visits[0].author, .visits[0].author_device == $a, .models[0].author]' <<<"$J")" \
+	'["Nguyễn Văn An",true,"Nguyễn Văn An"]' "the report names the author of the visit and the model (roster name, device)"
+"$FSD" report --db "$SDB" --period 2026H2 --format csv --table visits | tr -d '\r' >"$W/v.csv"
+like "$(sed -n 1p "$W/v.csv") $(sed -n 2p "$W/v.csv")" 'Host,Author .*,Nguyễn Văn An$' "the CSV names the author too"
 
 # ---- a raw set signed with another field device's key ----------------
 K="$W/raw"
