@@ -937,15 +937,56 @@ typedef struct list_ctx {
 	size_t n;
 } list_ctx;
 
+/* What a record is, for a person: its kind's title fields from the
+** record's state ("Ngô nếp — Salavan, Lao Ngam"), as fieldsync names it;
+** "" if the record is unknown. */
+static void record_title(srv_store *s, const char *id, char *buf, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0, off = 0;
+	cJSON *st = NULL;
+	const proto_kind_def *k;
+	int parts = 0;
+
+	buf[0] = '\0';
+	if (srv_store_record_get(s, id, &text, &len) != SRV_OK)
+		return;
+	st = cJSON_ParseWithLength(text, len);
+	free(text);
+	k = st ? proto_state_kind(st) : NULL;
+	for (size_t i = 0; k && i < 4 && k->title[i]; i++) {
+		const cJSON *v = proto_state_get(st, k->title[i], NULL);
+		char val[200];
+		int w;
+
+		if (!v || cJSON_IsNull(v))
+			continue;
+		proto_value_format(v, val, sizeof val);
+		w = snprintf(buf + off, n - off, "%s%s",
+			     parts == 0 ? "" : parts == 1 ? " — " : ", ", val);
+		if (w < 0 || (size_t)w >= n - off)
+			break;
+		off += (size_t)w;
+		parts++;
+	}
+	cJSON_Delete(st);
+}
+
 static int list_cb(void *vctx, const srv_conflict *c)
 {
 	list_ctx *l = vctx;
 	char w[300], lo[300], wd[240], ld[240], when[32], idtxt[24];
+	char title[400];
 	cJSON *o;
 
 	l->n++;
 	if (l->arr) {
 		o = srv_conflict_json(c);
+		record_title(l->s, c->record, title, sizeof(title));
+		if (o && !cJSON_AddStringToObject(o, "record_name", title)) {
+			cJSON_Delete(o);
+			o = NULL;
+		}
 		if (!o || !cJSON_AddItemToArray(l->arr, o)) {
 			cJSON_Delete(o);
 			l->oom = 1;
@@ -967,7 +1008,9 @@ static int list_cb(void *vctx, const srv_conflict *c)
 	put_col(c->field, 20);
 	put_col(w, 36);
 	put_col(lo, 36);
-	printf("%s  %s\n", when, c->resolved_ms ? "resolved" : "open");
+	record_title(l->s, c->record, title, sizeof(title));
+	printf("%s  %-8s  %s\n", when, c->resolved_ms ? "resolved" : "open",
+	       title);
 	return 0;
 }
 
@@ -1142,7 +1185,7 @@ int srv_cmd_conflicts(int argc, char **argv)
 			put_col("FIELD", 20);
 			put_col("WINNER (DEVICE)", 36);
 			put_col("LOSER (DEVICE)", 36);
-			printf("%-20s  %s\n", "DETECTED", "STATE");
+			printf("%-20s  %-8s  %s\n", "DETECTED", "STATE", "RECORD NAME");
 		}
 		rc = srv_store_conflicts_each(s, !all, list_cb, &l);
 		if (!rc)

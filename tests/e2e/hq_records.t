@@ -13,7 +13,7 @@ for c in jq sqlite3 curl; do
 done
 FSD=$FIELDSYNCD_BIN
 TOOLS=$FIELDSYNC_TOOLS
-plan 33
+plan 34
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -110,9 +110,10 @@ fsd "$A" sync >/dev/null 2>&1
 run "$FSD" conflicts list --db "$SDB" --json
 is "$(jq -c --arg v "$V" '[.conflicts[] | select(.record==$v) | .field]' <<<"$OUT")" '["_deleted"]' "concurrent delete and edit: a conflict on _deleted"
 
+is "$(jq -r --arg v "$V" '.conflicts[] | select(.record==$v) | .record_name' <<<"$OUT")" "Đoàn Sở Y tế — Attapeu, 2026-06-10" "the JSON list names the record by its kind's title fields: record_name"
 CID=$(jq -r --arg v "$V" '.conflicts[] | select(.record==$v) | .id' <<<"$OUT")
 run "$FSD" conflicts list --db "$SDB"
-like "$OUT" "${V:0:8} +visit +_deleted" "the text list names it: the visit, deleted against an edit"
+like "$OUT" "${V:0:8} +visit +_deleted .* open +Đoàn Sở Y tế — Attapeu" "the text list names it by what it is: the visit (leader — province), deleted against an edit"
 run "$FSD" conflicts resolve --db "$SDB" "$CID" --keep edit
 is "$RC" 0 "resolve --keep edit: exit 0"
 fsd "$A" sync >/dev/null 2>&1
