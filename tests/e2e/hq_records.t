@@ -13,7 +13,7 @@ for c in jq sqlite3 curl; do
 done
 FSD=$FIELDSYNCD_BIN
 TOOLS=$FIELDSYNC_TOOLS
-plan 34
+plan 36
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -129,5 +129,11 @@ run "$FSD" records history --db "$SDB" "$P"
 like "$OUT" "sown_ha: 38 -> 3.8" "history: the field from -> to"
 like "$OUT" "correction by HQ" "history: marked a correction by HQ"
 like "$OUT" "reason: gõ nhầm 38" "history: HQ's reason"
+
+# ---- HQ deletes the observation: it is retracted and counts nowhere ----
+run "$FSD" records delete --db "$SDB" "$P" --reason "đo sai"
+like "$RC $OUT" "^0 HQ wrote the retract of progress" "records delete of an observation retracts it"
+# M's only observation is retracted: the model has no observation left.
+is "$(report | jq -c --arg m "$M" '.models[] | select(.id==$m) | [.sown_ha, .observations]')" "[null,0]" "the report counts the retracted observation nowhere"
 stop_server
 is "$SERVER_RC" 0 "the server stops cleanly"
