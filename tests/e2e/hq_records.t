@@ -13,7 +13,7 @@ for c in jq sqlite3 curl; do
 done
 FSD=$FIELDSYNCD_BIN
 TOOLS=$FIELDSYNC_TOOLS
-plan 36
+plan 40
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -135,5 +135,16 @@ run "$FSD" records delete --db "$SDB" "$P" --reason "đo sai"
 like "$RC $OUT" "^0 HQ wrote the retract of progress" "records delete of an observation retracts it"
 # M's only observation is retracted: the model has no observation left.
 is "$(report | jq -c --arg m "$M" '.models[] | select(.id==$m) | [.sown_ha, .observations]')" "[null,0]" "the report counts the retracted observation nowhere"
+
+# ---- handover: HQ gives A's visit to B, who may then edit it ----------
+run "$FSD" records handover --db "$SDB" "$V" --to "${B_ID:0:8}"
+like "$RC $ERR" "^2 .*--reason TEXT is required" "handover without a reason: exit 2"
+run "$FSD" records handover --db "$SDB" "$V" --to "${B_ID:0:8}" --reason "máy thay thế"
+is "$RC" 0 "records handover --to B: exit 0"
+fsd "$B" sync >/dev/null 2>&1
+run fsd "$B" edit "$V" --members 10
+is "$RC" 0 "B, the new owner, may edit the visit"
+fsd "$B" sync >/dev/null 2>&1
+is "$(sq "$SDB" "select json_extract(state, '\$.f.members.v') from records where id='$V'")" 10 "the server took B's edit"
 stop_server
 is "$SERVER_RC" 0 "the server stops cleanly"
