@@ -192,6 +192,9 @@ async function main() {
     await page.waitForSelector('#dialog:not([hidden])');
     await shot(page, 'delete');
     await page.click('#dialog-yes');
+    check(await page.isVisible('#dialog'), 'a delete without a reason asks for one');
+    await page.fill('#dialog-reason', 'nhập trùng');
+    await page.click('#dialog-yes');
     await page.waitForURL(/#\/list\/visit/);
     await page.waitForSelector('#results p');
     check(!(await page.textContent('#results')).includes('ສົມພອນ'), 'the deleted visit is gone from its list');

@@ -94,19 +94,31 @@ function show(...nodes) {
   window.scrollTo(0, 0);
 }
 
-function confirmBox(text, yes, no) {
+// With ask, the dialog also asks a reason: it resolves to the reason typed
+// (never empty: yes asks again) or false.
+function confirmBox(text, yes, no, ask) {
   return new Promise((resolve) => {
     const d = document.getElementById("dialog");
     document.getElementById("dialog-text").textContent = text;
     const by = document.getElementById("dialog-yes");
     const bn = document.getElementById("dialog-no");
+    const box = document.getElementById("dialog-ask");
+    const input = document.getElementById("dialog-reason");
     by.textContent = yes;
     bn.textContent = no;
+    box.hidden = !ask;
+    input.value = "";
+    input.removeAttribute("aria-invalid");
     const done = (v) => { d.hidden = true; by.onclick = bn.onclick = null; resolve(v); };
-    by.onclick = () => done(true);
+    by.onclick = () => {
+      if (!ask) return done(true);
+      const r = input.value.trim();
+      if (!r) { input.setAttribute("aria-invalid", "true"); input.focus(); return; }
+      done(r);
+    };
     bn.onclick = () => done(false);
     d.hidden = false;
-    bn.focus();
+    (ask ? input : bn).focus();
   });
 }
 
@@ -343,9 +355,9 @@ async function pageRecord(id) {
     el("div", { class: "actions" },
       def.append_only ? null : el("a", { class: "button secondary", href: `#/edit/${rec.id}`, id: "edit" }, _("Edit")),
       def.append_only ? null : el("button", { type: "button", class: "danger", id: "delete", onclick: async () => {
-        const ok = await confirmBox(_("Delete “{title}”? It disappears from every list, here and at HQ after the next sync.", { title: title(rec) }), _("Delete"), _("Cancel"));
-        if (!ok) return;
-        try { await api("POST", "/api/delete", { id: rec.id }); location.hash = `#/list/${def.kind}`; }
+        const reason = await confirmBox(_("Delete “{title}”? It disappears from every list, here and at HQ after the next sync; you can restore it.", { title: title(rec) }), _("Delete"), _("Cancel"), true);
+        if (!reason) return;
+        try { await api("POST", "/api/delete", { id: rec.id, reason }); location.hash = `#/list/${def.kind}`; }
         catch (e) { alert(e.message); }
       } }, _("Delete"))),
   ];
