@@ -6,17 +6,17 @@
 **
 ** A change set is the UTF-8 JSON text
 **
-**   {"v":1,"device":"<32 hex>","seq":<1..2^53-1>,"prev":"<64 hex>",
+**   {"v":2,"device":"<32 hex>","seq":<1..2^53-1>,"prev":"<64 hex>",
 **    "changes":[<change>,...]}
 **
 ** with no whitespace when we encode it, and each change is
 **
-**   {"id":"<32 hex>","kind":"visit|trip|model|progress",
-**    "op":"create|update|delete","hlc":"<16 hex>",
-**    "fields":{"<field>":<value>,...},"base":{"<field>":"<stamp>",...}}
+**   {"id":"<32 hex>","kind":"<kind>","op":"<op>","hlc":"<16 hex>",
+**    "fields":{"<field>":<value>,...},"base":{"<field>":"<stamp>",...},
+**    "to":"<32 hex>","reason":"<text>"}
 **
 ** The hash is BLAKE2b-256 of those exact bytes; the signature is Ed25519
-** over the 55-byte message "fieldsync changeset v1\n" || hash. Receivers
+** over the 55-byte message "fieldsync changeset v2\n" || hash. Receivers
 ** never re-encode: they hash, verify and store the bytes they received.
 */
 #include <math.h>
@@ -25,8 +25,8 @@
 #include <sodium.h>
 #include "changeset.h"
 
-static const char SET_DOMAIN[] = "fieldsync changeset v1\n";
-static const char AUTH_DOMAIN[] = "fieldsync auth v1\n";
+static const char SET_DOMAIN[] = "fieldsync changeset v2\n";
+static const char AUTH_DOMAIN[] = "fieldsync auth v2\n";
 
 const char *proto_op_name(proto_op op)
 {
@@ -34,6 +34,9 @@ const char *proto_op_name(proto_op op)
 	case PROTO_OP_CREATE: return "create";
 	case PROTO_OP_UPDATE: return "update";
 	case PROTO_OP_DELETE: return "delete";
+	case PROTO_OP_RESTORE: return "restore";
+	case PROTO_OP_RETRACT: return "retract";
+	case PROTO_OP_HANDOVER: return "handover";
 	}
 	return "?";
 }
@@ -65,9 +68,57 @@ static int op_parse(const char *s, proto_op *op)
 		*op = PROTO_OP_UPDATE;
 	else if (strcmp(s, "delete") == 0)
 		*op = PROTO_OP_DELETE;
+	else if (strcmp(s, "restore") == 0)
+		*op = PROTO_OP_RESTORE;
+	else if (strcmp(s, "retract") == 0)
+		*op = PROTO_OP_RETRACT;
+	else if (strcmp(s, "handover") == 0)
+		*op = PROTO_OP_HANDOVER;
 	else
 		return -1;
 	return 0;
+}
+
+/* A reason as it travels: text of 1..PROTO_MAX_TEXT_BYTES bytes, checked
+** like a text field (valid UTF-8, no control characters but newline). */
+static const proto_field_def reason_def = {
+	"reason", PROTO_T_TEXT, 0, 0, 0, PROTO_MAX_TEXT_BYTES, NULL, NULL,
+	"Reason", "why the record was changed"
+};
+
+/* The members every op carries (SPEC 5.2), apart from fields and base:
+** "reason" and "to". */
+static proto_code check_extras(const proto_change *c, proto_err *err)
+{
+	const proto_kind_def *k = c->kind;
+	int want_to = c->op == PROTO_OP_HANDOVER;
+	int need_reason = c->op == PROTO_OP_DELETE || c->op == PROTO_OP_RETRACT;
+
+	if (c->op == PROTO_OP_CREATE && c->reason)
+		return proto_fail(err, PROTO_E_OP, "create: \"reason\" not "
+				  "allowed");
+	if (need_reason && !c->reason)
+		return proto_fail(err, PROTO_E_MISSING, "%s of a %s: \"reason\""
+				  " missing (say why)", proto_op_name(c->op),
+				  k->name);
+	if (c->reason) {
+		cJSON tmp;
+		memset(&tmp, 0, sizeof tmp);
+		tmp.type = cJSON_String;
+		tmp.valuestring = (char *)c->reason;
+		if (proto_field_check(&reason_def, &tmp, err) != PROTO_OK)
+			return err ? err->code : PROTO_E_VALUE;
+	}
+	if (want_to && !c->to[0])
+		return proto_fail(err, PROTO_E_MISSING, "handover: \"to\" "
+				  "missing (the device that becomes the owner)");
+	if (!want_to && c->to[0])
+		return proto_fail(err, PROTO_E_OP, "%s: \"to\" is only for a "
+				  "handover", proto_op_name(c->op));
+	if (want_to && !proto_id_valid(c->to))
+		return proto_fail(err, PROTO_E_FORMAT, "handover \"to\": not a "
+				  "device id (32 lowercase hex digits)");
+	return PROTO_OK;
 }
 
 /* The op rules shared by encode and decode: which members an op carries and
@@ -83,10 +134,25 @@ static proto_code check_change(const proto_change *c, proto_err *err)
 	if (!proto_id_valid(c->id))
 		return proto_fail(err, PROTO_E_FORMAT, "change \"id\": not a "
 				  "record id (32 lowercase hex digits)");
-	if (k->append_only && c->op != PROTO_OP_CREATE)
+	/* Observations are appended, corrected by HQ (update) or retracted;
+	** other records are deleted, restored and handed over, never
+	** retracted. */
+	if (k->append_only && (c->op == PROTO_OP_DELETE ||
+			       c->op == PROTO_OP_RESTORE ||
+			       c->op == PROTO_OP_HANDOVER))
 		return proto_fail(err, PROTO_E_OP, "%s records are append-only:"
-				  " op \"%s\" not allowed, only \"create\"",
-				  k->name, proto_op_name(c->op));
+				  " op \"%s\" not allowed; allowed: create, "
+				  "update (by HQ), retract", k->name,
+				  proto_op_name(c->op));
+	if (!k->append_only && c->op == PROTO_OP_RETRACT)
+		return proto_fail(err, PROTO_E_OP, "op \"retract\" is only for "
+				  "observations; a %s is deleted instead",
+				  k->name);
+	if (c->op == PROTO_OP_CREATE || c->op == PROTO_OP_UPDATE) {
+		rc = check_extras(c, err);
+		if (rc != PROTO_OK)
+			return rc;
+	}
 	switch (c->op) {
 	case PROTO_OP_CREATE:
 		if (!c->fields)
@@ -131,10 +197,14 @@ static proto_code check_change(const proto_change *c, proto_err *err)
 		}
 		return PROTO_OK;
 	case PROTO_OP_DELETE:
+	case PROTO_OP_RESTORE:
+	case PROTO_OP_RETRACT:
+	case PROTO_OP_HANDOVER:
 		if (c->fields || c->base)
-			return proto_fail(err, PROTO_E_OP, "delete carries no "
-					  "\"fields\" and no \"base\"");
-		return PROTO_OK;
+			return proto_fail(err, PROTO_E_OP, "%s carries no "
+					  "\"fields\" and no \"base\"",
+					  proto_op_name(c->op));
+		return check_extras(c, err);
 	}
 	return proto_fail(err, PROTO_E_OP, "unknown op");
 }
@@ -198,6 +268,10 @@ proto_code proto_change_encode(const proto_change *c, char **out,
 			goto nomem;
 		}
 	}
+	if (c->to[0] && !cJSON_AddStringToObject(o, "to", c->to))
+		goto nomem;
+	if (c->reason && !cJSON_AddStringToObject(o, "reason", c->reason))
+		goto nomem;
 	text = cJSON_PrintUnformatted(o);
 	if (!text)
 		goto nomem;
@@ -212,7 +286,7 @@ nomem:
 			  "change");
 }
 
-/* {"v":1,"device":"<32>","seq":<up to 16 digits>,"prev":"<64>","changes":[ ]} */
+/* {"v":2,"device":"<32>","seq":<up to 16 digits>,"prev":"<64>","changes":[ ]} */
 #define SET_HEADER_MAX (8 + 10 + 32 + 8 + 16 + 9 + 64 + 13 + 2)
 
 size_t proto_set_encoded_size(size_t n, size_t change_bytes)
@@ -332,8 +406,9 @@ static proto_code decode_change(const cJSON *o, proto_change *c,
 				proto_err *err)
 {
 	static const char *const allowed[] = {"id", "kind", "op", "hlc",
-					      "fields", "base", NULL};
-	const cJSON *id, *kind, *op, *hlc;
+					      "fields", "base", "to",
+					      "reason", NULL};
+	const cJSON *id, *kind, *op, *hlc, *to, *reason;
 	proto_code rc;
 
 	memset(c, 0, sizeof *c);
@@ -363,8 +438,8 @@ static proto_code decode_change(const cJSON *o, proto_change *c,
 				  kind_names());
 	if (op_parse(op->valuestring, &c->op) != 0)
 		return proto_fail(err, PROTO_E_OP, "unknown op \"%.40s\"; "
-				  "allowed: create, update, delete",
-				  op->valuestring);
+				  "allowed: create, update, delete, restore, "
+				  "retract, handover", op->valuestring);
 	if (proto_hlc_parse(hlc->valuestring, &c->hlc) != 0)
 		return proto_fail(err, PROTO_E_FORMAT, "change \"hlc\": "
 				  "\"%.40s\" is not 16 lowercase hex digits",
@@ -374,6 +449,25 @@ static proto_code decode_change(const cJSON *o, proto_change *c,
 	if (c->fields && !cJSON_IsObject(c->fields))
 		return proto_fail(err, PROTO_E_TYPE, "change \"fields\" must "
 				  "be an object");
+	to = cJSON_GetObjectItemCaseSensitive(o, "to");
+	if (to) {
+		if (!cJSON_IsString(to))
+			return proto_fail(err, PROTO_E_TYPE, "change \"to\" "
+					  "must be a string");
+		if (!proto_id_valid(to->valuestring))
+			return proto_fail(err, PROTO_E_FORMAT, "change \"to\": "
+					  "\"%.40s\" is not a device id (32 "
+					  "lowercase hex digits)",
+					  to->valuestring);
+		memcpy(c->to, to->valuestring, PROTO_ID_HEX + 1);
+	}
+	reason = cJSON_GetObjectItemCaseSensitive(o, "reason");
+	if (reason) {
+		if (!cJSON_IsString(reason))
+			return proto_fail(err, PROTO_E_TYPE, "change \"reason\" "
+					  "must be a string");
+		c->reason = reason->valuestring;
+	}
 	return check_change(c, err);
 }
 
@@ -482,7 +576,8 @@ proto_code proto_set_decode(const char *bytes, size_t len, proto_set *out,
 	}
 	if (v->valuedouble != PROTO_VERSION) {
 		rc = proto_fail(err, PROTO_E_VERSION, "change set version %g "
-				"not supported; this side speaks version %d",
+				"not supported; this side speaks version %d "
+				"only (upgrade the older side)",
 				v->valuedouble, PROTO_VERSION);
 		goto fail;
 	}

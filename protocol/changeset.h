@@ -6,17 +6,22 @@
 ** detached Ed25519 signature. Nobody re-serialises it: the receiver hashes and
 ** verifies the bytes it got, stores them verbatim and hands them on.
 **
-**   bytes   = {"v":1,"device":D,"seq":N,"prev":P,"changes":[C,...]}
+**   bytes   = {"v":2,"device":D,"seq":N,"prev":P,"changes":[C,...]}
 **   hash    = BLAKE2b-256(bytes)                        (32 bytes)
-**   signed  = "fieldsync changeset v1\n" || hash         (23 + 32 bytes)
+**   signed  = "fieldsync changeset v2\n" || hash         (23 + 32 bytes)
 **   sig     = Ed25519-detached(signed, device secret key) (64 bytes)
 **
-**   C = {"id":I,"kind":K,"op":"create"|"update"|"delete","hlc":H,
-**        "fields":{name:value,...},"base":{name:stamp,...}}
+**   C = {"id":I,"kind":K,"op":O,"hlc":H,"fields":{name:value,...},
+**        "base":{name:stamp,...},"to":DEVICE,"reason":TEXT}
 **
-** "fields" is absent for delete; "base" is present only on update and names,
-** for each field written, the stamp of the value the author saw (omitted for
-** a field the author saw no value for). SPEC.md gives every rule.
+**   O = create | update | delete | restore | retract | handover
+**
+** "fields" only on create and update; "base" only on update and names, for
+** each field written, the stamp of the value the author saw (omitted for a
+** field the author saw no value for); "to" only on handover (the new owner);
+** "reason" required on delete and retract, optional on update, restore and
+** handover. Who may send which op is owner.h's rule. SPEC.md gives every
+** rule.
 */
 #ifndef FIELDSYNC_CHANGESET_H
 #define FIELDSYNC_CHANGESET_H
@@ -31,10 +36,13 @@
 typedef enum proto_op {
 	PROTO_OP_CREATE,
 	PROTO_OP_UPDATE,
-	PROTO_OP_DELETE
+	PROTO_OP_DELETE,   /* soft: the record leaves every listing */
+	PROTO_OP_RESTORE,  /* undoes a delete */
+	PROTO_OP_RETRACT,  /* an observation no longer counts */
+	PROTO_OP_HANDOVER  /* HQ gives the record to device "to" */
 } proto_op;
 
-/* "create", "update", "delete". */
+/* "create", "update", "delete", "restore", "retract", "handover". */
 const char *proto_op_name(proto_op op);
 
 typedef struct proto_change {
@@ -44,6 +52,8 @@ typedef struct proto_change {
 	proto_hlc hlc;                /* stamp = (hlc, set's device) */
 	const cJSON *fields;          /* object name -> value; NULL for delete */
 	const cJSON *base;            /* object name -> stamp text, or NULL */
+	const char *reason;           /* why (delete, retract...), or NULL */
+	char to[PROTO_ID_HEX + 1];    /* handover: the new owner; else "" */
 } proto_change;
 
 typedef struct proto_set {
@@ -135,7 +145,7 @@ void proto_device_id(const uint8_t pk[PROTO_PK_BYTES],
 /* A new random record id as 32 hex digits (out holds 33 bytes). */
 void proto_id_new(char out[PROTO_ID_HEX + 1]);
 
-/* Authentication: the device signs "fieldsync auth v1\n" || challenge text.
+/* Authentication: the device signs "fieldsync auth v2\n" || challenge text.
 ** sighex holds 129 bytes. */
 void proto_auth_sign(const char *challenge, const uint8_t sk[PROTO_SK_BYTES],
 		     char sighex[PROTO_SIG_HEX + 1]);

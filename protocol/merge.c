@@ -55,6 +55,84 @@ int proto_state_deleted(const cJSON *state)
 	return cJSON_IsTrue(proto_state_get(state, PROTO_DELETED_FIELD, NULL));
 }
 
+int proto_state_retracted(const cJSON *state)
+{
+	return cJSON_IsTrue(proto_state_get(state, PROTO_RETRACTED_FIELD,
+					    NULL));
+}
+
+const char *proto_state_owner(const cJSON *state)
+{
+	const cJSON *o = proto_state_get(state, PROTO_OWNER_FIELD, NULL);
+
+	return cJSON_IsString(o) && proto_id_valid(o->valuestring)
+		       ? o->valuestring : NULL;
+}
+
+/* A delete and an edit that did not see each other (SPEC 9.4): an edit
+** meeting a deleted record, or a delete meeting field writes stamped after
+** it (the deleter had not seen them: its clock would be above them). The
+** conflict has field "_deleted"; the winner is the delete (true), the loser
+** the edit, as the object of the fields it wrote. */
+static void report_delete_edit(const cJSON *f, const proto_change *ch,
+			       const proto_stamp *in, proto_conflict_fn cb,
+			       void *ctx)
+{
+	static cJSON true_item = { .type = cJSON_True };
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(f,
+							  PROTO_DELETED_FIELD);
+	const cJSON *dv = d ? cJSON_GetObjectItemCaseSensitive(d, "v") : NULL;
+	const cJSON *ds = d ? cJSON_GetObjectItemCaseSensitive(d, "s") : NULL;
+	proto_conflict c;
+	proto_stamp st, best;
+	cJSON *later = NULL;
+	int have = 0;
+
+	if (!cb)
+		return;
+	memset(&c, 0, sizeof c);
+	c.record_id = ch->id;
+	c.kind = ch->kind;
+	c.field = PROTO_DELETED_FIELD;
+	c.winner_value = &true_item;
+	if (ch->op == PROTO_OP_UPDATE) {
+		if (!cJSON_IsTrue(dv) || !cJSON_IsString(ds) ||
+		    proto_stamp_parse(ds->valuestring, &c.winner) != 0)
+			return;
+		c.loser_value = ch->fields;
+		c.loser = *in;
+		cb(ctx, &c);
+		return;
+	}
+	if (ch->op != PROTO_OP_DELETE || cJSON_IsTrue(dv))
+		return;
+	for (const cJSON *e = f->child; e; e = e->next) {
+		const cJSON *s = cJSON_GetObjectItemCaseSensitive(e, "s");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "v");
+		if (e->string[0] == '_' || !v || !cJSON_IsString(s) ||
+		    proto_stamp_parse(s->valuestring, &st) != 0 ||
+		    proto_stamp_cmp(&st, in) <= 0)
+			continue;
+		if (!later && !(later = cJSON_CreateObject()))
+			return;
+		if (!cJSON_AddItemToObject(later, e->string,
+					   cJSON_Duplicate(v, 1))) {
+			cJSON_Delete(later);
+			return;
+		}
+		if (!have || proto_stamp_cmp(&st, &best) > 0)
+			best = st;
+		have = 1;
+	}
+	if (!later)
+		return;
+	c.winner = *in;
+	c.loser = best;
+	c.loser_value = later;
+	cb(ctx, &c);
+	cJSON_Delete(later);
+}
+
 /* Apply one field write to the entries object f. */
 static proto_code apply_field(cJSON *f, const proto_change *ch,
 			      const char *name, const cJSON *value,
@@ -167,17 +245,50 @@ proto_code proto_merge_apply(cJSON **state, const proto_change *ch,
 		return proto_fail(err, PROTO_E_FORMAT, "record %s: stored "
 				  "state has no fields object", ch->id);
 	}
-	if (ch->op == PROTO_OP_DELETE) {
+	/* Every op but update writes a reserved field (merge.h): one more
+	** last-writer-wins field with the change's stamp. */
+	if (ch->op != PROTO_OP_UPDATE) {
+		char author_hex[PROTO_ID_HEX + 1];
+		cJSON *r = NULL;
+		proto_hex_encode(author_hex, author, PROTO_ID_BYTES);
 		tomb = cJSON_CreateObject();
-		if (!tomb || !cJSON_AddTrueToObject(tomb, PROTO_DELETED_FIELD)) {
+		switch (ch->op) {
+		case PROTO_OP_CREATE:
+			r = cJSON_AddStringToObject(tomb, PROTO_OWNER_FIELD,
+						    author_hex);
+			break;
+		case PROTO_OP_HANDOVER:
+			r = cJSON_AddStringToObject(tomb, PROTO_OWNER_FIELD,
+						    ch->to);
+			break;
+		case PROTO_OP_DELETE:
+			r = cJSON_AddTrueToObject(tomb, PROTO_DELETED_FIELD);
+			break;
+		case PROTO_OP_RESTORE:
+			r = cJSON_AddFalseToObject(tomb, PROTO_DELETED_FIELD);
+			break;
+		case PROTO_OP_RETRACT:
+			r = cJSON_AddTrueToObject(tomb, PROTO_RETRACTED_FIELD);
+			break;
+		case PROTO_OP_UPDATE:
+			break;
+		}
+		if (!tomb || !r) {
 			cJSON_Delete(tomb);
 			cJSON_Delete(work);
 			return proto_fail(err, PROTO_E_NOMEM, "out of memory");
 		}
-		fields = tomb;
-	} else {
-		fields = ch->fields;
 	}
+	if (ch->op == PROTO_OP_UPDATE || ch->op == PROTO_OP_DELETE)
+		report_delete_edit(f, ch, &in, cb, ctx);
+	/* Reserved fields are never reported as concurrent edits: their
+	** stories are told by the delete/edit report above and by history. */
+	if (tomb)
+		for (const cJSON *m = tomb->child; m && !rc; m = m->next)
+			rc = apply_field(f, ch, m->string, m, &in, NULL, NULL,
+					 changed, err);
+	fields = ch->op == PROTO_OP_CREATE || ch->op == PROTO_OP_UPDATE
+		 ? ch->fields : NULL;
 	for (const cJSON *m = fields ? fields->child : NULL; m && !rc;
 	     m = m->next)
 		rc = apply_field(f, ch, m->string, m, &in, cb, ctx, changed,
@@ -206,7 +317,7 @@ cJSON *proto_state_values(const cJSON *state)
 	for (const cJSON *e = f ? f->child : NULL; e; e = e->next) {
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "v");
 		cJSON *dup;
-		if (strcmp(e->string, PROTO_DELETED_FIELD) == 0 || !v)
+		if (e->string[0] == '_' || !v)
 			continue;
 		dup = cJSON_Duplicate(v, 1);
 		if (!dup || !cJSON_AddItemToObject(out, e->string, dup)) {
@@ -278,9 +389,16 @@ char *proto_state_canonical(const char *id, const cJSON *state)
 		if (e && append_field(&buf, &len, &cap, k->fields[i].name, e))
 			goto fail;
 	}
-	e = cJSON_GetObjectItemCaseSensitive(f, PROTO_DELETED_FIELD);
-	if (e && append_field(&buf, &len, &cap, PROTO_DELETED_FIELD, e))
-		goto fail;
+	{
+		static const char *const reserved[] = {
+			PROTO_OWNER_FIELD, PROTO_DELETED_FIELD,
+			PROTO_RETRACTED_FIELD };
+		for (size_t i = 0; i < 3; i++) {
+			e = cJSON_GetObjectItemCaseSensitive(f, reserved[i]);
+			if (e && append_field(&buf, &len, &cap, reserved[i], e))
+				goto fail;
+		}
+	}
 	return buf;
 fail:
 	free(buf);

@@ -9,8 +9,12 @@
 **   {"kind":"model","f":{"crop":{"v":"Sticky maize","s":"<stamp>"},...}}
 **
 ** where "s" is the stamp text "<hlc>-<device>" of the write that set "v".
-** A delete sets the reserved field "_deleted" to true with its own stamp; a
-** record whose "_deleted" is true is gone for every reader.
+** Reserved fields (never wire fields) follow the same rule, each written by
+** one op with the change's stamp: "_owner" (the device id of the record's
+** owner: written by create with the author, by handover with "to"),
+** "_deleted" (true by delete, false by restore: a record whose "_deleted"
+** is true is gone for every reader) and "_retracted" (true by retract: the
+** observation no longer counts).
 */
 #ifndef FIELDSYNC_MERGE_H
 #define FIELDSYNC_MERGE_H
@@ -21,6 +25,8 @@
 #include "changeset.h"
 
 #define PROTO_DELETED_FIELD "_deleted"
+#define PROTO_OWNER_FIELD "_owner"
+#define PROTO_RETRACTED_FIELD "_retracted"
 
 /* Does a write stamped `in` replace a value stamped `cur`? 1 if cur is NULL
 ** or in > cur, else 0 (equal stamps: the same write, nothing to do). */
@@ -33,7 +39,10 @@ int proto_merge_concurrent(const proto_stamp *cur, const cJSON *cur_value,
 			   const proto_stamp *base, const proto_stamp *in,
 			   const cJSON *in_value);
 
-/* One concurrent edit, reported to the caller of proto_merge_apply. */
+/* One concurrent edit, reported to the caller of proto_merge_apply. A
+** delete and an edit that did not see each other are reported with field
+** "_deleted": the winner is the delete (value true), the loser the edit
+** (value: the object of fields it wrote). */
 typedef struct proto_conflict {
 	const char *record_id;
 	const proto_kind_def *kind;
@@ -62,6 +71,10 @@ const proto_kind_def *proto_state_kind(const cJSON *state);
 
 /* 1 if the record is deleted (tombstone), else 0. */
 int proto_state_deleted(const cJSON *state);
+/* 1 if the observation is retracted, else 0. */
+int proto_state_retracted(const cJSON *state);
+/* The owner's device id (32 hex), or NULL when the state names none. */
+const char *proto_state_owner(const cJSON *state);
 
 /* The current value of a field, or NULL; with its stamp in *stamp if
 ** stamp != NULL and the field exists. */
@@ -74,7 +87,7 @@ cJSON *proto_state_values(const cJSON *state);
 
 /* Canonical one-line dump of a record for convergence checks:
 ** "<id> <kind> <field>=<json value>@<stamp> ..." with fields in table order,
-** then _deleted. malloc'd, caller frees; NULL on malformed state or OOM. */
+** then _owner, _deleted and _retracted. malloc'd, caller frees; NULL on malformed state or OOM. */
 char *proto_state_canonical(const char *id, const cJSON *state);
 
 #endif

@@ -37,6 +37,7 @@ static const char *const code_names[PROTO_E__COUNT] = {
 	[PROTO_E_OP] = "invalid_op",
 	[PROTO_E_HLC_ORDER] = "hlc_order",
 	[PROTO_E_NOMEM] = "out_of_memory",
+	[PROTO_E_NOT_OWNER] = "not_owner",
 };
 
 const char *proto_code_name(proto_code code)

@@ -12,7 +12,7 @@
 
 #define PROTO_WUR __attribute__((warn_unused_result))
 
-#define PROTO_VERSION 1
+#define PROTO_VERSION 2
 
 /* Limits (SPEC.md "Limits"). Both sides enforce them. */
 #define PROTO_MAX_SET_BYTES    (2u * 1024u * 1024u) /* one change set's bytes */
@@ -22,7 +22,7 @@
 #define PROTO_MAX_INFLATED     (32u * 1024u * 1024u) /* after gunzip */
 #define PROTO_MAX_INFLATE_RATIO 100   /* inflated / compressed */
 #define PROTO_MAX_NAME_BYTES   200    /* names, titles, places */
-#define PROTO_MAX_TEXT_BYTES   2000   /* purpose, outcome, notes */
+#define PROTO_MAX_TEXT_BYTES   2000   /* purpose, outcome, notes, reasons */
 #define PROTO_MAX_SEQ          9007199254740991LL /* 2^53 - 1 */
 #define PROTO_MAX_PULL_PAGE    500    /* change sets in one pull page */
 #define PROTO_MAX_CLOCK_AHEAD_MS (10LL * 60 * 1000) /* HLC vs server clock */
@@ -63,6 +63,8 @@ typedef enum proto_code {
 	PROTO_E_OP,            /* invalid_op: op not allowed for this kind/state */
 	PROTO_E_HLC_ORDER,     /* hlc_order: HLCs not strictly increasing */
 	PROTO_E_NOMEM,         /* out_of_memory */
+	PROTO_E_NOT_OWNER,     /* not_owner: the author may not change this
+				** record (owner.h) */
 	PROTO_E__COUNT
 } proto_code;
 

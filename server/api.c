@@ -550,7 +550,7 @@ static int challenge_refused(srv_resp *resp, int rc)
 		srv_resp_error(resp, 401, "invalid_challenge", "the challenge "
 			       "was not issued to this device by this server "
 			       "process (or was altered); ask for one at "
-			       "/v1/auth/challenge");
+			       "/v2/auth/challenge");
 	return -1;
 }
 
@@ -653,7 +653,7 @@ int srv_api_session(srv_ctx *ctx, const char *a, srv_resp *resp)
 	if (!a || strncmp(a, "Bearer ", 7) != 0) {
 		srv_resp_error(resp, 401, "invalid_session", "this endpoint "
 			       "needs \"Authorization: Bearer SESSION\" from "
-			       "/v1/auth/session");
+			       "/v2/auth/session");
 		return -1;
 	}
 	rc = srv_auth_session_check(ctx->auth, a + 7, srv_clock_ms(),
@@ -986,13 +986,13 @@ static void r_health(srv_ctx *c, const srv_req *q, srv_resp *r)
 }
 
 static const route routes[] = {
-	{ "/v1/health", "GET", r_health },
-	{ "/v1/enroll", "POST", do_enroll },
-	{ "/v1/auth/challenge", "POST", do_challenge },
-	{ "/v1/auth/session", "POST", do_session },
-	{ "/v1/push", "POST", do_push },
-	{ "/v1/pull", "GET", do_pull },
-	{ "/v1/devices", "GET", do_devices },
+	{ "/v2/health", "GET", r_health },
+	{ "/v2/enroll", "POST", do_enroll },
+	{ "/v2/auth/challenge", "POST", do_challenge },
+	{ "/v2/auth/session", "POST", do_session },
+	{ "/v2/push", "POST", do_push },
+	{ "/v2/pull", "GET", do_pull },
+	{ "/v2/devices", "GET", do_devices },
 };
 
 int srv_api_takes_body(const char *path)
@@ -1010,7 +1010,7 @@ srv_body_limits srv_api_body_limits(const char *path)
 	srv_body_limits l = { SRV_SMALL_BODY_MAX, SRV_SMALL_BODY_MAX,
 			      SRV_SMALL_BODY_VALUES };
 
-	if (strcmp(path, "/v1/push") == 0) {
+	if (strcmp(path, "/v2/push") == 0) {
 		l.sent = PROTO_MAX_BODY_BYTES;
 		l.inflated = PROTO_MAX_INFLATED;
 		l.values = SRV_PUSH_BODY_VALUES;
@@ -1039,12 +1039,12 @@ void srv_api_handle(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 	}
 	if (req->path[0] == '/' && req->path[1] == 'v' &&
 	    req->path[2] >= '0' && req->path[2] <= '9' &&
-	    strncmp(req->path, "/v1/", 4) != 0) {
+	    strncmp(req->path, "/v2/", 4) != 0) {
 		srv_resp_error(resp, 404, "unsupported_version", "this server "
-			       "speaks protocol version %d (/v1/), not %.16s",
+			       "speaks protocol version %d (/v2/), not %.16s",
 			       PROTO_VERSION, req->path);
 		return;
 	}
 	srv_resp_error(resp, 404, "not_found", "no endpoint %.200s; see "
-		       "/v1/health", req->path);
+		       "/v2/health", req->path);
 }

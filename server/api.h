@@ -3,10 +3,10 @@
 ** already read, inflated and size-checked by http.c goes in, a status and a
 ** JSON body come out. Tests and fuzz targets call srv_api_handle directly.
 **
-**   GET  /v1/health            POST /v1/enroll
-**   POST /v1/auth/challenge    POST /v1/auth/session
-**   POST /v1/push              GET  /v1/pull?after=K&limit=N
-**   GET  /v1/devices
+**   GET  /v2/health            POST /v2/enroll
+**   POST /v2/auth/challenge    POST /v2/auth/session
+**   POST /v2/push              GET  /v2/pull?after=K&limit=N
+**   GET  /v2/devices
 **
 ** Every refusal is {"error": CODE, "message": TEXT, ...} with a 4xx/5xx
 ** status (server/README.md lists them all).
@@ -35,7 +35,7 @@ typedef struct srv_ctx {
 
 typedef struct srv_req {
 	const char *method;        /* "GET", "POST", ... */
-	const char *path;          /* "/v1/push" (no query) */
+	const char *path;          /* "/v2/push" (no query) */
 	const char *q_after;       /* query parameters, NULL if absent */
 	const char *q_limit;
 	const char *q_own;         /* pull: "0" leaves out the caller's sets */

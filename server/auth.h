@@ -28,7 +28,7 @@
 /* Per-address throttles (ratelimit.h): SRV_LIMIT_BURST attempts, one more
 ** every SRV_LIMIT_REFILL_MS; a successful attempt is given back. */
 typedef enum srv_limit {
-	SRV_LIMIT_ENROLL,    /* POST /v1/enroll */
+	SRV_LIMIT_ENROLL,    /* POST /v2/enroll */
 	SRV_LIMIT_LOGIN,     /* POST /login (dashboard) */
 	SRV_LIMIT_COUNT
 } srv_limit;

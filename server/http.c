@@ -701,7 +701,7 @@ static void check_headers(server *sv, struct MHD_Connection *c, rq *q)
 	char *end;
 	unsigned long long n;
 	srv_resp peek;
-	int push = !q->web && strcmp(q->path, "/v1/push") == 0;
+	int push = !q->web && strcmp(q->path, "/v2/push") == 0;
 
 	check_framing(c, q);
 	if (q->refused)

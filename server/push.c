@@ -13,12 +13,14 @@
 #include <cjson/cJSON.h>
 #include "protocol/changeset.h"
 #include "protocol/merge.h"
+#include "protocol/owner.h"
 #include "push.h"
 
 typedef struct conflict_ctx {
 	srv_store *s;
 	int64_t cursor;
 	int64_t now_ms;
+	int author_hq;    /* the set's author has role "hq" (SPEC 9.6) */
 	int rc;           /* first store error inside the callback */
 	size_t count;
 } conflict_ctx;
@@ -39,6 +41,8 @@ static int set_status(proto_code code)
 		return 409;
 	case PROTO_E_NOMEM:
 		return 503;
+	case PROTO_E_NOT_OWNER:
+		return 403;
 	default:
 		return 422;
 	}
@@ -143,6 +147,15 @@ static int apply_change(srv_store *s, const proto_set *set, size_t i,
 		}
 	} else if (rc != SRV_E_NOTFOUND) {
 		ret = refuse_store(r, s, rc);
+		goto out;
+	}
+	/* Who may change what (SPEC 9.6): on the state held here, in the
+	** order sets are accepted, as every other receiver decides. */
+	pc = proto_owner_check(state, ch, set->device_hex, cctx->author_hq,
+			       &e);
+	if (pc != PROTO_OK) {
+		ret = refuse_proto(r, pc, &e);
+		r->index = (int)i;
 		goto out;
 	}
 	pc = proto_merge_apply(&state, ch, set->device, on_conflict, cctx,
@@ -337,6 +350,7 @@ int srv_push_set(srv_store *s, const char *bytes, size_t len,
 	cctx.s = s;
 	cctx.cursor = r->cursor;
 	cctx.now_ms = now_ms;
+	cctx.author_hq = strcmp(dev.role, "hq") == 0;
 	for (i = 0; i < set.nchanges; i++) {
 		ret = apply_change(s, &set, i, &cctx, r);
 		if (ret)

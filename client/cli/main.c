@@ -74,6 +74,7 @@ static int exit_code(int status)
 	case FIELDSYNC_E_AMBIGUOUS:
 	case FIELDSYNC_E_READONLY:
 	case FIELDSYNC_E_FULL:
+	case FIELDSYNC_E_NOT_OWNER:
 		return EXIT_USAGE;
 	default:
 		return EXIT_FAIL;
@@ -363,7 +364,9 @@ static void help_main(FILE *out)
 		    "scholarships, works, work_progress; default all)")},
 		{"show ID [--json]", N_("one record, all its fields")},
 		{"edit ID --FIELD VALUE...", N_("correct fields of a record")},
-		{"delete ID", N_("delete a record")},
+		{"delete ID --reason TEXT", N_("delete one of your records (it keeps its history)")},
+		{"undelete ID", N_("restore one of your deleted records")},
+		{"retract ID --reason TEXT", N_("retract one of your progress observations")},
 		{"status [--json]",
 		 N_("device id, records, changes waiting, sync state")},
 		{"enroll LINK | URL TOKEN",
@@ -1130,33 +1133,61 @@ static int cmd_edit(const char *dir, int argc, char **argv)
 	return rc;
 }
 
-static int cmd_delete(const char *dir, int argc, char **argv)
+/* delete, undelete and retract: one record, a reason. */
+static int cmd_soft(const char *dir, const char *cmd, int argc, char **argv)
 {
-	const char *pos[1];
+	const char *pos[1], *reason = NULL;
 	char id[FIELDSYNC_ID_SIZE];
 	size_t npos;
 	fieldsync *fs = NULL;
-	int rc;
+	opt o[] = { { "--reason", &reason, NULL } };
+	int rc, need = strcmp(cmd, "undelete") != 0;
 
-	rc = parse_fixed("delete", argc, argv, NULL, 0, pos, 1, &npos);
+	rc = parse_fixed(cmd, argc, argv, o, 1, pos, 1, &npos);
 	if (rc < 0) {
-		printf("%s\n\n%s\n", _("usage: fieldsync delete ID"),
-		       _("Delete the record whose id starts with ID. The "
-			 "deletion is itself a change\nthat sync sends, so the "
-			 "record disappears everywhere. Progress observations\n"
-			 "are append-only and cannot be deleted. Prints the "
-			 "record's full id."));
+		if (!strcmp(cmd, "delete"))
+			printf("%s\n\n%s\n", _("usage: fieldsync delete ID "
+						"--reason TEXT"),
+			       _("Delete the record whose id starts with ID, "
+				 "saying why. The record leaves every\nlisting "
+				 "everywhere once synced, but keeps its history; "
+				 "`fieldsync undelete ID`\nbrings it back. Only "
+				 "the device that recorded it (or HQ) may delete "
+				 "it.\nObservations are retracted instead. Prints "
+				 "the record's full id."));
+		else if (!strcmp(cmd, "undelete"))
+			printf("%s\n\n%s\n", _("usage: fieldsync undelete ID "
+						"[--reason TEXT]"),
+			       _("Restore a record this device deleted. Prints "
+				 "the record's full id."));
+		else
+			printf("%s\n\n%s\n", _("usage: fieldsync retract ID "
+						"--reason TEXT"),
+			       _("Retract a progress observation this device "
+				 "recorded (a wrong value or date):\nit no "
+				 "longer counts anywhere and stays in the "
+				 "model's history as retracted.\nRecord the "
+				 "right observation again with `fieldsync "
+				 "progress add`."));
 		return 0;
 	}
 	if (rc)
 		return rc;
 	if (!npos)
-		return usage_error("delete", "delete: missing ID (a record id "
-				   "or its first %d+ hex digits)",
+		return usage_error(cmd, "%s: missing ID (a record id or its "
+				   "first %d+ hex digits)", cmd,
 				   FIELDSYNC_MIN_PREFIX);
+	if (need && (!reason || !reason[0]))
+		return usage_error(cmd, "%s: missing --reason TEXT (say why; "
+				   "it stays in the record's history)", cmd);
 	if ((rc = open_store(dir, &fs)))
 		return rc;
-	rc = fieldsync_delete(fs, pos[0], id);
+	if (!strcmp(cmd, "delete"))
+		rc = fieldsync_delete(fs, pos[0], reason, id);
+	else if (!strcmp(cmd, "undelete"))
+		rc = fieldsync_undelete(fs, pos[0], reason, id);
+	else
+		rc = fieldsync_retract(fs, pos[0], reason, id);
 	if (rc != FIELDSYNC_OK)
 		rc = lib_error(fs, rc, NULL, NULL);
 	else
@@ -1471,8 +1502,9 @@ static int dispatch(const char *dir, int argc, char **argv)
 		return cmd_show(dir, argc - 1, argv + 1);
 	if (strcmp(cmd, "edit") == 0)
 		return cmd_edit(dir, argc - 1, argv + 1);
-	if (strcmp(cmd, "delete") == 0)
-		return cmd_delete(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "delete") == 0 || strcmp(cmd, "undelete") == 0 ||
+	    strcmp(cmd, "retract") == 0)
+		return cmd_soft(dir, cmd, argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(dir, argc - 1, argv + 1);
 	if (strcmp(cmd, "enroll") == 0)

@@ -61,6 +61,8 @@ typedef enum fieldsync_status {
 	FIELDSYNC_E_NOT_ENROLLED, /* sync: run `fieldsync enroll` first */
 	FIELDSYNC_E_TLS,       /* enroll: the server's certificate is unknown or
 				** not the pinned one, or http vs https */
+	FIELDSYNC_E_NOT_OWNER, /* the record belongs to another device: only its
+				** owner or HQ may change it (SPEC 9.6) */
 	FIELDSYNC_E__COUNT
 } fieldsync_status;
 
@@ -225,11 +227,23 @@ long fieldsync_import_skipped(const fieldsync *fs);
 int fieldsync_edit(fieldsync *fs, const char *prefix, const fieldsync_field *f,
 		   size_t n, char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
 
-/* Delete (tombstone) the record whose id starts with prefix; it disappears
-** from every listing. Append-only kinds cannot be deleted. id_out may be
-** NULL. */
-int fieldsync_delete(fieldsync *fs, const char *prefix,
+/* Delete the record whose id starts with prefix, saying why (reason: 1 to
+** 2000 bytes, required): it disappears from every listing but keeps its
+** history and can be restored (fieldsync_undelete). Observations are
+** retracted instead (fieldsync_retract). Only the record's owner may delete
+** it (FIELDSYNC_E_NOT_OWNER names the owner). id_out may be NULL. */
+int fieldsync_delete(fieldsync *fs, const char *prefix, const char *reason,
 		     char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
+
+/* Restore a deleted record (its owner only); reason may be NULL. */
+int fieldsync_undelete(fieldsync *fs, const char *prefix, const char *reason,
+		       char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
+
+/* Retract an observation (progress, work_progress) this device recorded,
+** saying why (required): it no longer counts anywhere and stays in its
+** model's history as retracted. */
+int fieldsync_retract(fieldsync *fs, const char *prefix, const char *reason,
+		      char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
 
 /* Full id of the live record whose id starts with prefix (>= 4 hex digits,
 ** case-insensitive). FIELDSYNC_E_NOT_FOUND or FIELDSYNC_E_AMBIGUOUS (the

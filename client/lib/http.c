@@ -345,14 +345,14 @@ out:
 }
 
 /* Does the server at alt speak HTTPS (tls: a handshake completes, whatever
-** its certificate) or plain HTTP (an HTTP answer to GET /v1/health)? */
+** its certificate) or plain HTTP (an HTTP answer to GET /v2/health)? */
 static int probe(const fs_http *h, const char *alt, int tls)
 {
 	char url[600];
 	CURL *c;
 	CURLcode cc;
 
-	if (snprintf(url, sizeof url, "%s%s", alt, tls ? "" : "/v1/health") >=
+	if (snprintf(url, sizeof url, "%s%s", alt, tls ? "" : "/v2/health") >=
 	    (int)sizeof url || !(c = curl_easy_init()))
 		return PROBE_OTHER;
 	curl_easy_setopt(c, CURLOPT_URL, url);

@@ -162,6 +162,9 @@ int fs_state_store(fieldsync *fs, const char *id, const cJSON *state)
 ** inside or outside a transaction. what names the argument in messages. */
 int fs_resolve(fieldsync *fs, const char *prefix, const char *what,
 	       char id[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
+/* The same for deleted records (undelete). */
+int fs_resolve_deleted(fieldsync *fs, const char *prefix, const char *what,
+		       char id[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
 
 /* Get a sync pass ready for the room the disk has (health.c): *out is a
 ** copy of in (may be NULL) with the set size a nearly full disk needs, and

@@ -90,7 +90,7 @@ static const char *const status_names[FIELDSYNC_E__COUNT] = {
 	"ok", "usage", "invalid", "not_initialised", "not_found",
 	"ambiguous", "read_only", "disk_full", "exists", "insecure_key",
 	"busy", "version", "corrupt", "io", "out_of_memory",
-	"unreachable", "refused", "not_enrolled", "tls",
+	"unreachable", "refused", "not_enrolled", "tls", "not_owner",
 };
 
 const char *fieldsync_status_name(int status)
@@ -994,7 +994,8 @@ int fs_state_store(fieldsync *fs, const char *id, const cJSON *state)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, k->name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, proto_state_deleted(state));
+	sqlite3_bind_int(st, 4, proto_state_deleted(state) ? 1
+				: proto_state_retracted(state) ? 2 : 0);
 	if (cJSON_IsString(ref))
 		sqlite3_bind_text(st, 5, ref->valuestring, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, lo ? lo : "", -1, SQLITE_STATIC);
@@ -1008,8 +1009,24 @@ out:
 	return rc;
 }
 
+static int resolve_where(fieldsync *fs, const char *prefix, const char *what,
+			 int deleted, char id[FIELDSYNC_ID_SIZE]);
+
 int fs_resolve(fieldsync *fs, const char *prefix, const char *what,
 	       char id[FIELDSYNC_ID_SIZE])
+{
+	return resolve_where(fs, prefix, what, 0, id);
+}
+
+int fs_resolve_deleted(fieldsync *fs, const char *prefix, const char *what,
+		       char id[FIELDSYNC_ID_SIZE])
+{
+	return resolve_where(fs, prefix, what, 1, id);
+}
+
+/* Column records.deleted: 0 live, 1 deleted, 2 a retracted observation. */
+static int resolve_where(fieldsync *fs, const char *prefix, const char *what,
+			 int deleted, char id[FIELDSYNC_ID_SIZE])
 {
 	char lo[PROTO_ID_HEX + 1], hi[PROTO_ID_HEX + 2], found[6][40];
 	size_t len = prefix ? strlen(prefix) : 0;
@@ -1031,12 +1048,13 @@ int fs_resolve(fieldsync *fs, const char *prefix, const char *what,
 	/* Ids are lowercase hex, all below "g": [p, p+"g") is the prefix. */
 	snprintf(hi, sizeof hi, "%sg", lo);
 	rc = sqlite3_prepare_v2(fs->db, "SELECT id FROM records WHERE id >= ?1 "
-				"AND id < ?2 AND deleted = 0 ORDER BY id "
+				"AND id < ?2 AND deleted = ?3 ORDER BY id "
 				"LIMIT 6", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot read the store");
 	sqlite3_bind_text(st, 1, lo, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, hi, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, deleted);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 6)
 		snprintf(found[n++], sizeof found[0], "%s",
 			 (const char *)sqlite3_column_text(st, 0));

@@ -12,7 +12,7 @@
 ** same transaction), then push:
 **
 **   outbox rows (set_seq NULL)  --build-->  sets (bytes + sig persisted)
-**   sets seq > acked            --POST /v1/push-->  receipt holds, head
+**   sets seq > acked            --POST /v2/push-->  receipt holds, head
 **   the server holds that very set (hash)  --> outbox rows deleted
 **
 ** A set's bytes are persisted before they are first sent, so every resend
@@ -42,6 +42,7 @@
 #include <sodium.h>
 
 #include "internal.h"
+#include "protocol/owner.h"
 #include "http.h"
 #include "protocol/i18n.h"
 #include "protocol/link.h"
@@ -365,7 +366,7 @@ static int authenticate(struct sync *S)
 		rc = fs_fail(S->fs, FIELDSYNC_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = call(S, "POST", "/v1/auth/challenge", body, 0, &status,
+	if ((rc = call(S, "POST", "/v2/auth/challenge", body, 0, &status,
 		       &res)))
 		goto out;
 	if (status != 200 || !(ch = jstr(res, "challenge"))) {
@@ -388,7 +389,7 @@ static int authenticate(struct sync *S)
 	}
 	cJSON_Delete(res);
 	res = NULL;
-	if ((rc = call(S, "POST", "/v1/auth/session", body, 0, &status,
+	if ((rc = call(S, "POST", "/v2/auth/session", body, 0, &status,
 		       &res)))
 		goto out;
 	sess = jstr(res, "session");
@@ -455,7 +456,7 @@ static int roster_refresh(struct sync *S)
 	long status;
 	int rc;
 
-	if ((rc = call_authed(S, "GET", "/v1/devices", NULL, 0, &status,
+	if ((rc = call_authed(S, "GET", "/v2/devices", NULL, 0, &status,
 			      &res)))
 		return rc;
 	devs = cJSON_GetObjectItemCaseSensitive(res, "devices");
@@ -674,9 +675,53 @@ static int mark_clone(struct sync *S, long long seq)
 
 /* ---- applying pulled sets --------------------------------------------- */
 
+/* Is device id HQ (role "hq" in the roster)? */
+static int author_is_hq(fieldsync *fs, const char *id)
+{
+	sqlite3_stmt *st = NULL;
+	int hq = 0;
+
+	if (sqlite3_prepare_v2(fs->db, "SELECT role FROM roster WHERE "
+			       "device = ?", -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		hq = strcmp((const char *)sqlite3_column_text(st, 0),
+			    "hq") == 0;
+	sqlite3_finalize(st);
+	return hq;
+}
+
+/* A pulled change the ownership rule refuses (SPEC 9.6): not applied,
+** kept in table refused with the author and the reason, for status. */
+static int keep_pulled_refusal(fieldsync *fs, const proto_set *set,
+			       const proto_change *c, const proto_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	char msg[1024];
+	int rc;
+
+	snprintf(msg, sizeof msg, "pulled set %lld of device %s: %s",
+		 (long long)set->seq, set->device_hex, err->msg);
+	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO refused(record_id, "
+				"change, code, message, at_ms) VALUES(?, '', "
+				"'not_owner', ?, ?)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot save a refusal");
+	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, msg, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)proto_hlc_ms(c->hlc));
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? FIELDSYNC_OK
+				 : fs_sqlfail(fs, rc, "cannot save a refusal");
+}
+
 static int apply_changes(fieldsync *fs, const proto_set *set,
 			 proto_hlc *max_hlc)
 {
+	int hq = author_is_hq(fs, set->device_hex);
+
 	for (size_t i = 0; i < set->nchanges; i++) {
 		const proto_change *c = &set->changes[i];
 		cJSON *state = NULL;
@@ -685,6 +730,17 @@ static int apply_changes(fieldsync *fs, const proto_set *set,
 
 		if ((rc = fs_state_load(fs, c->id, &state)))
 			return rc;
+		if (c->hlc > *max_hlc)
+			*max_hlc = c->hlc;
+		/* Every receiver refuses what the rule refuses, in pull
+		** order; the set's other changes still apply. */
+		if (proto_owner_check(state, c, set->device_hex, hq, &err) !=
+		    PROTO_OK) {
+			cJSON_Delete(state);
+			if ((rc = keep_pulled_refusal(fs, set, c, &err)))
+				return rc;
+			continue;
+		}
 		if (proto_merge_apply(&state, c, set->device, NULL, NULL,
 				      &changed, &err) != PROTO_OK) {
 			cJSON_Delete(state);
@@ -698,8 +754,6 @@ static int apply_changes(fieldsync *fs, const proto_set *set,
 		cJSON_Delete(state);
 		if (rc)
 			return rc;
-		if (c->hlc > *max_hlc)
-			*max_hlc = c->hlc;
 	}
 	return FIELDSYNC_OK;
 }
@@ -1023,7 +1077,7 @@ static int pull(struct sync *S)
 		int advanced = 0;
 
 		snprintf(path, sizeof path,
-			 "/v1/pull?after=%lld&limit=%d&own=%d", cursor,
+			 "/v2/pull?after=%lld&limit=%d&own=%d", cursor,
 			 PULL_PAGE, own);
 		if ((rc = call_authed(S, "GET", path, NULL, 0, &status, &res)))
 			return rc;
@@ -1700,7 +1754,7 @@ static int verify_held(struct sync *S)
 			return rc;
 		if (!body) /* none kept here: no outbox row waits on them */
 			return FIELDSYNC_OK;
-		rc = call_authed(S, "POST", "/v1/push", body, 1, &status,
+		rc = call_authed(S, "POST", "/v2/push", body, 1, &status,
 				 &res);
 		free(body);
 		if (rc)
@@ -1778,7 +1832,7 @@ static int push(struct sync *S)
 				return rc;
 			if (!body)
 				return FIELDSYNC_OK;
-			flight_start(S, &f, "/v1/push", body, NULL, 0);
+			flight_start(S, &f, "/v2/push", body, NULL, 0);
 			flying = 1;
 		}
 		/* While the server works: the sets after this request, built,
@@ -1832,7 +1886,7 @@ static int push(struct sync *S)
 				first = nfirst;
 				last = nlast;
 				nch = nnch;
-				flight_start(S, &f, "/v1/push", body, zbody,
+				flight_start(S, &f, "/v2/push", body, zbody,
 					     zlen);
 				flying = 1;
 			} else {
@@ -2118,7 +2172,7 @@ done:
 	return rc;
 }
 
-/* POST /v1/enroll for public key pk with a one-time token; pin: the
+/* POST /v2/enroll for public key pk with a one-time token; pin: the
 ** certificate pin of an enrollment link, or "". ca receives the absolute
 ** path of cacert ("" if none). Changes nothing locally. */
 static int enroll_key(fieldsync *fs, const char *url, const char *token,
@@ -2169,7 +2223,7 @@ static int enroll_key(fieldsync *fs, const char *url, const char *token,
 		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = call(&S, "POST", "/v1/enroll", body, 0, &status, &res))) {
+	if ((rc = call(&S, "POST", "/v2/enroll", body, 0, &status, &res))) {
 		char why[400];
 		if (rc == FIELDSYNC_E_UNREACHABLE &&
 		    fs_http_tls_problem(S.http, why, sizeof why))
@@ -2347,9 +2401,19 @@ static int restamp_identity(fieldsync *fs, const uint8_t old[PROTO_ID_BYTES],
 		f = cJSON_GetObjectItemCaseSensitive(state, "f");
 		for (cJSON *e = f ? f->child : NULL; e; e = e->next) {
 			cJSON *sv = cJSON_GetObjectItemCaseSensitive(e, "s");
-			if (cJSON_IsString(sv) &&
-			    strcmp(sv->valuestring, old_s) == 0)
-				cJSON_SetValuestring(sv, new_s);
+			cJSON *vv = cJSON_GetObjectItemCaseSensitive(e, "v");
+			if (!cJSON_IsString(sv) ||
+			    strcmp(sv->valuestring, old_s) != 0)
+				continue;
+			cJSON_SetValuestring(sv, new_s);
+			/* A pending create: the new identity is its author,
+			** so its owner (merge.h) as every receiver sees it. */
+			if (strcmp(e->string, PROTO_OWNER_FIELD) == 0 &&
+			    cJSON_IsString(vv)) {
+				char nid_hex[PROTO_ID_HEX + 1];
+				proto_hex_encode(nid_hex, nid, PROTO_ID_BYTES);
+				cJSON_SetValuestring(vv, nid_hex);
+			}
 		}
 		rc = state ? fs_state_store(fs, rid, state) : FIELDSYNC_OK;
 		cJSON_Delete(state);

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "protocol/owner.h"
 
 /* "visit, trip, model, progress" for messages. */
 static const char *kind_names(void)
@@ -167,11 +168,45 @@ int fieldsync_field_parse(fieldsync *fs, const char *kind, const char *field,
 	return parse_value(fs, f, text, value);
 }
 
+/* The ownership rule (SPEC 9.6) on a local write, before anything is
+** written: refused with the owner's name from the roster when known. */
+static int owner_refusal(fieldsync *fs, const proto_change *ch,
+			 const cJSON *state)
+{
+	const char *owner = state ? proto_state_owner(state) : NULL;
+	char name[128] = "";
+	sqlite3_stmt *st = NULL;
+	proto_err err;
+
+	if (proto_owner_check(state, ch, fs->device_hex, 0, &err) == PROTO_OK)
+		return FIELDSYNC_OK;
+	if (owner && sqlite3_prepare_v2(fs->db, "SELECT name FROM roster "
+					"WHERE device = ?", -1, &st,
+					NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0))
+			snprintf(name, sizeof name, "%s",
+				 (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	if (ch->kind->append_only && owner && !strcmp(owner, fs->device_hex))
+		return fs_fail_field(fs, FIELDSYNC_E_NOT_OWNER, "ID", "%s is "
+				     "an observation: it is never edited; "
+				     "retract it and record it again (HQ may "
+				     "correct it)", ch->id);
+	return fs_fail_field(fs, FIELDSYNC_E_NOT_OWNER, "ID", "%s belongs to "
+			     "%s (device %.8s); only its owner or HQ may change "
+			     "it: ask HQ to correct it", ch->id,
+			     name[0] ? name : "another device",
+			     owner ? owner : "?");
+}
+
 /* Steps 2-5 of the file comment for one change to record id, whose current
 ** state is *state (NULL for a create; replaced by the merged state). */
 static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
 			const char *id, const cJSON *fields, const cJSON *base,
-			cJSON **state)
+			const char *reason, cJSON **state)
 {
 	char hlc[PROTO_HLC_HEX + 1];
 	proto_change ch;
@@ -188,12 +223,15 @@ static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
 	ch.op = op;
 	ch.fields = fields;
 	ch.base = base;
+	ch.reason = reason;
+	if ((rc = owner_refusal(fs, &ch, *state)))
+		return rc;
 	if ((rc = fs_hlc_next(fs, &ch.hlc)))
 		return rc;
 	if (proto_merge_apply(state, &ch, fs->device, NULL, NULL, &changed,
 			      &err) != PROTO_OK)
 		return fs_protofail(fs, &err, NULL);
-	if (op != PROTO_OP_DELETE) {
+	if (op == PROTO_OP_CREATE || op == PROTO_OP_UPDATE) {
 		if (!(values = proto_state_values(*state)))
 			return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		if (proto_record_check(k, values, op == PROTO_OP_CREATE,
@@ -268,7 +306,7 @@ static int add_in_tx(fieldsync *fs, const char *kind, const fieldsync_field *f,
 		snprintf(id, sizeof id, "%s", want_id);
 	else
 		proto_id_new(id);
-	if ((rc = write_change(fs, k, PROTO_OP_CREATE, id, fields, NULL,
+	if ((rc = write_change(fs, k, PROTO_OP_CREATE, id, fields, NULL, NULL,
 			       &state)))
 		goto out;
 	memcpy(id_out, id, FIELDSYNC_ID_SIZE);
@@ -539,7 +577,7 @@ int fieldsync_edit(fieldsync *fs, const char *prefix, const fieldsync_field *f,
 		}
 	}
 	if ((rc = write_change(fs, k, PROTO_OP_UPDATE, id, fields,
-			       base->child ? base : NULL, &state)) ||
+			       base->child ? base : NULL, NULL, &state)) ||
 	    (rc = fs_commit(fs)))
 		goto fail;
 	if (id_out)
@@ -556,8 +594,10 @@ fail:
 	return rc;
 }
 
-int fieldsync_delete(fieldsync *fs, const char *prefix,
-		     char id_out[FIELDSYNC_ID_SIZE])
+/* delete, restore, retract: one op without fields on the record prefix
+** names; which: 0 live records, 1 deleted ones. */
+static int simple_op(fieldsync *fs, const char *prefix, proto_op op,
+		     const char *reason, char id_out[FIELDSYNC_ID_SIZE])
 {
 	const proto_kind_def *k;
 	char id[FIELDSYNC_ID_SIZE];
@@ -567,11 +607,43 @@ int fieldsync_delete(fieldsync *fs, const char *prefix,
 	if (id_out)
 		id_out[0] = '\0';
 	fs_ok(fs);
+	if ((op == PROTO_OP_DELETE || op == PROTO_OP_RETRACT) &&
+	    (!reason || !reason[0]))
+		return op == PROTO_OP_DELETE
+		       ? fs_fail_field(fs, FIELDSYNC_E_USAGE, "reason", "say "
+				       "why (--reason TEXT): a deletion keeps "
+				       "who and why in the record's history")
+		       : fs_fail_field(fs, FIELDSYNC_E_USAGE, "reason", "say "
+				       "why (--reason TEXT): a retraction keeps "
+				       "who and why in the record's history");
 	if ((rc = fs_begin(fs)))
 		return rc;
-	if ((rc = load_mutable(fs, prefix, 1, id, &state, &k)) ||
-	    (rc = write_change(fs, k, PROTO_OP_DELETE, id, NULL, NULL,
-			       &state)) ||
+	if (op == PROTO_OP_RESTORE)
+		rc = fs_resolve_deleted(fs, prefix, "ID", id);
+	else
+		rc = fs_resolve(fs, prefix, "ID", id);
+	if (rc || (rc = fs_state_load(fs, id, &state)))
+		goto fail;
+	if (!state) {
+		rc = fs_fail(fs, FIELDSYNC_E_NOT_FOUND, "record %s vanished",
+			     id);
+		goto fail;
+	}
+	k = proto_state_kind(state);
+	if (k->append_only && op != PROTO_OP_RETRACT) {
+		rc = fs_fail_field(fs, FIELDSYNC_E_INVALID, "ID", "%s is a %s "
+				   "observation: observations are never "
+				   "deleted; retract it instead (fieldsync "
+				   "retract ID --reason TEXT)", id, k->name);
+		goto fail;
+	}
+	if (!k->append_only && op == PROTO_OP_RETRACT) {
+		rc = fs_fail_field(fs, FIELDSYNC_E_INVALID, "ID", "%s is a %s, "
+				   "not an observation: delete it instead", id,
+				   k->name);
+		goto fail;
+	}
+	if ((rc = write_change(fs, k, op, id, NULL, NULL, reason, &state)) ||
 	    (rc = fs_commit(fs)))
 		goto fail;
 	if (id_out)
@@ -582,4 +654,23 @@ fail:
 	fs_rollback(fs);
 	cJSON_Delete(state);
 	return rc;
+}
+
+int fieldsync_delete(fieldsync *fs, const char *prefix, const char *reason,
+		     char id_out[FIELDSYNC_ID_SIZE])
+{
+	return simple_op(fs, prefix, PROTO_OP_DELETE, reason, id_out);
+}
+
+int fieldsync_undelete(fieldsync *fs, const char *prefix, const char *reason,
+		       char id_out[FIELDSYNC_ID_SIZE])
+{
+	return simple_op(fs, prefix, PROTO_OP_RESTORE,
+			 reason && reason[0] ? reason : NULL, id_out);
+}
+
+int fieldsync_retract(fieldsync *fs, const char *prefix, const char *reason,
+		      char id_out[FIELDSYNC_ID_SIZE])
+{
+	return simple_op(fs, prefix, PROTO_OP_RETRACT, reason, id_out);
 }

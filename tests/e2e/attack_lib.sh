@@ -51,7 +51,7 @@ attacker() {
 	curl -s --max-time 10 -o /dev/null -w '%{http_code}' \
 		-H 'Content-Type: application/json' \
 		-d "{\"token\":\"$tok\",\"public_key\":\"$(cat "$dir/pk")\",\"name\":\"attacker\"}" \
-		"$SERVER_URL/v1/enroll" | grep -qx 201
+		"$SERVER_URL/v2/enroll" | grep -qx 201
 }
 
 attacker_session() {

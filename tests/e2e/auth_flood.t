@@ -1,6 +1,6 @@
 #!/bin/bash
 # auth_flood.t (issue 9 item 6): a client with no credentials asks
-# /v1/auth/challenge for HQ's device id — which /v1/health tells anyone —
+# /v2/auth/challenge for HQ's device id — which /v2/health tells anyone —
 # 12,000 times from loopback (the server used to keep 8,192 challenges, then
 # answered 503 to every device for an hour), then keeps asking while an
 # honest device runs a real `fieldsync sync` against the real fieldsyncd,
@@ -14,15 +14,15 @@ plan 12
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
 sync_device A "Nguyễn Thị Hoa" || bail "enroll A failed"
-HQ=$(curl -s --max-time 10 "$SERVER_URL/v1/health" | jq -r .device)
-like "$HQ" '^[0-9a-f]{32}$' "HQ's device id is public: /v1/health tells it"
+HQ=$(curl -s --max-time 10 "$SERVER_URL/v2/health" | jq -r .device)
+like "$HQ" '^[0-9a-f]{32}$' "HQ's device id is public: /v2/health tells it"
 
 # flood N OUT: N challenge requests for HQ's id, 8 at a time over kept-alive
 # connections; one status code a line in OUT.
 flood() {
 	curl -s -Z --parallel-max 8 -o /dev/null --max-time 300 \
 		-H 'Content-Type: application/json' -d "{\"device\":\"$HQ\"}" \
-		-w '%{http_code}\n' "$SERVER_URL/v1/auth/challenge?n=[1-$1]" \
+		-w '%{http_code}\n' "$SERVER_URL/v2/auth/challenge?n=[1-$1]" \
 		>>"$2" 2>/dev/null
 }
 count() { grep -c "^$1\$" "$2"; }

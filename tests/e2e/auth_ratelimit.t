@@ -1,6 +1,6 @@
 #!/bin/bash
 # auth_ratelimit.t (issue 9 item 13): guessing enrollment tokens
-# (POST /v1/enroll) and dashboard tokens (POST /login) is throttled per
+# (POST /v2/enroll) and dashboard tokens (POST /login) is throttled per
 # client address: after 10 failed attempts in a row from one address the
 # next gets 429 too_many_requests with Retry-After, while another address
 # still enrolls and signs in, successful attempts are not counted, and the
@@ -30,7 +30,7 @@ post() {
 	HDRS=$(tr -d '\r' <"$W/hdrs")
 }
 enroll() { # FROM TOKEN KEYNAME
-	post "$1" /v1/enroll "{\"token\":\"$2\",\"public_key\":\"$(key "$3")\",\"name\":\"$3\"}"
+	post "$1" /v2/enroll "{\"token\":\"$2\",\"public_key\":\"$(key "$3")\",\"name\":\"$3\"}"
 }
 guess() { printf '%064x' "$1"; }
 
@@ -76,7 +76,7 @@ run "$FIELDSYNC_BIN" --dir "$D" enroll "$SERVER_URL" "$(token "Tám")"
 is "$RC" 1 "fieldsync enroll from the throttled address: exit 1 (refused)"
 like "$ERR" "too_many_requests.*try again in [0-9]+ s" "and it says why and how long to wait"
 diag "fieldsync enroll said: $ERR"
-like "$(cat "$SERVER_LOG")" "POST /v1/enroll 429 too_many_requests" "the server logs the 429"
+like "$(cat "$SERVER_LOG")" "POST /v2/enroll 429 too_many_requests" "the server logs the 429"
 
 # ---- dashboard sign-in (its own buckets) ---------------------------------
 HQTOK=$(token "HQ staff" hq)

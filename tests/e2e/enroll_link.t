@@ -75,7 +75,7 @@ M2=$(fsd "$A" model add --crop "Lúa nước" --province Sekong --planned-ha 2 \
 run fsd "$A" sync
 isnt "$RC" 0 "sync refuses a server whose certificate is not the pinned one"
 like "$ERR" "pinned|pin" "the message names the pin"
-unlike "$(cat "$SERVER_LOG")" "/v1/" "the impostor received no request"
+unlike "$(cat "$SERVER_LOG")" "/v2/" "the impostor received no request"
 like "$(fsd "$A" status)" "1 change" "the new entry is still waiting"
 stop_server
 start_server "$SDB" --listen "127.0.0.1:$PORT" --tls-cert "$W/cert.pem" \

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/hq_lib.sh"
 . "$(dirname "$0")/browser_lib.sh"
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-NODE_CHECKS=57
+NODE_CHECKS=58
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
 plan $((8 + NODE_CHECKS))
 
@@ -44,7 +44,7 @@ ok $? "fixture: three real devices recorded the entries (a scholarship batch and
 tok=$("$FSD" token create --db "$DB" --name "Máy thử" --role expert 2>/dev/null) &&
 curl -s --max-time 10 -o /dev/null -H 'Content-Type: application/json' \
 	-d "{\"token\":\"$tok\",\"public_key\":\"$(cat "$W/k4/pk")\",\"name\":\"t\"}" \
-	"$SERVER_URL/v1/enroll" &&
+	"$SERVER_URL/v2/enroll" &&
 awk 'BEGIN { id = "c0ffee00c0ffee00c0ffee00c0ffee00"
 	printf "[{\"id\":\"%s\",\"kind\":\"model\",\"op\":\"create\",\"fields\":{\"crop\":\"Cà phê 0\",\"province\":\"Attapeu\",\"planned_ha\":1,\"planned_households\":2,\"start\":\"2031-01-01\"}}", id
 	for (i = 1; i <= 150; i++)
@@ -52,7 +52,7 @@ awk 'BEGIN { id = "c0ffee00c0ffee00c0ffee00c0ffee00"
 	print "]" }' | "$FSTOOL" mkset --key "$W/k4" | jq -c '{sets: [.]}' >"$W/many.json" &&
 S4=$("$FSTOOL" session --key "$W/k4" --url "$SERVER_URL") &&
 st=$(curl -s --max-time 20 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
-	-H "Authorization: Bearer $S4" --data-binary "@$W/many.json" "$SERVER_URL/v1/push") &&
+	-H "Authorization: Bearer $S4" --data-binary "@$W/many.json" "$SERVER_URL/v2/push") &&
 [ "$st" = 200 ]
 ok $? "a fourth device pushed 150 concurrent edits (HTTP ${st:-?})"
 TOKEN=$("$FSD" token create --db "$DB" --name "HQ dashboard" --role hq \

@@ -78,7 +78,7 @@ enroll() { # KEYDIR ROLE
 	t=$("$FSD" token create --db "$DB" --name "dev $2" --role "$2" 2>/dev/null)
 	curl -s --max-time 10 -H 'Content-Type: application/json' \
 		-d "{\"token\":\"$t\",\"public_key\":\"$(cat "$1/pk")\",\"name\":\"ເຄື່ອງ\"}" \
-		"$SERVER_URL/v1/enroll" >/dev/null
+		"$SERVER_URL/v2/enroll" >/dev/null
 }
 enroll "$D/k1" expert
 enroll "$D/k2" leader

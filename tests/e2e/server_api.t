@@ -23,6 +23,7 @@ if [ "${FS_TLS:-0}" = 1 ]; then
 	make_cert "$D" || bail "openssl could not make a certificate"
 	TLSARGS=(--tls-cert "$D/cert.pem" --tls-key "$D/key.pem")
 	CURL+=(--cacert "$D/cert.pem")
+	HQ_CACERT=$D/cert.pem
 fi
 
 # req METHOD PATH [CURL ARGS...]: sets ST (status), BODY, CODE (error).
@@ -60,7 +61,7 @@ nsets() { sqlite3 "$DB" 'select count(*) from sets'; }
 push_file() { # SESSION FILE [CURL ARGS]: push a file of {"sets":[...]}
 	local s=$1 f=$2
 	shift 2
-	post /v1/push "$f" "$(auth "$s")" "$@"
+	post /v2/push "$f" "$(auth "$s")" "$@"
 }
 wrap() { jq -c '{sets: [.]}' "$1" >"$2"; } # one {"set","sig"} -> push body
 json_body() { printf '%s' "$1" >"$D/body.json"; }
@@ -70,20 +71,20 @@ start_server "$DB" "${TLSARGS[@]}" || bail "server did not start"
 [ -n "$FAKETIME_LIB" ] || diag "libfaketime not found: expiry tests skipped"
 
 # ---- health ----------------------------------------------------------
-req GET /v1/health
+req GET /v2/health
 is "$ST" 200 "health: 200"
 is "$(jq -r '.status, .version, .device' <<<"$BODY" | tr '\n' ' ')" \
-	"ok 1 $HQ " "health: ok, version 1, HQ's device id"
+	"ok 2 $HQ " "health: ok, version 2, HQ's device id"
 now=$(($(date +%s) * 1000))
 st=$(jq -r .server_time <<<"$BODY")
 ok $(( st > now - 60000 && st < now + 60000 ? 0 : 1 )) "health: server_time is now"
-req POST /v1/health
-is "$ST $CODE" "405 method_not_allowed" "POST /v1/health: 405"
-req GET /v1/nothing
+req POST /v2/health
+is "$ST $CODE" "405 method_not_allowed" "POST /v2/health: 405"
+req GET /v2/nothing
 is "$ST $CODE" "404 not_found" "unknown endpoint: 404 not_found"
-req GET /v2/health
-is "$ST $CODE" "404 unsupported_version" "a /v2/ path: 404 unsupported_version"
-hdr=$("${CURL[@]}" -D - -o /dev/null -X PUT "$SERVER_URL/v1/push")
+req GET /v1/health
+is "$ST $CODE" "404 unsupported_version" "a /v1/ path (protocol v1): 404 unsupported_version"
+hdr=$("${CURL[@]}" -D - -o /dev/null -X PUT "$SERVER_URL/v2/push")
 like "$hdr" '[Aa]llow: POST' "405 names the allowed method"
 
 # ---- enrollment ------------------------------------------------------
@@ -97,54 +98,54 @@ A=$(cat "$D/a/id"); B=$(cat "$D/b/id"); C=$(cat "$D/c/id")
 enroll_body() { printf '{"token":"%s","public_key":"%s","name":"%s"}' "$1" "$(cat "$2/pk")" "$3" >"$D/body.json"; }
 
 enroll_body "$tokA" "$D/a" "hoa-laptop"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 is "$ST" 201 "enroll A: 201"
 is "$(jq -r '.device, .role, .name' <<<"$BODY" | tr '\n' '|')" \
 	"$A|expert|Laptop Phạm Thị Hoa|" "enroll A: device id, role and HQ's name (UTF-8 intact)"
 enroll_body "$tokB" "$D/b" "bounmy"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 is "$ST $(jq -r .role <<<"$BODY")" "201 leader" "enroll B: 201 leader"
 
 SNAP=$(snap)
 enroll_body "$tokA" "$D/c" "again"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "reused token" 401 token_used
 enroll_body "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" "$D/c" "x"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "unknown token" 401 invalid_token
 sleep 1.2
 enroll_body "$tokX" "$D/c" "late"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "expired token" 401 token_expired
 enroll_body "$tokC" "$D/a" "twice"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "key already enrolled (token kept)" 409 already_enrolled
 is "$(jq -r .device <<<"$BODY")" "$A" "already_enrolled names the device"
 # A's first answer lost: retrying with its own spent token says enrolled.
 enroll_body "$tokA" "$D/a" "hoa-laptop"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "retry by the token's own device" 409 already_enrolled
 json_body "{\"token\":\"$tokC\",\"public_key\":\"zz\",\"name\":\"c\"}"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "bad public key" 400 invalid_format
 json_body "{\"token\":\"$tokC\",\"public_key\":\"$(cat "$D/c/pk")\",\"colour\":1}"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "enroll with an unknown member" 400 unknown_field
 json_body "{\"token\":\"$tokC\"}"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "enroll without public_key" 400 missing_field
 json_body "{\"token\":\"$tokC\",\"token\":\"$tokC\",\"public_key\":\"$(cat "$D/c/pk")\"}"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "duplicate key in the body" 400 duplicate_key
 json_body "{\"token\":\"$tokC\",\"public_key\":\"$(cat "$D/c/pk")\",\"name\":\"$(printf 'x%.0s' $(seq 1 201))\"}"
-post /v1/enroll "$D/body.json"
+post /v2/enroll "$D/body.json"
 refused "over-long name" 400 too_long
 
 # ---- authentication ---------------------------------------------------
 # challenge DEV -> CH
 challenge() {
 	json_body "{\"device\":\"$1\"}"
-	post /v1/auth/challenge "$D/body.json"
+	post /v2/auth/challenge "$D/body.json"
 	CH=$(jq -r '.challenge // empty' <<<"$BODY")
 }
 # session DEV KEYDIR CHALLENGE [local_seq]
@@ -152,7 +153,7 @@ session() {
 	local sig
 	sig=$("$FSTOOL" authsign --key "$2" "$3")
 	json_body "{\"device\":\"$1\",\"challenge\":\"$3\",\"signature\":\"$sig\",\"local_seq\":${4:-0}}"
-	post /v1/auth/session "$D/body.json"
+	post /v2/auth/session "$D/body.json"
 	SESS=$(jq -r '.session // empty' <<<"$BODY")
 }
 
@@ -177,7 +178,7 @@ refused "challenge issued to another device" 401 invalid_challenge
 challenge "$C"
 refused "challenge for an unknown device" 404 unknown_device
 json_body '{"device":"XYZ"}'
-post /v1/auth/challenge "$D/body.json"
+post /v2/auth/challenge "$D/body.json"
 refused "challenge with a malformed id" 400 invalid_format
 challenge "$B"; session "$B" "$D/b" "$CH"
 SB=$SESS
@@ -191,7 +192,7 @@ wrap "$D/a1.json" "$D/p1.json"
 SNAP=$(snap)
 push_file "" "$D/p1.json"
 refused "push with a bad session" 401 invalid_session
-post /v1/push "$D/p1.json"
+post /v2/push "$D/p1.json"
 refused "push without a session" 401 invalid_session
 
 push_file "$SA" "$D/p1.json"
@@ -215,12 +216,18 @@ jq -cs '{sets: .}' "$D/a2.json" "$D/a3.json" >"$D/p23.json"
 push_file "$SA" "$D/p23.json"
 is "$ST $(jq -c '[.accepted, .holds]' <<<"$BODY")" '200 [[2,3],3]' "push A2+A3 in one request"
 
-# A concurrent edit: B writes crop having seen A1's value, not A2's.
+# B may not change A's model (SPEC 9.6): refused, nothing changes.
 printf '[{"id":"%s","kind":"model","op":"update","fields":{"crop":"Nếp (sticky) maize"},"base":{"crop":"%s"}}]' "$M" "$stamp1" >"$D/chb.json"
 "$FSTOOL" mkset --key "$D/b" <"$D/chb.json" >"$D/b1.json"
 wrap "$D/b1.json" "$D/pb1.json"
+SNAP=$(snap)
 push_file "$SB" "$D/pb1.json"
-is "$ST" 200 "push B1 (concurrent edit): accepted"
+refused "push B1 (B edits A's model)" 403 not_owner
+# A concurrent edit: HQ writes crop having seen A1's value, not A2's
+# (a set signed with HQ's key, pushed with an HQ session: hq_push).
+SDB=$DB
+hq_push "$(cat "$D/chb.json")"
+is "$HQ_CODE" 200 "push HQ's concurrent edit: accepted"
 is "$(sqlite3 "$DB" "select count(*) from conflicts where record='$M' and field='crop' and resolved_at is null")" 1 \
 	"concurrent edit: one open conflict kept for HQ"
 is "$(sqlite3 "$DB" "select (winner_value = '\"Nếp (sticky) maize\"' and loser_value = '\"Sticky maize\"') or (loser_value = '\"Nếp (sticky) maize\"' and winner_value = '\"Sticky maize\"') from conflicts")" 1 \
@@ -229,19 +236,19 @@ is "$(sqlite3 "$DB" "select (winner_value = '\"Nếp (sticky) maize\"' and loser
 # Refusals. Each changes nothing.
 SNAP=$(snap)
 json_body '{"sets":[{"set":"abc", "sig":'
-post /v1/push "$D/body.json" "$(auth "$SA")"
+post /v2/push "$D/body.json" "$(auth "$SA")"
 refused "malformed JSON" 400 malformed_json
 head -c $(( $(wc -c <"$D/p1.json") / 2 )) "$D/p1.json" >"$D/trunc.json"
-post /v1/push "$D/trunc.json" "$(auth "$SA")"
+post /v2/push "$D/trunc.json" "$(auth "$SA")"
 refused "truncated body" 400 malformed_json
 "$FSTOOL" mkset --key "$D/a" --no-save <"$D/ch3.json" >"$D/a4.json"
 wrap "$D/a4.json" "$D/p4.json"
 gzip -c "$D/p4.json" | head -c 60 >"$D/trunc.gz"
-post /v1/push "$D/trunc.gz" "$(auth "$SA")" -H 'Content-Encoding: gzip'
+post /v2/push "$D/trunc.gz" "$(auth "$SA")" -H 'Content-Encoding: gzip'
 refused "truncated gzip body" 400 truncated_body
-req POST /v1/push "$(auth "$SA")" -H 'Content-Type: text/plain' --data-binary "@$D/p4.json"
+req POST /v2/push "$(auth "$SA")" -H 'Content-Type: text/plain' --data-binary "@$D/p4.json"
 refused "wrong content type" 415 wrong_content_type
-req POST /v1/push "$(auth "$SA")" -H 'Content-Type: application/json' -H 'Content-Encoding: br' --data-binary "@$D/p4.json"
+req POST /v2/push "$(auth "$SA")" -H 'Content-Type: application/json' -H 'Content-Encoding: br' --data-binary "@$D/p4.json"
 refused "unsupported content encoding" 415 unsupported_encoding
 jq -c --arg s "$(jq -r .sig "$D/a1.json")" '.sets[0].sig = $s' "$D/p4.json" >"$D/badsig.json"
 push_file "$SA" "$D/badsig.json"
@@ -275,14 +282,14 @@ jq -c '{sets: .}' "$D/65.json" >"$D/p65.json"
 push_file "$SA" "$D/p65.json"
 refused "65 sets in one push" 413 too_many
 json_body '{"sets":[]}'
-post /v1/push "$D/body.json" "$(auth "$SA")"
+post /v2/push "$D/body.json" "$(auth "$SA")"
 is "$ST $(jq -c '[.accepted, .holds]' <<<"$BODY")" '200 [[],3]' "empty push: the receipt"
 is "$(snap)" "$SNAP" "empty push: nothing changed"
 json_body '{"sets":[{"set":"x"}]}'
-post /v1/push "$D/body.json" "$(auth "$SA")"
+post /v2/push "$D/body.json" "$(auth "$SA")"
 refused "set without sig" 400 missing_field
 json_body '{"sets":[{"set":"x","sig":"y","extra":1}]}'
-post /v1/push "$D/body.json" "$(auth "$SA")"
+post /v2/push "$D/body.json" "$(auth "$SA")"
 refused "unknown member in a set" 400 unknown_field
 # Sets signed correctly but invalid inside: bytes made by hand, then signed.
 head4=$(cat "$D/a/head")
@@ -294,7 +301,7 @@ signed_push() { # BYTES -> $D/hand.json, pushed by A
 	jq -cn --rawfile s "$D/hand.bytes" --arg g "$sig" '{sets: [{set: $s, sig: $g}]}' >"$D/hand.json"
 	push_file "$SA" "$D/hand.json"
 }
-pre="{\"v\":1,\"device\":\"$A\",\"seq\":4,\"prev\":\"$head4\",\"changes\":["
+pre="{\"v\":2,\"device\":\"$A\",\"seq\":4,\"prev\":\"$head4\",\"changes\":["
 tripf='"expert":"X","specialty":"surgery","province":"Sekong","start":"2026-03-02"'
 signed_push "$pre{\"id\":\"$M\",\"kind\":\"trip\",\"op\":\"create\",\"hlc\":\"$hlc_now\",\"fields\":{$tripf,\"colour\":\"red\"}}]}"
 refused "unknown field" 422 unknown_field
@@ -314,15 +321,15 @@ refused "2001 changes in one set" 422 too_many
 is "$(jq -c '[.seq, .index]' <<<"$BODY")" '[4,-1]' "2001 changes: seq 4 named, index -1"
 # Invalid UTF-8 inside the body (a raw 0xff byte in a string).
 { printf '{"sets":[{"set":"{\\"v\\":1,\\"x\\":\\"'; printf '\xff'; printf '\\"}","sig":"00"}]}'; } >"$D/utf8.json"
-post /v1/push "$D/utf8.json" "$(auth "$SA")"
+post /v2/push "$D/utf8.json" "$(auth "$SA")"
 refused "invalid UTF-8" 400 invalid_utf8
 head -c 9000000 /dev/zero | tr '\0' ' ' >"$D/big.json"
-post /v1/push "$D/big.json" "$(auth "$SA")"
+post /v2/push "$D/big.json" "$(auth "$SA")"
 refused "9 MB body" 413 body_too_large
-head -c 9000000 /dev/zero | tr '\0' ' ' | post /v1/push - "$(auth "$SA")" -H 'Transfer-Encoding: chunked'
+head -c 9000000 /dev/zero | tr '\0' ' ' | post /v2/push - "$(auth "$SA")" -H 'Transfer-Encoding: chunked'
 refused "9 MB chunked body (no length given)" 413 body_too_large
 head -c 100000000 /dev/zero | gzip -9 >"$D/bomb.gz"
-post /v1/push "$D/bomb.gz" "$(auth "$SA")" -H 'Content-Encoding: gzip'
+post /v2/push "$D/bomb.gz" "$(auth "$SA")" -H 'Content-Encoding: gzip'
 refused "gzip bomb (100 MB of zeros)" 413 inflated_too_large
 diag "gzip bomb: $(wc -c <"$D/bomb.gz") bytes compressed"
 
@@ -339,7 +346,7 @@ ok $(( $(jq -r .ahead_ms <<<"$BODY") > 86400000 * 399 ? 0 : 1 )) "clock_ahead: a
 "$FSTOOL" mkset --key "$D/a" <"$D/ch3.json" >"$D/a4.json"
 wrap "$D/a4.json" "$D/p4.json"
 gzip -c "$D/p4.json" >"$D/p4.gz"
-post /v1/push "$D/p4.gz" "$(auth "$SA")" -H 'Content-Encoding: gzip'
+post /v2/push "$D/p4.gz" "$(auth "$SA")" -H 'Content-Encoding: gzip'
 is "$ST $(jq -c .accepted <<<"$BODY")" '200 [4]' "the same change re-stamped, sent gzipped: accepted"
 
 # A fork: a different set 2 from A. Refused, both versions kept, A flagged.
@@ -357,7 +364,7 @@ is "$("$FSD" devices list --db "$DB" --json | jq -r ".[] | select(.device==\"$A\
 	"fork: device flagged for HQ"
 
 # ---- pull ---------------------------------------------------------------
-req GET "/v1/pull?after=0" "$(auth "$SB")"
+req GET "/v2/pull?after=0" "$(auth "$SB")"
 is "$ST $(jq -c '[.sets[].cursor, .next, .more]' <<<"$BODY")" '200 [1,2,3,4,5,5,false]' \
 	"pull after 0: every set in cursor order"
 jq -r '.sets[0].set' <<<"$BODY" >"$D/pulled1"
@@ -365,28 +372,28 @@ jq -r '.set' "$D/a1.json" >"$D/sent1"
 cmp -s "$D/pulled1" "$D/sent1"
 ok $? "pull: the bytes come back exactly as signed (UTF-8 intact)"
 is "$(jq -r '.sets[0].sig' <<<"$BODY")" "$(jq -r .sig "$D/a1.json")" "pull: the signature comes back"
-req GET "/v1/pull?after=1&limit=2" "$(auth "$SB")"
+req GET "/v2/pull?after=1&limit=2" "$(auth "$SB")"
 is "$(jq -c '[.sets[].cursor, .next, .more]' <<<"$BODY")" '[2,3,3,true]' "pull page: limit 2, next 3, more"
-req GET "/v1/pull?after=5" "$(auth "$SB")"
+req GET "/v2/pull?after=5" "$(auth "$SB")"
 is "$(jq -c '[.sets, .next, .more]' <<<"$BODY")" '[[],5,false]' "pull at the end: empty page"
-req GET "/v1/pull?after=-1" "$(auth "$SB")"
+req GET "/v2/pull?after=-1" "$(auth "$SB")"
 is "$ST $CODE" "400 invalid_format" "pull after=-1: 400 invalid_format"
-req GET "/v1/pull?after=9007199254740992" "$(auth "$SB")"
+req GET "/v2/pull?after=9007199254740992" "$(auth "$SB")"
 is "$ST $CODE" "400 out_of_range" "pull after=2^53: 400 out_of_range"
-req GET "/v1/pull?limit=501" "$(auth "$SB")"
+req GET "/v2/pull?limit=501" "$(auth "$SB")"
 is "$ST $(jq -c '[(.sets | length), .more]' <<<"$BODY")" '200 [5,false]' "pull limit=501: treated as 500"
-req GET "/v1/pull?after=x1" "$(auth "$SB")"
+req GET "/v2/pull?after=x1" "$(auth "$SB")"
 is "$ST $CODE" "400 invalid_format" "pull after=x1: 400 invalid_format"
-req GET "/v1/pull?after=0&colour=red" "$(auth "$SB")"
+req GET "/v2/pull?after=0&colour=red" "$(auth "$SB")"
 is "$ST $CODE" "400 unknown_field" "pull with an unknown parameter: 400 unknown_field"
-req GET "/v1/pull" -H "Authorization: Bearer $(printf 'f%.0s' $(seq 1 64))"
+req GET "/v2/pull" -H "Authorization: Bearer $(printf 'f%.0s' $(seq 1 64))"
 is "$ST $CODE" "401 invalid_session" "pull with an unknown session: 401"
-hdr=$("${CURL[@]}" --compressed -D - -o "$D/gz" "$(auth "$SB")" "$SERVER_URL/v1/pull?after=0")
+hdr=$("${CURL[@]}" --compressed -D - -o "$D/gz" "$(auth "$SB")" "$SERVER_URL/v2/pull?after=0")
 like "$hdr" '[Cc]ontent-[Ee]ncoding: gzip' "pull: gzip when the client accepts it"
 is "$(jq -c '[.sets[].cursor]' "$D/gz")" '[1,2,3,4,5]' "pull gzipped: same content"
 
 # ---- roster and revocation ------------------------------------------------
-req GET /v1/devices "$(auth "$SA")"
+req GET /v2/devices "$(auth "$SA")"
 is "$(jq -r '[.devices[] | .device] | sort | join(" ")' <<<"$BODY")" \
 	"$(printf '%s\n' "$A" "$B" "$HQ" | sort | tr '\n' ' ' | sed 's/ $//')" "roster: A, B and HQ"
 is "$(jq -r ".devices[] | select(.device==\"$A\") | .public_key" <<<"$BODY")" "$(cat "$D/a/pk")" \
@@ -403,7 +410,7 @@ push_file "$SB" "$D/pb2.json"
 refused "push signed by a revoked key" 403 device_revoked
 challenge "$B"
 refused "challenge for a revoked device" 403 device_revoked
-req GET /v1/devices "$(auth "$SA")"
+req GET /v2/devices "$(auth "$SA")"
 is "$(jq -c ".devices[] | select(.device==\"$B\") | [.revoked, .revoked_at_cursor]" <<<"$BODY")" \
 	'[true,5]' "roster: B revoked at cursor 5 (its sets up to 5 stay valid)"
 
@@ -444,7 +451,7 @@ fi
 stop_server TERM
 is "$SERVER_RC" 0 "SIGTERM: clean exit"
 like "$(cat "$SERVER_LOG")" 'fieldsyncd: stopped' "SIGTERM: stopped gracefully"
-like "$(cat "$D"/hq.db.log.* | grep -c "^[0-9TZ:-]* $A POST /v1/push 409 fork in=[0-9]* out=[0-9]* [0-9]*ms")" '^[1-9]' \
+like "$(cat "$D"/hq.db.log.* | grep -c "^[0-9TZ:-]* $A POST /v2/push 409 fork in=[0-9]* out=[0-9]* [0-9]*ms")" '^[1-9]' \
 	"log: one line per request with device, endpoint, status, bytes, ms"
 is "$(sqlite3 "$DB" 'pragma integrity_check')" ok "integrity_check ok"
 plan "$_t_n"

@@ -68,19 +68,19 @@ attack() {
 	wait "$pid" 2>/dev/null
 }
 
-attack a 127.0.0.2 /v1/push
-attack b 127.0.0.3 /v1/enroll
-attack c 127.0.0.4 /v1/push --sessions "$W/m.sessions"
-attack d 127.0.0.5 /v1/push --sessions "$W/n.sessions"
+attack a 127.0.0.2 /v2/push
+attack b 127.0.0.3 /v2/enroll
+attack c 127.0.0.4 /v2/push --sessions "$W/m.sessions"
+attack d 127.0.0.5 /v2/push --sessions "$W/n.sessions"
 stop_server TERM
 
 # The deadline of each upload.
 start_server "$SDB" --request-timeout 1 || bail "server did not restart"
 S=$(attacker_session "$W/m") || bail "attacker has no session"
-"$HAMMER" upload --port "$SERVER_PORT" --path /v1/push --session "$S" \
+"$HAMMER" upload --port "$SERVER_PORT" --path /v2/push --session "$S" \
 	--gzip-json 1000000 --hold 6 >"$W/silent.out" 2>&1 &
 s_pid=$!
-"$HAMMER" upload --port "$SERVER_PORT" --path /v1/push --session "$S" \
+"$HAMMER" upload --port "$SERVER_PORT" --path /v2/push --session "$S" \
 	--gzip-json 1000000 --hold 6 --trickle >"$W/trickle.out" 2>&1 &
 t_pid=$!
 wait "$s_pid" "$t_pid"

@@ -23,11 +23,11 @@ tok=$("$FSD" token create --db "$DB" --name "Máy thử" --role expert 2>/dev/nu
 A=$(cat "$D/k/id")
 "${CURL[@]}" -o /dev/null -H 'Content-Type: application/json' \
 	-d "{\"token\":\"$tok\",\"public_key\":\"$(cat "$D/k/pk")\",\"name\":\"t\"}" \
-	"$SERVER_URL/v1/enroll" || bail enroll
+	"$SERVER_URL/v2/enroll" || bail enroll
 S=$("$FSTOOL" session --key "$D/k" --url "$SERVER_URL") || bail session
 push() { # FILE: sets ST, CODE
 	ST=$("${CURL[@]}" -o "$D/resp" -w '%{http_code}' -H 'Content-Type: application/json' \
-		-H "Authorization: Bearer $S" --data-binary "@$1" "$SERVER_URL/v1/push")
+		-H "Authorization: Bearer $S" --data-binary "@$1" "$SERVER_URL/v2/push")
 	CODE=$(jq -r '.error // empty' <"$D/resp")
 }
 M=c0ffee00c0ffee00c0ffee00c0ffee00

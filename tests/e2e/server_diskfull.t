@@ -45,7 +45,7 @@ tok=$("$FSD" token create --db "$DB" --name "Salavan 1" --role expert 2>/dev/nul
 start_server "$DB" || bail "server did not start"
 "${CURL[@]}" -H 'Content-Type: application/json' \
 	-d "{\"token\":\"$tok\",\"public_key\":\"$(cat "$D/k/pk")\",\"name\":\"x\"}" \
-	"$SERVER_URL/v1/enroll" >/dev/null || bail "enroll"
+	"$SERVER_URL/v2/enroll" >/dev/null || bail "enroll"
 S=$("$FSTOOL" session --key "$D/k" --url "$SERVER_URL") || bail "session"
 "$FIELDSYNC_BIN" --dir "$D/dev" init --name "Nguyễn Văn Hùng" >/dev/null 2>&1 &&
 	"$FIELDSYNC_BIN" --dir "$D/dev" enroll "$SERVER_URL" \
@@ -56,7 +56,7 @@ S=$("$FSTOOL" session --key "$D/k" --url "$SERVER_URL") || bail "session"
 push() {
 	ST=$("${CURL[@]}" -D "$D/hdrs" -o "$D/resp" -w '%{http_code}' \
 		-H 'Content-Type: application/json' -H "Authorization: Bearer $S" \
-		--data-binary "@$1" "$SERVER_URL/v1/push")
+		--data-binary "@$1" "$SERVER_URL/v2/push")
 	BODY=$(cat "$D/resp")
 	CODE=$(jq -r '.error // empty' <"$D/resp" 2>/dev/null)
 	HDRS=$(cat "$D/hdrs")
@@ -94,7 +94,7 @@ is "$ST $CODE" "503 storage_full" "a push on a full disk: 503 storage_full"
 like "$(jq -r .message <<<"$BODY")" 'disk.*full' "the message says the disk is full"
 unlike "$BODY" 'rollback' "the first error is kept (not the failed ROLLBACK's)"
 like "$HDRS" '[Rr]etry-[Aa]fter: [0-9]+' "it carries Retry-After"
-like "$(cat "$SERVER_LOG")" 'POST /v1/push 503 storage_full' "the log line names the cause"
+like "$(cat "$SERVER_LOG")" 'POST /v2/push 503 storage_full' "the log line names the cause"
 is "$(sqlite3 "$DB" 'select count(*) from sets')" 1 "nothing of the refused push was stored"
 push "$P2"
 is "$ST $CODE" "503 storage_full" "again while the disk is full: still 503 storage_full"

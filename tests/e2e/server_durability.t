@@ -25,7 +25,7 @@ start_server "$DB" || bail "server did not start"
 PORT=$SERVER_PORT
 curl -s --max-time 10 -H 'Content-Type: application/json' \
 	-d "{\"token\":\"$tok\",\"public_key\":\"$(cat "$D/k/pk")\",\"name\":\"Nguyễn Thị Hoa\"}" \
-	"$SERVER_URL/v1/enroll" >/dev/null || bail "enroll"
+	"$SERVER_URL/v2/enroll" >/dev/null || bail "enroll"
 
 : >"$D/acked"
 "$FSTOOL" load --key "$D/k" --url "$SERVER_URL" --sets $SETS \
@@ -73,4 +73,4 @@ is "$(sqlite3 "$DB" "select head_seq from devices where id='$A'")" $SETS "the de
 stop_server TERM
 is "$SERVER_RC" 0 "final SIGTERM: clean exit"
 is "$(sqlite3 "$DB" 'pragma integrity_check')" ok "integrity_check ok"
-diag "$(cat "$D"/hq.db.log.* | grep -c 'POST /v1/push 200') log lines of pushes answered 200, for $SETS sets (a set re-sent after a kill adds one; a kill can also eat a line)"
+diag "$(cat "$D"/hq.db.log.* | grep -c 'POST /v2/push 200') log lines of pushes answered 200, for $SETS sets (a set re-sent after a kill adds one; a kill can also eat a line)"

@@ -14,7 +14,7 @@
 #     its TCP stack then resets, and the answer can be lost. Now the rest is
 #     read and dropped and then the answer sent (SPEC §10.1): a client that
 #     sends its whole body gets the answer, and the connection stays usable
-#     (a GET /v1/health on it afterwards). Only a body announced past
+#     (a GET /v2/health on it afterwards). Only a body announced past
 #     16 MiB, which the server will not read, is answered at once and the
 #     connection closed.
 . "$(dirname "$0")/lib.sh"
@@ -34,11 +34,11 @@ raw() {
 	is "$(sed -n 's/^raw status=\([0-9]*\) code=\([a-z_]*\) closed=\([01]\).*/\1 \2 \3/p' <<<"$got")" \
 		"$2" "$1"
 }
-H='POST /v1/enroll HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
+H='POST /v2/enroll HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n'
 raw "Content-Length and Transfer-Encoding: 400 bad_framing, closed" "400 bad_framing 1" \
 	"${H}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
 raw "two different Content-Lengths: 400 bad_framing, closed" "400 bad_framing 1" \
-	"${H}Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}GET /v1/health HTTP/1.1\r\nHost: x\r\n\r\n"
+	"${H}Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}GET /v2/health HTTP/1.1\r\nHost: x\r\n\r\n"
 raw "Transfer-Encoding: gzip: 400 bad_framing, closed" "400 bad_framing 1" \
 	"${H}Transfer-Encoding: gzip\r\n\r\n{}"
 raw "Transfer-Encoding: gzip, chunked: 400 bad_framing, closed" "400 bad_framing 1" \
@@ -46,14 +46,14 @@ raw "Transfer-Encoding: gzip, chunked: 400 bad_framing, closed" "400 bad_framing
 raw "Transfer-Encoding given twice: 400 bad_framing, closed" "400 bad_framing 1" \
 	"${H}Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
 raw "a GET with both headers: 400 bad_framing, closed" "400 bad_framing 1" \
-	'GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
+	'GET /v2/health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'
 raw "two equal Content-Lengths: an ordinary request" "400 missing_field 0" \
 	"${H}Content-Length: 2\r\nContent-Length: 2\r\n\r\n{}"
 raw "chunked alone: an ordinary request" "400 missing_field 0" \
 	"${H}Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"
 
 # upload DESC WANT HAMMER-OPTIONS: the whole body is sent, then the answer
-# is "status code" and a GET /v1/health on the same connection gets 200.
+# is "status code" and a GET /v2/health on the same connection gets 200.
 upload() {
 	local desc=$1 want=$2 got
 	shift 2
@@ -65,15 +65,15 @@ upload() {
 		"$desc: the whole body was sent, and the connection serves the next request"
 }
 upload "9 MiB push (limit 8 MiB), refused from Content-Length" "413 body_too_large" \
-	--path /v1/push --session "$S" --plain-json 9437184
+	--path /v2/push --session "$S" --plain-json 9437184
 upload "1 MiB enroll (limit 16 KiB), refused from Content-Length" "413 body_too_large" \
-	--path /v1/enroll --plain-json 1048576
+	--path /v2/enroll --plain-json 1048576
 upload "1 MiB push without a session, refused from the headers" "401 invalid_session" \
-	--path /v1/push --plain-json 1048576
+	--path /v2/push --plain-json 1048576
 upload "gzip push inflating past 32 MiB, refused while it streams" "413 inflated_too_large" \
-	--path /v1/push --session "$S" --gzip-json 40000000 --wrap-sets
+	--path /v2/push --session "$S" --gzip-json 40000000 --wrap-sets
 
-got=$("$HAMMER" upload --port "$SERVER_PORT" --path /v1/push --session "$S" \
+got=$("$HAMMER" upload --port "$SERVER_PORT" --path /v2/push --session "$S" \
 	--plain-json 20000000)
 diag "$got"
 like "$got" 'closed=1' "a body announced past 16 MiB: the connection is closed"

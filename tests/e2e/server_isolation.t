@@ -21,7 +21,7 @@ P=$SERVER_PORT
 CURL=(curl -s --max-time 5)
 
 # Five slow-loris clients: the request trickles in, one byte a second.
-req=$'POST /v1/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"sets":['
+req=$'POST /v2/push HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"sets":['
 for i in 1 2 3 4 5; do
 	(exec 3<>"/dev/tcp/127.0.0.1/$P" || exit 1
 	 while :; do
@@ -46,14 +46,14 @@ ok $(( open >= 10 ? 0 : 1 )) "ten hostile connections are open"
 
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 t0=$(ms)
-st=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$SERVER_URL/v1/health")
+st=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$SERVER_URL/v2/health")
 t1=$(ms)
 is "$st" 200 "health answers while they hang on"
 diag "health: $((t1 - t0)) ms"
 
 t0=$(ms)
 st=$("${CURL[@]}" -o "$D/enr" -w '%{http_code}' -H 'Content-Type: application/json' \
-	-d "{\"token\":\"$tok\",\"public_key\":\"$(cat "$D/k/pk")\",\"name\":\"Nguyễn Thị Hoa\"}" "$SERVER_URL/v1/enroll")
+	-d "{\"token\":\"$tok\",\"public_key\":\"$(cat "$D/k/pk")\",\"name\":\"Nguyễn Thị Hoa\"}" "$SERVER_URL/v2/enroll")
 is "$st" 201 "enrollment completes"
 S=$(timeout 5 "$FSTOOL" session --key "$D/k" --url "$SERVER_URL")
 like "$S" '^[0-9a-f]{64}$' "authentication completes"
@@ -62,7 +62,7 @@ for n in 1 2 3; do
 		"$FSTOOL" mkset --key "$D/k" | jq -c '{sets: [.]}' >"$D/p.json"
 	t0=$(ms)
 	st=$("${CURL[@]}" -o "$D/r" -w '%{http_code}' -H 'Content-Type: application/json' \
-		-H "Authorization: Bearer $S" --data-binary "@$D/p.json" "$SERVER_URL/v1/push")
+		-H "Authorization: Bearer $S" --data-binary "@$D/p.json" "$SERVER_URL/v2/push")
 	t1=$(ms)
 	is "$st $(jq -c .accepted "$D/r")" "200 [$n]" "push $n completes while ten connections misbehave"
 	diag "push $n: $((t1 - t0)) ms"

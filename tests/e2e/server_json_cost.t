@@ -1,6 +1,6 @@
 #!/bin/bash
 # Large JSON objects from a stranger must not starve honest devices (issue 9
-# item 8). Five unauthenticated POST /v1/auth/challenge bodies, each one
+# item 8). Five unauthenticated POST /v2/auth/challenge bodies, each one
 # object of 200,000 members (2.7 MB), are sent at once — with the old
 # pairwise duplicate-key check each kept a server thread for about a
 # minute — while an enrolled device syncs 20 entries. The criterion is the
@@ -26,7 +26,7 @@ t0=$(date +%s%N)
 for i in 1 2 3 4 5; do
 	curl -s -o /dev/null -w '%{http_code}\n' --max-time 120 \
 		-H 'Content-Type: application/json' --data-binary "@$D/big.json" \
-		"$SERVER_URL/v1/auth/challenge" >"$D/att$i" 2>/dev/null &
+		"$SERVER_URL/v2/auth/challenge" >"$D/att$i" 2>/dev/null &
 	at_exit "kill $!"
 	pids="${pids:-} $!"
 done
@@ -51,7 +51,7 @@ is "$bad" 0 "each stranger got a 4xx answer within curl's 120 s"
 # The same object with one name twice, at the very end: still found.
 sed 's/}$/,"k7":1}/' "$D/big.json" >"$D/dup.json"
 body=$(curl -s --max-time 60 -H 'Content-Type: application/json' \
-	--data-binary "@$D/dup.json" "$SERVER_URL/v1/auth/challenge")
+	--data-binary "@$D/dup.json" "$SERVER_URL/v2/auth/challenge")
 like "$body" '"error":"(duplicate_key|[a-z_]*too_large)"' \
 	"a duplicate name as the 200,001st member is refused"
 ok $(kill -0 "$SERVER_PID" 2>/dev/null; echo $?) "the server is still running"

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Memory from small bodies (issue 9, item 7). Gzip bodies of about 800 KB
 # that inflate to a 32 MiB JSON array of digits: four at a time to
-# /v1/enroll from one address (no credentials), and four at a time to
-# /v1/push from an enrolled device on another, five rounds each. Before,
+# /v2/enroll from one address (no credentials), and four at a time to
+# /v2/push from an enrolled device on another, five rounds each. Before,
 # each body became a cJSON tree of ~1 GiB and the server held gigabytes
 # for good. Now an enroll body is refused past 16 KiB (before inflating
 # further), a push body past 4096 JSON values (counted before parsing), and
@@ -22,11 +22,11 @@ attacker "$W/a" || bail "attacker did not enroll"
 S=$(attacker_session "$W/a") || bail "attacker has no session"
 diag "server before the attack: VmRSS $(server_kib VmRSS) KiB"
 
-"$HAMMER" upload --port "$SERVER_PORT" --from 127.0.0.2 --path /v1/enroll \
+"$HAMMER" upload --port "$SERVER_PORT" --from 127.0.0.2 --path /v2/enroll \
 	--count 4 --rounds 5 --gzip-json 33554432 >"$W/enroll.out" 2>&1 &
 E_PID=$!
 at_exit "kill $E_PID"
-"$HAMMER" upload --port "$SERVER_PORT" --from 127.0.0.3 --path /v1/push \
+"$HAMMER" upload --port "$SERVER_PORT" --from 127.0.0.3 --path /v2/push \
 	--session "$S" --count 4 --rounds 5 --gzip-json 33554400 --wrap-sets \
 	>"$W/push.out" 2>&1 &
 P_PID=$!

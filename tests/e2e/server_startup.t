@@ -61,7 +61,7 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.05
 done
 for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
-	curl -s -o /dev/null --max-time 10 "$SERVER_URL/v1/health"
+	curl -s -o /dev/null --max-time 10 "$SERVER_URL/v2/health"
 done
 kill -KILL "$PID2" 2>/dev/null && diag "the second serve was still running"
 wait "$PID2" 2>/dev/null
@@ -69,7 +69,7 @@ RC2=$?
 is "$RC2" 1 "a second serve on the port in use exits with status 1"
 like "$(cat "$L2")" "cannot listen on 127.0.0.1:$P" "it says it cannot listen on that address"
 unlike "$(cat "$L2")" 'listening on' "it never says it is listening"
-is "$(grep -c 'GET /v1/health 200' "$SERVER_LOG")" 12 \
+is "$(grep -c 'GET /v2/health 200' "$SERVER_LOG")" 12 \
 	"all 12 requests were answered by the first server"
 stop_server TERM
 is "$SERVER_RC" 0 "the first server stops cleanly"

@@ -39,11 +39,11 @@ K="$W/raw"
 tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name raw --role expert | tail -1)
 printf '{"token":"%s","public_key":"%s","name":"raw"}' "$tok" "$(cat "$K/pk")" |
 	curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- \
-		"$SERVER_URL/v1/enroll"
+		"$SERVER_URL/v2/enroll"
 S=$("$FIELDSYNC_TOOLS/fstool" session --key "$K" --url "$SERVER_URL" 2>/dev/null)
 n=$(curl -s -H "Authorization: Bearer $S" \
-	"$SERVER_URL/v1/pull?after=0&limit=500&own=1" | jq '.sets | length')
+	"$SERVER_URL/v2/pull?after=0&limit=500&own=1" | jq '.sets | length')
 is "$n" "$max" "own=1 returns every set ($max)"
 code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $S" \
-	"$SERVER_URL/v1/pull?after=0&own=maybe")
+	"$SERVER_URL/v2/pull?after=0&own=maybe")
 is "$code" 400 "own=maybe is refused with 400"

@@ -1,7 +1,7 @@
 /*
 ** This file contains a libFuzzer target for fieldsyncd's unauthenticated
 ** endpoints below the socket: arbitrary bytes go to srv_api_handle as the
-** body of POST /v1/enroll, /v1/auth/challenge or /v1/auth/session (chosen by
+** body of POST /v2/enroll, /v2/auth/challenge or /v2/auth/session (chosen by
 ** the input's length modulo 3, so every input exercises one of them whole).
 ** A real token and an enrolled device exist, so valid-looking inputs reach
 ** the database code.
@@ -52,8 +52,8 @@ static void setup(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const paths[] = { "/v1/enroll", "/v1/auth/challenge",
-					     "/v1/auth/session" };
+	static const char *const paths[] = { "/v2/enroll", "/v2/auth/challenge",
+					     "/v2/auth/session" };
 	static int ready;
 	static unsigned n;
 	char peer[32];

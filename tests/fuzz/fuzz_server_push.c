@@ -1,7 +1,7 @@
 /*
 ** This file contains a libFuzzer target for fieldsyncd's push endpoint below
 ** the socket: arbitrary bytes go to srv_api_handle as the body of an
-** authenticated POST /v1/push. When the input starts with 'S', the rest is
+** authenticated POST /v2/push. When the input starts with 'S', the rest is
 ** taken as change-set bytes, signed with the enrolled device's key and
 ** wrapped in a push body, so the fuzzer also reaches the chain, HLC and
 ** merge code behind the signature check. The database lives in a temporary
@@ -69,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	memset(&req, 0, sizeof(req));
 	req.method = "POST";
-	req.path = "/v1/push";
+	req.path = "/v2/push";
 	req.authorization = bearer;
 	if (size > 0 && data[0] == 'S') {
 		bytes = malloc(size);

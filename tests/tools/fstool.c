@@ -8,7 +8,8 @@
 **                              and chain state DIR/seq DIR/head DIR/hlc
 **   fstool mkset --key DIR [--seq N] [--prev HEX] [--hlc HEX] [--no-save]
 **                              < changes.json   (array of {id?,kind,op,
-**                              fields?,base?,hlc?}); prints {"set","sig"}
+**                              fields?,base?,hlc?,reason?,to?}); prints
+**                              {"set","sig"}
 **                              and advances DIR's chain state
 **   fstool sign --key DIR      < bytes: signature hex of exactly stdin
 **   fstool hash                < bytes: BLAKE2b-256 hex of exactly stdin
@@ -210,12 +211,19 @@ static int make_set(const key *k, const cJSON *arr, int64_t seq,
 			goto out;
 		}
 		v = cJSON_GetObjectItemCaseSensitive(it, "op");
-		if (!cJSON_IsString(v) || strcmp(v->valuestring, "create") == 0)
+		c.op = PROTO_OP_DELETE; /* an unknown op: delete, as before */
+		if (!cJSON_IsString(v))
 			c.op = PROTO_OP_CREATE;
-		else if (strcmp(v->valuestring, "update") == 0)
-			c.op = PROTO_OP_UPDATE;
 		else
-			c.op = PROTO_OP_DELETE;
+			for (int o = PROTO_OP_CREATE; o <= PROTO_OP_HANDOVER; o++)
+				if (!strcmp(v->valuestring,
+					    proto_op_name((proto_op)o)))
+					c.op = (proto_op)o;
+		v = cJSON_GetObjectItemCaseSensitive(it, "reason");
+		c.reason = cJSON_IsString(v) ? v->valuestring : NULL;
+		v = cJSON_GetObjectItemCaseSensitive(it, "to");
+		if (cJSON_IsString(v))
+			snprintf(c.to, sizeof(c.to), "%s", v->valuestring);
 		v = cJSON_GetObjectItemCaseSensitive(it, "hlc");
 		if (cJSON_IsString(v)) {
 			if (proto_hlc_parse(v->valuestring, &c.hlc)) {
@@ -465,7 +473,7 @@ static int authenticate(http *h, const key *k, long long local_seq)
 	long st;
 
 	snprintf(json, sizeof(json), "{\"device\":\"%s\"}", k->idhex);
-	st = post(h, "/v1/auth/challenge", json, 0);
+	st = post(h, "/v2/auth/challenge", json, 0);
 	if (st != 200) {
 		fprintf(stderr, "fstool: challenge: %ld %s\n", st,
 			h->body ? h->body : "");
@@ -476,7 +484,7 @@ static int authenticate(http *h, const key *k, long long local_seq)
 	snprintf(json, sizeof(json), "{\"device\":\"%s\",\"challenge\":"
 		 "\"%s\",\"signature\":\"%s\",\"local_seq\":%lld}",
 		 k->idhex, ch, sig, local_seq < 0 ? 0 : local_seq);
-	st = post(h, "/v1/auth/session", json, 0);
+	st = post(h, "/v2/auth/session", json, 0);
 	if (st != 200) {
 		fprintf(stderr, "fstool: session: %ld %s\n", st,
 			h->body ? h->body : "");
@@ -609,7 +617,7 @@ static int cmd_load(int argc, char **argv)
 				continue;
 			}
 			authed = 1;
-			st = post(&h, "/v1/push", body, 1);
+			st = post(&h, "/v2/push", body, 1);
 			if (st == 200)
 				break;
 			if (st == 401) {

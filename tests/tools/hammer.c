@@ -33,7 +33,7 @@
 **         upload I sent=B total=T send_error=0|ERRNO status=S code=C
 **                closed=0|1 [health=S]
 **       (status 0: no answer; closed: the server closed the connection;
-**       health: the status of a GET /v1/health sent afterwards on the same
+**       health: the status of a GET /v2/health sent afterwards on the same
 **       connection, with --then-health).
 **   hammer raw    --port P [--wait-ms MS]
 **       Sends stdin's bytes as they are, reads until the server closes or is
@@ -148,7 +148,7 @@ typedef struct lconn {
 
 static int cmd_loris(int argc, char **argv)
 {
-	static const char hdr[] = "GET /v1/health HTTP/1.1\r\nHost: 127.0.0.1"
+	static const char hdr[] = "GET /v2/health HTTP/1.1\r\nHost: 127.0.0.1"
 		"\r\nUser-Agent: hammer-loris\r\nX-Pad: "
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -462,7 +462,7 @@ static void *upload_one(void *arg)
 				     &closed);
 	}
 	if (up_health && status && !closed) {
-		static const char h[] = "GET /v1/health HTTP/1.1\r\nHost: "
+		static const char h[] = "GET /v2/health HTTP/1.1\r\nHost: "
 					"127.0.0.1\r\n\r\n";
 		char c2[64];
 		int cl2;

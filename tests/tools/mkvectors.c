@@ -140,10 +140,10 @@ static void hash_bytes(const char *b, size_t n, uint8_t out[32])
 	crypto_generichash(out, 32, (const unsigned char *)b, n, NULL, 0);
 }
 
-/* Ed25519 over "fieldsync changeset v1\n" || BLAKE2b-256(bytes). */
+/* Ed25519 over "fieldsync changeset v2\n" || BLAKE2b-256(bytes). */
 static char *sign_bytes(const char *b, size_t n, const key *k)
 {
-	static const char dom[] = "fieldsync changeset v1\n";
+	static const char dom[] = "fieldsync changeset v2\n";
 	unsigned char msg[sizeof dom - 1 + 32];
 	uint8_t sig[64];
 
@@ -192,7 +192,7 @@ static const char ZERO64[] =
 static char *set_bytes(const key *k, long long seq, const char *prev,
 		       const char *changes)
 {
-	return fmt("{\"v\":1,\"device\":\"%s\",\"seq\":%lld,\"prev\":\"%s\","
+	return fmt("{\"v\":2,\"device\":\"%s\",\"seq\":%lld,\"prev\":\"%s\","
 		   "\"changes\":[%s]}", k->id_hex, seq, prev, changes);
 }
 
@@ -424,7 +424,7 @@ static void sets(void)
 		"\"planned_ha\":5.25},\"base\":{\"crop\":\"%s\","
 		"\"planned_ha\":\"%s\"}},"
 		"{\"id\":\"" VISIT1 "\",\"kind\":\"visit\",\"op\":\"delete\","
-		"\"hlc\":\"%s\"}", h3, h4, h5, sA1, sA1, h6);
+		"\"hlc\":\"%s\",\"reason\":\"recorded twice\"}", h3, h4, h5, sA1, sA1, h6);
 	v2 = set_bytes(&alice, 2, hv1, c);
 	free(c);
 	hash_bytes(v2, strlen(v2), hash);
@@ -517,7 +517,7 @@ static void sets(void)
 		"\"planned_ha\":3.8,\"province\":\"Salavan\","
 		"\"crop\":\"Sticky maize\"},\"hlc\":\"%s\",\"op\":\"create\","
 		"\"kind\":\"model\",\"id\":\"" MODEL2 "\"}],\"prev\":\"%s\","
-		"\"seq\":1,\"device\":\"%s\",\"v\":1}", h1, ZERO64,
+		"\"seq\":1,\"device\":\"%s\",\"v\":2}", h1, ZERO64,
 		alice.id_hex);
 	{
 		vec v = {.name = "valid_member_order",
@@ -691,7 +691,7 @@ static void sets(void)
 
 	/* -- decode failures (signed correctly by alice) ------------------- */
 	c = model_create(MODEL2, 1, F0);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"seq\":2,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"seq\":2,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("duplicate_key_seq", "\"seq\" twice in the set", b,
 	    "duplicate_key", -1, "seq", 0);
@@ -703,7 +703,7 @@ static void sets(void)
 	     c, "duplicate_key", -1, "crop", 0);
 	free(c);
 	c = model_create(MODEL2, 1, F0);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[%s],\"signature\":\"00\"}", alice.id_hex, ZERO64,
 		c);
 	bad("unknown_member_set", "an unknown member \"signature\" in the "
@@ -723,47 +723,52 @@ static void sets(void)
 	badf("unknown_field", "a model has no field \"color\"",
 	     F0 ",\"color\":\"green\"", "unknown_field", "color");
 	c = model_create(MODEL2, 1, F0);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":\"1\",\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":\"1\",\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("wrong_type_seq", "\"seq\" as a string", b, "wrong_type", -1,
 	    "seq", 0);
 	free(b);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":%s}", alice.id_hex, ZERO64, c);
 	bad("wrong_type_changes", "\"changes\" as an object, not an array",
 	    b, "wrong_type", -1, "changes", 1);
 	free(b);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"changes\":[%s]}",
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"changes\":[%s]}",
 		alice.id_hex, c);
 	bad("missing_prev", "the set has no \"prev\"", b, "missing_field", -1,
 	    "prev", 1);
 	free(b);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":0,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":0,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("seq_zero", "sequence numbers start at 1", b, "out_of_range", -1,
 	    "seq", 0);
 	free(b);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":9007199254740992,"
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":9007199254740992,"
 		"\"prev\":\"%s\",\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("seq_too_big", "seq 2^53 is past the limit 2^53-1", b,
 	    "out_of_range", -1, "seq", 0);
 	free(b);
-	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
-	bad("version_2", "a set of protocol version 2", b,
+	bad("version_1", "a set of protocol version 1 (before ownership): "
+	    "refused, never guessed", b, "unsupported_version", -1, NULL, 0);
+	free(b);
+	b = fmt("{\"v\":3,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
+	bad("version_3", "a set of a later protocol version 3", b,
 	    "unsupported_version", -1, NULL, 0);
 	free(b);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%.63s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%.63s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("prev_63_hex", "prev of 63 hex digits", b, "invalid_format", -1,
 	    "prev", 1);
 	free(b);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[%s]} x", alice.id_hex, ZERO64, c);
 	bad("trailing_bytes", "a valid set followed by \" x\"", b,
 	    "malformed_json", -1, NULL, 0);
 	free(b);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[]}", alice.id_hex, ZERO64);
 	bad("no_changes", "an empty \"changes\" array", b, "missing_field", -1,
 	    "changes", 1);
@@ -823,10 +828,10 @@ static void sets(void)
 	     "\"province\":\"Sekong\",\"leader\":\"ທ່ານ ບຸນມີ\","
 	     "\"members\":5,\"sector\":\"health\",\"start\":\"2026-04-15\","
 	     "\"end\":\"2026-04-13\"}}", "out_of_range", 0, "end", 1);
-	bad1("progress_update", "progress is append-only: no update",
-	     "{\"id\":\"" PROG1 "\",\"kind\":\"progress\",\"op\":\"update\","
-	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"sown_ha\":4}}",
-	     "invalid_op", 0, "progress", 1);
+	bad1("progress_delete", "an observation is never deleted (it is "
+	     "retracted)", "{\"id\":\"" PROG1 "\",\"kind\":\"progress\","
+	     "\"op\":\"delete\",\"hlc\":\"019d36e3ec010000\","
+	     "\"reason\":\"typed twice\"}", "invalid_op", 0, "progress", 1);
 	bad1("delete_with_fields", "a delete carries no fields",
 	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\",\"op\":\"delete\","
 	     "\"hlc\":\"019d36e3ec010000\",\"fields\":{\"crop\":\"x\"}}",
@@ -840,7 +845,7 @@ static void sets(void)
 	     "\"hlc\":\"019d36e3ec01000\"}", "invalid_format", 0, "hlc", 1);
 	bad1("bad_id", "a record id in uppercase hex",
 	     "{\"id\":\"A1000000000000000000000000000002\",\"kind\":\"model\","
-	     "\"op\":\"delete\",\"hlc\":\"019d36e3ec010000\"}",
+	     "\"op\":\"delete\",\"hlc\":\"019d36e3ec010000\",\"reason\":\"duplicate\"}",
 	     "invalid_format", 0, "id", 1);
 	{
 		char *sb = S(1, &alice);
@@ -863,12 +868,12 @@ static void sets(void)
 	     "the value short in C", c, "malformed_json", -1, NULL, 0);
 	free(c);
 	c = model_create(MODEL2, 1, F0);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":01,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":01,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("leading_zero", "\"seq\":01 is not a JSON number", b,
 	    "malformed_json", -1, NULL, 0);
 	free(b);
-	b = fmt("\x01{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+	b = fmt("\x01{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("control_whitespace", "a 0x01 byte before the set: JSON "
 	    "whitespace is only space, tab, CR and LF", b, "malformed_json",
@@ -878,28 +883,28 @@ static void sets(void)
 
 	/* HLCs must strictly increase inside a set. */
 	c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"delete\","
-		"\"hlc\":\"%s\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
-		"\"op\":\"delete\",\"hlc\":\"%s\"}", h2, h2);
+		"\"hlc\":\"%s\",\"reason\":\"duplicate\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+		"\"op\":\"delete\",\"hlc\":\"%s\",\"reason\":\"duplicate\"}", h2, h2);
 	bad1("hlc_equal", "two changes with the same HLC", c, "hlc_order", 1,
 	     "hlc", 1);
 	free(c);
 	c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"delete\","
-		"\"hlc\":\"%s\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
-		"\"op\":\"delete\",\"hlc\":\"%s\"}", h2, h1);
+		"\"hlc\":\"%s\",\"reason\":\"duplicate\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+		"\"op\":\"delete\",\"hlc\":\"%s\",\"reason\":\"duplicate\"}", h2, h1);
 	bad1("hlc_decreasing", "the second change's HLC is lower", c,
 	     "hlc_order", 1, "hlc", 1);
 	free(c);
 
 	/* 2001 deletes with increasing HLCs: one over the limit. */
 	{
-		size_t n = 2001, cap = n * 96 + 1, off = 0;
+		size_t n = 2001, cap = n * 128 + 1, off = 0;
 		char *all = malloc(cap);
 		if (!all)
 			die("out of memory");
 		for (size_t i = 0; i < n; i++) {
 			int w = snprintf(all + off, cap - off,
 				"%s{\"id\":\"a5%030zx\",\"kind\":\"visit\","
-				"\"op\":\"delete\",\"hlc\":\"%016llx\"}",
+				"\"op\":\"delete\",\"hlc\":\"%016llx\",\"reason\":\"duplicate\"}",
 				i ? "," : "", i,
 				(unsigned long long)((uint64_t)(T0 + 10 + (long long)i) << 16));
 			if (w < 0 || (size_t)w >= cap - off)
@@ -913,12 +918,12 @@ static void sets(void)
 
 	/* -- seq: one code per condition (SPEC 6.3 step 7) ----------------- */
 	c = model_create(MODEL2, 1, F0);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1.5,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1.5,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("seq_fraction", "seq 1.5: a fraction is the wrong type for an "
 	    "integer (as 42.5 households)", b, "wrong_type", -1, "seq", 0);
 	free(b);
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("seq_missing", "the set has no \"seq\"", b, "missing_field", -1,
 	    "seq", 0);
@@ -932,7 +937,7 @@ static void sets(void)
 	/* -- the order of the checks (SPEC 6.3): each set below has two
 	**    faults, and the vector names the one found first. ------------- */
 	c = model_create(MODEL2, 1, F0 ",\"color\":\"green\"");
-	b = fmt("{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		"\"changes\":[%s],\"signature\":\"00\"}", alice.id_hex, ZERO64,
 		c);
 	bad("order_set_before_changes", "an unknown set member and an "
@@ -941,7 +946,7 @@ static void sets(void)
 	free(b);
 	free(c);
 	c = model_create(MODEL2, 1, F0);
-	b = fmt("{\"v\":1,\"device\":\"%.31s\",\"seq\":0,\"prev\":\"%s\","
+	b = fmt("{\"v\":2,\"device\":\"%.31s\",\"seq\":0,\"prev\":\"%s\","
 		"\"changes\":[%s]}", alice.id_hex, ZERO64, c);
 	bad("order_device_before_seq", "a 31-digit device and seq 0: device "
 	    "and prev are checked before seq", b, "invalid_format", -1,
@@ -951,7 +956,7 @@ static void sets(void)
 	{
 		char *c0 = model_create(MODEL2, 1, F0 ",\"color\":\"green\"");
 		c = fmt("%s,{\"id\":\"" MODEL1 "\",\"kind\":\"meeting\","
-			"\"op\":\"delete\",\"hlc\":\"%s\"}", c0, h2);
+			"\"op\":\"delete\",\"hlc\":\"%s\",\"reason\":\"duplicate\"}", c0, h2);
 		bad1("order_first_change", "an unknown field in change 0 and "
 		     "an unknown kind in change 1: changes in array order", c,
 		     "unknown_field", 0, "color", 1);
@@ -991,8 +996,8 @@ static void sets(void)
 	     "\"start\":\"2026-04-15\",\"end\":\"2026-04-13\"}}",
 	     "missing_field", 0, "leader", 1);
 	c = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\",\"op\":\"delete\","
-		"\"hlc\":\"%s\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
-		"\"op\":\"delete\",\"hlc\":\"%s\",\"why\":1}", h2, h2);
+		"\"hlc\":\"%s\",\"reason\":\"duplicate\"},{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+		"\"op\":\"delete\",\"hlc\":\"%s\",\"reason\":\"duplicate\",\"why\":1}", h2, h2);
 	bad1("order_change_before_hlc", "change 1 has the HLC of change 0 and "
 	     "an unknown member: a change is validated before its HLC is "
 	     "compared", c, "unknown_field", 1, "why", 1);
@@ -1052,10 +1057,94 @@ static void sets(void)
 	     "\"province\":\"Attapeu\",\"name\":\"Trạm giống\","
 	     "\"sector\":\"agriculture\",\"budget\":1", "invalid_value",
 	     "sector");
-	bad1("work_progress_update", "work_progress is append-only: no update",
+	bad1("work_progress_handover", "an observation is not handed over "
+	     "(only records that are not append-only are)",
 	     "{\"id\":\"" WPROG1 "\",\"kind\":\"work_progress\","
-	     "\"op\":\"update\",\"hlc\":\"019d36e3ec010000\",\"fields\":"
-	     "{\"built_pct\":50}}", "invalid_op", 0, "work_progress", 1);
+	     "\"op\":\"handover\",\"hlc\":\"019d36e3ec010000\",\"to\":\""
+	     MODEL2 "\"}", "invalid_op", 0, "work_progress", 1);
+
+	/* Ownership ops (SPEC 5.2): what each carries. */
+	bad1("delete_no_reason", "a delete says why: \"reason\" is required",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\",\"op\":\"delete\","
+	     "\"hlc\":\"019d36e3ec010000\"}", "missing_field", 0, "reason", 1);
+	bad1("retract_no_reason", "a retract says why",
+	     "{\"id\":\"" PROG1 "\",\"kind\":\"progress\","
+	     "\"op\":\"retract\",\"hlc\":\"019d36e3ec010000\"}",
+	     "missing_field", 0, "reason", 1);
+	bad1("retract_model", "only observations are retracted; a model is "
+	     "deleted", "{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+	     "\"op\":\"retract\",\"hlc\":\"019d36e3ec010000\","
+	     "\"reason\":\"wrong\"}", "invalid_op", 0, "retract", 1);
+	bad1("handover_no_to", "a handover names the new owner in \"to\"",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+	     "\"op\":\"handover\",\"hlc\":\"019d36e3ec010000\"}",
+	     "missing_field", 0, "to", 1);
+	bad1("handover_bad_to", "\"to\" is a device id in lowercase hex",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+	     "\"op\":\"handover\",\"hlc\":\"019d36e3ec010000\","
+	     "\"to\":\"E59E\"}", "invalid_format", 0, "to", 1);
+	bad1("to_on_update", "\"to\" belongs to a handover only",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+	     "\"op\":\"update\",\"hlc\":\"019d36e3ec010000\","
+	     "\"fields\":{\"planned_ha\":4},\"to\":\"" MODEL2 "\"}",
+	     "invalid_op", 0, "to", 1);
+	bad1("create_with_reason", "a create carries no reason",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+	     "\"op\":\"create\",\"hlc\":\"019d36e3ec010000\","
+	     "\"fields\":{" F0 "},\"reason\":\"new\"}", "invalid_op", 0,
+	     "reason", 1);
+	bad1("reason_null", "a member present with null is refused",
+	     "{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+	     "\"op\":\"delete\",\"hlc\":\"019d36e3ec010000\","
+	     "\"reason\":null}", "wrong_type", 0, "reason", 1);
+	{
+		char *longr = malloc(2002);
+		memset(longr, 'x', 2001);
+		longr[2001] = 0;
+		c = fmt("{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+			"\"op\":\"delete\",\"hlc\":\"019d36e3ec010000\","
+			"\"reason\":\"%s\"}", longr);
+		bad1("reason_too_long", "a reason of 2001 bytes (at most "
+		     "2000)", c, "too_long", 0, "reason", 1);
+		free(c);
+		free(longr);
+	}
+	/* HQ's ops in one valid set: a correction of an observation, a
+	** handover, a restore, a retract. */
+	{
+		char *g1 = H(20), *g2 = H(21), *g3 = H(22), *g4 = H(23);
+		char *sp = S(4, &alice), *vb;
+		c = fmt("{\"id\":\"" PROG1 "\",\"kind\":\"progress\","
+			"\"op\":\"update\",\"hlc\":\"%s\",\"fields\":"
+			"{\"sown_ha\":3.8},\"base\":{\"sown_ha\":\"%s\"},"
+			"\"reason\":\"38 ha was a typing slip for 3.8\"},"
+			"{\"id\":\"" MODEL1 "\",\"kind\":\"model\","
+			"\"op\":\"handover\",\"hlc\":\"%s\",\"to\":\"%s\","
+			"\"reason\":\"Bùi Văn Hùng's new laptop\"},"
+			"{\"id\":\"" VISIT1 "\",\"kind\":\"visit\","
+			"\"op\":\"restore\",\"hlc\":\"%s\"},"
+			"{\"id\":\"" PROG2 "\",\"kind\":\"progress\","
+			"\"op\":\"retract\",\"hlc\":\"%s\",\"reason\":"
+			"\"ngày 2030 nhập nhầm\"}", g1, sp, g2, bob.id_hex, g3,
+			g4);
+		vb = set_bytes(&hq, 1, ZERO64, c);
+		{
+			vec v = {.name = "valid_hq_ownership_ops",
+				 .desc = "HQ corrects an observation (update "
+					 "with base and reason), hands a model "
+					 "to bob, restores a visit and retracts "
+					 "an observation",
+				 .bytes = vb, .len = strlen(vb), .signer = &hq,
+				 .pk = &hq, .decode = "ok", .verify = "ok",
+				 .chain = "ok", .is_next = 1, .index = -1,
+				 .seq = 1, .canonical = 1};
+			emit(&v);
+		}
+		free(vb);
+		free(c);
+		free(sp);
+		free(g1); free(g2); free(g3); free(g4);
+	}
 
 	free(h1); free(h2); free(h3); free(h4); free(h5); free(h6); free(h7);
 	free(h8); free(sA1); free(v1); free(v2); free(v3); free(v4);
@@ -1190,6 +1279,8 @@ static void merges(void)
 	char *path, *bA1crop = basef("crop", 1, &alice),
 	     *bA1hh = basef("planned_households", 1, &alice);
 	mchange ch[4];
+	/* A create writes the reserved field _owner: its author (SPEC 9.1). */
+	char *alice_json = fmt("\"%s\"", alice.id_hex);
 	const char *create_fields = "\"crop\":\"Ngô nếp\",\"province\":"
 		"\"Salavan\",\"planned_ha\":5,\"planned_households\":42";
 	/* The device with the greater id bytes wins a tie of HLCs. */
@@ -1220,6 +1311,7 @@ static void merges(void)
 	final_field(f, "province", "\"Salavan\"", 1, &alice);
 	final_field(f, "planned_ha", "5", 1, &alice);
 	final_field(f, "planned_households", "42", 1, &alice);
+	final_field(f, "_owner", alice_json, 1, &alice);
 	mfinal(c, f, 0);
 	morder(c, (const int[]){0, 1, 2}, 3,
 	       conflict("crop", "\"Sticky maize\"", 3, &alice,
@@ -1250,6 +1342,7 @@ static void merges(void)
 	final_field(f, "province", "\"Salavan\"", 1, &alice);
 	final_field(f, "planned_ha", "5", 1, &alice);
 	final_field(f, "planned_households", "42", 1, &alice);
+	final_field(f, "_owner", alice_json, 1, &alice);
 	mfinal(c, f, 0);
 	morder(c, (const int[]){0, 1, 2}, 3, (cJSON *)NULL);
 	for (int i = 0; i < 3; i++)
@@ -1276,6 +1369,7 @@ static void merges(void)
 	final_field(f, "province", "\"Salavan\"", 1, &alice);
 	final_field(f, "planned_ha", hi == &alice ? "3.8" : "4.2", 5, hi);
 	final_field(f, "planned_households", "42", 1, &alice);
+	final_field(f, "_owner", alice_json, 1, &alice);
 	mfinal(c, f, 0);
 	morder(c, (const int[]){0, 1, 2}, 3,
 	       conflict("planned_ha", hi == &alice ? "3.8" : "4.2", 5, hi,
@@ -1292,26 +1386,37 @@ static void merges(void)
 	ch[0].change = model_create(MODEL1, 1, create_fields);
 	{
 		char *h = H(4);
-		ch[1].author = &bob;
+		ch[1].author = &hq;
 		ch[1].change = fmt("{\"id\":\"" MODEL1 "\",\"kind\":\"model\","
-				   "\"op\":\"delete\",\"hlc\":\"%s\"}", h);
+				   "\"op\":\"delete\",\"hlc\":\"%s\",\"reason\":\"duplicate\"}", h);
 		free(h);
 	}
 	ch[2].author = &alice;
 	ch[2].change = upd(MODEL1, 6, "\"planned_households\":50", bA1hh);
 	c = mcase(cases, "tombstone",
-		  "bob deletes the model; alice, not having seen it, raises "
-		  "households later: the record stays deleted",
+		  "HQ deletes the model; alice, not having seen it, raises "
+		  "households later: the record stays deleted, and the "
+		  "delete and the edit are reported (field _deleted) in "
+		  "either order",
 		  MODEL1, "model", NULL, ch, 3);
 	f = cJSON_CreateObject();
 	final_field(f, "crop", "\"Ngô nếp\"", 1, &alice);
 	final_field(f, "province", "\"Salavan\"", 1, &alice);
 	final_field(f, "planned_ha", "5", 1, &alice);
 	final_field(f, "planned_households", "50", 6, &alice);
-	final_field(f, "_deleted", "true", 4, &bob);
+	final_field(f, "_deleted", "true", 4, &hq);
+	final_field(f, "_owner", alice_json, 1, &alice);
 	mfinal(c, f, 1);
-	morder(c, (const int[]){0, 1, 2}, 3, (cJSON *)NULL);
-	morder(c, (const int[]){0, 2, 1}, 3, (cJSON *)NULL);
+	/* Either order: the delete (true at HQ's stamp 4) wins over alice's
+	** edit (its fields, at her stamp 6). */
+	morder(c, (const int[]){0, 1, 2}, 3,
+	       conflict("_deleted", "true", 4, &hq,
+			"{\"planned_households\":50}", 6, &alice),
+	       (cJSON *)NULL);
+	morder(c, (const int[]){0, 2, 1}, 3,
+	       conflict("_deleted", "true", 4, &hq,
+			"{\"planned_households\":50}", 6, &alice),
+	       (cJSON *)NULL);
 	for (int i = 0; i < 3; i++)
 		free(ch[i].change);
 
@@ -1331,6 +1436,7 @@ static void merges(void)
 	final_field(f, "province", "\"Salavan\"", 1, &alice);
 	final_field(f, "planned_ha", "3.8", 3, &alice);
 	final_field(f, "planned_households", "42", 1, &alice);
+	final_field(f, "_owner", alice_json, 1, &alice);
 	mfinal(c, f, 0);
 	morder(c, (const int[]){0, 1, 2}, 3,
 	       conflict("planned_ha", "3.8", 2, &bob, "5", 1, &alice),
@@ -1399,6 +1505,7 @@ static void merges(void)
 	final_field(f, "province", "\"Salavan\"", 1, &alice);
 	final_field(f, "planned_ha", "5", 1, &alice);
 	final_field(f, "planned_households", "42", 1, &alice);
+	final_field(f, "_owner", alice_json, 1, &alice);
 	mfinal(c, f, 0);
 	morder(c, (const int[]){0, 1, 2, 3}, 4,
 	       conflict("crop", "\"Ngô nếp trắng\"", 3, &alice,
@@ -1412,6 +1519,268 @@ static void merges(void)
 	cJSON_Delete(root);
 	free(bA1crop);
 	free(bA1hh);
+	free(alice_json);
+}
+
+/* ---- ownership cases (owner.json) ---------------------------------------- */
+
+/* One step: author, the change text, the expected verdict and the fields
+** of the concurrent edits expected when it applies (NULL-ended). */
+static void ostep(cJSON *steps, const key *who, char *change,
+		  const char *expect, const char *conflict_field)
+{
+	cJSON *e = cJSON_CreateObject(), *cf = cJSON_CreateArray();
+
+	cJSON_AddStringToObject(e, "author", who->name);
+	cJSON_AddStringToObject(e, "device", who->id_hex);
+	cJSON_AddItemToObject(e, "change", parse_or_die(change));
+	cJSON_AddStringToObject(e, "expect", expect);
+	if (conflict_field)
+		cJSON_AddItemToArray(cf, cJSON_CreateString(conflict_field));
+	cJSON_AddItemToObject(e, "conflicts", cf);
+	cJSON_AddItemToArray(steps, e);
+	free(change);
+}
+
+static cJSON *ocase(cJSON *cases, const char *name, const char *desc)
+{
+	cJSON *c = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(c, "name", name);
+	cJSON_AddStringToObject(c, "description", desc);
+	cJSON_AddItemToObject(c, "steps", cJSON_CreateArray());
+	cJSON_AddItemToObject(c, "final", cJSON_CreateObject());
+	cJSON_AddItemToArray(cases, c);
+	return c;
+}
+
+/* Expected final state of one record: owner, deleted, retracted and some
+** values (a JSON object text). */
+static void ofinal(cJSON *c, const char *id, const key *owner, int deleted,
+		   int retracted, const char *values)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(r, "owner", owner->id_hex);
+	cJSON_AddBoolToObject(r, "deleted", deleted);
+	cJSON_AddBoolToObject(r, "retracted", retracted);
+	cJSON_AddItemToObject(r, "values", parse_or_die(values));
+	cJSON_AddItemToObject(cJSON_GetObjectItemCaseSensitive(c, "final"),
+			      id, r);
+}
+
+#define OVISIT "\"direction\":\"out\",\"province\":\"Sekong\"," \
+	"\"leader\":\"Nguyễn Thị Hoa\",\"members\":12,\"sector\":\"health\"," \
+	"\"start\":\"2026-04-13\",\"end\":\"2026-04-15\""
+
+static char *ochange(const char *id, const char *kind, const char *op,
+		     int hlc, const char *rest)
+{
+	char *h = H(hlc);
+	char *s = fmt("{\"id\":\"%s\",\"kind\":\"%s\",\"op\":\"%s\","
+		      "\"hlc\":\"%s\"%s%s}", id, kind, op, h,
+		      rest && rest[0] ? "," : "", rest ? rest : "");
+	free(h);
+	return s;
+}
+
+static void owners(void)
+{
+	cJSON *root = cJSON_CreateObject(), *cases = cJSON_CreateArray();
+	cJSON *roles = cJSON_CreateObject(), *c, *st;
+	char *path, *t, *b;
+
+	cJSON_AddStringToObject(root, "description",
+		"Ownership cases (SPEC 9.6): apply the steps in order, each "
+		"checked by the ownership rule against the state held so far "
+		"and, when allowed, merged; compare each verdict, the "
+		"concurrent edits each allowed step reports, and the final "
+		"states. See README.md.");
+	cJSON_AddStringToObject(roles, alice.name, "expert");
+	cJSON_AddStringToObject(roles, bob.name, "leader");
+	cJSON_AddStringToObject(roles, hq.name, "hq");
+	cJSON_AddItemToObject(root, "roles", roles);
+	cJSON_AddItemToObject(root, "cases", cases);
+
+	/* 1. A field device changes only its own records. */
+	c = ocase(cases, "field_device_other_record",
+		  "bob may neither update nor delete alice's visit; alice "
+		  "may; nothing of bob's is applied");
+	st = cJSON_GetObjectItemCaseSensitive(c, "steps");
+	ostep(st, &alice, ochange(VISIT1, "visit", "create", 1,
+				  "\"fields\":{" OVISIT "}"), "ok", NULL);
+	b = S(1, &alice);
+	t = fmt("\"fields\":{\"members\":30},\"base\":{\"members\":\"%s\"}", b);
+	ostep(st, &bob, ochange(VISIT1, "visit", "update", 2, t),
+	      "not_owner", NULL);
+	free(t);
+	ostep(st, &bob, ochange(VISIT1, "visit", "delete", 3,
+				"\"reason\":\"not needed\""), "not_owner",
+	      NULL);
+	t = fmt("\"fields\":{\"members\":13},\"base\":{\"members\":\"%s\"}", b);
+	ostep(st, &alice, ochange(VISIT1, "visit", "update", 4, t), "ok",
+	      NULL);
+	free(t);
+	free(b);
+	ofinal(c, VISIT1, &alice, 0, 0, "{\"members\":13,\"province\":"
+	       "\"Sekong\"}");
+
+	/* 2. HQ corrects a mistyped observation; its author may not edit
+	**    it (retract and record again instead). */
+	c = ocase(cases, "observation_correction",
+		  "alice's observation says 38 ha; alice may not update it; "
+		  "HQ corrects it to 3.8 with a reason; it stays alice's");
+	st = cJSON_GetObjectItemCaseSensitive(c, "steps");
+	ostep(st, &alice, ochange(MODEL1, "model", "create", 1, "\"fields\":{"
+				  F0 "}"), "ok", NULL);
+	ostep(st, &alice, ochange(PROG1, "progress", "create", 2,
+				  "\"fields\":{\"model\":\"" MODEL1 "\","
+				  "\"date\":\"2026-06-10\",\"sown_ha\":38,"
+				  "\"households\":42}"), "ok", NULL);
+	b = S(2, &alice);
+	t = fmt("\"fields\":{\"sown_ha\":3.8},\"base\":{\"sown_ha\":\"%s\"}",
+		b);
+	ostep(st, &alice, ochange(PROG1, "progress", "update", 3, t),
+	      "not_owner", NULL);
+	free(t);
+	t = fmt("\"fields\":{\"sown_ha\":3.8},\"base\":{\"sown_ha\":\"%s\"},"
+		"\"reason\":\"38 ha was a typing slip for 3.8\"", b);
+	ostep(st, &hq, ochange(PROG1, "progress", "update", 4, t), "ok",
+	      NULL);
+	free(t);
+	free(b);
+	ofinal(c, PROG1, &alice, 0, 0, "{\"sown_ha\":3.8,\"households\":42}");
+
+	/* 3. Handover: only HQ; from then on only the new owner. */
+	c = ocase(cases, "handover",
+		  "bob may not take alice's model; HQ hands it to bob; then "
+		  "alice's update is refused and bob's accepted");
+	st = cJSON_GetObjectItemCaseSensitive(c, "steps");
+	ostep(st, &alice, ochange(MODEL1, "model", "create", 1, "\"fields\":{"
+				  F0 "}"), "ok", NULL);
+	t = fmt("\"to\":\"%s\"", bob.id_hex);
+	ostep(st, &bob, ochange(MODEL1, "model", "handover", 2, t),
+	      "not_owner", NULL);
+	free(t);
+	t = fmt("\"to\":\"%s\",\"reason\":\"new laptop for the same "
+		"person\"", bob.id_hex);
+	ostep(st, &hq, ochange(MODEL1, "model", "handover", 3, t), "ok", NULL);
+	free(t);
+	ostep(st, &alice, ochange(MODEL1, "model", "update", 4,
+				  "\"fields\":{\"planned_ha\":4}"),
+	      "not_owner", NULL);
+	b = S(1, &alice);
+	t = fmt("\"fields\":{\"planned_ha\":4.5},\"base\":{\"planned_ha\":"
+		"\"%s\"}", b);
+	ostep(st, &bob, ochange(MODEL1, "model", "update", 5, t), "ok", NULL);
+	free(t);
+	free(b);
+	ofinal(c, MODEL1, &bob, 0, 0, "{\"planned_ha\":4.5,\"crop\":"
+	       "\"Sticky maize\"}");
+
+	/* 4. Retract: the author or HQ. */
+	c = ocase(cases, "retract",
+		  "bob may not retract alice's observation dated 2030; alice "
+		  "retracts it");
+	st = cJSON_GetObjectItemCaseSensitive(c, "steps");
+	ostep(st, &alice, ochange(MODEL1, "model", "create", 1, "\"fields\":{"
+				  F0 "}"), "ok", NULL);
+	ostep(st, &alice, ochange(PROG1, "progress", "create", 2,
+				  "\"fields\":{\"model\":\"" MODEL1 "\","
+				  "\"date\":\"2030-06-10\",\"sown_ha\":3.8,"
+				  "\"households\":42}"),
+	      "ok", NULL);
+	ostep(st, &bob, ochange(PROG1, "progress", "retract", 3,
+				"\"reason\":\"wrong\""), "not_owner", NULL);
+	ostep(st, &alice, ochange(PROG1, "progress", "retract", 4,
+				  "\"reason\":\"năm 2030 nhập nhầm, là "
+				  "2026\""), "ok", NULL);
+	ofinal(c, PROG1, &alice, 0, 1, "{\"date\":\"2030-06-10\"}");
+
+	/* 5. Delete and restore: the owner or HQ. */
+	c = ocase(cases, "delete_restore",
+		  "alice deletes and restores her visit; bob may not "
+		  "restore it; HQ deletes and restores it too");
+	st = cJSON_GetObjectItemCaseSensitive(c, "steps");
+	ostep(st, &alice, ochange(VISIT1, "visit", "create", 1,
+				  "\"fields\":{" OVISIT "}"), "ok", NULL);
+	ostep(st, &alice, ochange(VISIT1, "visit", "delete", 2,
+				  "\"reason\":\"recorded twice\""), "ok",
+	      NULL);
+	ostep(st, &bob, ochange(VISIT1, "visit", "restore", 3, NULL),
+	      "not_owner", NULL);
+	ostep(st, &alice, ochange(VISIT1, "visit", "restore", 4,
+				  "\"reason\":\"it was not a duplicate\""),
+	      "ok", NULL);
+	ostep(st, &hq, ochange(VISIT1, "visit", "delete", 5,
+			       "\"reason\":\"test entry\""), "ok", NULL);
+	ostep(st, &hq, ochange(VISIT1, "visit", "restore", 6, NULL), "ok",
+	      NULL);
+	ofinal(c, VISIT1, &alice, 0, 0, "{\"members\":12}");
+
+	/* 6. A create cannot take over another device's record. */
+	c = ocase(cases, "create_takeover",
+		  "bob's create of alice's record id is refused; alice's own "
+		  "create delivered again is harmless");
+	st = cJSON_GetObjectItemCaseSensitive(c, "steps");
+	ostep(st, &alice, ochange(MODEL1, "model", "create", 1, "\"fields\":{"
+				  F0 "}"), "ok", NULL);
+	ostep(st, &bob, ochange(MODEL1, "model", "create", 2, "\"fields\":{"
+				"\"crop\":\"Lúa\",\"province\":\"Sekong\","
+				"\"planned_ha\":1,\"planned_households\":1}"),
+	      "not_owner", NULL);
+	ostep(st, &alice, ochange(MODEL1, "model", "create", 1, "\"fields\":{"
+				  F0 "}"), "ok", NULL);
+	ofinal(c, MODEL1, &alice, 0, 0, "{\"crop\":\"Sticky maize\"}");
+
+	/* 7. A record the receiver does not hold. */
+	c = ocase(cases, "unknown_record",
+		  "bob updates a record nobody created: refused; HQ may (its "
+		  "write waits for the create)");
+	st = cJSON_GetObjectItemCaseSensitive(c, "steps");
+	ostep(st, &bob, ochange(MODEL2, "model", "update", 1,
+				"\"fields\":{\"planned_ha\":2}"), "not_owner",
+	      NULL);
+
+	/* 8. Delete and edit that did not see each other: reported. */
+	c = ocase(cases, "delete_edit_conflict",
+		  "HQ deletes alice's visit while alice, offline, edits it "
+		  "(reported, field _deleted; the record stays deleted); HQ "
+		  "corrects her model while alice deletes it without having "
+		  "seen the correction (reported)");
+	st = cJSON_GetObjectItemCaseSensitive(c, "steps");
+	ostep(st, &alice, ochange(VISIT1, "visit", "create", 1,
+				  "\"fields\":{" OVISIT "}"), "ok", NULL);
+	ostep(st, &hq, ochange(VISIT1, "visit", "delete", 5,
+			       "\"reason\":\"entered by mistake\""), "ok",
+	      NULL);
+	b = S(1, &alice);
+	t = fmt("\"fields\":{\"members\":14},\"base\":{\"members\":\"%s\"}", b);
+	ostep(st, &alice, ochange(VISIT1, "visit", "update", 3, t), "ok",
+	      "_deleted");
+	free(t);
+	ostep(st, &alice, ochange(MODEL1, "model", "create", 2, "\"fields\":{"
+				  F0 "}"), "ok", NULL);
+	t = fmt("\"fields\":{\"planned_ha\":4},\"base\":{\"planned_ha\":"
+		"\"%s\"},\"reason\":\"plan revised\"", b);
+	free(b);
+	b = S(2, &alice);
+	free(t);
+	t = fmt("\"fields\":{\"planned_ha\":4},\"base\":{\"planned_ha\":"
+		"\"%s\"},\"reason\":\"plan revised\"", b);
+	ostep(st, &hq, ochange(MODEL1, "model", "update", 8, t), "ok", NULL);
+	free(t);
+	free(b);
+	ostep(st, &alice, ochange(MODEL1, "model", "delete", 7,
+				  "\"reason\":\"model abandoned\""), "ok",
+	      "_deleted");
+	ofinal(c, VISIT1, &alice, 1, 0, "{\"members\":14}");
+	ofinal(c, MODEL1, &alice, 1, 0, "{\"planned_ha\":4}");
+
+	path = fmt("%s/owner.json", outdir);
+	write_json(path, root);
+	free(path);
+	cJSON_Delete(root);
 }
 
 static void keys(void)
@@ -1446,7 +1815,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: mkvectors OUTDIR [CORPUSDIR]\n"
 		       "Writes the protocol test vectors (keys.json, sets/, "
-		       "merge.json) into OUTDIR,\nand with CORPUSDIR the valid "
+		       "merge.json, owner.json) into OUTDIR,\nand with CORPUSDIR the valid "
 		       "sets' bytes as fuzzing seeds. Deterministic.\n"
 		       "Exit status: 0 success, 1 error, 2 usage.\n");
 		return 0;
@@ -1471,7 +1840,9 @@ int main(int argc, char **argv)
 	keys();
 	sets();
 	merges();
-	printf("mkvectors: wrote keys.json, %d sets, merge.json to %s\n",
+	owners();
+	printf("mkvectors: wrote keys.json, %d sets, merge.json, owner.json "
+	       "to %s\n",
 	       nsets, outdir);
 	return 0;
 }

@@ -560,7 +560,7 @@ static void test_progress_latest(void **state)
 	assert_non_null(strstr(fieldsync_errmsg(f->fs), "not a model"));
 	expect_refused(f, fieldsync_edit(f->fs, latest, note, 1, p),
 		       FIELDSYNC_E_INVALID, NULL);
-	expect_refused(f, fieldsync_delete(f->fs, latest, p),
+	expect_refused(f, fieldsync_delete(f->fs, latest, "typed twice", p),
 		       FIELDSYNC_E_INVALID, NULL);
 }
 
@@ -587,10 +587,10 @@ static void test_delete_and_status(void **state)
 			 FIELDSYNC_E_INVALID);
 	assert_null(list);
 
-	assert_int_equal(fieldsync_delete(f->fs, m, out), FIELDSYNC_OK);
+	assert_int_equal(fieldsync_delete(f->fs, m, "recorded twice", out), FIELDSYNC_OK);
 	assert_string_equal(out, m);
 	assert_int_equal(fieldsync_show(f->fs, m, &list), FIELDSYNC_E_NOT_FOUND);
-	assert_int_equal(fieldsync_delete(f->fs, m, out), FIELDSYNC_E_NOT_FOUND);
+	assert_int_equal(fieldsync_delete(f->fs, m, "recorded twice", out), FIELDSYNC_E_NOT_FOUND);
 	assert_int_equal(fieldsync_list(f->fs, "model", NULL, &list),
 			 FIELDSYNC_OK);
 	assert_int_equal(cJSON_GetArraySize(list), 1);

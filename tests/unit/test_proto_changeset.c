@@ -67,6 +67,9 @@ static void tc_make(tchange *t, const char *id, const char *kind, proto_op op,
 	t->c.hlc = hlc;
 	t->fields = fields ? cJSON_Parse(fields) : NULL;
 	t->base = base ? cJSON_Parse(base) : NULL;
+	/* A delete and a retract say why (SPEC 5.2). */
+	if (op == PROTO_OP_DELETE || op == PROTO_OP_RETRACT)
+		t->c.reason = "recorded twice";
 	if ((fields && !t->fields) || (base && !t->base))
 		fail_msg("test JSON does not parse");
 	t->c.fields = t->fields;
@@ -129,7 +132,36 @@ static void test_change_encode_canonical(void **state)
 	tc_make(&t, ID2, "visit", PROTO_OP_DELETE, HLC0 + 3, NULL, NULL);
 	out = encode_ok(&t.c, &len);
 	assert_string_equal(out, "{\"id\":\"" ID2 "\",\"kind\":\"visit\","
-			    "\"op\":\"delete\",\"hlc\":\"019d36e3ec000003\"}");
+			    "\"op\":\"delete\",\"hlc\":\"019d36e3ec000003\","
+			    "\"reason\":\"recorded twice\"}");
+	free(out);
+	tc_free(&t);
+
+	/* Handover: "to", then "reason"; restore without a reason. */
+	tc_make(&t, ID2, "visit", PROTO_OP_HANDOVER, HLC0 + 4, NULL, NULL);
+	memcpy(t.c.to, DEV, sizeof t.c.to);
+	t.c.reason = "máy mới";
+	out = encode_ok(&t.c, &len);
+	assert_string_equal(out, "{\"id\":\"" ID2 "\",\"kind\":\"visit\","
+			    "\"op\":\"handover\",\"hlc\":\"019d36e3ec000004\","
+			    "\"to\":\"" DEV "\",\"reason\":\"máy mới\"}");
+	free(out);
+	tc_free(&t);
+	tc_make(&t, ID2, "visit", PROTO_OP_RESTORE, HLC0 + 5, NULL, NULL);
+	out = encode_ok(&t.c, &len);
+	assert_string_equal(out, "{\"id\":\"" ID2 "\",\"kind\":\"visit\","
+			    "\"op\":\"restore\",\"hlc\":\"019d36e3ec000005\"}");
+	free(out);
+	tc_free(&t);
+	/* An update of an observation (HQ's correction) with its reason. */
+	tc_make(&t, ID2, "progress", PROTO_OP_UPDATE, HLC0 + 6,
+		"{\"sown_ha\":3.8}", NULL);
+	t.c.reason = "38 ha was 3.8";
+	out = encode_ok(&t.c, &len);
+	assert_string_equal(out, "{\"id\":\"" ID2 "\",\"kind\":\"progress\","
+			    "\"op\":\"update\",\"hlc\":\"019d36e3ec000006\","
+			    "\"fields\":{\"sown_ha\":3.8},\"reason\":"
+			    "\"38 ha was 3.8\"}");
 	free(out);
 	tc_free(&t);
 }
@@ -140,6 +172,9 @@ static void test_op_names(void **state)
 	assert_string_equal(proto_op_name(PROTO_OP_CREATE), "create");
 	assert_string_equal(proto_op_name(PROTO_OP_UPDATE), "update");
 	assert_string_equal(proto_op_name(PROTO_OP_DELETE), "delete");
+	assert_string_equal(proto_op_name(PROTO_OP_RESTORE), "restore");
+	assert_string_equal(proto_op_name(PROTO_OP_RETRACT), "retract");
+	assert_string_equal(proto_op_name(PROTO_OP_HANDOVER), "handover");
 }
 
 static void encode_bad(const char *id, const char *kind, proto_op op,
@@ -176,8 +211,27 @@ static void test_change_encode_refusals(void **state)
 		   PROTO_E_RANGE, "planned_ha");
 	encode_bad(ID1, "model", PROTO_OP_DELETE, "{\"crop\":\"x\"}", NULL,
 		   PROTO_E_OP, "delete");
-	encode_bad(ID1, "progress", PROTO_OP_UPDATE, "{\"sown_ha\":4}", NULL,
-		   PROTO_E_OP, "progress");
+	encode_bad(ID1, "model", PROTO_OP_RETRACT, NULL, NULL, PROTO_E_OP,
+		   "retract");
+	encode_bad(ID1, "progress", PROTO_OP_HANDOVER, NULL, NULL, PROTO_E_OP,
+		   "progress");
+	encode_bad(ID1, "model", PROTO_OP_HANDOVER, NULL, NULL,
+		   PROTO_E_MISSING, "to");
+	{
+		tchange t;
+		char *out = NULL;
+		size_t len;
+		proto_err err;
+		tc_make(&t, ID1, "model", PROTO_OP_DELETE, HLC0, NULL, NULL);
+		t.c.reason = NULL;
+		expect_code(proto_change_encode(&t.c, &out, &len, &err),
+			    PROTO_E_MISSING, err);
+		expect_msg_has(err, "reason");
+		t.c.reason = "";
+		expect_code(proto_change_encode(&t.c, &out, &len, &err),
+			    PROTO_E_VALUE, err);
+		tc_free(&t);
+	}
 	encode_bad(ID1, "progress", PROTO_OP_DELETE, NULL, NULL, PROTO_E_OP,
 		   "progress");
 	encode_bad("not-an-id", "model", PROTO_OP_DELETE, NULL, NULL,
@@ -259,7 +313,7 @@ static void test_round_trip(void **state)
 	assert_true(setlen <= proto_set_encoded_size(3, lens[0] + lens[1] +
 						     lens[2]));
 	/* The set is the header and the changes joined by commas. */
-	snprintf(buf, sizeof buf, "{\"v\":1,\"device\":\"" DEV "\",\"seq\":7,"
+	snprintf(buf, sizeof buf, "{\"v\":2,\"device\":\"" DEV "\",\"seq\":7,"
 		 "\"prev\":\"%s\",\"changes\":[", "abababababababababababab"
 		 "abababababababababababababababababababab");
 	assert_memory_equal(set, buf, strlen(buf));
@@ -346,7 +400,7 @@ static void test_round_trip(void **state)
 #define F_OK "\"crop\":\"Ngô nếp\",\"province\":\"Salavan\"," \
 	     "\"planned_ha\":3.8,\"planned_households\":42"
 #define SET(seq, changes) \
-	"{\"v\":1,\"device\":\"" DEV "\",\"seq\":" seq ",\"prev\":\"" Z64 \
+	"{\"v\":2,\"device\":\"" DEV "\",\"seq\":" seq ",\"prev\":\"" Z64 \
 	"\",\"changes\":[" changes "]}"
 #define SET1(change) SET("1", change)
 
@@ -405,7 +459,7 @@ static void test_decode_refusals(void **state)
 	BAD("[" SET1(CH_MODEL("019d36e3ec000001", F_OK)) "]", PROTO_E_TYPE, -1,
 	    NULL);
 	/* duplicate keys at every level */
-	BAD("{\"v\":1,\"v\":1,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
+	BAD("{\"v\":2,\"v\":2,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
 	    "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK) "]}",
 	    PROTO_E_DUPLICATE_KEY, -1, "v");
 	BAD(SET1("{\"id\":\"" ID1 "\",\"op\":\"delete\",\"kind\":\"model\","
@@ -414,7 +468,7 @@ static void test_decode_refusals(void **state)
 	BAD(SET1(CH_MODEL("019d36e3ec000001", F_OK ",\"planned_ha\":5")),
 	    PROTO_E_DUPLICATE_KEY, -1, "planned_ha");
 	/* unknown members, kinds, fields */
-	BAD("{\"v\":1,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
+	BAD("{\"v\":2,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
 	    "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK) "],"
 	    "\"extra\":true}", PROTO_E_UNKNOWN_FIELD, -1, "extra");
 	BAD(SET1("{\"id\":\"" ID1 "\",\"kind\":\"model\",\"op\":\"delete\","
@@ -431,10 +485,10 @@ static void test_decode_refusals(void **state)
 	BAD("{\"v\":\"1\",\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
 	    "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK) "]}",
 	    PROTO_E_TYPE, -1, "v");
-	BAD("{\"v\":1,\"device\":7,\"seq\":1,\"prev\":\"" Z64
+	BAD("{\"v\":2,\"device\":7,\"seq\":1,\"prev\":\"" Z64
 	    "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK) "]}",
 	    PROTO_E_TYPE, -1, "device");
-	BAD("{\"v\":1,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
+	BAD("{\"v\":2,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
 	    "\",\"changes\":{}}", PROTO_E_TYPE, -1, "changes");
 	BAD(SET1("[]"), PROTO_E_TYPE, 0, "change");
 	BAD(SET1("{\"id\":\"" ID1 "\",\"kind\":\"model\",\"op\":\"update\","
@@ -454,16 +508,16 @@ static void test_decode_refusals(void **state)
 	BAD("{\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
 	    "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK) "]}",
 	    PROTO_E_MISSING, -1, "v");
-	BAD("{\"v\":1,\"seq\":1,\"prev\":\"" Z64 "\",\"changes\":["
+	BAD("{\"v\":2,\"seq\":1,\"prev\":\"" Z64 "\",\"changes\":["
 	    CH_MODEL("019d36e3ec000001", F_OK) "]}", PROTO_E_MISSING, -1,
 	    "device");
-	BAD("{\"v\":1,\"device\":\"" DEV "\",\"prev\":\"" Z64 "\",\"changes\":["
+	BAD("{\"v\":2,\"device\":\"" DEV "\",\"prev\":\"" Z64 "\",\"changes\":["
 	    CH_MODEL("019d36e3ec000001", F_OK) "]}", PROTO_E_MISSING, -1,
 	    "seq");
-	BAD("{\"v\":1,\"device\":\"" DEV "\",\"seq\":1,\"changes\":["
+	BAD("{\"v\":2,\"device\":\"" DEV "\",\"seq\":1,\"changes\":["
 	    CH_MODEL("019d36e3ec000001", F_OK) "]}", PROTO_E_MISSING, -1,
 	    "prev");
-	BAD("{\"v\":1,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64 "\"}",
+	BAD("{\"v\":2,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64 "\"}",
 	    PROTO_E_MISSING, -1, "changes");
 	BAD(SET1(""), PROTO_E_MISSING, -1, "changes");
 	BAD(SET1("{\"kind\":\"model\",\"op\":\"delete\","
@@ -508,7 +562,7 @@ static void test_decode_refusals(void **state)
 			  "\"planned_households\":1")),
 	    PROTO_E_RANGE, 0, "planned_ha");
 	/* version */
-	BAD("{\"v\":2,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
+	BAD("{\"v\":1,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"" Z64
 	    "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK) "]}",
 	    PROTO_E_VERSION, -1, "2");
 	/* invalid UTF-8 anywhere in the bytes; a NUL byte */
@@ -551,10 +605,10 @@ static void test_decode_refusals(void **state)
 		free(notes);
 	}
 	/* formats */
-	BAD("{\"v\":1,\"device\":\"" DEV "0\",\"seq\":1,\"prev\":\"" Z64
+	BAD("{\"v\":2,\"device\":\"" DEV "0\",\"seq\":1,\"prev\":\"" Z64
 	    "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK) "]}",
 	    PROTO_E_FORMAT, -1, "device");
-	BAD("{\"v\":1,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"X" Z64
+	BAD("{\"v\":2,\"device\":\"" DEV "\",\"seq\":1,\"prev\":\"X" Z64
 	    "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK) "]}",
 	    PROTO_E_FORMAT, -1, "prev");
 	BAD(SET1(CH_MODEL("019D36E3EC000001", F_OK)), PROTO_E_FORMAT, 0,
@@ -631,13 +685,13 @@ static void test_refusal_seq(void **state)
 	refused_seq(SET("12", ""), PROTO_E_MISSING, -1, 12);
 	/* set-level refusals of a set whose seq is valid: named too, also
 	** when the failing check comes before seq in the order of 6.3 */
-	refused_seq("{\"v\":1,\"device\":\"" DEV "\",\"seq\":5,\"prev\":\""
+	refused_seq("{\"v\":2,\"device\":\"" DEV "\",\"seq\":5,\"prev\":\""
 		    Z64 "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK)
 		    "],\"extra\":true}", PROTO_E_UNKNOWN_FIELD, -1, 5);
-	refused_seq("{\"v\":1,\"device\":\"" DEV "0\",\"seq\":5,\"prev\":\""
+	refused_seq("{\"v\":2,\"device\":\"" DEV "0\",\"seq\":5,\"prev\":\""
 		    Z64 "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK)
 		    "]}", PROTO_E_FORMAT, -1, 5);
-	refused_seq("{\"v\":1,\"seq\":5,\"prev\":\"" Z64 "\",\"changes\":["
+	refused_seq("{\"v\":2,\"seq\":5,\"prev\":\"" Z64 "\",\"changes\":["
 		    CH_MODEL("019d36e3ec000001", F_OK) "]}", PROTO_E_MISSING,
 		    -1, 5);
 	many = many_deletes(PROTO_MAX_CHANGES + 1, &len);
@@ -645,7 +699,7 @@ static void test_refusal_seq(void **state)
 	free(many);
 	/* not readable: no seq, a bad one, another version, not strict
 	** JSON (syntax, UTF-8, duplicate keys), not an object */
-	refused_seq("{\"v\":1,\"device\":\"" DEV "\",\"prev\":\"" Z64
+	refused_seq("{\"v\":2,\"device\":\"" DEV "\",\"prev\":\"" Z64
 		    "\",\"changes\":[]}", PROTO_E_MISSING, -1, 0);
 	refused_seq(SET("0", CH_MODEL("019d36e3ec000001", F_OK)),
 		    PROTO_E_RANGE, -1, 0);
@@ -653,7 +707,7 @@ static void test_refusal_seq(void **state)
 		    PROTO_E_TYPE, -1, 0);
 	refused_seq(SET("\"3\"", CH_MODEL("019d36e3ec000001", F_OK)),
 		    PROTO_E_TYPE, -1, 0);
-	refused_seq("{\"v\":2,\"device\":\"" DEV "\",\"seq\":5,\"prev\":\""
+	refused_seq("{\"v\":1,\"device\":\"" DEV "\",\"seq\":5,\"prev\":\""
 		    Z64 "\",\"changes\":[" CH_MODEL("019d36e3ec000001", F_OK)
 		    "]}", PROTO_E_VERSION, -1, 0);
 	refused_seq("{\"device\":\"" DEV "\",\"seq\":5,\"prev\":\""
@@ -716,15 +770,16 @@ static void test_decode_non_rfc_json(void **state)
 /* n visit deletes with increasing HLCs, as one set's bytes. */
 static char *many_deletes(size_t n, size_t *len)
 {
-	size_t cap = 200 + n * 100, off;
+	size_t cap = 200 + n * 120, off;
 	char *s = malloc(cap);
 	assert_non_null(s);
-	off = (size_t)snprintf(s, cap, "{\"v\":1,\"device\":\"" DEV "\","
+	off = (size_t)snprintf(s, cap, "{\"v\":2,\"device\":\"" DEV "\","
 			       "\"seq\":1,\"prev\":\"" Z64 "\",\"changes\":[");
 	for (size_t i = 0; i < n; i++)
 		off += (size_t)snprintf(s + off, cap - off,
 			"%s{\"id\":\"a5%030zx\",\"kind\":\"visit\","
-			"\"op\":\"delete\",\"hlc\":\"%016llx\"}", i ? "," : "",
+			"\"op\":\"delete\",\"hlc\":\"%016llx\",\"reason\":\"x\"}",
+			i ? "," : "",
 			i, (unsigned long long)(HLC0 + 1 + i));
 	off += (size_t)snprintf(s + off, cap - off, "]}");
 	*len = off;
@@ -889,7 +944,7 @@ static void test_sign_verify(void **state)
 		    PROTO_E_BAD_SIG, err);
 	/* ...and the spec's message is exactly prefix || hash. */
 	unsigned char msg[23 + 32];
-	memcpy(msg, "fieldsync changeset v1\n", 23);
+	memcpy(msg, "fieldsync changeset v2\n", 23);
 	memcpy(msg + 23, h, 32);
 	crypto_sign_detached(raw, NULL, msg, sizeof msg, sk);
 	assert_memory_equal(raw, sig, 64);
@@ -943,7 +998,7 @@ static void decode_seq_prev(const char *seq, const char *prev, proto_set *d)
 {
 	char buf[1024];
 	proto_err err;
-	snprintf(buf, sizeof buf, "{\"v\":1,\"device\":\"" DEV "\",\"seq\":%s,"
+	snprintf(buf, sizeof buf, "{\"v\":2,\"device\":\"" DEV "\",\"seq\":%s,"
 		 "\"prev\":\"%s\",\"changes\":[%s]}", seq, prev,
 		 CH_MODEL("019d36e3ec000001", F_OK));
 	expect_code(proto_set_decode(buf, strlen(buf), d, &err), PROTO_OK, err);

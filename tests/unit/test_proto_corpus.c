@@ -129,7 +129,7 @@ static void test_replay_corpus(void **state)
 ** that a known-good seed passes and a refused input is handled. */
 static void test_known_inputs(void **state)
 {
-	static const char refused[] = "{\"v\":1,\"v\":1}";
+	static const char refused[] = "{\"v\":2,\"v\":2}";
 	static const char garbage[] = "\xff\xfe{";
 
 	(void)state;

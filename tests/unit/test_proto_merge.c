@@ -137,6 +137,8 @@ static void apply(cJSON **s, proto_op op, proto_hlc hlc, const uint8_t *dev,
 	c.hlc = hlc;
 	c.fields = f;
 	c.base = b;
+	if (op == PROTO_OP_DELETE || op == PROTO_OP_RETRACT)
+		c.reason = "recorded twice";
 	expect_code(proto_merge_apply(s, &c, dev, r ? on_conflict : NULL, r,
 				      &ch, &err), PROTO_OK, err);
 	if (changed)
@@ -229,7 +231,8 @@ static void test_lww_both_orders(void **state)
 		ID " model crop=\"B\"@019d36e3ec000004-" DB
 		" province=\"Salavan\"@019d36e3ec000001-" DA
 		" planned_ha=3.8@019d36e3ec000003-" DA
-		" planned_households=42@019d36e3ec000001-" DA);
+		" planned_households=42@019d36e3ec000001-" DA
+		" _owner=\"" DA "\"@019d36e3ec000001-" DA);
 	free(c1);
 	free(c2);
 	cJSON_Delete(s1);

@@ -66,6 +66,7 @@ static void test_code_names(void **state)
 		{PROTO_E_OP, "invalid_op"},
 		{PROTO_E_HLC_ORDER, "hlc_order"},
 		{PROTO_E_NOMEM, "out_of_memory"},
+		{PROTO_E_NOT_OWNER, "not_owner"},
 	};
 	(void)state;
 	assert_int_equal(sizeof want / sizeof want[0], PROTO_E__COUNT);

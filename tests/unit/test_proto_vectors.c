@@ -21,6 +21,7 @@
 #include "protocol/proto.h"
 #include "protocol/changeset.h"
 #include "protocol/merge.h"
+#include "protocol/owner.h"
 
 static const char *vdir(void)
 {
@@ -432,7 +433,7 @@ static void decode_change(const cJSON *entry, proto_set *set)
 	proto_code rc;
 
 	assert_non_null(b);
-	snprintf(b, cap, "{\"v\":1,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
+	snprintf(b, cap, "{\"v\":2,\"device\":\"%s\",\"seq\":1,\"prev\":\"%s\","
 		 "\"changes\":[%s]}", str(entry, "device"), zeros, ch);
 	rc = proto_set_decode(b, strlen(b), set, &err);
 	if (rc != PROTO_OK)
@@ -618,12 +619,110 @@ static void test_merge(void **state)
 	cJSON_Delete(root);
 }
 
+/* ---- owner.json --------------------------------------------------------- */
+
+/* Apply each case's steps in order: ownership rule, then the merge; compare
+** verdicts, reported conflict fields and final states. */
+static void test_owner(void **unused)
+{
+	char path[512];
+	cJSON *root, *cs;
+	const cJSON *roles;
+	size_t ncases = 0, nsteps = 0, nrefused = 0;
+
+	(void)unused;
+	snprintf(path, sizeof path, "%s/owner.json", vdir());
+	root = load_json(path);
+	roles = cJSON_GetObjectItemCaseSensitive(root, "roles");
+	cJSON_ArrayForEach(cs, cJSON_GetObjectItemCaseSensitive(root, "cases")) {
+		cJSON *states = cJSON_CreateObject();
+		const cJSON *st, *fin;
+		cJSON_ArrayForEach(st, cJSON_GetObjectItemCaseSensitive(cs,
+								  "steps")) {
+			proto_set set;
+			proto_err err;
+			proto_code rc;
+			const char *role = str(roles, str(st, "author"));
+			cJSON *state;
+			seen conf = {0, cJSON_CreateArray()};
+			int changed, i = 0;
+			const cJSON *w, *g;
+
+			decode_change(st, &set);
+			state = cJSON_DetachItemFromObjectCaseSensitive(
+				states, set.changes[0].id);
+			rc = proto_owner_check(state, &set.changes[0],
+					       str(st, "device"),
+					       role && !strcmp(role, "hq"), &err);
+			if (strcmp(proto_code_name(rc), str(st, "expect")))
+				fail_msg("case %s step %zu: %s, want %s (%s)",
+					 str(cs, "name"), nsteps,
+					 proto_code_name(rc), str(st, "expect"),
+					 err.msg);
+			if (rc == PROTO_OK) {
+				rc = proto_merge_apply(&state, &set.changes[0],
+						       set.device, on_conflict,
+						       &conf, &changed, &err);
+				assert_int_equal(rc, PROTO_OK);
+			} else {
+				assert_non_null(strstr(err.msg, "record"));
+				nrefused++;
+			}
+			w = cJSON_GetObjectItemCaseSensitive(st, "conflicts");
+			if (cJSON_GetArraySize(w) != cJSON_GetArraySize(conf.list))
+				fail_msg("case %s step %zu: %d conflicts, want "
+					 "%d", str(cs, "name"), nsteps,
+					 cJSON_GetArraySize(conf.list),
+					 cJSON_GetArraySize(w));
+			cJSON_ArrayForEach(g, conf.list)
+				assert_string_equal(str(g, "field"),
+					cJSON_GetArrayItem(w, i++)->valuestring);
+			cJSON_Delete(conf.list);
+			if (state)
+				cJSON_AddItemToObject(states, set.changes[0].id,
+						      state);
+			proto_set_free(&set);
+			nsteps++;
+		}
+		cJSON_ArrayForEach(fin, cJSON_GetObjectItemCaseSensitive(cs,
+								  "final")) {
+			const cJSON *state = cJSON_GetObjectItemCaseSensitive(
+				states, fin->string), *v;
+			assert_non_null(state);
+			assert_string_equal(proto_state_owner(state),
+					    str(fin, "owner"));
+			assert_int_equal(proto_state_deleted(state),
+				cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+					fin, "deleted")));
+			assert_int_equal(proto_state_retracted(state),
+				cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+					fin, "retracted")));
+			cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(
+						   fin, "values")) {
+				const cJSON *got = proto_state_get(state,
+							v->string, NULL);
+				if (!got || !cJSON_Compare(got, v, 1))
+					fail_msg("case %s: record %s field %s",
+						 str(cs, "name"), fin->string,
+						 v->string);
+			}
+		}
+		cJSON_Delete(states);
+		ncases++;
+	}
+	print_message("%zu ownership cases, %zu steps, %zu refused\n", ncases,
+		      nsteps, nrefused);
+	assert_true(ncases >= 8 && nrefused >= 9);
+	cJSON_Delete(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_owner),
 	};
 	return cmocka_run_group_tests_name("proto_vectors", tests, setup,
 					   NULL);

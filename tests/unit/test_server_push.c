@@ -232,7 +232,7 @@ static void test_refusal_seq(void **state)
 	proto_hex_encode(prev, f->a.head, PROTO_HASH_BYTES);
 	proto_hlc_format(hlc, proto_hlc_tick(f->a.hlc, fake_now));
 	/* An update writing a field models do not have: change 0 refused. */
-	snprintf(bytes, sizeof(bytes), "{\"v\":1,\"device\":\"%s\",\"seq\":2,"
+	snprintf(bytes, sizeof(bytes), "{\"v\":2,\"device\":\"%s\",\"seq\":2,"
 		 "\"prev\":\"%s\",\"changes\":[{\"id\":\"" MODEL "\","
 		 "\"kind\":\"model\",\"op\":\"update\",\"hlc\":\"%s\","
 		 "\"fields\":{\"colour\":\"red\"}}]}", f->a.hex, prev, hlc);
@@ -243,7 +243,7 @@ static void test_refusal_seq(void **state)
 	assert_int_equal(r.index, 0);
 	assert_int_equal(r.seq, 2);
 	/* A set-level fault in a set whose seq is valid: named too. */
-	snprintf(bytes, sizeof(bytes), "{\"v\":1,\"device\":\"%s\",\"seq\":2,"
+	snprintf(bytes, sizeof(bytes), "{\"v\":2,\"device\":\"%s\",\"seq\":2,"
 		 "\"prev\":\"%s\",\"changes\":[]}", f->a.hex, prev);
 	sign_text(&f->a, bytes, sig);
 	assert_int_equal(srv_push_set(f->s, bytes, strlen(bytes), sig, f->a.hex,
@@ -252,7 +252,7 @@ static void test_refusal_seq(void **state)
 	assert_int_equal(r.index, -1);
 	assert_int_equal(r.seq, 2);
 	/* A seq that is not a valid one cannot be named. */
-	snprintf(bytes, sizeof(bytes), "{\"v\":1,\"device\":\"%s\",\"seq\":2.5,"
+	snprintf(bytes, sizeof(bytes), "{\"v\":2,\"device\":\"%s\",\"seq\":2.5,"
 		 "\"prev\":\"%s\",\"changes\":[]}", f->a.hex, prev);
 	sign_text(&f->a, bytes, sig);
 	assert_int_equal(srv_push_set(f->s, bytes, strlen(bytes), sig, f->a.hex,
@@ -358,7 +358,23 @@ static void test_revoked_and_conflict(void **state)
 	snprintf(ch, sizeof(ch), "[{\"id\":\"" MODEL "\",\"kind\":\"model\","
 		 "\"op\":\"update\",\"fields\":{\"crop\":\"%s\"},\"base\":"
 		 "{\"crop\":\"%s\"}}]", "ເຂົ້າໜຽວ", stamp);
+	/* B may not change A's record (SPEC 9.6): the whole set is refused,
+	** naming the change, and nothing of it is kept. */
 	s = mkset(&f->b, ch, 1, 0, 1, sig, &len);
+	assert_int_equal(srv_push_set(f->s, s, len, sig, NULL, fake_now, &r),
+			 403);
+	assert_string_equal(r.code, "not_owner");
+	assert_int_equal(r.index, 0);
+	assert_non_null(strstr(r.msg, f->a.hex));
+	assert_int_equal(count(f, "conflicts"), 0);
+	assert_int_equal(count(f, "cursor"), 2);
+	free(s);
+	/* A's own change of crop again, having seen only the create: a
+	** concurrent edit of its own earlier write, reported. */
+	snprintf(ch, sizeof(ch), "[{\"id\":\"" MODEL "\",\"kind\":\"model\","
+		 "\"op\":\"update\",\"fields\":{\"crop\":\"%s\"},\"base\":"
+		 "{\"crop\":\"%s\"}}]", "ເຂົ້າໜຽວ", stamp);
+	s = mkset(&f->a, ch, 3, 0, 1, sig, &len);
 	assert_int_equal(srv_push_set(f->s, s, len, sig, NULL, fake_now, &r), 0);
 	assert_int_equal(r.conflicts, 1);
 	assert_int_equal(count(f, "conflicts"), 1);
