@@ -64,13 +64,23 @@ for d in A B C; do
 	is "$RC" 0 "device $d: sync exits 0"
 done
 
-# Everyone sees everything, byte for byte.
+# Everyone sees everything, byte for byte; only "mine" (whether the
+# showing device owns the record) depends on who asks, and is true on the
+# owner alone.
 for id in "$a1" "$b1" "$c1"; do
-	fsd "$A" show "$id" --json >"$W/a.json" 2>&1
-	fsd "$B" show "$id" --json >"$W/b.json" 2>&1
-	fsd "$C" show "$id" --json >"$W/c.json" 2>&1
-	cmp -s "$W/a.json" "$W/b.json" && cmp -s "$W/a.json" "$W/c.json"
-	ok $? "record ${id:0:8}: show --json identical on A, B and C"
+	for d in A B C; do
+		fsd "${!d}" show "$id" --json >"$W/$d.full" 2>&1
+		jq -c 'del(.mine)' "$W/$d.full" >"$W/$d.json"
+	done
+	mine=$(for d in A B C; do jq -r .mine "$W/$d.full"; done | tr '\n' ' ')
+	case $id in
+	"$a1") want="true false false " ;;
+	"$b1") want="false true false " ;;
+	*) want="false false true " ;;
+	esac
+	cmp -s "$W/A.json" "$W/B.json" && cmp -s "$W/A.json" "$W/C.json" &&
+		[ "$mine" = "$want" ]
+	ok $? "record ${id:0:8}: show --json identical on A, B and C, mine only on its owner"
 done
 fsd "$C" show "$a1" --json | grep -qF "\"outcome\":	\"$VI_OUT\""
 ok $? "C holds A's Vietnamese outcome byte for byte"
