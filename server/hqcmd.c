@@ -562,6 +562,89 @@ static int same_field_cb(void *ctx, const srv_conflict *c)
 	return 0;
 }
 
+int srv_hq_lock(const char *db_path, int *lockfd, char *msg, size_t msgsz)
+{
+	char keypath[4096];
+	int rc;
+
+	*lockfd = -1;
+	if ((rc = srv_hq_key_path(db_path, keypath, sizeof(keypath))))
+		return fail(msg, msgsz, rc, "database path too long");
+	*lockfd = open(keypath, O_RDONLY | O_CLOEXEC);
+	if (*lockfd < 0 || flock(*lockfd, LOCK_EX) != 0)
+		return fail(msg, msgsz, SRV_E_IO, "cannot lock HQ key %s: %s",
+			    keypath, strerror(errno));
+	return SRV_OK;
+}
+
+int srv_hq_write(srv_store *s, const char *db_path, proto_change *ch,
+		 proto_hlc floor, int64_t now, srv_hq_written *w, char *msg,
+		 size_t msgsz)
+{
+	srv_device hq;
+	srv_push_result pr;
+	proto_err e;
+	uint8_t sk[PROTO_SK_BYTES], sig[PROTO_SIG_BYTES];
+	uint8_t devid[PROTO_ID_BYTES];
+	char hq_id[PROTO_ID_HEX + 1], sighex[PROTO_SIG_HEX + 1];
+	char *change = NULL, *set = NULL;
+	size_t change_len = 0, set_len = 0;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	memset(sk, 0, sizeof(sk));
+	rc = srv_store_meta_get(s, "hq_device", hq_id, sizeof(hq_id));
+	if (!rc)
+		rc = srv_store_device_get(s, hq_id, &hq);
+	if (rc) {
+		rc = fail(msg, msgsz, rc, "HQ's identity: %s",
+			  srv_store_errmsg(s));
+		goto out;
+	}
+	rc = srv_hq_key_load(db_path, sk, msg, msgsz);
+	if (rc)
+		goto out;
+	/* Above floor (every HLC the record carries) and HQ's own last HLC,
+	** so it wins on every replica. */
+	ch->hlc = proto_hlc_recv(hq.last_hlc, floor, now);
+	if (proto_change_encode(ch, &change, &change_len, &e) != PROTO_OK) {
+		rc = fail(msg, msgsz, SRV_E_ARG, "cannot encode HQ's change: "
+			  "%s", e.msg);
+		goto out;
+	}
+	{
+		const char *const one[1] = { change };
+		const size_t lens[1] = { change_len };
+
+		proto_device_id(hq.pk, devid);
+		if (proto_set_encode(devid, hq.head_seq + 1, hq.head_hash, one,
+				     lens, 1, &set, &set_len, &e) != PROTO_OK) {
+			rc = fail(msg, msgsz, SRV_E_ARG, "cannot encode HQ's "
+				  "change set: %s", e.msg);
+			goto out;
+		}
+	}
+	proto_set_sign(set, set_len, sk, sig);
+	proto_hex_encode(sighex, sig, sizeof(sig));
+
+	/* The same door as a device's push: verified, chained, merged, given
+	** a cursor, and pulled by every device. */
+	if (srv_push_set(s, set, set_len, sighex, NULL, now, &pr) != 0) {
+		rc = fail(msg, msgsz, SRV_E_IO, "the server refused HQ's "
+			  "change set: %s %s", pr.code ? pr.code : "",
+			  pr.msg);
+		goto out;
+	}
+	w->cursor = pr.cursor;
+	w->seq = hq.head_seq + 1;
+	rc = SRV_OK;
+out:
+	sodium_memzero(sk, sizeof(sk));
+	free(set);
+	free(change);
+	return rc;
+}
+
 int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 		   const char *keep, srv_resolution *res, char *msg,
 		   size_t msgsz)
@@ -572,14 +655,13 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 	proto_change ch;
 	proto_stamp cur_stamp;
 	proto_err e;
-	srv_device hq;
-	srv_push_result pr;
+	struct { int64_t head_seq; } hq;
+	struct { int64_t cursor; } pr;
+	srv_hq_written hw;
 	same_field sf;
-	uint8_t sk[PROTO_SK_BYTES], sig[PROTO_SIG_BYTES];
-	char hq_id[PROTO_ID_HEX + 1], keypath[4096], stamp[PROTO_STAMP_TEXT + 1];
-	char sighex[PROTO_SIG_HEX + 1], *state_text = NULL, *change = NULL;
-	char *set = NULL, *vtext = NULL, *resolution = NULL;
-	size_t state_len = 0, change_len = 0, set_len = 0, i;
+	char stamp[PROTO_STAMP_TEXT + 1];
+	char *state_text = NULL, *vtext = NULL, *resolution = NULL;
+	size_t state_len = 0, i;
 	cJSON *state = NULL, *value = NULL, *fields = NULL, *base = NULL;
 	cJSON *vals = NULL, *rj = NULL;
 	const cJSON *cur;
@@ -589,17 +671,10 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 
 	memset(res, 0, sizeof(*res));
 	memset(&k, 0, sizeof(k));
-	memset(sk, 0, sizeof(sk));
 	/* One resolution at a time per database: two at once would both
 	** take HQ's next seq and look like a forked chain. */
-	if ((rc = srv_hq_key_path(db_path, keypath, sizeof(keypath))))
-		return fail(msg, msgsz, rc, "database path too long");
-	lockfd = open(keypath, O_RDONLY | O_CLOEXEC);
-	if (lockfd < 0 || flock(lockfd, LOCK_EX) != 0) {
-		rc = fail(msg, msgsz, SRV_E_IO, "cannot lock HQ key %s: %s",
-			  keypath, strerror(errno));
+	if ((rc = srv_hq_lock(db_path, &lockfd, msg, msgsz)))
 		goto out;
-	}
 	rc = srv_store_conflict_get(s, id, conf_copy, &k);
 	if (rc == SRV_E_NOTFOUND || (!rc && !k.found)) {
 		rc = fail(msg, msgsz, SRV_E_NOTFOUND, "no conflict %lld (see "
@@ -616,6 +691,57 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 		goto out;
 	}
 	kind = proto_kind_find(k.c.kind);
+	if (kind && strcmp(k.c.field, "_deleted") == 0) {
+		/* A delete and an edit that did not see each other (SPEC
+		** 9.3): the winner is the delete. Keeping the delete writes
+		** HQ's delete (so the decision is signed and pulled), keeping
+		** the edit writes HQ's restore. */
+		int keep_del;
+
+		which = strcmp(keep, "delete") == 0 ? 1 :
+			strcmp(keep, "edit") == 0 ? 2 :
+			keep_device(&k, strncmp(keep, "device:", 7) == 0 ?
+				    keep + 7 : keep);
+		if (which <= 0) {
+			rc = fail(msg, msgsz, SRV_E_ARG, "conflict %lld is a "
+				  "delete against an edit: --keep delete, "
+				  "--keep edit (restores the record), or a "
+				  "device of the conflict (%.8s..., %.8s...)",
+				  (long long)id, stamp_device(k.c.winner_stamp),
+				  stamp_device(k.c.loser_stamp));
+			goto out;
+		}
+		keep_del = which == 1;
+		dev = stamp_device(which == 1 ? k.c.winner_stamp
+					      : k.c.loser_stamp);
+		rc = srv_store_record_get(s, k.c.record, &state_text, &state_len);
+		if (rc || !(state = cJSON_ParseWithLength(state_text,
+							  state_len))) {
+			rc = fail(msg, msgsz, rc ? rc : SRV_E_IO, "record %s of "
+				  "conflict %lld is unreadable", k.c.record,
+				  (long long)id);
+			goto out;
+		}
+		value = cJSON_CreateBool(keep_del);
+		if (!value) {
+			rc = fail(msg, msgsz, SRV_E_NOMEM, "out of memory");
+			goto out;
+		}
+		memset(&ch, 0, sizeof(ch));
+		memcpy(ch.id, k.c.record, sizeof(ch.id));
+		ch.kind = kind;
+		ch.op = keep_del ? PROTO_OP_DELETE : PROTO_OP_RESTORE;
+		ch.reason = keep_del ? "HQ keeps the delete (conflict resolved)"
+				     : "HQ keeps the edit (conflict resolved)";
+		now = srv_clock_ms();
+		rc = srv_hq_write(s, db_path, &ch, state_max_hlc(state), now,
+				  &hw, msg, msgsz);
+		if (rc)
+			goto out;
+		pr.cursor = hw.cursor;
+		hq.head_seq = hw.seq - 1;
+		goto mark;
+	}
 	fdef = kind ? proto_field_find(kind, k.c.field) : NULL;
 	if (!kind || !fdef || kind->append_only) {
 		rc = fail(msg, msgsz, SRV_E_ARG, "conflict %lld is about %s "
@@ -706,21 +832,8 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 	}
 	cur = proto_state_get(state, k.c.field, &cur_stamp);
 
-	rc = srv_store_meta_get(s, "hq_device", hq_id, sizeof(hq_id));
-	if (!rc)
-		rc = srv_store_device_get(s, hq_id, &hq);
-	if (rc) {
-		rc = fail(msg, msgsz, rc, "HQ's identity: %s",
-			  srv_store_errmsg(s));
-		goto out;
-	}
-	rc = srv_hq_key_load(db_path, sk, msg, msgsz);
-	if (rc)
-		goto out;
-
-	/* The change: above every HLC the record carries and HQ's own last
-	** HLC, so it wins on every replica; base = the value it replaces, so
-	** it is a resolution, not one more concurrent edit. */
+	/* The change: base = the value it replaces, so it is a resolution,
+	** not one more concurrent edit. */
 	now = srv_clock_ms();
 	fields = cJSON_CreateObject();
 	base = cJSON_CreateObject();
@@ -740,39 +853,16 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 	memcpy(ch.id, k.c.record, sizeof(ch.id));
 	ch.kind = kind;
 	ch.op = PROTO_OP_UPDATE;
-	ch.hlc = proto_hlc_recv(hq.last_hlc, state_max_hlc(state), now);
 	ch.fields = fields;
 	ch.base = cur ? base : NULL;
-	if (proto_change_encode(&ch, &change, &change_len, &e) != PROTO_OK) {
-		rc = fail(msg, msgsz, SRV_E_ARG, "cannot encode the "
-			  "resolution: %s", e.msg);
+	rc = srv_hq_write(s, db_path, &ch, state_max_hlc(state), now, &hw,
+			  msg, msgsz);
+	if (rc)
 		goto out;
-	}
-	{
-		uint8_t devid[PROTO_ID_BYTES];
-		const char *const one[1] = { change };
-		const size_t lens[1] = { change_len };
+	pr.cursor = hw.cursor;
+	hq.head_seq = hw.seq - 1;
 
-		proto_device_id(hq.pk, devid);
-		if (proto_set_encode(devid, hq.head_seq + 1, hq.head_hash, one,
-				     lens, 1, &set, &set_len, &e) != PROTO_OK) {
-			rc = fail(msg, msgsz, SRV_E_ARG, "cannot encode the "
-				  "resolution set: %s", e.msg);
-			goto out;
-		}
-	}
-	proto_set_sign(set, set_len, sk, sig);
-	proto_hex_encode(sighex, sig, sizeof(sig));
-
-	/* The same door as a device's push: verified, chained, merged, given
-	** a cursor, and pulled by every device. */
-	if (srv_push_set(s, set, set_len, sighex, NULL, now, &pr) != 0) {
-		rc = fail(msg, msgsz, SRV_E_IO, "the server refused HQ's "
-			  "change set: %s %s", pr.code ? pr.code : "",
-			  pr.msg);
-		goto out;
-	}
-
+mark:
 	vtext = cJSON_PrintUnformatted(value);
 	rj = cJSON_CreateObject();
 	if (!vtext || !rj ||
@@ -816,14 +906,11 @@ int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 	snprintf(res->value, sizeof(res->value), "%s", vtext);
 	rc = SRV_OK;
 out:
-	sodium_memzero(sk, sizeof(sk));
 	if (lockfd >= 0)
 		close(lockfd); /* releases the lock */
 	cJSON_free(resolution);
 	cJSON_Delete(rj);
 	cJSON_free(vtext);
-	free(set);
-	free(change);
 	cJSON_Delete(fields);
 	cJSON_Delete(base);
 	cJSON_Delete(vals);
@@ -887,15 +974,56 @@ typedef struct list_ctx {
 	size_t n;
 } list_ctx;
 
+/* What a record is, for a person: its kind's title fields from the
+** record's state ("Ngô nếp — Salavan, Lao Ngam"), as fieldsync names it;
+** "" if the record is unknown. */
+static void record_title(srv_store *s, const char *id, char *buf, size_t n)
+{
+	char *text = NULL;
+	size_t len = 0, off = 0;
+	cJSON *st = NULL;
+	const proto_kind_def *k;
+	int parts = 0;
+
+	buf[0] = '\0';
+	if (srv_store_record_get(s, id, &text, &len) != SRV_OK)
+		return;
+	st = cJSON_ParseWithLength(text, len);
+	free(text);
+	k = st ? proto_state_kind(st) : NULL;
+	for (size_t i = 0; k && i < 4 && k->title[i]; i++) {
+		const cJSON *v = proto_state_get(st, k->title[i], NULL);
+		char val[200];
+		int w;
+
+		if (!v || cJSON_IsNull(v))
+			continue;
+		proto_value_format(v, val, sizeof val);
+		w = snprintf(buf + off, n - off, "%s%s",
+			     parts == 0 ? "" : parts == 1 ? " — " : ", ", val);
+		if (w < 0 || (size_t)w >= n - off)
+			break;
+		off += (size_t)w;
+		parts++;
+	}
+	cJSON_Delete(st);
+}
+
 static int list_cb(void *vctx, const srv_conflict *c)
 {
 	list_ctx *l = vctx;
 	char w[300], lo[300], wd[240], ld[240], when[32], idtxt[24];
+	char title[400];
 	cJSON *o;
 
 	l->n++;
 	if (l->arr) {
 		o = srv_conflict_json(c);
+		record_title(l->s, c->record, title, sizeof(title));
+		if (o && !cJSON_AddStringToObject(o, "record_name", title)) {
+			cJSON_Delete(o);
+			o = NULL;
+		}
 		if (!o || !cJSON_AddItemToArray(l->arr, o)) {
 			cJSON_Delete(o);
 			l->oom = 1;
@@ -917,7 +1045,9 @@ static int list_cb(void *vctx, const srv_conflict *c)
 	put_col(c->field, 20);
 	put_col(w, 36);
 	put_col(lo, 36);
-	printf("%s  %s\n", when, c->resolved_ms ? "resolved" : "open");
+	record_title(l->s, c->record, title, sizeof(title));
+	printf("%s  %-8s  %s\n", when, c->resolved_ms ? "resolved" : "open",
+	       title);
 	return 0;
 }
 
@@ -1092,7 +1222,7 @@ int srv_cmd_conflicts(int argc, char **argv)
 			put_col("FIELD", 20);
 			put_col("WINNER (DEVICE)", 36);
 			put_col("LOSER (DEVICE)", 36);
-			printf("%-20s  %s\n", "DETECTED", "STATE");
+			printf("%-20s  %-8s  %s\n", "DETECTED", "STATE", "RECORD NAME");
 		}
 		rc = srv_store_conflicts_each(s, !all, list_cb, &l);
 		if (!rc)

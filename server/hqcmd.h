@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "protocol/changeset.h"
 #include "report.h"
 #include "store.h"
 #include "targets.h"
@@ -20,6 +21,7 @@
 ** 0 success, 2 usage error, 1 anything else. */
 int srv_cmd_report(int argc, char **argv);
 int srv_cmd_conflicts(int argc, char **argv);
+int srv_cmd_records(int argc, char **argv); /* records.c */
 
 /* The targets of a database. explicit_path (--targets) if given; else
 ** "DB.targets" beside the database, created from the shipped default on
@@ -71,5 +73,27 @@ typedef struct srv_resolution {
 int srv_hq_resolve(srv_store *s, const char *db_path, int64_t id,
 		   const char *keep, srv_resolution *res, char *msg,
 		   size_t msgsz) SRV_WUR;
+
+/* Take the lock that serialises HQ's writes on a database (DB.hqkey):
+** two at once would both take HQ's next seq and look like a forked chain.
+** *lockfd is -1 or an open descriptor the caller closes (releasing the
+** lock) on success and failure alike. Returns SRV_OK or a code, msg set. */
+int srv_hq_lock(const char *db_path, int *lockfd, char *msg,
+		size_t msgsz) SRV_WUR;
+
+/* What srv_hq_write stored. */
+typedef struct srv_hq_written {
+	int64_t cursor;        /* cursor of HQ's change set */
+	int64_t seq;           /* its seq in HQ's chain */
+} srv_hq_written;
+
+/* Write one change as a set signed with HQ's key (PATH.hqkey), next in
+** HQ's own chain, through srv_push_set like any device's set (verified,
+** ownership-checked, merged, pulled by every device). ch's hlc is set
+** above floor and HQ's last HLC. The caller holds srv_hq_lock. Returns
+** SRV_OK (w filled) or a code with msg set (the push's refusal named). */
+int srv_hq_write(srv_store *s, const char *db_path, proto_change *ch,
+		 proto_hlc floor, int64_t now, srv_hq_written *w, char *msg,
+		 size_t msgsz) SRV_WUR;
 
 #endif

@@ -22,6 +22,7 @@ static const char usage[] =
 	"         [--format table|csv|json] [--province P] [--sector S]\n"
 	"                                 HQ's semi-annual report\n"
 	"  conflicts list|show|resolve --db PATH [ID] [--keep VALUE_OR_DEVICE]\n"
+	"  records correct|delete|restore|handover|history --db PATH ID ...\n"
 	"                                 concurrent edits, HQ's decision\n"
 	"The dashboard: `serve`, then open / and sign in with an hq token.\n"
 	"Exit status: 0 success, 2 usage error, 1 any other failure.\n";
@@ -38,6 +39,7 @@ int main(int argc, char **argv)
 		{ "devices", srv_cmd_devices },
 		{ "report", srv_cmd_report },
 		{ "conflicts", srv_cmd_conflicts },
+		{ "records", srv_cmd_records },
 	};
 	size_t i;
 

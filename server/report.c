@@ -60,6 +60,8 @@
 **                                                  filter) + "unspecified"
 **                                                  when any trip has none
 **    "totals":{FIGURES},
+**    (visits, trips and models also carry "author" and "author_device":
+**    the owner's name from the roster and its device id)
 **    "models":[{"id","crop","sector","province","district","village",
 **               "season","planned_ha","planned_households","sown_ha",
 **               "households","percent","last_observation","days_since",
@@ -117,6 +119,21 @@ struct srv_report_input {
 	dev *d;
 	size_t nd, cd;
 };
+
+/* Deleted records and retracted observations count nowhere (SPEC 9.3). */
+static int gone(const cJSON *st)
+{
+	return proto_state_deleted(st) || proto_state_retracted(st);
+}
+
+/* The name (from the roster) of the device that owns a record, or NULL. */
+static const char *author_name(const srv_report_input *in, const char *owner)
+{
+	for (size_t i = 0; owner && i < in->nd; i++)
+		if (in->d[i].id && strcmp(in->d[i].id, owner) == 0)
+			return in->d[i].name;
+	return NULL;
+}
 
 /* ---- input -------------------------------------------------------------- */
 
@@ -686,7 +703,7 @@ static void education_section(builder *b, cJSON *doc,
 		long long aw, en;
 		size_t j;
 		if (!k || strcmp(k->name, "scholarship") != 0 ||
-		    proto_state_deleted(st))
+		    gone(st))
 			continue;
 		prov = get_str(st, "province");
 		ay = get_str(st, "academic_year");
@@ -749,7 +766,7 @@ static void works_section(builder *b, cJSON *doc, const srv_report_input *in,
 		const cJSON *st = in->r[i].state;
 		const proto_kind_def *k = proto_state_kind(st);
 		if (!k || strcmp(k->name, "work") != 0 ||
-		    proto_state_deleted(st))
+		    gone(st))
 			continue;
 		w[n].id = in->r[i].id;
 		w[n].state = st;
@@ -767,7 +784,7 @@ static void works_section(builder *b, cJSON *doc, const srv_report_input *in,
 		long day;
 		proto_stamp stamp;
 		if (!k || strcmp(k->name, "work_progress") != 0 ||
-		    proto_state_deleted(st))
+		    gone(st))
 			continue;
 		wid = get_str(st, "work");
 		if (!wid || get_date(st, "date", &day) != 0 ||
@@ -889,7 +906,7 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 	for (size_t i = 0; i < in->nr; i++) {
 		const cJSON *st = in->r[i].state;
 		const proto_kind_def *k = proto_state_kind(st);
-		if (!k || proto_state_deleted(st))
+		if (!k || gone(st))
 			continue;
 		if (strcmp(k->name, "visit") == 0 ||
 		    strcmp(k->name, "trip") == 0) {
@@ -950,7 +967,7 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		long day;
 		proto_stamp stamp;
 		if (!k || strcmp(k->name, "progress") != 0 ||
-		    proto_state_deleted(st))
+		    gone(st))
 			continue;
 		mid = get_str(st, "model");
 		if (!mid || get_date(st, "date", &day) != 0 ||
@@ -1072,6 +1089,8 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		int stale;
 		o = b_obj(&b, arr, NULL);
 		b_str(&b, o, "id", m->id);
+		b_str(&b, o, "author", author_name(in, proto_state_owner(m->state)));
+		b_str(&b, o, "author_device", proto_state_owner(m->state));
 		b_str(&b, o, "crop", m->crop);
 		b_str(&b, o, "sector", m->sector);
 		b_str(&b, o, "province", m->province);
@@ -1135,6 +1154,8 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		b_str(&b, o, "province", a->province);
 		b_str(&b, o, "sector", a->sector);
 		b_str(&b, o, "leader", get_str(st, "leader"));
+		b_str(&b, o, "author", author_name(in, proto_state_owner(st)));
+		b_str(&b, o, "author_device", proto_state_owner(st));
 		b_str(&b, o, "title", a->title);
 		b_num(&b, o, "members", (double)a->members);
 		b_str(&b, o, "host", get_str(st, "host"));
@@ -1162,6 +1183,8 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		b_str(&b, o, "sector", a->sector);
 		b_str(&b, o, "specialty", get_str(st, "specialty"));
 		b_str(&b, o, "expert", get_str(st, "expert"));
+		b_str(&b, o, "author", author_name(in, proto_state_owner(st)));
+		b_str(&b, o, "author_device", proto_state_owner(st));
 		b_num(&b, o, "experts", (double)a->experts);
 		b_num(&b, o, "expert_days", (double)a->expert_days);
 		b_str(&b, o, "department", get_str(st, "department"));
@@ -1410,20 +1433,21 @@ static const col model_cols[] = {
 	{"planned_ha", "Planned ha", 1}, {"sown_ha", "Sown ha", 1},
 	{"percent", "Done %", 1}, {"planned_households", "Planned hh", 1},
 	{"households", "Households", 1},
-	{"last_observation", "Last observation", 0}, {"stale", "Stale", 0}};
+	{"last_observation", "Last observation", 0}, {"stale", "Stale", 0},
+	{"author", "Author", 0}};
 static const col visit_cols[] = {
 	{"start", "Start", 0}, {"end", "End", 0},
 	{"direction", "Direction", 0}, {"province", "Province", 0},
 	{"sector", "Sector", 0}, {"leader", "Leader", 0},
 	{"title", "Title", 0}, {"members", "Members", 1},
-	{"host", "Host", 0}};
+	{"host", "Host", 0}, {"author", "Author", 0}};
 static const col trip_cols[] = {
 	{"start", "Start", 0}, {"end", "End", 0}, {"province", "Province", 0},
 	{"sector", "Sector", 0}, {"specialty", "Specialty", 0},
 	{"expert", "Expert", 0}, {"site", "Site", 0},
 	{"experts", "Experts", 1}, {"expert_days", "Expert-days", 1},
 	{"trainings", "Trainings", 1}, {"trained", "Trained", 1},
-	{"patients", "Patients", 1}};
+	{"patients", "Patients", 1}, {"author", "Author", 0}};
 static const col target_cols[] = {
 	{"name", "Target", 0}, {"window.from", "From", 0},
 	{"window.to", "To", 0}, {"expected", "Expected", 1},

@@ -131,6 +131,21 @@ cJSON *fieldsync_schema(void)
 #define RECORD_COLS "id, kind, state, created, updated, " \
 	"EXISTS(SELECT 1 FROM outbox o WHERE o.record_id = r.id)"
 
+/* The roster's name of device hex into name ("" when unknown). */
+static void roster_name(fieldsync *fs, const char *hex, char *name, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+
+	name[0] = '\0';
+	if (sqlite3_prepare_v2(fs->db, "SELECT name FROM roster WHERE "
+			       "device = ?", -1, &st, NULL) != SQLITE_OK)
+		return;
+	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(name, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+}
+
 /* Build the JSON of one row selected with RECORD_COLS. *stamps (may be
 ** NULL) receives field -> stamp text. */
 static int row_json(fieldsync *fs, sqlite3_stmt *st, int with_stamps,
@@ -165,6 +180,24 @@ static int row_json(fieldsync *fs, sqlite3_stmt *st, int with_stamps,
 				(const char *)sqlite3_column_text(st, 4));
 	ok = ok && cJSON_AddBoolToObject(o, "pending",
 					 sqlite3_column_int(st, 5));
+	if (ok) {
+		/* Who may change it (SPEC 9.6): the owner's id and roster name,
+		** mine when this device owns it; deleted and retracted marks. */
+		const char *owner = proto_state_owner(state);
+		char name[128] = "";
+
+		if (owner)
+			roster_name(fs, owner, name, sizeof name);
+		ok = (!owner || cJSON_AddStringToObject(o, "owner", owner)) &&
+		     (!name[0] ||
+		      cJSON_AddStringToObject(o, "owner_name", name)) &&
+		     cJSON_AddBoolToObject(o, "mine", !owner ||
+					   !strcmp(owner, fs->device_hex)) &&
+		     cJSON_AddBoolToObject(o, "deleted",
+					   proto_state_deleted(state)) &&
+		     cJSON_AddBoolToObject(o, "retracted",
+					   proto_state_retracted(state));
+	}
 	if (ok && with_stamps) {
 		ok = (stamps = cJSON_AddObjectToObject(o, "stamps")) != NULL;
 		f = cJSON_GetObjectItemCaseSensitive(state, "f");

@@ -2401,9 +2401,19 @@ static int restamp_identity(fieldsync *fs, const uint8_t old[PROTO_ID_BYTES],
 		f = cJSON_GetObjectItemCaseSensitive(state, "f");
 		for (cJSON *e = f ? f->child : NULL; e; e = e->next) {
 			cJSON *sv = cJSON_GetObjectItemCaseSensitive(e, "s");
-			if (cJSON_IsString(sv) &&
-			    strcmp(sv->valuestring, old_s) == 0)
-				cJSON_SetValuestring(sv, new_s);
+			cJSON *vv = cJSON_GetObjectItemCaseSensitive(e, "v");
+			if (!cJSON_IsString(sv) ||
+			    strcmp(sv->valuestring, old_s) != 0)
+				continue;
+			cJSON_SetValuestring(sv, new_s);
+			/* A pending create: the new identity is its author,
+			** so its owner (merge.h) as every receiver sees it. */
+			if (strcmp(e->string, PROTO_OWNER_FIELD) == 0 &&
+			    cJSON_IsString(vv)) {
+				char nid_hex[PROTO_ID_HEX + 1];
+				proto_hex_encode(nid_hex, nid, PROTO_ID_BYTES);
+				cJSON_SetValuestring(vv, nid_hex);
+			}
 		}
 		rc = state ? fs_state_store(fs, rid, state) : FIELDSYNC_OK;
 		cJSON_Delete(state);

@@ -568,6 +568,28 @@ static enum MHD_Result api_delete(struct MHD_Connection *c, app *a,
 	return send_json(c, 200, o);
 }
 
+/* Restore a deleted record or retract an observation (SPEC 9.3), with the
+** reason the person gave. */
+static enum MHD_Result api_unwrite(struct MHD_Connection *c, app *a,
+				   const cJSON *body, int retract)
+{
+	const char *id = jstr(body, "id"), *reason = jstr(body, "reason");
+	char full[FIELDSYNC_ID_SIZE];
+	cJSON *o;
+	int rc;
+
+	if (!id || !*id)
+		return send_error(c, 400, "usage", _("id is missing"));
+	rc = retract ? fieldsync_retract(a->fs, id, reason, full)
+		     : fieldsync_undelete(a->fs, id, reason, full);
+	if (rc)
+		return send_fs_error(c, a, rc);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", full);
+	cJSON_AddBoolToObject(o, retract ? "retracted" : "restored", 1);
+	return send_json(c, 200, o);
+}
+
 static enum MHD_Result api_init(struct MHD_Connection *c, app *a,
 				const cJSON *body)
 {
@@ -765,6 +787,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		ret = api_save(c, a, body, 1);
 	} else if (strcmp(url, "/api/delete") == 0) {
 		ret = api_delete(c, a, body);
+	} else if (strcmp(url, "/api/undelete") == 0) {
+		ret = api_unwrite(c, a, body, 0);
+	} else if (strcmp(url, "/api/retract") == 0) {
+		ret = api_unwrite(c, a, body, 1);
 	} else if (strcmp(url, "/api/sync") == 0) {
 		ret = start_sync(c, a);
 	} else if (strcmp(url, "/api/enroll") == 0) {

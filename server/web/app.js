@@ -334,6 +334,8 @@
       },
         el('h3', {'data-field': 'crop'}, m.crop),
         el('div', {class: 'muted', 'data-field': 'place'}, place),
+        m.author ? el('div', {class: 'muted'},
+          tpl(_('recorded by %s'), el('span', {'data-field': 'author'}, m.author))) : null,
         m.stale ? el('span', {class: 'tag'}, _('stale')) : null,
         el('div', {class: 'bar-label'},
           tpl(_('Sown %s of %s ha'),
@@ -396,7 +398,9 @@
           el('span', {'data-field': 'leader'}, r.leader),
           r.title ? ' (' + r.title + ')' : '', ' · ',
           tpl(_('%s members'), el('span', {'data-field': 'members'}, fmt(r.members))),
-          r.host ? ' · ' + r.host : '', r.high_level ? ' · ' + _('high-level') : ''));
+          r.host ? ' · ' + r.host : '', r.high_level ? ' · ' + _('high-level') : '',
+          r.author ? ' · ' : '', r.author ? tpl(_('recorded by %s'),
+            el('span', {'data-field': 'author'}, r.author)) : ''));
       } else {
         li.appendChild(el('span', null,
           el('span', {'data-field': 'province'}, ref('province', r.province)), ' · ',
@@ -408,7 +412,9 @@
             el('span', {'data-field': 'expert_days'}, fmt(r.expert_days)),
             el('span', {'data-field': 'trainings'}, fmt(r.trainings)),
             el('span', {'data-field': 'trained'}, fmt(r.trained)),
-            el('span', {'data-field': 'patients'}, fmt(r.patients)))));
+            el('span', {'data-field': 'patients'}, fmt(r.patients))),
+          r.author ? ' · ' : '', r.author ? tpl(_('recorded by %s'),
+            el('span', {'data-field': 'author'}, r.author)) : ''));
       }
       list.appendChild(li);
     });

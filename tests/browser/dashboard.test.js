@@ -190,6 +190,8 @@ async function main() {
       'activities: trips show expert-days, trained and patients of the report');
     const visitLeaders = await page.$$eval('#activity-list li[data-kind="visit"] [data-field="leader"]', (s) => s.map((x) => x.textContent));
     same(visitLeaders, all.filter((x) => x[0] === 'visit').map((x) => x[1].leader), 'activities: leaders in Vietnamese and Lao, byte for byte');
+    const authors = await page.$$eval('#activity-list li [data-field="author"]', (s) => s.map((x) => x.textContent));
+    same(authors, all.map((x) => x[1].author), 'activities: each visit and trip names its author (the roster name)');
     await page.selectOption('#filter-province', 'Salavan');
     const salavan = all.filter((x) => x[1].province === 'Salavan');
     same(await page.$$eval('#activity-list li', (ls) => ls.map((l) => l.getAttribute('data-id'))),

@@ -190,6 +190,9 @@ async function main() {
     out.visit = page.url().split('/').pop();
     await page.click('#delete');
     await page.waitForSelector('#dialog:not([hidden])');
+    /* a delete carries a reason (SPEC 9.3): no reason, no delete */
+    check(await page.isDisabled('#dialog-yes'), 'delete is not possible before a reason is typed');
+    await page.fill('#dialog-reason', 'nhập trùng');
     await shot(page, 'delete');
     await page.click('#dialog-yes');
     await page.waitForURL(/#\/list\/visit/);

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 B=${FIELDSYNC_BIN:-$(dirname "$0")/../../build/fieldsync}
 command -v sqlite3 >/dev/null || bail "sqlite3 is needed"
-plan 143
+plan 146
 
 T=$(tmpdir)
 D="$T/data"
@@ -101,7 +101,8 @@ for p in 0000 1111 2222 3333 4444 5555 6666 7777 8888 9999 aaaa bbbb; do
 done
 bad "unknown id (show)" "ID \"$absent\": no record has an id starting with it" show "$absent"
 bad "unknown id (edit)" "ID \"${absent}9\": no record" edit "${absent}9" --crop X
-bad "unknown id (delete)" "ID \"$absent\": no record" delete "$absent"
+bad "unknown id (delete)" "ID \"$absent\": no record" delete "$absent" --reason x
+bad "delete without a reason" "delete: .*--reason TEXT" delete "${V:0:6}"
 bad "id prefix too short" 'ID "abc": expected an id or its first 4 or more hex digits' show abc
 bad "id not hex" 'ID "wxyz1": expected an id' show wxyz1
 bad "progress for a visit" "MODEL: model $V is a visit, not a model" \
@@ -109,7 +110,7 @@ bad "progress for a visit" "MODEL: model $V is a visit, not a model" \
 bad "progress for an unknown model" "MODEL: model \"$absent\": no record" \
 	model progress "$absent" --sown-ha 1 --households 2
 bad "editing a progress observation" 'append-only' edit "$P" --notes x
-bad "deleting a progress observation" 'append-only' delete "$P"
+bad "deleting a progress observation" 'never deleted; retract it instead' delete "$P" --reason x
 
 # An ambiguous prefix: add small visits until two ids share 4 digits
 # (expected after ~320; the birthday bound).
@@ -127,7 +128,7 @@ done
 ok $? "found two records sharing the id prefix $pref after $i adds"
 bad "ambiguous prefix (show)" "ID \"$pref\" is ambiguous: .*$pref.*give more digits" show "$pref"
 bad "ambiguous prefix (edit)" "ID \"$pref\" is ambiguous" edit "$pref" --members 4
-bad "ambiguous prefix (delete)" "ID \"$pref\" is ambiguous" delete "$pref"
+bad "ambiguous prefix (delete)" "ID \"$pref\" is ambiguous" delete "$pref" --reason x
 
 # ---- environment ------------------------------------------------------------
 E="$T/empty"

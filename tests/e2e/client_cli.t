@@ -184,13 +184,13 @@ is "$(jq -r '[.op, .base.planned_ha, (.base | has("season")), .fields.planned_ha
 like "$(jq -r .hlc <<<"$last")" '^[0-9a-f]{16}$' "the change carries a 16-hex HLC"
 
 # ---- delete ----------------------------------------------------------------------------
-run fs delete "${V:0:7}"
+run fs delete "${V:0:7}" --reason "entered twice"
 is "$RC:$OUT" "0:$V" "delete exits 0 and prints the full id"
 run fs show "$V"
 is "$RC" 2 "a deleted record is gone (show exits 2)"
 is "$(fs list visits --json | jq length)" 0 "and absent from list"
-is "$(sql "SELECT json_extract(change, '$.op') FROM outbox ORDER BY n DESC LIMIT 1")" \
-	delete "the delete is queued in the outbox"
+is "$(sql "SELECT json_extract(change, '$.op') || ':' || json_extract(change, '$.reason') FROM outbox ORDER BY n DESC LIMIT 1")" \
+	"delete:entered twice" "the delete is queued in the outbox with its reason"
 
 # ---- status -------------------------------------------------------------------------------
 run fs status --json

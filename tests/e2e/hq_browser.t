@@ -15,7 +15,7 @@
 . "$(dirname "$0")/hq_lib.sh"
 . "$(dirname "$0")/browser_lib.sh"
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-NODE_CHECKS=57
+NODE_CHECKS=58
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
 plan $((8 + NODE_CHECKS))
 

@@ -1,6 +1,8 @@
 #!/bin/bash
-# End-to-end test of `fieldsyncd conflicts`: two real fieldsync devices edit
-# the same field of a model concurrently and sync to a live fieldsyncd; the
+# End-to-end test of `fieldsyncd conflicts`: the model's owner (real
+# fieldsync device A) and HQ (a set signed with HQ's key, hq_push) edit the
+# same field of a model concurrently (protocol v2: a field device may change
+# only its own records, SPEC 9.6), and A syncs to a live fieldsyncd; the
 # conflict is listed and shown, then resolved with --keep (once by device,
 # once by a value HQ types, in Vietnamese); the resolutions are change sets
 # signed by HQ's key, chained in HQ's own sequence, and after the next sync
@@ -43,6 +45,14 @@ setup() {
 		--start 2026-05-15) || return 1
 	step "sync A" fa sync || return 1
 	step "sync B" fb sync || return 1
+	SDB=$DB
+}
+# hq_edit FIELD JSONVALUE: HQ changes M's FIELD on the server, built on the
+# server's current stamp of it (so concurrent with A's unsynced edit).
+hq_edit() {
+	local s
+	s=$(sqlite3 "$DB" "select json_extract(state, '\$.f.$1.s') from records where id='$M'")
+	hq_push "[{\"id\":\"$M\",\"kind\":\"model\",\"op\":\"update\",\"fields\":{\"$1\":$2},\"base\":{\"$1\":\"$s\"}}]"
 }
 setup
 ok $? "setup: server, two enrolled devices, a model synced to both" || exit 1
@@ -50,28 +60,28 @@ fs_val() { "$FS" --dir "$1" show "$M" --json | jq -c ".fields.$2"; }
 fs_stamp_dev() { "$FS" --dir "$1" show "$M" --json | jq -r ".stamps.$2" | cut -d- -f2; }
 is "$(fs_val "$B" planned_ha)" 5 "B received the model"
 
-# ---- two devices edit planned_ha without seeing each other ----------------
+# ---- A (owner) and HQ edit planned_ha without seeing each other ---------
 fa edit "$M" --planned-ha 5.5 >/dev/null
-fb edit "$M" --planned-ha 6 >/dev/null
+hq_edit planned_ha 6
 fa sync >/dev/null 2>&1; fb sync >/dev/null 2>&1; fa sync >/dev/null 2>&1
-is "$(fs_val "$A" planned_ha) $(fs_val "$B" planned_ha)" "6 6" "both converge on the later write (B's 6) before HQ decides"
+is "$(fs_val "$A" planned_ha) $(fs_val "$B" planned_ha)" "6 6" "both converge on the later write (HQ's 6, seq 1 of HQ) before HQ decides"
 
 run "$FSD" conflicts list --db "$DB" --json
 is "$RC" 0 "conflicts list --json exits 0"
 L=$OUT
 is "$(printf '%s' "$L" | jq -c '[.open, (.conflicts|length)]')" "[1,1]" "one open conflict listed"
-is "$(printf '%s' "$L" | jq -c --arg a "$DA" --arg b "$DBV" '.conflicts[0] | [.kind, .field, .winner_value, .winner_device == $b, .loser_value, .loser_device == $a, .resolved_ms]')" \
-	'["model","planned_ha",6,true,5.5,true,null]' "the conflict: planned_ha, B's 6 won over A's 5.5"
+is "$(printf '%s' "$L" | jq -c --arg a "$DA" --arg h "$HQ" '.conflicts[0] | [.kind, .field, .winner_value, .winner_device == $h, .loser_value, .loser_device == $a, .resolved_ms]')" \
+	'["model","planned_ha",6,true,5.5,true,null]' "the conflict: planned_ha, HQ's 6 won over A's 5.5"
 is "$(printf '%s' "$L" | jq -r '.conflicts[0].record')" "$M" "it names the record"
 ID=$(printf '%s' "$L" | jq -r '.conflicts[0].id')
 
 run "$FSD" conflicts list --db "$DB"
-like "$OUT" "planned_ha +6 \(${DBV:0:8} Bình\) +5.5 \(${DA:0:8} An\)" "the table shows both values with device and name"
+like "$OUT" "planned_ha +6 \(${HQ:0:8} HQ\) +5.5 \(${DA:0:8} An\)" "the table shows both values with device and name"
 like "$OUT" "1 open conflict" "and the count"
 run "$FSD" conflicts show --db "$DB" "$ID"
 is "$RC" 0 "conflicts show exits 0"
 like "$OUT" "current +6" "show gives the current value"
-like "$OUT" "--keep ${DBV:0:8}" "and how to resolve it"
+like "$OUT" "--keep ${HQ:0:8}" "and how to resolve it"
 run "$FSD" conflicts show --db "$DB" "$ID" --json
 is "$(printf '%s' "$OUT" | jq -c '[.current_value, .loser_value]')" "[6,5.5]" "show --json: current and losing values"
 
@@ -98,8 +108,8 @@ is "$(sqlite3 "$DB" "select count(*) from sets; select * from conflicts;" | sha2
 # ---- resolve: keep device A's value ------------------------------------
 run "$FSD" conflicts resolve --db "$DB" "$ID" --keep "${DA:0:6}"
 is "$RC" 0 "resolve --keep A's id prefix: exit 0 (server running)"
-like "$OUT" "HQ wrote 5.5 \(the value of device $DA\) as change set 1 of HQ" "it says what HQ wrote and where"
-is "$(sqlite3 "$DB" "select device, seq from sets order by cursor desc limit 1")" "$HQ|1" "HQ's change set is stored, seq 1 of HQ's chain"
+like "$OUT" "HQ wrote 5.5 \(the value of device $DA\) as change set 2 of HQ" "it says what HQ wrote and where"
+is "$(sqlite3 "$DB" "select device, seq from sets order by cursor desc limit 1")" "$HQ|2" "HQ's change set is stored, seq 2 of HQ's chain"
 CUR=$(sqlite3 "$DB" "select max(cursor) from sets")
 is "$(sqlite3 "$DB" "select resolved_cursor from conflicts where id=$ID")" "$CUR" "the conflict records the cursor of HQ's set"
 run "$FSD" conflicts list --db "$DB" --json
@@ -122,13 +132,13 @@ is "$(fs_val "$B" planned_ha) $(sqlite3 "$DB" "select count(*) from conflicts wh
 
 # ---- a second conflict, resolved with a value HQ types -----------------
 fa edit "$M" --season "Vụ mùa 2026" >/dev/null
-fb edit "$M" --season "ລະດູຝົນ 2026" >/dev/null
+hq_edit season '"ລະດູຝົນ 2026"'
 fa sync >/dev/null 2>&1; fb sync >/dev/null 2>&1
 ID2=$(sqlite3 "$DB" "select id from conflicts where resolved_at is null and field='season'")
 isnt "$ID2" "" "a second conflict, on season"
 run "$FSD" conflicts resolve --db "$DB" "$ID2" --keep "value:Vụ đông xuân 2026–2027"
 is "$RC" 0 "resolve --keep value:TEXT: exit 0"
-is "$(sqlite3 "$DB" "select seq from sets where device='$HQ' order by seq")" "$(printf '1\n2')" "HQ's chain: seq 1 then 2"
+is "$(sqlite3 "$DB" "select seq from sets where device='$HQ' order by seq")" "$(printf '1\n2\n3\n4')" "HQ's chain: seq 1 to 4 (edit, resolution, edit, resolution)"
 fa sync >/dev/null 2>&1; fb sync >/dev/null 2>&1
 is "$(fs_val "$A" season)" '"Vụ đông xuân 2026–2027"' "device A holds HQ's Vietnamese text byte for byte"
 is "$(fs_val "$B" season)" '"Vụ đông xuân 2026–2027"' "device B too"
@@ -141,15 +151,15 @@ is "$(fs_val "$A" planned_ha)" 5.2 "other fields keep their values"
 hex2bin() { printf '%b' "$(sed 's/../\\x&/g')"; }
 PK=$(sqlite3 "$DB" "select lower(hex(public_key)) from devices where id='$HQ'")
 printf '%s' "302a300506032b6570032100$PK" | hex2bin >"$W/hq.der"
-sqlite3 "$DB" "select lower(hex(bytes)) from sets where device='$HQ' and seq=2" | hex2bin >"$W/set2"
-sqlite3 "$DB" "select sig from sets where device='$HQ' and seq=2" | hex2bin >"$W/set2.sig"
+sqlite3 "$DB" "select lower(hex(bytes)) from sets where device='$HQ' and seq=4" | hex2bin >"$W/set2"
+sqlite3 "$DB" "select sig from sets where device='$HQ' and seq=4" | hex2bin >"$W/set2.sig"
 verify() { # FILE: 0 if HQ's signature over FILE's bytes verifies
 	{ printf 'fieldsync changeset v2\n'; "$FSTOOL" hash <"$1" | hex2bin; } >"$W/msg"
 	openssl pkeyutl -verify -pubin -inkey "$W/hq.der" -keyform DER -rawin \
 		-in "$W/msg" -sigfile "$W/set2.sig" >/dev/null 2>&1
 }
 if [ -x "$FSTOOL" ] && command -v openssl >/dev/null; then
-	like "$(cat "$W/set2")" "\"device\":\"$HQ\",\"seq\":2" "HQ's second set is HQ's seq 2"
+	like "$(cat "$W/set2")" "\"device\":\"$HQ\",\"seq\":4" "HQ's second resolution is HQ's seq 4"
 	verify "$W/set2"
 	ok $? "its signature verifies with HQ's public key (openssl)"
 	sed 's/2027/2028/' "$W/set2" >"$W/set2.forged"

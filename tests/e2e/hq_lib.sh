@@ -40,9 +40,10 @@
 #        title "Chủ tịch UBND tỉnh" (contains chủ tịch: high-level)
 #     V6 out Attapeu   education       3 members 2026-04-20 (before)
 #   device C "Máy dự phòng" (expert): enrolled, never syncs.
-#   Conflict: after both synced, A sets M3's district to "Vapy", then B
-#   sets it to "Khongsedone" (B's later write wins everywhere); B's push
-#   meets A's value: one open conflict.
+#   Conflict: after both synced, A sets M3's district to "Vapy", then HQ
+#   (a set signed with HQ's key, hq_push: only the owner or HQ may change
+#   A's model) sets it to "Khongsedone" (HQ's later write wins everywhere);
+#   A's push meets HQ's value: one open conflict.
 
 hq_step() { # DESC CMD...: run CMD, diag and fail if it fails
 	local d=$1 out
@@ -142,7 +143,11 @@ hq_fixture() {
 	hq_step "B sync" "${b[@]}" sync || return 1
 	hq_step "A sync 2" "${a[@]}" sync || return 1
 	hq_step "A edit M3" "${a[@]}" edit "$M3" --district "Vapy" || return 1
-	hq_step "B edit M3" "${b[@]}" edit "$M3" --district "Khongsedone" || return 1
+	local st
+	SDB=$DB
+	st=$(sqlite3 "$DB" "select json_extract(state, '\$.f.district.s') from records where id='$M3'")
+	hq_push "[{\"id\":\"$M3\",\"kind\":\"model\",\"op\":\"update\",\"fields\":{\"district\":\"Khongsedone\"},\"base\":{\"district\":\"$st\"}}]" ||
+		{ diag "fixture step failed: HQ edit M3" "$HQ_CODE $HQ_BODY"; return 1; }
 	hq_step "A sync 3" "${a[@]}" sync || return 1
 	hq_step "B sync 3" "${b[@]}" sync || return 1
 	hq_step "A sync 4" "${a[@]}" sync || return 1

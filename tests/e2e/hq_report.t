@@ -143,9 +143,9 @@ is "$(head -c 3 "$C" | od -An -tx1 | tr -d ' ')" "efbbbf" "CSV starts with the U
 is "$(grep -c $'\r$' "$C")" "$(wc -l <"$C")" "every CSV line ends in CRLF"
 # V1..V5: the header and five rows, no title line, no other table.
 is "$(wc -l <"$W/plain.csv")" 6 "the visits CSV is one table: header + 5 visits"
-csv_head "Start,End,Direction,Province,Sector,Leader,Title,Members,Host" visits
-csv_has '2026-09-15,,out,Champasak,industry-trade,"Đoàn doanh nghiệp ""Gia Lai"", Pleiku",,5,' "RFC 4180: quotes doubled, field with a comma quoted"
-csv_has "2026-06-02,,in,Salavan,health,ທ່ານ ບຸນມີ ພົມມະວົງ,ຮອງເຈົ້າແຂວງ,4," "Lao leader and title byte for byte"
+csv_head "Start,End,Direction,Province,Sector,Leader,Title,Members,Host,Author" visits
+csv_has '2026-09-15,,out,Champasak,industry-trade,"Đoàn doanh nghiệp ""Gia Lai"", Pleiku",,5,,ເຈົ້າ ສົມພອນ' "RFC 4180: quotes doubled, field with a comma quoted"
+csv_has "2026-06-02,,in,Salavan,health,ທ່ານ ບຸນມີ ພົມມະວົງ,ຮອງເຈົ້າແຂວງ,4,,ເຈົ້າ ສົມພອນ" "Lao leader and title byte for byte"
 csv summary
 csv_head "Item,Value" summary
 csv_has "Delegation visits,5" "5 visits"
@@ -161,11 +161,11 @@ is "$(wc -l <"$W/plain.csv")" 6 "provinces: header, four provinces, total"
 csv sectors
 csv_has "health,1,6,1,4,2,38,7,17,50" "health sector"
 csv models
-csv_head "Crop,Province,District,Village,Planned ha,Sown ha,Done %,Planned hh,Households,Last observation,Stale" models
-csv_has "Ngô nếp (sticky maize),Salavan,Lao Ngam,ບ້ານ ນາດີ,5,3.8,76,42,42,2026-10-10,no" "the sticky-maize model, Lao village intact"
-csv_has "Lúa nước thâm canh,Sekong,,,5,4.5,90,30,25,2026-08-01,yes" "the stale paddy model, empty cells for absent text"
+csv_head "Crop,Province,District,Village,Planned ha,Sown ha,Done %,Planned hh,Households,Last observation,Stale,Author" models
+csv_has "Ngô nếp (sticky maize),Salavan,Lao Ngam,ບ້ານ ນາດີ,5,3.8,76,42,42,2026-10-10,no,Chuyên gia An" "the sticky-maize model, Lao village intact"
+csv_has "Lúa nước thâm canh,Sekong,,,5,4.5,90,30,25,2026-08-01,yes,Chuyên gia An" "the stale paddy model, empty cells for absent text"
 csv trips
-csv_has "2026-10-30,2026-11-02,Sekong,health,obstetrics,BS. Phạm Thị Hoa,Bệnh viện tỉnh Sekong,2,8,1,5,9" "T3"
+csv_has "2026-10-30,2026-11-02,Sekong,health,obstetrics,BS. Phạm Thị Hoa,Bệnh viện tỉnh Sekong,2,8,1,5,9,Chuyên gia An" "T3 (its author named)"
 csv targets
 csv_head "Target,From,To,Expected,Actual,Status,Description" targets
 csv_has 'health-staff-trained,2026-01-01,2026-12-31,12,3,pending,"Health staff trained in Gia Lai, per province"' "target row, label with a comma quoted"
@@ -193,7 +193,7 @@ is "$(unzip -p "$X" xl/workbook.xml | grep -o '<sheet name="[a-z]*"' | sed 's/.*
 M=$(unzip -p "$X" xl/worksheets/sheet4.xml)
 like "$M" '<c r="F2"( s="[0-9]+")?><v>3.8</v></c>' "3.8 ha is a number cell, not text"
 like "$M" '<c r="G2" s="[0-9]+"><v>0.76</v></c>' "76 % is the number 0.76 with a percent format"
-like "$M" '<autoFilter ref="A1:K4"/>' "the models sheet has a filter over its header and 3 rows"
+like "$M" '<autoFilter ref="A1:L4"/>' "the models sheet has a filter over its header and 3 rows"
 run "${R[@]}" --period 2026H2 --format xlsx
 like "$RC $ERR" '^2 .*--output FILE' "--format xlsx without --output: exit 2"
 
@@ -205,7 +205,7 @@ row() { printf '%s\n' "$TBL" | grep -m1 -- "^$1 "; }
 is "$(row Attapeu)" "Attapeu 1 6 0 0 1 30 6 12 41" "table: Attapeu"
 is "$(row Sekong)" "Sekong 1 2 1 3 1 8 1 5 9" "table: Sekong"
 is "$(row Total)" "Total 3 13 2 7 3 43 9 37 50" "table: totals"
-is "$(row 'Ngô nếp')" "Ngô nếp (sticky maize) Salavan Lao Ngam ບ້ານ ນາດີ 5 3.8 76 42 42 2026-10-10 no" "table: sticky maize 3.8 / 5 ha = 76 %"
+is "$(row 'Ngô nếp')" "Ngô nếp (sticky maize) Salavan Lao Ngam ບ້ານ ນາດີ 5 3.8 76 42 42 2026-10-10 no Chuyên gia An" "table: sticky maize 3.8 / 5 ha = 76 %"
 is "$(row 'Open conflicts')" "Open conflicts 1" "table: open conflicts"
 is "$(row 'trade-delegations')" "trade-delegations 2026-01-01 2026-12-31 2 2 met Industry-and-trade delegation each way" "table: a met target"
 like "$OUT" "Máy dự phòng +expert +$DEV_C" "table: the unsynced device"

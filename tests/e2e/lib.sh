@@ -263,3 +263,47 @@ sync_until() {
 	done
 	return 1
 }
+
+# ---- HQ's own signed changes (tests of who may change what) ------------
+#   hq_push CHANGES        CHANGES: a JSON array as `fstool mkset` reads it
+#                          ({id,kind,op,fields?,base?,to?,reason?}). The
+#                          set is signed with HQ's own key ($SDB.hqkey), in
+#                          HQ's chain as the server holds it (seq, head),
+#                          its HLCs above every HLC the server has seen (as
+#                          HQ's resolutions are, SPEC 9.5), and pushed
+#                          through POST /v2/push with an HQ session: the
+#                          path any HQ-signed change takes. Sets HQ_CODE
+#                          (HTTP status) and HQ_BODY; returns 0 on 2xx.
+#                          With HQ_CACERT set (a TLS server), it trusts
+#                          that certificate.
+hq_push() {
+	local k="$_T_ROOT/hqkey.$RANDOM" sk hq seq head hlc sess tool
+	tool=${FIELDSYNC_TOOLS:-$(dirname "$0")/../../build/tests/tools}/fstool
+	mkdir -p "$k" && chmod 700 "$k"
+	sk=$(tr -d '\n' <"$SDB.hqkey")
+	hq=$(sq "$SDB" "SELECT value FROM meta WHERE key = 'hq_device'")
+	seq=$(sq "$SDB" "SELECT head_seq FROM devices WHERE id = '$hq'")
+	head=$(sq "$SDB" "SELECT lower(hex(head_hash)) FROM devices WHERE id = '$hq'")
+	[ -n "$head" ] || head=$(printf '0%.0s' $(seq 1 64))
+	hlc=$(sq "$SDB" "SELECT max(last_hlc) FROM devices")
+	(umask 077
+	 printf '%s\n' "$sk" >"$k/sk"
+	 printf '%s\n' "${sk:64:64}" >"$k/pk"
+	 printf '%s\n' "$hq" >"$k/id"
+	 printf '%s\n' "$seq" >"$k/seq"
+	 printf '%s\n' "$head" >"$k/head"
+	 printf '%016x\n' "${hlc:-0}" >"$k/hlc")
+	printf '%s' "$1" | "$tool" mkset --key "$k" >"$k/set.json" || return 1
+	local ca=()
+	[ -z "${HQ_CACERT:-}" ] || ca=(--cacert "$HQ_CACERT")
+	sess=$("$tool" session --key "$k" --url "$SERVER_URL" "${ca[@]}") || return 1
+	HQ_BODY=$(jq -c '{sets: [.]}' "$k/set.json" |
+		curl -s --max-time 20 "${ca[@]}" -w '\n%{http_code}' \
+			-H 'Content-Type: application/json' \
+			-H "Authorization: Bearer $sess" --data-binary @- \
+			"$SERVER_URL/v2/push")
+	HQ_CODE=${HQ_BODY##*$'\n'}
+	HQ_BODY=${HQ_BODY%$'\n'*}
+	rm -rf "$k"
+	[ "${HQ_CODE:0:1}" = 2 ]
+}

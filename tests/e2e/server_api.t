@@ -23,6 +23,7 @@ if [ "${FS_TLS:-0}" = 1 ]; then
 	make_cert "$D" || bail "openssl could not make a certificate"
 	TLSARGS=(--tls-cert "$D/cert.pem" --tls-key "$D/key.pem")
 	CURL+=(--cacert "$D/cert.pem")
+	HQ_CACERT=$D/cert.pem
 fi
 
 # req METHOD PATH [CURL ARGS...]: sets ST (status), BODY, CODE (error).
@@ -73,7 +74,7 @@ start_server "$DB" "${TLSARGS[@]}" || bail "server did not start"
 req GET /v2/health
 is "$ST" 200 "health: 200"
 is "$(jq -r '.status, .version, .device' <<<"$BODY" | tr '\n' ' ')" \
-	"ok 1 $HQ " "health: ok, version 1, HQ's device id"
+	"ok 2 $HQ " "health: ok, version 2, HQ's device id"
 now=$(($(date +%s) * 1000))
 st=$(jq -r .server_time <<<"$BODY")
 ok $(( st > now - 60000 && st < now + 60000 ? 0 : 1 )) "health: server_time is now"
@@ -81,8 +82,8 @@ req POST /v2/health
 is "$ST $CODE" "405 method_not_allowed" "POST /v2/health: 405"
 req GET /v2/nothing
 is "$ST $CODE" "404 not_found" "unknown endpoint: 404 not_found"
-req GET /v2/health
-is "$ST $CODE" "404 unsupported_version" "a /v2/ path: 404 unsupported_version"
+req GET /v1/health
+is "$ST $CODE" "404 unsupported_version" "a /v1/ path (protocol v1): 404 unsupported_version"
 hdr=$("${CURL[@]}" -D - -o /dev/null -X PUT "$SERVER_URL/v2/push")
 like "$hdr" '[Aa]llow: POST' "405 names the allowed method"
 
@@ -215,12 +216,18 @@ jq -cs '{sets: .}' "$D/a2.json" "$D/a3.json" >"$D/p23.json"
 push_file "$SA" "$D/p23.json"
 is "$ST $(jq -c '[.accepted, .holds]' <<<"$BODY")" '200 [[2,3],3]' "push A2+A3 in one request"
 
-# A concurrent edit: B writes crop having seen A1's value, not A2's.
+# B may not change A's model (SPEC 9.6): refused, nothing changes.
 printf '[{"id":"%s","kind":"model","op":"update","fields":{"crop":"Nếp (sticky) maize"},"base":{"crop":"%s"}}]' "$M" "$stamp1" >"$D/chb.json"
 "$FSTOOL" mkset --key "$D/b" <"$D/chb.json" >"$D/b1.json"
 wrap "$D/b1.json" "$D/pb1.json"
+SNAP=$(snap)
 push_file "$SB" "$D/pb1.json"
-is "$ST" 200 "push B1 (concurrent edit): accepted"
+refused "push B1 (B edits A's model)" 403 not_owner
+# A concurrent edit: HQ writes crop having seen A1's value, not A2's
+# (a set signed with HQ's key, pushed with an HQ session: hq_push).
+SDB=$DB
+hq_push "$(cat "$D/chb.json")"
+is "$HQ_CODE" 200 "push HQ's concurrent edit: accepted"
 is "$(sqlite3 "$DB" "select count(*) from conflicts where record='$M' and field='crop' and resolved_at is null")" 1 \
 	"concurrent edit: one open conflict kept for HQ"
 is "$(sqlite3 "$DB" "select (winner_value = '\"Nếp (sticky) maize\"' and loser_value = '\"Sticky maize\"') or (loser_value = '\"Nếp (sticky) maize\"' and winner_value = '\"Sticky maize\"') from conflicts")" 1 \
@@ -294,7 +301,7 @@ signed_push() { # BYTES -> $D/hand.json, pushed by A
 	jq -cn --rawfile s "$D/hand.bytes" --arg g "$sig" '{sets: [{set: $s, sig: $g}]}' >"$D/hand.json"
 	push_file "$SA" "$D/hand.json"
 }
-pre="{\"v\":1,\"device\":\"$A\",\"seq\":4,\"prev\":\"$head4\",\"changes\":["
+pre="{\"v\":2,\"device\":\"$A\",\"seq\":4,\"prev\":\"$head4\",\"changes\":["
 tripf='"expert":"X","specialty":"surgery","province":"Sekong","start":"2026-03-02"'
 signed_push "$pre{\"id\":\"$M\",\"kind\":\"trip\",\"op\":\"create\",\"hlc\":\"$hlc_now\",\"fields\":{$tripf,\"colour\":\"red\"}}]}"
 refused "unknown field" 422 unknown_field

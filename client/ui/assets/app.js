@@ -94,19 +94,28 @@ function show(...nodes) {
   window.scrollTo(0, 0);
 }
 
-function confirmBox(text, yes, no) {
+// A yes/no question; with reason (its label), a reason must be typed and
+// the answer is that text (false on no).
+function confirmBox(text, yes, no, reason) {
   return new Promise((resolve) => {
     const d = document.getElementById("dialog");
     document.getElementById("dialog-text").textContent = text;
     const by = document.getElementById("dialog-yes");
     const bn = document.getElementById("dialog-no");
+    const rl = document.getElementById("dialog-reason-label");
+    const ri = document.getElementById("dialog-reason");
+    rl.hidden = !reason;
+    ri.value = "";
+    if (reason) document.getElementById("dialog-reason-text").textContent = reason;
     by.textContent = yes;
     bn.textContent = no;
-    const done = (v) => { d.hidden = true; by.onclick = bn.onclick = null; resolve(v); };
-    by.onclick = () => done(true);
+    by.disabled = !!reason;
+    ri.oninput = () => { by.disabled = !ri.value.trim(); };
+    const done = (v) => { d.hidden = true; by.onclick = bn.onclick = ri.oninput = null; by.disabled = false; resolve(v); };
+    by.onclick = () => done(reason ? ri.value.trim() : true);
     bn.onclick = () => done(false);
     d.hidden = false;
-    bn.focus();
+    (reason ? ri : bn).focus();
   });
 }
 
@@ -340,14 +349,31 @@ async function pageRecord(id) {
     el("p", { class: "muted" }, kindName(def), rec.pending ? " · " : "",
       rec.pending ? el("span", { class: "badge" }, _("not sent yet")) : null),
     el("table", { class: "kv" }, ...rows),
+    // Others' records are read-only here (SPEC 9.6): only the owner or HQ
+    // may change them.
+    rec.mine ? null : el("p", { class: "notice", id: "not-mine" },
+      _("This record belongs to {owner}: only its owner or HQ may change it.",
+        { owner: rec.owner_name || (rec.owner || "?").slice(0, 8) })),
+    rec.deleted ? el("p", { class: "notice err", id: "deleted-mark" }, _("Deleted")) : null,
+    rec.retracted ? el("p", { class: "notice err", id: "retracted-mark" }, _("Retracted")) : null,
     el("div", { class: "actions" },
-      def.append_only ? null : el("a", { class: "button secondary", href: `#/edit/${rec.id}`, id: "edit" }, _("Edit")),
-      def.append_only ? null : el("button", { type: "button", class: "danger", id: "delete", onclick: async () => {
-        const ok = await confirmBox(_("Delete “{title}”? It disappears from every list, here and at HQ after the next sync.", { title: title(rec) }), _("Delete"), _("Cancel"));
-        if (!ok) return;
-        try { await api("POST", "/api/delete", { id: rec.id }); location.hash = `#/list/${def.kind}`; }
+      !rec.mine || def.append_only || rec.deleted ? null : el("a", { class: "button secondary", href: `#/edit/${rec.id}`, id: "edit" }, _("Edit")),
+      !rec.mine || def.append_only || rec.deleted ? null : el("button", { type: "button", class: "danger", id: "delete", onclick: async () => {
+        const why = await confirmBox(_("Delete “{title}”? It disappears from every list, here and at HQ after the next sync.", { title: title(rec) }), _("Delete"), _("Cancel"), _("Reason"));
+        if (!why) return;
+        try { await api("POST", "/api/delete", { id: rec.id, reason: why }); location.hash = `#/list/${def.kind}`; }
         catch (e) { alert(e.message); }
-      } }, _("Delete"))),
+      } }, _("Delete")),
+      rec.mine && rec.deleted ? el("button", { type: "button", class: "secondary", id: "undelete", onclick: async () => {
+        try { await api("POST", "/api/undelete", { id: rec.id }); route(); }
+        catch (e) { alert(e.message); }
+      } }, _("Restore")) : null,
+      rec.mine && def.append_only && !rec.retracted ? el("button", { type: "button", class: "danger", id: "retract", onclick: async () => {
+        const why = await confirmBox(_("Retract this observation? It no longer counts anywhere, but stays in the history."), _("Retract"), _("Cancel"), _("Reason"));
+        if (!why) return;
+        try { await api("POST", "/api/retract", { id: rec.id, reason: why }); route(); }
+        catch (e) { alert(e.message); }
+      } }, _("Retract")) : null),
   ];
   for (const c of childKinds(def.kind)) parts.push(...observations(rec, c));
   show(...parts);
