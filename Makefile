@@ -2,6 +2,7 @@
 #
 # Layout of what gets built (all under $(BUILD), default build/):
 #   libproto.a      protocol/*.c            (no I/O; shared by both sides)
+#   libi18n.a       i18n/*.c                (languages and catalogs, both sides)
 #   libfieldsync.a  client/lib/*.c          (the offline store + sync engine)
 #   fieldsync       client/cli/*.c          (the CLI, public header only)
 #   libsrv.a        server/*.c but main.c   (so tests link the server's code)
@@ -10,7 +11,8 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS     = sqlite3 libcurl libcjson libsodium libmicrohttpd zlib xlsxwriter
+PKGS     = sqlite3 libcurl libcjson libsodium libmicrohttpd zlib xlsxwriter \
+           libzip
 TESTPKGS = cmocka
 
 WARN     = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
@@ -28,6 +30,7 @@ CFLAGS  += $(PKG_CFLAGS)
 LIBS     = $(PKG_LIBS) -lpthread -lm
 
 PROTO_SRC  := $(wildcard protocol/*.c)
+LANG_SRC   := $(wildcard i18n/*.c)
 CLIB_SRC   := $(wildcard client/lib/*.c)
 CLI_SRC    := $(wildcard client/cli/*.c) $(wildcard client/ui/*.c)
 SRV_SRC    := $(filter-out server/main.c,$(wildcard server/*.c))
@@ -36,6 +39,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 
 LIBPROTO = $(BUILD)/libproto.a
+LIBI18N  = $(BUILD)/libi18n.a
 LIBFS    = $(BUILD)/libfieldsync.a
 LIBSRV   = $(BUILD)/libsrv.a
 FIELDSYNC  = $(BUILD)/fieldsync
@@ -76,6 +80,10 @@ $(LIBPROTO): $(call obj,$(PROTO_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(LIBI18N): $(call obj,$(LANG_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(LIBFS): $(call obj,$(CLIB_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -84,11 +92,11 @@ $(LIBSRV): $(call obj,$(SRV_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(FIELDSYNC): $(call obj,$(CLI_SRC)) $(LIBFS) $(LIBPROTO)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(BUILD)/gen/ui_assets.o $(LIBFS) $(LIBPROTO) $(LIBS)
+$(FIELDSYNC): $(call obj,$(CLI_SRC)) $(LIBFS) $(LIBI18N) $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,$(CLI_SRC)) $(BUILD)/gen/ui_assets.o $(LIBFS) $(LIBI18N) $(LIBPROTO) $(LIBS)
 
-$(FIELDSYNCD): $(call obj,server/main.c) $(LIBSRV) $(LIBPROTO)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,server/main.c) $(LIBSRV) $(LIBPROTO) $(LIBS)
+$(FIELDSYNCD): $(call obj,server/main.c) $(LIBSRV) $(LIBI18N) $(LIBPROTO)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(call obj,server/main.c) $(LIBSRV) $(LIBI18N) $(LIBPROTO) $(LIBS)
 
 # Unit tests: test_proto_* link the protocol module only, test_client_* the
 # client library, test_server_* the server's code, so one part's tests build
@@ -96,10 +104,10 @@ $(FIELDSYNCD): $(call obj,server/main.c) $(LIBSRV) $(LIBPROTO)
 $(BUILD)/tests/unit/test_proto_%: $(BUILD)/tests/unit/test_proto_%.o $(LIBPROTO)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
-$(BUILD)/tests/unit/test_client_%: $(BUILD)/tests/unit/test_client_%.o $(LIBFS) $(LIBPROTO)
+$(BUILD)/tests/unit/test_client_%: $(BUILD)/tests/unit/test_client_%.o $(LIBFS) $(LIBI18N) $(LIBPROTO)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
-$(BUILD)/tests/unit/test_server_%: $(BUILD)/tests/unit/test_server_%.o $(LIBSRV) $(LIBPROTO)
+$(BUILD)/tests/unit/test_server_%: $(BUILD)/tests/unit/test_server_%.o $(LIBSRV) $(LIBI18N) $(LIBPROTO)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 
 # Helper programs for the end-to-end tests (fault proxy, raw push client...).
@@ -127,11 +135,11 @@ FUZZ_SECONDS ?= 60
 fuzz-build: deps
 	@$(MAKE) --no-print-directory -j2 BUILD=build/fuzzlib CC=clang \
 	  OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
-	  build/fuzzlib/libproto.a build/fuzzlib/libsrv.a
+	  build/fuzzlib/libproto.a build/fuzzlib/libi18n.a build/fuzzlib/libsrv.a
 	@mkdir -p build/fuzz
 	@for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
 	  clang $(CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined $$f \
-	    build/fuzzlib/libsrv.a build/fuzzlib/libproto.a $(LIBS) -o build/fuzz/$$n || exit 1; \
+	    build/fuzzlib/libsrv.a build/fuzzlib/libi18n.a build/fuzzlib/libproto.a $(LIBS) -o build/fuzz/$$n || exit 1; \
 	  echo "built build/fuzz/$$n"; done
 
 fuzz: fuzz-build
@@ -156,14 +164,15 @@ demo: deps
 	  ls $$d/sets | head; rm -rf $$d; fi
 
 # Every exported symbol of the libraries carries its part's prefix.
-check-symbols: $(LIBPROTO) $(LIBFS) $(LIBSRV)
+check-symbols: $(LIBPROTO) $(LIBI18N) $(LIBFS) $(LIBSRV)
 	@bad=$$(nm -g --defined-only $(LIBPROTO) | awk 'NF==3{print $$3}' | grep -v '^proto_' ; \
+	        nm -g --defined-only $(LIBI18N) | awk 'NF==3{print $$3}' | grep -v '^i18n_' ; \
 	        nm -g --defined-only $(LIBFS) | awk 'NF==3{print $$3}' | grep -v '^fieldsync_\|^fs_' ; \
 	        nm -g --defined-only $(LIBSRV) | awk 'NF==3{print $$3}' | grep -v '^srv_'); \
 	  if [ -n "$$bad" ]; then echo "symbols without prefix:"; echo "$$bad"; exit 1; fi; echo "symbols ok"
 
 format:
-	clang-format -i protocol/*.[ch] client/*/*.[ch] server/*.[ch] tests/*/*.c
+	clang-format -i protocol/*.[ch] i18n/*.[ch] client/*/*.[ch] server/*.[ch] tests/*/*.c
 
 clean:
 	rm -rf build
@@ -222,7 +231,7 @@ uninstall:
 PREFIX    ?= /usr/local
 LOCALEDIR ?= $(PREFIX)/share/locale
 LIBS      += -lunistring
-$(BUILD)/client/lib/lang.o: CFLAGS += -DFIELDSYNC_LOCALEDIR='"$(LOCALEDIR)"'
+$(BUILD)/i18n/lang.o: CFLAGS += -DFIELDSYNC_LOCALEDIR='"$(LOCALEDIR)"'
 
 LANGS     = vi lo
 # Every file with user-facing strings (po/mkpot.sh says what it extracts).
@@ -230,6 +239,7 @@ LANGS     = vi lo
 # diagnostics, sent by the server in English.
 I18N_SRC  = protocol/proto.c protocol/records.c protocol/merge.c \
             $(CLIB_SRC) $(CLI_SRC) $(wildcard client/ui/*.c) \
+            $(wildcard server/report_*.c) \
             $(wildcard server/web/*.js server/web/*.html) \
             $(wildcard client/ui/assets/*.js client/ui/assets/*.html)
 MO_FILES  = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/fieldsync.mo,$(LANGS))

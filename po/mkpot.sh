@@ -5,7 +5,9 @@
 #                    message functions whose format is a msgid: fs_fail(3),
 #                    fs_fail_field(4), fs_sqlfail(3), sysfail(3), field_fail(3) in
 #                    libfieldsync, proto_fail(3), proto_fail_field(4) in the
-#                    protocol module, usage_error(2) in the CLI;
+#                    protocol module, usage_error(2) in the CLI,
+#                    srv_rtr(2), srv_rntr(2, 3) in the server's report
+#                    documents (server/report_*.c);
 #   JavaScript (.js) _("..."), N_("..."), ngettext("...", "...", n);
 #   HTML (.html)     the text of elements marked data-i18n
 #                    (<span data-i18n>Overview</span>) and the values of
@@ -75,6 +77,8 @@ xgettext $common --language=C -o "$work/c.pot" \
 	--keyword=field_fail:3 --flag=field_fail:3:c-format \
 	--keyword=sysfail:3 --keyword=proto_fail:3 --keyword=proto_fail_field:4 \
 	--keyword=usage_error:2 \
+	--keyword=srv_rtr:2 --keyword=srv_rntr:2,3 \
+	--flag=srv_rtr:2:c-format --flag=srv_rntr:2:c-format --flag=srv_rntr:3:c-format \
 	--flag=fs_fail:3:c-format --flag=fs_fail_field:4:c-format \
 	--flag=proto_fail:3:c-format --flag=proto_fail_field:4:c-format \
 	--flag=usage_error:2:c-format $cfiles

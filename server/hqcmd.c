@@ -23,6 +23,7 @@
 #include "hq.h"
 #include "hqcmd.h"
 #include "push.h"
+#include "report_lang.h"
 
 #define EXIT_USAGE 2
 
@@ -158,15 +159,22 @@ int srv_hq_report(srv_store *s, srv_report_params *p, cJSON **out, char *msg,
 		rc = srv_store_devices_each(s, add_device_cb, in);
 	if (!rc)
 		rc = srv_store_conflicts_open(s, &p->open_conflicts);
-	srv_store_rollback(s);
 	if (rc) {
 		snprintf(msg, msgsz, "reading the database: %s",
 			 srv_store_errmsg(s));
 		goto out;
 	}
-	if (srv_report_build(in, p, out, msg, msgsz) == 0)
+	/* Observations, conflicts and authors (report_more.c) in the same
+	** transaction. */
+	if (srv_report_build(in, p, out, msg, msgsz) == 0 &&
+	    srv_report_more(s, *out, msg, msgsz) == 0)
 		ret = 0;
 out:
+	srv_store_rollback(s);
+	if (ret) {
+		cJSON_Delete(*out);
+		*out = NULL;
+	}
 	srv_report_input_free(in);
 	return ret;
 }
@@ -174,8 +182,9 @@ out:
 static const char report_usage[] =
 	"usage: fieldsyncd report --db PATH [--period YYYYH1|YYYYH2|YYYY |\n"
 	"                         --from YYYY-MM-DD --to YYYY-MM-DD]\n"
-	"                         [--format table|csv|json|xlsx] [--table T]\n"
-	"                         [--output FILE]\n"
+	"                         [--format table|csv|json|xlsx|docx]\n"
+	"                         [--table T] [--output FILE | -o FILE]\n"
+	"                         [--lang vi|lo|en]\n"
 	"                         [--province P]\n"
 	"                         [--sector S] [--targets FILE]\n"
 	"                         [--stale-days N] [--unsynced-days N]\n"
@@ -193,7 +202,12 @@ static const char report_usage[] =
 	"--format: table (default, for a terminal), csv (UTF-8 with BOM, for a\n"
 	"spreadsheet; one table per file, chosen with --table), json\n"
 	"(documented in README.md), xlsx (a workbook, one sheet per table,\n"
-	"written to --output FILE).\n"
+	"written to --output FILE), docx (the report as a Word document, in\n"
+	"sentences and tables, one section per sector, written to --output\n"
+	"FILE).\n"
+	"--lang: the language of the docx and xlsx files and of the period in\n"
+	"words (\"period_text\" in JSON): vi (default), lo or en; without it,\n"
+	"LANGUAGE, LC_ALL, LC_MESSAGES or LANG when they name one of them.\n"
 	"--table T (with --format csv): summary, provinces, sectors, models,\n"
 	"scholarships, works, visits, trips, targets or devices.\n"
 	"--province/--sector: keep one province or sector (any accepted\n"
@@ -212,8 +226,8 @@ int srv_cmd_report(int argc, char **argv)
 	const char *db = NULL, *period = NULL, *from = NULL, *to = NULL;
 	const char *format = NULL, *prov = NULL, *sect = NULL, *tfile = NULL;
 	const char *stale = NULL, *unsynced = NULL, *table = NULL, *pos[1];
-	const char *ofile = NULL;
-	srv_opt opts[] = { { "--db", 1, &db }, { "--period", 1, &period },
+	const char *ofile = NULL, *langarg = NULL, *lang;
+	srv_opt opts[] = { { "--lang", 1, &langarg }, { "--db", 1, &db }, { "--period", 1, &period },
 		       { "--from", 1, &from }, { "--to", 1, &to },
 		       { "--format", 1, &format }, { "--province", 1, &prov },
 		       { "--sector", 1, &sect }, { "--targets", 1, &tfile },
@@ -227,8 +241,12 @@ int srv_cmd_report(int argc, char **argv)
 	cJSON *doc = NULL;
 	char msg[600], hq[PROTO_ID_HEX + 1], source[4200], *text = NULL;
 	size_t len = 0;
-	int npos, rc, created = 0, ret = 1;
+	int npos, rc, created = 0, ret = 1, docx = 0;
 
+	/* -o FILE is short for --output FILE. */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "-o") == 0)
+			argv[i] = (char *)"--output";
 	rc = srv_args_parse(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), pos,
 			0, &npos, "report", report_usage);
 	if (rc)
@@ -263,14 +281,21 @@ int srv_cmd_report(int argc, char **argv)
 	} else {
 		srv_period_current(p.now_ms, &p.period);
 	}
-	if (format && srv_report_format_parse(format, &fmt)) {
+	if (format && strcmp(format, "docx") == 0)
+		docx = 1;
+	else if (format && srv_report_format_parse(format, &fmt)) {
 		fprintf(stderr, "report: --format \"%s\" is not known; "
-			"allowed: table, csv, json, xlsx\n", format);
+			"allowed: table, csv, json, xlsx, docx\n", format);
 		return EXIT_USAGE;
 	}
-	if (fmt == SRV_REPORT_XLSX && (!ofile || !*ofile)) {
-		fprintf(stderr, "report: --format xlsx writes a file; name it "
-			"with --output FILE\n");
+	if ((docx || fmt == SRV_REPORT_XLSX) && (!ofile || !*ofile)) {
+		fprintf(stderr, "report: --format %s writes a file; name it "
+			"with --output FILE\n", docx ? "docx" : "xlsx");
+		return EXIT_USAGE;
+	}
+	if (!(lang = srv_report_lang(langarg))) {
+		fprintf(stderr, "report: --lang \"%s\" is not known; "
+			"allowed: vi, lo, en\n", langarg);
 		return EXIT_USAGE;
 	}
 	if (fmt == SRV_REPORT_CSV && !table) {
@@ -278,7 +303,7 @@ int srv_cmd_report(int argc, char **argv)
 			"it with --table, one of: %s\n", srv_report_tables());
 		return EXIT_USAGE;
 	}
-	if (table && fmt != SRV_REPORT_CSV) {
+	if (table && (docx || fmt != SRV_REPORT_CSV)) {
 		fprintf(stderr, "report: --table goes with --format csv\n");
 		return EXIT_USAGE;
 	}
@@ -326,6 +351,18 @@ int srv_cmd_report(int argc, char **argv)
 	p.targets = t;
 	if (srv_hq_report(s, &p, &doc, msg, sizeof(msg))) {
 		fprintf(stderr, "report: %s\n", msg);
+		goto out;
+	}
+	if (srv_report_localize(doc, lang) != 0) {
+		fprintf(stderr, "report: out of memory\n");
+		goto out;
+	}
+	if (docx) {
+		if (srv_report_write_docx(doc, lang, ofile, msg, sizeof(msg))) {
+			fprintf(stderr, "report: %s\n", msg);
+			goto out;
+		}
+		ret = 0;
 		goto out;
 	}
 	if (fmt == SRV_REPORT_XLSX) {

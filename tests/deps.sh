@@ -24,6 +24,12 @@ need_pc libmicrohttpd libmicrohttpd-dev
 need_pc zlib zlib1g-dev
 need_pc xlsxwriter libxlsxwriter-dev   # the report as a workbook
 need_cmd unzip unzip                  # hq_report.t reads the XLSX inside
+need_pc libzip libzip-dev             # the report as a Word document (DOCX)
+# hq_docx.t: LibreOffice converts the DOCX to PDF, poppler reads it back.
+need_cmd soffice libreoffice-writer-nogui
+[ -e /usr/lib/libreoffice/program/libswlo.so ] || missing="$missing libreoffice-writer-nogui"
+need_cmd pdftotext poppler-utils
+need_cmd pdftoppm poppler-utils
 need_pc cmocka libcmocka-dev
 need_cmd prove perl
 need_cmd curl curl
