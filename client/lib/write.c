@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 #include "protocol/owner.h"
@@ -202,6 +203,36 @@ static int owner_refusal(fieldsync *fs, const proto_change *ch,
 			     owner ? owner : "?");
 }
 
+/* An observation dated more than one day after today (the device's clock,
+** local time) is refused at entry: a year typed 2030 for 2026 would
+** otherwise be the model's latest observation until retracted. The wire
+** rule stays the same (SPEC 9.3): this is the entry's check, not the
+** protocol's, and other kinds (a visit being planned) may name any date. */
+static int future_date_refusal(fieldsync *fs, const proto_kind_def *k,
+			       const cJSON *fields)
+{
+	char limit[16];
+	time_t now = time(NULL) + 24 * 60 * 60;
+	struct tm tm;
+
+	if (!k->append_only || !fields)
+		return FIELDSYNC_OK;
+	if (!localtime_r(&now, &tm) ||
+	    strftime(limit, sizeof limit, "%Y-%m-%d", &tm) == 0)
+		return FIELDSYNC_OK;
+	for (const cJSON *m = fields->child; m; m = m->next) {
+		const proto_field_def *f = proto_field_find(k, m->string);
+		if (!f || f->type != PROTO_T_DATE || !cJSON_IsString(m) ||
+		    strcmp(m->valuestring, limit) <= 0)
+			continue;
+		return fs_fail_field(fs, FIELDSYNC_E_INVALID, m->string,
+				     "%s is more than one day in the future; "
+				     "an observation is dated on or before %s",
+				     m->valuestring, limit);
+	}
+	return FIELDSYNC_OK;
+}
+
 /* Steps 2-5 of the file comment for one change to record id, whose current
 ** state is *state (NULL for a create; replaced by the merged state). */
 static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
@@ -224,7 +255,8 @@ static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
 	ch.fields = fields;
 	ch.base = base;
 	ch.reason = reason;
-	if ((rc = owner_refusal(fs, &ch, *state)))
+	if ((rc = owner_refusal(fs, &ch, *state)) ||
+	    (rc = future_date_refusal(fs, k, fields)))
 		return rc;
 	if ((rc = fs_hlc_next(fs, &ch.hlc)))
 		return rc;

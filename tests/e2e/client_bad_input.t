@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 B=${FIELDSYNC_BIN:-$(dirname "$0")/../../build/fieldsync}
 command -v sqlite3 >/dev/null || bail "sqlite3 is needed"
-plan 146
+plan 153
 
 T=$(tmpdir)
 D="$T/data"
@@ -68,6 +68,16 @@ bad "invalid date" '--start: "2026-02-30" is not a valid date; expected YYYY-MM-
 	"${VISIT[@]}" --province Attapeu --leader L --sector health --start 2026-02-30
 bad "day-first date that does not exist" '--date: "32/13/2026" is not a valid date' \
 	model progress "$M" --sown-ha 1 --households 2 --date 32/13/2026
+# An observation more than one day in the future (the year typed 2030 for
+# 2026, or the day after tomorrow) is refused at entry; tomorrow is allowed
+# (a time zone ahead). The limit is the device's date + 1 day.
+lim=$(date -d tomorrow +%F)
+bad "observation dated 2030" "--date: 2030-04-10 is more than one day in the future; an observation is dated on or before $lim" \
+	model progress "$M" --sown-ha 1 --households 2 --date 2030-04-10
+bad "observation dated the day after tomorrow" "--date: $(date -d '+2 days' +%F) is more than one day in the future" \
+	model progress "$M" --sown-ha 1 --households 2 --date "$(date -d '+2 days' +%F)"
+run fs model progress "$M" --sown-ha 1 --households 2 --date "$lim"
+is "$RC" 0 "an observation dated tomorrow is accepted"
 bad "invalid UTF-8" '--leader: not valid UTF-8' \
 	"${VISIT[@]}" --province Attapeu --sector health --leader $'Nguy\xc3\x28n' --start 2026-04-10
 bad "overlong UTF-8 in an edit" '--village: not valid UTF-8' \
