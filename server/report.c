@@ -98,6 +98,7 @@
 #include "protocol/records.h"
 #include "protocol/merge.h"
 #include "report.h"
+#include "textbuf.h"
 
 #define DAY_MS 86400000LL
 
@@ -1272,57 +1273,7 @@ done:
 
 /* ---- rendering ---------------------------------------------------------- */
 
-typedef struct buf {
-	char *p;
-	size_t len, cap;
-	int oom;
-} buf;
-
-static void put(buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap : 4096;
-		char *g;
-		while (nc < b->len + n + 1)
-			nc *= 2;
-		g = realloc(b->p, nc);
-		if (!g) {
-			b->oom = 1;
-			return;
-		}
-		b->p = g;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(buf *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-static void putf(buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void putf(buf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof tmp) {
-		b->oom = 1; /* a truncated line would be a wrong report */
-		return;
-	}
-	put(b, tmp, (size_t)n);
-}
+typedef srv_textbuf buf;
 
 static void put_spaces(buf *b, size_t n)
 {
@@ -1330,7 +1281,7 @@ static void put_spaces(buf *b, size_t n)
 
 	while (n > 0) {
 		size_t k = n < sizeof sp - 1 ? n : sizeof sp - 1;
-		put(b, sp, k);
+		srv_textbuf_put(b, sp, k);
 		n -= k;
 	}
 }
@@ -1693,7 +1644,7 @@ static int summary_grid(const cJSON *doc, grid *g, int group)
 static void put_cell_line(buf *b, const char *s)
 {
 	for (const char *p = s; *p; p++)
-		put(b, (*p == '\n' || *p == '\t' || *p == '\r') ? " " : p, 1);
+		srv_textbuf_put(b, (*p == '\n' || *p == '\t' || *p == '\r') ? " " : p, 1);
 }
 
 static void table_section(buf *b, const char *title, const grid *g,
@@ -1712,8 +1663,8 @@ static void table_section(buf *b, const char *title, const grid *g,
 			if (cw > w[c])
 				w[c] = cw;
 		}
-	puts_(b, title);
-	puts_(b, "\n");
+	srv_textbuf_puts(b, title);
+	srv_textbuf_puts(b, "\n");
 	for (size_t r = 0; r < g->rows; r++) {
 		for (size_t c = 0; c < g->cols; c++) {
 			const char *t = g->cell[r * g->cols + c];
@@ -1722,7 +1673,7 @@ static void table_section(buf *b, const char *title, const grid *g,
 				t = "-";
 			cw = srv_display_width(t, strlen(t));
 			if (c > 0)
-				puts_(b, "  ");
+				srv_textbuf_puts(b, "  ");
 			if (num[c]) {
 				put_spaces(b, w[c] - cw);
 				put_cell_line(b, t);
@@ -1732,20 +1683,20 @@ static void table_section(buf *b, const char *title, const grid *g,
 					put_spaces(b, w[c] - cw);
 			}
 		}
-		puts_(b, "\n");
+		srv_textbuf_puts(b, "\n");
 		if (r == 0) {
 			for (size_t c = 0; c < g->cols; c++) {
 				if (c > 0)
-					puts_(b, "  ");
+					srv_textbuf_puts(b, "  ");
 				for (size_t k = 0; k < w[c]; k++)
-					puts_(b, "-");
+					srv_textbuf_puts(b, "-");
 			}
-			puts_(b, "\n");
+			srv_textbuf_puts(b, "\n");
 		}
 	}
 	if (g->rows == 1)
-		puts_(b, "(none)\n");
-	puts_(b, "\n");
+		srv_textbuf_puts(b, "(none)\n");
+	srv_textbuf_puts(b, "\n");
 	free(w);
 }
 
@@ -1761,33 +1712,33 @@ static void csv_field(buf *b, const char *s, int text)
 	int formula = text && *s && strchr("=+-@\t\r", *s);
 
 	if (!formula && !strpbrk(s, ",\"\r\n")) {
-		puts_(b, s);
+		srv_textbuf_puts(b, s);
 		return;
 	}
-	puts_(b, formula ? "\"'" : "\"");
+	srv_textbuf_puts(b, formula ? "\"'" : "\"");
 	for (const char *p = s; *p; p++) {
 		if (*p == '"')
-			puts_(b, "\"\"");
+			srv_textbuf_puts(b, "\"\"");
 		else
-			put(b, p, 1);
+			srv_textbuf_put(b, p, 1);
 	}
-	puts_(b, "\"");
+	srv_textbuf_puts(b, "\"");
 }
 
 static void csv_section(buf *b, const char *title, const grid *g)
 {
 	csv_field(b, title, 1);
-	puts_(b, "\r\n");
+	srv_textbuf_puts(b, "\r\n");
 	for (size_t r = 0; r < g->rows; r++) {
 		for (size_t c = 0; c < g->cols; c++) {
 			if (c > 0)
-				puts_(b, ",");
+				srv_textbuf_puts(b, ",");
 			csv_field(b, g->cell[r * g->cols + c],
 				  g->text[r * g->cols + c]);
 		}
-		puts_(b, "\r\n");
+		srv_textbuf_puts(b, "\r\n");
 	}
-	puts_(b, "\r\n");
+	srv_textbuf_puts(b, "\r\n");
 }
 
 /* The tables `--format csv --table NAME` writes, one per file: the CLI's
@@ -1842,16 +1793,16 @@ int srv_report_render_csv_table(const cJSON *report, const char *table,
 	rc = s ? grid_make(report, s, &g, 0) : summary_grid(report, &g, 0);
 	if (rc != 0)
 		b.oom = 1;
-	puts_(&b, "\xEF\xBB\xBF"); /* spreadsheets read it as UTF-8 */
+	srv_textbuf_puts(&b, "\xEF\xBB\xBF"); /* spreadsheets read it as UTF-8 */
 	/* One rectangular table: the header row, then the rows. */
 	for (size_t r = 0; !b.oom && r < g.rows; r++) {
 		for (size_t c = 0; c < g.cols; c++) {
 			if (c > 0)
-				puts_(&b, ",");
+				srv_textbuf_puts(&b, ",");
 			csv_field(&b, g.cell[r * g.cols + c],
 				  g.text[r * g.cols + c]);
 		}
-		puts_(&b, "\r\n");
+		srv_textbuf_puts(&b, "\r\n");
 	}
 	grid_free(&g);
 	if (b.oom) {
@@ -2014,17 +1965,17 @@ int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 		char *j = cJSON_Print(report);
 		if (!j)
 			return -1;
-		puts_(&b, j);
-		puts_(&b, "\n");
+		srv_textbuf_puts(&b, j);
+		srv_textbuf_puts(&b, "\n");
 		free(j);
 		goto finish;
 	}
 	if (fmt == SRV_REPORT_CSV)
-		puts_(&b, "\xEF\xBB\xBF"); /* spreadsheets read it as UTF-8 */
+		srv_textbuf_puts(&b, "\xEF\xBB\xBF"); /* spreadsheets read it as UTF-8 */
 	else {
 		const cJSON *from = member(report, "period.from");
 		const cJSON *to = member(report, "period.to");
-		putf(&b, "fieldsync HQ report %s (%s to %s)\n\n",
+		srv_textbuf_printf(&b, "fieldsync HQ report %s (%s to %s)\n\n",
 		     period->valuestring,
 		     cJSON_IsString(from) ? from->valuestring : "?",
 		     cJSON_IsString(to) ? to->valuestring : "?");

@@ -41,57 +41,11 @@
 #include "protocol/proto.h"
 #include "protocol/records.h"
 #include "report_lang.h"
+#include "textbuf.h"
 
 /* ---- an XML buffer -------------------------------------------------------- */
 
-typedef struct xb {
-	char *p;
-	size_t len, cap;
-	int oom;
-} xb;
-
-static void put(xb *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t c = b->cap ? b->cap : 4096;
-		char *np;
-		while (c < b->len + n + 1)
-			c *= 2;
-		if (!(np = realloc(b->p, c))) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = c;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void raw(xb *b, const char *s)
-{
-	put(b, s, strlen(s));
-}
-
-static void rawf(xb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void rawf(xb *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof tmp) {
-		b->oom = 1; /* only short markup goes through here */
-		return;
-	}
-	put(b, tmp, (size_t)n);
-}
+typedef srv_textbuf xb;
 
 /* Text as XML character data. */
 static void xml_text(xb *b, const char *s)
@@ -111,13 +65,13 @@ static void xml_text(xb *b, const char *s)
 				rep = "";
 		}
 		if (rep) {
-			put(b, run, (size_t)(s - run));
-			raw(b, rep);
+			srv_textbuf_put(b, run, (size_t)(s - run));
+			srv_textbuf_puts(b, rep);
 			run = s + 1;
 		}
 	}
 	if (run && s)
-		put(b, run, (size_t)(s - run));
+		srv_textbuf_put(b, run, (size_t)(s - run));
 }
 
 /* ---- text helpers --------------------------------------------------------- */
@@ -224,12 +178,12 @@ static void capitalize(char *s)
 
 static void para(ctx *c, const char *style, const char *text)
 {
-	raw(&c->d, "<w:p>");
+	srv_textbuf_puts(&c->d, "<w:p>");
 	if (style)
-		rawf(&c->d, "<w:pPr><w:pStyle w:val=\"%s\"/></w:pPr>", style);
-	raw(&c->d, "<w:r><w:t xml:space=\"preserve\">");
+		srv_textbuf_printf(&c->d, "<w:pPr><w:pStyle w:val=\"%s\"/></w:pPr>", style);
+	srv_textbuf_puts(&c->d, "<w:r><w:t xml:space=\"preserve\">");
 	xml_text(&c->d, text);
-	raw(&c->d, "</w:t></w:r></w:p>");
+	srv_textbuf_puts(&c->d, "</w:t></w:r></w:p>");
 }
 
 /* A paragraph of sentences: each non-NULL piece one run, joined by a
@@ -238,58 +192,58 @@ static void para_free(ctx *c, char **pieces, size_t n)
 {
 	int first = 1;
 
-	raw(&c->d, "<w:p>");
+	srv_textbuf_puts(&c->d, "<w:p>");
 	for (size_t i = 0; i < n; i++) {
 		if (!pieces[i])
 			continue;
-		raw(&c->d, "<w:r><w:t xml:space=\"preserve\">");
+		srv_textbuf_puts(&c->d, "<w:r><w:t xml:space=\"preserve\">");
 		if (!first)
-			raw(&c->d, " ");
+			srv_textbuf_puts(&c->d, " ");
 		xml_text(&c->d, pieces[i]);
-		raw(&c->d, "</w:t></w:r>");
+		srv_textbuf_puts(&c->d, "</w:t></w:r>");
 		first = 0;
 		free(pieces[i]);
 	}
-	raw(&c->d, "</w:p>");
+	srv_textbuf_puts(&c->d, "</w:p>");
 }
 
 static void table_begin(ctx *c, size_t ncols)
 {
-	raw(&c->d, "<w:tbl><w:tblPr><w:tblStyle w:val=\"TableGrid\"/>"
+	srv_textbuf_puts(&c->d, "<w:tbl><w:tblPr><w:tblStyle w:val=\"TableGrid\"/>"
 		   "<w:tblW w:w=\"5000\" w:type=\"pct\"/>"
 		   "<w:tblLook w:val=\"04A0\" w:firstRow=\"1\"/></w:tblPr>"
 		   "<w:tblGrid>");
 	for (size_t i = 0; i < ncols; i++)
-		rawf(&c->d, "<w:gridCol w:w=\"%zu\"/>", 9600 / ncols);
-	raw(&c->d, "</w:tblGrid>");
+		srv_textbuf_printf(&c->d, "<w:gridCol w:w=\"%zu\"/>", 9600 / ncols);
+	srv_textbuf_puts(&c->d, "</w:tblGrid>");
 }
 
 static void table_row(ctx *c, const char *const *cells, size_t n, int head)
 {
-	raw(&c->d, "<w:tr>");
+	srv_textbuf_puts(&c->d, "<w:tr>");
 	if (head)
-		raw(&c->d, "<w:trPr><w:tblHeader/></w:trPr>");
+		srv_textbuf_puts(&c->d, "<w:trPr><w:tblHeader/></w:trPr>");
 	for (size_t i = 0; i < n; i++) {
-		raw(&c->d, "<w:tc><w:tcPr><w:tcW w:w=\"0\" w:type=\"auto\"/>");
+		srv_textbuf_puts(&c->d, "<w:tc><w:tcPr><w:tcW w:w=\"0\" w:type=\"auto\"/>");
 		if (head)
-			raw(&c->d, "<w:shd w:val=\"clear\" w:color=\"auto\" "
+			srv_textbuf_puts(&c->d, "<w:shd w:val=\"clear\" w:color=\"auto\" "
 				   "w:fill=\"D9E2F3\"/>");
-		raw(&c->d, "</w:tcPr><w:p><w:pPr><w:pStyle "
+		srv_textbuf_puts(&c->d, "</w:tcPr><w:p><w:pPr><w:pStyle "
 			   "w:val=\"TableText\"/></w:pPr><w:r>");
 		if (head)
-			raw(&c->d, "<w:rPr><w:b/></w:rPr>");
-		raw(&c->d, "<w:t xml:space=\"preserve\">");
+			srv_textbuf_puts(&c->d, "<w:rPr><w:b/></w:rPr>");
+		srv_textbuf_puts(&c->d, "<w:t xml:space=\"preserve\">");
 		xml_text(&c->d, cells[i] ? cells[i] : "");
-		raw(&c->d, "</w:t></w:r></w:p></w:tc>");
+		srv_textbuf_puts(&c->d, "</w:t></w:r></w:p></w:tc>");
 	}
-	raw(&c->d, "</w:tr>");
+	srv_textbuf_puts(&c->d, "</w:tr>");
 }
 
 static void table_end(ctx *c)
 {
-	raw(&c->d, "</w:tbl>");
+	srv_textbuf_puts(&c->d, "</w:tbl>");
 	/* An empty paragraph keeps two tables apart. */
-	raw(&c->d, "<w:p/>");
+	srv_textbuf_puts(&c->d, "<w:p/>");
 }
 
 static void table_head(ctx *c, const char *const *msgids, size_t n)
@@ -958,16 +912,16 @@ static const char *lang_tag(const char *lang)
 
 static void styles_xml(xb *b, const char *lang)
 {
-	raw(b, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	srv_textbuf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
 	       "<w:styles xmlns:w=\"http://schemas.openxmlformats.org/"
 	       "wordprocessingml/2006/main\">"
 	       "<w:docDefaults><w:rPrDefault><w:rPr>"
 	       "<w:rFonts w:ascii=\"Times New Roman\" w:hAnsi=\"Times New "
 	       "Roman\" w:eastAsia=\"Times New Roman\" w:cs=\"Phetsarath "
 	       "OT\"/><w:sz w:val=\"26\"/><w:szCs w:val=\"26\"/>");
-	rawf(b, "<w:lang w:val=\"%s\" w:eastAsia=\"%s\" w:bidi=\"lo-LA\"/>",
+	srv_textbuf_printf(b, "<w:lang w:val=\"%s\" w:eastAsia=\"%s\" w:bidi=\"lo-LA\"/>",
 	     lang_tag(lang), lang_tag(lang));
-	raw(b, "</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>"
+	srv_textbuf_puts(b, "</w:rPr></w:rPrDefault><w:pPrDefault><w:pPr>"
 	       "<w:spacing w:after=\"120\" w:line=\"288\" w:lineRule=\"auto\"/>"
 	       "<w:jc w:val=\"both\"/></w:pPr></w:pPrDefault></w:docDefaults>"
 	       "<w:style w:type=\"paragraph\" w:default=\"1\" "
@@ -989,7 +943,7 @@ static void styles_xml(xb *b, const char *lang)
 	       "w:after=\"360\"/><w:jc w:val=\"center\"/></w:pPr><w:rPr><w:i/>"
 	       "</w:rPr></w:style>");
 	for (int i = 1; i <= 3; i++)
-		rawf(b, "<w:style w:type=\"paragraph\" w:styleId=\"Heading%d\">"
+		srv_textbuf_printf(b, "<w:style w:type=\"paragraph\" w:styleId=\"Heading%d\">"
 		     "<w:name w:val=\"heading %d\"/><w:basedOn w:val=\"Normal\"/>"
 		     "<w:next w:val=\"Normal\"/><w:qFormat/><w:pPr><w:keepNext/>"
 		     "<w:spacing w:before=\"%d\" w:after=\"120\"/><w:jc "
@@ -997,7 +951,7 @@ static void styles_xml(xb *b, const char *lang)
 		     "<w:b/><w:bCs/>%s<w:sz w:val=\"%d\"/><w:szCs w:val=\"%d\"/>"
 		     "</w:rPr></w:style>", i, i, 360 - 60 * i, i - 1,
 		     i == 3 ? "<w:i/>" : "", 32 - 2 * i, 32 - 2 * i);
-	raw(b, "<w:style w:type=\"paragraph\" w:styleId=\"TableText\"><w:name "
+	srv_textbuf_puts(b, "<w:style w:type=\"paragraph\" w:styleId=\"TableText\"><w:name "
 	       "w:val=\"Table text\"/><w:basedOn w:val=\"Normal\"/><w:pPr>"
 	       "<w:spacing w:after=\"0\" w:line=\"240\" w:lineRule=\"auto\"/>"
 	       "<w:jc w:val=\"left\"/></w:pPr><w:rPr><w:sz w:val=\"18\"/>"
@@ -1016,10 +970,10 @@ static void styles_xml(xb *b, const char *lang)
 						    "right", "insideH",
 						    "insideV"};
 		for (size_t i = 0; i < NC(sides); i++)
-			rawf(b, "<w:%s w:val=\"single\" w:sz=\"4\" "
+			srv_textbuf_printf(b, "<w:%s w:val=\"single\" w:sz=\"4\" "
 			     "w:space=\"0\" w:color=\"auto\"/>", sides[i]);
 	}
-	raw(b, "</w:tblBorders></w:tblPr></w:style></w:styles>");
+	srv_textbuf_puts(b, "</w:tblBorders></w:tblPr></w:style></w:styles>");
 }
 
 static const char content_types[] =
@@ -1059,15 +1013,15 @@ static const char document_rels[] =
 
 static void core_xml(xb *b, const char *title, const char *lang)
 {
-	raw(b, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	srv_textbuf_puts(b, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
 	       "<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/"
 	       "package/2006/metadata/core-properties\" "
 	       "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
 	       "<dc:title>");
 	xml_text(b, title);
-	raw(b, "</dc:title><dc:creator>fieldsyncd</dc:creator><dc:language>");
-	raw(b, lang_tag(lang));
-	raw(b, "</dc:language></cp:coreProperties>");
+	srv_textbuf_puts(b, "</dc:title><dc:creator>fieldsyncd</dc:creator><dc:language>");
+	srv_textbuf_puts(b, lang_tag(lang));
+	srv_textbuf_puts(b, "</dc:language></cp:coreProperties>");
 }
 
 static void document_xml(ctx *c, const char *title)
@@ -1076,7 +1030,7 @@ static void document_xml(ctx *c, const char *title)
 	char pt[256], asof[16];
 	char *p[2];
 
-	raw(&c->d, "<?xml version=\"1.0\" encoding=\"UTF-8\" "
+	srv_textbuf_puts(&c->d, "<?xml version=\"1.0\" encoding=\"UTF-8\" "
 		   "standalone=\"yes\"?>\n<w:document xmlns:w=\"http://"
 		   "schemas.openxmlformats.org/wordprocessingml/2006/main\">"
 		   "<w:body>");
@@ -1102,7 +1056,7 @@ static void document_xml(ctx *c, const char *title)
 	targets(c);
 	devices_and_conflicts(c);
 	/* A4 portrait, 2 cm margins. */
-	raw(&c->d, "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/>"
+	srv_textbuf_puts(&c->d, "<w:sectPr><w:pgSz w:w=\"11906\" w:h=\"16838\"/>"
 		   "<w:pgMar w:top=\"1134\" w:right=\"1134\" w:bottom=\"1134\" "
 		   "w:left=\"1134\" w:header=\"709\" w:footer=\"709\" "
 		   "w:gutter=\"0\"/></w:sectPr></w:body></w:document>");
