@@ -46,26 +46,14 @@ is "$(jq -c --arg a "$A_ID" '[.visits[0].author, .visits[0].author_device == $a,
 like "$(sed -n 1p "$W/v.csv") $(sed -n 2p "$W/v.csv")" 'Host,Author .*,Nguyễn Văn An$' "the CSV names the author too"
 
 # ---- a raw set signed with another field device's key ----------------
-K="$W/raw"
-"$TOOLS/fstool" keygen "$K" >/dev/null || bail "keygen"
-tok=$("$FSD" token create --db "$SDB" --name "Máy lạ" --role expert 2>/dev/null | tail -1)
-printf '{"token":"%s","public_key":"%s","name":"raw"}' "$tok" "$(cat "$K/pk")" |
-	curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- \
-		"$SERVER_URL/v2/enroll"
-S=$("$TOOLS/fstool" session --key "$K" --url "$SERVER_URL" 2>/dev/null)
+raw_device "$W/raw" || bail "the raw device did not enroll"
 snap() { sq "$SDB" "select count(*) from sets; select id, state from records order by id" | sha256sum; }
-raw_push() { # CHANGES: push a set of CHANGES signed with the raw key
-	printf '%s' "$1" | "$TOOLS/fstool" mkset --key "$K" --no-save >"$W/raw.json" || return 1
-	jq -c '{sets: [.]}' "$W/raw.json" | curl -s -o "$W/raw.out" -w '%{http_code}' \
-		-H 'Content-Type: application/json' -H "Authorization: Bearer $S" \
-		--data-binary @- "$SERVER_URL/v2/push"
-}
 SNAP=$(snap)
 ms=$(sq "$SDB" "select json_extract(state, '\$.f.members.s') from records where id='$V'")
 code=$(raw_push "[{\"id\":\"$V\",\"kind\":\"visit\",\"op\":\"update\",\"fields\":{\"members\":60},\"base\":{\"members\":\"$ms\"}}]")
-is "$code $(jq -r .error "$W/raw.out")" "403 not_owner" "another device's edit of A's visit: 403 not_owner"
+is "$code $(jq -r .error "$RAW_OUT")" "403 not_owner" "another device's edit of A's visit: 403 not_owner"
 code=$(raw_push "[{\"id\":\"$V\",\"kind\":\"visit\",\"op\":\"delete\",\"reason\":\"x\"}]")
-is "$code $(jq -r .error "$W/raw.out")" "403 not_owner" "another device's delete of A's visit: 403 not_owner"
+is "$code $(jq -r .error "$RAW_OUT")" "403 not_owner" "another device's delete of A's visit: 403 not_owner"
 is "$(snap)" "$SNAP" "nothing changed on the server"
 
 # ---- HQ corrects ------------------------------------------------------

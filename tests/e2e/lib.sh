@@ -276,6 +276,35 @@ sync_until() {
 #                          (HTTP status) and HQ_BODY; returns 0 on 2xx.
 #                          With HQ_CACERT set (a TLS server), it trusts
 #                          that certificate.
+# raw_device DIR: a field device that exists only as a key in DIR (fstool
+# keygen), enrolled with a fresh token and signed in: RAW_KEY=DIR,
+# RAW_SESSION its bearer session, RAW_OUT where raw_push leaves the answer.
+# For the sets a client would refuse to make (another device's record).
+raw_device() {
+	local tool=${FIELDSYNC_TOOLS:-$(dirname "$0")/../../build/tests/tools}/fstool tok
+	RAW_KEY=$1
+	RAW_OUT=$1/out
+	"$tool" keygen "$RAW_KEY" >/dev/null || return 1
+	tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name "Máy lạ" \
+		--role expert 2>/dev/null | tail -1)
+	printf '{"token":"%s","public_key":"%s","name":"raw"}' "$tok" \
+		"$(cat "$RAW_KEY/pk")" |
+		curl -s -o /dev/null -H 'Content-Type: application/json' \
+			--data-binary @- "$SERVER_URL/v2/enroll"
+	RAW_SESSION=$("$tool" session --key "$RAW_KEY" --url "$SERVER_URL" 2>/dev/null)
+	[ -n "$RAW_SESSION" ]
+}
+
+# raw_push CHANGES: push one set of CHANGES (a JSON array) signed with
+# raw_device's key; prints the HTTP status, the body is in $RAW_OUT.
+raw_push() {
+	local tool=${FIELDSYNC_TOOLS:-$(dirname "$0")/../../build/tests/tools}/fstool
+	printf '%s' "$1" | "$tool" mkset --key "$RAW_KEY" --no-save >"$RAW_KEY/set.json" || return 1
+	jq -c '{sets: [.]}' "$RAW_KEY/set.json" | curl -s -o "$RAW_OUT" -w '%{http_code}' \
+		-H 'Content-Type: application/json' -H "Authorization: Bearer $RAW_SESSION" \
+		--data-binary @- "$SERVER_URL/v2/push"
+}
+
 hq_push() {
 	local k="$_T_ROOT/hqkey.$RANDOM" sk hq seq head hlc sess tool
 	tool=${FIELDSYNC_TOOLS:-$(dirname "$0")/../../build/tests/tools}/fstool

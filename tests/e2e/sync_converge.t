@@ -46,19 +46,7 @@ for d in A B C D; do fsd "${!d}" sync >/dev/null 2>&1; done
 
 # A field device that is not the owner of anything, for raw sets (made
 # with fstool, pushed with curl, bypassing the client's own refusal).
-K="$W/raw"
-"$FIELDSYNC_TOOLS/fstool" keygen "$K" >/dev/null || bail "keygen"
-tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name "Máy lạ" --role expert 2>/dev/null | tail -1)
-printf '{"token":"%s","public_key":"%s","name":"raw"}' "$tok" "$(cat "$K/pk")" |
-	curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- \
-		"$SERVER_URL/v2/enroll"
-RAWS=$("$FIELDSYNC_TOOLS/fstool" session --key "$K" --url "$SERVER_URL" 2>/dev/null)
-raw_push() { # CHANGES: push a set of CHANGES signed with the raw key
-	printf '%s' "$1" | "$FIELDSYNC_TOOLS/fstool" mkset --key "$K" --no-save >"$W/raw.json" || return 1
-	jq -c '{sets: [.]}' "$W/raw.json" | curl -s -o "$W/raw.out" -w '%{http_code}' \
-		-H 'Content-Type: application/json' -H "Authorization: Bearer $RAWS" \
-		--data-binary @- "$SERVER_URL/v2/push"
-}
+raw_device "$W/raw" || bail "the raw device did not enroll"
 
 LEADERS=("Đoàn công tác Sở Y tế" "ຄະນະ ແຂວງ ສາລະວັນ" "Phạm Văn Bình" "Lê Thị Mai" "ທ່ານ ສົມພອນ")
 OUTCOMES=("Thống nhất đào tạo 3 cán bộ" "ຕົກລົງ ຮ່ວມມື" "Chưa thống nhất" "Hoãn lại")
@@ -132,7 +120,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		ch="{\"id\":\"$id\",\"kind\":\"visit\",\"op\":\"delete\",\"reason\":\"x\"}"
 	fi
 	code=$(raw_push "[$ch]")
-	is "$code $(jq -r .error "$W/raw.out")/$(sq "$SDB" "SELECT count(*) FROM sets")" \
+	is "$code $(jq -r .error "$RAW_OUT")/$(sq "$SDB" "SELECT count(*) FROM sets")" \
 		"403 not_owner/$before" "round $r: a raw forbidden change is refused (not_owner), nothing stored"
 	# A random subset syncs, in a random order (some devices twice).
 	order=()

@@ -18,12 +18,8 @@ fsd "$A" sync >/dev/null 2>&1 && fsd "$B" sync >/dev/null 2>&1
 is "$(fsd "$B" show "$V" --json | jq -r .fields.members)" 6 "B holds A's visit with 6 members"
 
 # A third field device, enrolled, whose first set edits A's visit.
-K="$W/raw"
-"$FIELDSYNC_TOOLS/fstool" keygen "$K" >/dev/null || bail "keygen"
-tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name "Máy lạ" --role expert 2>/dev/null | tail -1)
-printf '{"token":"%s","public_key":"%s","name":"raw"}' "$tok" "$(cat "$K/pk")" |
-	curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @- \
-		"$SERVER_URL/v2/enroll"
+raw_device "$W/raw" || bail "the raw device did not enroll"
+K=$RAW_KEY
 printf '[{"id":"%s","kind":"visit","op":"update","fields":{"members":99}}]' "$V" |
 	"$FIELDSYNC_TOOLS/fstool" mkset --key "$K" --no-save >"$W/set.json" || bail "mkset"
 jq -j .set "$W/set.json" >"$W/set.bytes"
