@@ -76,7 +76,7 @@ xgettext $common --language=C -o "$work/c.pot" \
 	--keyword=fs_fail:3 --keyword=fs_fail_field:4 --keyword=fs_sqlfail:3 \
 	--keyword=field_fail:3 --flag=field_fail:3:c-format \
 	--keyword=sysfail:3 --keyword=proto_fail:3 --keyword=proto_fail_field:4 \
-	--keyword=usage_error:2 \
+	--keyword=usage_error:2 --keyword=fs_tr:2 --flag=fs_tr:2:c-format \
 	--keyword=srv_rtr:2 --keyword=srv_rntr:2,3 \
 	--flag=srv_rtr:2:c-format --flag=srv_rntr:2:c-format --flag=srv_rntr:3:c-format \
 	--flag=fs_fail:3:c-format --flag=fs_fail_field:4:c-format \
@@ -85,13 +85,14 @@ xgettext $common --language=C -o "$work/c.pot" \
 pots="$work/c.pot"
 if [ -n "$jsfiles" ]; then
 	# shellcheck disable=SC2086
-	xgettext $common --language=JavaScript -o "$work/js.pot" \
+	# Joined into the C template (-j), so a message both use keeps both
+	# references: the web dictionaries take what app.js references.
+	xgettext $common --language=JavaScript -j -o "$work/c.pot" \
 		--keyword=_ --keyword=N_ --keyword=ngettext:1,2 $jsfiles
 	# The HTML's references name the HTML file, not the generated one.
 	for p in $parts; do
-		sed -i "s|$(echo "${p%%=*}" | sed 's/[.[\*^$|]/\\&/g')|${p#*=}|g" "$work/js.pot"
+		sed -i "s|$(echo "${p%%=*}" | sed 's/[.[\*^$|]/\\&/g')|${p#*=}|g" "$work/c.pot"
 	done
-	pots="$pots $work/js.pot"
 fi
 # shellcheck disable=SC2086
 msgcat --use-first --sort-output --add-location=file --no-wrap -o "$work/all.pot" $pots

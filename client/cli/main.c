@@ -367,6 +367,10 @@ static void help_main(FILE *out)
 		{"delete ID --reason TEXT", N_("delete one of your records (it keeps its history)")},
 		{"undelete ID", N_("restore one of your deleted records")},
 		{"retract ID --reason TEXT", N_("retract one of your progress observations")},
+		{"history ID [--json]",
+		 N_("every change of a record: when, who, what")},
+		{"notices [--all] | notices read N|all",
+		 N_("news about your records (HQ corrections...)")},
 		{"status [--json]",
 		 N_("device id, records, changes waiting, sync state")},
 		{"enroll LINK | URL TOKEN",
@@ -1196,6 +1200,276 @@ static int cmd_soft(const char *dir, const char *cmd, int argc, char **argv)
 	return rc;
 }
 
+/* ---- history and notices ------------------------------------------------ */
+
+/* A value of a history entry as text: "-" for none. */
+static void value_text(const cJSON *v, char *buf, size_t n)
+{
+	char *t;
+
+	if (!v || cJSON_IsNull(v))
+		snprintf(buf, n, "-");
+	else if (cJSON_IsString(v))
+		snprintf(buf, n, "%s", v->valuestring);
+	else if (cJSON_IsBool(v))
+		snprintf(buf, n, "%s", cJSON_IsTrue(v) ? _("yes") : _("no"));
+	else {
+		t = cJSON_PrintUnformatted(v);
+		snprintf(buf, n, "%s", t ? t : "?");
+		cJSON_free(t);
+	}
+}
+
+/* "2026-10-01 08:00 UTC" for ms since the epoch. */
+static void when_text(double ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (gmtime_r(&t, &tm))
+		strftime(buf, n, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+/* "Nguyễn Văn An (1a2b3c4d)", "HQ: Phòng Đối ngoại (1a2b3c4d)". */
+static void who_text(const cJSON *e, char *buf, size_t n)
+{
+	const char *name = sget(e, "name"), *dev = sget(e, "device");
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "hq")) &&
+	    (!*name || !strcmp(name, "HQ")))
+		snprintf(buf, n, _("HQ (%.8s)"), dev);
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "hq")))
+		snprintf(buf, n, _("HQ: %s (%.8s)"), name, dev);
+	else if (*name)
+		snprintf(buf, n, "%s (%.8s)", name, dev);
+	else
+		snprintf(buf, n, "%.8s", dev);
+}
+
+static const char *op_text(const char *op)
+{
+	if (!strcmp(op, "create"))
+		return _("recorded");
+	if (!strcmp(op, "update"))
+		return _("changed");
+	if (!strcmp(op, "delete"))
+		return _("deleted");
+	if (!strcmp(op, "restore"))
+		return _("restored");
+	if (!strcmp(op, "retract"))
+		return _("retracted");
+	if (!strcmp(op, "handover"))
+		return _("handed over");
+	return op;
+}
+
+/* The label of field name of kind k for people; the reserved fields by
+** what they mean. */
+static const char *field_label(const cJSON *k, const char *name)
+{
+	const cJSON *f = k ? field_schema(k, name) : NULL;
+
+	if (!strcmp(name, "_owner"))
+		return _("owner");
+	if (!strcmp(name, "_deleted"))
+		return _("deleted");
+	if (!strcmp(name, "_retracted"))
+		return _("retracted");
+	return f && *sget(f, "label") ? sget(f, "label") : name;
+}
+
+static void history_text(const cJSON *h)
+{
+	const cJSON *k = kind_schema(sget(h, "kind")), *e, *f;
+	const cJSON *entries = cJSON_GetObjectItemCaseSensitive(h, "entries");
+
+	printf(_("History of %s (%s %.8s): %d changes\n"), sget(h, "name"),
+	       k ? sget(k, "label") : sget(h, "kind"), sget(h, "id"),
+	       cJSON_GetArraySize(entries));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "deleted")))
+		printf("%s\n", _("(deleted: `fieldsync undelete ID` brings it "
+				 "back)"));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(h, "retracted")))
+		printf("%s\n", _("(retracted: it counts nowhere)"));
+	cJSON_ArrayForEach(e, entries) {
+		char when[40], who[300], to[300];
+		const char *reason = sget(e, "reason");
+		int hq = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "hq"));
+
+		when_text(cJSON_GetNumberValue(
+				  cJSON_GetObjectItemCaseSensitive(e, "ms")),
+			  when, sizeof when);
+		who_text(e, who, sizeof who);
+		printf("\n%s  %s  %s", when, who, op_text(sget(e, "op")));
+		if (*sget(e, "to")) {
+			snprintf(to, sizeof to, "%.8s", sget(e, "to"));
+			printf(" → %s", to);
+		}
+		if (hq && strcmp(sget(e, "op"), "create") != 0)
+			printf("  (%s)", _("correction by HQ"));
+		printf("  [%s]\n", cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				       e, "verified"))
+				   ? _("signature and chain verified")
+				   : _("written on this device"));
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(e,
+								    "fields")) {
+			char a[300], b[300];
+			const char *name = sget(f, "field");
+			value_text(cJSON_GetObjectItemCaseSensitive(f, "from"),
+				   a, sizeof a);
+			value_text(cJSON_GetObjectItemCaseSensitive(f, "to"),
+				   b, sizeof b);
+			if (!strcmp(name, "_owner"))
+				snprintf(b, sizeof b, "%s (%.8s)",
+					 *sget(f, "to_name") ? sget(f, "to_name")
+							     : "?",
+					 sget(f, "to"));
+			printf("    %s: %s → %s%s\n", field_label(k, name), a, b,
+			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				       f, "won")) ? ""
+			       : _("  (did not take: a later value stands)"));
+		}
+		if (*reason)
+			printf("    %s %s\n", _("reason:"), reason);
+	}
+}
+
+static int cmd_history(const char *dir, int argc, char **argv)
+{
+	const char *pos[1];
+	int json = 0, rc;
+	opt o[] = {{"--json", NULL, &json}};
+	size_t npos;
+	fieldsync *fs = NULL;
+	cJSON *h = NULL;
+
+	rc = parse_fixed("history", argc, argv, o, 1, pos, 1, &npos);
+	if (rc < 0) {
+		printf("%s\n\n%s\n", _("usage: fieldsync history ID [--json]"),
+		       _("Every change of the record whose id starts with ID, "
+			 "deleted or not, oldest\nfirst: when, who (the name "
+			 "HQ gave the device, and the device), what was\ndone, "
+			 "each field from what to what, whether it was a "
+			 "correction by HQ, and\nwhether the change came signed "
+			 "and in its chain (pulled from the server) or\nwas "
+			 "written on this device. --json prints the entries of "
+			 "SPEC.md 9.7."));
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (!npos)
+		return usage_error("history", "history: missing ID (a record id "
+				   "or its first %d+ hex digits)",
+				   FIELDSYNC_MIN_PREFIX);
+	if ((rc = open_store(dir, &fs)))
+		return rc;
+	rc = fieldsync_history(fs, pos[0], &h);
+	if (rc != FIELDSYNC_OK) {
+		rc = lib_error(fs, rc, NULL, NULL);
+	} else {
+		if (json)
+			print_json(h);
+		else
+			history_text(h);
+		rc = 0;
+	}
+	cJSON_Delete(h);
+	fieldsync_close(fs);
+	return rc;
+}
+
+static int cmd_notices(const char *dir, int argc, char **argv)
+{
+	const char *pos[2];
+	int json = 0, all = 0, rc;
+	opt o[] = {{"--json", NULL, &json}, {"--all", NULL, &all}};
+	size_t npos;
+	fieldsync *fs = NULL;
+	cJSON *arr = NULL;
+	const cJSON *e;
+
+	rc = parse_fixed("notices", argc, argv, o, 2, pos, 2, &npos);
+	if (rc < 0) {
+		printf("%s\n%s\n\n%s\n", _("usage: fieldsync notices [--all] "
+					   "[--json]"),
+		       _("       fieldsync notices read N|all"),
+		       _("News a sync brought about the records this device "
+			 "recorded: HQ corrected,\ndeleted, restored or handed "
+			 "one over, or resolved a conflict on it, or one\nof "
+			 "your values lost to a concurrent edit. Shows the "
+			 "unread ones (--all:\nevery one) until you mark them "
+			 "read with `fieldsync notices read N` or\n`fieldsync "
+			 "notices read all`."));
+		return 0;
+	}
+	if (rc)
+		return rc;
+	if (npos && strcmp(pos[0], "read") != 0)
+		return usage_error("notices", "notices: unknown argument \"%s\" "
+				   "(allowed: read N, read all)", pos[0]);
+	if (npos == 1)
+		return usage_error("notices", "notices read: missing N (a "
+				   "notice's number) or all");
+	if ((rc = open_store(dir, &fs)))
+		return rc;
+	if (npos == 2) {
+		long long n = 0, count = 0;
+		char *end = NULL;
+
+		if (strcmp(pos[1], "all") != 0) {
+			errno = 0;
+			n = strtoll(pos[1], &end, 10);
+			if (errno || end == pos[1] || *end || n <= 0) {
+				fieldsync_close(fs);
+				return usage_error("notices", "notices read: "
+						   "\"%s\" is not a notice "
+						   "number (allowed: a number "
+						   "from `fieldsync notices`, "
+						   "or all)", pos[1]);
+			}
+		}
+		rc = fieldsync_notices_read(fs, n, &count);
+		if (rc != FIELDSYNC_OK)
+			rc = lib_error(fs, rc, NULL, NULL);
+		else if (json)
+			printf("{\"marked_read\":%lld}\n", count);
+		else
+			printf(_("%lld notices marked read\n"), count);
+		fieldsync_close(fs);
+		return rc;
+	}
+	rc = fieldsync_notices(fs, all, &arr);
+	if (rc != FIELDSYNC_OK) {
+		rc = lib_error(fs, rc, NULL, NULL);
+	} else if (json) {
+		print_json(arr);
+	} else {
+		if (!cJSON_GetArraySize(arr))
+			printf("%s\n", all ? _("no notices")
+					   : _("no unread notices"));
+		cJSON_ArrayForEach(e, arr) {
+			char when[40];
+			when_text(cJSON_GetNumberValue(
+					  cJSON_GetObjectItemCaseSensitive(
+						  e, "ms")), when, sizeof when);
+			printf("%3.0f%s %s  %s\n", cJSON_GetNumberValue(
+				       cJSON_GetObjectItemCaseSensitive(e, "n")),
+			       cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+				       e, "read")) ? " " : "*", when,
+			       sget(e, "text"));
+		}
+		if (!all && cJSON_GetArraySize(arr))
+			printf("\n%s\n", _("Mark them read: fieldsync notices "
+					   "read N, or fieldsync notices read "
+					   "all"));
+	}
+	cJSON_Delete(arr);
+	fieldsync_close(fs);
+	return rc;
+}
+
 /* The labels of `status`, padded to the widest in the language. */
 static const char *const status_labels[] = {
 	N_("device"), N_("user"), N_("store"), N_("records"), N_("pending"),
@@ -1505,6 +1779,10 @@ static int dispatch(const char *dir, int argc, char **argv)
 	if (strcmp(cmd, "delete") == 0 || strcmp(cmd, "undelete") == 0 ||
 	    strcmp(cmd, "retract") == 0)
 		return cmd_soft(dir, cmd, argc - 1, argv + 1);
+	if (strcmp(cmd, "history") == 0)
+		return cmd_history(dir, argc - 1, argv + 1);
+	if (strcmp(cmd, "notices") == 0)
+		return cmd_notices(dir, argc - 1, argv + 1);
 	if (strcmp(cmd, "status") == 0)
 		return cmd_status(dir, argc - 1, argv + 1);
 	if (strcmp(cmd, "enroll") == 0)

@@ -335,12 +335,13 @@ static void print_report(const fieldsync_sync_report *r, int json, int rc,
 		       "\"pulled_changes\":%lld,\"refused_changes\":%lld,"
 		       "\"restamped\":%lld,\"recovered_sets\":%lld,"
 		       "\"bytes_up\":%lld,\"bytes_down\":%lld,"
-		       "\"requests\":%lld,\"holds\":%lld,\"local_seq\":%lld}\n",
+		       "\"requests\":%lld,\"holds\":%lld,\"local_seq\":%lld,"
+		       "\"notices\":%lld}\n",
 		       fieldsync_status_name(rc), r->pushed_sets,
 		       r->pushed_changes, r->pulled_sets, r->pulled_changes,
 		       r->refused_changes, r->restamped, r->recovered_sets,
 		       r->bytes_up, r->bytes_down, r->requests, r->holds,
-		       r->local_seq);
+		       r->local_seq, r->notices);
 		return;
 	}
 	if (rc == FIELDSYNC_OK)
@@ -349,6 +350,9 @@ static void print_report(const fieldsync_sync_report *r, int json, int rc,
 		       "up, %lld down\n"),
 		       r->pushed_changes, r->pulled_changes, r->pulled_sets,
 		       r->holds, r->local_seq, r->bytes_up, r->bytes_down);
+	if (r->notices)
+		printf(_("%lld new notices about your records: see "
+			 "`fieldsync notices`\n"), r->notices);
 	if (r->refused_changes)
 		fprintf(stderr, _("fieldsync sync: %lld changes were refused by "
 			"the server and set aside; see `fieldsync status`\n"),

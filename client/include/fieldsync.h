@@ -245,6 +245,32 @@ int fieldsync_undelete(fieldsync *fs, const char *prefix, const char *reason,
 int fieldsync_retract(fieldsync *fs, const char *prefix, const char *reason,
 		      char id_out[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
 
+/* Every change of the record (live, deleted or retracted) whose id starts
+** with prefix, oldest first, as a new JSON object (caller frees): id, kind,
+** name (what the record is: "Ngô nếp — Salavan"), deleted, retracted, and
+** entries, each SPEC.md 9.7's history entry (hlc, ms, device, op, reason,
+** to, fields: [{field, from, to, won}]) plus name (the author's name in
+** the roster, or null), hq (the author is HQ: a correction), local (made on
+** this device) and verified (pulled: its set's signature and chain were
+** checked before it was applied). */
+int fieldsync_history(fieldsync *fs, const char *prefix, cJSON **out)
+	FIELDSYNC_WUR;
+
+/* Notices: news a sync brought about this device's own records (HQ
+** corrected, deleted, restored or handed one over, or resolved a conflict
+** on it; a value of ours lost to a concurrent edit). A new JSON array
+** (caller frees), oldest first, of the unread ones (all: every one), each a
+** history entry plus n (its number), record, record_name, kind, at_ms
+** (when it arrived), read, name, hq and text (the sentence, in fs's
+** language). */
+int fieldsync_notices(fieldsync *fs, int all, cJSON **out) FIELDSYNC_WUR;
+
+/* Mark notice n read (0: every unread one); *count (may be NULL) receives
+** how many were newly marked. FIELDSYNC_E_NOT_FOUND for a number that is
+** no notice. */
+int fieldsync_notices_read(fieldsync *fs, long long n, long long *count)
+	FIELDSYNC_WUR;
+
 /* Full id of the live record whose id starts with prefix (>= 4 hex digits,
 ** case-insensitive). FIELDSYNC_E_NOT_FOUND or FIELDSYNC_E_AMBIGUOUS (the
 ** message lists the candidates). */

@@ -43,6 +43,7 @@ typedef struct fieldsync_sync_report {
 	long long requests;          /* HTTP requests made */
 	long long holds;             /* server holds this device's sets 1..holds */
 	long long local_seq;         /* highest set this device built */
+	long long notices;           /* new notices this pass brought */
 	char warning[512];           /* "" or something the user should know */
 } fieldsync_sync_report;
 

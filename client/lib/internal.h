@@ -166,6 +166,21 @@ int fs_resolve(fieldsync *fs, const char *prefix, const char *what,
 int fs_resolve_deleted(fieldsync *fs, const char *prefix, const char *what,
 		       char id[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
 
+/* Any record, live, deleted or retracted (history). */
+int fs_resolve_any(fieldsync *fs, const char *prefix, const char *what,
+		   char id[FIELDSYNC_ID_SIZE]) FIELDSYNC_WUR;
+
+/* History and notices (history.c). fs_history_add records that change ch
+** by author_hex turned record id from before (NULL: none) into after, inside
+** the caller's write transaction: one history entry, and a notice when the
+** author is another device and this device owns the record. Every path that
+** applies a change calls it (local writes, pulled sets). */
+int fs_history_add(fieldsync *fs, const char *id, const cJSON *before,
+		   const cJSON *after, const proto_change *ch,
+		   const char *author_hex) FIELDSYNC_WUR;
+/* The highest notice number so far (0: none). */
+long long fs_notices_last(fieldsync *fs);
+
 /* Get a sync pass ready for the room the disk has (health.c): *out is a
 ** copy of in (may be NULL) with the set size a nearly full disk needs, and
 ** *sets_per_request the sets per push request then (0: the default). When

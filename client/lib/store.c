@@ -21,6 +21,9 @@
 **   outbox(n AUTOINCREMENT, record_id,    one row per local change, in
 **          hlc, change, set_seq)           order; change = canonical bytes;
 **                                          set_seq is set by sync
+** Version 2 adds the sync tables (sync.c), 3 every applied set's hash, 4
+** (protocol version 2) history and notices (history.c); versions 1 to 3
+** are protocol version 1 stores, refused on open.
 ** Later versions append to fs_migrations; never edit a released entry.
 */
 #include <errno.h>
@@ -82,7 +85,23 @@ const char *const fs_migrations[] = {
 	** so a set pulled again is told from a fork (SPEC 11.4). */
 	"CREATE TABLE author_sets(device TEXT NOT NULL, seq INTEGER NOT NULL,"
 	"  hash BLOB NOT NULL, PRIMARY KEY(device, seq)) WITHOUT ROWID;",
+	/* 3 -> 4: protocol version 2 (SPEC 9.6, 9.7): every change applied
+	** to a record, local or pulled, as its history entry (history.c),
+	** and the notices of news about this device's own records. One
+	** change is one (record, hlc, author): applying it again (a restored
+	** store pulling its own sets back) adds nothing. */
+	"CREATE TABLE history(n INTEGER PRIMARY KEY, record_id TEXT NOT NULL,"
+	"  hlc TEXT NOT NULL, device TEXT NOT NULL, entry TEXT NOT NULL,"
+	"  local INTEGER NOT NULL, UNIQUE(record_id, hlc, device));"
+	"CREATE TABLE notices(n INTEGER PRIMARY KEY, record_id TEXT NOT NULL,"
+	"  hlc TEXT NOT NULL, device TEXT NOT NULL, entry TEXT NOT NULL,"
+	"  at_ms INTEGER NOT NULL, read INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE(record_id, hlc, device));"
+	"CREATE INDEX notices_unread ON notices(read, n);",
 };
+/* Schema versions 1 to 3 are stores of protocol version 1 (no owners, no
+** history): nothing is deployed, so they are refused, not upgraded. */
+#define FS_SCHEMA_FIRST_V2 4
 const int fs_schema_version =
 	(int)(sizeof fs_migrations / sizeof fs_migrations[0]);
 
@@ -468,6 +487,15 @@ static int migrate(fieldsync *fs)
 			       "schema version %d; this fieldsync knows only "
 			       "up to %d: upgrade fieldsync", fs->dir, v,
 			       fs_schema_version);
+	if (v > 0 && v < FS_SCHEMA_FIRST_V2)
+		return fs_fail(fs, FIELDSYNC_E_VERSION, "the store in %s was "
+			       "written by an older fieldsync (protocol "
+			       "version 1, schema version %d) and cannot be "
+			       "used by this one (protocol version 2: record "
+			       "owners and history): keep the directory as it "
+			       "is, make a new one with `fieldsync init`, "
+			       "enroll it, and enter its records again",
+			       fs->dir, v);
 	if ((rc = fs_begin(fs)) != FIELDSYNC_OK)
 		return rc;
 	/* Another process may have migrated while we waited for the lock. */
@@ -1024,7 +1052,14 @@ int fs_resolve_deleted(fieldsync *fs, const char *prefix, const char *what,
 	return resolve_where(fs, prefix, what, 1, id);
 }
 
-/* Column records.deleted: 0 live, 1 deleted, 2 a retracted observation. */
+int fs_resolve_any(fieldsync *fs, const char *prefix, const char *what,
+		   char id[FIELDSYNC_ID_SIZE])
+{
+	return resolve_where(fs, prefix, what, -1, id);
+}
+
+/* Column records.deleted: 0 live, 1 deleted, 2 a retracted observation;
+** deleted -1 takes any. */
 static int resolve_where(fieldsync *fs, const char *prefix, const char *what,
 			 int deleted, char id[FIELDSYNC_ID_SIZE])
 {
@@ -1048,7 +1083,8 @@ static int resolve_where(fieldsync *fs, const char *prefix, const char *what,
 	/* Ids are lowercase hex, all below "g": [p, p+"g") is the prefix. */
 	snprintf(hi, sizeof hi, "%sg", lo);
 	rc = sqlite3_prepare_v2(fs->db, "SELECT id FROM records WHERE id >= ?1 "
-				"AND id < ?2 AND deleted = ?3 ORDER BY id "
+				"AND id < ?2 AND (?3 < 0 OR deleted = ?3) "
+				"ORDER BY id "
 				"LIMIT 6", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot read the store");

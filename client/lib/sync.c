@@ -724,7 +724,7 @@ static int apply_changes(fieldsync *fs, const proto_set *set,
 
 	for (size_t i = 0; i < set->nchanges; i++) {
 		const proto_change *c = &set->changes[i];
-		cJSON *state = NULL;
+		cJSON *state = NULL, *before = NULL;
 		proto_err err;
 		int changed = 0, rc;
 
@@ -741,9 +741,14 @@ static int apply_changes(fieldsync *fs, const proto_set *set,
 				return rc;
 			continue;
 		}
+		if (state && !(before = cJSON_Duplicate(state, 1))) {
+			cJSON_Delete(state);
+			return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+		}
 		if (proto_merge_apply(&state, c, set->device, NULL, NULL,
 				      &changed, &err) != PROTO_OK) {
 			cJSON_Delete(state);
+			cJSON_Delete(before);
 			return fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change "
 				       "set %lld from %s does not apply: %s",
 				       (long long)set->seq, set->device_hex,
@@ -751,7 +756,12 @@ static int apply_changes(fieldsync *fs, const proto_set *set,
 		}
 		if (changed)
 			rc = fs_state_store(fs, c->id, state);
+		/* Even a change that lost everywhere is part of the story. */
+		if (!rc)
+			rc = fs_history_add(fs, c->id, before, state, c,
+					    set->device_hex);
 		cJSON_Delete(state);
+		cJSON_Delete(before);
 		if (rc)
 			return rc;
 	}
@@ -2100,7 +2110,7 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 	fieldsync_sync_report local;
 	fieldsync_sync_opts room;
 	struct sync S;
-	long long clone = 0;
+	long long clone = 0, notices_before;
 	int rc, lockfd = -1;
 
 	if (!report)
@@ -2120,6 +2130,7 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 		return rc;
 	}
 	S.opts = &room;
+	notices_before = fs_notices_last(fs);
 	if ((rc = meta_ll(fs, META_CLONE, &clone)) == FIELDSYNC_OK && clone) {
 		/* Known already: this identity is not ours alone any more,
 		** so nothing is sent or asked under it (SPEC 11.3). */
@@ -2141,6 +2152,9 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 	if (!rc)
 		rc = push(&S);
 done:
+	/* Notices are committed with the sets that brought them, so a pass
+	** that failed half-way still counts those. */
+	report->notices = fs_notices_last(fs) - notices_before;
 	if (!rc) {
 		long long now = fs->now_ms(fs->now_ctx);
 		if ((rc = fs_begin(fs)) == FIELDSYNC_OK) {

@@ -242,7 +242,7 @@ static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
 	char hlc[PROTO_HLC_HEX + 1];
 	proto_change ch;
 	proto_err err;
-	cJSON *values = NULL;
+	cJSON *values = NULL, *before = NULL;
 	char *bytes = NULL;
 	size_t len = 0;
 	sqlite3_stmt *st = NULL;
@@ -260,9 +260,13 @@ static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
 		return rc;
 	if ((rc = fs_hlc_next(fs, &ch.hlc)))
 		return rc;
+	if (*state && !(before = cJSON_Duplicate(*state, 1)))
+		return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 	if (proto_merge_apply(state, &ch, fs->device, NULL, NULL, &changed,
-			      &err) != PROTO_OK)
+			      &err) != PROTO_OK) {
+		cJSON_Delete(before);
 		return fs_protofail(fs, &err, NULL);
+	}
 	if (op == PROTO_OP_CREATE || op == PROTO_OP_UPDATE) {
 		if (!(values = proto_state_values(*state)))
 			return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
@@ -276,7 +280,9 @@ static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
 		rc = fs_protofail(fs, &err, NULL);
 		goto out;
 	}
-	if ((rc = fs_state_store(fs, id, *state)))
+	if ((rc = fs_state_store(fs, id, *state)) ||
+	    (rc = fs_history_add(fs, id, before, *state, &ch,
+				 fs->device_hex)))
 		goto out;
 	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO outbox(record_id, hlc, "
 				"change) VALUES(?, ?, ?)", -1, &st, NULL);
@@ -295,6 +301,7 @@ out:
 	sqlite3_finalize(st);
 	free(bytes);
 	cJSON_Delete(values);
+	cJSON_Delete(before);
 	return rc;
 }
 

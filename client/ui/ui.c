@@ -451,7 +451,7 @@ static void take_language(app *a, struct MHD_Connection *c)
 
 static enum MHD_Result api_state(struct MHD_Connection *c, app *a)
 {
-	cJSON *o = cJSON_CreateObject(), *st = NULL, *sy = NULL;
+	cJSON *o = cJSON_CreateObject(), *st = NULL, *sy = NULL, *nt = NULL;
 
 	cJSON_AddStringToObject(o, "csrf", a->csrf);
 	if (open_store(a) != FIELDSYNC_OK) {
@@ -464,6 +464,10 @@ static enum MHD_Result api_state(struct MHD_Connection *c, app *a)
 		cJSON_AddItemToObject(o, "status", st);
 	if (fieldsync_sync_status(a->fs, &sy) == FIELDSYNC_OK)
 		cJSON_AddItemToObject(o, "sync", sy);
+	/* Unread news about this device's records, in the page's language:
+	** the home page shows them until they are marked read. */
+	if (fieldsync_notices(a->fs, 0, &nt) == FIELDSYNC_OK)
+		cJSON_AddItemToObject(o, "notices", nt);
 	cJSON_AddItemToObject(o, "running", sync_json(a));
 	return send_json(c, 200, o);
 }
@@ -500,6 +504,37 @@ static enum MHD_Result api_record(struct MHD_Connection *c, app *a)
 	cJSON_AddStringToObject(out, "title",
 				fieldsync_title(out, title, sizeof title));
 	return send_json(c, 200, out);
+}
+
+/* Every change of a record, for its page. */
+static enum MHD_Result api_history(struct MHD_Connection *c, app *a)
+{
+	const char *id = query(c, "id");
+	cJSON *out = NULL;
+	int rc;
+
+	if (!id || !*id)
+		return send_error(c, 400, "usage", _("id is missing"));
+	if ((rc = fieldsync_history(a->fs, id, &out)))
+		return send_fs_error(c, a, rc);
+	return send_json(c, 200, out);
+}
+
+/* Mark notice n read ({"n": N}; 0 or absent: all); answers the state. */
+static enum MHD_Result api_notices_read(struct MHD_Connection *c, app *a,
+					const cJSON *body)
+{
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(body, "n");
+	double v = cJSON_IsNumber(n) ? n->valuedouble : 0;
+	int rc;
+
+	if ((n && !cJSON_IsNumber(n)) || v < 0 || v > 9e15 ||
+	    v != (double)(long long)v)
+		return send_error(c, 400, "usage", _("n must be a notice's "
+				  "number, or 0 for all"));
+	if ((rc = fieldsync_notices_read(a->fs, (long long)v, NULL)))
+		return send_fs_error(c, a, rc);
+	return api_state(c, a);
 }
 
 static enum MHD_Result api_save(struct MHD_Connection *c, app *a,
@@ -763,6 +798,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 					  "device first"));
 		if (strcmp(url, "/api/records") == 0)
 			return api_records(c, a);
+		if (strcmp(url, "/api/history") == 0)
+			return api_history(c, a);
 		if (strcmp(url, "/api/record") == 0)
 			return api_record(c, a);
 		return send_error(c, 404, "not_found", _("no such request"));
@@ -791,6 +828,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 		ret = api_unwrite(c, a, body, 0);
 	} else if (strcmp(url, "/api/retract") == 0) {
 		ret = api_unwrite(c, a, body, 1);
+	} else if (strcmp(url, "/api/notices/read") == 0) {
+		ret = api_notices_read(c, a, body);
 	} else if (strcmp(url, "/api/sync") == 0) {
 		ret = start_sync(c, a);
 	} else if (strcmp(url, "/api/enroll") == 0) {

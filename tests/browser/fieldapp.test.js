@@ -19,6 +19,7 @@
 
 const fs = require('fs');
 const path = require('path');
+const { execFileSync } = require('child_process');
 const { chromium } = require('playwright-core');
 
 const APP = process.env.FS_APP;
@@ -228,6 +229,32 @@ async function main() {
     await shot(page, 'home');
     const holds = await page.textContent('#home-holds');
     check(/1/.test(holds), 'the home page says what HQ holds', holds);
+
+    /* ---- HQ corrects the model: a notice on the home page ----------------- */
+    execFileSync(process.env.FIELDSYNCD_BIN, ['records', 'correct', '--db', process.env.FS_SDB,
+      out.model, '--season', 'Đông xuân 2026–2027', '--reason', 'sửa mùa vụ'], { stdio: 'ignore' });
+    await page.goto(BASE + '/#/sync');
+    await page.waitForSelector('#sync-now');
+    await page.click('#sync-now');
+    await page.waitForSelector('#sync-outcome');
+    await page.goto(BASE + '/#/');
+    await page.waitForSelector('#home-holds');
+    const news = await page.textContent('#notices').catch(() => '');
+    check(/HQ đã sửa Ngô nếp — Salavan, Lao Ngam: .*Đông xuân 2026–2027.*sửa mùa vụ/.test(news),
+      'after the sync the home page shows HQ\'s correction, the model named by crop and place, in Vietnamese', news);
+    await shot(page, 'home-notice');
+    await page.click('#notices button');
+    await page.waitForFunction(() => !document.querySelector('#notices'));
+    await page.reload();
+    await page.waitForSelector('#home-holds');
+    check(await page.$('#notices') === null, 'marked read (a CSRF-checked POST), it is not shown again');
+    await page.goto(BASE + '/#/record/' + out.model);
+    await page.waitForSelector('#history');
+    const hist = await page.textContent('#history');
+    check(/Nguyễn Văn Hùng/.test(hist) && /do HQ sửa/.test(hist) && /→ Đông xuân 2026–2027/.test(hist) &&
+      /đã xác minh chữ ký và chuỗi/.test(hist),
+      'the record page shows its history: the author by name, HQ\'s correction, verified', hist);
+    await shot(page, 'history');
 
     /* ---- other languages --------------------------------------------------- */
     await page.goto(BASE + '/#/new/model');

@@ -26,8 +26,8 @@ tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name hoa --role expert 2>/dev
 fsd "$A" enroll "$SERVER_URL" "$tok" >/dev/null || bail "enroll failed"
 
 # The room that will be given back later.
-head -c $((1024 * 1024)) /dev/zero >"$MNT/filler"
-filler=$((1024 * 1024))
+head -c $((512 * 1024)) /dev/zero >"$MNT/filler"
+filler=$((512 * 1024))
 free_some() { # free $1 bytes of the filler
 	filler=$((filler - $1))
 	truncate -s "$filler" "$MNT/filler"

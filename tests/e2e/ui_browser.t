@@ -8,7 +8,7 @@
 # (UI_SHOTS=DIR keeps a copy; the README shows two of them).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/browser_lib.sh"
-NODE_CHECKS=28
+NODE_CHECKS=31
 plan $((9 + NODE_CHECKS))
 
 missing=$(browser_missing)
@@ -37,7 +37,7 @@ APP=$(cat "$W/url")
 like "$APP" '^http://127\.0\.0\.1:[0-9]+/login\?k=' "fieldsync ui started on a fresh directory"
 
 mkdir -p "$W/shots" "$W/profile"
-FS_APP=$APP FS_LINK=$LINK FS_SHOTS="$W/shots" FS_PROFILE="$W/profile" \
+FS_APP=$APP FS_LINK=$LINK FS_SHOTS="$W/shots" FS_PROFILE="$W/profile" FS_SDB=$SDB \
 FS_OUT="$W/ids.json" CHROMIUM=$CHROMIUM \
 	browser_run "$NODE_CHECKS" "$W" node "$BROWSER_DIR/fieldapp.test.js"
 ls "$W/shots" | sed 's/^/# screenshot: /' >&2

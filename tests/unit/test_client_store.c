@@ -161,7 +161,8 @@ static void test_init_then_open(void **state)
 	assert_int_equal(fieldsync_open(d, &f->fs), FIELDSYNC_OK);
 	assert_string_equal(fieldsync_device_id(f->fs), dev);
 	assert_string_equal(fieldsync_errmsg(f->fs), "");
-	assert_int_equal(sql_int(f, "PRAGMA user_version"), 3); /* 3: sync tables */
+	/* 4: protocol version 2's history and notices */
+	assert_int_equal(sql_int(f, "PRAGMA user_version"), 4);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM meta WHERE key = "
 				    "'device_id' AND value = (SELECT value FROM "
 				    "meta WHERE key = 'device_id')"), 1);
@@ -248,6 +249,40 @@ static void test_newer_schema_refused(void **state)
 	sqlite3_close(db);
 	assert_int_equal(fieldsync_open(d, &f->fs), FIELDSYNC_E_VERSION);
 	assert_non_null(strstr(fieldsync_errmsg(f->fs), "99"));
+}
+
+/* A store of protocol version 1 (schemas 1 to 3) is refused, not
+** upgraded, with what to do; nothing in it is changed. */
+static void test_open_protocol_v1(void **state)
+{
+	fixture *f = *state;
+	char d[300], path[320];
+	sqlite3 *db;
+
+	init_store(f);
+	fieldsync_close(f->fs);
+	f->fs = NULL;
+	snprintf(d, sizeof d, "%s/data", f->dir);
+	snprintf(path, sizeof path, "%s/store.db", d);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 3", NULL,
+				      NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(fieldsync_open(d, &f->fs), FIELDSYNC_E_VERSION);
+	assert_non_null(strstr(fieldsync_errmsg(f->fs), "protocol version 1"));
+	assert_non_null(strstr(fieldsync_errmsg(f->fs), "fieldsync init"));
+	fieldsync_close(f->fs);
+	f->fs = NULL;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	{
+		sqlite3_stmt *st = NULL;
+		assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version",
+						    -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), 3);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
 }
 
 static void test_bad_name(void **state)
@@ -799,6 +834,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_insecure_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_public_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_protocol_v1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_add_writes_record_and_change, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hlc_monotonic_and_persisted, setup, teardown),

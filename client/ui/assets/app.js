@@ -261,8 +261,57 @@ function pageHome() {
         el("div", { class: "muted" }, _("Last sync:"), " ", lastSyncText(sy)),
         el("div", { class: "muted", id: "home-holds" }, holdsText(sy)))),
     err,
+    noticesBox(state.notices || []),
     el("div", { class: "actions" }, ...news,
       sy.enrolled ? null : el("a", { class: "button", href: "#/enroll" }, _("Enroll with HQ"))));
+}
+
+// News a sync brought about this device's own records (HQ corrected one,
+// deleted or restored it, resolved a conflict on it): shown here until
+// marked read. The sentences come from libfieldsync in the page's language.
+function noticesBox(list) {
+  if (!list.length) return null;
+  const markRead = async (n) => {
+    try { state = await api("POST", "/api/notices/read", { n }); pageHome(); }
+    catch (e) { alert(e.message); }
+  };
+  return el("section", { class: "notices", id: "notices" },
+    el("h2", {}, _("News about your records")),
+    el("ul", { class: "list" }, ...list.map((n) =>
+      el("li", { class: "notice", "data-n": String(n.n) },
+        el("a", { href: `#/record/${n.record}` }, n.text), " ",
+        el("button", { type: "button", class: "secondary small", onclick: () => markRead(n.n) }, _("Mark read"))))),
+    list.length > 1 ? el("div", { class: "actions" },
+      el("button", { type: "button", class: "secondary", id: "notices-read-all", onclick: () => markRead(0) }, _("Mark all read"))) : null);
+}
+
+// Every change of a record, oldest first: when, who, what, from what to what.
+function historyBox(h, def) {
+  const label = (name) => {
+    if (name === "_owner") return _("Owner");
+    if (name === "_deleted") return _("Deleted");
+    if (name === "_retracted") return _("Retracted");
+    const f = def.fields.find((x) => x.name === name);
+    return f ? fieldLabel(f) : name;
+  };
+  const val = (v) => v === null || v === undefined ? "–" : v === true ? _("yes") : v === false ? _("no") : String(v);
+  const ops = { create: _("recorded"), update: _("changed"), delete: _("deleted"),
+    restore: _("restored"), retract: _("retracted"), handover: _("handed over") };
+  const who = (e) => {
+    const name = e.name || e.device.slice(0, 8);
+    return e.hq && name !== "HQ" ? _("HQ") + ": " + name : name;
+  };
+  return [el("h2", {}, _("History")),
+    el("ol", { class: "history", id: "history" }, ...h.entries.map((e) =>
+      el("li", {},
+        el("div", {}, el("strong", {}, new Date(e.ms).toISOString().slice(0, 16).replace("T", " ")), " · ",
+          who(e), " · ", ops[e.op] || e.op,
+          e.hq && e.op !== "create" ? el("span", { class: "badge" }, _("correction by HQ")) : null,
+          " ", el("span", { class: "muted" }, e.verified ? _("signature and chain verified") : _("written on this device"))),
+        el("ul", {}, ...e.fields.map((f) => el("li", {}, label(f.field), ": ", val(f.from), " → ",
+          f.field === "_owner" ? (f.to_name || String(f.to).slice(0, 8)) : val(f.to),
+          f.won ? null : el("span", { class: "muted" }, " ", _("(did not take: a later value stands)"))))),
+        e.reason ? el("div", { class: "muted" }, _("Reason"), ": ", e.reason) : null)))];
 }
 
 async function pageList(kind, args) {
@@ -376,6 +425,8 @@ async function pageRecord(id) {
       } }, _("Retract")) : null),
   ];
   for (const c of childKinds(def.kind)) parts.push(...observations(rec, c));
+  try { parts.push(...historyBox(await api("GET", `/api/history?id=${encodeURIComponent(rec.id)}`), def)); }
+  catch (e) { parts.push(el("p", { class: "notice err" }, e.message)); }
   show(...parts);
 }
 
