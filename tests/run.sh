@@ -44,6 +44,8 @@ if [ -e "$1" ]; then
 	miss=$(awk '/You planned [0-9]+ tests? but ran [0-9]+/ { for (i = 1; i <= NF; i++) { if ($i == "planned") p = $(i+1); if ($i == "ran") r = $(i+1) } s += p - r } END { print s + 0 }' "$log")
 	# scripts that failed without a failing subtest (no plan, crash)
 	bad=$(awk '/Wstat: [1-9]/ && !/Failed: [1-9]/ {n++} /No plan found/ {n++} END { print n + 0 }' "$log")
+	# a script that bailed out stops prove: the scripts after it never ran
+	bad=$((bad + $(grep -c '^FAILED--Further testing stopped' "$log")))
 	[ "$miss" -lt 0 ] && miss=0
 	passed=$((passed + total - fsub))
 	failed=$((failed + fsub + miss + bad))
