@@ -135,8 +135,8 @@ int srv_report_render_csv_table(const cJSON *report, const char *table,
 ** document (numbers stay numbers, dates "YYYY-MM-DD" strings, absent
 ** null); a "Total" row last where the table has one; the targets table of
 ** a report made with a broken targets file also has "error":"MESSAGE"
-** (and no rows). *out is new (caller
-** deletes) and 0 is returned; -2 for an unknown table, -1 out of memory. */
+** (and no rows). *out is new (caller deletes) and 0 is returned; -2 for
+** an unknown table, -1 out of memory. */
 int srv_report_table_json(const cJSON *report, const char *table,
 			  cJSON **out) SRV_REPORT_WUR;
 
