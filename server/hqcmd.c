@@ -214,7 +214,10 @@ static const char report_usage[] =
 	"spelling: Saravane, \"y tế\"...). Targets are always programme-wide.\n"
 	"--targets FILE: the targets file; default PATH.targets beside the\n"
 	"database, created from the shipped 2026-2030 plan on first use (edit\n"
-	"it with any text editor).\n"
+	"it with any text editor). A mistake in it (its line and what is\n"
+	"allowed are named) leaves the targets section empty with that\n"
+	"message and a warning on stderr; every other section is complete\n"
+	"and the exit status is 0.\n"
 	"--stale-days N: a model without observation for more than N days is\n"
 	"stale (default 30). --unsynced-days N: devices silent for more than N\n"
 	"days are flagged (default 14). N is 1..3650.\n"
@@ -239,7 +242,8 @@ int srv_cmd_report(int argc, char **argv)
 	srv_targets *t = NULL;
 	srv_store *s = NULL;
 	cJSON *doc = NULL;
-	char msg[600], hq[PROTO_ID_HEX + 1], source[4200], *text = NULL;
+	char msg[600], tmsg[600], hq[PROTO_ID_HEX + 1], source[4200];
+	char *text = NULL;
 	size_t len = 0;
 	int npos, rc, created = 0, ret = 1, docx = 0;
 
@@ -339,10 +343,15 @@ int srv_cmd_report(int argc, char **argv)
 		fprintf(stderr, "report: %s\n", msg);
 		return 1;
 	}
+	/* A mistake in the targets file costs the targets section only: HQ
+	** still gets every other figure on the day the report is due, the
+	** section carries the message, and stderr shows it too. */
 	if (srv_hq_targets(db, tfile, &t, source, sizeof(source), &created,
-			   msg, sizeof(msg))) {
-		fprintf(stderr, "report: targets file: %s\n", msg);
-		goto out;
+			   tmsg, sizeof(tmsg))) {
+		fprintf(stderr, "report: warning: targets file: %s; the "
+			"targets section shows this mistake, every other "
+			"section is complete\n", tmsg);
+		p.targets_error = tmsg;
 	}
 	if (created)
 		fprintf(stderr, "report: created %s from the shipped targets "

@@ -80,6 +80,10 @@
 **              "notes","observations"}...],     by province, name, id
 **    "works_totals":{"works","budget","disbursed"},
 **    "targets":{"year":Y,"items":[see targets.c]},
+**              with a broken targets file (srv_report_params.targets_error):
+**              {"year":Y,"error":"FILE:LINE:COLUMN: what; allowed","items":[]},
+**              summary "targets" and "targets_met" null, visits'
+**              "high_level" null; every other member as usual
 **    "devices":[{"id","name","role","last_sync_ms","last_sync",
 **                "days_since","revoked","not_synced","flags"}...]}  by
 **                name, id; flags: "" or "forked", "restored",
@@ -1162,8 +1166,13 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 		b_str(&b, o, "host", get_str(st, "host"));
 		b_str(&b, o, "purpose", get_str(st, "purpose"));
 		b_str(&b, o, "outcome", get_str(st, "outcome"));
-		b_bool(&b, o, "high_level",
-		       srv_targets_high_level(p->targets, a));
+		/* The targets file says what is high-level: when it has a
+		** mistake nobody knows, which null says (not false). */
+		if (p->targets_error)
+			b_null(&b, o, "high_level");
+		else
+			b_bool(&b, o, "high_level",
+			       srv_targets_high_level(p->targets, a));
 	}
 	arr = b_arr(&b, doc, "trips");
 	for (size_t j = 0; arr && j < nsel; j++) {
@@ -1199,8 +1208,11 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 	/* Targets, over every activity (not the filtered ones). */
 	o = b_obj(&b, doc, "targets");
 	b_num(&b, o, "year", year);
-	if (o && srv_targets_eval(p->targets, acts, nacts, year, p->period.to,
-				  as_of, &titems) != 0)
+	if (p->targets_error)
+		b_str(&b, o, "error", p->targets_error);
+	if (o && srv_targets_eval(p->targets_error ? NULL : p->targets, acts,
+				  nacts, year, p->period.to, as_of,
+				  &titems) != 0)
 		goto oom;
 	if (o) {
 		for (const cJSON *t = titems->child; t; t = t->next)
@@ -1245,8 +1257,16 @@ int srv_report_build(const srv_report_input *in, const srv_report_params *p,
 	b_num(&b, o, "trips", (double)ntrips);
 	b_num(&b, o, "models", (double)nmodels);
 	b_num(&b, o, "models_stale", (double)stale_count);
-	b_num(&b, o, "targets", (double)srv_targets_count(p->targets));
-	b_num(&b, o, "targets_met", (double)targets_met);
+	if (p->targets_error) {
+		/* Unknown, not zero: "0 of 0 targets met" would read as a
+		** year without targets. */
+		b_null(&b, o, "targets");
+		b_null(&b, o, "targets_met");
+	} else {
+		b_num(&b, o, "targets",
+		      (double)srv_targets_count(p->targets));
+		b_num(&b, o, "targets_met", (double)targets_met);
+	}
 	b_num(&b, o, "devices", (double)in->nd);
 	b_num(&b, o, "devices_not_synced", (double)not_synced);
 	b_num(&b, o, "open_conflicts", (double)p->open_conflicts);
@@ -1368,6 +1388,12 @@ typedef struct section {
 } section;
 
 #define NC(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The table's line above a broken targets file's message (English, as the
+** whole table is). */
+#define TARGETS_ERROR_LEAD \
+	"The targets file has a mistake, so no target is evaluated " \
+	"(every other section is complete):"
 
 #define FIGURE_COLS \
 	{"visits_out", "Visits out", 1}, {"members_out", "Members out", 1}, \
@@ -1899,6 +1925,13 @@ int srv_report_table_json(const cJSON *report, const char *table,
 	for (size_t c = 0; c < s->ncols; c++)
 		if (add_col(cols, s->cols[c].head, col_kind(&s->cols[c])))
 			goto oom;
+	/* A broken targets file: its message, for the writer to show in
+	** place of the rows (there are none). */
+	if (strcmp(s->key, "targets.items") == 0 &&
+	    cJSON_IsString(member(report, "targets.error")) &&
+	    !cJSON_AddStringToObject(t, "error", member(report,
+				     "targets.error")->valuestring))
+		goto oom;
 	for (const cJSON *r = member(report, s->key) ?
 		     member(report, s->key)->child : NULL; r; r = r->next) {
 		cJSON *row;
@@ -2009,7 +2042,26 @@ int srv_report_render(const cJSON *report, srv_report_format fmt, char **out,
 				 "more than %d days",
 				 cJSON_IsNumber(d) ? d->valueint : 14);
 		}
-		if (fmt == SRV_REPORT_CSV) {
+		if (strcmp(s->key, "targets.items") == 0 &&
+		    cJSON_IsString(member(report, "targets.error"))) {
+			/* A broken targets file: this section says so, in
+			** place of its (empty) table; the others are whole. */
+			const char *e = member(report,
+					       "targets.error")->valuestring;
+			if (fmt == SRV_REPORT_CSV) {
+				csv_field(&b, title, 1);
+				srv_textbuf_puts(&b, "\r\n");
+				csv_field(&b, "Error", 1);
+				srv_textbuf_puts(&b, ",");
+				csv_field(&b, e, 1);
+				srv_textbuf_puts(&b, "\r\n\r\n");
+			} else {
+				srv_textbuf_printf(&b, "%s\n%s\n  ", title,
+					TARGETS_ERROR_LEAD);
+				put_cell_line(&b, e);
+				srv_textbuf_puts(&b, "\n\n");
+			}
+		} else if (fmt == SRV_REPORT_CSV) {
 			csv_section(&b, title, &g);
 		} else {
 			for (size_t c = 0; c < s->ncols && c < NC(num); c++)

@@ -89,6 +89,13 @@ typedef struct srv_report_params {
 	int unsynced_days;        /* 0: SRV_REPORT_UNSYNCED_DAYS */
 	int64_t open_conflicts;
 	const srv_targets *targets; /* NULL: no targets section items */
+	/* The targets file's mistake ("FILE:LINE:COLUMN: what is wrong;
+	** what is allowed"), or NULL. When set, targets is ignored: the
+	** targets section carries this text as "error" with no items, the
+	** summary's target counts are null, and so is each visit's
+	** "high_level" (the file defines what is high-level); every other
+	** section is built as usual. */
+	const char *targets_error;
 } srv_report_params;
 
 /* Build the report. On success *out is a new cJSON document (caller deletes)
@@ -126,8 +133,10 @@ int srv_report_render_csv_table(const cJSON *report, const char *table,
 ** (the XLSX workbook): {"name":T,"columns":[{"head":H,"kind":"text"|
 ** "number"|"money"|"percent"}...],"rows":[[V...]...]}, V copied from the
 ** document (numbers stay numbers, dates "YYYY-MM-DD" strings, absent
-** null); a "Total" row last where the table has one. *out is new (caller
-** deletes) and 0 is returned; -2 for an unknown table, -1 out of memory. */
+** null); a "Total" row last where the table has one; the targets table of
+** a report made with a broken targets file also has "error":"MESSAGE"
+** (and no rows). *out is new (caller deletes) and 0 is returned; -2 for
+** an unknown table, -1 out of memory. */
 int srv_report_table_json(const cJSON *report, const char *table,
 			  cJSON **out) SRV_REPORT_WUR;
 

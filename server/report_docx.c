@@ -27,7 +27,8 @@
 ** each as a sentence and then as a table, the models' observations of the
 ** period, the sector's scholarships and friendship works; a sector with
 ** nothing says so in one line; III. the targets of the year with
-** expected, actual, status; IV. open conflicts and devices not heard
+** expected, actual, status (a broken targets file: one paragraph with its
+** message instead); IV. open conflicts and devices not heard
 ** from. Each entry names its author: "author" of the document, else its
 ** device id. Numbers as the language writes them (3,8 in Vietnamese).
 */
@@ -293,9 +294,13 @@ static void summary(ctx *c)
 	p[2] = aprintf(T(N_("Demonstration models: %ld, of which %ld without "
 			    "a recent observation.")),
 		       num(s, "models"), num(s, "models_stale"));
-	p[3] = aprintf(T(N_("Targets of %ld: %ld of %ld met.")),
-		       num(tg, "year"), num(s, "targets_met"),
-		       num(s, "targets"));
+	p[3] = str(tg, "error")
+	       ? aprintf(T(N_("Targets of %ld: not evaluated, the targets "
+			      "file has a mistake (see section III).")),
+			 num(tg, "year"))
+	       : aprintf(T(N_("Targets of %ld: %ld of %ld met.")),
+			 num(tg, "year"), num(s, "targets_met"),
+			 num(s, "targets"));
 	p[4] = aprintf(T(N_("Devices not heard from: %ld; open conflicts: "
 			    "%ld.")),
 		       num(s, "devices_not_synced"), num(s, "open_conflicts"));
@@ -788,6 +793,16 @@ static void targets(ctx *c)
 
 	heading1(c, 2, h ? h : "");
 	free(h);
+	if (str(tg, "error")) {
+		/* A broken targets file: one paragraph with its message (the
+		** file, the line, what is wrong and what is allowed); the
+		** other sections are whole. */
+		char *p[1] = {aprintf(T(N_("The targets file has a mistake, "
+					   "so no target is evaluated: %s")),
+				      str(tg, "error"))};
+		para_free(c, p, 1);
+		return;
+	}
 	if (!items || !items->child) {
 		para(c, NULL, T(N_("No targets for this year.")));
 		return;

@@ -7,14 +7,19 @@
 ** (shown dd/mm/yyyy), percentages as percentages (76 -> 0.76 shown
 ** "76.0%"), money grouped by thousands, and column widths that fit the
 ** widest cell. The cells come typed from srv_report_table_json, so the
-** workbook and the CSV files always hold the same figures.
+** workbook and the CSV files always hold the same figures. A report made
+** with a broken targets file has the targets sheet's header row and, in
+** A2, the file's mistake in the workbook's language; the other sheets are
+** whole.
 */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <xlsxwriter.h>
+#include "protocol/i18n.h"
 #include "protocol/proto.h"
 #include "report.h"
+#include "report_lang.h"
 
 #define MAX_WIDTH 60.0
 
@@ -44,8 +49,10 @@ typedef struct fmts {
 	lxw_format *head, *date, *pct, *money, *wrap;
 } fmts;
 
-static int write_sheet(lxw_workbook *wb, const fmts *f, const cJSON *t)
+static int write_sheet(lxw_workbook *wb, const fmts *f, const cJSON *t,
+		       const char *lang)
 {
+	const cJSON *err = cJSON_GetObjectItemCaseSensitive(t, "error");
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(t, "columns");
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(t, "rows");
 	const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
@@ -108,6 +115,20 @@ static int write_sheet(lxw_workbook *wb, const fmts *f, const cJSON *t)
 				w[c] = cw;
 		}
 	}
+	if (cJSON_IsString(err)) {
+		/* The targets file's mistake, where the rows would be; its
+		** column is not widened (the text runs over the empty cells
+		** to its right). */
+		char text[1400];
+		int n = snprintf(text, sizeof text, srv_rtr(lang, N_("The "
+				 "targets file has a mistake, so no target "
+				 "is evaluated: %s")), err->valuestring);
+		if (n < 0 || (size_t)n >= sizeof text) {
+			free(w);
+			return -1;
+		}
+		worksheet_write_string(ws, 1, 0, text, NULL);
+	}
 	for (c = 0; c < ncols; c++)
 		worksheet_set_column(ws, (lxw_col_t)c, (lxw_col_t)c, w[c],
 				     NULL);
@@ -123,6 +144,8 @@ int srv_report_write_xlsx(const cJSON *report, const char *path, char *msg,
 {
 	lxw_workbook *wb = workbook_new(path);
 	const char *names = srv_report_tables();
+	const cJSON *l = cJSON_GetObjectItemCaseSensitive(report, "lang");
+	const char *lang = cJSON_IsString(l) ? l->valuestring : "en";
 	fmts f;
 	lxw_error e;
 	int rc = 0;
@@ -150,7 +173,7 @@ int srv_report_write_xlsx(const cJSON *report, const char *path, char *msg,
 		memcpy(name, p, n);
 		name[n] = '\0';
 		if (srv_report_table_json(report, name, &t) != 0 ||
-		    write_sheet(wb, &f, t) != 0) {
+		    write_sheet(wb, &f, t, lang) != 0) {
 			snprintf(msg, msgsz, "out of memory writing the "
 				 "sheet %s", name);
 			rc = -1;

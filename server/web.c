@@ -345,7 +345,7 @@ static void do_report(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	srv_targets *t = NULL;
 	srv_store *s = NULL;
 	cJSON *doc = NULL;
-	char msg[600], source[4200], *text = NULL;
+	char msg[600], tmsg[600], source[4200], *text = NULL;
 	size_t len = 0;
 	int created = 0;
 
@@ -393,13 +393,12 @@ static void do_report(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 			       proto_ref_names(&proto_sectors));
 		return;
 	}
-	/* Read for every request, so HQ's edits show at the next reload. */
+	/* Read for every request, so HQ's edits show at the next reload. A
+	** mistake in it is the targets section's "error"; the rest of the
+	** report is whole (as for `fieldsyncd report`). */
 	if (srv_hq_targets(ctx->web->db_path, NULL, &t, source, sizeof(source),
-			   &created, msg, sizeof(msg))) {
-		srv_resp_error(resp, 500, "invalid_targets", "the targets file "
-			       "has a mistake: %s", msg);
-		return;
-	}
+			   &created, tmsg, sizeof(tmsg)))
+		p.targets_error = tmsg;
 	p.targets = t;
 	s = srv_pool_get(ctx->pool);
 	if (srv_hq_report(s, &p, &doc, msg, sizeof(msg))) {

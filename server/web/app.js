@@ -474,8 +474,21 @@
     return names[s] ? _(names[s]) : String(s);
   }
 
+  /* targets.error (API.md): the targets file has a mistake; the section
+   * shows its message (file, line, what is wrong, what is allowed) in
+   * #targets-error instead of the table, every other page is whole. The
+   * paragraph is made here so that the page's HTML needs no change. */
   function renderTargets(targets) {
-    var tbody = $('targets-table').tBodies[0];
+    var table = $('targets-table'), tbody = table.tBodies[0];
+    var err = $('targets-error');
+    if (!err) {
+      err = el('p', {id: 'targets-error', class: 'error', role: 'alert'});
+      table.parentNode.insertBefore(err, table);
+    }
+    err.hidden = !targets.error;
+    err.textContent = targets.error
+      ? fmtS(_('The targets file has a mistake, so no target is evaluated: %s'), targets.error) : '';
+    table.hidden = !!targets.error;
     clear(tbody);
     targets.items.forEach(function (t) {
       var detail = t.cell_list.map(function (c) {

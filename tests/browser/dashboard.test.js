@@ -10,6 +10,8 @@
  * Environment: FS_URL (http://127.0.0.1:PORT), FS_TOKEN (an hq token),
  * FS_REPORT, FS_CONFLICTS (files), FS_PERIOD (e.g. 2026H2), FS_SHOTS (the
  * directory for screenshots), FS_PROFILE (a fresh --user-data-dir),
+ * FS_TARGETS (the targets file beside the server's database: near the end
+ * it is broken for a while, then put back),
  * CHROMIUM (default /usr/bin/chromium).
  *
  * Output: one line per check, "ok - DESC" or "not ok - DESC" (plus "# "
@@ -344,6 +346,56 @@ async function main() {
     await page.screenshot({ path: path.join(SHOTS, 'overview-lo.png'), fullPage: true });
     await page.selectOption('#lang', 'en');
     same((await texts()).tab, 'Overview', 'languages: back to English');
+
+    /* ---- a broken targets file (FS_TARGETS, the file beside the
+     * database): the targets page shows the mistake, every other page its
+     * figures; the file is put back after. */
+    const tfile = process.env.FS_TARGETS;
+    const goodTargets = fs.readFileSync(tfile);
+    const badLine = goodTargets.toString().split('\n').length; /* the line appended */
+    fs.appendFileSync(tfile, 'target broken-min count=trips per=year min=many\n');
+    try {
+      /* Only the hash differs from the page shown: goto alone would not
+       * load the report again. */
+      await page.goto(URL + '/?period=' + PERIOD + '#targets');
+      await page.reload();
+      await page.waitForSelector('body[data-loaded="yes"]');
+      const tg = () => page.evaluate(() => {
+        const e = document.getElementById('targets-error');
+        return { shown: !!e && !e.hidden && e.offsetParent !== null, text: e ? e.textContent : '',
+          table: !document.getElementById('targets-table').hidden,
+          rows: document.querySelectorAll('#targets-table tbody tr').length };
+      });
+      const broken = await tg();
+      check(broken.shown && broken.text === 'The targets file has a mistake, so no target is evaluated: ' +
+        tfile + ':' + badLine + ':' + broken.text.split(':' + badLine + ':')[1].split(':')[0] +
+        ': min must be a whole number from 1 to 10000000000000, not "many"',
+      'broken targets file: the targets page shows the mistake (file, line, what is wrong and allowed)', JSON.stringify(broken));
+      same([broken.table, broken.rows], [false, 0], 'broken targets file: no targets table, no rows');
+      const sumsNow = {};
+      for (const k of Object.keys(sums)) sumsNow[k] = await field('#summary [data-field="summary.' + k + '"]');
+      same(sumsNow, Object.assign({}, want, { targets: '-', targets_met: '-' }),
+        'broken targets file: the summary cards keep their figures, the target counts show "-"');
+      const provNow = [];
+      for (const p of report.by_province) provNow.push(await rowFigures('province-table', 'province', p.province));
+      same(provNow, report.by_province.map((p) => FIGURES.map((f) => [f, fmt(p[f])])),
+        'broken targets file: the province table as with a good file');
+      same(await page.$$eval('#model-list article', (as) => as.map((a) => [a.getAttribute('data-model-id'),
+        a.querySelector('[data-field="percent"]').textContent.trim()])),
+      report.models.map((m) => [m.id, fmt(m.percent)]), 'broken targets file: every model card as with a good file');
+      await page.screenshot({ path: path.join(SHOTS, 'targets-broken.png'), fullPage: true });
+      await page.selectOption('#lang', 'vi');
+      check((await tg()).text.startsWith('Tệp chỉ tiêu có lỗi nên không chỉ tiêu nào được đánh giá: ' + tfile + ':' + badLine + ':'),
+        'broken targets file: the message in Vietnamese after the switch', (await tg()).text);
+      await page.selectOption('#lang', 'en');
+    } finally {
+      fs.writeFileSync(tfile, goodTargets);
+    }
+    await page.reload();
+    await page.waitForSelector('body[data-loaded="yes"]');
+    const mended = await page.evaluate(() => [document.getElementById('targets-error').hidden,
+      document.querySelectorAll('#targets-table tbody tr').length]);
+    same(mended, [true, report.targets.items.length], 'the file mended: a reload shows every target again, no message');
 
     same(foreign, [], 'the pages asked for nothing outside the server');
     same(consoleErrors, [], 'no script errors in the page');

@@ -5,7 +5,8 @@
 # driven by playwright-core (pinned in tests/browser/package-lock.json,
 # installed with `npm ci` on first use), checks that only the login page
 # is reachable without a session, signs in, opens every page and compares
-# every figure shown with `fieldsyncd report --format json`; screenshots
+# every figure shown with `fieldsyncd report --format json`, and that a
+# broken targets file costs the targets page only; screenshots
 # go to the test's temp dir (HQ_SHOTS=DIR keeps a copy).
 #
 # A machine without chromium, node or npm gets a skip that says which is
@@ -15,7 +16,7 @@
 . "$(dirname "$0")/hq_lib.sh"
 . "$(dirname "$0")/browser_lib.sh"
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-NODE_CHECKS=58
+NODE_CHECKS=65
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
 plan $((8 + NODE_CHECKS))
 
@@ -71,7 +72,7 @@ is "$st" 401 "curl without a session: /api/report is 401"
 mkdir -p "$W/shots" "$W/profile"
 FS_URL=$SERVER_URL FS_TOKEN=$TOKEN FS_PERIOD=2026H2 FS_SHOTS="$W/shots" \
 FS_PROFILE="$W/profile" FS_REPORT="$W/report.json" \
-FS_CONFLICTS="$W/conflicts.json" CHROMIUM=$CHROMIUM \
+FS_CONFLICTS="$W/conflicts.json" FS_TARGETS="$DB.targets" CHROMIUM=$CHROMIUM \
 	browser_run "$NODE_CHECKS" "$W" node "$BROWSER_DIR/dashboard.test.js"
 ls "$W/shots" | sed 's/^/# screenshot: /' >&2
 if [ -n "${HQ_SHOTS:-}" ]; then

@@ -699,6 +699,92 @@ static void test_json_targets(void **state)
 	cJSON_Delete(doc);
 }
 
+/* A broken targets file (params.targets_error): the targets section
+** carries the message and no items, the summary's target counts and the
+** visits' high_level are null, and every other member is what the same
+** input gives with the good file (the world's document). The table shows
+** the message in the targets section; the typed targets table carries it
+** as "error", with no rows. */
+static void test_targets_error(void **state)
+{
+	world *w = *state;
+	srv_report_params p = w->p;
+	const char *bad = "hq.db.targets:7:12: unknown province \"Vientiane\"; "
+			  "allowed: Attapeu, Champasak, Salavan, Sekong";
+	cJSON *doc = NULL, *good, *tj = NULL;
+	char msg[256], *text = NULL, *csv = NULL;
+	size_t len = 0;
+	const cJSON *tg, *s;
+
+	p.targets_error = bad;
+	assert_int_equal(srv_report_build(w->in, &p, &doc, msg, sizeof msg),
+			 0);
+	tg = at(doc, "targets");
+	assert_string_equal(str(tg, "error"), bad);
+	assert_int_equal(num(tg, "year"), 2026);
+	assert_int_equal(cJSON_GetArraySize(at(tg, "items")), 0);
+	s = at(doc, "summary");
+	assert_true(cJSON_IsNull(at(s, "targets")));
+	assert_true(cJSON_IsNull(at(s, "targets_met")));
+	assert_int_equal(num(s, "visits"), num(at(w->doc, "summary"),
+					       "visits"));
+	for (const cJSON *v = at(doc, "visits")->child; v; v = v->next)
+		assert_true(cJSON_IsNull(at(v, "high_level")));
+	/* The rest equals the good file's document member for member. */
+	good = cJSON_Duplicate(w->doc, 1);
+	assert_non_null(good);
+	for (cJSON *d = good; d; d = d == good ? doc : NULL) {
+		cJSON_DeleteItemFromObjectCaseSensitive(d, "targets");
+		cJSON_DeleteItemFromObjectCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(d, "summary"),
+			"targets");
+		cJSON_DeleteItemFromObjectCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(d, "summary"),
+			"targets_met");
+		for (cJSON *v = cJSON_GetObjectItemCaseSensitive(d, "visits")
+				->child; v; v = v->next)
+			cJSON_DeleteItemFromObjectCaseSensitive(v,
+								"high_level");
+	}
+	assert_true(cJSON_Compare(good, doc, 1));
+	cJSON_Delete(good);
+	cJSON_Delete(doc);
+
+	assert_int_equal(srv_report_build(w->in, &p, &doc, msg, sizeof msg),
+			 0);
+	assert_int_equal(srv_report_render(doc, SRV_REPORT_TABLE, &text,
+					   &len), 0);
+	assert_non_null(strstr(text, "Targets 2026\nThe targets file has a "
+			       "mistake, so no target is evaluated (every "
+			       "other section is complete):\n  hq.db.targets:"
+			       "7:12: unknown province \"Vientiane\"; allowed: "
+			       "Attapeu, Champasak, Salavan, Sekong\n\n"));
+	assert_non_null(strstr(text, "Demonstration models\n"));
+	free(text);
+	assert_int_equal(srv_report_render(doc, SRV_REPORT_CSV, &text, &len),
+			 0);
+	assert_non_null(strstr(text, "Targets 2026\r\nError,\"hq.db.targets:"
+			       "7:12: unknown province \"\"Vientiane\"\"; "
+			       "allowed: Attapeu, Champasak, Salavan, "
+			       "Sekong\"\r\n\r\n"));
+	free(text);
+	assert_int_equal(srv_report_render_csv_table(doc, "targets", &csv,
+						     &len), 0);
+	assert_string_equal(csv, "\xEF\xBB\xBF" "Target,From,To,Expected,"
+			    "Actual,Status,Description\r\n");
+	free(csv);
+	assert_int_equal(srv_report_table_json(doc, "targets", &tj), 0);
+	assert_string_equal(str(tj, "error"), bad);
+	assert_int_equal(cJSON_GetArraySize(at(tj, "rows")), 0);
+	cJSON_Delete(tj);
+	/* Other tables carry no error. */
+	assert_int_equal(srv_report_table_json(doc, "models", &tj), 0);
+	assert_null(cJSON_GetObjectItemCaseSensitive(tj, "error"));
+	assert_true(cJSON_GetArraySize(at(tj, "rows")) > 0);
+	cJSON_Delete(tj);
+	cJSON_Delete(doc);
+}
+
 static void test_json_devices(void **state)
 {
 	world *w = *state;
@@ -1463,6 +1549,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_json_lists, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_json_targets, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_targets_error, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_json_devices, setup,
 						teardown),
