@@ -58,6 +58,7 @@ typedef struct srv_resp {
 	const char *ctype;         /* Content-Type (static); NULL: JSON */
 	const char *allow;         /* Allow header of a 405 (static) */
 	char cookie[200];          /* Set-Cookie value, "" for none */
+	char disposition[200];     /* Content-Disposition, "" for none */
 } srv_resp;
 
 /* Answer one request; never fails (out of memory gives a 503 with a static

@@ -167,8 +167,12 @@ int srv_hq_report(srv_store *s, srv_report_params *p, cJSON **out, char *msg,
 	/* Observations, conflicts and authors (report_more.c) in the same
 	** transaction. */
 	if (srv_report_build(in, p, out, msg, msgsz) == 0 &&
-	    srv_report_more(s, *out, msg, msgsz) == 0)
-		ret = 0;
+	    srv_report_more(s, *out, msg, msgsz) == 0) {
+		if (srv_report_duplicates(*out) == 0)
+			ret = 0;
+		else
+			snprintf(msg, msgsz, "out of memory");
+	}
 out:
 	srv_store_rollback(s);
 	if (ret) {
@@ -986,7 +990,7 @@ typedef struct list_ctx {
 /* What a record is, for a person: its kind's title fields from the
 ** record's state ("Ngô nếp — Salavan, Lao Ngam"), as fieldsync names it;
 ** "" if the record is unknown. */
-static void record_title(srv_store *s, const char *id, char *buf, size_t n)
+void srv_record_title(srv_store *s, const char *id, char *buf, size_t n)
 {
 	char *text = NULL;
 	size_t len = 0, off = 0;
@@ -1028,7 +1032,7 @@ static int list_cb(void *vctx, const srv_conflict *c)
 	l->n++;
 	if (l->arr) {
 		o = srv_conflict_json(c);
-		record_title(l->s, c->record, title, sizeof(title));
+		srv_record_title(l->s, c->record, title, sizeof(title));
 		if (o && !cJSON_AddStringToObject(o, "record_name", title)) {
 			cJSON_Delete(o);
 			o = NULL;
@@ -1054,7 +1058,7 @@ static int list_cb(void *vctx, const srv_conflict *c)
 	put_col(c->field, 20);
 	put_col(w, 36);
 	put_col(lo, 36);
-	record_title(l->s, c->record, title, sizeof(title));
+	srv_record_title(l->s, c->record, title, sizeof(title));
 	printf("%s  %-8s  %s\n", when, c->resolved_ms ? "resolved" : "open",
 	       title);
 	return 0;

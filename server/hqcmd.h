@@ -96,4 +96,16 @@ int srv_hq_write(srv_store *s, const char *db_path, proto_change *ch,
 		 proto_hlc floor, int64_t now, srv_hq_written *w, char *msg,
 		 size_t msgsz) SRV_WUR;
 
+/* What record id is, for a person: its kind's title fields ("Ngô nếp —
+** Salavan, Lao Ngam"), as fieldsync names it; "" if the record is unknown. */
+void srv_record_title(srv_store *s, const char *id, char *buf, size_t n);
+
+/* The history of record id (SPEC 9.7), replayed from the sets the store
+** holds in cursor order: *entries a new array of history entries (plus
+** cursor, hq (the author is HQ, whose device id is hq), verified and the
+** author's roster name), *state (may be NULL) the record as replayed (NULL
+** if no set touches it). SRV_OK, SRV_E_NOMEM or SRV_E_IO. */
+int srv_record_history(srv_store *s, const char *hq, const char *id,
+		       cJSON **entries, cJSON **state) SRV_WUR;
+
 #endif

@@ -853,6 +853,9 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 		if (q->resp.cookie[0])
 			MHD_add_response_header(r, "Set-Cookie",
 						q->resp.cookie);
+		if (q->resp.disposition[0])
+			MHD_add_response_header(r, "Content-Disposition",
+						q->resp.disposition);
 	}
 	MHD_add_response_header(r, "Vary", "Accept-Encoding");
 	if (gz)
@@ -928,6 +931,12 @@ static void web_answer(server *sv, struct MHD_Connection *c, rq *q,
 	w.path = url;
 	w.cookie = MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
 					       SRV_WEB_COOKIE);
+	w.csrf = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					     "X-CSRF-Token");
+	w.origin = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
+	w.host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host");
+	w.ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+					      "Content-Type");
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, web_arg, &w);
 	w.body = q->body;
 	w.body_len = q->len;

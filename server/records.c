@@ -229,34 +229,60 @@ static void print_value(const cJSON *v)
 	cJSON_free(t);
 }
 
-static int cmd_history(srv_store *s, const char *hq, const char *id, int json)
+int srv_record_history(srv_store *s, const char *hq, const char *id,
+		       cJSON **entries, cJSON **state)
 {
 	hist_ctx h;
 	int64_t after = 0;
 	int more = 1;
-	const cJSON *e;
 
+	*entries = NULL;
+	if (state)
+		*state = NULL;
 	memset(&h, 0, sizeof(h));
 	h.s = s;
 	h.id = id;
 	snprintf(h.hq, sizeof(h.hq), "%s", hq);
 	h.entries = cJSON_CreateArray();
 	if (!h.entries)
-		return 1;
+		return SRV_E_NOMEM;
 	while (more) {
 		int64_t before = after;
 		if (srv_store_sets_after(s, after, 500, 64u << 20, hist_cb,
 					 &h, &more)) {
-			fprintf(stderr, "records history: %s\n",
-				srv_store_errmsg(s));
-			goto fail;
+			h.rc = SRV_E_IO;
+			break;
 		}
 		after = h.last;
 		if (h.rc || after == before)
 			break;
 	}
-	if (h.rc)
-		goto fail;
+	if (h.rc) {
+		cJSON_Delete(h.entries);
+		cJSON_Delete(h.state);
+		return h.rc;
+	}
+	*entries = h.entries;
+	if (state)
+		*state = h.state;
+	else
+		cJSON_Delete(h.state);
+	return SRV_OK;
+}
+
+static int cmd_history(srv_store *s, const char *hq, const char *id, int json)
+{
+	hist_ctx h;
+	const cJSON *e;
+	int rc;
+
+	memset(&h, 0, sizeof(h));
+	rc = srv_record_history(s, hq, id, &h.entries, &h.state);
+	if (rc) {
+		fprintf(stderr, "records history: %s\n", rc == SRV_E_NOMEM ?
+			"out of memory" : srv_store_errmsg(s));
+		return 1;
+	}
 	if (json) {
 		char *t = cJSON_Print(h.entries);
 		if (!t)

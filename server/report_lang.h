@@ -73,6 +73,11 @@ int srv_report_localize(cJSON *doc, const char *lang);
 int srv_report_more(srv_store *s, cJSON *doc, char *msg,
 		    size_t msgsz) SRV_REPORT_WUR;
 
+/* Add "duplicates" to a report document: pairs of visits and of models
+** that look like one thing recorded twice (report_dup.c says when), for HQ
+** to look at; nothing is merged. 0, or -1 when out of memory. */
+int srv_report_duplicates(cJSON *doc) SRV_REPORT_WUR;
+
 /* The report as a Word document (WordprocessingML in a ZIP written with
 ** libzip) at path, in lang (report_docx.c). 0 on success; -1 with msg
 ** (cannot write the file, out of memory, not a report). */

@@ -21,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sodium.h>
+#include "protocol/merge.h"
+#include "report_lang.h"
 #include "protocol/changeset.h"
 #include "protocol/records.h"
 #include "server/web/assets.h"
@@ -39,6 +42,8 @@ typedef struct sess {
 struct srv_web {
 	char *db_path;
 	int https;
+	uint8_t csrf_key[32];  /* per process: a session's CSRF token is the
+				** keyed BLAKE2b of its cookie */
 	pthread_mutex_t lock;
 	sess s[SESS_MAX];
 };
@@ -57,6 +62,7 @@ int srv_web_new(const char *db_path, int https, srv_web **out)
 		return SRV_E_NOMEM;
 	}
 	w->https = https;
+	randombytes_buf(w->csrf_key, sizeof(w->csrf_key));
 	pthread_mutex_init(&w->lock, NULL);
 	*out = w;
 	return SRV_OK;
@@ -80,8 +86,12 @@ int srv_web_path(const char *path)
 
 size_t srv_web_body_limit(const char *method, const char *path)
 {
-	return strcmp(method, "POST") == 0 && strcmp(path, "/login") == 0
-		       ? SRV_WEB_LOGIN_MAX : 0;
+	if (strcmp(method, "POST") != 0)
+		return 0;
+	if (strcmp(path, "/login") == 0)
+		return SRV_WEB_LOGIN_MAX;
+	return strcmp(path, "/api/conflicts/resolve") == 0 ? SRV_WEB_POST_MAX
+							    : 0;
 }
 
 /* ---- sessions ------------------------------------------------------- */
@@ -142,6 +152,20 @@ static int session_ok(srv_web *w, const char *cookie, int64_t now)
 	i = session_find(w, cookie, now);
 	pthread_mutex_unlock(&w->lock);
 	return i >= 0;
+}
+
+/* The CSRF token of the session whose cookie is cookie (65 bytes): every
+** write the page makes carries it in X-CSRF-Token. Another site's page can
+** neither read it (it comes in a JSON answer, same origin only) nor
+** compute it (the key never leaves this process). */
+static void csrf_of(srv_web *w, const char *cookie, char out[65])
+{
+	uint8_t h[32];
+
+	crypto_generichash(h, sizeof(h), (const unsigned char *)cookie,
+			   strlen(cookie), w->csrf_key, sizeof(w->csrf_key));
+	proto_hex_encode(out, h, sizeof(h));
+	sodium_memzero(h, sizeof(h));
 }
 
 static void session_end(srv_web *w, const char *cookie, int64_t now)
@@ -334,24 +358,25 @@ static int args_only(const srv_web_req *req, srv_resp *resp,
 	return 0;
 }
 
-static void do_report(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
+/* The report document for the dashboard's period and filters (period,
+** from, to, province, sector), in *doc; 0, or -1 with resp set to the
+** error. allowed: every parameter the endpoint takes, for the message. */
+static int report_doc(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp,
+		      const char *const *allowed, const char *allowed_text,
+		      cJSON **doc)
 {
-	static const char *const allowed[] = { "period", "from", "to",
-					       "province", "sector", NULL };
 	const char *period = arg(req, "period"), *from = arg(req, "from");
 	const char *to = arg(req, "to"), *prov = arg(req, "province");
 	const char *sect = arg(req, "sector");
 	srv_report_params p;
 	srv_targets *t = NULL;
 	srv_store *s = NULL;
-	cJSON *doc = NULL;
-	char msg[600], tmsg[600], source[4200], *text = NULL;
-	size_t len = 0;
-	int created = 0;
+	char msg[600], tmsg[600], source[4200];
+	int created = 0, rc = -1;
 
-	if (args_only(req, resp, allowed, "period, from, to, province, "
-		      "sector"))
-		return;
+	*doc = NULL;
+	if (args_only(req, resp, allowed, allowed_text))
+		return -1;
 	memset(&p, 0, sizeof(p));
 	p.now_ms = srv_clock_ms();
 	/* An empty value (a cleared form field) means "not given". */
@@ -366,17 +391,17 @@ static void do_report(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	if (period && (from || to)) {
 		srv_resp_error(resp, 400, "invalid_argument", "give either "
 			       "period or from and to, not both");
-		return;
+		return -1;
 	}
 	if (period) {
 		if (srv_period_parse(period, &p.period, msg, sizeof(msg))) {
 			srv_resp_error(resp, 400, "invalid_argument", "%s", msg);
-			return;
+			return -1;
 		}
 	} else if (from || to) {
 		if (srv_period_range(from, to, &p.period, msg, sizeof(msg))) {
 			srv_resp_error(resp, 400, "invalid_argument", "%s", msg);
-			return;
+			return -1;
 		}
 	} else {
 		srv_period_current(p.now_ms, &p.period);
@@ -385,13 +410,13 @@ static void do_report(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 		srv_resp_error(resp, 400, "invalid_argument", "province: "
 			       "unknown province \"%.60s\"; allowed: %s", prov,
 			       proto_ref_names(&proto_provinces));
-		return;
+		return -1;
 	}
 	if (sect && !(p.sector = proto_ref_lookup(&proto_sectors, sect))) {
 		srv_resp_error(resp, 400, "invalid_argument", "sector: unknown "
 			       "sector \"%.60s\"; allowed: %s", sect,
 			       proto_ref_names(&proto_sectors));
-		return;
+		return -1;
 	}
 	/* Read for every request, so HQ's edits show at the next reload. A
 	** mistake in it is the targets section's "error"; the rest of the
@@ -401,29 +426,366 @@ static void do_report(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 		p.targets_error = tmsg;
 	p.targets = t;
 	s = srv_pool_get(ctx->pool);
-	if (srv_hq_report(s, &p, &doc, msg, sizeof(msg))) {
+	if (srv_hq_report(s, &p, doc, msg, sizeof(msg)))
 		srv_resp_error(resp, 500, "internal_error", "%s", msg);
-		goto out;
-	}
+	else
+		rc = 0;
+	srv_pool_put(ctx->pool, s);
+	srv_targets_free(t);
+	return rc;
+}
+
+static void do_report(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
+{
+	static const char *const allowed[] = { "period", "from", "to",
+					       "province", "sector", NULL };
+	cJSON *doc = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	if (report_doc(ctx, req, resp, allowed, "period, from, to, province, "
+		       "sector", &doc))
+		return;
 	if (srv_report_render(doc, SRV_REPORT_JSON, &text, &len)) {
+		srv_resp_error(resp, 503, "busy", "out of memory; try again");
+	} else {
+		srv_resp_free(resp);
+		resp->status = 200;
+		resp->body = text;
+		resp->len = len;
+	}
+	cJSON_Delete(doc);
+}
+
+/* Read the file at path whole into resp's body. 0, or -1 (resp set). */
+static int body_from_file(srv_resp *resp, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0 || !(buf = malloc((size_t)n + 1)) ||
+	    fread(buf, 1, (size_t)n, f) != (size_t)n) {
+		if (f)
+			fclose(f);
+		free(buf);
+		srv_resp_error(resp, 503, "busy", "cannot read the document "
+			       "just written; try again");
+		return -1;
+	}
+	fclose(f);
+	srv_resp_free(resp);
+	resp->status = 200;
+	resp->body = buf;
+	resp->len = (size_t)n;
+	return 0;
+}
+
+/* GET /api/report/file?format=docx|xlsx|csv[&table=T][&lang=L] and the
+** period and filters of /api/report: the report as a file to save, the
+** same bytes `fieldsyncd report --format ...` writes. */
+static void do_download(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
+{
+	static const char *const allowed[] = { "period", "from", "to",
+					       "province", "sector", "format",
+					       "table", "lang", NULL };
+	const char *format = arg(req, "format"), *table = arg(req, "table");
+	const char *lang = arg(req, "lang"), *label;
+	char tmpl[] = "/tmp/fieldsync-report.XXXXXX", msg[600];
+	cJSON *doc = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int docx, fd;
+
+	if (!format || (strcmp(format, "docx") && strcmp(format, "xlsx") &&
+			strcmp(format, "csv"))) {
+		srv_resp_error(resp, 400, "invalid_argument", "format: \"%.20s\""
+			       " is not a document format; allowed: docx, "
+			       "xlsx, csv", format ? format : "");
+		return;
+	}
+	docx = strcmp(format, "docx") == 0;
+	if (strcmp(format, "csv") == 0 &&
+	    (!table || !srv_report_table_known(table))) {
+		srv_resp_error(resp, 400, "invalid_argument", "table: a CSV "
+			       "file is one table; allowed: %s",
+			       srv_report_tables());
+		return;
+	}
+	if (table && strcmp(format, "csv") != 0) {
+		srv_resp_error(resp, 400, "invalid_argument", "table goes with "
+			       "format=csv only");
+		return;
+	}
+	if (!lang || !*lang)
+		lang = "vi";
+	if (strcmp(lang, "vi") && strcmp(lang, "lo") && strcmp(lang, "en")) {
+		srv_resp_error(resp, 400, "invalid_argument", "lang: \"%.20s\" "
+			       "is not a language of the report; allowed: vi, "
+			       "lo, en", lang);
+		return;
+	}
+	if (report_doc(ctx, req, resp, allowed, "period, from, to, province, "
+		       "sector, format, table, lang", &doc))
+		return;
+	if (srv_report_localize(doc, lang) != 0) {
 		srv_resp_error(resp, 503, "busy", "out of memory; try again");
 		goto out;
 	}
-	srv_resp_free(resp);
-	resp->status = 200;
-	resp->body = text;
-	resp->len = len;
+	label = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(doc, "period"), "label"));
+	if (!label || strspn(label, "0123456789HQ.-") != strlen(label))
+		label = "report";
+	if (strcmp(format, "csv") == 0) {
+		if (srv_report_render_csv_table(doc, table, &text, &len)) {
+			srv_resp_error(resp, 503, "busy", "out of memory; try "
+				       "again");
+			goto out;
+		}
+		srv_resp_free(resp);
+		resp->status = 200;
+		resp->body = text;
+		resp->len = len;
+		resp->ctype = "text/csv; charset=utf-8";
+		snprintf(resp->disposition, sizeof(resp->disposition),
+			 "attachment; filename=\"fieldsync-%s-%s.csv\"", label,
+			 table);
+		goto out;
+	}
+	/* The writers write files (libzip, libxlsxwriter): a private
+	** temporary file, read back and removed at once. */
+	if ((fd = mkstemp(tmpl)) < 0) {
+		srv_resp_error(resp, 503, "busy", "cannot make a temporary "
+			       "file; try again");
+		goto out;
+	}
+	close(fd);
+	if (docx ? srv_report_write_docx(doc, lang, tmpl, msg, sizeof(msg))
+		 : srv_report_write_xlsx(doc, tmpl, msg, sizeof(msg))) {
+		srv_resp_error(resp, 500, "internal_error", "%s", msg);
+	} else if (body_from_file(resp, tmpl) == 0) {
+		resp->ctype = docx
+			? "application/vnd.openxmlformats-officedocument."
+			  "wordprocessingml.document"
+			: "application/vnd.openxmlformats-officedocument."
+			  "spreadsheetml.sheet";
+		snprintf(resp->disposition, sizeof(resp->disposition),
+			 "attachment; filename=\"fieldsync-%s-%s.%s\"", label,
+			 lang, format);
+	}
+	unlink(tmpl);
 out:
-	srv_pool_put(ctx->pool, s);
 	cJSON_Delete(doc);
-	srv_targets_free(t);
 }
 
+/* GET /api/session: the page's CSRF token for its writes. */
+static void do_session(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
+{
+	char tok[65];
+	cJSON *o = cJSON_CreateObject();
+
+	csrf_of(ctx->web, req->cookie, tok);
+	if (o && !cJSON_AddStringToObject(o, "csrf", tok)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	send_obj(resp, 200, o);
+}
+
+/* A write from the page: the session's CSRF token in X-CSRF-Token, the
+** page's own origin (when the browser says one), a JSON body. 0, or -1
+** with resp set. */
+static int write_ok(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
+{
+	char tok[65], origin[300];
+
+	csrf_of(ctx->web, req->cookie, tok);
+	if (!req->csrf || strlen(req->csrf) != 64 ||
+	    sodium_memcmp(req->csrf, tok, 64) != 0) {
+		srv_resp_error(resp, 403, "csrf", "this request lacks the "
+			       "page's X-CSRF-Token (from GET /api/session): "
+			       "reload the page");
+		return -1;
+	}
+	if (req->origin) {
+		snprintf(origin, sizeof(origin), "%s://%s",
+			 ctx->web->https ? "https" : "http",
+			 req->host ? req->host : "");
+		if (strcmp(req->origin, origin) != 0) {
+			srv_resp_error(resp, 403, "cross_origin", "writes come "
+				       "from the dashboard's own pages only");
+			return -1;
+		}
+	}
+	if (!req->ctype || strncmp(req->ctype, "application/json", 16) != 0) {
+		srv_resp_error(resp, 415, "wrong_content_type", "the body must "
+			       "be JSON (Content-Type: application/json)");
+		return -1;
+	}
+	return 0;
+}
+
+/* POST /api/conflicts/resolve {"id":N,"keep":"device:ID"|"value:TEXT"}:
+** exactly `fieldsyncd conflicts resolve N --keep ...` — an HQ-signed
+** change set through the push path, pulled by every device. */
+static void do_resolve(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
+{
+	cJSON *root = NULL, *o;
+	const cJSON *id, *keep;
+	srv_resolution res;
+	srv_store *s = NULL;
+	proto_err e;
+	char msg[600];
+	int rc;
+
+	if (write_ok(ctx, req, resp))
+		return;
+	if (!req->body || proto_json_parse(req->body, req->body_len, &root,
+					   &e) != PROTO_OK ||
+	    !cJSON_IsObject(root) ||
+	    !cJSON_IsNumber(id = cJSON_GetObjectItemCaseSensitive(root, "id")) ||
+	    id->valuedouble < 1 || id->valuedouble > 9e15 ||
+	    id->valuedouble != (double)(int64_t)id->valuedouble ||
+	    !cJSON_IsString(keep = cJSON_GetObjectItemCaseSensitive(root,
+								     "keep")) ||
+	    !*keep->valuestring || cJSON_GetArraySize(root) != 2) {
+		srv_resp_error(resp, 400, "malformed_json", "the body must be "
+			       "{\"id\":N,\"keep\":\"device:ID\" or "
+			       "\"value:TEXT\"} and nothing else");
+		goto out;
+	}
+	s = srv_pool_get(ctx->pool);
+	memset(&res, 0, sizeof(res));
+	rc = srv_hq_resolve(s, ctx->web->db_path, (int64_t)id->valuedouble,
+			    keep->valuestring, &res, msg, sizeof(msg));
+	if (rc) {
+		srv_resp_error(resp, rc == SRV_E_ARG ? 400 :
+			       rc == SRV_E_NOTFOUND ? 404 :
+			       rc == SRV_E_USED ? 409 : 500,
+			       rc == SRV_E_ARG ? "invalid_argument" :
+			       rc == SRV_E_NOTFOUND ? "not_found" :
+			       rc == SRV_E_USED ? "resolved" : "internal_error",
+			       "%s", msg);
+		goto out;
+	}
+	o = cJSON_CreateObject();
+	if (o && (!cJSON_AddTrueToObject(o, "ok") ||
+		  !cJSON_AddNumberToObject(o, "cursor", (double)res.cursor) ||
+		  !cJSON_AddNumberToObject(o, "resolved",
+					   (double)res.resolved) ||
+		  !cJSON_AddStringToObject(o, "keep", res.keep) ||
+		  !cJSON_AddStringToObject(o, "device", res.device) ||
+		  !cJSON_AddItemToObject(o, "value",
+					 cJSON_Parse(res.value)))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	send_obj(resp, 200, o);
+out:
+	if (s)
+		srv_pool_put(ctx->pool, s);
+	cJSON_Delete(root);
+}
+
+/* GET /api/record?id=ID (the full id): the record as the server holds it
+** (kind, fields, owner and its name, deleted) and its history. */
+static void do_record(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
+{
+	static const char *const allowed[] = { "id", NULL };
+	const char *id = arg(req, "id");
+	char hq[PROTO_ID_HEX + 1] = "";
+	srv_store *s = NULL;
+	cJSON *entries = NULL, *state = NULL, *o = NULL, *vals;
+	const proto_kind_def *k;
+	const char *owner;
+	srv_device d;
+	int rc;
+
+	if (args_only(req, resp, allowed, "id"))
+		return;
+	if (!id || !proto_id_valid(id)) {
+		srv_resp_error(resp, 400, "invalid_argument", "id: a record "
+			       "id, 32 hex digits");
+		return;
+	}
+	s = srv_pool_get(ctx->pool);
+	if (srv_store_meta_get(s, "hq_device", hq, sizeof(hq)) != SRV_OK)
+		hq[0] = 0;
+	rc = srv_record_history(s, hq, id, &entries, &state);
+	if (rc) {
+		srv_resp_error(resp, 503, "busy", "cannot read the record; "
+			       "try again");
+		goto out;
+	}
+	if (!state || !(k = proto_state_kind(state))) {
+		srv_resp_error(resp, 404, "not_found", "no record %.40s", id);
+		goto out;
+	}
+	owner = proto_state_owner(state);
+	vals = proto_state_values(state);
+	o = cJSON_CreateObject();
+	if (!o || !vals || !cJSON_AddStringToObject(o, "id", id) ||
+	    !cJSON_AddStringToObject(o, "kind", k->name) ||
+	    !cJSON_AddItemToObject(o, "fields", vals) ||
+	    !cJSON_AddBoolToObject(o, "deleted", proto_state_deleted(state)) ||
+	    !cJSON_AddBoolToObject(o, "retracted",
+				   proto_state_retracted(state)) ||
+	    (owner && !cJSON_AddStringToObject(o, "owner", owner)) ||
+	    (owner && srv_store_device_get(s, owner, &d) == SRV_OK &&
+	     !cJSON_AddStringToObject(o, "owner_name",
+				      d.name[0] ? d.name : d.client_name)) ||
+	    !cJSON_AddItemToObject(o, "history", entries)) {
+		if (!o || !cJSON_GetObjectItemCaseSensitive(o, "fields"))
+			cJSON_Delete(vals);
+		if (!o || !cJSON_GetObjectItemCaseSensitive(o, "history"))
+			cJSON_Delete(entries);
+		cJSON_Delete(o);
+		entries = NULL;
+		o = NULL;
+	} else {
+		entries = NULL;
+	}
+	send_obj(resp, 200, o);
+out:
+	srv_pool_put(ctx->pool, s);
+	cJSON_Delete(entries);
+	cJSON_Delete(state);
+}
+
+typedef struct conf_page {
+	srv_store *s;
+	cJSON *arr;
+} conf_page;
+
+/* Add the roster name of device id (a stamp's device) as key. */
+static int add_device_name(srv_store *s, cJSON *o, const char *key,
+			   const char *id)
+{
+	srv_device d;
+
+	if (!id || srv_store_device_get(s, id, &d) != SRV_OK)
+		return cJSON_AddNullToObject(o, key) != NULL;
+	return cJSON_AddStringToObject(o, key, d.name[0] ? d.name
+						      : d.client_name) != NULL;
+}
+
+/* A conflict as `conflicts list --json` gives it, with the record named
+** ("record_name") and the two devices' names, so the page can say what
+** HQ is choosing between. */
 static int conflict_item(void *ctx, const srv_conflict *c)
 {
+	conf_page *cp = ctx;
 	cJSON *o = srv_conflict_json(c);
+	char title[400];
 
-	if (!o || !cJSON_AddItemToArray(ctx, o)) {
+	srv_record_title(cp->s, c->record, title, sizeof(title));
+	if (!o || !cJSON_AddStringToObject(o, "record_name", title) ||
+	    !add_device_name(cp->s, o, "winner_name", cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(o, "winner_device"))) ||
+	    !add_device_name(cp->s, o, "loser_name", cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(o, "loser_device"))) ||
+	    !cJSON_AddItemToArray(cp->arr, o)) {
 		cJSON_Delete(o);
 		return 1;
 	}
@@ -484,6 +846,7 @@ static void do_conflicts(srv_ctx *ctx, const srv_web_req *req,
 	const char *all = arg(req, "all");
 	cJSON *o = NULL, *arr, *capped;
 	srv_store *s;
+	conf_page cp;
 	int64_t open = 0, after, next = 0;
 	int rc, limit;
 
@@ -504,12 +867,14 @@ static void do_conflicts(srv_ctx *ctx, const srv_web_req *req,
 		return;
 	}
 	s = srv_pool_get(ctx->pool);
+	cp.s = s;
+	cp.arr = arr;
 	rc = srv_store_begin(s, 0);
 	if (!rc)
 		rc = srv_store_conflicts_open(s, &open);
 	if (!rc)
 		rc = srv_store_conflicts_page(s, !(all && *all == '1'), after,
-					      limit, conflict_item, arr, &next);
+					      limit, conflict_item, &cp, &next);
 	if (!rc)
 		rc = srv_store_devices_each(s, capped_item, capped);
 	srv_store_rollback(s);
@@ -576,10 +941,21 @@ void srv_web_handle(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 		if (!live)
 			srv_resp_error(resp, 401, "unauthenticated",
 				       "Sign in at /");
-		else if (!is_get(req))
+		else if (strcmp(p, "/api/conflicts/resolve") == 0) {
+			if (strcmp(req->method, "POST") != 0)
+				wrong_method(resp, req, "POST");
+			else
+				do_resolve(ctx, req, resp);
+		} else if (!is_get(req))
 			wrong_method(resp, req, "GET");
 		else if (strcmp(p, "/api/report") == 0)
 			do_report(ctx, req, resp);
+		else if (strcmp(p, "/api/report/file") == 0)
+			do_download(ctx, req, resp);
+		else if (strcmp(p, "/api/session") == 0)
+			do_session(ctx, req, resp);
+		else if (strcmp(p, "/api/record") == 0)
+			do_record(ctx, req, resp);
 		else if (strcmp(p, "/api/conflicts") == 0)
 			do_conflicts(ctx, req, resp);
 		else

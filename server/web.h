@@ -16,6 +16,7 @@
 #define SRV_WEB_COOKIE "fs_hq"
 #define SRV_WEB_SESSION_MS (12LL * 3600 * 1000) /* a working day */
 #define SRV_WEB_LOGIN_MAX 4096   /* bytes of a POST /login body */
+#define SRV_WEB_POST_MAX 8192    /* bytes of another POST /api/ body */
 #define SRV_WEB_MAX_ARGS 16      /* query parameters looked at */
 #define SRV_WEB_PAGE_DEFAULT 100 /* list entries per page (limit=) */
 #define SRV_WEB_PAGE_MAX 500
@@ -29,7 +30,11 @@ typedef struct srv_web_req {
 	const char *args[SRV_WEB_MAX_ARGS][2]; /* query name, value (NULL) */
 	size_t nargs;
 	int too_many_args;       /* more than SRV_WEB_MAX_ARGS were sent */
-	const char *body;        /* POST /login only */
+	const char *csrf;        /* X-CSRF-Token header, or NULL */
+	const char *origin;      /* Origin header, or NULL */
+	const char *host;        /* Host header, or NULL */
+	const char *ctype;       /* Content-Type header, or NULL */
+	const char *body;        /* POST bodies (srv_web_body_limit) */
 	size_t body_len;
 	const char *peer;        /* client address as text; NULL or "" unknown */
 } srv_web_req;

@@ -37,6 +37,7 @@
 #include <unistr.h>
 
 #include "internal.h"
+#include "protocol/fold.h"
 #include "protocol/i18n.h"
 
 #define FOLD_MAX 128       /* code points compared; longer input is cut */
@@ -112,51 +113,10 @@ typedef struct folded {
 	size_t n;
 } folded;
 
-static int is_latin(ucs4_t uc)
-{
-	static const uc_script_t *latin;
-	if (!latin)
-		latin = uc_script_byname("Latin");
-	return latin && uc_is_script(uc, latin);
-}
-
-/* The folded form of UTF-8 text (see the file comment). */
+/* The folded form of UTF-8 text (protocol/fold.h: the same everywhere). */
 static void fold(const char *s, folded *out)
 {
-	size_t n = 0, m = 0;
-	uint32_t *u, *f;
-	int latin = 0;
-
-	out->n = 0;
-	if (!s || !proto_utf8_valid(s, strlen(s)))
-		return;
-	if (!(u = u8_to_u32((const uint8_t *)s, strlen(s), NULL, &n)))
-		return;
-	f = u32_casefold(u, n, NULL, UNINORM_NFKD, NULL, &m);
-	free(u);
-	if (!f)
-		return;
-	for (size_t i = 0; i < m && out->n < FOLD_MAX; i++) {
-		ucs4_t c = f[i];
-		if (uc_is_general_category(c, UC_CATEGORY_Mn) ||
-		    uc_is_general_category(c, UC_CATEGORY_Me)) {
-			/* Vietnamese tone and vowel marks go; Lao vowel
-			** and tone marks are letters' parts and stay. */
-			if (!latin)
-				out->c[out->n++] = c;
-			continue;
-		}
-		latin = is_latin(c);
-		if (uc_is_property_white_space(c) ||
-		    uc_is_general_category(c, UC_CATEGORY_P) ||
-		    uc_is_general_category(c, UC_CATEGORY_S) ||
-		    uc_is_general_category(c, UC_CATEGORY_C))
-			continue;
-		if (c == 0x0111) /* đ has no decomposition */
-			c = 'd';
-		out->c[out->n++] = c;
-	}
-	free(f);
+	out->n = proto_fold(s, out->c, FOLD_MAX);
 }
 
 static int fold_eq(const folded *a, const uint32_t *b, size_t bn)

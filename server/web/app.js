@@ -161,11 +161,12 @@
     ['trained', N_('Trained')], ['patients', N_('Patients')]
   ];
   var PAGES = ['overview', 'models', 'activities', 'education', 'works',
-               'targets', 'conflicts', 'devices'];
+               'targets', 'conflicts', 'devices', 'record'];
 
   /* ---- small helpers ---------------------------------------------------- */
 
-  /* el('td', {class: 'num', 'data-field': 'trips'}, '3') */
+  /* el('td', {class: 'num', 'data-field': 'trips'}, '3'); a child may be
+   * an array of children. */
   function el(tag, attrs) {
     var e = document.createElement(tag);
     var k, i, c;
@@ -174,10 +175,14 @@
         e.setAttribute(k, String(attrs[k]));
       }
     }
+    function add(x) {
+      if (x === null || x === undefined) return;
+      if (Array.isArray(x)) { x.forEach(add); return; }
+      e.appendChild(typeof x === 'object' ? x : document.createTextNode(String(x)));
+    }
     for (i = 2; i < arguments.length; i++) {
       c = arguments[i];
-      if (c === null || c === undefined) continue;
-      e.appendChild(typeof c === 'object' ? c : document.createTextNode(String(c)));
+      add(c);
     }
     return e;
   }
@@ -247,6 +252,26 @@
             throw new Error((body && body.message) || fmtS(_('%s: HTTP %s'), path, r.status));
           }
           return body;
+        });
+      });
+  }
+
+  /* A write: JSON body, the session's CSRF token (GET /api/session). */
+  var csrf = '';
+  function post(path, body) {
+    return fetch(path, {method: 'POST', credentials: 'same-origin',
+                        headers: {'Content-Type': 'application/json',
+                                  'Accept': 'application/json',
+                                  'X-CSRF-Token': csrf},
+                        body: JSON.stringify(body)})
+      .then(function (r) {
+        if (r.status === 401) {
+          window.location.href = '/';
+          throw new Error(_('not signed in'));
+        }
+        return r.json().catch(function () { return {}; }).then(function (b) {
+          if (!r.ok) throw new Error((b && b.message) || fmtS(_('%s: HTTP %s'), path, r.status));
+          return b;
         });
       });
   }
@@ -332,7 +357,7 @@
         class: 'model' + (m.stale ? ' stale' : ''), 'data-model-id': m.id,
         'data-province': m.province, 'data-stale': m.stale ? 'yes' : 'no'
       },
-        el('h3', {'data-field': 'crop'}, m.crop),
+        el('h3', {'data-field': 'crop'}, el('a', {href: '#record/' + m.id, class: 'record-link'}, m.crop)),
         el('div', {class: 'muted', 'data-field': 'place'}, place),
         m.author ? el('div', {class: 'muted'},
           tpl(_('recorded by %s'), el('span', {'data-field': 'author'}, m.author))) : null,
@@ -388,7 +413,7 @@
       dates = r.end ? r.start + ' – ' + r.end : r.start;
       li = el('li', {'data-kind': it.kind, 'data-id': r.id, 'data-province': r.province,
                      'data-sector': r.sector || '', 'data-date': r.start},
-        el('span', {class: 'date', 'data-field': 'start'}, dates),
+        el('a', {class: 'date record-link', href: '#record/' + r.id, 'data-field': 'start'}, dates),
         el('span', {class: 'kind'}, it.kind === 'visit'
           ? (r.direction === 'in' ? _('visit in') : _('visit out')) : _('expert trip')));
       if (it.kind === 'visit') {
@@ -548,13 +573,160 @@
       tbody.appendChild(el('tr', {'data-conflict-id': x.id},
         el('td', {'data-field': 'id'}, x.id),
         el('td', {'data-field': 'kind'}, ref('kind', x.kind)),
-        el('td', null, el('code', null, x.record)),
+        el('td', {'data-field': 'record_name'},
+          el('a', {href: '#record/' + x.record, class: 'record-link'}, x.record_name || x.record.slice(0, 8))),
         el('td', {'data-field': 'field'}, x.field),
         el('td', {'data-field': 'winner_value'}, JSON.stringify(x.winner_value)),
         el('td', {'data-field': 'loser_value'}, JSON.stringify(x.loser_value)),
-        el('td', null, x.detected_ms ? new Date(x.detected_ms).toISOString().slice(0, 10) : '-')));
+        el('td', null, x.detected_ms ? new Date(x.detected_ms).toISOString().slice(0, 10) : '-'),
+        el('td', {class: 'resolve'}, resolveControls(x))));
     });
     $('conflicts-shown').textContent = fmtS(_('%s shown'), tbody.rows.length);
+  }
+
+  /* Keep one device's value or type another: signed with HQ's key by the
+   * server, exactly as `fieldsyncd conflicts resolve` does. */
+  function resolveControls(x) {
+    var box = el('div', {class: 'resolve-box'}), input, done;
+    function resolve(keep, btn) {
+      btn.disabled = true;
+      post('/api/conflicts/resolve', {id: x.id, keep: keep})
+        .then(function () { return load(); })
+        .catch(function (e) { showError(e.message); btn.disabled = false; });
+    }
+    [['winner', x.winner_device, x.winner_name], ['loser', x.loser_device, x.loser_name]]
+      .forEach(function (w) {
+        if (!w[1]) return;
+        var b = el('button', {type: 'button', class: 'keep-' + w[0]},
+          fmtS(_('Keep the value of %s'), w[2] || w[1].slice(0, 8)));
+        b.addEventListener('click', function () { resolve('device:' + w[1], b); });
+        box.appendChild(b);
+      });
+    if (x.field !== '_deleted') {
+      input = el('input', {type: 'text', class: 'keep-value-text', size: 10,
+                           'aria-label': _('Another value')});
+      done = el('button', {type: 'button', class: 'keep-value'}, _('Set this value'));
+      done.addEventListener('click', function () {
+        if (input.value.trim()) resolve('value:' + input.value.trim(), done);
+      });
+      box.appendChild(input);
+      box.appendChild(done);
+    }
+    return box;
+  }
+
+  /* Pairs that look like one thing recorded twice: for HQ to look at,
+   * never merged. */
+  function renderDuplicates(doc) {
+    var list = $('duplicate-list'), byId = {};
+    (doc.visits || []).forEach(function (v) { byId[v.id] = v; });
+    (doc.models || []).forEach(function (m) { byId[m.id] = m; });
+    clear(list);
+    $('duplicates').hidden = !(doc.duplicates && doc.duplicates.length);
+    (doc.duplicates || []).forEach(function (d) {
+      var names = d.ids.map(function (id) {
+        var r = byId[id] || {};
+        var what = d.kind === 'visit'
+          ? [r.leader, ref('province', r.province), r.start].filter(Boolean).join(' — ')
+          : [r.crop, ref('province', r.province), r.district].filter(Boolean).join(' — ');
+        return el('a', {href: '#record/' + id, class: 'record-link'},
+          what + (r.author ? ' (' + fmtS(_('recorded by %s'), r.author) + ')' : ''));
+      });
+      list.appendChild(el('li', {'data-kind': d.kind, 'data-ids': d.ids.join(' ')},
+        d.kind === 'visit' ? _('Possibly the same visit twice:') : _('Possibly the same model twice:'),
+        ' ', names[0], ' · ', names[1]));
+    });
+  }
+
+  /* ---- a record's page: every field, its author, its history; a model's
+   * observations as a table and a chart over time ---------------------- */
+  function chart(obs, planned) {
+    var NS = 'http://www.w3.org/2000/svg', W = 600, H = 200, P = 30;
+    var svg = document.createElementNS(NS, 'svg'), pts = [], max = planned || 0;
+    svg.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
+    svg.setAttribute('id', 'model-chart');
+    svg.setAttribute('role', 'img');
+    svg.setAttribute('aria-label', _('hectares sown over time'));
+    obs.forEach(function (o) { if (o.sown_ha > max) max = o.sown_ha; });
+    if (!max) max = 1;
+    obs.forEach(function (o, i) {
+      var x = obs.length > 1 ? P + i * (W - 2 * P) / (obs.length - 1) : W / 2;
+      var y = H - P - (o.sown_ha || 0) * (H - 2 * P) / max;
+      pts.push(x.toFixed(1) + ',' + y.toFixed(1));
+      var c = document.createElementNS(NS, 'circle');
+      c.setAttribute('cx', x.toFixed(1)); c.setAttribute('cy', y.toFixed(1));
+      c.setAttribute('r', '4'); c.setAttribute('class', 'point');
+      var t = document.createElementNS(NS, 'title');
+      t.textContent = o.date + ': ' + o.sown_ha + ' ha';
+      c.appendChild(t);
+      svg.appendChild(c);
+    });
+    if (planned) {
+      var l = document.createElementNS(NS, 'line'), yp = H - P - planned * (H - 2 * P) / max;
+      l.setAttribute('x1', P); l.setAttribute('x2', W - P);
+      l.setAttribute('y1', yp.toFixed(1)); l.setAttribute('y2', yp.toFixed(1));
+      l.setAttribute('class', 'planned');
+      svg.appendChild(l);
+    }
+    var line = document.createElementNS(NS, 'polyline');
+    line.setAttribute('points', pts.join(' '));
+    line.setAttribute('class', 'sown');
+    svg.insertBefore(line, svg.firstChild);
+    return svg;
+  }
+
+  function renderRecord(id) {
+    var box = $('record-view');
+    clear(box);
+    box.appendChild(el('p', {class: 'muted'}, _('Loading…')));
+    api('/api/record?id=' + encodeURIComponent(id)).then(function (r) {
+      var rows = Object.keys(r.fields).map(function (k) {
+        return el('tr', {'data-field': k}, el('th', null, k), el('td', null, fmt(r.fields[k])));
+      });
+      var obs = ((report && report.observations) || []).filter(function (o) { return o.model === id; });
+      clear(box);
+      box.appendChild(el('h3', {'data-kind': r.kind}, ref('kind', r.kind), ' ',
+        el('code', null, r.id.slice(0, 8)), r.deleted ? ' · ' + _('deleted') : ''));
+      box.appendChild(el('p', null, fmtS(_('recorded by %s'), r.owner_name || (r.owner || '').slice(0, 8))));
+      box.appendChild(el('table', {class: 'kv', id: 'record-fields'}, el('tbody', null, rows)));
+      if (r.kind === 'model') {
+        box.appendChild(el('h3', null, _('Observations')));
+        if (!obs.length) box.appendChild(el('p', {class: 'muted'}, _('No observations in this period.')));
+        else {
+          box.appendChild(el('table', {id: 'record-observations'},
+            el('thead', null, el('tr', null, el('th', null, _('Date')), el('th', {class: 'num'}, _('Sown (ha)')),
+              el('th', {class: 'num'}, _('Households')), el('th', null, _('Notes')))),
+            el('tbody', null, obs.map(function (o) {
+              return el('tr', {'data-date': o.date}, el('td', null, o.date), el('td', {class: 'num'}, fmt(o.sown_ha)),
+                el('td', {class: 'num'}, fmt(o.households)), el('td', null, o.notes || ''));
+            }))));
+          box.appendChild(chart(obs, r.fields.planned_ha));
+        }
+      }
+      box.appendChild(el('h3', null, _('History')));
+      box.appendChild(el('ol', {id: 'record-history', class: 'history'}, r.history.map(function (e) {
+        return el('li', {'data-op': e.op},
+          el('strong', null, new Date(e.ms).toISOString().slice(0, 16).replace('T', ' ')), ' · ',
+          e.name || e.device.slice(0, 8), ' · ', e.op,
+          e.hq && e.op !== 'create' ? el('span', {class: 'tag'}, _('correction by HQ')) : null,
+          e.verified ? el('span', {class: 'muted'}, ' ' + _('signature and chain verified')) : null,
+          el('ul', null, e.fields.map(function (f) {
+            return el('li', null, f.field + ': ' + fmt(f.from) + ' → ' + fmt(f.to));
+          })),
+          e.reason ? el('div', {class: 'muted'}, _('Reason') + ': ' + e.reason) : null);
+      })));
+    }).catch(function (e) {
+      clear(box);
+      box.appendChild(el('p', {class: 'error'}, e.message));
+    });
+  }
+
+  /* Download links for the period shown, in the page's language. */
+  function renderDownloads() {
+    var q = query(), base = '/api/report/file?' + (q ? q + '&' : '') + 'lang=' + lang + '&format=';
+    $('download-docx').setAttribute('href', base + 'docx');
+    $('download-xlsx').setAttribute('href', base + 'xlsx');
+    $('download-csv').setAttribute('href', base + 'csv&table=' + $('download-table').value);
   }
 
   function moreConflicts() {
@@ -581,12 +753,19 @@
     renderWorks(doc.works || [], doc.works_totals);
     renderTargets(doc.targets);
     renderDevices(doc.devices);
+    renderDuplicates(doc);
+    renderDownloads();
     $('period').value = /^\d{4}H[12]$/.test(doc.period.label) ? doc.period.label : '';
   }
 
   function showPage() {
-    var name = (window.location.hash || '#overview').slice(1);
+    var name = (window.location.hash || '#overview').slice(1), rec = null;
+    if (name.indexOf('record/') === 0) {
+      rec = name.slice(7);
+      name = 'record';
+    }
     if (PAGES.indexOf(name) < 0) name = 'overview';
+    if (rec) renderRecord(rec);
     PAGES.forEach(function (p) {
       $('page-' + p).hidden = p !== name;
     });
@@ -633,6 +812,10 @@
       $(id).addEventListener('change', renderActivities);
     });
     $('conflicts-more').addEventListener('click', moreConflicts);
+    $('download-table').addEventListener('change', renderDownloads);
+    $('print').addEventListener('click', function () { window.print(); });
+    api('/api/session').then(function (s) { csrf = s.csrf; })
+      .catch(function (e) { showError(e.message); });
     $('logout').addEventListener('click', function () {
       fetch('/logout', {method: 'POST', credentials: 'same-origin'})
         .finally(function () { window.location.href = '/'; });
@@ -655,7 +838,8 @@
           render(report);
           renderActivities();
         }
-        if (conflictsDoc) renderConflicts(conflictsDoc);
+        if (conflictsDoc) renderConflicts(conflictsDoc, true);
+        if (report) renderDownloads();
         if (report) $('status').textContent = fmtS(_('Report %s, as of %s.'),
           report.period.label, report.as_of);
       });

@@ -23,6 +23,7 @@
 const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
+const { execFileSync } = require('child_process');
 
 const URL = process.env.FS_URL;
 const TOKEN = process.env.FS_TOKEN;
@@ -396,6 +397,86 @@ async function main() {
     const mended = await page.evaluate(() => [document.getElementById('targets-error').hidden,
       document.querySelectorAll('#targets-table tbody tr').length]);
     same(mended, [true, report.targets.items.length], 'the file mended: a reload shows every target again, no message');
+    /* ---- HQ works in the page: downloads, a record, duplicates, a conflict
+     * resolved (back in Vietnamese, the default) ------------------------ */
+    await page.selectOption('#lang', 'vi');
+    await page.goto(URL + '/?period=' + PERIOD + '#overview');
+    await page.waitForSelector('body[data-loaded="yes"]');
+    for (const [fmtName, file, ctype] of [['docx', 'report.docx', 'wordprocessingml'], ['xlsx', 'report.xlsx', 'spreadsheetml']]) {
+      const href = await page.getAttribute('#download-' + fmtName, 'href');
+      const got = await page.evaluate(async (h) => {
+        const r = await fetch(h, { credentials: 'same-origin' });
+        const b = new Uint8Array(await r.arrayBuffer());
+        let bin = '';
+        for (let i = 0; i < b.length; i++) bin += String.fromCharCode(b[i]);
+        return [r.status, r.headers.get('content-type') || '', r.headers.get('content-disposition') || '', btoa(bin)];
+      }, href);
+      fs.writeFileSync(path.join(process.env.FS_OUT, file), Buffer.from(got[3], 'base64'));
+      check(got[0] === 200 && got[1].includes(ctype) && /attachment; filename="fieldsync-2026H2-vi\./.test(got[2]) &&
+        /lang=vi/.test(href) && /period=2026H2/.test(href),
+        'downloads: ' + fmtName.toUpperCase() + ' of the period shown, in the page\'s language, as a file', got.slice(0, 3).join(' | ') + ' ' + href);
+    }
+    const csv = await page.evaluate(async () => {
+      document.getElementById('download-table').value = 'visits';
+      document.getElementById('download-table').dispatchEvent(new Event('change'));
+      const r = await fetch(document.getElementById('download-csv').getAttribute('href'), { credentials: 'same-origin' });
+      return [r.status, await r.text()];
+    });
+    check(csv[0] === 200 && csv[1].split('\n').filter(Boolean).length === report.visits.length + 1,
+      'downloads: the visits table as one CSV (a header and one row per visit)', csv.join(' | ').slice(0, 300));
+
+    /* A model's page: its observations as a table and a chart. */
+    const m1 = report.models.find((m) => /Ngô nếp/.test(m.crop));
+    await page.click('#tabs a[data-tab="models"]');
+    await page.waitForSelector('#page-models:not([hidden])');
+    await page.click('#model-list article[data-model-id="' + m1.id + '"] a.record-link');
+    await page.waitForSelector('#model-chart');
+    const obs = report.observations.filter((o) => o.model === m1.id);
+    same(await page.$$eval('#record-observations tbody tr', (rs) => rs.map((r) => r.getAttribute('data-date'))),
+      obs.map((o) => o.date), 'record page: the model\'s observations in the period, as a table');
+    same(await page.$$eval('#model-chart circle', (cs) => cs.length), obs.length,
+      'record page: a chart with one point per observation');
+    check((await page.textContent('#record-history')).includes('Chuyên gia An'),
+      'record page: the history names the author', await page.textContent('#record-history'));
+    await page.screenshot({ path: path.join(SHOTS, 'record.png'), fullPage: true });
+
+    /* A visit recorded twice (A records B's V2 again): flagged, not merged. */
+    const v2 = report.visits.find((v) => v.direction === 'in' && v.province === 'Salavan');
+    execFileSync(process.env.FS_BIN, ['--dir', process.env.FS_DA, 'visit', 'add', '--direction', 'in',
+      '--province', 'Salavan', '--leader', 'ທ່ານ ບຸນມີ ພົມມະວົງ', '--members', '4', '--sector', 'health',
+      '--start', '2026-06-02'], { stdio: 'ignore' });
+    execFileSync(process.env.FS_BIN, ['--dir', process.env.FS_DA, 'sync'], { stdio: 'ignore' });
+    /* (a goto that changes only the hash would not load the page again) */
+    await page.goto(URL + '/?period=' + PERIOD + '#overview');
+    await page.reload();
+    await page.waitForSelector('body[data-loaded="yes"]');
+    const dup = await page.$$eval('#duplicate-list li', (ls) => ls.map((l) => [l.getAttribute('data-kind'), l.getAttribute('data-ids')]));
+    check(dup.length === 1 && dup[0][0] === 'visit' && dup[0][1].split(' ').includes(v2.id),
+      'duplicates: the same visit recorded by two devices is flagged (and both stay listed)', JSON.stringify(dup));
+    await page.screenshot({ path: path.join(SHOTS, 'duplicates.png'), fullPage: true });
+
+    /* The real conflict (M3's district: A's "Vapy" against HQ's
+     * "Khongsedone"): named by what the record is, resolved from the page
+     * keeping A's value. */
+    const real = conflicts.conflicts.find((c) => c.field === 'district');
+    await page.goto(URL + '/?period=' + PERIOD + '#conflicts');
+    await page.waitForSelector('#conflicts-table tbody tr');
+    const row = '#conflicts-table tr[data-conflict-id="' + real.id + '"]';
+    while (!(await page.$(row)) && await page.isVisible('#conflicts-more')) await page.click('#conflicts-more');
+    const name = await page.textContent(row + ' [data-field="record_name"]');
+    check(/Thụ tinh nhân tạo bò Zebu/.test(name) && /Salavan/.test(name),
+      'conflicts: the record named by what it is (crop and province), not its id', name);
+    const keepA = await page.$$eval(row + ' .resolve button', (bs) => bs.map((b) => [b.className, b.textContent]));
+    const which = keepA.find((b) => /Chuyên gia An/.test(b[1]));
+    check(!!which, 'conflicts: a button keeps the value of the device, named', JSON.stringify(keepA));
+    const before = Number(await page.textContent('#conflicts-open'));
+    await page.click(row + ' .' + (which ? which[0] : 'keep-loser'));
+    await page.waitForFunction((n) => Number(document.getElementById('conflicts-open').textContent) === n - 1, before);
+    check(true, 'conflicts: resolved from the page, one fewer open');
+    /* Without the page's CSRF token the same request is refused. */
+    same(await page.evaluate(async (id) => (await fetch('/api/conflicts/resolve', { method: 'POST', credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ id, keep: 'value:x' }) })).status, real.id),
+    403, 'conflicts: a write without the CSRF token is refused (403)');
 
     same(foreign, [], 'the pages asked for nothing outside the server');
     same(consoleErrors, [], 'no script errors in the page');

@@ -16,14 +16,14 @@
 . "$(dirname "$0")/hq_lib.sh"
 . "$(dirname "$0")/browser_lib.sh"
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-NODE_CHECKS=65
+NODE_CHECKS=75
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
-plan $((8 + NODE_CHECKS))
+plan $((14 + NODE_CHECKS))
 
 missing=$(browser_missing)
 if [ -n "$missing" ]; then
 	echo "# hq_browser.t: this machine lacks:$missing; run \`make deps\`" >&2
-	skip $((8 + NODE_CHECKS)) "missing:$missing (make deps installs them)"
+	skip $((14 + NODE_CHECKS)) "missing:$missing (make deps installs them)"
 	exit 0
 fi
 
@@ -73,8 +73,30 @@ mkdir -p "$W/shots" "$W/profile"
 FS_URL=$SERVER_URL FS_TOKEN=$TOKEN FS_PERIOD=2026H2 FS_SHOTS="$W/shots" \
 FS_PROFILE="$W/profile" FS_REPORT="$W/report.json" \
 FS_CONFLICTS="$W/conflicts.json" FS_TARGETS="$DB.targets" CHROMIUM=$CHROMIUM \
+FS_OUT="$W" FS_BIN=$FIELDSYNC_BIN FS_DA=$DA \
 	browser_run "$NODE_CHECKS" "$W" node "$BROWSER_DIR/dashboard.test.js"
 ls "$W/shots" | sed 's/^/# screenshot: /' >&2
+
+# What the page did, seen from outside: HQ's choice reached both devices,
+# and the downloaded files are the report.
+is "$("$FSD" conflicts list --db "$DB" --json | jq .open)" 150 "the conflict resolved from the page is resolved in the store"
+fsd "$DA" sync >/dev/null 2>&1; fsd "$DB_" sync >/dev/null 2>&1
+is "$(fsd "$DA" show "$M3" --json | jq -r .fields.district) $(fsd "$DB_" show "$M3" --json | jq -r .fields.district)" \
+	"Vapy Vapy" "after sync both devices hold the value HQ kept from the page"
+D=$(unzip -p "$W/report.docx" word/document.xml 2>/dev/null)
+like "$D" 'Salavan — Ngô nếp \(sticky maize\): 5 ha kế hoạch, 42 hộ; đã gieo 3,8 ha \(76 %\)' \
+	"the downloaded DOCX holds the Salavan sentence in Vietnamese"
+X=$(unzip -l "$W/report.xlsx" 2>/dev/null | grep -c 'xl/worksheets/sheet')
+ok $((X < 5)) "the downloaded XLSX is a workbook with its sheets ($X)"
+if command -v soffice >/dev/null && command -v pdftotext >/dev/null; then
+	(cd "$W" && HOME="$W" timeout 180 soffice --headless --norestore \
+		"-env:UserInstallation=file://$W/lo" --convert-to pdf "$W/report.docx" \
+		--outdir "$W" >"$W/lo.out" 2>&1)
+	ok $? "LibreOffice opens the downloaded DOCX (converts it to PDF)" || diag "$(cat "$W/lo.out")"
+	like "$(pdftotext "$W/report.pdf" - 2>/dev/null | tr -s ' \n' ' ')" 'Nông nghiệp' "... and its text has the sector headings"
+else
+	skip 2 "LibreOffice or pdftotext missing (make deps installs them)"
+fi
 if [ -n "${HQ_SHOTS:-}" ]; then
 	mkdir -p "$HQ_SHOTS" && cp "$W"/shots/*.png "$HQ_SHOTS"/
 fi
