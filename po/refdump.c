@@ -35,6 +35,24 @@ int main(void)
 	for (size_t i = 0; ok && i < proto_nkinds; i++)
 		ok = cJSON_AddStringToObject(kinds, proto_kinds[i].name,
 					     proto_kinds[i].label) != NULL;
+	/* Each kind's fields: "fields":{"model":{"planned_ha":["Planned
+	** area",null],"province":["Province","province"],...}}: the label,
+	** and the reference list of an enum field, for a record's page. */
+	ok = ok && (kinds = cJSON_AddObjectToObject(o, "fields")) != NULL;
+	for (size_t i = 0; ok && i < proto_nkinds; i++) {
+		const proto_kind_def *k = &proto_kinds[i];
+		ok = (l = cJSON_AddObjectToObject(kinds, k->name)) != NULL;
+		for (size_t j = 0; ok && j < k->nfields; j++) {
+			cJSON *pair = cJSON_CreateArray();
+			ok = pair && cJSON_AddItemToObject(l, k->fields[j].name,
+							   pair) &&
+			     cJSON_AddItemToArray(pair, cJSON_CreateString(
+					     k->fields[j].label)) &&
+			     cJSON_AddItemToArray(pair, k->fields[j].ref
+					? cJSON_CreateString(k->fields[j].ref->name)
+					: cJSON_CreateNull());
+		}
+	}
 	/* How each language writes money (proto_money_format's styles):
 	** "money":{"vi":{"group":".","point":",","unit":"đ","billion":
 	** "tỷ đồng","million":"triệu đồng"},...}. */

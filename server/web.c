@@ -435,6 +435,23 @@ static int report_doc(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp,
 	return rc;
 }
 
+/* "period_words": the period in words in each language the page speaks
+** ({"vi":"6 tháng, 01/05/2026 – 31/10/2026, hạn nộp 10/11/2026",...}),
+** from the report's own wording (report_lang.c), so a language switch
+** needs no new request. 0, or -1 when out of memory. */
+static int add_period_words(cJSON *doc)
+{
+	static const char *const langs[] = { "vi", "lo", "en" };
+	cJSON *o = cJSON_AddObjectToObject(doc, "period_words");
+	char text[256];
+
+	for (size_t i = 0; o && i < sizeof(langs) / sizeof(langs[0]); i++)
+		if (srv_report_period_text(doc, langs[i], text, sizeof(text)) ||
+		    !cJSON_AddStringToObject(o, langs[i], text))
+			return -1;
+	return o ? 0 : -1;
+}
+
 static void do_report(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 {
 	static const char *const allowed[] = { "period", "from", "to",
@@ -446,7 +463,8 @@ static void do_report(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	if (report_doc(ctx, req, resp, allowed, "period, from, to, province, "
 		       "sector", &doc))
 		return;
-	if (srv_report_render(doc, SRV_REPORT_JSON, &text, &len)) {
+	if (add_period_words(doc) ||
+	    srv_report_render(doc, SRV_REPORT_JSON, &text, &len)) {
 		srv_resp_error(resp, 503, "busy", "out of memory; try again");
 	} else {
 		srv_resp_free(resp);

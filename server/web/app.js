@@ -472,7 +472,7 @@
     works.forEach(function (w) {
       tbody.appendChild(el('tr', {'data-work-id': w.id, 'data-province': w.province,
                                   'data-status': w.status || ''},
-        el('td', {'data-field': 'name'}, w.name),
+        el('td', {'data-field': 'name'}, el('a', {href: '#record/' + w.id, class: 'record-link'}, w.name)),
         el('td', {'data-field': 'province'}, ref('province', w.province)),
         el('td', {'data-field': 'sector'}, ref('work_sector', w.sector)),
         el('td', {class: 'num', 'data-field': 'budget'}, money(w.budget, false)),
@@ -680,8 +680,11 @@
     clear(box);
     box.appendChild(el('p', {class: 'muted'}, _('Loading…')));
     api('/api/record?id=' + encodeURIComponent(id)).then(function (r) {
+      var defs = (((window.FIELDSYNC_REFS || {}).fields || {})[r.kind]) || {};
       var rows = Object.keys(r.fields).map(function (k) {
-        return el('tr', {'data-field': k}, el('th', null, k), el('td', null, fmt(r.fields[k])));
+        var d = defs[k] || [k, null], v = r.fields[k];
+        return el('tr', {'data-field': k}, el('th', null, _(d[0])),
+          el('td', null, d[1] ? ref(d[1], v) : fmt(v)));
       });
       var obs = ((report && report.observations) || []).filter(function (o) { return o.model === id; });
       clear(box);
@@ -755,6 +758,7 @@
     renderDevices(doc.devices);
     renderDuplicates(doc);
     renderDownloads();
+    $('period-words').textContent = (doc.period_words || {})[lang] || '';
     $('period').value = /^\d{4}H[12]$/.test(doc.period.label) ? doc.period.label : '';
   }
 

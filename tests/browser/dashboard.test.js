@@ -402,6 +402,8 @@ async function main() {
     await page.selectOption('#lang', 'vi');
     await page.goto(URL + '/?period=' + PERIOD + '#overview');
     await page.waitForSelector('body[data-loaded="yes"]');
+    same(await page.textContent('#period-words'), '6 tháng, 01/05/2026 – 31/10/2026, hạn nộp 10/11/2026',
+      'the period in words, with its dates and the deadline, in Vietnamese');
     for (const [fmtName, file, ctype] of [['docx', 'report.docx', 'wordprocessingml'], ['xlsx', 'report.xlsx', 'spreadsheetml']]) {
       const href = await page.getAttribute('#download-' + fmtName, 'href');
       const got = await page.evaluate(async (h) => {
@@ -436,6 +438,10 @@ async function main() {
       obs.map((o) => o.date), 'record page: the model\'s observations in the period, as a table');
     same(await page.$$eval('#model-chart circle', (cs) => cs.length), obs.length,
       'record page: a chart with one point per observation');
+    const fields = await page.$$eval('#record-fields tr', (rs) => rs.map((r) => [r.getAttribute('data-field'), r.querySelector('th').textContent, r.querySelector('td').textContent]));
+    check(fields.some((f) => f[0] === 'planned_ha' && f[1] === 'Diện tích kế hoạch' && f[2] === '5') &&
+      fields.some((f) => f[0] === 'province' && f[2] === 'Salavan') && fields.some((f) => f[0] === 'crop' && f[2] === m1.crop),
+      'record page: every field, labelled in Vietnamese', JSON.stringify(fields));
     check((await page.textContent('#record-history')).includes('Chuyên gia An'),
       'record page: the history names the author', await page.textContent('#record-history'));
     await page.screenshot({ path: path.join(SHOTS, 'record.png'), fullPage: true });
