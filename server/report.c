@@ -2098,22 +2098,33 @@ static int add_row(cJSON *rows, cJSON **cells, size_t n)
 	return 0;
 }
 
-/* The summary's typed rows: label, value. */
-static int summary_rows(const cJSON *report, const char *lang, cJSON *cols,
-			cJSON *rows)
+/* The summary's typed rows: label, value; its values are of several
+** kinds (a count, the enrolment rate, money), so "row_kinds" gives each
+** row's. */
+static int summary_rows(const cJSON *report, const char *lang, cJSON *t,
+			cJSON *cols, cJSON *rows)
 {
+	cJSON *kinds = cJSON_AddArrayToObject(t, "row_kinds");
 	char h[160];
 
-	if (add_col(cols, tr(lang, N_("Item")), "text") ||
+	if (!kinds || add_col(cols, tr(lang, N_("Item")), "text") ||
 	    add_col(cols, tr(lang, N_("Value")), "number"))
 		return -1;
 	for (size_t i = 0; i < NC(sum_items); i++) {
+		const col *c = &sum_items[i];
 		cJSON *cells[2] = {
 			cJSON_CreateString(summary_head(report, i, lang, 1, h,
 							sizeof h)),
-			cell_value(report, report, &sum_items[i], lang)};
-		if (add_row(rows, cells, 2))
+			cell_value(report, report, c, lang)};
+		cJSON *k = cJSON_CreateString(
+			c->num == 2 ? "money"
+			: strcmp(c->key, "education_totals.rate") == 0
+			? "percent" : c->num ? "number" : "text");
+		if (!k || add_row(rows, cells, 2)) {
+			cJSON_Delete(k);
 			return -1;
+		}
+		cJSON_AddItemToArray(kinds, k);
 	}
 	return 0;
 }
@@ -2140,7 +2151,7 @@ int srv_report_table_json(const cJSON *report, const char *table,
 	    !(rows = cJSON_AddArrayToObject(t, "rows")))
 		goto oom;
 	if (!s) {
-		if (summary_rows(report, lang, cols, rows))
+		if (summary_rows(report, lang, t, cols, rows))
 			goto oom;
 		*out = t;
 		return 0;

@@ -126,7 +126,9 @@ int srv_report_render_csv_table(const cJSON *report, const char *table,
 ** (the XLSX workbook): {"name":T,"sheet":S,"columns":[{"head":H,"kind":
 ** "text"|"number"|"money"|"percent"}...],"rows":[[V...]...]}, V copied
 ** from the document (numbers stay numbers, dates "YYYY-MM-DD" strings,
-** absent null); a "Total" row last where the table has one. lang NULL:
+** absent null); a "Total" row last where the table has one; the
+** summary, whose rows hold values of several kinds, also has
+** "row_kinds":[K...], one per row, for its value column. lang NULL:
 ** the CSV's English headers and the document's values; "vi", "lo" or "en"
 ** (srv_report_lang): the sheet's name S and the headers in that language,
 ** reference names (provinces, sectors, specialties, work statuses), a

@@ -67,6 +67,8 @@ static int write_sheet(lxw_workbook *wb, const fmts *f, const cJSON *t)
 {
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(t, "columns");
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(t, "rows");
+	const cJSON *row_kinds = cJSON_GetObjectItemCaseSensitive(t,
+								  "row_kinds");
 	int ncols = cJSON_GetArraySize(cols), nrows = cJSON_GetArraySize(rows);
 	lxw_worksheet *ws = workbook_add_worksheet(wb, sheet_name(wb, t));
 	double *w;
@@ -84,11 +86,16 @@ static int write_sheet(lxw_workbook *wb, const fmts *f, const cJSON *t)
 	r = 1;
 	for (const cJSON *row = rows->child; row; row = row->next, r++) {
 		const cJSON *h = cols->child;
+		const cJSON *rk = cJSON_GetArrayItem(row_kinds, r - 1);
 		c = 0;
 		for (const cJSON *v = row->child; v && h;
 		     v = v->next, h = h->next, c++) {
-			const char *kind = cJSON_GetObjectItemCaseSensitive(
-				h, "kind")->valuestring;
+			/* A row's own kind (the summary's) wins for its
+			** value; the header's otherwise. */
+			const char *kind = c > 0 && cJSON_IsString(rk)
+				? rk->valuestring
+				: cJSON_GetObjectItemCaseSensitive(
+					h, "kind")->valuestring;
 			lxw_datetime dt;
 			char tmp[64];
 			double cw = 0;

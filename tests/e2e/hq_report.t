@@ -19,7 +19,7 @@
 for c in jq sqlite3; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
-plan 144
+plan 146
 
 W=$(tmpdir)
 hq_fixture "$W"
@@ -535,6 +535,19 @@ is "$(printf '%s\n' "$TBL" | sed -n '/^Education: scholarships$/,/^$/p' | grep '
 	"Total - 300 251 84" "table: the education section's totals row (no province) 300 251 84"
 run "${R[@]}" --period 2025H2 --format csv --table summary
 like "$OUT" "Friendship works budget VND,60000000000" "CSV: the budget in plain digits"
+# The workbook's summary holds values of several kinds: row 18 the
+# enrolment rate (84 % -> 0.84 as a percentage), row 20 the budget (a
+# number with the money format), each with its own cell format.
+XS="$W/report-2025H2.xlsx"
+run "${R[@]}" --period 2025H2 --format xlsx --lang en -o "$XS"
+is "$RC $(xrow "$XS" 1 18) / $(xrow "$XS" 1 20)" \
+	"0 Enrolled %|0.84 / Friendship works budget VND|60000000000" \
+	"XLSX summary: the enrolment rate as 0.84, the budget as a number"
+S1=$(unzip -p "$XS" xl/worksheets/sheet1.xml)
+pct=$(printf '%s' "$S1" | grep -o '<c r="B18" s="[0-9]*"><v>0.84</v>' | sed 's/.* s="//; s/".*//')
+money=$(printf '%s' "$S1" | grep -o '<c r="B20" s="[0-9]*"><v>60000000000</v>' | sed 's/.* s="//; s/".*//')
+ok "$([ -n "$pct" ] && [ -n "$money" ] && [ "$pct" != "$money" ] && echo 0 || echo 1)" \
+	"XLSX summary: the rate and the budget are number cells with two different formats (percent, money)"
 
 # 2026H2: the 2026 targets. scholarships-per-province (each province, min
 # 20 in the year): Attapeu 20, Champasak 20, Salavan 20 met; Sekong 12
