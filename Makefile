@@ -239,7 +239,7 @@ LANGS     = vi lo
 # diagnostics, sent by the server in English.
 I18N_SRC  = protocol/proto.c protocol/records.c protocol/merge.c \
             $(CLIB_SRC) $(CLI_SRC) $(wildcard client/ui/*.c) \
-            $(wildcard server/report_*.c) \
+            server/report.c $(wildcard server/report_*.c) \
             $(wildcard server/web/*.js server/web/*.html) \
             $(wildcard client/ui/assets/*.js client/ui/assets/*.html)
 MO_FILES  = $(patsubst %,$(BUILD)/locale/%/LC_MESSAGES/fieldsync.mo,$(LANGS))

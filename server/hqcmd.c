@@ -212,8 +212,10 @@ static const char report_usage[] =
 	"--lang: the language of the docx and xlsx files and of the period in\n"
 	"words (\"period_text\" in JSON): vi (default), lo or en; without it,\n"
 	"LANGUAGE, LC_ALL, LC_MESSAGES or LANG when they name one of them.\n"
-	"--table T (with --format csv): summary, provinces, sectors, models,\n"
-	"scholarships, works, visits, trips, targets or devices.\n"
+	"--table T (with --format csv): summary, provinces, sectors, visits,\n"
+	"trips, models, observations (the models' progress observations of\n"
+	"the period), scholarships, works, targets, conflicts (the open ones)\n"
+	"or devices; the xlsx file has one sheet for each.\n"
 	"--province/--sector: keep one province or sector (any accepted\n"
 	"spelling: Saravane, \"y tế\"...). Targets are always programme-wide.\n"
 	"--targets FILE: the targets file; default PATH.targets beside the\n"
@@ -379,7 +381,7 @@ int srv_cmd_report(int argc, char **argv)
 		goto out;
 	}
 	if (fmt == SRV_REPORT_XLSX) {
-		if (srv_report_write_xlsx(doc, ofile, msg, sizeof(msg))) {
+		if (srv_report_write_xlsx(doc, lang, ofile, msg, sizeof(msg))) {
 			fprintf(stderr, "report: %s\n", msg);
 			goto out;
 		}

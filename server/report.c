@@ -101,7 +101,9 @@
 #include "protocol/proto.h"
 #include "protocol/records.h"
 #include "protocol/merge.h"
+#include "protocol/i18n.h"
 #include "report.h"
+#include "report_lang.h"
 #include "textbuf.h"
 
 #define DAY_MS 86400000LL
@@ -1370,12 +1372,32 @@ size_t srv_display_width(const char *s, size_t len)
 	return w;
 }
 
+/* How a column's cell is shown beyond its JSON value (cell_value): a
+** reference name in the reader's language, a record or device named as a
+** person reads it, a conflict's value of any JSON type as text. */
+enum {
+	V_RAW,          /* the value as it is */
+	V_REF,          /* a name of the column's reference list */
+	V_DIRECTION,    /* "in"/"out" as the DOCX writes them */
+	V_STATUS,       /* a target's status */
+	V_MODEL,        /* an observation's model: "crop — province" */
+	V_WHAT,         /* a conflict's record by what it is, else its id */
+	V_VALUE,        /* a conflict's value: objects and arrays as JSON */
+	V_DEVICE        /* a device id: that device's name, else the id */
+};
+
 /* A column of a rendered section: the document member it shows ("a.b" for
-** a nested one), its header, and whether it is numeric (right-aligned). */
+** a nested one), its header (English: the CSV's and the table's, and the
+** msgid of the translated workbook unless tr names a clearer one where the
+** English word is ambiguous), whether it is numeric (right-aligned; 2 =
+** money), and how its cells are shown. */
 typedef struct col {
 	const char *key;
 	const char *head;
 	int num;
+	int show;
+	const proto_ref_list *ref;  /* V_REF */
+	const char *tr;
 } col;
 
 typedef struct section {
@@ -1395,56 +1417,127 @@ typedef struct section {
 	"The targets file has a mistake, so no target is evaluated " \
 	"(every other section is complete):"
 
+/* The headers are msgids (N_): the workbook writes them in the report's
+** language (srv_report_table_json with a language). */
 #define FIGURE_COLS \
-	{"visits_out", "Visits out", 1}, {"members_out", "Members out", 1}, \
-	{"visits_in", "Visits in", 1}, {"members_in", "Members in", 1}, \
-	{"trips", "Trips", 1}, {"expert_days", "Expert-days", 1}, \
-	{"trainings", "Trainings", 1}, {"trained", "Trained", 1}, \
-	{"patients", "Patients", 1}
+	{"visits_out", N_("Visits out"), 1, 0, NULL, NULL}, \
+	{"members_out", N_("Members out"), 1, 0, NULL, NULL}, \
+	{"visits_in", N_("Visits in"), 1, 0, NULL, NULL}, \
+	{"members_in", N_("Members in"), 1, 0, NULL, NULL}, \
+	{"trips", N_("Trips"), 1, 0, NULL, NULL}, \
+	{"expert_days", N_("Expert-days"), 1, 0, NULL, NULL}, \
+	{"trainings", N_("Trainings"), 1, 0, NULL, NULL}, \
+	{"trained", N_("Trained"), 1, 0, NULL, NULL}, \
+	{"patients", N_("Patients"), 1, 0, NULL, NULL}
 
-static const col prov_cols[] = {{"province", "Province", 0}, FIGURE_COLS};
-static const col sect_cols[] = {{"sector", "Sector", 0}, FIGURE_COLS};
+static const col prov_cols[] = {
+	{"province", N_("Province"), 0, V_REF, &proto_provinces, NULL},
+	FIGURE_COLS};
+static const col sect_cols[] = {
+	{"sector", N_("Sector"), 0, V_REF, &proto_sectors, NULL},
+	FIGURE_COLS};
 static const col model_cols[] = {
-	{"crop", "Crop", 0}, {"province", "Province", 0},
-	{"district", "District", 0}, {"village", "Village", 0},
-	{"planned_ha", "Planned ha", 1}, {"sown_ha", "Sown ha", 1},
-	{"percent", "Done %", 1}, {"planned_households", "Planned hh", 1},
-	{"households", "Households", 1},
-	{"last_observation", "Last observation", 0}, {"stale", "Stale", 0},
-	{"author", "Author", 0}};
+	{"crop", N_("Crop"), 0, 0, NULL, NULL},
+	{"province", N_("Province"), 0, V_REF, &proto_provinces, NULL},
+	{"district", N_("District"), 0, 0, NULL, NULL},
+	{"village", N_("Village"), 0, 0, NULL, NULL},
+	{"planned_ha", N_("Planned ha"), 1, 0, NULL, NULL},
+	{"sown_ha", N_("Sown ha"), 1, 0, NULL, NULL},
+	{"percent", N_("Done %"), 1, 0, NULL, NULL},
+	/* TRANSLATORS: a column: the households a model planned. */
+	{"planned_households", "Planned hh", 1, 0, NULL,
+	 N_("Planned households")},
+	{"households", N_("Households"), 1, 0, NULL, NULL},
+	{"last_observation", N_("Last observation"), 0, 0, NULL, NULL},
+	/* TRANSLATORS: a column: "yes" when a model has had no observation
+	** for too long. */
+	{"stale", N_("Stale"), 0, 0, NULL, NULL},
+	/* TRANSLATORS: a column: the name of the device that recorded the
+	** entry. */
+	{"author", N_("Author"), 0, 0, NULL, NULL}};
+static const col obs_cols[] = {
+	{"crop", "Model", 0, V_MODEL, NULL, N_("Model (crop — province)")},
+	{"date", N_("Date"), 0, 0, NULL, NULL},
+	{"sown_ha", N_("Sown ha"), 1, 0, NULL, NULL},
+	{"households", N_("Households"), 1, 0, NULL, NULL},
+	{"notes", N_("Notes"), 0, 0, NULL, NULL},
+	{"author", N_("Author"), 0, 0, NULL, NULL}};
 static const col visit_cols[] = {
-	{"start", "Start", 0}, {"end", "End", 0},
-	{"direction", "Direction", 0}, {"province", "Province", 0},
-	{"sector", "Sector", 0}, {"leader", "Leader", 0},
-	{"title", "Title", 0}, {"members", "Members", 1},
-	{"host", "Host", 0}, {"author", "Author", 0}};
+	/* TRANSLATORS: a column: the first day of a visit or trip. */
+	{"start", N_("Start"), 0, 0, NULL, NULL},
+	/* TRANSLATORS: a column: the last day of a visit or trip. */
+	{"end", N_("End"), 0, 0, NULL, NULL},
+	{"direction", N_("Direction"), 0, V_DIRECTION, NULL, NULL},
+	{"province", N_("Province"), 0, V_REF, &proto_provinces, NULL},
+	{"sector", N_("Sector"), 0, V_REF, &proto_sectors, NULL},
+	{"leader", "Leader", 0, 0, NULL, N_("Delegation leader")},
+	{"title", "Title", 0, 0, NULL, N_("Leader's title")},
+	{"members", N_("Members"), 1, 0, NULL, NULL},
+	/* TRANSLATORS: a column: who received the delegation. */
+	{"host", N_("Host"), 0, 0, NULL, NULL},
+	{"author", N_("Author"), 0, 0, NULL, NULL}};
 static const col trip_cols[] = {
-	{"start", "Start", 0}, {"end", "End", 0}, {"province", "Province", 0},
-	{"sector", "Sector", 0}, {"specialty", "Specialty", 0},
-	{"expert", "Expert", 0}, {"site", "Site", 0},
-	{"experts", "Experts", 1}, {"expert_days", "Expert-days", 1},
-	{"trainings", "Trainings", 1}, {"trained", "Trained", 1},
-	{"patients", "Patients", 1}, {"author", "Author", 0}};
+	{"start", N_("Start"), 0, 0, NULL, NULL},
+	{"end", N_("End"), 0, 0, NULL, NULL},
+	{"province", N_("Province"), 0, V_REF, &proto_provinces, NULL},
+	{"sector", N_("Sector"), 0, V_REF, &proto_sectors, NULL},
+	{"specialty", N_("Specialty"), 0, V_REF, &proto_specialties, NULL},
+	{"expert", N_("Expert"), 0, 0, NULL, NULL},
+	{"site", N_("Site"), 0, 0, NULL, NULL},
+	/* TRANSLATORS: a column: how many experts went on a trip. */
+	{"experts", "Experts", 1, 0, NULL, N_("Number of experts")},
+	{"expert_days", N_("Expert-days"), 1, 0, NULL, NULL},
+	{"trainings", N_("Trainings"), 1, 0, NULL, NULL},
+	{"trained", N_("Trained"), 1, 0, NULL, NULL},
+	{"patients", N_("Patients"), 1, 0, NULL, NULL},
+	{"author", N_("Author"), 0, 0, NULL, NULL}};
 static const col target_cols[] = {
-	{"name", "Target", 0}, {"window.from", "From", 0},
-	{"window.to", "To", 0}, {"expected", "Expected", 1},
-	{"actual", "Actual", 1}, {"status", "Status", 0},
-	{"label", "Description", 0}};
+	/* TRANSLATORS: a column: a target's short name in the targets file
+	** (health-staff-trained). */
+	{"name", "Target", 0, 0, NULL, N_("Target code")},
+	{"window.from", N_("From"), 0, 0, NULL, NULL},
+	{"window.to", N_("To"), 0, 0, NULL, NULL},
+	{"expected", N_("Expected"), 1, 0, NULL, NULL},
+	{"actual", N_("Actual"), 1, 0, NULL, NULL},
+	{"status", N_("Status"), 0, V_STATUS, NULL, NULL},
+	{"label", N_("Description"), 0, 0, NULL, NULL}};
 /* num 2: an amount of money, "15,000,000,000 VND" in the table; in CSV
 ** plain digits under "HEAD VND". */
 static const col edu_cols[] = {
-	{"academic_year", "Academic year", 0}, {"province", "Province", 0},
-	{"awarded", "Awarded", 1}, {"enrolled", "Enrolled", 1},
-	{"rate", "Enrolled %", 1}};
+	{"academic_year", N_("Academic year"), 0, 0, NULL, NULL},
+	{"province", N_("Province"), 0, V_REF, &proto_provinces, NULL},
+	/* TRANSLATORS: a column: scholarships awarded. */
+	{"awarded", N_("Awarded"), 1, 0, NULL, NULL},
+	/* TRANSLATORS: a column: scholarship students enrolled. */
+	{"enrolled", N_("Enrolled"), 1, 0, NULL, NULL},
+	{"rate", N_("Enrolled %"), 1, 0, NULL, NULL}};
 static const col work_cols[] = {
-	{"province", "Province", 0}, {"name", "Work", 0},
-	{"sector", "Sector", 0}, {"budget", "Budget", 2},
-	{"disbursed", "Disbursed", 2}, {"built_pct", "Built %", 1},
-	{"status", "Status", 0}, {"last_observation", "Last observation", 0},
-	{"notes", "Latest notes", 0}};
+	{"province", N_("Province"), 0, V_REF, &proto_provinces, NULL},
+	{"name", N_("Work"), 0, 0, NULL, NULL},
+	{"sector", N_("Sector"), 0, V_REF, &proto_work_sectors, NULL},
+	{"budget", N_("Budget"), 2, 0, NULL, NULL},
+	{"disbursed", N_("Disbursed"), 2, 0, NULL, NULL},
+	{"built_pct", N_("Built %"), 1, 0, NULL, NULL},
+	{"status", N_("Status"), 0, V_REF, &proto_work_statuses, NULL},
+	{"last_observation", N_("Last observation"), 0, 0, NULL, NULL},
+	/* TRANSLATORS: a column: the notes of the latest observation. */
+	{"notes", N_("Latest notes"), 0, 0, NULL, NULL}};
+static const col conflict_cols[] = {
+	{"what", N_("Record"), 0, V_WHAT, NULL, NULL},
+	{"field", N_("Field"), 0, 0, NULL, NULL},
+	{"winner_value", N_("Value kept"), 0, V_VALUE, NULL, NULL},
+	/* TRANSLATORS: a column: the device whose value a conflict kept. */
+	{"winner_device", N_("Device kept"), 0, V_DEVICE, NULL, NULL},
+	{"loser_value", N_("Other value"), 0, V_VALUE, NULL, NULL},
+	/* TRANSLATORS: a column: the device whose value a conflict set
+	** aside. */
+	{"loser_device", N_("Other device"), 0, V_DEVICE, NULL, NULL}};
 static const col device_cols[] = {
-	{"name", "Device", 0}, {"role", "Role", 0}, {"id", "Id", 0},
-	{"last_sync", "Last sync", 0}, {"days_since", "Days", 1}};
+	{"name", N_("Device"), 0, 0, NULL, NULL},
+	{"role", N_("Role"), 0, 0, NULL, NULL},
+	{"id", N_("Id"), 0, 0, NULL, NULL},
+	{"last_sync", N_("Last sync"), 0, 0, NULL, NULL},
+	{"days_since", N_("Days"), 1, 0, NULL, NULL}};
 
 static const section sections[] = {
 	{"by_province", "By province", prov_cols, NC(prov_cols), NULL,
@@ -1452,6 +1545,8 @@ static const section sections[] = {
 	{"by_sector", "By sector", sect_cols, NC(sect_cols), NULL, "totals"},
 	{"models", "Demonstration models", model_cols, NC(model_cols), NULL,
 	 NULL},
+	{"observations", "Progress observations", obs_cols, NC(obs_cols),
+	 NULL, NULL},
 	{"education", "Education: scholarships", edu_cols, NC(edu_cols),
 	 NULL, "education_totals"},
 	{"works", "Friendship works", work_cols, NC(work_cols), NULL,
@@ -1461,8 +1556,42 @@ static const section sections[] = {
 	{"trips", "Expert trips", trip_cols, NC(trip_cols), NULL, NULL},
 	{"targets.items", "Targets", target_cols, NC(target_cols), NULL,
 	 NULL},
+	{"conflicts", "Open conflicts", conflict_cols, NC(conflict_cols),
+	 NULL, NULL},
 	{"devices", "Devices not synced", device_cols, NC(device_cols),
 	 "not_synced", NULL},
+};
+
+/* The summary's items: the document member and its label (a msgid). */
+static const col sum_items[] = {
+	{"period.label", N_("Period"), 0, 0, NULL, NULL},
+	{"period.from", N_("From"), 0, 0, NULL, NULL},
+	{"period.to", N_("To"), 0, 0, NULL, NULL},
+	/* TRANSLATORS: the day a report's figures are counted up to. */
+	{"as_of", N_("As of"), 0, 0, NULL, NULL},
+	{"filters.province", N_("Province filter"), 0, V_REF,
+	 &proto_provinces, NULL},
+	{"filters.sector", N_("Sector filter"), 0, V_REF, &proto_sectors,
+	 NULL},
+	{"summary.visits", N_("Delegation visits"), 1, 0, NULL, NULL},
+	{"summary.trips", N_("Expert trips"), 1, 0, NULL, NULL},
+	{"summary.models", N_("Demonstration models"), 1, 0, NULL, NULL},
+	{"summary.models_stale", "Models stale", 1, 0, NULL, NULL},
+	{"summary.targets_met", N_("Targets met"), 1, 0, NULL, NULL},
+	{"summary.targets", N_("Targets"), 1, 0, NULL, NULL},
+	{"summary.devices_not_synced", "Devices not synced", 1, 0, NULL,
+	 NULL},
+	{"summary.open_conflicts", N_("Open conflicts"), 1, 0, NULL, NULL},
+	{"education_totals.awarded", N_("Scholarships awarded"), 1, 0, NULL,
+	 NULL},
+	{"education_totals.enrolled", N_("Students enrolled"), 1, 0, NULL,
+	 NULL},
+	{"education_totals.rate", N_("Enrolled %"), 1, 0, NULL, NULL},
+	{"works_totals.works", N_("Friendship works"), 1, 0, NULL, NULL},
+	{"works_totals.budget", N_("Friendship works budget"), 2, 0, NULL,
+	 NULL},
+	{"works_totals.disbursed", N_("Friendship works disbursed"), 2, 0,
+	 NULL, NULL},
 };
 
 /* A member by "a" or "a.b" path; NULL if absent. */
@@ -1491,6 +1620,130 @@ static const char *cell_text(const cJSON *v, char *tmp, size_t tmpsz)
 	if (cJSON_IsString(v))
 		return v->valuestring;
 	return proto_value_format(v, tmp, tmpsz);
+}
+
+/* msgid in lang; itself without a language (the CSV and the table are
+** English). */
+static const char *tr(const char *lang, const char *msgid)
+	__attribute__((format_arg(2)));
+static const char *tr(const char *lang, const char *msgid)
+{
+	return lang ? srv_rtr(lang, msgid) : msgid;
+}
+
+static const char *str_of(const cJSON *o, const char *k)
+{
+	const cJSON *v = member(o, k);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* The name of device id among the document's devices, else id. */
+static const char *device_name(const cJSON *doc, const char *id)
+{
+	const cJSON *devs = member(doc, "devices");
+
+	for (const cJSON *d = devs ? devs->child : NULL; id && d; d = d->next) {
+		const char *i = str_of(d, "id"), *n = str_of(d, "name");
+		if (i && n && *n && strcmp(i, id) == 0)
+			return n;
+	}
+	return id;
+}
+
+/* The value of column c in row as a new cJSON (null when absent; NULL
+** when out of memory): the document's value, or what c->show makes of it.
+** Without lang (CSV, the table) reference names stay canonical and
+** booleans booleans; with lang they are written in it, as the DOCX writes
+** them. */
+static cJSON *cell_value(const cJSON *doc, const cJSON *row, const col *c,
+			 const char *lang)
+{
+	const cJSON *v = member(row, c->key);
+	const char *s = cJSON_IsString(v) ? v->valuestring : NULL;
+	char tmp[600];
+
+	switch (c->show) {
+	case V_MODEL: {
+		const char *crop = str_of(row, "crop");
+		snprintf(tmp, sizeof tmp, "%s — %s", crop ? crop : "-",
+			 srv_report_ref(lang, &proto_provinces,
+					str_of(row, "province")));
+		return cJSON_CreateString(tmp);
+	}
+	case V_WHAT:
+		s = s && *s ? s : str_of(row, "record");
+		return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+	case V_VALUE:
+		if (cJSON_IsObject(v) || cJSON_IsArray(v) || cJSON_IsBool(v)) {
+			char *j = cJSON_PrintUnformatted(v);
+			cJSON *o = j ? cJSON_CreateString(j) : NULL;
+			free(j);
+			return o;
+		}
+		break;
+	case V_DEVICE:
+		if (s)
+			return cJSON_CreateString(device_name(doc, s));
+		break;
+	default:
+		break;
+	}
+	if (!lang)
+		return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+	if (cJSON_IsBool(v))
+		return cJSON_CreateString(cJSON_IsTrue(v) ? srv_rtr(lang, N_("yes"))
+					  : srv_rtr(lang, N_("no")));
+	if (s && c->show == V_REF)
+		return cJSON_CreateString(srv_report_ref(lang, c->ref, s));
+	if (s && c->show == V_DIRECTION)
+		return cJSON_CreateString(strcmp(s, "in") == 0
+			? srv_rtr(lang, N_("inbound")) : strcmp(s, "out") == 0
+			? srv_rtr(lang, N_("outbound")) : s);
+	if (s && c->show == V_STATUS)
+		return cJSON_CreateString(strcmp(s, "met") == 0
+			? srv_rtr(lang, N_("met")) : strcmp(s, "missed") == 0
+			? srv_rtr(lang, N_("missed")) : strcmp(s, "pending") == 0
+			? srv_rtr(lang, N_("pending")) : s);
+	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+}
+
+/* The header of column c: English without lang, else its msgid (tr when
+** it has one) in lang. */
+static const char *col_head(const col *c, const char *lang)
+{
+	return lang ? srv_rtr(lang, c->tr ? c->tr : c->head) : c->head;
+}
+
+/* The label of summary item i in lang (English without): the thresholds
+** in the words of the two that have one; with vnd, money items end in
+** " VND" (CSV and the workbook keep plain digits). h holds the text when
+** it is made; returns the label. */
+static const char *summary_head(const cJSON *doc, size_t i, const char *lang,
+				int vnd, char *h, size_t hsz)
+{
+	const char *key = sum_items[i].key;
+	const cJSON *d;
+
+	if (strcmp(key, "summary.models_stale") == 0) {
+		d = member(doc, "thresholds.stale_days");
+		snprintf(h, hsz, tr(lang, N_("Models stale (no observation for "
+					    "more than %d days)")),
+			 cJSON_IsNumber(d) ? d->valueint : 30);
+		return h;
+	}
+	if (strcmp(key, "summary.devices_not_synced") == 0) {
+		d = member(doc, "thresholds.unsynced_days");
+		snprintf(h, hsz, tr(lang, N_("Devices not synced for more "
+					    "than %d days")),
+			 cJSON_IsNumber(d) ? d->valueint : 14);
+		return h;
+	}
+	if (sum_items[i].num == 2 && vnd) {
+		snprintf(h, hsz, "%.120s VND", tr(lang, sum_items[i].head));
+		return h;
+	}
+	return tr(lang, sum_items[i].head);
 }
 
 /* The rows of a section as a grid of strings (header row first). */
@@ -1566,13 +1819,18 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 		if (s->only && !cJSON_IsTrue(member(row, s->only)))
 			continue;
 		for (size_t c = 0; c < s->ncols; c++) {
-			const cJSON *v = member(row, s->cols[c].key);
-			const char *t = group && s->cols[c].num == 2
+			cJSON *v = cell_value(doc, row, &s->cols[c], NULL);
+			const char *t;
+			if (!v)
+				return -1;
+			t = group && s->cols[c].num == 2
 				? money_text(v, 0, tmp, sizeof tmp)
 				: cell_text(v, tmp, sizeof tmp);
-			if (!(g->cell[r * s->ncols + c] = strdup(t)))
-				return -1;
+			g->cell[r * s->ncols + c] = strdup(t);
 			g->text[r * s->ncols + c] = cJSON_IsString(v);
+			cJSON_Delete(v);
+			if (!g->cell[r * s->ncols + c])
+				return -1;
 		}
 		r++;
 	}
@@ -1597,65 +1855,22 @@ static int grid_make(const cJSON *doc, const section *s, grid *g, int group)
 ** VND)"), else plain digits under "... VND". */
 static int summary_grid(const cJSON *doc, grid *g, int group)
 {
-	static const struct { const char *key, *head; } items[] = {
-		{"period.label", "Period"}, {"period.from", "From"},
-		{"period.to", "To"}, {"as_of", "As of"},
-		{"filters.province", "Province filter"},
-		{"filters.sector", "Sector filter"},
-		{"summary.visits", "Delegation visits"},
-		{"summary.trips", "Expert trips"},
-		{"summary.models", "Demonstration models"},
-		{"summary.models_stale", "Models stale"},
-		{"summary.targets_met", "Targets met"},
-		{"summary.targets", "Targets"},
-		{"summary.devices_not_synced", "Devices not synced"},
-		{"summary.open_conflicts", "Open conflicts"},
-		{"education_totals.awarded", "Scholarships awarded"},
-		{"education_totals.enrolled", "Students enrolled"},
-		{"education_totals.rate", "Enrolled %"},
-		{"works_totals.works", "Friendship works"},
-		{"works_totals.budget", "Friendship works budget"},
-		{"works_totals.disbursed", "Friendship works disbursed"},
-	};
-	char tmp[64];
+	char tmp[64], h[160];
 
 	memset(g, 0, sizeof *g);
 	g->cols = 2;
-	g->cell = calloc((NC(items) + 1) * 2, sizeof *g->cell);
-	g->text = calloc((NC(items) + 1) * 2, 1);
+	g->cell = calloc((NC(sum_items) + 1) * 2, sizeof *g->cell);
+	g->text = calloc((NC(sum_items) + 1) * 2, 1);
 	if (!g->cell || !g->text)
 		return -1;
-	g->rows = NC(items) + 1;
+	g->rows = NC(sum_items) + 1;
 	if (!(g->cell[0] = strdup("Item")) || !(g->cell[1] = strdup("Value")))
 		return -1;
-	for (size_t i = 0; i < NC(items); i++) {
-		const char *head = items[i].head;
-		char h[96];
-		if (strcmp(items[i].key, "summary.models_stale") == 0) {
-			const cJSON *d = member(doc, "thresholds.stale_days");
-			snprintf(h, sizeof h, "Models stale (no observation "
-				 "for more than %d days)",
-				 cJSON_IsNumber(d) ? d->valueint : 30);
-			head = h;
-		}
-		if (strcmp(items[i].key, "summary.devices_not_synced") == 0) {
-			const cJSON *d = member(doc,
-						"thresholds.unsynced_days");
-			snprintf(h, sizeof h, "Devices not synced for more "
-				 "than %d days",
-				 cJSON_IsNumber(d) ? d->valueint : 14);
-			head = h;
-		}
-		/* The works' money: "budget", "disbursed". */
-		int money = strncmp(items[i].key, "works_totals.b", 14) == 0 ||
-			    strncmp(items[i].key, "works_totals.d", 14) == 0;
-		if (money && !group) {
-			if ((size_t)snprintf(h, sizeof h, "%.80s VND",
-					     items[i].head) >= sizeof h)
-				return -1;
-			head = h;
-		}
-		const cJSON *v = member(doc, items[i].key);
+	for (size_t i = 0; i < NC(sum_items); i++) {
+		const char *head = summary_head(doc, i, NULL, !group, h,
+						sizeof h);
+		const cJSON *v = member(doc, sum_items[i].key);
+		int money = sum_items[i].num == 2;
 		if (!(g->cell[(i + 1) * 2] = strdup(head)) ||
 		    !(g->cell[(i + 1) * 2 + 1] = strdup(
 			      money && group ? money_text(v, 1, tmp, sizeof tmp)
@@ -1767,30 +1982,58 @@ static void csv_section(buf *b, const char *title, const grid *g)
 	srv_textbuf_puts(b, "\r\n");
 }
 
-/* The tables `--format csv --table NAME` writes, one per file: the CLI's
-** name and the section shown (NULL: the summary). */
+/* The tables `--format csv --table NAME` writes, one per file, and the
+** workbook's sheets, in this order: the CLI's name, the section shown
+** (NULL: the summary) and the sheet's name (a msgid; Excel allows 31
+** characters and none of []:*?/\ , which the workbook checks). */
 static const struct {
-	const char *name, *key;
+	const char *name, *key, *sheet;
 } csv_tables[] = {
-	{"summary", NULL}, {"provinces", "by_province"},
-	{"sectors", "by_sector"}, {"models", "models"},
-	{"scholarships", "education"}, {"works", "works"},
-	{"visits", "visits"}, {"trips", "trips"},
-	{"targets", "targets.items"}, {"devices", "devices"},
+	{"summary", NULL, N_("Summary")},
+	{"provinces", "by_province", N_("By province")},
+	{"sectors", "by_sector", N_("By sector")},
+	/* TRANSLATORS: a sheet of the workbook: the delegation visits. */
+	{"visits", "visits", N_("Visits")},
+	{"trips", "trips", N_("Trips")},
+	{"models", "models", N_("Models")},
+	/* TRANSLATORS: a sheet of the workbook: the models' progress
+	** observations. */
+	{"observations", "observations", N_("Observations")},
+	{"scholarships", "education", N_("Scholarships")},
+	/* TRANSLATORS: a sheet of the workbook: the friendship works. */
+	{"works", "works", N_("Works")},
+	{"targets", "targets.items", N_("Targets")},
+	{"conflicts", "conflicts", N_("Conflicts")},
+	{"devices", "devices", N_("Devices")},
 };
 
 const char *srv_report_tables(void)
 {
-	return "summary, provinces, sectors, models, scholarships, works, "
-	       "visits, trips, targets, devices";
+	return "summary, provinces, sectors, visits, trips, models, "
+	       "observations, scholarships, works, targets, conflicts, devices";
+}
+
+/* The index of table name in csv_tables, or -1. */
+static int table_index(const char *name)
+{
+	for (size_t i = 0; name && i < NC(csv_tables); i++)
+		if (strcmp(csv_tables[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The section of table i; NULL for the summary. */
+static const section *table_section_of(int i)
+{
+	for (size_t k = 0; csv_tables[i].key && k < NC(sections); k++)
+		if (strcmp(sections[k].key, csv_tables[i].key) == 0)
+			return &sections[k];
+	return NULL;
 }
 
 int srv_report_table_known(const char *name)
 {
-	for (size_t i = 0; name && i < NC(csv_tables); i++)
-		if (strcmp(csv_tables[i].name, name) == 0)
-			return 1;
-	return 0;
+	return table_index(name) >= 0;
 }
 
 int srv_report_render_csv_table(const cJSON *report, const char *table,
@@ -1798,24 +2041,18 @@ int srv_report_render_csv_table(const cJSON *report, const char *table,
 {
 	buf b = {0};
 	grid g = {0};
-	const section *s = NULL;
-	size_t i;
-	int rc;
+	const section *s;
+	int i, rc;
 
 	*out = NULL;
 	if (outlen)
 		*outlen = 0;
-	for (i = 0; i < NC(csv_tables); i++)
-		if (table && strcmp(csv_tables[i].name, table) == 0)
-			break;
-	if (i == NC(csv_tables))
+	if ((i = table_index(table)) < 0)
 		return -2;
 	if (!cJSON_IsObject(report) ||
 	    !cJSON_IsString(member(report, "period.label")))
 		return -1;
-	for (size_t k = 0; csv_tables[i].key && k < NC(sections); k++)
-		if (strcmp(sections[k].key, csv_tables[i].key) == 0)
-			s = &sections[k];
+	s = table_section_of(i);
 	rc = s ? grid_make(report, s, &g, 0) : summary_grid(report, &g, 0);
 	if (rc != 0)
 		b.oom = 1;
@@ -1841,12 +2078,6 @@ int srv_report_render_csv_table(const cJSON *report, const char *table,
 	return 0;
 }
 
-/* A copy of v for a typed table (null when absent). */
-static cJSON *cell_copy(const cJSON *v)
-{
-	return v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
-}
-
 static int add_col(cJSON *cols, const char *head, const char *kind)
 {
 	cJSON *c = cJSON_CreateObject();
@@ -1870,60 +2101,90 @@ static const char *col_kind(const col *c)
 	return c->num ? "number" : "text";
 }
 
-int srv_report_table_json(const cJSON *report, const char *table,
-			  cJSON **out)
+/* Append to rows a row of the given cells (taken over, also on failure);
+** 0, or -1 when one is NULL (out of memory). */
+static int add_row(cJSON *rows, cJSON **cells, size_t n)
 {
-	const section *s = NULL;
+	cJSON *row = cJSON_CreateArray();
+	int rc = row ? 0 : -1;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!cells[i] || rc) {
+			cJSON_Delete(cells[i]);
+			rc = -1;
+			continue;
+		}
+		cJSON_AddItemToArray(row, cells[i]);
+	}
+	if (rc) {
+		cJSON_Delete(row);
+		return -1;
+	}
+	cJSON_AddItemToArray(rows, row);
+	return 0;
+}
+
+/* The summary's typed rows: label, value; its values are of several
+** kinds (a count, the enrolment rate, money), so "row_kinds" gives each
+** row's. */
+static int summary_rows(const cJSON *report, const char *lang, cJSON *t,
+			cJSON *cols, cJSON *rows)
+{
+	cJSON *kinds = cJSON_AddArrayToObject(t, "row_kinds");
+	char h[160];
+
+	if (!kinds || add_col(cols, tr(lang, N_("Item")), "text") ||
+	    add_col(cols, tr(lang, N_("Value")), "number"))
+		return -1;
+	for (size_t i = 0; i < NC(sum_items); i++) {
+		const col *c = &sum_items[i];
+		cJSON *cells[2] = {
+			cJSON_CreateString(summary_head(report, i, lang, 1, h,
+							sizeof h)),
+			cell_value(report, report, c, lang)};
+		cJSON *k = cJSON_CreateString(
+			c->num == 2 ? "money"
+			: strcmp(c->key, "education_totals.rate") == 0
+			? "percent" : c->num ? "number" : "text");
+		if (!k || add_row(rows, cells, 2)) {
+			cJSON_Delete(k);
+			return -1;
+		}
+		cJSON_AddItemToArray(kinds, k);
+	}
+	return 0;
+}
+
+int srv_report_table_json(const cJSON *report, const char *table,
+			  const char *lang, cJSON **out)
+{
+	const section *s;
+	const cJSON *arr, *tot;
 	cJSON *t = NULL, *cols, *rows;
-	size_t i;
-	grid g = {0};
+	cJSON *cells[16];
+	size_t n;
+	int i;
 
 	*out = NULL;
-	for (i = 0; i < NC(csv_tables); i++)
-		if (table && strcmp(csv_tables[i].name, table) == 0)
-			break;
-	if (i == NC(csv_tables))
+	if ((i = table_index(table)) < 0)
 		return -2;
-	for (size_t k = 0; csv_tables[i].key && k < NC(sections); k++)
-		if (strcmp(sections[k].key, csv_tables[i].key) == 0)
-			s = &sections[k];
+	s = table_section_of(i);
 	if (!(t = cJSON_CreateObject()) ||
 	    !cJSON_AddStringToObject(t, "name", csv_tables[i].name) ||
+	    !cJSON_AddStringToObject(t, "sheet",
+				     tr(lang, csv_tables[i].sheet)) ||
 	    !(cols = cJSON_AddArrayToObject(t, "columns")) ||
 	    !(rows = cJSON_AddArrayToObject(t, "rows")))
 		goto oom;
 	if (!s) {
-		/* The summary: its labels as the table shows them, values
-		** typed. */
-		if (summary_grid(report, &g, 0) != 0 ||
-		    add_col(cols, g.cell[0], "text") ||
-		    add_col(cols, g.cell[1], "number"))
+		if (summary_rows(report, lang, t, cols, rows))
 			goto oom;
-		for (size_t r = 1; r < g.rows; r++) {
-			static const char *const keys[] = {
-				"period.label", "period.from", "period.to",
-				"as_of", "filters.province", "filters.sector",
-				"summary.visits", "summary.trips",
-				"summary.models", "summary.models_stale",
-				"summary.targets_met", "summary.targets",
-				"summary.devices_not_synced",
-				"summary.open_conflicts"};
-			cJSON *row = cJSON_CreateArray();
-			if (!row)
-				goto oom;
-			cJSON_AddItemToArray(rows, row);
-			cJSON_AddItemToArray(row, cJSON_CreateString(
-						     g.cell[r * 2]));
-			cJSON_AddItemToArray(row, cell_copy(
-				r - 1 < NC(keys) ? member(report, keys[r - 1])
-						 : NULL));
-		}
-		grid_free(&g);
 		*out = t;
 		return 0;
 	}
 	for (size_t c = 0; c < s->ncols; c++)
-		if (add_col(cols, s->cols[c].head, col_kind(&s->cols[c])))
+		if (add_col(cols, col_head(&s->cols[c], lang),
+			    col_kind(&s->cols[c])))
 			goto oom;
 	/* A broken targets file: its message, for the writer to show in
 	** place of the rows (there are none). */
@@ -1932,33 +2193,29 @@ int srv_report_table_json(const cJSON *report, const char *table,
 	    !cJSON_AddStringToObject(t, "error", member(report,
 				     "targets.error")->valuestring))
 		goto oom;
-	for (const cJSON *r = member(report, s->key) ?
-		     member(report, s->key)->child : NULL; r; r = r->next) {
-		cJSON *row;
+	/* No section has more columns than cells (trips: 13). */
+	n = s->ncols < NC(cells) ? s->ncols : NC(cells);
+	arr = member(report, s->key);
+	for (const cJSON *r = arr ? arr->child : NULL; r; r = r->next) {
 		if (s->only && !cJSON_IsTrue(member(r, s->only)))
 			continue;
-		if (!(row = cJSON_CreateArray()))
+		for (size_t c = 0; c < n; c++)
+			cells[c] = cell_value(report, r, &s->cols[c], lang);
+		if (add_row(rows, cells, n))
 			goto oom;
-		cJSON_AddItemToArray(rows, row);
-		for (size_t c = 0; c < s->ncols; c++)
-			cJSON_AddItemToArray(row, cell_copy(
-				member(r, s->cols[c].key)));
 	}
-	if (s->total && member(report, s->total)) {
-		const cJSON *tot = member(report, s->total);
-		cJSON *row = cJSON_CreateArray();
-		if (!row)
+	if (s->total && (tot = member(report, s->total))) {
+		cells[0] = cJSON_CreateString(tr(lang, N_("Total")));
+		for (size_t c = 1; c < n; c++) {
+			const cJSON *v = member(tot, s->cols[c].key);
+			cells[c] = v ? cJSON_Duplicate(v, 1) : cJSON_CreateNull();
+		}
+		if (add_row(rows, cells, n))
 			goto oom;
-		cJSON_AddItemToArray(rows, row);
-		cJSON_AddItemToArray(row, cJSON_CreateString("Total"));
-		for (size_t c = 1; c < s->ncols; c++)
-			cJSON_AddItemToArray(row, cell_copy(
-				member(tot, s->cols[c].key)));
 	}
 	*out = t;
 	return 0;
 oom:
-	grid_free(&g);
 	cJSON_Delete(t);
 	return -1;
 }

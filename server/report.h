@@ -130,20 +130,28 @@ int srv_report_render_csv_table(const cJSON *report, const char *table,
 				char **out, size_t *outlen) SRV_REPORT_WUR;
 
 /* One table of the report with typed cells, for writers of other formats
-** (the XLSX workbook): {"name":T,"columns":[{"head":H,"kind":"text"|
-** "number"|"money"|"percent"}...],"rows":[[V...]...]}, V copied from the
-** document (numbers stay numbers, dates "YYYY-MM-DD" strings, absent
-** null); a "Total" row last where the table has one; the targets table of
-** a report made with a broken targets file also has "error":"MESSAGE"
-** (and no rows). *out is new (caller deletes) and 0 is returned; -2 for
-** an unknown table, -1 out of memory. */
+** (the XLSX workbook): {"name":T,"sheet":S,"columns":[{"head":H,"kind":
+** "text"|"number"|"money"|"percent"}...],"rows":[[V...]...]}, V copied
+** from the document (numbers stay numbers, dates "YYYY-MM-DD" strings,
+** absent null); a "Total" row last where the table has one; the
+** summary, whose rows hold values of several kinds, also has
+** "row_kinds":[K...], one per row, for its value column. lang NULL:
+** the CSV's English headers and the document's values; "vi", "lo" or "en"
+** (srv_report_lang): the sheet's name S and the headers in that language,
+** reference names (provinces, sectors, specialties, work statuses), a
+** visit's direction, a target's status and yes/no as the DOCX writes them
+** in it. The targets table of a report made with a broken targets file
+** also has "error":"MESSAGE" (and no rows). *out is new (caller deletes)
+** and 0 is returned; -2 for an unknown table, -1 out of memory. */
 int srv_report_table_json(const cJSON *report, const char *table,
-			  cJSON **out) SRV_REPORT_WUR;
+			  const char *lang, cJSON **out) SRV_REPORT_WUR;
 
 /* The report as an XLSX workbook at path (report_xlsx.c): one sheet per
-** table, typed cells, header rows, filters. 0 on success; -1 with msg
+** table, named, headed and valued in lang as srv_report_table_json gives
+** them, typed cells, header rows, filters. 0 on success; -1 with msg
 ** (cannot create or write the file, out of memory). */
-int srv_report_write_xlsx(const cJSON *report, const char *path, char *msg,
+int srv_report_write_xlsx(const cJSON *report, const char *lang,
+			  const char *path, char *msg,
 			  size_t msgsz) SRV_REPORT_WUR;
 
 /* The table names, comma-separated, for messages. Cannot fail. */

@@ -7,10 +7,14 @@
 ** (shown dd/mm/yyyy), percentages as percentages (76 -> 0.76 shown
 ** "76.0%"), money grouped by thousands, and column widths that fit the
 ** widest cell. The cells come typed from srv_report_table_json, so the
-** workbook and the CSV files always hold the same figures. A report made
-** with a broken targets file has the targets sheet's header row and, in
-** A2, the file's mistake in the workbook's language; the other sheets are
-** whole.
+** workbook and the CSV files always hold the same figures; the sheets'
+** names, the headers and the reference names are in the report's
+** language (Vietnamese by default), from the same po/ catalogs as the
+** DOCX. A translated sheet name Excel would refuse (more than 31
+** characters, one of []:*?/\, the same as another sheet's) falls back to
+** the table's name (its --table name, English). A report made with a
+** broken targets file has the targets sheet's header row and, in A2, the
+** file's mistake in the workbook's language; the other sheets are whole.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,15 +53,30 @@ typedef struct fmts {
 	lxw_format *head, *date, *pct, *money, *wrap;
 } fmts;
 
+/* The sheet's name: the translated one when Excel accepts it, else the
+** table's name (ASCII, short, distinct: always valid). */
+static const char *sheet_name(lxw_workbook *wb, const cJSON *t)
+{
+	const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+	const cJSON *sheet = cJSON_GetObjectItemCaseSensitive(t, "sheet");
+
+	if (cJSON_IsString(sheet) &&
+	    workbook_validate_sheet_name(wb, sheet->valuestring) ==
+	    LXW_NO_ERROR)
+		return sheet->valuestring;
+	return name->valuestring;
+}
+
 static int write_sheet(lxw_workbook *wb, const fmts *f, const cJSON *t,
 		       const char *lang)
 {
 	const cJSON *err = cJSON_GetObjectItemCaseSensitive(t, "error");
 	const cJSON *cols = cJSON_GetObjectItemCaseSensitive(t, "columns");
 	const cJSON *rows = cJSON_GetObjectItemCaseSensitive(t, "rows");
-	const cJSON *name = cJSON_GetObjectItemCaseSensitive(t, "name");
+	const cJSON *row_kinds = cJSON_GetObjectItemCaseSensitive(t,
+								  "row_kinds");
 	int ncols = cJSON_GetArraySize(cols), nrows = cJSON_GetArraySize(rows);
-	lxw_worksheet *ws = workbook_add_worksheet(wb, name->valuestring);
+	lxw_worksheet *ws = workbook_add_worksheet(wb, sheet_name(wb, t));
 	double *w;
 	int c, r;
 
@@ -73,11 +92,16 @@ static int write_sheet(lxw_workbook *wb, const fmts *f, const cJSON *t,
 	r = 1;
 	for (const cJSON *row = rows->child; row; row = row->next, r++) {
 		const cJSON *h = cols->child;
+		const cJSON *rk = cJSON_GetArrayItem(row_kinds, r - 1);
 		c = 0;
 		for (const cJSON *v = row->child; v && h;
 		     v = v->next, h = h->next, c++) {
-			const char *kind = cJSON_GetObjectItemCaseSensitive(
-				h, "kind")->valuestring;
+			/* A row's own kind (the summary's) wins for its
+			** value; the header's otherwise. */
+			const char *kind = c > 0 && cJSON_IsString(rk)
+				? rk->valuestring
+				: cJSON_GetObjectItemCaseSensitive(
+					h, "kind")->valuestring;
 			lxw_datetime dt;
 			char tmp[64];
 			double cw = 0;
@@ -139,13 +163,11 @@ static int write_sheet(lxw_workbook *wb, const fmts *f, const cJSON *t,
 	return 0;
 }
 
-int srv_report_write_xlsx(const cJSON *report, const char *path, char *msg,
-			  size_t msgsz)
+int srv_report_write_xlsx(const cJSON *report, const char *lang,
+			  const char *path, char *msg, size_t msgsz)
 {
 	lxw_workbook *wb = workbook_new(path);
 	const char *names = srv_report_tables();
-	const cJSON *l = cJSON_GetObjectItemCaseSensitive(report, "lang");
-	const char *lang = cJSON_IsString(l) ? l->valuestring : "en";
 	fmts f;
 	lxw_error e;
 	int rc = 0;
@@ -172,7 +194,7 @@ int srv_report_write_xlsx(const cJSON *report, const char *path, char *msg,
 		}
 		memcpy(name, p, n);
 		name[n] = '\0';
-		if (srv_report_table_json(report, name, &t) != 0 ||
+		if (srv_report_table_json(report, name, lang, &t) != 0 ||
 		    write_sheet(wb, &f, t, lang) != 0) {
 			snprintf(msg, msgsz, "out of memory writing the "
 				 "sheet %s", name);

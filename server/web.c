@@ -580,7 +580,7 @@ static void do_download(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	}
 	close(fd);
 	if (docx ? srv_report_write_docx(doc, lang, tmpl, msg, sizeof(msg))
-		 : srv_report_write_xlsx(doc, tmpl, msg, sizeof(msg))) {
+		 : srv_report_write_xlsx(doc, lang, tmpl, msg, sizeof(msg))) {
 		srv_resp_error(resp, 500, "internal_error", "%s", msg);
 	} else if (body_from_file(resp, tmpl) == 0) {
 		resp->ctype = docx

@@ -28,6 +28,8 @@ need_pc libzip libzip-dev             # the report as a Word document (DOCX)
 # hq_docx.t: LibreOffice converts the DOCX to PDF, poppler reads it back.
 need_cmd soffice libreoffice-writer-nogui
 [ -e /usr/lib/libreoffice/program/libswlo.so ] || missing="$missing libreoffice-writer-nogui"
+# hq_report.t: LibreOffice Calc opens the XLSX and writes each sheet as CSV.
+[ -e /usr/lib/libreoffice/program/libsclo.so ] || missing="$missing libreoffice-calc-nogui"
 need_cmd pdftotext poppler-utils
 need_cmd pdftoppm poppler-utils
 need_pc cmocka libcmocka-dev

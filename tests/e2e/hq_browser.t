@@ -16,7 +16,7 @@
 . "$(dirname "$0")/hq_lib.sh"
 . "$(dirname "$0")/browser_lib.sh"
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-NODE_CHECKS=77
+NODE_CHECKS=78
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
 plan $((14 + NODE_CHECKS))
 

@@ -4,7 +4,11 @@
 # fieldsyncd; the report is then checked in its three formats, figure by
 # figure, against the expectations derived below by hand from those entries
 # (period 2026H2 = 2026-05-01..2026-10-31, so "as of" is 2026-10-31 on any
-# day the test runs after it). Also: the filters, a --from/--to range, the
+# day the test runs after it); the period's observations (a retracted one
+# left out) and the open conflict as CSV tables and XLSX sheets; the
+# workbook read by content (its sheets' names and header rows in
+# Vietnamese by default, English and Lao with --lang, 3.8 a number cell)
+# and through LibreOffice Calc. Also: the filters, a --from/--to range, the
 # targets file (created beside the database, edited by HQ, --targets, a
 # mistake shown in the targets section only, with its line, in every
 # format), usage errors (exit 2), and at the end the previous period's scholarship and works figures (300 / 251 -> 84 %, 4 x 15
@@ -15,7 +19,7 @@
 for c in jq sqlite3; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
-plan 137
+plan 163
 
 W=$(tmpdir)
 hq_fixture "$W"
@@ -173,29 +177,188 @@ csv_has "foreign-affairs-quarterly,2026-01-01,2026-12-31,16,1,missed,\"Foreign-a
 csv devices
 csv_has "Máy dự phòng,expert,$DEV_C,," "the device that never synced"
 run "${R[@]}" --period 2026H2 --format csv
-like "$RC $ERR" '^2 .*--table.*summary, provinces, sectors, models, scholarships, works, visits, trips, targets, devices' \
+like "$RC $ERR" '^2 .*--table.*summary, provinces, sectors, visits, trips, models, observations, scholarships, works, targets, conflicts, devices' \
 	"--format csv without --table: exit 2, the tables listed"
 run "${R[@]}" --period 2026H2 --format csv --table everything
 like "$RC $ERR" '^2 .*"everything" is not a table.*visits' "an unknown table: exit 2, the tables listed"
 run "${R[@]}" --period 2026H2 --table visits
 is "$RC" 2 "--table without --format csv: exit 2"
 
+# ---- the period's observations and the open conflicts ----------------------
+# Device A records one more observation of M2 (2026-09-01, 5 ha, 30 hh)
+# and retracts it: a retracted observation counts nowhere. The period's
+# observations stay P1 (M1 07-01, 2 ha, 30 hh), P4 (M2 08-01, 4.5 ha,
+# 25 hh) and P2 (M1 10-10, 3.8 ha, 42 hh, with its notes), by date; P3
+# (11-10) is after the period. The one open conflict: M3's district,
+# HQ's "Khongsedone" kept over A's "Vapy".
+P5=$("$FS" --dir "$DA" model progress "$M2" --sown-ha 5 --households 30 \
+	--date 2026-09-01 2>/dev/null) &&
+	"$FS" --dir "$DA" retract "$P5" --reason "nhầm mô hình" >/dev/null 2>&1 &&
+	"$FS" --dir "$DA" sync >/dev/null 2>&1
+ok $? "device A recorded an observation of M2 on 2026-09-01, retracted it and synced"
+csv_widths() { # the distinct numbers of fields of the lines of plain.csv
+	awk '{ n = 1; q = 0
+		for (i = 1; i <= length($0); i++) {
+			ch = substr($0, i, 1)
+			if (ch == "\"") q = !q; else if (ch == "," && !q) n++
+		}
+		print n }' "$W/plain.csv" | sort -u | paste -sd ' '
+}
+csv observations
+is "$RC" 0 "report --format csv --table observations exits 0"
+csv_head "Model,Date,Sown ha,Households,Notes,Author" observations
+is "$(sed 1d "$W/plain.csv")" "Ngô nếp (sticky maize) — Salavan,2026-07-01,2,30,,Chuyên gia An
+Lúa nước thâm canh — Sekong,2026-08-01,4.5,25,,Chuyên gia An
+Ngô nếp (sticky maize) — Salavan,2026-10-10,3.8,42,\"Còn 1,2 ha đang hoàn thành\",Chuyên gia An" \
+	"observations CSV: the period's three, by date, the model named by crop and province; the retracted one and November's absent"
+is "$(csv_widths)" 6 "observations CSV: one rectangular table (every line 6 fields)"
+csv conflicts
+is "$RC" 0 "report --format csv --table conflicts exits 0"
+csv_head "Record,Field,Value kept,Device kept,Other value,Other device" conflicts
+is "$(sed 1d "$W/plain.csv")" '"Thụ tinh nhân tạo bò Zebu — Salavan, Khongsedone",district,Khongsedone,HQ,Vapy,Chuyên gia An' \
+	"conflicts CSV: M3 named by what it is, its field, both values and both devices by name"
+is "$(csv_widths)" 6 "conflicts CSV: one rectangular table (every line 6 fields)"
+run "${R[@]}" --period 2026H2 --format json
+is "$(printf '%s' "$OUT" | jq -c --arg m "$M2" '[(.observations | length), (.models[] | select(.id==$m) | .sown_ha, .last_observation)]')" \
+	'[3,4.5,"2026-08-01"]' "the retracted observation counts nowhere: M2 still 4.5 ha on 08-01"
+
 # ---- XLSX: one sheet per table, typed cells ---------------------------------
+# The sheets are written in the order of the CSV tables: 1 summary, 2
+# provinces, 3 sectors, 4 visits, 5 trips, 6 models, 7 observations, 8
+# scholarships, 9 works, 10 targets, 11 conflicts, 12 devices.
 command -v unzip >/dev/null || bail "unzip is needed"
+xsheets() { # XLSX: the sheets' names, "|"-joined, in the workbook's order
+	unzip -p "$1" xl/workbook.xml | grep -o '<sheet name="[^"]*"' |
+		sed 's/^<sheet name="//; s/"$//' | paste -sd '|'
+}
+xrow() { # XLSX N ROW: row ROW of sheet N, cells "|"-joined by column
+	# (an absent cell empty): a shared string (t="s") as its text from
+	# xl/sharedStrings.xml, any other cell as its <v>.
+	unzip -p "$1" xl/sharedStrings.xml | tr -d '\n' | sed 's/<si>/\n/g' |
+		sed '1d; s/<\/si>.*//; s/<[^>]*>//g; s/&lt;/</g; s/&gt;/>/g
+		s/&quot;/"/g; s/&amp;/\&/g' >"$W/sst.txt"
+	unzip -p "$1" "xl/worksheets/sheet$2.xml" | tr -d '\n' |
+		sed 's/<row /\n<row /g' | grep "^<row r=\"$3\"" |
+		sed 's/<c /\n<c /g' | sed 1d | awk -v sst="$W/sst.txt" '
+		BEGIN { n = 0; while ((getline l < sst) > 0) s[n++] = l; m = 0 }
+		{
+			match($0, /r="[A-Z]+/)
+			c = index("ABCDEFGHIJKLMNOPQRSTUVWXYZ", substr($0, RSTART + 3, 1))
+			v = ""
+			if (match($0, /<v>[^<]*<\/v>/))
+				v = substr($0, RSTART + 3, RLENGTH - 7)
+			if ($0 ~ / t="s"/) v = s[v]
+			cell[c] = v
+			if (c > m) m = c
+		}
+		END {
+			for (i = 1; i <= m; i++)
+				printf "%s%s", (i > 1 ? "|" : ""), cell[i]
+			print ""
+		}'
+}
+serial() { # YYYY-MM-DD: the spreadsheet's day number (days since 1899-12-30)
+	echo $((($(date -ud "$1" +%s) - $(date -ud 1899-12-30 +%s)) / 86400))
+}
+# Without --lang and with no language in the environment (lib.sh sets
+# LANGUAGE=en for the messages): Vietnamese.
 X="$W/report.xlsx"
-run "${R[@]}" --period 2026H2 --format xlsx --output "$X"
+run env -u LANGUAGE -u LC_ALL -u LC_MESSAGES -u LANG \
+	"${R[@]}" --period 2026H2 --format xlsx --output "$X"
 is "$RC" 0 "report --format xlsx --output FILE exits 0"
-is "$(unzip -p "$X" xl/workbook.xml | grep -o '<sheet name="[a-z]*"' | sed 's/.*="//; s/"$//' | tr '\n' ' ')" \
-	"summary provinces sectors models scholarships works visits trips targets devices " \
-	"one sheet per table, in the CSV tables' order"
-# Sheet 4 is models: M1's sown 3.8 ha is a number cell (no t="s"), and
+is "$(xsheets "$X")" \
+	"Tổng hợp chung|Theo tỉnh|Theo lĩnh vực|Đoàn ra, đoàn vào|Chuyến công tác|Mô hình|Ghi nhận tiến độ|Học bổng|Công trình hữu nghị|Chỉ tiêu|Xung đột|Thiết bị" \
+	"one sheet per table, in the CSV tables' order, named in Vietnamese by default"
+# Every sheet's header row, in Vietnamese (po/vi.po), column for column.
+vi_heads=(
+	"Mục|Giá trị"
+	"Tỉnh|Đoàn ra|Thành viên đoàn ra|Đoàn vào|Thành viên đoàn vào|Chuyến công tác|Ngày công chuyên gia|Số lớp tập huấn|Được đào tạo|Bệnh nhân"
+	"Lĩnh vực|Đoàn ra|Thành viên đoàn ra|Đoàn vào|Thành viên đoàn vào|Chuyến công tác|Ngày công chuyên gia|Số lớp tập huấn|Được đào tạo|Bệnh nhân"
+	"Ngày bắt đầu|Ngày kết thúc|Chiều đoàn|Tỉnh|Lĩnh vực|Trưởng đoàn|Chức vụ trưởng đoàn|Số thành viên|Đơn vị đón tiếp|Người ghi"
+	"Ngày bắt đầu|Ngày kết thúc|Tỉnh|Lĩnh vực|Chuyên ngành|Chuyên gia|Địa điểm|Số chuyên gia|Ngày công chuyên gia|Số lớp tập huấn|Được đào tạo|Bệnh nhân|Người ghi"
+	"Cây trồng, vật nuôi|Tỉnh|Huyện|Bản|Kế hoạch (ha)|Đã gieo (ha)|Tỷ lệ đạt (%)|Số hộ kế hoạch|Số hộ|Lần ghi nhận gần nhất|Lâu chưa cập nhật|Người ghi"
+	"Mô hình (cây trồng — tỉnh)|Ngày|Đã gieo (ha)|Số hộ|Ghi chú|Người ghi"
+	"Năm học|Tỉnh|Số suất đã cấp|Đã nhập học|Tỷ lệ nhập học (%)"
+	"Tỉnh|Công trình|Lĩnh vực|Kinh phí|Đã giải ngân|% đã xây dựng|Trạng thái|Lần ghi nhận gần nhất|Ghi chú lần ghi nhận gần nhất"
+	"Mã chỉ tiêu|Từ ngày|Đến ngày|Chỉ tiêu|Thực hiện|Trạng thái|Mô tả"
+	"Bản ghi|Trường|Giá trị được giữ|Thiết bị có giá trị được giữ|Giá trị khác|Thiết bị có giá trị khác"
+	"Thiết bị|Vai trò|Mã|Lần đồng bộ cuối|Số ngày"
+)
+bad=""
+for i in "${!vi_heads[@]}"; do
+	got=$(xrow "$X" $((i + 1)) 1)
+	[ "$got" = "${vi_heads[i]}" ] || bad="$bad sheet $((i + 1)): '$got';"
+done
+is "$bad" "" "every sheet's header row is in Vietnamese, column for column"
+# Sheet 6 is models: M1's sown 3.8 ha is a number cell (no t="s"), and
 # its 76 % a percentage 0.76.
-M=$(unzip -p "$X" xl/worksheets/sheet4.xml)
+M=$(unzip -p "$X" xl/worksheets/sheet6.xml)
 like "$M" '<c r="F2"( s="[0-9]+")?><v>3.8</v></c>' "3.8 ha is a number cell, not text"
 like "$M" '<c r="G2" s="[0-9]+"><v>0.76</v></c>' "76 % is the number 0.76 with a percent format"
 like "$M" '<autoFilter ref="A1:L4"/>' "the models sheet has a filter over its header and 3 rows"
+is "$(xrow "$X" 6 2)" "Ngô nếp (sticky maize)|Salavan|Lao Ngam|ບ້ານ ນາດີ|5|3.8|0.76|42|42|$(serial 2026-10-10)|không|Chuyên gia An" \
+	"models sheet: M1's numbers as numbers, its last observation a date, not stale as \"không\""
+is "$(xrow "$X" 7 2) / $(xrow "$X" 7 3) / $(xrow "$X" 7 4) / $(xrow "$X" 7 5)" \
+	"Ngô nếp (sticky maize) — Salavan|$(serial 2026-07-01)|2|30||Chuyên gia An / Lúa nước thâm canh — Sekong|$(serial 2026-08-01)|4.5|25||Chuyên gia An / Ngô nếp (sticky maize) — Salavan|$(serial 2026-10-10)|3.8|42|Còn 1,2 ha đang hoàn thành|Chuyên gia An / " \
+	"observations sheet: the fixture's three observations of the period, dates as dates, nothing more"
+is "$(xrow "$X" 11 2)" "Thụ tinh nhân tạo bò Zebu — Salavan, Khongsedone|district|Khongsedone|HQ|Vapy|Chuyên gia An" \
+	"conflicts sheet: the open conflict, its record by what it is"
+is "$(xrow "$X" 4 2)" "$(serial 2026-05-10)|$(serial 2026-05-12)|đoàn ra|Attapeu|y tế|Đoàn công tác Sở Y tế Gia Lai|Giám đốc Sở Y tế|6||ເຈົ້າ ສົມພອນ" \
+	"visits sheet: direction and sector in Vietnamese, as the DOCX writes them"
+is "$(xrow "$X" 10 2 | cut -d'|' -f1,6)" "medical-experts|đang chờ" "targets sheet: the status in Vietnamese"
+# --lang en: the same sheets, English names and headers.
+XE="$W/report-en.xlsx"
+run "${R[@]}" --period 2026H2 --format xlsx --output "$XE" --lang en
+is "$RC $(xsheets "$XE")" \
+	"0 Summary|By province|By sector|Visits|Trips|Models|Observations|Scholarships|Works|Targets|Conflicts|Devices" \
+	"--lang en: the sheets named in English"
+en_heads=(
+	"Item|Value"
+	"Province|Visits out|Members out|Visits in|Members in|Trips|Expert-days|Trainings|Trained|Patients"
+	"Sector|Visits out|Members out|Visits in|Members in|Trips|Expert-days|Trainings|Trained|Patients"
+	"Start|End|Direction|Province|Sector|Delegation leader|Leader's title|Members|Host|Author"
+	"Start|End|Province|Sector|Specialty|Expert|Site|Number of experts|Expert-days|Trainings|Trained|Patients|Author"
+	"Crop|Province|District|Village|Planned ha|Sown ha|Done %|Planned households|Households|Last observation|Stale|Author"
+	"Model (crop — province)|Date|Sown ha|Households|Notes|Author"
+	"Academic year|Province|Awarded|Enrolled|Enrolled %"
+	"Province|Work|Sector|Budget|Disbursed|Built %|Status|Last observation|Latest notes"
+	"Target code|From|To|Expected|Actual|Status|Description"
+	"Record|Field|Value kept|Device kept|Other value|Other device"
+	"Device|Role|Id|Last sync|Days"
+)
+bad=""
+for i in "${!en_heads[@]}"; do
+	got=$(xrow "$XE" $((i + 1)) 1)
+	[ "$got" = "${en_heads[i]}" ] || bad="$bad sheet $((i + 1)): '$got';"
+done
+is "$bad" "" "--lang en: every sheet's header row in English"
+is "$(xrow "$XE" 6 2 | cut -d'|' -f1,2,6,11)" "Ngô nếp (sticky maize)|Salavan|3.8|no" "--lang en: the same cells, 3.8 a number"
+XL="$W/report-lo.xlsx"
+run "${R[@]}" --period 2026H2 --format xlsx --output "$XL" --lang lo
+is "$RC $(xsheets "$XL" | cut -d'|' -f1,6) $(xrow "$XL" 6 2 | cut -d'|' -f2,6)" \
+	"0 ສັງລວມ|ຮູບແບບສາທິດ ສາລະວັນ|3.8" "--lang lo: sheets named in Lao, Salavan as ສາລະວັນ, 3.8 a number"
 run "${R[@]}" --period 2026H2 --format xlsx
 like "$RC $ERR" '^2 .*--output FILE' "--format xlsx without --output: exit 2"
+# LibreOffice Calc opens the workbook and writes every sheet as CSV (the
+# last filter token -1: all sheets, one file each; token 9 true: cells as
+# shown): 3.8 survives as 3.8, the percentage as 76.0%, dates dd/mm/yyyy.
+if command -v soffice >/dev/null &&
+	[ -e /usr/lib/libreoffice/program/libsclo.so ]; then
+	mkdir -p "$W/lo-csv"
+	(cd "$W" && HOME="$W" timeout 180 soffice --headless --norestore \
+		"-env:UserInstallation=file://$W/lo" --convert-to \
+		'csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,-1' \
+		--outdir "$W/lo-csv" "$X" >"$W/lo.out" 2>&1)
+	ok $? "libreoffice --headless --convert-to csv exits 0" || diag "$(cat "$W/lo.out")"
+	is "$(ls "$W/lo-csv" | wc -l)" 12 "LibreOffice wrote one CSV per sheet"
+	MC="$W/lo-csv/report-Mô hình.csv"
+	is "$(sed -n 2p "$MC" 2>/dev/null)" "Ngô nếp (sticky maize),Salavan,Lao Ngam,ບ້ານ ນາດີ,5,3.8,76.0%,42,42,10/10/2026,không,Chuyên gia An" \
+		"LibreOffice reads M1's row: 3.8, 76.0%, 10/10/2026"
+	is "$(sed -n 3p "$W/lo-csv/report-Ghi nhận tiến độ.csv" 2>/dev/null)" "Lúa nước thâm canh — Sekong,01/08/2026,4.5,25,,Chuyên gia An" \
+		"LibreOffice reads the observations sheet: 1 August 2026 as 01/08/2026, 4.5"
+else
+	skip 4 "LibreOffice Calc is not installed (tests/deps.sh installs libreoffice-calc-nogui)"
+fi
 
 # ---- table ---------------------------------------------------------------
 run "${R[@]}" --period 2026H2
@@ -280,6 +443,8 @@ is "$(printf '%s' "$OUT" | jq -c '[.summary.targets, (.targets.items[0] | .name,
 # message, and everything else is what a good file gives ($J, made with
 # the shipped file): only the target counts and the visits' high_level (the
 # file defines "high-level") become null; now_ms is the run's clock.
+# (the good report made now: a device has synced since $J)
+"${R[@]}" --period 2026H2 --format json >"$W/good.json" 2>/dev/null
 printf '%s\n' '# line 1' 'target broken count=nothing per=year min=1' >"$W/bad.targets"
 run "${R[@]}" --period 2026H2 --targets "$W/bad.targets" --format json
 is "$RC" 0 "a mistake in the targets file: the report is still made, exit 0"
@@ -292,7 +457,7 @@ like "$(jq -r .targets.error "$BJ")" "^$W/bad.targets:2:[0-9]+: unknown count \"
 is "$(jq -c '[.targets.year, .targets.items, .summary.targets, .summary.targets_met, ([.visits[].high_level] | unique)]' "$BJ")" \
 	'[2026,[],null,null,[null]]' "JSON: no target items, target counts null (unknown, not 0), high_level null"
 strip='del(.now_ms, .targets, .summary.targets, .summary.targets_met, .visits[].high_level)'
-is "$(jq -cS "$strip" "$BJ")" "$(jq -cS "$strip" "$J")" \
+is "$(jq -cS "$strip" "$BJ")" "$(jq -cS "$strip" "$W/good.json")" \
 	"JSON: every other member equals the report with a good file"
 is "$(jq -c '[(.models | length), (.visits | length), (.trips | length), (.devices | length), .summary.visits, .summary.models]' "$BJ")" \
 	'[3,5,3,4,5,3]' "JSON: models, visits, trips and devices all there"
@@ -323,13 +488,13 @@ is "$RC $(printf '%s\n' "$OUT" | tr -d '\r' | grep -c '^Ngô nếp (sticky maize
 X="$W/broken.xlsx"
 run "${R[@]}" --period 2026H2 --format xlsx --lang en -o "$X"
 is "$RC" 0 "XLSX with a broken targets file: exit 0"
-# Sheet 9 is targets: the header row and the message in A2 (a shared
-# string); sheet 4, models, still has 3.8.
+# Sheet 10 is targets: the header row and the message in A2 (a shared
+# string); sheet 6, models, still has 3.8.
 SS=$(unzip -p "$X" xl/sharedStrings.xml | sed 's/<[^>]*>/|/g; s/||*/|/g')
-a2=$(unzip -p "$X" xl/worksheets/sheet9.xml | grep -o '<c r="A2" t="s"><v>[0-9]*</v>' | grep -o '[0-9]*</v>' | tr -d '</v>')
+a2=$(unzip -p "$X" xl/worksheets/sheet10.xml | grep -o '<c r="A2" t="s"><v>[0-9]*</v>' | grep -o '[0-9]*</v>' | tr -d '</v>')
 like "$(printf '%s' "$SS" | tr '|' '\n' | sed '/^$/d' | sed -n "$((a2 + 1))p")" \
 	"^The targets file has a mistake, so no target is evaluated: $bad\$" "XLSX: A2 of the targets sheet is the message"
-like "$(unzip -p "$X" xl/worksheets/sheet4.xml)" '<c r="F2"( s="[0-9]+")?><v>3.8</v></c>' "XLSX: the models sheet is whole"
+like "$(unzip -p "$X" xl/worksheets/sheet6.xml)" '<c r="F2"( s="[0-9]+")?><v>3.8</v></c>' "XLSX: the models sheet is whole"
 D="$W/broken.docx"
 run "${R[@]}" --period 2026H2 --format docx --lang vi -o "$D"
 is "$RC" 0 "DOCX with a broken targets file: exit 0"
@@ -435,6 +600,19 @@ is "$(printf '%s\n' "$TBL" | sed -n '/^Education: scholarships$/,/^$/p' | grep '
 	"Total - 300 251 84" "table: the education section's totals row (no province) 300 251 84"
 run "${R[@]}" --period 2025H2 --format csv --table summary
 like "$OUT" "Friendship works budget VND,60000000000" "CSV: the budget in plain digits"
+# The workbook's summary holds values of several kinds: row 18 the
+# enrolment rate (84 % -> 0.84 as a percentage), row 20 the budget (a
+# number with the money format), each with its own cell format.
+XS="$W/report-2025H2.xlsx"
+run "${R[@]}" --period 2025H2 --format xlsx --lang en -o "$XS"
+is "$RC $(xrow "$XS" 1 18) / $(xrow "$XS" 1 20)" \
+	"0 Enrolled %|0.84 / Friendship works budget VND|60000000000" \
+	"XLSX summary: the enrolment rate as 0.84, the budget as a number"
+S1=$(unzip -p "$XS" xl/worksheets/sheet1.xml)
+pct=$(printf '%s' "$S1" | grep -o '<c r="B18" s="[0-9]*"><v>0.84</v>' | sed 's/.* s="//; s/".*//')
+money=$(printf '%s' "$S1" | grep -o '<c r="B20" s="[0-9]*"><v>60000000000</v>' | sed 's/.* s="//; s/".*//')
+ok "$([ -n "$pct" ] && [ -n "$money" ] && [ "$pct" != "$money" ] && echo 0 || echo 1)" \
+	"XLSX summary: the rate and the budget are number cells with two different formats (percent, money)"
 
 # 2026H2: the 2026 targets. scholarships-per-province (each province, min
 # 20 in the year): Attapeu 20, Champasak 20, Salavan 20 met; Sekong 12

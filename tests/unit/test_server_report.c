@@ -773,12 +773,12 @@ static void test_targets_error(void **state)
 	assert_string_equal(csv, "\xEF\xBB\xBF" "Target,From,To,Expected,"
 			    "Actual,Status,Description\r\n");
 	free(csv);
-	assert_int_equal(srv_report_table_json(doc, "targets", &tj), 0);
+	assert_int_equal(srv_report_table_json(doc, "targets", NULL, &tj), 0);
 	assert_string_equal(str(tj, "error"), bad);
 	assert_int_equal(cJSON_GetArraySize(at(tj, "rows")), 0);
 	cJSON_Delete(tj);
 	/* Other tables carry no error. */
-	assert_int_equal(srv_report_table_json(doc, "models", &tj), 0);
+	assert_int_equal(srv_report_table_json(doc, "models", NULL, &tj), 0);
 	assert_null(cJSON_GetObjectItemCaseSensitive(tj, "error"));
 	assert_true(cJSON_GetArraySize(at(tj, "rows")) > 0);
 	cJSON_Delete(tj);
@@ -960,6 +960,73 @@ static void test_csv_table(void **state)
 	assert_int_equal(srv_report_render_csv_table(w->doc, "all", &csv,
 						     &len), -2);
 	assert_null(csv);
+}
+
+/* The typed tables the workbook is written from: English headers and
+** canonical values without a language, the same cells named in the
+** report's language with one; the observations and conflicts tables take
+** what the store adds to the document (here made by hand). */
+static void test_table_json(void **state)
+{
+	world *w = *state;
+	cJSON *doc = cJSON_Duplicate(w->doc, 1), *t = NULL;
+	char *j;
+
+	assert_non_null(doc);
+	assert_int_equal(srv_report_table_json(doc, "provinces", NULL, &t), 0);
+	j = cJSON_PrintUnformatted(t);
+	assert_non_null(strstr(j, "\"name\":\"provinces\",\"sheet\":"
+			       "\"By province\",\"columns\":[{\"head\":"
+			       "\"Province\",\"kind\":\"text\"},{\"head\":"
+			       "\"Visits out\",\"kind\":\"number\"}"));
+	assert_non_null(strstr(j, "[\"Attapeu\",0,0,1,5,1,15,4,25,40]"));
+	assert_non_null(strstr(j, "[\"Total\",3,24,2,20,4,31,7,85,73]]"));
+	free(j);
+	cJSON_Delete(t);
+	assert_int_equal(srv_report_table_json(doc, "provinces", "vi", &t), 0);
+	j = cJSON_PrintUnformatted(t);
+	assert_non_null(strstr(j, "\"sheet\":\"Theo tỉnh\",\"columns\":"
+			       "[{\"head\":\"Tỉnh\",\"kind\":\"text\"},"
+			       "{\"head\":\"Đoàn ra\",\"kind\":\"number\"}"));
+	assert_non_null(strstr(j, "[\"Tổng cộng\",3,24,2,20,4,31,7,85,73]]"));
+	free(j);
+	cJSON_Delete(t);
+
+	cJSON_AddItemToObject(doc, "observations", cJSON_Parse(
+		"[{\"crop\":\"Ngô nếp\",\"province\":\"Salavan\","
+		"\"date\":\"2026-04-10\",\"sown_ha\":3.8,\"households\":42,"
+		"\"notes\":null,\"author\":\"An\"}]"));
+	cJSON_AddItemToObject(doc, "conflicts", cJSON_Parse(
+		"[{\"record\":\"ab12\",\"field\":\"tags\",\"winner_value\":"
+		"[\"a\",\"b\"],\"winner_device\":"
+		"\"d2000000000000000000000000000000\",\"loser_value\":7,"
+		"\"loser_device\":\"ffff\"}]"));
+	assert_int_equal(srv_report_table_json(doc, "observations", NULL, &t),
+			 0);
+	j = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "rows"));
+	assert_string_equal(j, "[[\"Ngô nếp — Salavan\",\"2026-04-10\",3.8,"
+			    "42,null,\"An\"]]");
+	free(j);
+	cJSON_Delete(t);
+	assert_int_equal(srv_report_table_json(doc, "observations", "lo", &t),
+			 0);
+	j = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "rows"));
+	assert_string_equal(j, "[[\"Ngô nếp — ສາລະວັນ\",\"2026-04-10\",3.8,"
+			    "42,null,\"An\"]]");
+	free(j);
+	cJSON_Delete(t);
+	/* a record not in the store: its id; a list value as JSON; a device
+	** by its name, an unknown one by its id */
+	assert_int_equal(srv_report_table_json(doc, "conflicts", "en", &t), 0);
+	j = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "rows"));
+	assert_string_equal(j, "[[\"ab12\",\"tags\",\"[\\\"a\\\",\\\"b\\\"]\","
+			    "\"ອຸປະກອນ ເຊກອງ\",7,\"ffff\"]]");
+	free(j);
+	cJSON_Delete(t);
+	assert_int_equal(srv_report_table_json(doc, "everything", "vi", &t),
+			 -2);
+	assert_null(t);
+	cJSON_Delete(doc);
 }
 
 /* CSV formula injection (OWASP "CSV Injection"): a text cell beginning with
@@ -1565,6 +1632,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_csv_table, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_table_json, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
