@@ -18,12 +18,12 @@
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 NODE_CHECKS=78
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
-plan $((14 + NODE_CHECKS))
+plan $((15 + NODE_CHECKS))
 
 missing=$(browser_missing)
 if [ -n "$missing" ]; then
 	echo "# hq_browser.t: this machine lacks:$missing; run \`make deps\`" >&2
-	skip $((14 + NODE_CHECKS)) "missing:$missing (make deps installs them)"
+	skip $((15 + NODE_CHECKS)) "missing:$missing (make deps installs them)"
 	exit 0
 fi
 
@@ -86,8 +86,10 @@ is "$(fsd "$DA" show "$M3" --json | jq -r .fields.district) $(fsd "$DB_" show "$
 D=$(unzip -p "$W/report.docx" word/document.xml 2>/dev/null)
 like "$D" 'Salavan — Ngô nếp \(sticky maize\): 5 ha kế hoạch, 42 hộ; đã gieo 3,8 ha \(76 %\)' \
 	"the downloaded DOCX holds the Salavan sentence in Vietnamese"
-X=$(unzip -l "$W/report.xlsx" 2>/dev/null | grep -c 'xl/worksheets/sheet')
-ok $((X < 5)) "the downloaded XLSX is a workbook with its sheets ($X)"
+like "$(unzip -p "$W/report.xlsx" xl/workbook.xml 2>/dev/null)" '<sheet name="Mô hình"' \
+	"the downloaded XLSX is the workbook, its sheets named in Vietnamese"
+like "$(unzip -p "$W/report.xlsx" xl/worksheets/sheet6.xml 2>/dev/null)" '<c r="F2"( s="[0-9]+")?><v>3.8</v></c>' \
+	"... and its models sheet holds 3.8 as a number"
 if command -v soffice >/dev/null && command -v pdftotext >/dev/null; then
 	(cd "$W" && HOME="$W" timeout 180 soffice --headless --norestore \
 		"-env:UserInstallation=file://$W/lo" --convert-to pdf "$W/report.docx" \

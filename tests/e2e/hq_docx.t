@@ -10,7 +10,7 @@
 for c in jq sqlite3 unzip; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
-plan 16
+plan 21
 
 W=$(tmpdir)
 hq_fixture "$W"
@@ -44,9 +44,13 @@ like "$T" '3\. Y tế Các chuyến thăm của đoàn .* 6\. Nông nghiệp ' "
 # 3.8 ha sown: 3.8 / 5 = 76 %), with the decimal comma.
 like "$T" 'Salavan — Ngô nếp \(sticky maize\): 5 ha kế hoạch, 42 hộ; đã gieo 3,8 ha \(76 %\)' \
 	"the Salavan model as the report writes it: 3,8 ha (76 %)"
-like "$T" 'đoàn 6 người do Đoàn công tác Sở Y tế Gia Lai \(Giám đốc Sở Y tế\) làm trưởng đoàn sang thăm và làm việc tại tỉnh Attapeu\. Người ghi: ' \
-	"an outbound visit as a sentence, with its author"
+like "$T" 'đoàn 6 người do Đoàn công tác Sở Y tế Gia Lai \(Giám đốc Sở Y tế\) làm trưởng đoàn sang thăm và làm việc tại tỉnh Attapeu\. Mục đích: Khảo sát nhu cầu đào tạo bác sĩ tuyến tỉnh\. Người ghi: ' \
+	"an outbound visit as a sentence, with its purpose and its author"
 like "$T" 'Đoàn doanh nghiệp &quot;Gia Lai&quot;, Pleiku' "a leader's quotes escaped in the XML"
+for purpose in "Khảo sát nhu cầu đào tạo bác sĩ tuyến tỉnh" "ຢ້ຽມຢາມໂຮງໝໍແຂວງ Gia Lai" \
+	"Xúc tiến thương mại nông sản" "ແລກປ່ຽນດ້ານການຄ້າຊາຍແດນ" "Ký kết biên bản hợp tác năm 2027"; do
+	like "$T" "$purpose" "a visit's purpose is in the document: $purpose"
+done
 
 # LibreOffice opens it: a PDF, and the Vietnamese headings in its text.
 if command -v soffice >/dev/null && command -v pdftotext >/dev/null; then

@@ -30,7 +30,8 @@
 #              district "Lao Ngam", start 2026-06-01; no progress
 #   device B "ເຈົ້າ ສົມພອນ" (leader): visits
 #     V1 out Attapeu   health          6 members 2026-05-10..05-12
-#        title "Giám đốc Sở Y tế"
+#        title "Giám đốc Sở Y tế"; V1..V5 each have a purpose (Vietnamese
+#        or Lao) that the DOCX must carry
 #     V2 in  Salavan   health          4 members 2026-06-02
 #        title "ຮອງເຈົ້າແຂວງ" (contains ເຈົ້າແຂວງ: high-level)
 #     V3 out Champasak industry-trade  5 members 2026-09-15
@@ -121,19 +122,24 @@ hq_fixture() {
 	hq_step V1 "${b[@]}" visit add --direction out --province Attapeu \
 		--leader "Đoàn công tác Sở Y tế Gia Lai" \
 		--title "Giám đốc Sở Y tế" --members 6 --sector health \
+		--purpose "Khảo sát nhu cầu đào tạo bác sĩ tuyến tỉnh" \
 		--start 2026-05-10 --end 2026-05-12 || return 1; V1=$HQ_OUT
 	hq_step V2 "${b[@]}" visit add --direction in --province Salavan \
 		--leader "ທ່ານ ບຸນມີ ພົມມະວົງ" --title "ຮອງເຈົ້າແຂວງ" \
-		--members 4 --sector health --start 2026-06-02 || return 1; V2=$HQ_OUT
+		--members 4 --sector health --start 2026-06-02 \
+		--purpose "ຢ້ຽມຢາມໂຮງໝໍແຂວງ Gia Lai" || return 1; V2=$HQ_OUT
 	hq_step V3 "${b[@]}" visit add --direction out --province Champasak \
 		--leader 'Đoàn doanh nghiệp "Gia Lai", Pleiku' --members 5 \
-		--sector industry-trade --start 2026-09-15 || return 1; V3=$HQ_OUT
+		--sector industry-trade --start 2026-09-15 \
+		--purpose "Xúc tiến thương mại nông sản" || return 1; V3=$HQ_OUT
 	hq_step V4 "${b[@]}" visit add --direction in --province Sekong \
 		--leader "ຄະນະ ພະແນກອຸດສາຫະກຳ ແລະ ການຄ້າ" --members 3 \
-		--sector "công thương" --start 2026-07-20 || return 1; V4=$HQ_OUT
+		--sector "công thương" --start 2026-07-20 \
+		--purpose "ແລກປ່ຽນດ້ານການຄ້າຊາຍແດນ" || return 1; V4=$HQ_OUT
 	hq_step V5 "${b[@]}" visit add --direction out --province Sekong \
 		--leader "Đoàn Sở Ngoại vụ" --title "Chủ tịch UBND tỉnh" \
-		--members 2 --sector foreign-affairs --start 2026-08-05 || return 1
+		--members 2 --sector foreign-affairs --start 2026-08-05 \
+		--purpose "Ký kết biên bản hợp tác năm 2027" || return 1
 	V5=$HQ_OUT
 	hq_step V6 "${b[@]}" visit add --direction out --province Attapeu \
 		--leader "Đoàn Sở Giáo dục" --members 3 --sector education \
