@@ -1158,6 +1158,35 @@ static int pull(struct sync *S)
 
 /* ---- building and pushing -------------------------------------------- */
 
+/* The history entry of this device's change stamped old_s (its HLC text
+** and this device) gets the HLC of new_st, the change's new stamp. */
+static int history_redate(fieldsync *fs, const char *rid, const char *old_s,
+			  const proto_stamp *new_st)
+{
+	char oh[PROTO_HLC_HEX + 1], nh[PROTO_HLC_HEX + 1];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	snprintf(oh, sizeof oh, "%.*s", PROTO_HLC_HEX, old_s);
+	proto_hlc_format(nh, new_st->hlc);
+	rc = sqlite3_prepare_v2(fs->db, "UPDATE history SET hlc = ?1, entry = "
+				"json_set(entry, '$.hlc', ?1, '$.ms', ?2) WHERE "
+				"record_id = ?3 AND device = ?4 AND hlc = ?5",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot re-date pending changes");
+	sqlite3_bind_text(st, 1, nh, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)proto_hlc_ms(new_st->hlc));
+	sqlite3_bind_text(st, 3, rid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, fs->device_hex, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, oh, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? FIELDSYNC_OK
+				 : fs_sqlfail(fs, rc, "cannot re-date pending "
+					      "changes");
+}
+
 /* Re-date every unbuilt outbox change when this device's clock runs ahead
 ** of the server's (or when forced after a clock_ahead refusal): the data is
 ** kept, but it must not win every later conflict. New HLCs continue from
@@ -1286,6 +1315,10 @@ static int restamp(struct sync *S, int force)
 					"cannot re-date pending changes");
 			goto fail;
 		}
+		/* The record's history says when the change was written as
+		** the server will see it. */
+		if ((rc = history_redate(fs, rid, old_s, &st)))
+			goto fail;
 		/* The local state carries the old stamps: move them too. */
 		if ((rc = fs_state_load(fs, rid, &state)))
 			goto fail;

@@ -22,7 +22,7 @@ done
 # libfaketime is preloaded into an ASan binary (make check): let ASan accept it.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 FSD=$FIELDSYNCD_BIN
-plan 40
+plan 41
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -62,6 +62,11 @@ fsd "$A" sync >/dev/null 2>&1 && fsd "$B" sync >/dev/null 2>&1 || bail "sync aft
 is "$(latest "$B")" '["2026-07-01",3.8]' "B after sync: the latest is 2026-07-01, 3.8 ha"
 is "$(report) $(report 2030)" '["2026-07-01",3.8,76] ["2026-07-01",3.8,76]' "HQ's reports of 2026 and 2030: 3.8 ha of 5 = 76 %, the retracted one counts nowhere"
 is "$(fsd "$B" show "$M" --json | jq '.progress.count')" 1 "B's model counts one observation"
+# A's sync re-dated the change its 2030 clock stamped: its own history
+# says so too, as B's does.
+is "$(fsd "$A" history "$P2" --json | jq -c '[.entries[] | .hlc]')" \
+	"$(fsd "$B" history "$P2" --json | jq -c '[.entries[] | .hlc]')" \
+	"A's history of the observation has the stamps the server and B have (re-dated, not 2030)"
 run fsd "$B" history "$P2"
 like "$OUT" 'retracted' "B's history of the observation shows it retracted"
 like "$OUT" 'sai năm: 2030 thay vì 2026' "... with A's reason"
