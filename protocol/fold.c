@@ -5,6 +5,7 @@
 ** kept: they are parts of letters), spaces, punctuation and symbols
 ** dropped, đ read as d.
 */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unicase.h>
@@ -15,12 +16,19 @@
 #include "fold.h"
 #include "proto.h"
 
+/* The Latin script, looked up once (proto_fold runs on many threads). */
+static const uc_script_t *latin_script;
+static pthread_once_t latin_once = PTHREAD_ONCE_INIT;
+
+static void latin_init(void)
+{
+	latin_script = uc_script_byname("Latin");
+}
+
 static int is_latin(ucs4_t uc)
 {
-	static const uc_script_t *latin;
-	if (!latin)
-		latin = uc_script_byname("Latin");
-	return latin && uc_is_script(uc, latin);
+	pthread_once(&latin_once, latin_init);
+	return latin_script && uc_is_script(uc, latin_script);
 }
 
 size_t proto_fold(const char *s, uint32_t *out, size_t max)

@@ -79,56 +79,70 @@ static int add_pair(cJSON *out, const char *kind, const cJSON *a,
 	return 0;
 }
 
+/* The entries of list, each with its field folded once. NULL-ended
+** pointers in *items, folds in *f; -1 when out of memory. */
+static int fold_all(const cJSON *list, const char *field, const cJSON ***items,
+		    folded **f, size_t *n)
+{
+	size_t i = 0, cnt = (size_t)cJSON_GetArraySize(list);
+	const cJSON *e;
+
+	*items = calloc(cnt + 1, sizeof **items);
+	*f = calloc(cnt + 1, sizeof **f);
+	*n = cnt;
+	if (!*items || !*f)
+		return -1;
+	cJSON_ArrayForEach(e, list) {
+		(*items)[i] = e;
+		fold_of(e, field, &(*f)[i]);
+		i++;
+	}
+	return 0;
+}
+
 int srv_report_duplicates(cJSON *doc)
 {
 	const cJSON *visits = cJSON_GetObjectItemCaseSensitive(doc, "visits");
 	const cJSON *models = cJSON_GetObjectItemCaseSensitive(doc, "models");
-	const cJSON *a, *b;
+	const cJSON **vi = NULL, **mi = NULL, **di = NULL;
+	folded *vf = NULL, *mf = NULL, *df = NULL;
+	size_t nv = 0, nm = 0, nd = 0;
 	cJSON *out;
-	folded *fa = malloc(2 * sizeof *fa), *fb;
+	int rc = -1;
 
 	cJSON_DeleteItemFromObjectCaseSensitive(doc, "duplicates");
-	if (!fa || !(out = cJSON_AddArrayToObject(doc, "duplicates"))) {
-		free(fa);
-		return -1;
-	}
-	fb = fa + 1;
-	cJSON_ArrayForEach(a, visits) {
-		fold_of(a, "leader", fa);
-		for (b = a->next; b; b = b->next) {
-			if (!str_eq(a, b, "direction") ||
-			    !str_eq(a, b, "province") || !str_eq(a, b, "start"))
-				continue;
-			fold_of(b, "leader", fb);
-			if (alike(fa, fb) &&
-			    add_pair(out, "visit", a, b, "same direction, "
-				     "province and start date; leaders "
-				     "alike")) {
-				free(fa);
-				return -1;
-			}
-		}
-	}
-	cJSON_ArrayForEach(a, models) {
-		for (b = a->next; b; b = b->next) {
-			folded da, db;
-			if (!str_eq(a, b, "province"))
-				continue;
-			fold_of(a, "crop", fa);
-			fold_of(b, "crop", fb);
-			if (!same(fa, fb) || !fa->n)
-				continue;
-			fold_of(a, "district", &da);
-			fold_of(b, "district", &db);
-			if (da.n && db.n && !same(&da, &db))
-				continue;
-			if (add_pair(out, "model", a, b, "same crop and "
-				     "place")) {
-				free(fa);
-				return -1;
-			}
-		}
-	}
-	free(fa);
-	return 0;
+	if (!(out = cJSON_AddArrayToObject(doc, "duplicates")) ||
+	    fold_all(visits, "leader", &vi, &vf, &nv) ||
+	    fold_all(models, "crop", &mi, &mf, &nm) ||
+	    fold_all(models, "district", &di, &df, &nd))
+		goto out;
+	/* Pairs are compared on their plain fields first: folds only meet
+	** when direction, province and date (a model: province) agree. */
+	for (size_t a = 0; a < nv; a++)
+		for (size_t b = a + 1; b < nv; b++)
+			if (str_eq(vi[a], vi[b], "direction") &&
+			    str_eq(vi[a], vi[b], "province") &&
+			    str_eq(vi[a], vi[b], "start") &&
+			    alike(&vf[a], &vf[b]) &&
+			    add_pair(out, "visit", vi[a], vi[b], "same "
+				     "direction, province and start date; "
+				     "leaders alike"))
+				goto out;
+	for (size_t a = 0; a < nm; a++)
+		for (size_t b = a + 1; b < nm; b++)
+			if (str_eq(mi[a], mi[b], "province") && mf[a].n &&
+			    same(&mf[a], &mf[b]) &&
+			    (!df[a].n || !df[b].n || same(&df[a], &df[b])) &&
+			    add_pair(out, "model", mi[a], mi[b], "same crop "
+				     "and place"))
+				goto out;
+	rc = 0;
+out:
+	free(vi);
+	free(vf);
+	free(mi);
+	free(mf);
+	free(di);
+	free(df);
+	return rc;
 }

@@ -644,6 +644,18 @@ static int write_ok(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	return 0;
 }
 
+/* The value written, as "value": its JSON when it is whole; a long text
+** value comes cut to srv_resolution's buffer, so then it is "value_text"
+** (the cut JSON text): the resolution itself is committed either way. */
+static int add_value_text(cJSON *o, const char *text)
+{
+	cJSON *v = cJSON_Parse(text);
+
+	if (v)
+		return cJSON_AddItemToObject(o, "value", v);
+	return cJSON_AddStringToObject(o, "value_text", text) != NULL;
+}
+
 /* POST /api/conflicts/resolve {"id":N,"keep":"device:ID"|"value:TEXT"}:
 ** exactly `fieldsyncd conflicts resolve N --keep ...` — an HQ-signed
 ** change set through the push path, pulled by every device. */
@@ -694,8 +706,7 @@ static void do_resolve(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 					   (double)res.resolved) ||
 		  !cJSON_AddStringToObject(o, "keep", res.keep) ||
 		  !cJSON_AddStringToObject(o, "device", res.device) ||
-		  !cJSON_AddItemToObject(o, "value",
-					 cJSON_Parse(res.value)))) {
+		  !add_value_text(o, res.value))) {
 		cJSON_Delete(o);
 		o = NULL;
 	}
@@ -728,6 +739,18 @@ static void do_record(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 		return;
 	}
 	s = srv_pool_get(ctx->pool);
+	/* An unknown id costs one lookup, not a replay of every set. */
+	{
+		char *text = NULL;
+		size_t tl = 0;
+		rc = srv_store_record_get(s, id, &text, &tl);
+		free(text);
+		if (rc == SRV_E_NOTFOUND) {
+			srv_resp_error(resp, 404, "not_found", "no record %.40s",
+				       id);
+			goto out;
+		}
+	}
 	if (srv_store_meta_get(s, "hq_device", hq, sizeof(hq)) != SRV_OK)
 		hq[0] = 0;
 	rc = srv_record_history(s, hq, id, &entries, &state);

@@ -498,9 +498,14 @@ static int migrate(fieldsync *fs)
 			       fs->dir, v);
 	if ((rc = fs_begin(fs)) != FIELDSYNC_OK)
 		return rc;
-	/* Another process may have migrated while we waited for the lock. */
+	/* Another process may have migrated while we waited for the lock
+	** (or made the store with another fieldsync): the same checks. */
 	if ((rc = user_version(fs, &v)) != FIELDSYNC_OK)
 		goto fail;
+	if (v > fs_schema_version || (v > 0 && v < FS_SCHEMA_FIRST_V2)) {
+		fs_rollback(fs);
+		return migrate(fs);
+	}
 	for (; v < fs_schema_version; v++)
 		if ((rc = exec(fs, fs_migrations[v], "cannot upgrade the "
 			       "store")) != FIELDSYNC_OK)

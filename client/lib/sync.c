@@ -2338,6 +2338,35 @@ static long find_hlc(const proto_hlc *a, size_t n, proto_hlc hlc)
 	return lo < n && a[lo] == hlc ? (long)lo : -1;
 }
 
+/* The history entry of the pending change stamped old_s is by the device
+** of new_s (same HLC): its author, and a create's owner, become the new
+** identity, as every receiver will see them. */
+static int history_reauthor(fieldsync *fs, const char *rid, const char *old_s,
+			    const char *new_s)
+{
+	char hlc[PROTO_HLC_HEX + 1], od[PROTO_ID_HEX + 1], nd[PROTO_ID_HEX + 1];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	snprintf(hlc, sizeof hlc, "%.*s", PROTO_HLC_HEX, old_s);
+	snprintf(od, sizeof od, "%s", old_s + PROTO_HLC_HEX + 1);
+	snprintf(nd, sizeof nd, "%s", new_s + PROTO_HLC_HEX + 1);
+	rc = sqlite3_prepare_v2(fs->db, "UPDATE history SET device = ?1, entry ="
+				" replace(entry, ?2, ?1) WHERE record_id = ?3 "
+				"AND hlc = ?4 AND device = ?2", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fs_sqlfail(fs, rc, "cannot update the history");
+	sqlite3_bind_text(st, 1, nd, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, od, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, rid, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, hlc, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? FIELDSYNC_OK
+				 : fs_sqlfail(fs, rc, "cannot update the "
+					      "history");
+}
+
 /* Inside reenroll's transaction: the writes still pending were made by
 ** this store, whose identity becomes nid. Their stamps (hlc, old device)
 ** in the record states, and every pending base naming one of them, now
@@ -2443,6 +2472,8 @@ static int restamp_identity(fieldsync *fs, const uint8_t old[PROTO_ID_BYTES],
 		memcpy(st.device, nid, PROTO_ID_BYTES);
 		proto_stamp_format(new_s, &st);
 		cJSON_Delete(root);
+		if ((rc = history_reauthor(fs, rid, old_s, new_s)))
+			goto out;
 		if ((rc = fs_state_load(fs, rid, &state)))
 			goto out;
 		f = cJSON_GetObjectItemCaseSensitive(state, "f");

@@ -268,8 +268,10 @@ static int write_change(fieldsync *fs, const proto_kind_def *k, proto_op op,
 		return fs_protofail(fs, &err, NULL);
 	}
 	if (op == PROTO_OP_CREATE || op == PROTO_OP_UPDATE) {
-		if (!(values = proto_state_values(*state)))
-			return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+		if (!(values = proto_state_values(*state))) {
+			rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+			goto out;
+		}
 		if (proto_record_check(k, values, op == PROTO_OP_CREATE,
 				       &err) != PROTO_OK) {
 			rc = fs_protofail(fs, &err, NULL);

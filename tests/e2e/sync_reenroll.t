@@ -10,7 +10,7 @@
 # as the new device's (HQ handed the shared record to the new identity),
 # with no false concurrent edit, and A, C and the server converge.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 20
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -117,3 +117,12 @@ fsd "$A" dump >"$W/a.dump"
 fsd "$C" dump >"$W/c.dump"
 cmp -s "$W/a.dump" "$W/s.dump" && cmp -s "$W/c.dump" "$W/s.dump"
 ok $? "A, C and the server hold the same state"
+# C's own history of the shared record tells the edits as every receiver
+# has them: by the new identity (A pulled them as the new device's).
+# (Each lists them in the order it applied them: C its own edits before
+# HQ's handover, A after it.)
+is "$(fsd "$C" history "$M" --json | jq -c '[.entries[] | [.op, .device]] | sort')" \
+	"$(fsd "$A" history "$M" --json | jq -c '[.entries[] | [.op, .device]] | sort')" \
+	"C's history of the shared record names the same authors as A's (the edits: C's new identity)"
+is "$(fsd "$C" history "$M" --json | jq -c --arg n "$new" '[.entries[] | select(.op == "update") | .device == $n] | unique')" \
+	"[true]" "... the three offline edits are the new identity's"
