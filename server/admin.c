@@ -123,6 +123,39 @@ static const char serve_usage[] =
 	"with a session), 200 per IP address, idle timeout 30 s, request\n"
 	"headers within 10 s, request body within 120 s.\n";
 
+/* The key of challenges and sessions (auth.h), the same for every
+** fieldsyncd serving this database: meta "auth_key", made by the first
+** one to serve it (a write transaction, so two starting at once agree). */
+static int auth_key(srv_pool *pool, srv_auth *a, char *msg, size_t msgsz)
+{
+	char hex[SRV_SECRET_HEX + 1] = "";
+	uint8_t key[32];
+	srv_store *s = srv_pool_get(pool);
+	int rc = srv_store_begin(s, 1);
+
+	if (!rc)
+		rc = srv_store_meta_get(s, "auth_key", hex, sizeof(hex));
+	if (rc == SRV_E_NOTFOUND || (!rc && (strlen(hex) != SRV_SECRET_HEX ||
+				     proto_hex_decode(key, sizeof(key), hex)))) {
+		randombytes_buf(key, sizeof(key));
+		proto_hex_encode(hex, key, sizeof(key));
+		rc = srv_store_meta_set(s, "auth_key", hex);
+	}
+	if (!rc)
+		rc = srv_store_commit(s);
+	if (rc) {
+		snprintf(msg, msgsz, "cannot read or make the sessions' key: "
+			 "%s", srv_store_errmsg(s));
+		srv_store_rollback(s);
+	} else {
+		srv_auth_set_key(a, key);
+	}
+	srv_pool_put(pool, s);
+	sodium_memzero(key, sizeof(key));
+	sodium_memzero(hex, sizeof(hex));
+	return rc ? -1 : 0;
+}
+
 int srv_cmd_serve(int argc, char **argv)
 {
 	const char *db = NULL, *listen = NULL, *cert = NULL, *key = NULL;
@@ -182,6 +215,10 @@ int srv_cmd_serve(int argc, char **argv)
 	}
 	if (srv_auth_new(&ctx.auth) || srv_web_new(db, cert != NULL, &ctx.web)) {
 		fprintf(stderr, "serve: out of memory\n");
+		goto out;
+	}
+	if (auth_key(ctx.pool, ctx.auth, msg, sizeof(msg))) {
+		fprintf(stderr, "serve: %s\n", msg);
 		goto out;
 	}
 	if (srv_http_serve(&ctx, &o, msg, sizeof(msg))) {

@@ -604,6 +604,23 @@ static void do_session(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 	} else if (challenge_refused(resp, rc)) {
 		goto out;
 	}
+	/* And once in every process serving this database: the newest
+	** challenge used is kept with the device, and one that does not
+	** expire after it was issued before it (auth.h). */
+	{
+		int64_t exp = 0;
+		rc = srv_auth_challenge_expiry(ctx->auth, m[1].item->valuestring,
+					       d.id, &exp);
+		if (!rc)
+			rc = srv_store_auth_floor(s, d.id, exp);
+		if (rc == SRV_E_USED || rc == SRV_E_NOTFOUND) {
+			challenge_refused(resp, SRV_E_USED);
+			goto out;
+		} else if (rc) {
+			store_failed(resp, s, rc);
+			goto out;
+		}
+	}
 	rc = srv_store_begin(s, 1);
 	if (!rc)
 		rc = srv_store_device_get(s, d.id, &d);

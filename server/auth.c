@@ -6,26 +6,29 @@
 **
 **   bytes  0..7   nonce, random
 **   bytes  8..15  expiry, Unix ms, unsigned big-endian
-**   bytes 16..31  tag = BLAKE2b-128 keyed with the process's 32-byte key
-**                 over "fieldsync challenge v1\n" || bytes 0..15 || the
-**                 device id (16 bytes)
+**   bytes 16..31  tag = BLAKE2b-128 keyed with the 32-byte key (the
+**                 database's, shared by every fieldsyncd serving it) over
+**                 "fieldsync challenge v1\n" || bytes 0..15 || the device
+**                 id (16 bytes)
 **
 ** A challenge is valid when its tag matches for the device that presents
 ** it and its expiry has not passed; nothing is kept when one is issued.
 **
+** SESSION FORMAT (32 bytes, 64 hex): the device id (16), the session's
+** end in Unix seconds (4, big-endian), and a tag (12) = BLAKE2b-96 keyed
+** with the same key over "fieldsync session v1\n" || bytes 0..19.
+**
 ** DEVICE RECORDS. What is kept, per device, is written only once a
-** signature has verified (srv_auth_challenge_take) or a session opens: the
-** tags of the last challenges it used, until they expire, and a watermark
-** below which every challenge counts as used (the expiry of the newest
-** used tag forgotten to make room), which together make each challenge
-** single use in bounded memory; and the hashes of its sessions. A session token is the device id (16 bytes) and
-** 16 random bytes, so the token leads to its record. The records are an
+** signature has verified (srv_auth_challenge_take): the tags of the last
+** challenges it used, until they expire, and a watermark below which every
+** challenge counts as used (the expiry of the newest used tag forgotten to
+** make room), which together make each challenge single use in this
+** process in bounded memory (api.c also raises the database's floor,
+** srv_store_auth_floor, for the other processes). The records are an
 ** open-addressing table indexed by SipHash of the id under a random key;
 ** slots are never emptied, only reused once their record is dead (or, when
-** a probe window is full, the record that holds no live challenge and whose
-** sessions end soonest gives up its slot), so a probe stops at the first
-** slot never used. An expired session stays findable until its slot is
-** reused, so the answer can say "expired" rather than "invalid".
+** a probe window is full, the record that holds no live challenge gives
+** up its slot), so a probe stops at the first slot never used.
 */
 #include <pthread.h>
 #include <stdio.h>
@@ -46,17 +49,11 @@ typedef struct used_ch {
 	int64_t expires_ms;  /* the challenge's expiry; past: free entry */
 } used_ch;
 
-typedef struct sess {
-	uint8_t hash[32];    /* BLAKE2b-256 of the token text */
-	int64_t expires_ms;  /* 0: free */
-} sess;
-
 typedef struct dev {
 	uint8_t id[PROTO_ID_BYTES];
 	int used;            /* 0: slot never used */
 	int64_t used_upto_ms; /* challenges expiring up to this count as used */
 	used_ch ch[SRV_USED_CHALLENGES_KEPT];
-	sess s[SRV_SESSIONS_PER_DEVICE];
 } dev;
 
 struct srv_auth {
@@ -93,6 +90,11 @@ int srv_auth_new(srv_auth **out)
 	pthread_mutex_init(&a->lock, NULL);
 	*out = a;
 	return SRV_OK;
+}
+
+void srv_auth_set_key(srv_auth *a, const uint8_t key[32])
+{
+	memcpy(a->mac_key, key, sizeof(a->mac_key));
 }
 
 void srv_auth_free(srv_auth *a)
@@ -133,9 +135,6 @@ static int64_t dev_end(const dev *d)
 	for (i = 0; i < SRV_USED_CHALLENGES_KEPT; i++)
 		if (d->ch[i].expires_ms > end)
 			end = d->ch[i].expires_ms;
-	for (i = 0; i < SRV_SESSIONS_PER_DEVICE; i++)
-		if (d->s[i].expires_ms > end)
-			end = d->s[i].expires_ms;
 	return end;
 }
 
@@ -307,80 +306,79 @@ int srv_auth_challenge_take(srv_auth *a, const char *challenge,
 	return challenge_use(a, challenge, device, now_ms, 1);
 }
 
+int srv_auth_challenge_expiry(srv_auth *a, const char *challenge,
+			      const char *device, int64_t *expires_ms)
+{
+	uint8_t id[PROTO_ID_BYTES], tag[TAG_BYTES];
+
+	return challenge_open(a, challenge, device, id, tag, expires_ms)
+		       ? SRV_E_NOTFOUND : SRV_OK;
+}
+
 /* ---- sessions ------------------------------------------------------- */
 
-static void hash_secret(const char *text, uint8_t h[32])
+/* A session token is 32 bytes, like a challenge: the device id (16), its
+** end in seconds since the epoch (4, big-endian) and a tag (12) of both
+** under the key. Any fieldsyncd holding the key (every one serving the
+** same database, srv_auth_set_key) checks it by itself, and nothing is
+** stored: signed-in devices cost no memory. Revocation needs no session
+** list either: every request checks that its device is live. */
+#define SESS_TAG_BYTES 12
+#define SESS_DOMAIN "fieldsync session v1\n"
+
+static void session_tag(const srv_auth *a, const uint8_t head[20],
+			uint8_t tag[SESS_TAG_BYTES])
 {
-	crypto_generichash(h, 32, (const unsigned char *)text, strlen(text),
-			   NULL, 0);
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, a->mac_key, sizeof(a->mac_key),
+				SESS_TAG_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)SESS_DOMAIN,
+				  sizeof(SESS_DOMAIN) - 1);
+	crypto_generichash_update(&st, head, 20);
+	crypto_generichash_final(&st, tag, SESS_TAG_BYTES);
 }
 
 int srv_auth_session_new(srv_auth *a, const char *device, int64_t now_ms,
 			 char out[SRV_SECRET_HEX + 1])
 {
-	uint8_t raw[32], id[PROTO_ID_BYTES], h[32];
-	dev *d;
-	sess *s = NULL;
-	size_t i;
-	int rc = SRV_E_BUSY;
+	uint8_t raw[32];
+	uint32_t end = (uint32_t)((now_ms + SRV_SESSION_TTL_MS + 999) / 1000);
+	int i;
 
 	out[0] = 0;
-	if (!device || proto_hex_decode(id, sizeof(id), device))
+	if (!device || proto_hex_decode(raw, PROTO_ID_BYTES, device))
 		return SRV_E_ARG;
-	memcpy(raw, id, sizeof(id));
-	randombytes_buf(raw + PROTO_ID_BYTES, sizeof(raw) - PROTO_ID_BYTES);
+	for (i = 0; i < 4; i++)
+		raw[PROTO_ID_BYTES + i] = (uint8_t)(end >> (24 - 8 * i));
+	session_tag(a, raw, raw + 20);
 	proto_hex_encode(out, raw, sizeof(raw));
 	sodium_memzero(raw, sizeof(raw));
-	hash_secret(out, h);
-	pthread_mutex_lock(&a->lock);
-	d = dev_find(a, id, now_ms, 1);
-	/* A free or expired slot, else the session closest to its end. */
-	for (i = 0; d && i < SRV_SESSIONS_PER_DEVICE; i++) {
-		if (!s || d->s[i].expires_ms < s->expires_ms)
-			s = &d->s[i];
-		if (s->expires_ms < now_ms)
-			break;
-	}
-	if (s) {
-		memcpy(s->hash, h, sizeof(h));
-		s->expires_ms = now_ms + SRV_SESSION_TTL_MS;
-		rc = SRV_OK;
-	}
-	pthread_mutex_unlock(&a->lock);
-	sodium_memzero(h, sizeof(h));
-	if (rc != SRV_OK)
-		sodium_memzero(out, SRV_SECRET_HEX + 1);
-	return rc;
+	return SRV_OK;
 }
 
 int srv_auth_session_check(srv_auth *a, const char *token, int64_t now_ms,
 			   char device[PROTO_ID_HEX + 1])
 {
-	uint8_t raw[32], h[32];
-	dev *d;
-	size_t i;
-	int rc = SRV_E_NOTFOUND;
+	uint8_t raw[32], tag[SESS_TAG_BYTES];
+	uint32_t end = 0;
+	int i, rc = SRV_E_NOTFOUND;
 
 	device[0] = 0;
 	if (!token || strlen(token) != SRV_SECRET_HEX ||
 	    proto_hex_decode(raw, sizeof(raw), token))
 		return SRV_E_NOTFOUND;
-	hash_secret(token, h);
-	pthread_mutex_lock(&a->lock);
-	d = dev_find(a, raw, now_ms, 0);
-	for (i = 0; d && i < SRV_SESSIONS_PER_DEVICE; i++) {
-		if (!d->s[i].expires_ms ||
-		    sodium_memcmp(d->s[i].hash, h, sizeof(h)) != 0)
-			continue;
-		if (d->s[i].expires_ms < now_ms) {
+	session_tag(a, raw, tag);
+	if (sodium_memcmp(tag, raw + 20, SESS_TAG_BYTES) == 0) {
+		for (i = 0; i < 4; i++)
+			end = end << 8 | raw[PROTO_ID_BYTES + i];
+		if ((int64_t)end * 1000 < now_ms) {
 			rc = SRV_E_EXPIRED;
 		} else {
-			proto_hex_encode(device, d->id, PROTO_ID_BYTES);
+			proto_hex_encode(device, raw, PROTO_ID_BYTES);
 			rc = SRV_OK;
 		}
-		break;
 	}
-	pthread_mutex_unlock(&a->lock);
 	sodium_memzero(raw, sizeof(raw));
 	return rc;
 }

@@ -3,15 +3,16 @@
 ** challenges (120 s, single use), session tokens (15 min) and the
 ** per-address throttles of guessing (enrollment, dashboard sign-in).
 **
-** Challenges are not stored: each is 32 bytes the server can check by
-** itself (random nonce, expiry, and a MAC over them and the device id under
-** a per-process random key), so asking for challenges, however often, uses
-** no memory. What is stored is per device, and only after a valid
-** signature: the challenges it has used (so each works once) and its
-** sessions, a few of each. Everything lives in memory: a restart of
-** fieldsyncd changes the key and ends every challenge and session, and the
-** devices simply authenticate again. Of a session only the BLAKE2b hash is
-** kept, compared with sodium_memcmp.
+** Challenges and sessions are not stored: each is 32 bytes the server can
+** check by itself (a challenge: random nonce, expiry and a MAC over them
+** and the device id; a session: the device id, its end and a MAC) under a
+** key every fieldsyncd of one database shares (srv_auth_set_key, the
+** database's meta "auth_key"), so asking for challenges, however often,
+** uses no memory, and a device may authenticate with one process and push
+** or pull through another. What is stored is per device, and only after a
+** valid signature: the challenges it has used, a few in this process's
+** memory and, in the database, the expiry of the newest one
+** (srv_store_auth_floor), so each challenge works once across processes.
 */
 #ifndef FIELDSYNC_SRV_AUTH_H
 #define FIELDSYNC_SRV_AUTH_H
@@ -22,7 +23,6 @@
 #define SRV_CHALLENGE_TTL_MS (120 * 1000)
 #define SRV_SESSION_TTL_MS   (15 * 60 * 1000)
 #define SRV_SECRET_HEX 64    /* challenges and session tokens: 32 bytes hex */
-#define SRV_SESSIONS_PER_DEVICE 8 /* live sessions; a 9th ends the oldest */
 #define SRV_USED_CHALLENGES_KEPT 8 /* per device; older ones count as used */
 
 /* Per-address throttles (ratelimit.h): SRV_LIMIT_BURST attempts, one more
@@ -40,6 +40,13 @@ typedef struct srv_auth srv_auth;
 /* New empty state with a fresh random key; *out NULL on failure
 ** (SRV_E_NOMEM). Free with srv_auth_free (accepts NULL). */
 int srv_auth_new(srv_auth **out) SRV_WUR;
+/* Use key (32 bytes) for challenges and sessions: the key every fieldsyncd
+** serving the same database shares. Call before serving. */
+void srv_auth_set_key(srv_auth *a, const uint8_t key[32]);
+/* The expiry of a challenge made for device (after srv_auth_challenge_take
+** accepted it): SRV_OK, or SRV_E_NOTFOUND when it is not one. */
+int srv_auth_challenge_expiry(srv_auth *a, const char *challenge,
+			      const char *device, int64_t *expires_ms) SRV_WUR;
 void srv_auth_free(srv_auth *a);
 
 /* A new challenge for device (32 lowercase hex digits), valid
@@ -65,10 +72,8 @@ int srv_auth_challenge_check(srv_auth *a, const char *challenge,
 int srv_auth_challenge_take(srv_auth *a, const char *challenge,
 			    const char *device, int64_t now_ms) SRV_WUR;
 
-/* A new session for device, valid SRV_SESSION_TTL_MS; out holds 65 bytes.
-** A device keeps SRV_SESSIONS_PER_DEVICE sessions: a new one ends the one
-** closest to its end. SRV_E_ARG (bad device id), SRV_E_BUSY (no slot
-** free for the device: out ""). */
+/* A new session for device, valid SRV_SESSION_TTL_MS (rounded up to the
+** second); out holds 65 bytes. Stores nothing. SRV_E_ARG (bad device id). */
 int srv_auth_session_new(srv_auth *a, const char *device, int64_t now_ms,
 			 char out[SRV_SECRET_HEX + 1]) SRV_WUR;
 /* The device of a live session: SRV_OK and device filled; SRV_E_EXPIRED;

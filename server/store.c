@@ -137,6 +137,11 @@ int srv_store_device_revoke(srv_store *s, const char *id, int64_t now_ms,
 	return s->ops->device_revoke(s, id, now_ms, at_cursor);
 }
 
+int srv_store_auth_floor(srv_store *s, const char *id, int64_t expires_ms)
+{
+	return s->ops->auth_floor(s, id, expires_ms);
+}
+
 int srv_store_device_seen(srv_store *s, const char *id, int64_t now_ms)
 {
 	return s->ops->device_seen(s, id, now_ms);

@@ -169,6 +169,12 @@ int srv_store_devices_each(srv_store *s, srv_device_cb cb, void *ctx) SRV_WUR;
 /* Revoke at the current highest cursor (sets up to it stay valid). */
 int srv_store_device_revoke(srv_store *s, const char *id, int64_t now_ms,
 			    int64_t *at_cursor) SRV_WUR;
+/* Raise device id's floor of used challenges to expires_ms (auth.c): SRV_OK
+** when it was below, SRV_E_USED when a challenge expiring at or after
+** expires_ms was used already, by this or another fieldsyncd of the same
+** database. One statement, atomic outside a transaction. */
+int srv_store_auth_floor(srv_store *s, const char *id,
+			 int64_t expires_ms) SRV_WUR;
 int srv_store_device_seen(srv_store *s, const char *id,
 			  int64_t now_ms) SRV_WUR;
 int srv_store_device_flag(srv_store *s, const char *id,

@@ -30,6 +30,7 @@ typedef struct srv_store_ops {
 	int (*device_revoke)(srv_store *s, const char *id, int64_t now_ms,
 			     int64_t *at_cursor);
 	int (*device_seen)(srv_store *s, const char *id, int64_t now_ms);
+	int (*auth_floor)(srv_store *s, const char *id, int64_t expires_ms);
 	int (*device_flag)(srv_store *s, const char *id, unsigned flags);
 	int (*device_unflag)(srv_store *s, const char *id, unsigned flags);
 	int (*device_head)(srv_store *s, const char *id, int64_t seq,

@@ -36,7 +36,7 @@ enum {
 	Q_META_GET, Q_META_SET,
 	Q_TOKEN_ADD, Q_TOKEN_GET, Q_TOKEN_USE,
 	Q_DEV_ADD, Q_DEV_GET, Q_DEV_FIND, Q_DEV_ALL, Q_DEV_REVOKE,
-	Q_DEV_SEEN, Q_DEV_FLAG, Q_DEV_UNFLAG, Q_DEV_HEAD,
+	Q_DEV_SEEN, Q_AUTH_FLOOR, Q_DEV_FLAG, Q_DEV_UNFLAG, Q_DEV_HEAD,
 	Q_SET_HASH, Q_SET_GET, Q_SET_ADD, Q_SETS_AFTER, Q_SETS_AFTER_DEV,
 	Q_MAX_CURSOR,
 	Q_REC_GET, Q_REC_PUT, Q_REC_ALL, Q_REC_KIND,
@@ -82,6 +82,9 @@ static const char *const sql_text[Q__COUNT] = {
 		"WHERE id = ?1 AND revoked_at_cursor IS NULL "
 		"RETURNING revoked_at_cursor",
 	[Q_DEV_SEEN] = "UPDATE devices SET last_seen = ?2 WHERE id = ?1",
+	[Q_AUTH_FLOOR] = "INSERT INTO auth_floor(device, floor_ms) VALUES(?1, "
+		"?2) ON CONFLICT(device) DO UPDATE SET floor_ms = "
+		"excluded.floor_ms WHERE floor_ms < excluded.floor_ms",
 	[Q_DEV_FLAG] = "UPDATE devices SET flags = flags | ?2 WHERE id = ?1",
 	[Q_DEV_UNFLAG] = "UPDATE devices SET flags = flags & ~?2 WHERE id = ?1",
 	[Q_DEV_HEAD] = "UPDATE devices SET head_seq = ?2, head_hash = ?3, "
@@ -176,6 +179,10 @@ static const char schema_sql[] =
 	"  other_bytes BLOB NOT NULL, other_sig TEXT NOT NULL,"
 	"  other_hash BLOB NOT NULL, detected_at INTEGER NOT NULL,"
 	"  UNIQUE(device, seq, other_hash));"
+	/* Per device, the expiry of the newest challenge used: one below it
+	** was issued earlier and counts as used in every process (auth.c). */
+	"CREATE TABLE IF NOT EXISTS auth_floor(device TEXT PRIMARY KEY,"
+	"  floor_ms INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE TABLE IF NOT EXISTS events("
 	"  id INTEGER PRIMARY KEY AUTOINCREMENT, device TEXT,"
 	"  kind TEXT NOT NULL, detail TEXT, at INTEGER NOT NULL);"
@@ -747,6 +754,21 @@ static int sq_device_seen(srv_store *s, const char *id, int64_t now_ms)
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now_ms);
 	return run_done(q, st, "device");
+}
+
+static int sq_auth_floor(srv_store *s, const char *id, int64_t expires_ms)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = stmt(q, Q_AUTH_FLOOR, &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, expires_ms);
+	if ((rc = run_done(q, st, "auth floor")))
+		return rc;
+	return sqlite3_changes(q->db) == 1 ? SRV_OK : SRV_E_USED;
 }
 
 static int sq_device_flag(srv_store *s, const char *id, unsigned flags)
@@ -1334,6 +1356,7 @@ const srv_store_ops srv_store_sqlite_ops = {
 	.devices_each = sq_devices_each,
 	.device_revoke = sq_device_revoke,
 	.device_seen = sq_device_seen,
+	.auth_floor = sq_auth_floor,
 	.device_flag = sq_device_flag,
 	.device_unflag = sq_device_unflag,
 	.device_head = sq_device_head,

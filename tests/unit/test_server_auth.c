@@ -3,9 +3,9 @@
 ** (server/auth.c) and per-address throttles (server/ratelimit.c): the
 ** stateless challenge (valid once, expired, tampered, another device's,
 ** another process's, replayed, however often a device signs in), the
-** per-device bound on sessions, and that no number of challenges, devices
-** or addresses can fill a table so that an honest device or address is
-** turned away.
+** sessions checked by any process with the database's key, and that no
+** number of challenges, devices or addresses can fill a table so that an
+** honest device or address is turned away.
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,40 +224,47 @@ static void test_challenges_per_device(void **state)
 
 static void test_sessions(void **state)
 {
-	srv_auth *a = *state;
-	char ses[SRV_SESSIONS_PER_DEVICE + 1][SRV_SECRET_HEX + 1];
-	char b[SRV_SECRET_HEX + 1], t[SRV_SECRET_HEX + 1];
-	char dev[PROTO_ID_HEX + 1];
+	srv_auth *a = *state, *other = NULL, *stranger = NULL;
+	char ses[SRV_SECRET_HEX + 1], b[SRV_SECRET_HEX + 1];
+	char t[SRV_SECRET_HEX + 1], dev[PROTO_ID_HEX + 1];
+	uint8_t key[32];
 	int i;
 
-	for (i = 0; i <= SRV_SESSIONS_PER_DEVICE; i++) {
-		assert_int_equal(srv_auth_session_new(a, DEV_A, T0 + i, ses[i]),
-				 SRV_OK);
-		assert_int_equal(strspn(ses[i], "0123456789abcdef"),
-				 SRV_SECRET_HEX);
-	}
+	memset(key, 7, sizeof(key));
+	srv_auth_set_key(a, key);
+	assert_int_equal(srv_auth_session_new(a, DEV_A, T0, ses), SRV_OK);
+	assert_int_equal(strspn(ses, "0123456789abcdef"), SRV_SECRET_HEX);
 	assert_int_equal(srv_auth_session_new(a, DEV_B, T0, b), SRV_OK);
-	/* The ninth ended the oldest; the others live, each its device's. */
-	assert_int_equal(srv_auth_session_check(a, ses[0], T0 + 100, dev),
-			 SRV_E_NOTFOUND);
-	for (i = 1; i <= SRV_SESSIONS_PER_DEVICE; i++) {
-		assert_int_equal(srv_auth_session_check(a, ses[i], T0 + 100,
-							dev), SRV_OK);
-		assert_string_equal(dev, DEV_A);
-	}
+	assert_int_equal(srv_auth_session_check(a, ses, T0 + 100, dev), SRV_OK);
+	assert_string_equal(dev, DEV_A);
 	assert_int_equal(srv_auth_session_check(a, b, T0 + 100, dev), SRV_OK);
 	assert_string_equal(dev, DEV_B);
+	/* Another process with the database's key checks it by itself; one
+	** with another key does not know it. */
+	assert_int_equal(srv_auth_new(&other), SRV_OK);
+	assert_int_equal(srv_auth_new(&stranger), SRV_OK);
+	srv_auth_set_key(other, key);
+	assert_int_equal(srv_auth_session_check(other, ses, T0 + 100, dev),
+			 SRV_OK);
+	assert_string_equal(dev, DEV_A);
+	assert_int_equal(srv_auth_session_check(stranger, ses, T0 + 100, dev),
+			 SRV_E_NOTFOUND);
+	srv_auth_free(other);
+	srv_auth_free(stranger);
+	/* Valid SRV_SESSION_TTL_MS, then expired (not "unknown"). */
+	assert_int_equal(srv_auth_session_check(a, b, T0 + SRV_SESSION_TTL_MS,
+						dev), SRV_OK);
 	assert_int_equal(srv_auth_session_check(a, b, T0 + SRV_SESSION_TTL_MS
-						+ 1, dev), SRV_E_EXPIRED);
+						+ 1001, dev), SRV_E_EXPIRED);
 	assert_string_equal(dev, "");
-	/* Altered anywhere (the device part, the secret part): unknown. */
-	for (i = 0; i < SRV_SECRET_HEX; i += 7) {
+	/* Altered anywhere (the device, the end, the tag): unknown. */
+	for (i = 0; i < SRV_SECRET_HEX; i += 3) {
 		memcpy(t, b, sizeof(t));
 		t[i] = t[i] == '0' ? '1' : '0';
 		assert_int_equal(srv_auth_session_check(a, t, T0 + 100, dev),
 				 SRV_E_NOTFOUND);
 	}
-	/* B's secret under A's id. */
+	/* B's session under A's id. */
 	memcpy(t, b, sizeof(t));
 	memcpy(t, DEV_A, PROTO_ID_HEX);
 	assert_int_equal(srv_auth_session_check(a, t, T0 + 100, dev),
@@ -269,23 +276,55 @@ static void test_sessions(void **state)
 	assert_int_equal(srv_auth_session_new(a, "XYZ", T0, t), SRV_E_ARG);
 }
 
-/* Many more signed-in devices than the table has slots: a new one always
-** finds room (the sessions ending soonest make way). */
+/* A challenge made by one process is checked by another with the same
+** key (the database's), and its expiry read back for the database's
+** floor. */
+static void test_challenge_other_process(void **state)
+{
+	srv_auth *a = *state, *other = NULL;
+	char ch[SRV_SECRET_HEX + 1];
+	uint8_t key[32];
+	int64_t exp = 0;
+
+	memset(key, 9, sizeof(key));
+	srv_auth_set_key(a, key);
+	assert_int_equal(srv_auth_new(&other), SRV_OK);
+	assert_int_equal(srv_auth_challenge_new(a, DEV_A, T0, ch), SRV_OK);
+	assert_int_equal(srv_auth_challenge_check(other, ch, DEV_A, T0 + 1),
+			 SRV_E_NOTFOUND);
+	srv_auth_set_key(other, key);
+	assert_int_equal(srv_auth_challenge_check(other, ch, DEV_A, T0 + 1),
+			 SRV_OK);
+	assert_int_equal(srv_auth_challenge_expiry(other, ch, DEV_A, &exp),
+			 SRV_OK);
+	assert_int_equal(exp, T0 + SRV_CHALLENGE_TTL_MS);
+	assert_int_equal(srv_auth_challenge_expiry(other, ch, DEV_B, &exp),
+			 SRV_E_NOTFOUND);
+	srv_auth_free(other);
+}
+
+/* Many more signed-in devices than the table has slots: sessions take no
+** slot at all, so every one works. */
 static void test_many_devices(void **state)
 {
 	srv_auth *a = *state;
-	char ses[SRV_SECRET_HEX + 1], last[SRV_SECRET_HEX + 1];
-	char dev[PROTO_ID_HEX + 1], got[PROTO_ID_HEX + 1];
+	char ses[SRV_SECRET_HEX + 1], first[SRV_SECRET_HEX + 1];
+	char dev[PROTO_ID_HEX + 1], got[PROTO_ID_HEX + 1], d0[PROTO_ID_HEX + 1];
 	unsigned n;
 
 	for (n = 0; n < 20000; n++) {
 		device_n(dev, n);
 		assert_int_equal(srv_auth_session_new(a, dev, T0 + n, ses),
 				 SRV_OK);
+		if (n == 0) {
+			memcpy(first, ses, sizeof(ses));
+			memcpy(d0, dev, sizeof(dev));
+		}
 	}
-	memcpy(last, ses, sizeof(ses));
-	assert_int_equal(srv_auth_session_check(a, last, T0 + n, got), SRV_OK);
+	assert_int_equal(srv_auth_session_check(a, ses, T0 + n, got), SRV_OK);
 	assert_string_equal(got, dev);
+	assert_int_equal(srv_auth_session_check(a, first, T0 + n, got), SRV_OK);
+	assert_string_equal(got, d0);
 }
 
 static void test_ratelimit(void **state)
@@ -393,6 +432,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_challenges_per_device,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_challenge_other_process,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_devices, setup,
 						teardown),
 		cmocka_unit_test(test_ratelimit),
