@@ -35,6 +35,13 @@ int srv_hq_key_path(const char *db_path, char *out, size_t outsz)
 	return n < 0 || (size_t)n >= outsz ? SRV_E_ARG : SRV_OK;
 }
 
+int srv_hq_targets_path(const char *db_path, char *out, size_t outsz)
+{
+	int n = snprintf(out, outsz, "%s.targets", plain_path(db_path));
+
+	return n < 0 || (size_t)n >= outsz ? SRV_E_ARG : SRV_OK;
+}
+
 int srv_hq_key_load(const char *db_path, uint8_t sk[PROTO_SK_BYTES], char *msg,
 		    size_t msgsz)
 {

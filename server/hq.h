@@ -20,6 +20,8 @@ int srv_hq_ensure(srv_store *s, const char *db_path,
 
 /* The key file path for a database path ("PATH.hqkey"). */
 int srv_hq_key_path(const char *db_path, char *out, size_t outsz) SRV_WUR;
+/* The targets file beside the database ("DB.targets"). */
+int srv_hq_targets_path(const char *db_path, char *out, size_t outsz);
 
 /* Load HQ's secret key (64 bytes, libsodium form) from the key file; the
 ** caller wipes it (sodium_memzero) when done. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "admin.h"
 #include "hqcmd.h"
+#include "migrate.h"
 
 static const char usage[] =
 	"usage: fieldsyncd COMMAND [OPTIONS]   (COMMAND --help for details)\n"
@@ -24,6 +25,8 @@ static const char usage[] =
 	"  conflicts list|show|resolve --db PATH [ID] [--keep VALUE_OR_DEVICE]\n"
 	"  records correct|delete|restore|handover|history --db PATH ID ...\n"
 	"                                 concurrent edits, HQ's decision\n"
+	"  migrate --from DB --to DB      copy a database into an empty one\n"
+	"                                 (SQLite -> PostgreSQL), checked\n"
 	"The dashboard: `serve`, then open / and sign in with an hq token.\n"
 	"Exit status: 0 success, 2 usage error, 1 any other failure.\n";
 
@@ -40,6 +43,7 @@ int main(int argc, char **argv)
 		{ "report", srv_cmd_report },
 		{ "conflicts", srv_cmd_conflicts },
 		{ "records", srv_cmd_records },
+		{ "migrate", srv_cmd_migrate },
 	};
 	size_t i;
 

@@ -137,6 +137,47 @@ int srv_store_device_revoke(srv_store *s, const char *id, int64_t now_ms,
 	return s->ops->device_revoke(s, id, now_ms, at_cursor);
 }
 
+const char *const srv_store_tables[] = {
+	"meta", "devices", "tokens", "sets", "records", "conflicts", "forks",
+	"events", "auth_floor", NULL
+};
+
+/* Only the tables above: the names go into SQL. */
+static int known_table(const char *t)
+{
+	for (size_t i = 0; srv_store_tables[i]; i++)
+		if (strcmp(srv_store_tables[i], t) == 0)
+			return 1;
+	return 0;
+}
+
+int srv_store_rows_each(srv_store *s, const char *table, srv_row_cb cb,
+			void *ctx)
+{
+	if (!known_table(table))
+		return SRV_E_ARG;
+	return s->ops->rows_each(s, table, cb, ctx);
+}
+
+int srv_store_row_put(srv_store *s, const char *table, size_t ncols,
+		      const char *const *names, const srv_value *vals)
+{
+	if (!known_table(table) || ncols == 0 || ncols > 32)
+		return SRV_E_ARG;
+	for (size_t i = 0; i < ncols; i++)
+		if (strspn(names[i], "abcdefghijklmnopqrstuvwxyz_") !=
+		    strlen(names[i]))
+			return SRV_E_ARG;
+	return s->ops->row_put(s, table, ncols, names, vals);
+}
+
+int srv_store_rows_done(srv_store *s, const char *table)
+{
+	if (!known_table(table))
+		return SRV_E_ARG;
+	return s->ops->rows_done(s, table);
+}
+
 int srv_store_auth_floor(srv_store *s, const char *id, int64_t expires_ms)
 {
 	return s->ops->auth_floor(s, id, expires_ms);

@@ -265,4 +265,34 @@ int srv_store_events_each(srv_store *s, srv_event_cb cb, void *ctx) SRV_WUR;
 /* Full consistency check of the database; SRV_OK if sound. */
 int srv_store_check(srv_store *s) SRV_WUR;
 
+/* ---- a whole database, row by row (fieldsyncd migrate) ---------------- */
+
+/* One column's value as the database holds it. */
+typedef enum srv_vtype { SRV_V_NULL, SRV_V_INT, SRV_V_TEXT, SRV_V_BLOB }
+	srv_vtype;
+typedef struct srv_value {
+	srv_vtype type;
+	int64_t i;          /* SRV_V_INT */
+	const char *p;      /* SRV_V_TEXT (NUL-ended), SRV_V_BLOB */
+	size_t len;         /* bytes of p */
+} srv_value;
+
+/* Every table a database holds, in the order a copy writes them (the ones
+** others point to first); NULL-ended. */
+extern const char *const srv_store_tables[];
+
+/* A row: ncols columns, names[i] = vals[i]; nonzero stops the walk. */
+typedef int (*srv_row_cb)(void *ctx, size_t ncols, const char *const *names,
+			  const srv_value *vals);
+/* Every row of table, in key order, with every column as stored. */
+int srv_store_rows_each(srv_store *s, const char *table, srv_row_cb cb,
+			void *ctx) SRV_WUR;
+/* Insert a row exactly as given (its keys included), inside a write
+** transaction. SRV_E_EXISTS when its key is taken. */
+int srv_store_row_put(srv_store *s, const char *table, size_t ncols,
+		      const char *const *names, const srv_value *vals) SRV_WUR;
+/* After a table's rows were put: whatever numbers new rows (a cursor, an
+** id) continues after the highest put. */
+int srv_store_rows_done(srv_store *s, const char *table) SRV_WUR;
+
 #endif

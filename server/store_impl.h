@@ -31,6 +31,11 @@ typedef struct srv_store_ops {
 			     int64_t *at_cursor);
 	int (*device_seen)(srv_store *s, const char *id, int64_t now_ms);
 	int (*auth_floor)(srv_store *s, const char *id, int64_t expires_ms);
+	int (*rows_each)(srv_store *s, const char *table, srv_row_cb cb,
+			 void *ctx);
+	int (*row_put)(srv_store *s, const char *table, size_t ncols,
+		       const char *const *names, const srv_value *vals);
+	int (*rows_done)(srv_store *s, const char *table);
 	int (*device_flag)(srv_store *s, const char *id, unsigned flags);
 	int (*device_unflag)(srv_store *s, const char *id, unsigned flags);
 	int (*device_head)(srv_store *s, const char *id, int64_t seq,

@@ -771,6 +771,119 @@ static int sq_auth_floor(srv_store *s, const char *id, int64_t expires_ms)
 	return sqlite3_changes(q->db) == 1 ? SRV_OK : SRV_E_USED;
 }
 
+/* ---- rows (migrate) ------------------------------------------------- */
+
+static int sq_rows_each(srv_store *s, const char *table, srv_row_cb cb,
+			void *ctx)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	char sql[96];
+	const char *names[32];
+	srv_value vals[32];
+	int rc, n;
+
+	/* Key order: the rowid, or the primary key of a WITHOUT ROWID table
+	** (the table's own order). */
+	snprintf(sql, sizeof(sql), "SELECT * FROM %s", table);
+	rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail_db(q, rc, table);
+	n = sqlite3_column_count(st);
+	if (n > 32) {
+		sqlite3_finalize(st);
+		return SRV_E_ARG;
+	}
+	for (int i = 0; i < n; i++)
+		names[i] = sqlite3_column_name(st, i);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < n; i++) {
+			memset(&vals[i], 0, sizeof(vals[i]));
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_INTEGER:
+				vals[i].type = SRV_V_INT;
+				vals[i].i = sqlite3_column_int64(st, i);
+				break;
+			case SQLITE_TEXT:
+				vals[i].type = SRV_V_TEXT;
+				vals[i].p = (const char *)sqlite3_column_text(st,
+									      i);
+				vals[i].len = (size_t)sqlite3_column_bytes(st, i);
+				break;
+			case SQLITE_BLOB:
+				vals[i].type = SRV_V_BLOB;
+				vals[i].p = sqlite3_column_blob(st, i);
+				vals[i].len = (size_t)sqlite3_column_bytes(st, i);
+				break;
+			default:
+				vals[i].type = SRV_V_NULL;
+			}
+		}
+		if (cb(ctx, (size_t)n, names, vals)) {
+			sqlite3_finalize(st);
+			return SRV_OK;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SRV_OK : fail_db(q, rc, table);
+}
+
+static int sq_row_put(srv_store *s, const char *table, size_t ncols,
+		      const char *const *names, const srv_value *vals)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st = NULL;
+	char sql[2048];
+	size_t off;
+	int rc;
+
+	off = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s(", table);
+	for (size_t i = 0; i < ncols && off < sizeof(sql); i++)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s%s",
+					i ? "," : "", names[i]);
+	if (off < sizeof(sql))
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off,
+					") VALUES(");
+	for (size_t i = 0; i < ncols && off < sizeof(sql); i++)
+		off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s?",
+					i ? "," : "");
+	if (off + 2 >= sizeof(sql))
+		return SRV_E_ARG;
+	memcpy(sql + off, ")", 2);
+	rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return fail_db(q, rc, table);
+	for (size_t i = 0; i < ncols; i++) {
+		int k = (int)i + 1;
+		switch (vals[i].type) {
+		case SRV_V_INT:
+			sqlite3_bind_int64(st, k, vals[i].i);
+			break;
+		case SRV_V_TEXT:
+			sqlite3_bind_text(st, k, vals[i].p, (int)vals[i].len,
+					  SQLITE_STATIC);
+			break;
+		case SRV_V_BLOB:
+			sqlite3_bind_blob(st, k, vals[i].p, (int)vals[i].len,
+					  SQLITE_STATIC);
+			break;
+		default:
+			sqlite3_bind_null(st, k);
+		}
+	}
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? SRV_OK : fail_db(q, rc, table);
+}
+
+/* AUTOINCREMENT keys continue after the highest row put by themselves. */
+static int sq_rows_done(srv_store *s, const char *table)
+{
+	(void)s;
+	(void)table;
+	return SRV_OK;
+}
+
 static int sq_device_flag(srv_store *s, const char *id, unsigned flags)
 {
 	sq_store *q = SQ(s);
@@ -1357,6 +1470,9 @@ const srv_store_ops srv_store_sqlite_ops = {
 	.device_revoke = sq_device_revoke,
 	.device_seen = sq_device_seen,
 	.auth_floor = sq_auth_floor,
+	.rows_each = sq_rows_each,
+	.row_put = sq_row_put,
+	.rows_done = sq_rows_done,
 	.device_flag = sq_device_flag,
 	.device_unflag = sq_device_unflag,
 	.device_head = sq_device_head,
