@@ -212,10 +212,14 @@ stop_server() {
 #   sync_visits N TAG      print N JSON lines for `fieldsync import`: visits
 #                          with Vietnamese and Lao text, leader "TAG n"
 #   sq DB SQL              sqlite3 -batch DB SQL (read what a store holds)
+#   ssq SQL                SQL on the server's database ($SDB), SQLite or
+#                          PostgreSQL (portable SQL only)
 #   sync_until DIR MAX     run `fsd DIR sync` until exit 0, at most MAX
 #                          times; sets SYNC_TRIES and SYNC_RC
 sync_server() {
-	SDB="$1/server.db"
+	# FIELDSYNC_TEST_DB: the database to use instead of a new SQLite file
+	# (a PostgreSQL URL made empty by the caller, see server_pg.t).
+	SDB=${FIELDSYNC_TEST_DB:-$1/server.db}
 	shift
 	"$FIELDSYNCD_BIN" init --db "$SDB" >/dev/null 2>&1 || return 1
 	start_server "$SDB" "$@"
@@ -250,6 +254,14 @@ sync_visits() {
 }
 
 sq() { sqlite3 -batch "$1" "$2"; }
+# ssq SQL: the server database's answer (SDB: a SQLite file or a PostgreSQL
+# URL or connection string), one row a line, columns joined by |.
+ssq() {
+	case $SDB in
+	*://* | *=*) psql -X -q -At "$SDB" -c "$1" ;;
+	*) sqlite3 -batch "$SDB" "$1" ;;
+	esac
+}
 
 sync_until() {
 	local dir=$1 max=$2

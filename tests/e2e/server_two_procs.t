@@ -20,7 +20,7 @@ P1=$SERVER_URL P1_PID=$SERVER_PID
 start_server "$SDB" || bail "second fieldsyncd did not start"
 P2=$SERVER_URL P2_PID=$SERVER_PID
 isnt "$P1" "$P2" "two fieldsyncd processes on one database ($P1, $P2)"
-is "$(sq "$SDB" "select length(value) from meta where key = 'auth_key'")" 64 \
+is "$(ssq "select length(value) from meta where key = 'auth_key'")" 64 \
 	"the database holds the key both use"
 
 "$FSTOOL" keygen "$W/k" >/dev/null || bail keygen
@@ -79,8 +79,8 @@ done
 url "$A" "$P2"; fsd "$A" sync >/dev/null 2>>"$W/sync.log"; rcs="$rcs$?"
 url "$B" "$P1"; fsd "$B" sync >/dev/null 2>>"$W/sync.log"; rcs="$rcs$?"
 is "$rcs" "0000000000" "every sync, alternating between the processes, exits 0" || diag "$(cat "$W/sync.log")"
-is "$(sq "$SDB" "select count(*) from records")" 84 "the server holds every entry once (40 + 40 + 4)"
-is "$(sq "$SDB" "select count(*) from (select device, seq from sets group by device, seq having count(*) > 1)")" 0 \
+is "$(ssq "select count(*) from records")" 84 "the server holds every entry once (40 + 40 + 4)"
+is "$(ssq "select count(*) from (select device, seq from sets group by device, seq having count(*) > 1) t")" 0 \
 	"no set twice in any device's chain"
 "$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
 fsd "$A" dump >"$W/a.dump"; fsd "$B" dump >"$W/b.dump"

@@ -70,17 +70,17 @@ for round in 1 2 3; do
 			sync_visits 600 "Máy 4 thêm" >"$W/v4b.json"
 			fsd "${D[i]}" import "$W/v4b.json" >>"$W/ids" 2>/dev/null
 			id4=$(sq "${D[i]}/store.db" "select value from meta where key = 'device_id'")
-			held=$(sq "$SDB" "select count(*) from sets where device = '$id4'")
+			held=$(ssq "select count(*) from sets where device = '$id4'")
 			FIELDSYNC_SET_CHANGES=10 FIELDSYNC_STALL_SECONDS=2 \
 				fsd "${D[i]}" sync >/dev/null 2>>"$W/sync.log" &
 			spid=$!
 			for ((k = 0; k < 300; k++)); do
-				[ "$(sq "$SDB" "select count(*) from sets where device = '$id4'" 2>/dev/null)" -gt $((held + 5)) ] && break
+				[ "$(ssq "select count(*) from sets where device = '$id4'" 2>/dev/null)" -gt $((held + 5)) ] && break
 				sleep 0.02
 			done
 			kill -KILL "$P1_PID"; wait "$P1_PID" 2>/dev/null
 			wait "$spid"
-			at_kill=$(sq "$SDB" "select count(*) from sets where device = '$id4'")
+			at_kill=$(ssq "select count(*) from sets where device = '$id4'")
 			killed=yes
 			start_server "$SDB" || bail "restart failed"
 			P1=$SERVER_URL P1_PID=$SERVER_PID
@@ -104,16 +104,16 @@ for pass in 1 2; do
 	done
 done
 is "$fails" 0 "every device syncs cleanly after the restart" || diag "$(tail -5 "$W/sync.log")"
-after=$(sq "$SDB" "select count(*) from sets where device = '$id4'")
+after=$(ssq "select count(*) from sets where device = '$id4'")
 ok "$([ "$at_kill" -lt "$after" ]; echo $?)" "the push was cut: the server held $at_kill of device 4's sets when killed, $after at the end"
 touch "$W/stop"
 wait "$PULLER"
 
 saved=$(sort -u "$W/ids" | wc -l)
-is "$(sq "$SDB" "select count(*) from records")" "$saved" "every entry a device reported saved is at the server ($saved)"
+is "$(ssq "select count(*) from records")" "$saved" "every entry a device reported saved is at the server ($saved)"
 missing=$(cut -c1-32 "$W/ids" | sort -u | comm -23 - <("$FIELDSYNC_TOOLS/srvdump" "$SDB" | cut -c1-32 | sort) | wc -l)
 is "$missing" 0 "... each of them"
-is "$(sq "$SDB" "select count(*) from (select device, seq from sets group by device, seq having count(*) > 1)")" 0 \
+is "$(ssq "select count(*) from (select device, seq from sets group by device, seq having count(*) > 1) t")" 0 \
 	"no set twice in a device's chain"
 "$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
 same=0
@@ -122,7 +122,7 @@ for i in $(seq 0 9); do
 	cmp -s "$W/d$i.dump" "$W/s.dump" && same=$((same + 1))
 done
 is "$same" 10 "every device's dump equals the server's"
-sq "$SDB" "select cursor || ' ' || device || ' ' || seq from sets order by cursor" >"$W/all"
+ssq "select cursor || ' ' || device || ' ' || seq from sets order by cursor" >"$W/all"
 is "$(sort -n "$W/pulled" | uniq | wc -l) $(wc -l <"$W/all")" "$(wc -l <"$W/all") $(wc -l <"$W/all")" \
 	"the puller got as many sets as the server holds"
 cmp -s <(sort -n "$W/pulled" | uniq) "$W/all"
