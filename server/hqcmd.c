@@ -46,11 +46,6 @@ static int parse_days(const char *s, int *out)
 	return 0;
 }
 
-static const char *plain_path(const char *db_path)
-{
-	return strncmp(db_path, "sqlite:", 7) == 0 ? db_path + 7 : db_path;
-}
-
 static void fmt_time(char *out, size_t n, int64_t ms)
 {
 	time_t t = (time_t)(ms / 1000);
@@ -97,7 +92,6 @@ int srv_hq_targets(const char *db_path, const char *explicit_path,
 		   int *created, char *msg, size_t msgsz)
 {
 	char path[4096];
-	int n;
 
 	*out = NULL;
 	*created = 0;
@@ -105,8 +99,7 @@ int srv_hq_targets(const char *db_path, const char *explicit_path,
 		snprintf(source, sourcesz, "%s", explicit_path);
 		return srv_targets_load(explicit_path, out, msg, msgsz);
 	}
-	n = snprintf(path, sizeof(path), "%s.targets", plain_path(db_path));
-	if (n < 0 || (size_t)n >= sizeof(path)) {
+	if (srv_store_side_path(db_path, ".targets", path, sizeof(path))) {
 		snprintf(msg, msgsz, "database path too long");
 		return -1;
 	}

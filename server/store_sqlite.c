@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "protocol/changeset.h"
 #include "store_impl.h"
@@ -1316,6 +1317,20 @@ static int sq_check(srv_store *s)
 	return ok ? SRV_OK : SRV_E_IO;
 }
 
+/* Files beside the database: PATH.hqkey, PATH.targets. */
+static int sq_side_path(const char *path, const char *suffix, char *out,
+			size_t outsz)
+{
+	int n = snprintf(out, outsz, "%s%s", path, suffix);
+
+	return n < 0 || (size_t)n >= outsz ? SRV_E_ARG : SRV_OK;
+}
+
+static int sq_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
 const srv_store_ops srv_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1359,4 +1374,6 @@ const srv_store_ops srv_store_sqlite_ops = {
 	.event_add = sq_event_add,
 	.events_each = sq_events_each,
 	.check = sq_check,
+	.side_path = sq_side_path,
+	.exists = sq_exists,
 };
