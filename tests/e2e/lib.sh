@@ -168,7 +168,11 @@ start_server() {
 		[ "$a" = --tls-cert ] && scheme=https
 		[ "$a" = --listen ] && listen=
 	done
-	SERVER_LOG="$db.log.$RANDOM"
+	# A PostgreSQL URL or conninfo is no file name: log in the test root.
+	case $db in
+	*://* | *=*) SERVER_LOG="$_T_ROOT/server.log.$RANDOM" ;;
+	*) SERVER_LOG="$db.log.$RANDOM" ;;
+	esac
 	: >>"$SERVER_LOG"
 	if [ -n "$listen" ]; then
 		"$FIELDSYNCD_BIN" serve --db "$db" --listen "$listen" "$@" \
