@@ -42,7 +42,10 @@
 ** SRV_E_BUSY: the HTTP layer answers 503 "busy" and devices retry. A lost
 ** connection is marked; the next srv_store_begin (or statement outside a
 ** transaction) runs PQreset and sets the session up again, so a pool
-** recovers after the database restarts. A COMMIT whose connection is lost
+** recovers after the database restarts. A BEGIN or a read outside a
+** transaction that finds its connection dead (the database restarted
+** while it sat in the pool) reconnects and runs again at once: nothing
+** had been done, so the request goes on instead of failing. A COMMIT whose connection is lost
 ** may or may not have been applied: BUSY makes the device push again, and
 ** a set already held is accepted once (the push path compares hashes).
 **
@@ -294,7 +297,7 @@ static int run(pg_store *q, const char *what, const char *sql,
 {
 	PGresult *r;
 	ExecStatusType st;
-	int rc;
+	int rc, tries;
 
 	*out = NULL;
 	if (q->in_tx && q->tx_rc)
@@ -305,15 +308,27 @@ static int run(pg_store *q, const char *what, const char *sql,
 		set_msg(q, what, "database connection lost");
 		return q->tx_rc = SRV_E_BUSY;
 	}
-	r = PQexecParams(q->db, sql, p ? p->n : 0, NULL, p ? p->v : NULL,
-			 p ? p->len : NULL, p ? p->fmt : NULL, 1);
-	st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
-		*out = r;
-		return SRV_OK;
+	for (tries = 0;; tries++) {
+		r = PQexecParams(q->db, sql, p ? p->n : 0, NULL,
+				 p ? p->v : NULL, p ? p->len : NULL,
+				 p ? p->fmt : NULL, 1);
+		st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			*out = r;
+			return SRV_OK;
+		}
+		rc = fail_res(q, r, what);
+		PQclear(r);
+		/* A connection found dead (the database restarted since its
+		** last use) is made again once, for what is safe to repeat:
+		** BEGIN and reads outside a transaction. Anything else may
+		** have been applied: the caller is told BUSY and retries. */
+		if (tries || !q->broken || q->in_tx ||
+		    (strncmp(sql, "BEGIN", 5) != 0 &&
+		     strncmp(sql, "SELECT", 6) != 0) ||
+		    reconnect(q) != SRV_OK)
+			break;
 	}
-	rc = fail_res(q, r, what);
-	PQclear(r);
 	if (q->in_tx)
 		q->tx_rc = rc;
 	return rc;
