@@ -9,7 +9,8 @@
 # report works on the URL; SIGKILL of the server and a restart lose nothing;
 # a restart of PostgreSQL under a running server is survived (the pool
 # reconnects, devices retry); two fieldsyncd processes on one database with
-# devices pushing through both at once keep cursors and chains exact.
+# devices pushing through both at once keep cursors and chains exact; and
+# the store's unit tests (test_server_push, test_server_caps) pass on it.
 . "$(dirname "$0")/lib.sh"
 
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -19,7 +20,7 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
 	exit 0
 fi
 command -v jq >/dev/null || bail "jq is needed"
-plan 32
+plan 34
 
 W=$(tmpdir)
 export FIELDSYNCD_STATE_DIR="$W/state"
@@ -182,3 +183,11 @@ server_dump >"$W/s.dump"
 cmp -s "$W/c.dump" "$W/s.dump" && [ "$(wc -l <"$W/s.dump" | tr -d ' ')" -eq 109 ]
 ok $? "C holds the server's 109 records (13 + 3 x 8 x 4)" ||
 	diag "$(wc -l <"$W/s.dump") records on the server"
+
+# ---- the server's store unit tests, on this cluster ------------------------------
+UNIT=$(dirname "$FIELDSYNC_TOOLS")/unit
+for t in push caps; do
+	run env FIELDSYNC_TEST_PGHOST="$PGD" "$UNIT/test_server_$t"
+	is "$RC" 0 "test_server_$t passes on the PostgreSQL store" ||
+		diag "$(grep -E 'FAIL|ERROR|error' "$OUTF" "$ERRF" | head -10)"
+done
