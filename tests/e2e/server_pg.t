@@ -20,7 +20,7 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
 	exit 0
 fi
 command -v jq >/dev/null || bail "jq is needed"
-plan 34
+plan 38
 
 W=$(tmpdir)
 export FIELDSYNCD_STATE_DIR="$W/state"
@@ -153,6 +153,33 @@ sync_until "$A" 5
 same_state "after the database restart"
 is "$(wc -l <"$W/s.dump" | tr -d ' ')" 13 "13 records"
 
+# ---- HQ's own change, signed with the key from the state directory -------------
+run "$FIELDSYNCD_BIN" records correct --db "$URL" "$a1" --members 7 \
+	--reason "gõ nhầm: 7 người"
+is "$RC" 0 "records correct --db URL (HQ's key found in the state directory)" ||
+	diag "$ERR"
+sync_until "$B" 5
+fsd "$B" show "$a1" --json | grep -Eq '"members":[[:space:]]*7([^0-9]|$)'
+ok $? "B receives HQ's correction at its next sync"
+
+# ---- the one writer: a push waits while another transaction holds the lock ------
+# (the advisory lock store_pg.c takes at the start of every write
+# transaction, the same number in every process)
+"${PSQL[@]}" -d fs -c "BEGIN" -c "SELECT pg_advisory_xact_lock(112585675093860)" \
+	-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null &
+LOCKER=$!
+sleep 0.5
+a4=$(fsd "$A" visit add --direction out --province Attapeu --leader "Vũ Hải" \
+	--members 1 --sector health --start 2026-07-01 2>/dev/null)
+t0=$(date +%s%N)
+run fsd "$A" sync
+t1=$(date +%s%N)
+wait "$LOCKER"
+is "$RC" 0 "a push while another writer holds the lock succeeds" || diag "$ERR"
+waited=$(((t1 - t0) / 1000000))
+[ "$waited" -ge 1000 ]
+ok $? "...after waiting for it (${waited} ms)"
+
 # ---- two processes, pushes through both at once ----------------------------------
 S1_URL=$SERVER_URL
 start_server "$URL" || bail "a second fieldsyncd did not start"
@@ -180,8 +207,8 @@ is "$(q "SELECT count(*) FROM (SELECT device FROM sets GROUP BY device HAVING co
 	"every device's chain on the server is 1..its head, no seq missing or twice"
 fsd "$C" dump >"$W/c.dump"
 server_dump >"$W/s.dump"
-cmp -s "$W/c.dump" "$W/s.dump" && [ "$(wc -l <"$W/s.dump" | tr -d ' ')" -eq 109 ]
-ok $? "C holds the server's 109 records (13 + 3 x 8 x 4)" ||
+cmp -s "$W/c.dump" "$W/s.dump" && [ "$(wc -l <"$W/s.dump" | tr -d ' ')" -eq 110 ]
+ok $? "C holds the server's 110 records (14 + 3 x 8 x 4)" ||
 	diag "$(wc -l <"$W/s.dump") records on the server"
 
 # ---- the server's store unit tests, on this cluster ------------------------------
