@@ -20,7 +20,7 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
 	exit 0
 fi
 command -v jq >/dev/null || bail "jq is needed"
-plan 38
+plan 42
 
 W=$(tmpdir)
 export FIELDSYNCD_STATE_DIR="$W/state"
@@ -209,6 +209,29 @@ fsd "$C" dump >"$W/c.dump"
 server_dump >"$W/s.dump"
 cmp -s "$W/c.dump" "$W/s.dump" && [ "$(wc -l <"$W/s.dump" | tr -d ' ')" -eq 110 ]
 ok $? "C holds the server's 110 records (14 + 3 x 8 x 4)" ||
+	diag "$(wc -l <"$W/s.dump") records on the server"
+
+# ---- PostgreSQL killed during a push (immediate: no clean shutdown) ------------
+sync_visits 3000 "D-big" >"$W/big.jsonl"
+fsd "$D" import "$W/big.jsonl" >/dev/null 2>&1
+SERVER_URL=$S2_URL
+"$FIELDSYNC_BIN" --dir "$D" sync >"$W/big.out" 2>&1 &
+BIG=$!
+sleep 0.15
+pgctl -m immediate stop >/dev/null
+wait "$BIG"
+diag "the sync cut by the database crash exited $? ($(tail -1 "$W/big.out"))"
+pg_up
+ok $? "PostgreSQL is back after the crash"
+sync_until "$D" 10
+is "$SYNC_RC" 0 "D syncs again once the database is back (after $SYNC_TRIES tries)"
+is "$(q "SELECT count(*) = max(cursor) AND min(cursor) = 1 FROM sets")" t \
+	"after the crash cursors run 1..n with no gap"
+for d in A B C; do sync_until "${!d}" 5; done
+fsd "$A" dump >"$W/a.dump"
+server_dump >"$W/s.dump"
+cmp -s "$W/a.dump" "$W/s.dump" && [ "$(wc -l <"$W/s.dump" | tr -d ' ')" -eq 3110 ]
+ok $? "A holds the server's 3110 records: every one D recorded, once" ||
 	diag "$(wc -l <"$W/s.dump") records on the server"
 
 # ---- the server's store unit tests, on this cluster ------------------------------
