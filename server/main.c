@@ -24,6 +24,8 @@ static const char usage[] =
 	"  conflicts list|show|resolve --db PATH [ID] [--keep VALUE_OR_DEVICE]\n"
 	"  records correct|delete|restore|handover|history --db PATH ID ...\n"
 	"                                 concurrent edits, HQ's decision\n"
+	"PATH: a SQLite file, or a PostgreSQL URI (postgresql://...) or\n"
+	"connection string (\"host=/run/postgresql dbname=fieldsync\").\n"
 	"The dashboard: `serve`, then open / and sign in with an hq token.\n"
 	"Exit status: 0 success, 2 usage error, 1 any other failure.\n";
 

@@ -1628,6 +1628,24 @@ static int pg_check(srv_store *s)
 }
 
 /* ---- where files beside the database go -------------------------------------- */
+/* mkdir -p with mode 0700; failures show later, when the key is written. */
+static void mkdir_private(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+			*p = '/';
+			return;
+		}
+		*p = '/';
+	}
+	(void)mkdir(path, 0700);
+}
+
 static int pg_side_path(const char *path, const char *suffix, char *out,
 			size_t outsz)
 {
@@ -1675,10 +1693,11 @@ static int pg_side_path(const char *path, const char *suffix, char *out,
 	}
 	if (n < 0 || (size_t)n >= sizeof(base))
 		return SRV_E_ARG;
-	/* Made on first use, private: it holds HQ's signing key. Only the
-	** last part is made; its parent must exist. */
+	/* The default one is made on first use, private: it holds HQ's
+	** signing key. FIELDSYNCD_STATE_DIR must exist (a mistyped one is
+	** then an error naming the key file, not a new directory). */
 	if (!dir || !*dir)
-		(void)mkdir(base, 0700);
+		mkdir_private(base);
 	n = snprintf(out, outsz, "%s/%s%s", base, name, suffix);
 	return n < 0 || (size_t)n >= outsz ? SRV_E_ARG : SRV_OK;
 }
