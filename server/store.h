@@ -146,7 +146,9 @@ void srv_store_close(srv_store *s);
 const char *srv_store_errmsg(const srv_store *s);
 
 /* Transactions: write=1 takes the write lock at once (SQLite: BEGIN
-** IMMEDIATE) so two writers never deadlock on an upgrade. */
+** IMMEDIATE; PostgreSQL: one advisory lock, see store_pg.c) so two
+** writers never deadlock on an upgrade, and change sets get their cursors
+** in commit order. write=0 reads one consistent snapshot. */
 int srv_store_begin(srv_store *s, int write) SRV_WUR;
 int srv_store_commit(srv_store *s) SRV_WUR;
 void srv_store_rollback(srv_store *s); /* no-op without a transaction */

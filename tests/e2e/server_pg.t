@@ -20,7 +20,7 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
 	exit 0
 fi
 command -v jq >/dev/null || bail "jq is needed"
-plan 42
+plan 43
 
 W=$(tmpdir)
 export FIELDSYNCD_STATE_DIR="$W/state"
@@ -233,6 +233,9 @@ server_dump >"$W/s.dump"
 cmp -s "$W/a.dump" "$W/s.dump" && [ "$(wc -l <"$W/s.dump" | tr -d ' ')" -eq 3110 ]
 ok $? "A holds the server's 3110 records: every one D recorded, once" ||
 	diag "$(wc -l <"$W/s.dump") records on the server"
+
+stop_server TERM
+is "$SERVER_RC" 0 "SIGTERM stops the second server cleanly (its pool closed)"
 
 # ---- the server's store unit tests, on this cluster ------------------------------
 UNIT=$(dirname "$FIELDSYNC_TOOLS")/unit
