@@ -81,7 +81,8 @@
 #include "store_impl.h"
 
 #define SCHEMA_VERSION "1"
-/* pg_advisory_xact_lock key of the one writer: "fsyncd" in ASCII. */
+/* pg_advisory_xact_lock key of the one writer, the same in every process
+** (pg_locks shows it as classid 26213, objid 1697363812). */
 #define WRITE_LOCK "112585675093860"
 #define BUSY_TIMEOUT "15s"
 #define PAGE_ROWS 2000 /* rows per query of the *_each walks */

@@ -170,7 +170,12 @@ ok $? "B receives HQ's correction at its next sync"
 "${PSQL[@]}" -d fs -c "BEGIN" -c "SELECT pg_advisory_xact_lock(112585675093860)" \
 	-c "SELECT pg_sleep(2)" -c "COMMIT" >/dev/null &
 LOCKER=$!
-sleep 0.5
+# Until that session holds it (pg_locks: the key's high and low 32 bits).
+for ((i = 0; i < 100; i++)); do
+	[ "$(q "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 26213 AND objid = 1697363812")" = 1 ] && break
+	sleep 0.05
+done
+[ "$i" -lt 100 ] || diag "psql's session was never seen holding the write lock"
 a4=$(fsd "$A" visit add --direction out --province Attapeu --leader "Vũ Hải" \
 	--members 1 --sector health --start 2026-07-01 2>/dev/null)
 t0=$(date +%s%N)
