@@ -204,6 +204,16 @@ $(FIELDSYNCD): LIBS += $(QR_LIBS)
 $(BUILD)/tests/unit/test_server_%: LIBS += $(QR_LIBS)
 fuzz-build: LIBS += $(QR_LIBS)
 
+# ---- issue 14: the PostgreSQL store (server/store_pg.c) -------------------
+# libpq, only the server's code links it: a --db value that is a PostgreSQL
+# URI or connection string is served from PostgreSQL (server/store.c picks).
+PG_PKG   = libpq
+CFLAGS  += $(shell pkg-config --cflags $(PG_PKG) 2>/dev/null)
+PG_LIBS := $(shell pkg-config --libs $(PG_PKG) 2>/dev/null)
+$(FIELDSYNCD): LIBS += $(PG_LIBS)
+$(BUILD)/tests/unit/test_server_%: LIBS += $(PG_LIBS)
+fuzz-build: LIBS += $(PG_LIBS)
+
 # ---- issue 10: make install / make uninstall --------------------------------
 # Both binaries, the man pages fieldsync(1) and fieldsyncd(8), the menu entry
 # for `fieldsync ui`, and every message catalog the build made

@@ -241,6 +241,9 @@ static const char init_usage[] =
 	"usage: fieldsyncd init --db PATH\n"
 	"Create the database (if missing) and HQ's key pair (PATH.hqkey,\n"
 	"mode 0600). Prints HQ's device id. Running it again changes nothing.\n"
+	"PATH may be a PostgreSQL URI or connection string: the schema is\n"
+	"made in that (existing) database, the key goes in the state\n"
+	"directory ($FIELDSYNCD_STATE_DIR, see fieldsyncd(8)).\n"
 	"It is the only command that creates a database: the others refuse\n"
 	"a PATH where there is none.\n";
 

@@ -23,23 +23,14 @@ static int64_t real_clock_ms(void)
 
 int64_t (*srv_clock_ms)(void) = real_clock_ms;
 
-static const char *plain_path(const char *db_path)
-{
-	return strncmp(db_path, "sqlite:", 7) == 0 ? db_path + 7 : db_path;
-}
-
 int srv_hq_key_path(const char *db_path, char *out, size_t outsz)
 {
-	int n = snprintf(out, outsz, "%s.hqkey", plain_path(db_path));
-
-	return n < 0 || (size_t)n >= outsz ? SRV_E_ARG : SRV_OK;
+	return srv_store_side_path(db_path, ".hqkey", out, outsz);
 }
 
 int srv_hq_targets_path(const char *db_path, char *out, size_t outsz)
 {
-	int n = snprintf(out, outsz, "%s.targets", plain_path(db_path));
-
-	return n < 0 || (size_t)n >= outsz ? SRV_E_ARG : SRV_OK;
+	return srv_store_side_path(db_path, ".targets", out, outsz);
 }
 
 int srv_hq_key_load(const char *db_path, uint8_t sk[PROTO_SK_BYTES], char *msg,
@@ -171,7 +162,7 @@ int srv_db_open(const char *path, int create, srv_store **out,
 
 	*out = NULL;
 	hq_id[0] = 0;
-	if (!create && access(plain_path(path), F_OK) != 0) {
+	if (!create && !srv_store_exists(path)) {
 		snprintf(msg, msgsz, "no database at %s (create one with "
 			 "`fieldsyncd init --db %s`)", path, path);
 		return SRV_E_NOTFOUND;

@@ -92,7 +92,6 @@ int srv_hq_targets(const char *db_path, const char *explicit_path,
 		   int *created, char *msg, size_t msgsz)
 {
 	char path[4096];
-	int n;
 
 	*out = NULL;
 	*created = 0;
@@ -100,8 +99,7 @@ int srv_hq_targets(const char *db_path, const char *explicit_path,
 		snprintf(source, sourcesz, "%s", explicit_path);
 		return srv_targets_load(explicit_path, out, msg, msgsz);
 	}
-	n = srv_hq_targets_path(db_path, path, sizeof(path));
-	if (n) {
+	if (srv_hq_targets_path(db_path, path, sizeof(path))) {
 		snprintf(msg, msgsz, "database path too long");
 		return -1;
 	}

@@ -27,6 +27,8 @@ static const char usage[] =
 	"                                 concurrent edits, HQ's decision\n"
 	"  migrate --from DB --to DB      copy a database into an empty one\n"
 	"                                 (SQLite -> PostgreSQL), checked\n"
+	"PATH: a SQLite file, or a PostgreSQL URI (postgresql://...) or\n"
+	"connection string (\"host=/run/postgresql dbname=fieldsync\").\n"
 	"The dashboard: `serve`, then open / and sign in with an hq token.\n"
 	"Exit status: 0 success, 2 usage error, 1 any other failure.\n";
 

@@ -8,13 +8,54 @@
 #include <string.h>
 #include "store_impl.h"
 
+/* A libpq connection string: "keyword=value ...", the first word a
+** keyword (letters and _), so a file path with an '=' in a directory name
+** ("/srv/a=b/hq.db", "./x=1.db") stays a SQLite path. */
+static int is_conninfo(const char *p)
+{
+	size_t k;
+
+	p += strspn(p, " \t");
+	k = strspn(p, "abcdefghijklmnopqrstuvwxyz_");
+	return k > 0 && p[k + strspn(p + k, " \t")] == '=';
+}
+
+/* The backend of a --db value: "sqlite:PATH" or a plain path is SQLite;
+** a PostgreSQL URI (postgresql://, postgres://) or a libpq connection
+** string is PostgreSQL. *path is moved past a "sqlite:" prefix. */
 static const srv_store_ops *backend_for(const char **path)
 {
 	if (strncmp(*path, "sqlite:", 7) == 0) {
 		*path += 7;
 		return &srv_store_sqlite_ops;
 	}
+	if (strncmp(*path, "postgresql://", 13) == 0 ||
+	    strncmp(*path, "postgres://", 11) == 0 || is_conninfo(*path))
+		return &srv_store_pg_ops;
 	return &srv_store_sqlite_ops;
+}
+
+int srv_store_side_path(const char *db, const char *suffix, char *out,
+			size_t outsz)
+{
+	const srv_store_ops *ops;
+
+	if (outsz)
+		out[0] = 0;
+	if (!db || !*db || !suffix)
+		return SRV_E_ARG;
+	ops = backend_for(&db);
+	return ops->side_path(db, suffix, out, outsz);
+}
+
+int srv_store_exists(const char *db)
+{
+	const srv_store_ops *ops;
+
+	if (!db || !*db)
+		return 0;
+	ops = backend_for(&db);
+	return ops->exists(db);
 }
 
 int srv_store_open(const char *path, int create, srv_store **out, char *msg,

@@ -3,7 +3,8 @@
 ** operations the HTTP, push, admin and HQ code need from a database. Nothing
 ** outside server/store*.c knows which database is behind it; a backend is a
 ** table of functions (srv_store_ops in store_impl.h) and srv_store_open picks
-** one by the path's scheme ("sqlite:PATH" or a plain path = SQLite).
+** one by the path's scheme ("sqlite:PATH" or a plain path = SQLite; a
+** PostgreSQL URI or libpq connection string = PostgreSQL, store.c).
 **
 ** One srv_store is one connection: it is not shared between threads at the
 ** same time (the HTTP layer keeps a pool of them, see pool.h). Writes happen
@@ -131,13 +132,23 @@ typedef int (*srv_event_cb)(void *ctx, const srv_event *e);
 ** NULL and msg holds the reason. */
 int srv_store_open(const char *path, int create, srv_store **out, char *msg,
 		   size_t msgsz) SRV_WUR;
+/* Where the file with suffix (".hqkey", ".targets") kept beside database
+** db goes: SQLite PATH + suffix; PostgreSQL a state directory (store_pg.c
+** says which). SRV_E_ARG if it does not fit in outsz. */
+int srv_store_side_path(const char *db, const char *suffix, char *out,
+			size_t outsz) SRV_WUR;
+/* 0 if there is certainly no database at db to open without creating it
+** (SQLite: no such file); 1 otherwise (srv_store_open then says). */
+int srv_store_exists(const char *db);
 /* Close; accepts NULL. Rolls back an open transaction. */
 void srv_store_close(srv_store *s);
 /* Last error message of this handle; never NULL. */
 const char *srv_store_errmsg(const srv_store *s);
 
 /* Transactions: write=1 takes the write lock at once (SQLite: BEGIN
-** IMMEDIATE) so two writers never deadlock on an upgrade. */
+** IMMEDIATE; PostgreSQL: one advisory lock, see store_pg.c) so two
+** writers never deadlock on an upgrade, and change sets get their cursors
+** in commit order. write=0 reads one consistent snapshot. */
 int srv_store_begin(srv_store *s, int write) SRV_WUR;
 int srv_store_commit(srv_store *s) SRV_WUR;
 void srv_store_rollback(srv_store *s); /* no-op without a transaction */

@@ -85,6 +85,12 @@ typedef struct srv_store_ops {
 			 const char *detail, int64_t now_ms);
 	int (*events_each)(srv_store *s, srv_event_cb cb, void *ctx);
 	int (*check)(srv_store *s);
+	/* No handle: where a file kept beside the database goes (path is the
+	** --db value without a "sqlite:" prefix), and whether a database may
+	** be there to open without creating it. */
+	int (*side_path)(const char *path, const char *suffix, char *out,
+			 size_t outsz);
+	int (*exists)(const char *path);
 } srv_store_ops;
 
 struct srv_store {
@@ -101,5 +107,7 @@ struct srv_store {
 
 /* The SQLite backend (store_sqlite.c). */
 extern const srv_store_ops srv_store_sqlite_ops;
+/* The PostgreSQL backend (store_pg.c). */
+extern const srv_store_ops srv_store_pg_ops;
 
 #endif

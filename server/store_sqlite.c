@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "protocol/changeset.h"
 #include "store_impl.h"
@@ -785,7 +786,13 @@ static int sq_rows_each(srv_store *s, const char *table, srv_row_cb cb,
 
 	/* Key order: the rowid, or the primary key of a WITHOUT ROWID table
 	** (the table's own order). */
-	snprintf(sql, sizeof(sql), "SELECT * FROM %s", table);
+	/* records.rid is this file's own (arrival order on disk): not a
+	** column of the database's rows. */
+	if (strcmp(table, "records") == 0)
+		snprintf(sql, sizeof(sql), "SELECT id, kind, state, "
+			 "updated_cursor FROM records ORDER BY rid");
+	else
+		snprintf(sql, sizeof(sql), "SELECT * FROM %s", table);
 	rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return fail_db(q, rc, table);
@@ -1451,6 +1458,20 @@ static int sq_check(srv_store *s)
 	return ok ? SRV_OK : SRV_E_IO;
 }
 
+/* Files beside the database: PATH.hqkey, PATH.targets. */
+static int sq_side_path(const char *path, const char *suffix, char *out,
+			size_t outsz)
+{
+	int n = snprintf(out, outsz, "%s%s", path, suffix);
+
+	return n < 0 || (size_t)n >= outsz ? SRV_E_ARG : SRV_OK;
+}
+
+static int sq_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
 const srv_store_ops srv_store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -1498,4 +1519,6 @@ const srv_store_ops srv_store_sqlite_ops = {
 	.event_add = sq_event_add,
 	.events_each = sq_events_each,
 	.check = sq_check,
+	.side_path = sq_side_path,
+	.exists = sq_exists,
 };

@@ -52,6 +52,10 @@ need_cmd gettext gettext-base   # tests look expected texts up with gettext(1)
 need_cmd node nodejs
 need_cmd npm npm
 need_pc libqrencode libqrencode-dev
+# The PostgreSQL store (issue 14): libpq to build; the server binaries
+# (initdb, pg_ctl, postgres) for server_pg.t's own throwaway cluster.
+need_pc libpq libpq-dev
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$missing postgresql"
 need_cmd zbarimg zbar-tools
 need_cmd desktop-file-validate desktop-file-utils
 need_cmd man man-db

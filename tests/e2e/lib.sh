@@ -168,7 +168,11 @@ start_server() {
 		[ "$a" = --tls-cert ] && scheme=https
 		[ "$a" = --listen ] && listen=
 	done
-	SERVER_LOG="$db.log.$RANDOM"
+	# A PostgreSQL URL or conninfo is no file name: log in the test root.
+	case $db in
+	*://* | *=*) SERVER_LOG="$_T_ROOT/server.log.$RANDOM" ;;
+	*) SERVER_LOG="$db.log.$RANDOM" ;;
+	esac
 	: >>"$SERVER_LOG"
 	if [ -n "$listen" ]; then
 		"$FIELDSYNCD_BIN" serve --db "$db" --listen "$listen" "$@" \
@@ -254,6 +258,16 @@ sync_visits() {
 }
 
 sq() { sqlite3 -batch "$1" "$2"; }
+# sdump: the server's records as srvdump prints them, from $SDB (a SQLite
+# file, or a PostgreSQL database read with psql).
+sdump() {
+	local tool=${FIELDSYNC_TOOLS:-$(dirname "$0")/../../build/tests/tools}/srvdump
+	case $SDB in
+	*://* | *=*) ssq "SELECT id || ' ' || encode(convert_to(state, 'UTF8'), 'hex') FROM records ORDER BY id" |
+		"$tool" - ;;
+	*) "$tool" "$SDB" ;;
+	esac
+}
 # ssq SQL: the server database's answer (SDB: a SQLite file or a PostgreSQL
 # URL or connection string), one row a line, columns joined by |.
 ssq() {

@@ -65,7 +65,7 @@ done
 fsd "$DA" sync >/dev/null 2>&1 && fsd "$DB_" sync >/dev/null 2>&1
 ok $? "the devices sync with the copy as with the source"
 is "$(fsd "$DB_" show "$M2" --json | jq .fields.planned_ha)" 6 "and receive HQ's correction made on it"
-"$FIELDSYNC_TOOLS/srvdump" "$DST" >"$W/s.dump"
+SDB=$DST sdump >"$W/s.dump"
 fsd "$DA" dump >"$W/a.dump"
 cmp -s "$W/a.dump" "$W/s.dump"
 ok $? "a device's dump equals the copy's"

@@ -82,7 +82,7 @@ is "$rcs" "0000000000" "every sync, alternating between the processes, exits 0" 
 is "$(ssq "select count(*) from records")" 84 "the server holds every entry once (40 + 40 + 4)"
 is "$(ssq "select count(*) from (select device, seq from sets group by device, seq having count(*) > 1) t")" 0 \
 	"no set twice in any device's chain"
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
+sdump >"$W/s.dump"
 fsd "$A" dump >"$W/a.dump"; fsd "$B" dump >"$W/b.dump"
 cmp -s "$W/a.dump" "$W/s.dump" && cmp -s "$W/b.dump" "$W/s.dump"
 ok $? "both devices hold what the server holds"

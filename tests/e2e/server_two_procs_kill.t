@@ -47,10 +47,21 @@ echo "$P1" >"$W/p1"; echo "$P2" >"$W/p2"
 		[ -n "$sess" ] || sess=$("$FSTOOL" session --key "$W/pk" --url "$u" 2>/dev/null)
 		page=$(curl -s --max-time 5 -H "Authorization: Bearer $sess" "$u/v2/pull?after=$after&limit=7")
 		if ! jq -e .sets >/dev/null 2>&1 <<<"$page"; then
-			sess=; sleep 0.05; continue # a killed process, an ended session
+			# a killed process, an ended session: log it, try again
+			printf '%s %s %.200s\n' "$u" "$after" "$page" >>"$W/puller.log"
+			sess=
+			# bounded: once told to stop, 600 failures end it
+			[ -e "$W/stop" ] && fails=$((${fails:-0} + 1)) && [ "$fails" -gt 600 ] && break
+			sleep 0.05
+			continue
 		fi
 		jq -r '.sets[] | .cursor as $c | (.set | fromjson) | "\($c) \(.device) \(.seq)"' <<<"$page" >>"$W/pulled"
-		after=$(jq -r .next <<<"$page")
+		next=$(jq -r '.next // empty' <<<"$page")
+		if [ -z "$next" ]; then
+			printf 'no next: %.300s\n' "$page" >>"$W/puller.log"
+			continue
+		fi
+		after=$next
 		if [ "$(jq -r .more <<<"$page")" != true ]; then
 			[ -e "$W/stop" ] && break
 			sleep 0.05
@@ -111,11 +122,11 @@ wait "$PULLER"
 
 saved=$(sort -u "$W/ids" | wc -l)
 is "$(ssq "select count(*) from records")" "$saved" "every entry a device reported saved is at the server ($saved)"
-missing=$(cut -c1-32 "$W/ids" | sort -u | comm -23 - <("$FIELDSYNC_TOOLS/srvdump" "$SDB" | cut -c1-32 | sort) | wc -l)
+missing=$(cut -c1-32 "$W/ids" | sort -u | comm -23 - <(sdump | cut -c1-32 | sort) | wc -l)
 is "$missing" 0 "... each of them"
 is "$(ssq "select count(*) from (select device, seq from sets group by device, seq having count(*) > 1) t")" 0 \
 	"no set twice in a device's chain"
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
+sdump >"$W/s.dump"
 same=0
 for i in $(seq 0 9); do
 	fsd "${D[i]}" dump >"$W/d$i.dump"
@@ -127,4 +138,4 @@ is "$(sort -n "$W/pulled" | uniq | wc -l) $(wc -l <"$W/all")" "$(wc -l <"$W/all"
 	"the puller got as many sets as the server holds"
 cmp -s <(sort -n "$W/pulled" | uniq) "$W/all"
 ok $? "... exactly the server's sets, cursor for cursor: none skipped while others committed" ||
-	diag "$(diff <(sort -n "$W/pulled" | uniq) "$W/all" | head -5)"
+	diag "$(diff <(sort -n "$W/pulled" | uniq) "$W/all" | head -5)" "$(tail -5 "$W/puller.log" 2>/dev/null)"

@@ -63,6 +63,27 @@ static void dev_new(fx *f, dev *d)
 	assert_int_equal(srv_store_device_add(f->s, &row), SRV_OK);
 }
 
+/* The database of one test: DIR/db (SQLite), or with
+** FIELDSYNC_TEST_PGHOST set (a PostgreSQL socket directory, superuser
+** fieldsync) a fresh database fsunit_caps there, HQ's key in DIR: the same
+** tests then run on the PostgreSQL store. */
+static void db_path(const char *dir, char *out, size_t outsz)
+{
+	const char *host = getenv("FIELDSYNC_TEST_PGHOST");
+	char cmd[600];
+
+	if (!host || !*host) {
+		snprintf(out, outsz, "%s/db", dir);
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "PGOPTIONS=--client-min-messages=warning psql -X -q -h '%s' -U fieldsync -d postgres "
+		 "-c 'DROP DATABASE IF EXISTS fsunit_caps' "
+		 "-c 'CREATE DATABASE fsunit_caps' >/dev/null", host);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(setenv("FIELDSYNCD_STATE_DIR", dir, 1), 0);
+	snprintf(out, outsz, "host=%s dbname=fsunit_caps user=fieldsync", host);
+}
+
 static int setup(void **state)
 {
 	fx *f = calloc(1, sizeof(*f));
@@ -74,7 +95,7 @@ static int setup(void **state)
 	fake_now = T0;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_server_caps.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/db", f->dir);
+	db_path(f->dir, f->path, sizeof(f->path));
 	assert_int_equal(srv_db_open(f->path, 1, &f->s, f->hq, msg, sizeof(msg)),
 			 SRV_OK);
 	dev_new(f, &f->a);
