@@ -10,7 +10,10 @@
 # a restart of PostgreSQL under a running server is survived (the pool
 # reconnects, devices retry); two fieldsyncd processes on one database with
 # devices pushing through both at once keep cursors and chains exact; and
-# the store's unit tests (test_server_push, test_server_caps) pass on it.
+# the store's unit tests (test_server_push, test_server_caps) pass on it;
+# and the suites that take any database (server_migrate, server_two_procs,
+# server_two_procs_kill, sync_basic, sync_concurrent, sync_hlc_order,
+# sync_owner) pass on a database of its cluster each.
 . "$(dirname "$0")/lib.sh"
 
 # FIELDSYNC_PGBIN: another PostgreSQL's bin directory (a missing one shows
@@ -22,7 +25,7 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
 	exit 0
 fi
 command -v jq >/dev/null || bail "jq is needed"
-plan 46
+plan 50
 
 W=$(tmpdir)
 export FIELDSYNCD_STATE_DIR="$W/state"
@@ -266,8 +269,12 @@ done
 # Each gets an empty database of its own: server_migrate.t copies its SQLite
 # fixture into it (and checks pull bytes and report against the source),
 # the two-process suites serve it from two fieldsyncd at once.
+# The sync suites that read the server's database only through ssq and
+# sdump (portable SQL) run here as they run on SQLite, same assertions.
 for t in server_migrate:FIELDSYNC_TEST_DB_COPY server_two_procs:FIELDSYNC_TEST_DB \
-	server_two_procs_kill:FIELDSYNC_TEST_DB; do
+	server_two_procs_kill:FIELDSYNC_TEST_DB sync_basic:FIELDSYNC_TEST_DB \
+	sync_concurrent:FIELDSYNC_TEST_DB sync_hlc_order:FIELDSYNC_TEST_DB \
+	sync_owner:FIELDSYNC_TEST_DB; do
 	name=${t%%:*} var=${t#*:}
 	"${PSQL[@]}" -d postgres -c "CREATE DATABASE $name" || bail "create $name"
 	env "$var=postgresql:///$name?host=$PGD&user=fieldsync" \

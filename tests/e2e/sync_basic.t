@@ -90,7 +90,7 @@ fsd "$C" show "$b1" --json | grep -qF "\"crop\":	\"$LO_CROP\""
 ok $? "C holds B's mixed Lao/Vietnamese crop byte for byte"
 fsd "$A" dump >"$W/a.dump"
 fsd "$B" dump >"$W/b.dump"
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
+sdump >"$W/s.dump"
 cmp -s "$W/a.dump" "$W/s.dump" && cmp -s "$W/b.dump" "$W/s.dump"
 ok $? "A, B and the server hold the same canonical state"
 is "$(wc -l <"$W/s.dump" | tr -d ' ')" 4 "the server holds 4 records"
@@ -102,12 +102,12 @@ like "$(fsd "$A" status)" "server holds 1-$n of $n" "status: server holds 1-$n o
 like "$(fsd "$A" status)" "0 changes waiting" "status: 0 changes waiting"
 
 # A second pass changes nothing.
-before=$(sq "$SDB" "SELECT count(*) FROM sets")
+before=$(ssq "SELECT count(*) FROM sets")
 run fsd "$A" sync --json
 is "$RC" 0 "re-running sync exits 0"
 like "$OUT" '"pushed_changes":0,"pulled_sets":0,"pulled_changes":0' \
 	"re-running sync pushes and pulls nothing"
-is "$(sq "$SDB" "SELECT count(*) FROM sets")" "$before" \
+is "$(ssq "SELECT count(*) FROM sets")" "$before" \
 	"the server's set count is unchanged"
 fsd "$A" dump | cmp -s - "$W/a.dump"
 ok $? "A's state is unchanged"
@@ -148,7 +148,7 @@ for ((i = 0; i < 200; i++)); do
 done
 is "$(sq "$A/store.db" 'SELECT count(*) FROM outbox')" 0 \
 	"watch synced once the server came back"
-is "$(sq "$SDB" "SELECT count(*) FROM records WHERE id = '$a3'")" 1 \
+is "$(ssq "SELECT count(*) FROM records WHERE id = '$a3'")" 1 \
 	"the server holds the visit made while it was down"
 kill -TERM "$WPID"
 wait "$WPID"
@@ -168,7 +168,7 @@ like "$ERR" "revoked" "the message says the device was revoked"
 fsd "$C" dump | cmp -s - "$W/c.before"
 ok $? "the revoked device keeps its local data unchanged"
 like "$(fsd "$C" list trips)" "${c2:0:8} .* pending" "it still lists its unsent trip"
-is "$(sq "$SDB" "SELECT count(*) FROM records WHERE id = '$c2'")" 0 \
+is "$(ssq "SELECT count(*) FROM records WHERE id = '$c2'")" 0 \
 	"the server did not accept the revoked device's new trip"
 
 # An enrollment token works once.

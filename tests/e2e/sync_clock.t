@@ -39,13 +39,13 @@ ok $? "its local stamp is years in the future ($s)"
 run ahead "$F" sync
 is "$RC" 0 "F's sync exits 0"
 like "$ERR" "warning: .*clock is [0-9]+ minutes ahead" "the CLI warns that the clock is ahead"
-line=$("$FIELDSYNC_TOOLS/srvdump" "$SDB" | grep "^$v ")
+line=$(sdump | grep "^$v ")
 [ -n "$line" ]
 ok $? "the server holds F's visit"
 ss=$(printf '%s' "$line" | sed -n 's/.* members=4@\([0-9a-f]\{16\}-[0-9a-f]*\).*/\1/p')
 [ -n "$ss" ] && [ "$(stamp_ms "$ss")" -le $(( $(now_ms) + 600000 )) ]
 ok $? "re-dated on the server to at most 10 min past the server's clock ($ss)"
-is "$(sq "$SDB" "SELECT count(*) FROM conflicts WHERE record = '$v'")" 0 \
+is "$(ssq "SELECT count(*) FROM conflicts WHERE record = '$v'")" 0 \
 	"F's correction of its own re-dated entry is not a conflict at HQ"
 like "$(fsd "$F" show "$v")" "sync +(sent|synced)" "F still holds its visit, marked sent"
 
@@ -53,7 +53,7 @@ run fsd "$N" sync
 like "$(fsd "$N" show "$v")" "Đoàn tương lai" "N pulled F's visit"
 run fsd "$N" edit "$v" --members 7
 like "$RC:$ERR" "^[1-9].*belongs to Future Phạm" "N may not edit F's visit: refused, naming its owner"
-ms=$(sq "$SDB" "SELECT state FROM records WHERE id = '$v'" | jq -r .f.members.s)
+ms=$(ssq "SELECT state FROM records WHERE id = '$v'" | jq -r .f.members.s)
 hq_push "[{\"id\":\"$v\",\"kind\":\"visit\",\"op\":\"update\",\"fields\":{\"members\":7},\"base\":{\"members\":\"$ms\"}}]"
 is "$HQ_CODE" 200 "HQ (correct clock) later corrects members to 7"
 run fsd "$N" sync
@@ -68,9 +68,9 @@ p=$(behind "$P" model add --crop "Lúa nếp" --province Sekong \
 ok $? "P records a model with its clock 3 years behind"
 run behind "$P" sync
 is "$RC" 0 "P's sync exits 0"
-is "$(sq "$SDB" "SELECT count(*) FROM records WHERE id = '$p'")" 1 \
+is "$(ssq "SELECT count(*) FROM records WHERE id = '$p'")" 1 \
 	"the server holds P's model"
-ps=$(sq "$SDB" "SELECT state FROM records WHERE id = '$p'" | jq -r .f.planned_ha.s)
+ps=$(ssq "SELECT state FROM records WHERE id = '$p'" | jq -r .f.planned_ha.s)
 hq_push "[{\"id\":\"$p\",\"kind\":\"model\",\"op\":\"update\",\"fields\":{\"planned_ha\":6.5},\"base\":{\"planned_ha\":\"$ps\"}}]"
 run behind "$P" sync
 like "$(fsd "$P" show "$p" --json)" '"planned_ha":[[:space:]]*6.5' \
@@ -82,7 +82,7 @@ for d in F N P; do
 	elif [ "$d" = P ]; then behind "${!d}" sync >/dev/null 2>&1
 	else fsd "${!d}" sync >/dev/null 2>&1; fi
 done
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
+sdump >"$W/s.dump"
 same=0
 for d in F N P; do
 	fsd "${!d}" dump | cmp -s - "$W/s.dump" || same=1

@@ -38,9 +38,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 is "$(sq "$A/store.db" 'SELECT count(*) FROM outbox')" 0 "nothing is pending"
 sort "$W/ids" >"$W/ids.sorted"
-sq "$SDB" "SELECT id FROM records ORDER BY id" | sort | cmp -s - "$W/ids.sorted"
+ssq "SELECT id FROM records ORDER BY id" | sort | cmp -s - "$W/ids.sorted"
 ok $? "the server holds every entry"
-is "$(sq "$SDB" "SELECT count(*) FROM events WHERE device = '$A_ID' AND kind = 'restore'")" \
+is "$(ssq "SELECT count(*) FROM events WHERE device = '$A_ID' AND kind = 'restore'")" \
 	0 "no restore event was recorded"
 unlike "$("$FIELDSYNCD_BIN" devices list --db "$SDB" | grep "$A_ID")" "restored" \
 	"and the device list does not flag A as restored"

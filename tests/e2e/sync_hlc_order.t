@@ -29,9 +29,9 @@ run fsd "$A" sync
 is "$RC" 0 "the restored store syncs (exit 0), its queue not blocked"
 like "$ERR" "re-dated" "the user is told pending changes were re-dated"
 is "$(sq "$A/store.db" 'SELECT count(*) FROM outbox')" 0 "outbox empty"
-is "$(sq "$SDB" "SELECT count(*) FROM records WHERE id IN ('$(cat "$W/x.id")', '$Y')")" 2 \
+is "$(ssq "SELECT count(*) FROM records WHERE id IN ('$(cat "$W/x.id")', '$Y')")" 2 \
 	"the server holds both X and Y"
-sets=$(sq "$SDB" "SELECT count(*) || ' ' || max(seq) FROM sets WHERE device = '$A_ID'")
+sets=$(ssq "SELECT count(*) || ' ' || max(seq) FROM sets WHERE device = '$A_ID'")
 is "$sets" "${sets%% *} ${sets%% *}" "A's sets are 1..n with no gap or duplicate"
 run fsd "$A" show "$(cat "$W/x.id")" --json
 is "$RC" 0 "the restored store got X back from the server"
