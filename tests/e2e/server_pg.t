@@ -13,7 +13,8 @@
 # the store's unit tests (test_server_push, test_server_caps) pass on it;
 # and the suites that take any database (server_migrate, server_two_procs,
 # server_two_procs_kill, sync_basic, sync_concurrent, sync_hlc_order,
-# sync_owner) pass on a database of its cluster each.
+# sync_owner, sync_own, sync_refused, sync_10k) pass on a database of its
+# cluster each.
 . "$(dirname "$0")/lib.sh"
 
 # FIELDSYNC_PGBIN: another PostgreSQL's bin directory (a missing one shows
@@ -25,7 +26,7 @@ if [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
 	exit 0
 fi
 command -v jq >/dev/null || bail "jq is needed"
-plan 50
+plan 53
 
 W=$(tmpdir)
 export FIELDSYNCD_STATE_DIR="$W/state"
@@ -274,7 +275,8 @@ done
 for t in server_migrate:FIELDSYNC_TEST_DB_COPY server_two_procs:FIELDSYNC_TEST_DB \
 	server_two_procs_kill:FIELDSYNC_TEST_DB sync_basic:FIELDSYNC_TEST_DB \
 	sync_concurrent:FIELDSYNC_TEST_DB sync_hlc_order:FIELDSYNC_TEST_DB \
-	sync_owner:FIELDSYNC_TEST_DB; do
+	sync_owner:FIELDSYNC_TEST_DB sync_own:FIELDSYNC_TEST_DB \
+	sync_refused:FIELDSYNC_TEST_DB sync_10k:FIELDSYNC_TEST_DB; do
 	name=${t%%:*} var=${t#*:}
 	"${PSQL[@]}" -d postgres -c "CREATE DATABASE $name" || bail "create $name"
 	env "$var=postgresql:///$name?host=$PGD&user=fieldsync" \

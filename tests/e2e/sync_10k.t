@@ -21,9 +21,9 @@ run fsd "$A" sync --json
 is "$RC" 0 "one sync pushes everything (exit 0)"
 diag "sync: $OUT"
 is "$(sq "$A/store.db" 'SELECT count(*) FROM outbox')" 0 "outbox empty"
-is "$(sq "$SDB" "SELECT count(*) FROM records")" 10000 \
+is "$(ssq "SELECT count(*) FROM records")" 10000 \
 	"server holds 10,000 records"
-sets=$(sq "$SDB" "SELECT count(*) || ' ' || min(seq) || ' ' || max(seq) FROM sets WHERE device = '$A_ID'")
+sets=$(ssq "SELECT count(*) || ' ' || min(seq) || ' ' || max(seq) FROM sets WHERE device = '$A_ID'")
 n=${sets%% *}
 is "$sets" "$n 1 $n" "server's sets of A are seq 1..$n, each once"
 like "$(fsd "$A" status)" "server holds 1-$n of $n" \

@@ -29,7 +29,7 @@ down=$(jq -r .bytes_down <<<"$OUT")
 ok "$([ "$down" -lt 4000 ] && echo 0 || echo 1)" \
 	"A's own 500 entries were not downloaded again ($down bytes down)"
 cur=$(sq "$A/store.db" "SELECT value FROM meta WHERE key = 'cursor'")
-max=$(sq "$SDB" "SELECT max(cursor) FROM sets")
+max=$(ssq "SELECT max(cursor) FROM sets")
 is "$cur" "$max" "A's cursor moved past its own sets to the newest ($max)"
 
 # The raw API, as a device made with fstool: own=1 gives every set, own=0

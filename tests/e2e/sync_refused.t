@@ -25,8 +25,8 @@ is "$RC" 0 "sync exits 0: everything else was sent"
 like "$ERR" "1 changes were refused by the server and set aside" \
 	"the CLI says one change was set aside"
 is "$(sq "$A/store.db" 'SELECT count(*) FROM outbox')" 0 "the outbox is empty"
-is "$(sq "$SDB" 'SELECT count(*) FROM records')" 9 "the server holds the 9 good entries"
-is "$(sq "$SDB" "SELECT count(*) FROM records WHERE id = '$bad'")" 0 \
+is "$(ssq 'SELECT count(*) FROM records')" 9 "the server holds the 9 good entries"
+is "$(ssq "SELECT count(*) FROM records WHERE id = '$bad'")" 0 \
 	"and not the refused one"
 st=$(fsd "$A" status)
 like "$st" "refused +${bad:0:8} invalid_value: .*province" \
@@ -45,7 +45,7 @@ dup=${IDS3[2]}
 sq "$A/store.db" "UPDATE outbox SET change = replace(change, '\"direction\":\"out\",', '\"direction\":\"out\",\"direction\":\"in\",') WHERE record_id = '$dup'"
 run fsd "$A" sync
 is "$RC" 0 "a set refused as a whole (duplicate_key) does not stop the sync"
-is "$(sq "$SDB" 'SELECT count(*) FROM records')" 14 "its 5 good changes reach the server"
+is "$(ssq 'SELECT count(*) FROM records')" 14 "its 5 good changes reach the server"
 like "$(fsd "$A" status)" "refused +${dup:0:8} duplicate_key" "only the bad change is set aside"
 
 # The queue keeps going.
@@ -53,4 +53,4 @@ sync_visits 4 "Sau" >"$W/v2.jsonl"
 fsd "$A" import "$W/v2.jsonl" >/dev/null 2>&1
 run fsd "$A" sync
 is "$RC" 0 "a later sync exits 0"
-is "$(sq "$SDB" 'SELECT count(*) FROM records')" 18 "and sends the new entries"
+is "$(ssq 'SELECT count(*) FROM records')" 18 "and sends the new entries"
