@@ -1384,6 +1384,7 @@ static int cmd_notices(const char *dir, int argc, char **argv)
 {
 	const char *pos[2];
 	int json = 0, all = 0, rc;
+	long long nread = 0;  /* notices read N; 0: all */
 	opt o[] = {{"--json", NULL, &json}, {"--all", NULL, &all}};
 	size_t npos;
 	fieldsync *fs = NULL;
@@ -1412,25 +1413,23 @@ static int cmd_notices(const char *dir, int argc, char **argv)
 	if (npos == 1)
 		return usage_error("notices", "notices read: missing N (a "
 				   "notice's number) or all");
+	/* The number is checked before the store is opened. */
+	if (npos == 2 && strcmp(pos[1], "all") != 0) {
+		char *end = NULL;
+		errno = 0;
+		nread = strtoll(pos[1], &end, 10);
+		if (errno || end == pos[1] || *end || nread <= 0)
+			return usage_error("notices", "notices read: \"%s\" is "
+					   "not a notice number (allowed: a "
+					   "number from `fieldsync notices`, or "
+					   "all)", pos[1]);
+	}
 	if ((rc = open_store(dir, &fs)))
 		return rc;
 	if (npos == 2) {
-		long long n = 0, count = 0;
-		char *end = NULL;
+		long long count = 0;
 
-		if (strcmp(pos[1], "all") != 0) {
-			errno = 0;
-			n = strtoll(pos[1], &end, 10);
-			if (errno || end == pos[1] || *end || n <= 0) {
-				fieldsync_close(fs);
-				return usage_error("notices", "notices read: "
-						   "\"%s\" is not a notice "
-						   "number (allowed: a number "
-						   "from `fieldsync notices`, "
-						   "or all)", pos[1]);
-			}
-		}
-		rc = fieldsync_notices_read(fs, n, &count);
+		rc = fieldsync_notices_read(fs, nread, &count);
 		if (rc != FIELDSYNC_OK)
 			rc = lib_error(fs, rc, NULL, NULL);
 		else if (json)

@@ -18,12 +18,12 @@
 ROOT=${FIELDSYNC_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 NODE_CHECKS=78
 FSTOOL=${FIELDSYNC_TOOLS:-$ROOT/build/tests/tools}/fstool
-plan $((15 + NODE_CHECKS))
+plan $((17 + NODE_CHECKS))
 
 missing=$(browser_missing)
 if [ -n "$missing" ]; then
 	echo "# hq_browser.t: this machine lacks:$missing; run \`make deps\`" >&2
-	skip $((15 + NODE_CHECKS)) "missing:$missing (make deps installs them)"
+	skip $((17 + NODE_CHECKS)) "missing:$missing (make deps installs them)"
 	exit 0
 fi
 
@@ -68,6 +68,32 @@ is "$(jq .open "$W/conflicts.json")" 151 "the conflicts JSON (151 open: more tha
 # The same checks without a browser: what any HTTP client gets.
 st=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$SERVER_URL/api/report")
 is "$st" 401 "curl without a session: /api/report is 401"
+# Bad requests to the new endpoints, signed in: 4xx naming what is allowed,
+# and the conflicts unchanged.
+curl -s -o /dev/null -c "$W/jar" -H 'Content-Type: application/json' \
+	-d "{\"token\":\"$TOKEN\"}" "$SERVER_URL/login"
+CSRF=$(curl -s -b "$W/jar" "$SERVER_URL/api/session" | jq -r .csrf)
+get() { curl -s -o "$W/body" -w '%{http_code}' -b "$W/jar" "$SERVER_URL$1"; }
+resolve() { curl -s -o "$W/body" -w '%{http_code}' -b "$W/jar" -H "Content-Type: ${3:-application/json}" \
+	-H "X-CSRF-Token: $2" --data-binary "$1" "$SERVER_URL/api/conflicts/resolve"; }
+bad=
+for q in "format=pdf" "format=csv" "format=csv&table=nope" "format=docx&table=visits" "format=docx&lang=fr" \
+	"format=docx&period=2026H3" "format=xlsx&province=Vientiane"; do
+	bad="$bad $(get "/api/report/file?$q")"
+done
+for id in "" zz "$(printf 'a%.0s' $(seq 1 40))" "0000000000000000000000000000dead"; do
+	bad="$bad $(get "/api/record?id=$id")"
+done
+bad="$bad $(resolve '{"id":1,"keep":"value:x"}' "")"
+bad="$bad $(resolve '{"id":1,"keep":"value:x"}' "$CSRF" text/plain)"
+for body in '' '[]' '{"id":1}' '{"id":-1,"keep":"value:x"}' '{"id":1.5,"keep":"value:x"}' \
+	'{"id":1,"keep":""}' '{"id":1,"keep":"value:x","more":1}' "{\"id\":1,\"keep\":\"$(head -c 9000 /dev/zero | tr '\0' x)\"}"; do
+	bad="$bad $(resolve "$body" "$CSRF")"
+done
+bad="$bad $(resolve '{"id":99999,"keep":"value:x"}' "$CSRF")"
+is "$bad" " 400 400 400 400 400 400 400 400 400 400 404 403 415 400 400 400 400 400 400 400 413 404" \
+	"bad downloads, record ids and resolutions: 400/403/404/413/415, each with its reason"
+is "$("$FSD" conflicts list --db "$DB" --json | jq .open)" 151 "... and no conflict was resolved by them"
 
 mkdir -p "$W/shots" "$W/profile"
 FS_URL=$SERVER_URL FS_TOKEN=$TOKEN FS_PERIOD=2026H2 FS_SHOTS="$W/shots" \

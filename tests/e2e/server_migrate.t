@@ -14,7 +14,7 @@ for c in jq curl sqlite3; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
 FSTOOL=$FIELDSYNC_TOOLS/fstool
-plan 11
+plan 12
 
 W=$(tmpdir)
 hq_fixture "$W" || bail "fixture"
@@ -41,6 +41,15 @@ report() { "$FSD" report --db "$1" --period 2026H2 --format json 2>/dev/null | j
 report "$SRC" >"$W/src.report"
 stop_server
 
+bad=0
+for args in "" "--from $SRC" "--to $DST" "--from  --to $DST" "--from $SRC --to $DST --force"; do
+	# shellcheck disable=SC2086
+	run "$FSD" migrate $args
+	[ "$RC" = 2 ] || { bad=1; diag "[$args] $RC $ERR"; }
+done
+run "$FSD" migrate --from "$W/none.db" --to "$W/never.db"
+[ "$RC" = 1 ] && [[ $ERR == *"the source:"* ]] && [ ! -e "$W/never.db" ] || bad=1
+is "$bad" 0 "migrate without both databases, with another argument, or from a missing one: refused, nothing made"
 run "$FSD" migrate --from "$SRC" --to "$DST"
 is "$RC" 0 "migrate exits 0" || diag "$ERR"
 like "$OUT" 'sets +[1-9][0-9]* rows' "it copied the sets"

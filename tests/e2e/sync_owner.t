@@ -22,7 +22,7 @@ done
 # libfaketime is preloaded into an ASan binary (make check): let ASan accept it.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 FSD=$FIELDSYNCD_BIN
-plan 41
+plan 42
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -115,6 +115,20 @@ is "$(jq .notices <<<"$OUT")" 0 "the next sync brings no new notice"
 is "$(fsd "$A" notices --all --json | jq -c '[length, .[0].read]')" "[1,true]" "notices --all still lists it, read"
 run fsd "$A" notices read 99
 like "$RC $ERR" '^2 .*no notice 99' "notices read of a number that is none: exit 2"
+before=$(sq "$A/store.db" "select group_concat(n || read) from notices")
+bad=0
+for a in abc -1 0 99999999999999999999 "" 1x; do
+	run fsd "$A" notices read "$a"
+	[ "$RC" = 2 ] && [[ $ERR == *"is not a notice number (allowed: a number from"* ]] || { bad=1; diag "[$a] $RC $ERR"; }
+done
+run fsd "$A" notices bogus
+[ "$RC" = 2 ] && [[ $ERR == *'unknown argument "bogus" (allowed: read N, read all)'* ]] || bad=1
+run fsd "$A" history
+[ "$RC" = 2 ] && [[ $ERR == *"missing ID"* ]] || bad=1
+run fsd "$A" history zz
+[ "$RC" = 2 ] && [[ $ERR == *"expected an id or its first"* ]] || bad=1
+is "$bad $(sq "$A/store.db" "select group_concat(n || read) from notices")" "0 $before" \
+	"bad notice numbers, arguments and ids: exit 2, saying what is allowed; no notice changed"
 
 fsd "$B" sync >/dev/null 2>&1
 for d in A B; do
