@@ -82,9 +82,8 @@ int fs_history_add(fieldsync *fs, const char *id, const cJSON *before,
 
 /* ---- names ------------------------------------------------------------ */
 
-/* Roster name and role of device hex ("" when unknown). */
-static void roster_get(fieldsync *fs, const char *hex, char *name, size_t n,
-		       int *hq)
+void fs_roster_who(fieldsync *fs, const char *hex, char *name, size_t n,
+		   int *hq)
 {
 	sqlite3_stmt *st = NULL;
 
@@ -157,7 +156,7 @@ static int add_author(fieldsync *fs, cJSON *e, const char *hex)
 	char name[200];
 	int hq;
 
-	roster_get(fs, hex, name, sizeof name, &hq);
+	fs_roster_who(fs, hex, name, sizeof name, &hq);
 	return (name[0] ? cJSON_AddStringToObject(e, "name", name)
 			: cJSON_AddNullToObject(e, "name")) &&
 	       cJSON_AddBoolToObject(e, "hq", hq);
@@ -182,7 +181,7 @@ static int owner_names(fieldsync *fs, cJSON *e)
 			     cJSON_GetObjectItemCaseSensitive(f, "field")) : "",
 			     PROTO_OWNER_FIELD) != 0)
 			continue;
-		roster_get(fs, to, name, sizeof name, &hq);
+		fs_roster_who(fs, to, name, sizeof name, &hq);
 		if (name[0] && !cJSON_AddStringToObject(f, "to_name", name))
 			return 0;
 	}
@@ -333,7 +332,7 @@ static void notice_text(fieldsync *fs, const cJSON *e, const char *rec,
 	else if (!strcmp(op, "retract"))
 		snprintf(buf, n, fs_tr(lang, "%s retracted %s"), by, rec);
 	else if (!strcmp(op, "handover")) {
-		roster_get(fs, to ? to : "", toname, sizeof toname, &tohq);
+		fs_roster_who(fs, to ? to : "", toname, sizeof toname, &tohq);
 		if (!toname[0])
 			snprintf(toname, sizeof toname, "%.8s", to ? to : "?");
 		snprintf(buf, n, fs_tr(lang, "%s handed %s over to %s"), by,
@@ -394,7 +393,7 @@ int fieldsync_notices(fieldsync *fs, int all, cJSON **out)
 			k = proto_state_kind(state);
 		cJSON_Delete(state);
 		record_name(fs, id, rec, sizeof rec, 0);
-		roster_get(fs, dev, who, sizeof who, &hq);
+		fs_roster_who(fs, dev, who, sizeof who, &hq);
 		if (!who[0])
 			snprintf(who, sizeof who, "%.8s", dev);
 		notice_text(fs, e, rec, k, who, hq, text, sizeof text);

@@ -178,6 +178,10 @@ int fs_resolve_any(fieldsync *fs, const char *prefix, const char *what,
 int fs_history_add(fieldsync *fs, const char *id, const cJSON *before,
 		   const cJSON *after, const proto_change *ch,
 		   const char *author_hex) FIELDSYNC_WUR;
+/* The roster's name of device hex into name ("" when unknown) and whether
+** its role is HQ (*hq). Cannot fail: an unreadable roster knows nobody. */
+void fs_roster_who(fieldsync *fs, const char *hex, char *name, size_t n,
+		   int *hq);
 /* The highest notice number so far (0: none). */
 long long fs_notices_last(fieldsync *fs);
 

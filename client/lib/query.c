@@ -131,21 +131,6 @@ cJSON *fieldsync_schema(void)
 #define RECORD_COLS "id, kind, state, created, updated, " \
 	"EXISTS(SELECT 1 FROM outbox o WHERE o.record_id = r.id)"
 
-/* The roster's name of device hex into name ("" when unknown). */
-static void roster_name(fieldsync *fs, const char *hex, char *name, size_t n)
-{
-	sqlite3_stmt *st = NULL;
-
-	name[0] = '\0';
-	if (sqlite3_prepare_v2(fs->db, "SELECT name FROM roster WHERE "
-			       "device = ?", -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		snprintf(name, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-}
-
 /* Build the JSON of one row selected with RECORD_COLS. *stamps (may be
 ** NULL) receives field -> stamp text. */
 static int row_json(fieldsync *fs, sqlite3_stmt *st, int with_stamps,
@@ -186,8 +171,10 @@ static int row_json(fieldsync *fs, sqlite3_stmt *st, int with_stamps,
 		const char *owner = proto_state_owner(state);
 		char name[128] = "";
 
+		int hq;
+
 		if (owner)
-			roster_name(fs, owner, name, sizeof name);
+			fs_roster_who(fs, owner, name, sizeof name, &hq);
 		ok = (!owner || cJSON_AddStringToObject(o, "owner", owner)) &&
 		     (!name[0] ||
 		      cJSON_AddStringToObject(o, "owner_name", name)) &&

@@ -678,17 +678,10 @@ static int mark_clone(struct sync *S, long long seq)
 /* Is device id HQ (role "hq" in the roster)? */
 static int author_is_hq(fieldsync *fs, const char *id)
 {
-	sqlite3_stmt *st = NULL;
-	int hq = 0;
+	char name[8];
+	int hq;
 
-	if (sqlite3_prepare_v2(fs->db, "SELECT role FROM roster WHERE "
-			       "device = ?", -1, &st, NULL) != SQLITE_OK)
-		return 0;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		hq = strcmp((const char *)sqlite3_column_text(st, 0),
-			    "hq") == 0;
-	sqlite3_finalize(st);
+	fs_roster_who(fs, id, name, sizeof name, &hq);
 	return hq;
 }
 
