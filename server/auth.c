@@ -383,6 +383,95 @@ int srv_auth_session_check(srv_auth *a, const char *token, int64_t now_ms,
 	return rc;
 }
 
+/* ---- dashboard sessions --------------------------------------------- */
+
+#define WEB_TAG_BYTES 12
+#define WEB_DOMAIN "fieldsync web session v1\n"
+#define WEB_CSRF_DOMAIN "fieldsync web csrf v1\n"
+#define WEB_HEAD (SRV_WEB_NONCE_BYTES + 8)
+
+static void web_tag(const srv_auth *a, const uint8_t head[WEB_HEAD],
+		    uint8_t tag[WEB_TAG_BYTES])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, a->mac_key, sizeof(a->mac_key),
+				WEB_TAG_BYTES);
+	crypto_generichash_update(&st, (const unsigned char *)WEB_DOMAIN,
+				  sizeof(WEB_DOMAIN) - 1);
+	crypto_generichash_update(&st, head, WEB_HEAD);
+	crypto_generichash_final(&st, tag, WEB_TAG_BYTES);
+}
+
+int srv_auth_web_new(srv_auth *a, int64_t now_ms, int64_t ttl_ms,
+		     char out[SRV_SECRET_HEX + 1])
+{
+	uint8_t raw[WEB_HEAD + WEB_TAG_BYTES];
+	uint64_t end = (uint64_t)(now_ms + ttl_ms);
+	int i;
+
+	out[0] = 0;
+	if (now_ms < 0 || ttl_ms <= 0)
+		return SRV_E_ARG;
+	randombytes_buf(raw, SRV_WEB_NONCE_BYTES);
+	for (i = 0; i < 8; i++)
+		raw[SRV_WEB_NONCE_BYTES + i] = (uint8_t)(end >> (56 - 8 * i));
+	web_tag(a, raw, raw + WEB_HEAD);
+	proto_hex_encode(out, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+	return SRV_OK;
+}
+
+int srv_auth_web_check(srv_auth *a, const char *cookie, int64_t now_ms,
+		       int64_t *end_ms)
+{
+	uint8_t raw[WEB_HEAD + WEB_TAG_BYTES], tag[WEB_TAG_BYTES];
+	uint64_t end = 0;
+	int i, rc = SRV_E_NOTFOUND;
+
+	if (!cookie || strlen(cookie) != 2 * sizeof(raw) ||
+	    proto_hex_decode(raw, sizeof(raw), cookie))
+		return SRV_E_NOTFOUND;
+	web_tag(a, raw, tag);
+	if (sodium_memcmp(tag, raw + WEB_HEAD, WEB_TAG_BYTES) == 0) {
+		for (i = 0; i < 8; i++)
+			end = end << 8 | raw[SRV_WEB_NONCE_BYTES + i];
+		if (end > INT64_MAX || (int64_t)end <= now_ms) {
+			rc = SRV_E_EXPIRED;
+		} else {
+			if (end_ms)
+				*end_ms = (int64_t)end;
+			rc = SRV_OK;
+		}
+	}
+	sodium_memzero(raw, sizeof(raw));
+	return rc;
+}
+
+void srv_auth_web_csrf(srv_auth *a, const char *cookie,
+		       char out[SRV_SECRET_HEX + 1])
+{
+	crypto_generichash_state st;
+	uint8_t h[SRV_SECRET_HEX / 2];
+
+	crypto_generichash_init(&st, a->mac_key, sizeof(a->mac_key),
+				sizeof(h));
+	crypto_generichash_update(&st, (const unsigned char *)WEB_CSRF_DOMAIN,
+				  sizeof(WEB_CSRF_DOMAIN) - 1);
+	if (cookie)
+		crypto_generichash_update(&st, (const unsigned char *)cookie,
+					  strlen(cookie));
+	crypto_generichash_final(&st, h, sizeof(h));
+	proto_hex_encode(out, h, sizeof(h));
+	sodium_memzero(h, sizeof(h));
+}
+
+void srv_auth_web_signout_id(const char *cookie, char out[SRV_WEB_SIGNOUT_ID])
+{
+	snprintf(out, SRV_WEB_SIGNOUT_ID, "web:%.*s",
+		 2 * SRV_WEB_NONCE_BYTES, cookie ? cookie : "");
+}
+
 /* ---- throttles ------------------------------------------------------ */
 
 unsigned srv_auth_throttle(srv_auth *a, srv_limit kind, const char *peer,

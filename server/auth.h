@@ -81,6 +81,29 @@ int srv_auth_session_new(srv_auth *a, const char *device, int64_t now_ms,
 int srv_auth_session_check(srv_auth *a, const char *token, int64_t now_ms,
 			   char device[PROTO_ID_HEX + 1]) SRV_WUR;
 
+/* Dashboard sessions (web.c), checked like device sessions by any
+** fieldsyncd of the database: 32 bytes (64 hex, the cookie) = a random
+** nonce (12), the end in Unix ms (8, big-endian) and a tag (12) under the
+** key. srv_auth_web_new makes one valid ttl_ms from now_ms; out holds 65
+** bytes. srv_auth_web_check: SRV_OK for a live one (*end_ms filled when
+** not NULL), SRV_E_EXPIRED, SRV_E_NOTFOUND for anything else; a cookie
+** whose tag fails costs no database access. What is signed out is kept in
+** the database by the caller (srv_store_auth_floor under
+** srv_auth_web_signout_id). srv_auth_web_csrf: the session's CSRF token
+** (64 hex + NUL), a keyed hash of the cookie no other site can compute. */
+#define SRV_WEB_NONCE_BYTES 12
+int srv_auth_web_new(srv_auth *a, int64_t now_ms, int64_t ttl_ms,
+		     char out[SRV_SECRET_HEX + 1]) SRV_WUR;
+int srv_auth_web_check(srv_auth *a, const char *cookie, int64_t now_ms,
+		       int64_t *end_ms) SRV_WUR;
+void srv_auth_web_csrf(srv_auth *a, const char *cookie,
+		       char out[SRV_SECRET_HEX + 1]);
+/* The auth_floor key that marks cookie (already checked) signed out:
+** "web:" and its nonce in hex; out holds SRV_WEB_SIGNOUT_ID bytes. */
+#define SRV_WEB_SIGNOUT_ID (4 + 2 * SRV_WEB_NONCE_BYTES + 1)
+void srv_auth_web_signout_id(const char *cookie,
+			     char out[SRV_WEB_SIGNOUT_ID]);
+
 /* Take one attempt of kind from the address peer (text, as srv_req.peer):
 ** 0 when allowed, else the seconds until it would be (answer 429 with
 ** Retry-After). srv_auth_unthrottle gives the attempt back when it

@@ -224,6 +224,11 @@ int srv_store_auth_floor(srv_store *s, const char *id, int64_t expires_ms)
 	return s->ops->auth_floor(s, id, expires_ms);
 }
 
+int srv_store_auth_floor_get(srv_store *s, const char *id, int64_t *floor_ms)
+{
+	return s->ops->auth_floor_get(s, id, floor_ms);
+}
+
 int srv_store_device_seen(srv_store *s, const char *id, int64_t now_ms)
 {
 	return s->ops->device_seen(s, id, now_ms);

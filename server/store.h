@@ -186,6 +186,10 @@ int srv_store_device_revoke(srv_store *s, const char *id, int64_t now_ms,
 ** database. One statement, atomic outside a transaction. */
 int srv_store_auth_floor(srv_store *s, const char *id,
 			 int64_t expires_ms) SRV_WUR;
+/* The floor of id (SRV_OK, *floor_ms set) or SRV_E_NOTFOUND: the
+** dashboard's signed-out sessions are kept as floors (web.c). */
+int srv_store_auth_floor_get(srv_store *s, const char *id,
+			     int64_t *floor_ms) SRV_WUR;
 int srv_store_device_seen(srv_store *s, const char *id,
 			  int64_t now_ms) SRV_WUR;
 int srv_store_device_flag(srv_store *s, const char *id,

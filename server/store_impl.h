@@ -31,6 +31,7 @@ typedef struct srv_store_ops {
 			     int64_t *at_cursor);
 	int (*device_seen)(srv_store *s, const char *id, int64_t now_ms);
 	int (*auth_floor)(srv_store *s, const char *id, int64_t expires_ms);
+	int (*auth_floor_get)(srv_store *s, const char *id, int64_t *floor_ms);
 	int (*rows_each)(srv_store *s, const char *table, srv_row_cb cb,
 			 void *ctx);
 	int (*row_put)(srv_store *s, const char *table, size_t ncols,

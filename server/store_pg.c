@@ -926,6 +926,25 @@ static int pg_auth_floor(srv_store *s, const char *id, int64_t expires_ms)
 	return n == 1 ? SRV_OK : SRV_E_USED;
 }
 
+static int pg_auth_floor_get(srv_store *s, const char *id, int64_t *floor_ms)
+{
+	params p = {0};
+	PGresult *r;
+	int rc;
+
+	p_text(&p, id);
+	rc = run(PG(s), "auth floor", "SELECT floor_ms FROM auth_floor "
+		 "WHERE device = $1", &p, &r);
+	if (rc)
+		return rc;
+	if (PQntuples(r) == 0)
+		rc = SRV_E_NOTFOUND;
+	else
+		*floor_ms = g_i64(r, 0, 0);
+	PQclear(r);
+	return rc;
+}
+
 /* ---- rows (migrate) ---------------------------------------------------- */
 
 /* Each table's key, for the order of a walk; and whether it numbers its
@@ -1884,6 +1903,7 @@ const srv_store_ops srv_store_pg_ops = {
 	.device_revoke = pg_device_revoke,
 	.device_seen = pg_device_seen,
 	.auth_floor = pg_auth_floor,
+	.auth_floor_get = pg_auth_floor_get,
 	.rows_each = pg_rows_each,
 	.row_put = pg_row_put,
 	.rows_done = pg_rows_done,

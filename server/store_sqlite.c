@@ -37,7 +37,7 @@ enum {
 	Q_META_GET, Q_META_SET,
 	Q_TOKEN_ADD, Q_TOKEN_GET, Q_TOKEN_USE,
 	Q_DEV_ADD, Q_DEV_GET, Q_DEV_FIND, Q_DEV_ALL, Q_DEV_REVOKE,
-	Q_DEV_SEEN, Q_AUTH_FLOOR, Q_DEV_FLAG, Q_DEV_UNFLAG, Q_DEV_HEAD,
+	Q_DEV_SEEN, Q_AUTH_FLOOR, Q_AUTH_FLOOR_GET, Q_DEV_FLAG, Q_DEV_UNFLAG, Q_DEV_HEAD,
 	Q_SET_HASH, Q_SET_GET, Q_SET_ADD, Q_SETS_AFTER, Q_SETS_AFTER_DEV,
 	Q_MAX_CURSOR,
 	Q_REC_GET, Q_REC_PUT, Q_REC_ALL, Q_REC_KIND,
@@ -86,6 +86,7 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_AUTH_FLOOR] = "INSERT INTO auth_floor(device, floor_ms) VALUES(?1, "
 		"?2) ON CONFLICT(device) DO UPDATE SET floor_ms = "
 		"excluded.floor_ms WHERE floor_ms < excluded.floor_ms",
+	[Q_AUTH_FLOOR_GET] = "SELECT floor_ms FROM auth_floor WHERE device = ?1",
 	[Q_DEV_FLAG] = "UPDATE devices SET flags = flags | ?2 WHERE id = ?1",
 	[Q_DEV_UNFLAG] = "UPDATE devices SET flags = flags & ~?2 WHERE id = ?1",
 	[Q_DEV_HEAD] = "UPDATE devices SET head_seq = ?2, head_hash = ?3, "
@@ -770,6 +771,27 @@ static int sq_auth_floor(srv_store *s, const char *id, int64_t expires_ms)
 	if ((rc = run_done(q, st, "auth floor")))
 		return rc;
 	return sqlite3_changes(q->db) == 1 ? SRV_OK : SRV_E_USED;
+}
+
+static int sq_auth_floor_get(srv_store *s, const char *id, int64_t *floor_ms)
+{
+	sq_store *q = SQ(s);
+	sqlite3_stmt *st;
+	int rc = stmt(q, Q_AUTH_FLOOR_GET, &st);
+
+	if (rc)
+		return rc;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*floor_ms = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return SRV_OK;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return SRV_E_NOTFOUND;
+	return fail_db(q, rc, "auth floor");
 }
 
 /* ---- rows (migrate) ------------------------------------------------- */
@@ -1491,6 +1513,7 @@ const srv_store_ops srv_store_sqlite_ops = {
 	.device_revoke = sq_device_revoke,
 	.device_seen = sq_device_seen,
 	.auth_floor = sq_auth_floor,
+	.auth_floor_get = sq_auth_floor_get,
 	.rows_each = sq_rows_each,
 	.row_put = sq_row_put,
 	.rows_done = sq_rows_done,

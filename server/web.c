@@ -7,10 +7,12 @@
 ** (another browser, the next day) until it expires, so give it a lifetime
 ** that suits (`--expires 90d`); a token that leaks is made useless by
 ** letting it expire, there is no revocation list for tokens. Each sign-in
-** opens a browser session of SRV_WEB_SESSION_MS (12 h): 32 random bytes
+** opens a browser session of SRV_WEB_SESSION_MS (12 h): 32 bytes
 ** sent as the cookie fs_hq (HttpOnly, SameSite=Strict, Path=/, Secure over
-** HTTPS), of which the server keeps only the BLAKE2b hash, in memory: a
-** restart of fieldsyncd signs everyone out, like the device sessions.
+** HTTPS): a nonce, the session's end and a tag under the database's key
+** (auth.c, srv_auth_web_new), so every fieldsyncd serving the database
+** accepts it and a restart signs nobody out. Signing out keeps the nonce
+** in the database (auth_floor) until the session's end, for every process.
 **
 ** Without a session only the login page and the two assets (which hold no
 ** data) are served; every other GET gets the login page and every /api/ call
@@ -32,20 +34,9 @@
 #include "hqcmd.h"
 #include "web.h"
 
-#define SESS_MAX 256
-
-typedef struct sess {
-	uint8_t hash[PROTO_HASH_BYTES]; /* BLAKE2b-256 of the cookie text */
-	int64_t expires_ms;             /* 0: free slot */
-} sess;
-
 struct srv_web {
 	char *db_path;
 	int https;
-	uint8_t csrf_key[32];  /* per process: a session's CSRF token is the
-				** keyed BLAKE2b of its cookie */
-	pthread_mutex_t lock;
-	sess s[SESS_MAX];
 };
 
 int srv_web_new(const char *db_path, int https, srv_web **out)
@@ -62,8 +53,6 @@ int srv_web_new(const char *db_path, int https, srv_web **out)
 		return SRV_E_NOMEM;
 	}
 	w->https = https;
-	randombytes_buf(w->csrf_key, sizeof(w->csrf_key));
-	pthread_mutex_init(&w->lock, NULL);
 	*out = w;
 	return SRV_OK;
 }
@@ -72,8 +61,6 @@ void srv_web_free(srv_web *w)
 {
 	if (!w)
 		return;
-	sodium_memzero(w->s, sizeof(w->s));
-	pthread_mutex_destroy(&w->lock);
 	free(w->db_path);
 	free(w);
 }
@@ -102,81 +89,42 @@ static void hash_text(const char *s, uint8_t h[PROTO_HASH_BYTES])
 			   strlen(s), NULL, 0);
 }
 
-/* A new session; out holds 65 bytes. */
-static void session_new(srv_web *w, int64_t now, char out[65])
+/* Whether cookie is a live session: 1 yes, 0 no, -1 the database could not
+** say. The cookie is checked by its tag first (auth.c): only a genuine,
+** unexpired one costs the database lookup of whether it was signed out,
+** so any fieldsyncd of the database serves any signed-in browser. */
+static int session_ok(srv_ctx *ctx, const char *cookie, int64_t now)
 {
-	uint8_t raw[32], h[PROTO_HASH_BYTES];
-	size_t i, slot = 0;
+	char id[SRV_WEB_SIGNOUT_ID];
+	int64_t floor;
+	srv_store *s;
+	int rc;
 
-	randombytes_buf(raw, sizeof(raw));
-	proto_hex_encode(out, raw, sizeof(raw));
-	sodium_memzero(raw, sizeof(raw));
-	hash_text(out, h);
-	pthread_mutex_lock(&w->lock);
-	/* A free or expired slot, else the session closest to its end. */
-	for (i = 0; i < SESS_MAX; i++) {
-		if (w->s[i].expires_ms <= now) {
-			slot = i;
-			break;
-		}
-		if (w->s[i].expires_ms < w->s[slot].expires_ms)
-			slot = i;
-	}
-	memcpy(w->s[slot].hash, h, sizeof(h));
-	w->s[slot].expires_ms = now + SRV_WEB_SESSION_MS;
-	pthread_mutex_unlock(&w->lock);
+	if (srv_auth_web_check(ctx->auth, cookie, now, NULL) != SRV_OK)
+		return 0;
+	srv_auth_web_signout_id(cookie, id);
+	s = srv_pool_get(ctx->pool);
+	rc = srv_store_auth_floor_get(s, id, &floor);
+	srv_pool_put(ctx->pool, s);
+	return rc == SRV_E_NOTFOUND ? 1 : rc == SRV_OK ? 0 : -1;
 }
 
-/* Index of the live session of cookie, or -1. Call with the lock held. */
-static int session_find(srv_web *w, const char *cookie, int64_t now)
+/* Sign cookie out in every process: its nonce is kept, until the session's
+** end, as a floor (srv_store_auth_floor). 0, or -1 if the database failed. */
+static int session_end(srv_ctx *ctx, const char *cookie, int64_t now)
 {
-	uint8_t h[PROTO_HASH_BYTES], raw[32];
-	int i, found = -1;
+	char id[SRV_WEB_SIGNOUT_ID];
+	int64_t end;
+	srv_store *s;
+	int rc;
 
-	if (!cookie || strlen(cookie) != 64 ||
-	    proto_hex_decode(raw, sizeof(raw), cookie) != 0)
-		return -1;
-	hash_text(cookie, h);
-	for (i = 0; i < SESS_MAX; i++)
-		if (w->s[i].expires_ms > now &&
-		    sodium_memcmp(w->s[i].hash, h, sizeof(h)) == 0)
-			found = i;
-	return found;
-}
-
-static int session_ok(srv_web *w, const char *cookie, int64_t now)
-{
-	int i;
-
-	pthread_mutex_lock(&w->lock);
-	i = session_find(w, cookie, now);
-	pthread_mutex_unlock(&w->lock);
-	return i >= 0;
-}
-
-/* The CSRF token of the session whose cookie is cookie (65 bytes): every
-** write the page makes carries it in X-CSRF-Token. Another site's page can
-** neither read it (it comes in a JSON answer, same origin only) nor
-** compute it (the key never leaves this process). */
-static void csrf_of(srv_web *w, const char *cookie, char out[65])
-{
-	uint8_t h[32];
-
-	crypto_generichash(h, sizeof(h), (const unsigned char *)cookie,
-			   strlen(cookie), w->csrf_key, sizeof(w->csrf_key));
-	proto_hex_encode(out, h, sizeof(h));
-	sodium_memzero(h, sizeof(h));
-}
-
-static void session_end(srv_web *w, const char *cookie, int64_t now)
-{
-	int i;
-
-	pthread_mutex_lock(&w->lock);
-	i = session_find(w, cookie, now);
-	if (i >= 0)
-		memset(&w->s[i], 0, sizeof(w->s[i]));
-	pthread_mutex_unlock(&w->lock);
+	if (srv_auth_web_check(ctx->auth, cookie, now, &end) != SRV_OK)
+		return 0;
+	srv_auth_web_signout_id(cookie, id);
+	s = srv_pool_get(ctx->pool);
+	rc = srv_store_auth_floor(s, id, end);
+	srv_pool_put(ctx->pool, s);
+	return rc == SRV_OK || rc == SRV_E_USED ? 0 : -1;
 }
 
 /* ---- responses ------------------------------------------------------ */
@@ -285,8 +233,8 @@ static void do_login(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 			       "`fieldsyncd token create --role hq`.");
 		goto out;
 	}
-	session_new(w, now, session);
-	if (set_cookie(w, resp, session, SRV_WEB_SESSION_MS / 1000)) {
+	if (srv_auth_web_new(ctx->auth, now, SRV_WEB_SESSION_MS, session) ||
+	    set_cookie(w, resp, session, SRV_WEB_SESSION_MS / 1000)) {
 		srv_resp_error(resp, 503, "busy", "out of memory; try again");
 		goto out;
 	}
@@ -311,9 +259,14 @@ out:
 
 static void do_logout(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o;
 
-	session_end(ctx->web, req->cookie, srv_clock_ms());
+	if (session_end(ctx, req->cookie, srv_clock_ms())) {
+		srv_resp_error(resp, 503, "busy", "the database is busy; you "
+			       "are still signed in: try again");
+		return;
+	}
+	o = cJSON_CreateObject();
 	if (o && !cJSON_AddTrueToObject(o, "ok")) {
 		cJSON_Delete(o);
 		o = NULL;
@@ -603,7 +556,7 @@ static void do_session(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 	char tok[65];
 	cJSON *o = cJSON_CreateObject();
 
-	csrf_of(ctx->web, req->cookie, tok);
+	srv_auth_web_csrf(ctx->auth, req->cookie, tok);
 	if (o && !cJSON_AddStringToObject(o, "csrf", tok)) {
 		cJSON_Delete(o);
 		o = NULL;
@@ -618,7 +571,7 @@ static int write_ok(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 {
 	char tok[65], origin[300];
 
-	csrf_of(ctx->web, req->cookie, tok);
+	srv_auth_web_csrf(ctx->auth, req->cookie, tok);
 	if (!req->csrf || strlen(req->csrf) != 64 ||
 	    sodium_memcmp(req->csrf, tok, 64) != 0) {
 		srv_resp_error(resp, 403, "csrf", "this request lacks the "
@@ -961,7 +914,12 @@ void srv_web_handle(srv_ctx *ctx, const srv_web_req *req, srv_resp *resp)
 
 	memset(resp, 0, sizeof(*resp));
 	resp->web = 1;
-	live = session_ok(ctx->web, req->cookie, srv_clock_ms());
+	live = session_ok(ctx, req->cookie, srv_clock_ms());
+	if (live < 0) {
+		srv_resp_error(resp, 503, "busy", "the database is busy; try "
+			       "again");
+		return;
+	}
 	if (live)
 		snprintf(resp->device, sizeof(resp->device), "hq-browser");
 	if (strcmp(p, "/login") == 0) {

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every unit test binary (cmocka) and every end-to-end TAP script
-# (tests/e2e/*.t, bash, run by prove), then prints one line:
+# (tests/e2e/*.t, bash, run by prove), then the server and sync scripts
+# again with the server's databases on PostgreSQL, then prints one line:
 #   N passed, N failed
 # Exit status 0 only if nothing failed. BUILD selects the build folder.
 set -u
@@ -32,9 +33,11 @@ for t in "$ROOT/$BUILD"/tests/unit/test_*; do
 	passed=$((passed + p)); failed=$((failed + f))
 done
 
-set -- "$ROOT"/tests/e2e/*.t
-if [ -e "$1" ]; then
-	echo "== end-to-end: prove"
+# prove_count LABEL FILES...: run FILES with prove, add to the counts.
+prove_count() {
+	label=$1
+	shift
+	echo "== end-to-end$label: prove"
 	(cd "$ROOT" && prove --exec bash -j2 --timer "$@") >"$log" 2>&1
 	cat "$log"
 	total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\).*/\1/p' "$log" | tail -1)
@@ -49,7 +52,42 @@ if [ -e "$1" ]; then
 	[ "$miss" -lt 0 ] && miss=0
 	passed=$((passed + total - fsub))
 	failed=$((failed + fsub + miss + bad))
-fi
+}
+
+set -- "$ROOT"/tests/e2e/*.t
+[ -e "$1" ] && prove_count "" "$@"
+
+# The server and sync suites again, every server database on PostgreSQL
+# (FIELDSYNC_BACKEND, tests/e2e/lib.sh): one cluster of the run's own
+# (tests/tools/pgcluster.sh), a fresh database per suite. server_pg.t
+# (its own cluster, which it restarts and crashes) ran above.
+# FIELDSYNC_BACKENDS="sqlite" runs SQLite only.
+case " ${FIELDSYNC_BACKENDS:-sqlite postgresql} " in
+*" postgresql "*)
+	if why=$(sh "$ROOT/tests/tools/pgcluster.sh" check); then
+		pgdir=$(mktemp -d /tmp/fieldsync-pgrun.XXXXXX)
+		if sh "$ROOT/tests/tools/pgcluster.sh" start "$pgdir"; then
+			set --
+			for t in "$ROOT"/tests/e2e/server_*.t "$ROOT"/tests/e2e/sync_*.t \
+				"$ROOT"/tests/e2e/hq_*.t "$ROOT"/tests/e2e/auth_*.t \
+				"$ROOT"/tests/e2e/enroll_link.t; do
+				[ "$(basename "$t")" = server_pg.t ] || set -- "$@" "$t"
+			done
+			FIELDSYNC_BACKEND=postgresql FIELDSYNC_PG_HOST=$pgdir
+			export FIELDSYNC_BACKEND FIELDSYNC_PG_HOST
+			prove_count " on PostgreSQL" "$@"
+			unset FIELDSYNC_BACKEND FIELDSYNC_PG_HOST
+			sh "$ROOT/tests/tools/pgcluster.sh" stop "$pgdir"
+		else
+			echo "PostgreSQL did not start: the PostgreSQL run failed"
+			failed=$((failed + 1))
+			rm -rf "$pgdir"
+		fi
+	else
+		echo "== end-to-end on PostgreSQL: skipped: $why"
+	fi
+	;;
+esac
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -68,7 +68,7 @@ is "$(sq "$SDB" "SELECT count(*) FROM records")" 60 "HQ holds A's 60 entries"
 sort "$W/ids" >"$W/ids.sorted"
 sq "$SDB" "SELECT id FROM records ORDER BY id" | sort | cmp -s - "$W/ids.sorted"
 ok $? "exactly the ids A recorded"
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
+sdump >"$W/s.dump"
 fsd "$B" dump | cmp -s - "$W/s.dump"
 ok $? "B holds the server's state"
 stop_server TERM

@@ -14,7 +14,7 @@ curl -s --max-time 2 --interface 127.0.0.2 -o /dev/null http://127.0.0.1:1/ 2>/d
 plan 21
 
 W=$(tmpdir)
-DB=$W/hq.db
+DB=$(new_db "$W/hq.db") || bail "no database"
 "$FIELDSYNCD_BIN" init --db "$DB" >/dev/null 2>&1 || bail "init"
 start_server "$DB" || bail "server did not start"
 token() { "$FIELDSYNCD_BIN" token create --db "$DB" --name "$1" --role "${2:-expert}" 2>/dev/null; }
@@ -52,7 +52,7 @@ like "$(jq -r .message <<<"$BODY")" "127\\.0\\.0\\.2.*try again in $ra s" "the m
 TOK=$(token "Salavan agronomist")
 enroll 127.0.0.2 "$TOK" real2
 is "$ST" 429 "from 127.0.0.2 even a valid token waits"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM tokens WHERE used_at IS NOT NULL")" 0 \
+is "$(sq "$DB" "SELECT count(*) FROM tokens WHERE used_at IS NOT NULL")" 0 \
 	"and the token is not used up"
 enroll 127.0.0.3 "$TOK" real3
 is "$ST $(jq -r .role <<<"$BODY")" "201 expert" "another address (127.0.0.3) enrolls with it meanwhile"
@@ -95,4 +95,4 @@ post 127.0.0.5 /login "{\"token\":\"$HQTOK\"}"
 is "$ST" 200 "another address signs in meanwhile"
 like "$HDRS" "Set-Cookie: fs_hq=" "and gets its session cookie"
 stop_server TERM
-is "$(sqlite3 "$DB" 'pragma integrity_check')" ok "integrity_check ok"
+is "$(db_intact "$DB")" ok "integrity_check ok"

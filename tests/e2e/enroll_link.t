@@ -59,7 +59,7 @@ M=$(fsd "$A" model add --crop "Ngô nếp (sticky maize)" --province Saravane \
 	--district "Lao Ngam" --planned-ha 5 --planned-households 42 2>/dev/null)
 run fsd "$A" sync
 is "$RC" 0 "sync over the pinned certificate: exit 0"
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" | grep -q "^$M model "
+sdump | grep -q "^$M model "
 ok $? "the server holds the model"
 run fsd "$A" enroll "$LINK"
 is "$RC" 0 "the same link again (same key): still enrolled, exit 0"
@@ -82,7 +82,7 @@ start_server "$SDB" --listen "127.0.0.1:$PORT" --tls-cert "$W/cert.pem" \
 	--tls-key "$W/key.pem" || bail "server did not restart"
 run fsd "$A" sync
 is "$RC" 0 "back on the real certificate, sync: exit 0"
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" | grep -q "^$M2 model "
+sdump | grep -q "^$M2 model "
 ok $? "the waiting entry reached the server"
 
 # ---- TLS failures: exit 1 with what is wrong, nothing changed -------------
@@ -120,11 +120,12 @@ is "$RC" 1 "an http:// link to the HTTPS server: exit 1"
 like "$ERR" "speaks HTTPS.*https://127.0.0.1:$PORT" "the message says to use https:// (same port)"
 
 PLAIN=$(tmpdir)
-"$FIELDSYNCD_BIN" init --db "$PLAIN/p.db" >/dev/null 2>&1
+PDB=$(new_db "$PLAIN/p.db") || bail "no database"
+"$FIELDSYNCD_BIN" init --db "$PDB" >/dev/null 2>&1
 SAVE="$SERVER_PID $SERVER_URL $SERVER_LOG $SERVER_PORT"
-start_server "$PLAIN/p.db" || bail "plain server did not start"
+start_server "$PDB" || bail "plain server did not start"
 PPORT=$SERVER_PORT
-ptok=$("$FIELDSYNCD_BIN" token create --db "$PLAIN/p.db" --name b --role expert 2>/dev/null)
+ptok=$("$FIELDSYNCD_BIN" token create --db "$PDB" --name b --role expert 2>/dev/null)
 run fsd "$B" enroll "https://127.0.0.1:$PPORT" "$ptok"
 is "$RC" 1 "https:// to a plain-HTTP server: exit 1"
 like "$ERR" "speaks plain HTTP.*http://127.0.0.1:$PPORT" "the message says to use http://"

@@ -98,7 +98,7 @@ is "$("$FSD" conflicts list --db "$DB" --json | jq .open)" 151 "... and no confl
 mkdir -p "$W/shots" "$W/profile"
 FS_URL=$SERVER_URL FS_TOKEN=$TOKEN FS_PERIOD=2026H2 FS_SHOTS="$W/shots" \
 FS_PROFILE="$W/profile" FS_REPORT="$W/report.json" \
-FS_CONFLICTS="$W/conflicts.json" FS_TARGETS="$DB.targets" CHROMIUM=$CHROMIUM \
+FS_CONFLICTS="$W/conflicts.json" FS_TARGETS="$(side_file "$DB" .targets)" CHROMIUM=$CHROMIUM \
 FS_OUT="$W" FS_BIN=$FIELDSYNC_BIN FS_DA=$DA \
 	browser_run "$NODE_CHECKS" "$W" node "$BROWSER_DIR/dashboard.test.js"
 ls "$W/shots" | sed 's/^/# screenshot: /' >&2

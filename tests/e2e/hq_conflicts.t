@@ -18,7 +18,7 @@ done
 plan 44
 
 W=$(tmpdir)
-DB="$W/hq.db"
+DB=$(new_db "$W/hq.db") || bail "no database"
 A="$W/a"
 B="$W/b"
 fa() { "$FS" --dir "$A" "$@"; }
@@ -32,7 +32,7 @@ step() { # DESC CMD...: run CMD; on failure diag its output and fail
 }
 setup() {
 	step init "$FSD" init --db "$DB" || return 1
-	HQ=$(sqlite3 "$DB" "select value from meta where key='hq_device'")
+	HQ=$(sq "$DB" "select value from meta where key='hq_device'")
 	start_server "$DB" || return 1
 	step "init A" fa init --name "Nguyễn Văn An" || return 1
 	step "init B" fb init --name "Trần Thị Bình" || return 1
@@ -51,7 +51,7 @@ setup() {
 # server's current stamp of it (so concurrent with A's unsynced edit).
 hq_edit() {
 	local s
-	s=$(sqlite3 "$DB" "select json_extract(state, '\$.f.$1.s') from records where id='$M'")
+	s=$(sq "$DB" "select json_extract(state, '\$.f.$1.s') from records where id='$M'")
 	hq_push "[{\"id\":\"$M\",\"kind\":\"model\",\"op\":\"update\",\"fields\":{\"$1\":$2},\"base\":{\"$1\":\"$s\"}}]"
 }
 setup
@@ -86,7 +86,7 @@ run "$FSD" conflicts show --db "$DB" "$ID" --json
 is "$(printf '%s' "$OUT" | jq -c '[.current_value, .loser_value]')" "[6,5.5]" "show --json: current and losing values"
 
 # ---- bad arguments change nothing --------------------------------------
-SNAP=$(sqlite3 "$DB" "select count(*) from sets; select * from conflicts;" | sha256sum)
+SNAP=$(sq "$DB" "select count(*) from sets; select * from conflicts;" | sha256sum)
 run "$FSD" conflicts resolve --db "$DB" "$ID" --keep abc
 like "$RC $ERR" '^2 .*"abc" is neither a device of conflict' "--keep abc (not a number, not a device): exit 2"
 run "$FSD" conflicts resolve --db "$DB" "$ID" --keep=-3
@@ -103,15 +103,15 @@ run "$FSD" conflicts frob --db "$DB"
 is "$RC" 2 "an unknown subcommand: exit 2"
 run "$FSD" conflicts --help
 like "$RC $OUT" "^0 usage: fieldsyncd conflicts list" "conflicts --help exits 0"
-is "$(sqlite3 "$DB" "select count(*) from sets; select * from conflicts;" | sha256sum)" "$SNAP" "the refusals changed nothing"
+is "$(sq "$DB" "select count(*) from sets; select * from conflicts;" | sha256sum)" "$SNAP" "the refusals changed nothing"
 
 # ---- resolve: keep device A's value ------------------------------------
 run "$FSD" conflicts resolve --db "$DB" "$ID" --keep "${DA:0:6}"
 is "$RC" 0 "resolve --keep A's id prefix: exit 0 (server running)"
 like "$OUT" "HQ wrote 5.5 \(the value of device $DA\) as change set 2 of HQ" "it says what HQ wrote and where"
-is "$(sqlite3 "$DB" "select device, seq from sets order by cursor desc limit 1")" "$HQ|2" "HQ's change set is stored, seq 2 of HQ's chain"
-CUR=$(sqlite3 "$DB" "select max(cursor) from sets")
-is "$(sqlite3 "$DB" "select resolved_cursor from conflicts where id=$ID")" "$CUR" "the conflict records the cursor of HQ's set"
+is "$(sq "$DB" "select device, seq from sets order by cursor desc limit 1")" "$HQ|2" "HQ's change set is stored, seq 2 of HQ's chain"
+CUR=$(sq "$DB" "select max(cursor) from sets")
+is "$(sq "$DB" "select resolved_cursor from conflicts where id=$ID")" "$CUR" "the conflict records the cursor of HQ's set"
 run "$FSD" conflicts list --db "$DB" --json
 is "$(printf '%s' "$OUT" | jq -c '[.open, (.conflicts|length)]')" "[0,0]" "no open conflict left"
 run "$FSD" conflicts list --db "$DB" --json --all
@@ -123,22 +123,22 @@ like "$RC $ERR" "^1 .*already resolved" "resolving it again: exit 1, already res
 fa sync >/dev/null 2>&1; fb sync >/dev/null 2>&1
 is "$(fs_val "$A" planned_ha) $(fs_val "$B" planned_ha)" "5.5 5.5" "after the next sync both devices hold HQ's value"
 is "$(fs_stamp_dev "$A" planned_ha) $(fs_stamp_dev "$B" planned_ha)" "$HQ $HQ" "stamped by HQ's device on both"
-is "$(sqlite3 "$DB" "select json_extract(state, '\$.f.planned_ha.v') from records where id='$M'")" 5.5 "the server's record holds it too"
+is "$(sq "$DB" "select json_extract(state, '\$.f.planned_ha.v') from records where id='$M'")" 5.5 "the server's record holds it too"
 
 # A later ordinary edit builds on HQ's value: not a conflict.
 fa edit "$M" --planned-ha 5.2 >/dev/null
 fa sync >/dev/null 2>&1; fb sync >/dev/null 2>&1
-is "$(fs_val "$B" planned_ha) $(sqlite3 "$DB" "select count(*) from conflicts where resolved_at is null")" "5.2 0" "an edit on top of HQ's value syncs without a conflict"
+is "$(fs_val "$B" planned_ha) $(sq "$DB" "select count(*) from conflicts where resolved_at is null")" "5.2 0" "an edit on top of HQ's value syncs without a conflict"
 
 # ---- a second conflict, resolved with a value HQ types -----------------
 fa edit "$M" --season "Vụ mùa 2026" >/dev/null
 hq_edit season '"ລະດູຝົນ 2026"'
 fa sync >/dev/null 2>&1; fb sync >/dev/null 2>&1
-ID2=$(sqlite3 "$DB" "select id from conflicts where resolved_at is null and field='season'")
+ID2=$(sq "$DB" "select id from conflicts where resolved_at is null and field='season'")
 isnt "$ID2" "" "a second conflict, on season"
 run "$FSD" conflicts resolve --db "$DB" "$ID2" --keep "value:Vụ đông xuân 2026–2027"
 is "$RC" 0 "resolve --keep value:TEXT: exit 0"
-is "$(sqlite3 "$DB" "select seq from sets where device='$HQ' order by seq")" "$(printf '1\n2\n3\n4')" "HQ's chain: seq 1 to 4 (edit, resolution, edit, resolution)"
+is "$(sq "$DB" "select seq from sets where device='$HQ' order by seq")" "$(printf '1\n2\n3\n4')" "HQ's chain: seq 1 to 4 (edit, resolution, edit, resolution)"
 fa sync >/dev/null 2>&1; fb sync >/dev/null 2>&1
 is "$(fs_val "$A" season)" '"Vụ đông xuân 2026–2027"' "device A holds HQ's Vietnamese text byte for byte"
 is "$(fs_val "$B" season)" '"Vụ đông xuân 2026–2027"' "device B too"
@@ -149,10 +149,10 @@ is "$(fs_val "$A" planned_ha)" 5.2 "other fields keep their values"
 # them; here the stored bytes are verified independently with openssl:
 # Ed25519 over "fieldsync changeset v2\n" || BLAKE2b-256(bytes).
 hex2bin() { printf '%b' "$(sed 's/../\\x&/g')"; }
-PK=$(sqlite3 "$DB" "select lower(hex(public_key)) from devices where id='$HQ'")
+PK=$(sq "$DB" "select lower(hex(public_key)) from devices where id='$HQ'")
 printf '%s' "302a300506032b6570032100$PK" | hex2bin >"$W/hq.der"
-sqlite3 "$DB" "select lower(hex(bytes)) from sets where device='$HQ' and seq=4" | hex2bin >"$W/set2"
-sqlite3 "$DB" "select sig from sets where device='$HQ' and seq=4" | hex2bin >"$W/set2.sig"
+sq "$DB" "select lower(hex(bytes)) from sets where device='$HQ' and seq=4" | hex2bin >"$W/set2"
+sq "$DB" "select sig from sets where device='$HQ' and seq=4" | hex2bin >"$W/set2.sig"
 verify() { # FILE: 0 if HQ's signature over FILE's bytes verifies
 	{ printf 'fieldsync changeset v2\n'; "$FSTOOL" hash <"$1" | hex2bin; } >"$W/msg"
 	openssl pkeyutl -verify -pubin -inkey "$W/hq.der" -keyform DER -rawin \

@@ -61,7 +61,7 @@ hq_fixture() {
 	FSD=${FIELDSYNCD_BIN:-$(dirname "$0")/../../build/fieldsyncd}
 	FS=${FIELDSYNC_BIN:-$(dirname "$0")/../../build/fieldsync}
 	FIELDSYNCD_BIN=$FSD
-	DB="$dir/hq.db"
+	DB=$(new_db "$dir/hq.db") || return 1
 	DA="$dir/devA"; DB_="$dir/devB"; DC="$dir/devC"
 	hq_step "init" "$FSD" init --db "$DB" || return 1
 	start_server "$DB" || return 1
@@ -151,7 +151,7 @@ hq_fixture() {
 	hq_step "A edit M3" "${a[@]}" edit "$M3" --district "Vapy" || return 1
 	local st
 	SDB=$DB
-	st=$(sqlite3 "$DB" "select json_extract(state, '\$.f.district.s') from records where id='$M3'")
+	st=$(sq "$DB" "select json_extract(state, '\$.f.district.s') from records where id='$M3'")
 	hq_push "[{\"id\":\"$M3\",\"kind\":\"model\",\"op\":\"update\",\"fields\":{\"district\":\"Khongsedone\"},\"base\":{\"district\":\"$st\"}}]" ||
 		{ diag "fixture step failed: HQ edit M3" "$HQ_CODE $HQ_BODY"; return 1; }
 	hq_step "A sync 3" "${a[@]}" sync || return 1

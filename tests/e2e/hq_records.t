@@ -72,7 +72,7 @@ run "$FSD" records delete --db "$SDB" 0000ffff --reason x
 like "$RC $ERR" '^1 .*no record 0000ffff' "an unknown id: exit 1"
 
 fsd "$A" sync >/dev/null 2>&1; fsd "$B" sync >/dev/null 2>&1
-"$TOOLS/srvdump" "$SDB" >"$W/s.dump"
+sdump >"$W/s.dump"
 fsd "$A" dump >"$W/a.dump"; fsd "$B" dump >"$W/b.dump"
 is "$(grep -c . "$W/s.dump")" 3 "the server holds 3 records (model, observation, visit)"
 ok "$(cmp -s "$W/a.dump" "$W/s.dump" && cmp -s "$W/b.dump" "$W/s.dump"; echo $?)" "A, B and the server converge (dump = srvdump)"

@@ -423,7 +423,7 @@ is "$RC $(printf '%s' "$OUT" | jq -c '[.period.label, .period.from, .period.to, 
 	'0 ["2026","2026-01-01","2026-12-31",2026,6,4,44]' "--period 2026 is the whole calendar year"
 
 # ---- the targets file ----------------------------------------------------
-TF="$DB.targets"
+TF=$(side_file "$DB" .targets)
 ok "$([ -f "$TF" ] && echo 0 || echo 1)" "the first report created $TF for HQ to edit"
 cmp -s "$TF" "${FIELDSYNC_ROOT:-$(dirname "$0")/../..}/server/targets.default"
 ok $? "it is the shipped targets.default, byte for byte"

@@ -153,6 +153,7 @@ free_port() {
 #                          it to listen; sets SERVER_PID SERVER_PORT
 #                          SERVER_URL (https when --tls-cert is given)
 #                          SERVER_LOG; it is killed at exit
+#   server_logs            print the logs of every server started so far
 #   stop_server [SIGNAL]   stop it (default TERM) and wait; sets SERVER_RC
 make_cert() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
@@ -174,6 +175,7 @@ start_server() {
 	*) SERVER_LOG="$db.log.$RANDOM" ;;
 	esac
 	: >>"$SERVER_LOG"
+	_t_logs+=("$SERVER_LOG")
 	if [ -n "$listen" ]; then
 		"$FIELDSYNCD_BIN" serve --db "$db" --listen "$listen" "$@" \
 			2>>"$SERVER_LOG" &
@@ -196,6 +198,10 @@ start_server() {
 	fi
 	SERVER_URL="$scheme://127.0.0.1:$SERVER_PORT"
 }
+
+# server_logs: every log of a fieldsyncd this script started, in order.
+_t_logs=()
+server_logs() { cat "${_t_logs[@]}"; }
 
 stop_server() {
 	kill -"${1:-TERM}" "$SERVER_PID" 2>/dev/null
@@ -221,9 +227,9 @@ stop_server() {
 #   sync_until DIR MAX     run `fsd DIR sync` until exit 0, at most MAX
 #                          times; sets SYNC_TRIES and SYNC_RC
 sync_server() {
-	# FIELDSYNC_TEST_DB: the database to use instead of a new SQLite file
-	# (a PostgreSQL URL made empty by the caller, see server_pg.t).
-	SDB=${FIELDSYNC_TEST_DB:-$1/server.db}
+	# FIELDSYNC_TEST_DB: the (empty) database to use instead of a new one
+	# (see server_pg.t); else new_db's choice of backend.
+	SDB=${FIELDSYNC_TEST_DB:-$(new_db "$1/server.db")} || return 1
 	shift
 	"$FIELDSYNCD_BIN" init --db "$SDB" >/dev/null 2>&1 || return 1
 	start_server "$SDB" "$@"
@@ -257,7 +263,12 @@ sync_visits() {
 	}'
 }
 
-sq() { sqlite3 -batch "$1" "$2"; }
+sq() {
+	case $1 in
+	postgresql://* | postgres://* | *=*) psql -X -q -At "$1" -c "$2" ;;
+	*) sqlite3 -batch "$1" "$2" ;;
+	esac
+}
 # sdump: the server's records as srvdump prints them, from $SDB (a SQLite
 # file, or a PostgreSQL database read with psql).
 sdump() {
@@ -293,7 +304,7 @@ sync_until() {
 # ---- HQ's own signed changes (tests of who may change what) ------------
 #   hq_push CHANGES        CHANGES: a JSON array as `fstool mkset` reads it
 #                          ({id,kind,op,fields?,base?,to?,reason?}). The
-#                          set is signed with HQ's own key ($SDB.hqkey), in
+#                          set is signed with HQ's own key (hqkey_of), in
 #                          HQ's chain as the server holds it (seq, head),
 #                          its HLCs above every HLC the server has seen (as
 #                          HQ's resolutions are, SPEC 9.5), and pushed
@@ -335,7 +346,7 @@ hq_push() {
 	local k="$_T_ROOT/hqkey.$RANDOM" sk hq seq head hlc sess tool
 	tool=${FIELDSYNC_TOOLS:-$(dirname "$0")/../../build/tests/tools}/fstool
 	mkdir -p "$k" && chmod 700 "$k"
-	sk=$(tr -d '\n' <"$SDB.hqkey")
+	sk=$(tr -d '\n' <"$(hqkey_of "$SDB")")
 	hq=$(sq "$SDB" "SELECT value FROM meta WHERE key = 'hq_device'")
 	seq=$(sq "$SDB" "SELECT head_seq FROM devices WHERE id = '$hq'")
 	head=$(sq "$SDB" "SELECT lower(hex(head_hash)) FROM devices WHERE id = '$hq'")
@@ -362,3 +373,139 @@ hq_push() {
 	rm -rf "$k"
 	[ "${HQ_CODE:0:1}" = 2 ]
 }
+
+# ---- the server's backend ----------------------------------------------
+# FIELDSYNC_BACKEND=postgresql (tests/run.sh sets it for its second run of
+# the server and sync suites) puts every server database a suite makes with
+# new_db or sync_server on PostgreSQL: a fresh database of its own on the
+# cluster whose socket directory is FIELDSYNC_PG_HOST (tests/run.sh starts
+# one for the whole run; a suite run alone starts its own here). Unset or
+# "sqlite": SQLite files, as fieldsyncd's default. The assertions stay the
+# same; what reads the server's database goes through these:
+#   backend                print "sqlite" or "postgresql"
+#   sqlite_only REASON     in a PostgreSQL run, skip the whole script
+#                          (1..0 # SKIP REASON): for what only a SQLite
+#                          file has (its disk, its locks, its file format)
+#   new_db PATH            print the database to use: PATH on SQLite, the
+#                          URL of a new empty database on PostgreSQL
+#   sq DB SQL              (above) SQL on DB, a SQLite file or a URL; the
+#                          PostgreSQL databases new_db makes have hex(bytea)
+#                          json_extract(text, '$.a.b') and
+#                          instr(text, text) as SQLite does
+#   side_file DB SUFFIX    print the file fieldsyncd keeps beside DB
+#                          (.hqkey, .targets): DB.SUFFIX for SQLite, in
+#                          FIELDSYNCD_STATE_DIR for PostgreSQL
+#   hqkey_of DB            print the file that holds HQ's secret key
+#   db_intact DB           print "ok" if DB passes its engine's check
+#                          (SQLite integrity_check; PostgreSQL amcheck of
+#                          every index: bt_index_check with heapallindexed)
+#   sql_blob HEX           print a literal of the bytes HEX for SQL on $SDB
+#   set_change_ids [WHERE] print the id of every change of the sets on the
+#                          server ($SDB), one per line; WHERE: a condition
+#                          on the sets table (device = '...')
+#   db_files DB            print the SQLite file and its -wal/-shm (for
+#                          copies of a store); nothing on PostgreSQL
+backend() {
+	case ${FIELDSYNC_BACKEND:-sqlite} in
+	postgresql | pg) echo postgresql ;;
+	*) echo sqlite ;;
+	esac
+}
+
+sqlite_only() {
+	if [ "$(backend)" = postgresql ]; then
+		echo "1..0 # SKIP on SQLite only: $*"
+		exit 0
+	fi
+}
+
+_t_pg_compat="CREATE FUNCTION hex(bytea) RETURNS text LANGUAGE sql IMMUTABLE
+	AS \$\$SELECT upper(encode(\$1, 'hex'))\$\$;
+CREATE FUNCTION json_extract(text, text) RETURNS text LANGUAGE sql IMMUTABLE
+	AS \$\$SELECT (\$1::jsonb) #>> string_to_array(substr(\$2, 3), '.')\$\$;
+CREATE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE
+	AS \$\$SELECT strpos(\$1, \$2)\$\$;
+CREATE EXTENSION IF NOT EXISTS amcheck;"
+
+new_db() {
+	local name
+	if [ "$(backend)" = sqlite ]; then
+		printf '%s\n' "$1"
+		return 0
+	fi
+	name=$(basename "$0" .t | tr -c 'a-z0-9_\n' _)
+	name="t_${name}_$$_${RANDOM}${RANDOM}"
+	psql -X -q -At -h "$FIELDSYNC_PG_HOST" -U fieldsync -d postgres \
+		-c "CREATE DATABASE $name" >/dev/null || return 1
+	psql -X -q -At -h "$FIELDSYNC_PG_HOST" -U fieldsync -d "$name" \
+		-c "$_t_pg_compat" >/dev/null || return 1
+	printf 'postgresql:///%s?host=%s&user=fieldsync\n' "$name" "$FIELDSYNC_PG_HOST"
+}
+
+side_file() {
+	local db=$1 name host
+	case $db in
+	postgresql://* | postgres://*)
+		name=${db#*:///}
+		name=${name%%\?*}
+		host=${db#*host=}
+		host=${host%%&*}
+		printf '%s/pg-%s@%s%s\n' "$FIELDSYNCD_STATE_DIR" "$name" \
+			"$(printf '%s' "$host" | sed 's/[^-_.@0-9a-zA-Z]/_/g')" "$2"
+		;;
+	*) printf '%s%s\n' "$db" "$2" ;;
+	esac
+}
+
+hqkey_of() { side_file "$1" .hqkey; }
+
+db_intact() {
+	case $1 in
+	postgresql://* | postgres://*)
+		psql -X -q -At "$1" -v ON_ERROR_STOP=1 -c "SELECT count(bt_index_check(c.oid, true))
+			FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			JOIN pg_namespace n ON n.oid = c.relnamespace
+			JOIN pg_am a ON a.oid = c.relam
+			WHERE n.nspname = 'public' AND a.amname = 'btree'" >/dev/null &&
+			echo ok
+		;;
+	*) sqlite3 -batch "$1" 'PRAGMA integrity_check' ;;
+	esac
+}
+
+sql_blob() {
+	case $SDB in
+	postgresql://* | postgres://*) printf "decode('%s', 'hex')" "$1" ;;
+	*) printf "X'%s'" "$1" ;;
+	esac
+}
+
+set_change_ids() {
+	sq "$SDB" "SELECT hex(bytes) FROM sets${1:+ WHERE $1} ORDER BY cursor" |
+		perl -ne 'chomp; print pack("H*", $_), "\n"' | jq -r '.changes[].id'
+}
+
+db_files() {
+	case $1 in
+	postgresql://* | postgres://*) ;;
+	*) printf '%s\n' "$1" "$1-wal" "$1-shm" ;;
+	esac
+}
+
+if [ "$(backend)" = postgresql ]; then
+	if ! _t_why=$(sh "${FIELDSYNC_ROOT:-$(dirname "$0")/../..}/tests/tools/pgcluster.sh" check); then
+		echo "1..0 # SKIP $_t_why"
+		exit 0
+	fi
+	if [ -z "${FIELDSYNC_PG_HOST:-}" ]; then
+		FIELDSYNC_PG_HOST=$(mktemp -d /tmp/fieldsync-pg.XXXXXX) || exit 255
+		sh "${FIELDSYNC_ROOT:-$(dirname "$0")/../..}/tests/tools/pgcluster.sh" \
+			start "$FIELDSYNC_PG_HOST" || exit 255
+		at_exit "sh '${FIELDSYNC_ROOT:-$(dirname "$0")/../..}/tests/tools/pgcluster.sh' stop '$FIELDSYNC_PG_HOST'"
+		export FIELDSYNC_PG_HOST
+	fi
+	if [ -z "${FIELDSYNCD_STATE_DIR:-}" ]; then
+		export FIELDSYNCD_STATE_DIR="$_T_ROOT/state"
+		mkdir -p "$FIELDSYNCD_STATE_DIR"
+	fi
+fi

@@ -9,7 +9,7 @@ FSTOOL=${FIELDSYNC_TOOLS:-$(dirname "$0")/../../build/tests/tools}/fstool
 FIELDSYNCD_BIN=$FSD
 for c in curl jq sqlite3; do command -v $c >/dev/null || bail "$c is needed"; done
 D=$(tmpdir)
-DB="$D/hq.db"
+DB=$(new_db "$D/hq.db") || bail "no database"
 
 for cmd in "" serve init "token create" "devices list"; do
 	run "$FSD" $cmd --help
@@ -33,11 +33,11 @@ run "$FSD" init --db "$DB"
 is "$RC" 0 "init: exit 0"
 HQ=$OUT
 like "$HQ" '^[0-9a-f]{32}$' "init prints HQ's device id"
-is "$(stat -c %a "$DB.hqkey")" 600 "HQ key file has mode 0600"
-like "$(cat "$DB.hqkey")" '^[0-9a-f]{128}$' "HQ key file holds the secret key"
+is "$(stat -c %a "$(hqkey_of "$DB")")" 600 "HQ key file has mode 0600"
+like "$(cat "$(hqkey_of "$DB")")" '^[0-9a-f]{128}$' "HQ key file holds the secret key"
 run "$FSD" init --db "$DB"
 is "$RC $OUT" "0 $HQ" "init again: same identity, nothing changed"
-is "$(sqlite3 "$DB" "select role, name from devices where id='$HQ'")" "hq|HQ" \
+is "$(sq "$DB" "select role, name from devices where id='$HQ'")" "hq|HQ" \
 	"HQ is a device with role hq"
 run "$FSD" serve --db "$DB" --listen nonsense
 is "$RC" 1 "serve --listen nonsense: exit 1"
@@ -48,11 +48,11 @@ is "$RC" 0 "token create: exit 0"
 TOK=$OUT
 like "$TOK" '^[0-9a-f]{64}$' "token create prints the token"
 like "$ERR" 'valid once' "token create tells it works once"
-is "$(sqlite3 "$DB" "select count(*) from tokens where hex(hash) like '%$TOK%' or name like '%$TOK%'")" 0 \
+is "$(sq "$DB" "select count(*) from tokens where hex(hash) like '%$TOK%' or name like '%$TOK%'")" 0 \
 	"the token itself is not stored"
-is "$(sqlite3 "$DB" "select lower(hex(hash)) from tokens where name like 'Sở Y tế%'")" \
+is "$(sq "$DB" "select lower(hex(hash)) from tokens where name like 'Sở Y tế%'")" \
 	"$(printf '%s' "$TOK" | b2sum -l 256 | cut -d' ' -f1)" "only its BLAKE2b-256 hash is stored"
-exp=$(sqlite3 "$DB" "select expires_at - created_at from tokens where name like 'Sở Y tế%'")
+exp=$(sq "$DB" "select expires_at - created_at from tokens where name like 'Sở Y tế%'")
 is "$exp" $((12 * 3600 * 1000)) "--expires 12h"
 run "$FSD" token create --db "$DB" --name x --role admin
 is "$RC" 2 "token create --role admin: exit 2"
@@ -119,7 +119,7 @@ is "$RC" 0 "revoke again: exit 0"
 like "$OUT" 'already revoked' "revoke again: says so"
 run "$FSD" devices list --db "$DB" --json
 is "$(jq -r ".[] | select(.device==\"$K1\") | .revoked" <<<"$OUT")" true "devices list: revoked"
-is "$(sqlite3 "$DB" "select count(*) from events where kind='revoke' and device='$K1'")" 1 \
+is "$(sq "$DB" "select count(*) from events where kind='revoke' and device='$K1'")" 1 \
 	"the revocation is recorded once as an event"
 stop_server TERM
 is "$SERVER_RC" 0 "server stops cleanly"

@@ -16,7 +16,7 @@ done
 FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
 
 D=$(tmpdir)
-DB="$D/hq.db"
+DB=$(new_db "$D/hq.db") || bail "no database"
 CURL=(curl -s --max-time 20)
 TLSARGS=()
 if [ "${FS_TLS:-0}" = 1 ]; then
@@ -44,7 +44,7 @@ post() {
 auth() { echo "-HAuthorization: Bearer $1"; }
 # What a refusal must not change (last_seen moves with every sync).
 snap() {
-	sqlite3 "$DB" "select cursor, device, seq, hex(hash), hex(bytes), sig from sets;
+	sq "$DB" "select cursor, device, seq, hex(hash), hex(bytes), sig from sets;
 		select id, kind, state, updated_cursor from records;
 		select id, head_seq, hex(head_hash), last_hlc, flags,
 		       revoked_at_cursor from devices order by id;
@@ -57,7 +57,7 @@ refused() {
 	is "$ST $CODE" "$2 $3" "$1: $2 $3"
 	is "$(snap)" "$SNAP" "$1: data unchanged"
 }
-nsets() { sqlite3 "$DB" 'select count(*) from sets'; }
+nsets() { sq "$DB" 'select count(*) from sets'; }
 push_file() { # SESSION FILE [CURL ARGS]: push a file of {"sets":[...]}
 	local s=$1 f=$2
 	shift 2
@@ -199,7 +199,7 @@ push_file "$SA" "$D/p1.json"
 is "$ST $(jq -c '[.accepted, .duplicates, .holds]' <<<"$BODY")" '200 [[1],[],1]' "push A1: accepted, holds 1"
 is "$(jq -r .head <<<"$BODY")" "$(cat "$D/a/head")" "push A1: head is the set's hash"
 is "$(nsets)" 1 "push A1: one set stored"
-is "$(sqlite3 "$DB" "select bytes from sets where seq=1 and device='$A'")" \
+is "$(sq "$DB" "select hex(bytes) from sets where seq=1 and device='$A'" | xxd -r -p)" \
 	"$(jq -r .set "$D/a1.json")" "push A1: bytes stored verbatim (Lao and Vietnamese intact)"
 SNAP=$(snap)
 push_file "$SA" "$D/p1.json"
@@ -207,7 +207,7 @@ is "$ST $(jq -c '[.accepted, .duplicates, .holds]' <<<"$BODY")" '200 [[],[1],1]'
 is "$(snap)" "$SNAP" "re-push A1: nothing changed"
 
 # Two sets in one request; A2 updates a field of the model with its base.
-stamp1=$(sqlite3 "$DB" "select json_extract(state, '\$.f.crop.s') from records where id='$M'")
+stamp1=$(sq "$DB" "select json_extract(state, '\$.f.crop.s') from records where id='$M'")
 printf '[{"id":"%s","kind":"model","op":"update","fields":{"crop":"Sticky maize"},"base":{"crop":"%s"}}]' "$M" "$stamp1" >"$D/ch2.json"
 "$FSTOOL" mkset --key "$D/a" <"$D/ch2.json" >"$D/a2.json"
 printf '[{"kind":"trip","op":"create","fields":{"expert":"Nguyễn Văn Bình","specialty":"surgery","province":"Attapeu","site":"Attapeu provincial hospital","start":"2026-03-02","trained":12,"patients":40}}]' >"$D/ch3.json"
@@ -228,9 +228,9 @@ refused "push B1 (B edits A's model)" 403 not_owner
 SDB=$DB
 hq_push "$(cat "$D/chb.json")"
 is "$HQ_CODE" 200 "push HQ's concurrent edit: accepted"
-is "$(sqlite3 "$DB" "select count(*) from conflicts where record='$M' and field='crop' and resolved_at is null")" 1 \
+is "$(sq "$DB" "select count(*) from conflicts where record='$M' and field='crop' and resolved_at is null")" 1 \
 	"concurrent edit: one open conflict kept for HQ"
-is "$(sqlite3 "$DB" "select (winner_value = '\"Nếp (sticky) maize\"' and loser_value = '\"Sticky maize\"') or (loser_value = '\"Nếp (sticky) maize\"' and winner_value = '\"Sticky maize\"') from conflicts")" 1 \
+is "$(sq "$DB" "select case when (winner_value = '\"Nếp (sticky) maize\"' and loser_value = '\"Sticky maize\"') or (loser_value = '\"Nếp (sticky) maize\"' and winner_value = '\"Sticky maize\"') then 1 else 0 end from conflicts")" 1 \
 	"concurrent edit: both values kept"
 
 # Refusals. Each changes nothing.
@@ -356,9 +356,9 @@ wrap "$D/fork.json" "$D/pfork.json"
 push_file "$SA" "$D/pfork.json"
 is "$ST $CODE" "409 fork" "fork: 409 fork"
 is "$(nsets)" "$before_sets" "fork: no set added"
-is "$(sqlite3 "$DB" "select other_bytes from forks where device='$A' and seq=2")" \
+is "$(sq "$DB" "select hex(other_bytes) from forks where device='$A' and seq=2" | xxd -r -p)" \
 	"$(jq -r .set "$D/fork.json")" "fork: the refused version is kept as evidence"
-is "$(sqlite3 "$DB" "select held_bytes from forks where device='$A'")" "$(jq -r .set "$D/a2.json")" \
+is "$(sq "$DB" "select hex(held_bytes) from forks where device='$A'" | xxd -r -p)" "$(jq -r .set "$D/a2.json")" \
 	"fork: the held version is kept beside it"
 is "$("$FSD" devices list --db "$DB" --json | jq -r ".[] | select(.device==\"$A\") | .forked")" true \
 	"fork: device flagged for HQ"
@@ -425,7 +425,7 @@ refused "session with local_seq -1" 400 out_of_range
 # ---- restore and expiry (server clock moved with libfaketime) --------------
 challenge "$A"; session "$A" "$D/a" "$CH" 2
 is "$(jq -r .holds <<<"$BODY")" 4 "session with local_seq 2 < holds 4: holds reported"
-is "$(sqlite3 "$DB" "select count(*) from events where kind='restore' and device='$A'")" 1 \
+is "$(sq "$DB" "select count(*) from events where kind='restore' and device='$A'")" 1 \
 	"a device behind the server is recorded as a restore for HQ"
 if [ -n "$FAKETIME_LIB" ]; then
 	stop_server
@@ -451,7 +451,7 @@ fi
 stop_server TERM
 is "$SERVER_RC" 0 "SIGTERM: clean exit"
 like "$(cat "$SERVER_LOG")" 'fieldsyncd: stopped' "SIGTERM: stopped gracefully"
-like "$(cat "$D"/hq.db.log.* | grep -c "^[0-9TZ:-]* $A POST /v2/push 409 fork in=[0-9]* out=[0-9]* [0-9]*ms")" '^[1-9]' \
+like "$(server_logs | grep -c "^[0-9TZ:-]* $A POST /v2/push 409 fork in=[0-9]* out=[0-9]* [0-9]*ms")" '^[1-9]' \
 	"log: one line per request with device, endpoint, status, bytes, ms"
-is "$(sqlite3 "$DB" 'pragma integrity_check')" ok "integrity_check ok"
+is "$(db_intact "$DB")" ok "integrity_check ok"
 plan "$_t_n"

@@ -91,4 +91,4 @@ like "$(grep '^upload 0 sent' "$W/trickle.out")" 'closed=1' \
 diag "silent: $(grep '^upload 0 sent' "$W/silent.out")" \
 	"trickle: $(grep '^upload 0 sent' "$W/trickle.out")"
 stop_server TERM
-is "$(sqlite3 "$SDB" 'pragma integrity_check')" ok "integrity_check ok"
+is "$(db_intact "$SDB")" ok "integrity_check ok"

@@ -18,6 +18,7 @@ if [ -z "${FS_DISKFULL_NS:-}" ]; then
 	FS_DISKFULL_NS=none
 fi
 . "$(dirname "$0")/lib.sh"
+sqlite_only "a full filesystem under the database file (PostgreSQL's disk is its own; a database that stops answering is server_pg.t's crash and restart)"
 FSD=${FIELDSYNCD_BIN:-$(dirname "$0")/../../build/fieldsyncd}
 FSTOOL=${FIELDSYNC_TOOLS:-$(dirname "$0")/../../build/tests/tools}/fstool
 FIELDSYNC_BIN=${FIELDSYNC_BIN:-$(dirname "$0")/../../build/fieldsync}

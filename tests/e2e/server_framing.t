@@ -79,4 +79,4 @@ diag "$got"
 like "$got" 'closed=1' "a body announced past 16 MiB: the connection is closed"
 
 stop_server TERM
-is "$(sqlite3 "$SDB" 'select count(*) from sets')" 0 "nothing was stored"
+is "$(sq "$SDB" 'select count(*) from sets')" 0 "nothing was stored"

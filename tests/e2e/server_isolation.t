@@ -12,7 +12,7 @@ for c in curl jq sqlite3; do command -v $c >/dev/null || bail "$c is needed"; do
 plan 10
 
 D=$(tmpdir)
-DB="$D/hq.db"
+DB=$(new_db "$D/hq.db") || bail "no database"
 "$FSD" init --db "$DB" >/dev/null || bail "init"
 tok=$("$FSD" token create --db "$DB" --name "normal" --role expert 2>/dev/null) || bail "token"
 "$FSTOOL" keygen "$D/k" >/dev/null || bail "keygen"
@@ -70,5 +70,5 @@ done
 open=$(ss -tn state established "( sport = :$P )" 2>/dev/null | tail -n +2 | wc -l)
 ok $(( open >= 10 ? 0 : 1 )) "the hostile connections were still open during the pushes ($open)"
 stop_server TERM
-is "$(sqlite3 "$DB" "select count(*) from sets")" 3 "exactly the three pushes are stored"
-is "$(sqlite3 "$DB" 'pragma integrity_check')" ok "integrity_check ok"
+is "$(sq "$DB" "select count(*) from sets")" 3 "exactly the three pushes are stored"
+is "$(db_intact "$DB")" ok "integrity_check ok"

@@ -5,6 +5,7 @@
 # and a second `serve` on a port in use fails to start with a clear message
 # and exit status 1 instead of sharing the port (SO_REUSEPORT).
 . "$(dirname "$0")/lib.sh"
+sqlite_only "what a mistyped database file path does (on PostgreSQL, server_pg.t: a database without the schema is refused by name)"
 FSD=${FIELDSYNCD_BIN:-$(dirname "$0")/../../build/fieldsyncd}
 FIELDSYNCD_BIN=$FSD
 for c in curl; do command -v $c >/dev/null || bail "$c is needed"; done

@@ -6,13 +6,14 @@
 # other, and push or pull through either; a challenge used at one process
 # is refused at the other (the database keeps the newest used); a restart
 # keeps sessions valid (the key is the database's, not the process's);
+# HQ's dashboard sessions (cookie, CSRF token, sign-out) hold at both;
 # real devices syncing through alternating processes converge.
 . "$(dirname "$0")/lib.sh"
 for c in jq curl sqlite3; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
 FSTOOL=$FIELDSYNC_TOOLS/fstool
-plan 13
+plan 17
 
 W=$(tmpdir)
 sync_server "$W" || bail "first fieldsyncd did not start"
@@ -60,6 +61,25 @@ kill -TERM "$P1_PID"; wait "$P1_PID" 2>/dev/null
 start_server "$SDB" || bail "restart failed"
 P1=$SERVER_URL P1_PID=$SERVER_PID
 is "$(pull "$P1" "$S")" 200 "after a restart the session still works"
+
+# HQ's dashboard: a browser signed in at one process is signed in at the
+# other, with the same CSRF token; signing out at one signs out at both.
+htok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name "HQ" --role hq 2>/dev/null | tail -1)
+st=$(curl -s -o /dev/null -w '%{http_code}' -c "$W/jar" -H 'Content-Type: application/json' \
+	-d "{\"token\":\"$htok\"}" "$P1/login")
+web() { curl -s -o "$W/web.out" -w '%{http_code}' -b "$W/jar" "$1$2"; }
+is "$st $(web "$P2" /api/conflicts)" "200 200" "signed in to the dashboard at the first, the second serves it"
+c1=$(web "$P1" /api/session >/dev/null; jq -r .csrf "$W/web.out")
+c2=$(web "$P2" /api/session >/dev/null; jq -r .csrf "$W/web.out")
+[ "${#c1}" = 64 ] && [ "$c1" = "$c2" ]
+ok $? "both processes give the session the same CSRF token"
+cookie=$(awk '$6 == "fs_hq" { print $7 }' "$W/jar")
+forged=$(printf '%s' "$cookie" | tr '0-9a-f' '1-9a-f0')
+is "$(curl -s -o /dev/null -w '%{http_code}' -b "fs_hq=$forged" "$P2/api/conflicts")" 401 \
+	"an altered cookie is refused"
+st=$(curl -s -o /dev/null -w '%{http_code}' -b "$W/jar" -X POST "$P2/logout")
+is "$st $(web "$P1" /api/conflicts) $(web "$P2" /api/conflicts)" "200 401 401" \
+	"signed out at the second: the first refuses the cookie too"
 
 # Real devices, each sync through the other process than the last.
 sync_device A "Nguyễn Văn An" || bail "enroll A"

@@ -150,7 +150,7 @@ done
 ok $bad "final passes exit 0"
 [ "$bad" -eq 0 ] || diag "$(cat "$W/sync.err")"
 
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
+sdump >"$W/s.dump"
 ok $? "server state dumped ($(wc -l <"$W/s.dump" | tr -d ' ') records)"
 for d in A B C D; do
 	fsd "${!d}" dump >"$W/$d.dump"

@@ -78,7 +78,7 @@ is "$RC" 0 "sync after freeing that: exit 0"
 is "$(sq "$A/store.db" 'SELECT count(*) FROM outbox')" 0 "nothing is pending any more"
 is "$(sq "$SDB" 'SELECT count(*) FROM records')" "$saved" "the server holds all $saved entries"
 fsd "$A" dump >"$T/a.dump"
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$T/s.dump"
+sdump >"$T/s.dump"
 ok "$(cmp -s "$T/a.dump" "$T/s.dump"; echo $?)" "device and server hold the same records, byte for byte"
 missing=$(cut -c1-32 "$T/s.dump" | sort | comm -13 - <(sort "$T/ids") | wc -l)
 is "$missing" 0 "every id the device printed is at the server"

@@ -25,9 +25,10 @@ printf '[{"id":"%s","kind":"visit","op":"update","fields":{"members":99}}]' "$V"
 jq -j .set "$W/set.json" >"$W/set.bytes"
 hash=$("$FIELDSYNC_TOOLS/fstool" hash <"$W/set.bytes")
 dev=$(cat "$K/id")
-sq "$SDB" "INSERT INTO sets(device, seq, bytes, sig, hash, received_at)
-	VALUES('$dev', 1, CAST(readfile('$W/set.bytes') AS BLOB), '$(jq -r .sig "$W/set.json")',
-	X'$hash', 0); UPDATE devices SET head_seq = 1, head_hash = X'$hash' WHERE id = '$dev'"
+sq "$SDB" "INSERT INTO sets(cursor, device, seq, bytes, sig, hash, received_at)
+	VALUES((SELECT coalesce(max(cursor), 0) + 1 FROM sets), '$dev', 1,
+	$(sql_blob "$(xxd -p "$W/set.bytes" | tr -d '\n')"), '$(jq -r .sig "$W/set.json")',
+	$(sql_blob "$hash"), 0); UPDATE devices SET head_seq = 1, head_hash = $(sql_blob "$hash") WHERE id = '$dev'" >/dev/null
 is "$(sq "$SDB" "SELECT count(*) FROM sets WHERE device = '$dev'")" 1 \
 	"the forbidden set is in the server's store, as a server would serve it"
 
@@ -48,7 +49,7 @@ like "$(fsd "$B" status --json | jq -r '[.sync.refused[]?.message] | join(" ")')
 	"naming the set's author"
 run fsd "$B" sync --json
 is "$RC" 0 "the next sync is clean (the refused set is behind the cursor)"
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
+sdump >"$W/s.dump"
 fsd "$A" dump >"$W/a.dump"
 fsd "$B" dump >"$W/b.dump"
 cmp -s "$W/a.dump" "$W/s.dump" && cmp -s "$W/b.dump" "$W/s.dump"

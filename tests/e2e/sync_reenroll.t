@@ -108,11 +108,11 @@ sync_until "$A" 3
 sync_until "$C" 3
 is "$(sq "$SDB" "SELECT json_extract(state, '\$.f.planned_ha.v') || '/' || json_extract(state, '\$.f.planned_households.v') FROM records WHERE id = '$M'")" \
 	"7/40" "HQ holds C's edits of the shared record"
-is "$(sq "$SDB" "SELECT count(*) FROM sets, json_each(CAST(bytes AS TEXT), '\$.changes') j WHERE device = '$new'")" \
+is "$(set_change_ids "device = '$new'" | wc -l | tr -d ' ')" \
 	33 "as the new device's 33 changes"
 is "$(sq "$SDB" 'SELECT count(*) FROM conflicts')" 0 \
 	"no false concurrent edit (the bases name the new device's stamps)"
-"$FIELDSYNC_TOOLS/srvdump" "$SDB" >"$W/s.dump"
+sdump >"$W/s.dump"
 fsd "$A" dump >"$W/a.dump"
 fsd "$C" dump >"$W/c.dump"
 cmp -s "$W/a.dump" "$W/s.dump" && cmp -s "$W/c.dump" "$W/s.dump"

@@ -279,6 +279,69 @@ static void test_sessions(void **state)
 /* A challenge made by one process is checked by another with the same
 ** key (the database's), and its expiry read back for the database's
 ** floor. */
+/* Dashboard sessions: checked by any process with the key, by no other;
+** valid until their end, then expired; altered anywhere, unknown; each
+** its own nonce (the sign-out id) and a CSRF token that every process with
+** the key computes alike, which differs from session to session. */
+static void test_web_sessions(void **state)
+{
+	srv_auth *a = *state, *other, *stranger;
+	uint8_t key[32];
+	char c1[SRV_SECRET_HEX + 1], c2[SRV_SECRET_HEX + 1];
+	char t[SRV_SECRET_HEX + 1], x1[SRV_SECRET_HEX + 1];
+	char x2[SRV_SECRET_HEX + 1], id1[SRV_WEB_SIGNOUT_ID];
+	char id2[SRV_WEB_SIGNOUT_ID];
+	int64_t end = 0;
+	int i;
+
+	memset(key, 9, sizeof(key));
+	srv_auth_set_key(a, key);
+	assert_int_equal(srv_auth_web_new(a, T0, 1000, c1), SRV_OK);
+	assert_int_equal(srv_auth_web_new(a, T0, 1000, c2), SRV_OK);
+	assert_int_equal(strspn(c1, "0123456789abcdef"), SRV_SECRET_HEX);
+	assert_string_not_equal(c1, c2);
+	assert_int_equal(srv_auth_web_check(a, c1, T0 + 999, &end), SRV_OK);
+	assert_true(end == T0 + 1000);
+	assert_int_equal(srv_auth_web_check(a, c1, T0 + 1000, NULL),
+			 SRV_E_EXPIRED);
+	assert_int_equal(srv_auth_web_new(a, T0, 0, t), SRV_E_ARG);
+	assert_int_equal(srv_auth_new(&other), SRV_OK);
+	assert_int_equal(srv_auth_new(&stranger), SRV_OK);
+	srv_auth_set_key(other, key);
+	assert_int_equal(srv_auth_web_check(other, c1, T0, NULL), SRV_OK);
+	assert_int_equal(srv_auth_web_check(stranger, c1, T0, NULL),
+			 SRV_E_NOTFOUND);
+	srv_auth_web_csrf(a, c1, x1);
+	srv_auth_web_csrf(other, c1, x2);
+	assert_string_equal(x1, x2);
+	srv_auth_web_csrf(stranger, c1, x2);
+	assert_string_not_equal(x1, x2);
+	srv_auth_web_csrf(a, c2, x2);
+	assert_string_not_equal(x1, x2);
+	/* A device session is no dashboard session, and the reverse. */
+	assert_int_equal(srv_auth_session_new(a, DEV_A, T0, t), SRV_OK);
+	assert_int_equal(srv_auth_web_check(a, t, T0, NULL), SRV_E_NOTFOUND);
+	assert_int_equal(srv_auth_session_check(a, c1, T0, x2),
+			 SRV_E_NOTFOUND);
+	srv_auth_free(other);
+	srv_auth_free(stranger);
+	for (i = 0; i < SRV_SECRET_HEX; i += 3) {
+		memcpy(t, c1, sizeof(t));
+		t[i] = t[i] == '0' ? '1' : '0';
+		assert_int_equal(srv_auth_web_check(a, t, T0, NULL),
+				 SRV_E_NOTFOUND);
+	}
+	assert_int_equal(srv_auth_web_check(a, NULL, T0, NULL),
+			 SRV_E_NOTFOUND);
+	assert_int_equal(srv_auth_web_check(a, "abc", T0, NULL),
+			 SRV_E_NOTFOUND);
+	srv_auth_web_signout_id(c1, id1);
+	srv_auth_web_signout_id(c2, id2);
+	assert_int_equal(strncmp(id1, "web:", 4), 0);
+	assert_int_equal(strlen(id1), SRV_WEB_SIGNOUT_ID - 1);
+	assert_string_not_equal(id1, id2);
+}
+
 static void test_challenge_other_process(void **state)
 {
 	srv_auth *a = *state, *other = NULL;
@@ -432,6 +495,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_challenges_per_device,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_web_sessions, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_challenge_other_process,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_devices, setup,

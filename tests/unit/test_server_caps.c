@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include <cjson/cJSON.h>
 #include "protocol/changeset.h"
+#include "server/auth.h"
 #include "server/hq.h"
 #include "server/pool.h"
 #include "server/push.h"
@@ -395,6 +396,7 @@ static srv_ctx web_ctx(fx *f)
 	assert_int_equal(srv_pool_open(f->path, 1, &ctx.pool, msg, sizeof(msg)),
 			 SRV_OK);
 	assert_int_equal(srv_web_new(f->path, 0, &ctx.web), SRV_OK);
+	assert_int_equal(srv_auth_new(&ctx.auth), SRV_OK);
 	snprintf(ctx.hq_device, sizeof(ctx.hq_device), "%s", f->hq);
 	return ctx;
 }
@@ -547,6 +549,7 @@ static void test_api_conflicts_pages(void **state)
 	assert_int_equal(status, 400);
 	cJSON_Delete(o);
 	srv_web_free(ctx.web);
+	srv_auth_free(ctx.auth);
 	srv_pool_close(ctx.pool);
 }
 

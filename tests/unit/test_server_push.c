@@ -198,6 +198,35 @@ static void test_hq_identity(void **state)
 	srv_store_close(s2);
 }
 
+/* The floors of used challenges and signed-out dashboard sessions: raised
+** only upwards (SRV_E_USED at or below), read back, unknown ids absent;
+** seen by a second connection at once. */
+static void test_auth_floor(void **state)
+{
+	fx *f = *state;
+	srv_store *s2 = NULL;
+	char msg[256], hq[PROTO_ID_HEX + 1];
+	int64_t v = -1;
+
+	assert_int_equal(srv_store_auth_floor_get(f->s, "web:00aa", &v),
+			 SRV_E_NOTFOUND);
+	assert_int_equal(srv_store_auth_floor(f->s, "web:00aa", 5000), SRV_OK);
+	assert_int_equal(srv_store_auth_floor(f->s, "web:00aa", 5000),
+			 SRV_E_USED);
+	assert_int_equal(srv_store_auth_floor(f->s, "web:00aa", 4000),
+			 SRV_E_USED);
+	assert_int_equal(srv_db_open(f->path, 0, &s2, hq, msg, sizeof(msg)),
+			 SRV_OK);
+	assert_int_equal(srv_store_auth_floor_get(s2, "web:00aa", &v), SRV_OK);
+	assert_true(v == 5000);
+	assert_int_equal(srv_store_auth_floor(s2, "web:00aa", 6000), SRV_OK);
+	assert_int_equal(srv_store_auth_floor_get(f->s, "web:00aa", &v), SRV_OK);
+	assert_true(v == 6000);
+	assert_int_equal(srv_store_auth_floor_get(f->s, "web:00ab", &v),
+			 SRV_E_NOTFOUND);
+	srv_store_close(s2);
+}
+
 static void test_accept_duplicate(void **state)
 {
 	fx *f = *state;
@@ -418,6 +447,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_hq_identity, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_auth_floor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accept_duplicate, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
