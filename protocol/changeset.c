@@ -27,6 +27,7 @@
 
 static const char SET_DOMAIN[] = "fieldsync changeset v2\n";
 static const char AUTH_DOMAIN[] = "fieldsync auth v2\n";
+static const char SYNC_DOMAIN[] = "fieldsync sync v3\n";
 
 const char *proto_op_name(proto_op op)
 {
@@ -771,11 +772,13 @@ void proto_id_new(char out[PROTO_ID_HEX + 1])
 	proto_hex_encode(out, raw, sizeof raw);
 }
 
-void proto_auth_sign(const char *challenge, const uint8_t sk[PROTO_SK_BYTES],
-		     char sighex[PROTO_SIG_HEX + 1])
+/* Ed25519 over domain || text (the challenge or ticket as it came). */
+static void sign_text(const char *domain, const char *text,
+		      const uint8_t sk[PROTO_SK_BYTES],
+		      char sighex[PROTO_SIG_HEX + 1])
 {
-	size_t clen = strlen(challenge);
-	size_t n = sizeof AUTH_DOMAIN - 1 + clen;
+	size_t dlen = strlen(domain), clen = strlen(text);
+	size_t n = dlen + clen;
 	unsigned char *msg = malloc(n ? n : 1);
 	uint8_t sig[PROTO_SIG_BYTES];
 
@@ -784,39 +787,65 @@ void proto_auth_sign(const char *challenge, const uint8_t sk[PROTO_SK_BYTES],
 		** which never verifies, rather than crash. */
 		memset(sig, 0, sizeof sig);
 	} else {
-		memcpy(msg, AUTH_DOMAIN, sizeof AUTH_DOMAIN - 1);
-		memcpy(msg + sizeof AUTH_DOMAIN - 1, challenge, clen);
+		memcpy(msg, domain, dlen);
+		memcpy(msg + dlen, text, clen);
 		crypto_sign_detached(sig, NULL, msg, n, sk);
 		free(msg);
 	}
 	proto_hex_encode(sighex, sig, sizeof sig);
 }
 
-proto_code proto_auth_verify(const char *challenge, const char *sighex,
-			     const uint8_t pk[PROTO_PK_BYTES], proto_err *err)
+static proto_code verify_text(const char *domain, const char *what,
+			      const char *text, const char *sighex,
+			      const uint8_t pk[PROTO_PK_BYTES], proto_err *err)
 {
 	uint8_t sig[PROTO_SIG_BYTES];
-	size_t clen, n;
+	size_t dlen = strlen(domain), clen, n;
 	unsigned char *msg;
 	int bad;
 
 	proto_err_clear(err);
-	if (!challenge)
-		return proto_fail(err, PROTO_E_MISSING, "challenge missing");
+	if (!text)
+		return proto_fail(err, PROTO_E_MISSING, "%s missing", what);
 	if (!sighex || proto_hex_decode(sig, sizeof sig, sighex) != 0)
 		return proto_fail(err, PROTO_E_SIG_LENGTH, "signature must be "
 				  "%d lowercase hex digits", PROTO_SIG_HEX);
-	clen = strlen(challenge);
-	n = sizeof AUTH_DOMAIN - 1 + clen;
+	clen = strlen(text);
+	n = dlen + clen;
 	msg = malloc(n);
 	if (!msg)
 		return proto_fail(err, PROTO_E_NOMEM, "out of memory");
-	memcpy(msg, AUTH_DOMAIN, sizeof AUTH_DOMAIN - 1);
-	memcpy(msg + sizeof AUTH_DOMAIN - 1, challenge, clen);
+	memcpy(msg, domain, dlen);
+	memcpy(msg + dlen, text, clen);
 	bad = crypto_sign_verify_detached(sig, msg, n, pk);
 	free(msg);
 	if (bad)
-		return proto_fail(err, PROTO_E_BAD_SIG, "challenge signature "
-				  "does not verify with the device's key");
+		return proto_fail(err, PROTO_E_BAD_SIG, "%s signature does not "
+				  "verify with the device's key", what);
 	return PROTO_OK;
+}
+
+void proto_auth_sign(const char *challenge, const uint8_t sk[PROTO_SK_BYTES],
+		     char sighex[PROTO_SIG_HEX + 1])
+{
+	sign_text(AUTH_DOMAIN, challenge, sk, sighex);
+}
+
+proto_code proto_auth_verify(const char *challenge, const char *sighex,
+			     const uint8_t pk[PROTO_PK_BYTES], proto_err *err)
+{
+	return verify_text(AUTH_DOMAIN, "challenge", challenge, sighex, pk,
+			   err);
+}
+
+void proto_sync_sign(const char *ticket, const uint8_t sk[PROTO_SK_BYTES],
+		     char sighex[PROTO_SIG_HEX + 1])
+{
+	sign_text(SYNC_DOMAIN, ticket, sk, sighex);
+}
+
+proto_code proto_sync_verify(const char *ticket, const char *sighex,
+			     const uint8_t pk[PROTO_PK_BYTES], proto_err *err)
+{
+	return verify_text(SYNC_DOMAIN, "ticket", ticket, sighex, pk, err);
 }

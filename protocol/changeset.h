@@ -153,6 +153,14 @@ proto_code proto_auth_verify(const char *challenge, const char *sighex,
 			     const uint8_t pk[PROTO_PK_BYTES],
 			     proto_err *err) PROTO_WUR;
 
+/* One-request sync (SPEC 10.12, protocol version 3): the device signs
+** "fieldsync sync v3\n" || ticket text (the ticket its last sync gave it). */
+void proto_sync_sign(const char *ticket, const uint8_t sk[PROTO_SK_BYTES],
+		     char sighex[PROTO_SIG_HEX + 1]);
+proto_code proto_sync_verify(const char *ticket, const char *sighex,
+			     const uint8_t pk[PROTO_PK_BYTES],
+			     proto_err *err) PROTO_WUR;
+
 /* Strict JSON parse used for every untrusted body: checks UTF-8, parses
 ** exactly len bytes, refuses trailing bytes and duplicate keys at any level.
 ** On success *out is the tree (cJSON_Delete it). */

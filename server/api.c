@@ -554,6 +554,73 @@ static int challenge_refused(srv_resp *resp, int rc)
 	return -1;
 }
 
+/* The device has proved itself (a challenge or a ticket, signed): record
+** that it was seen and, when it holds fewer sets than the server
+** (local_seq), the restore (SPEC 10.5); then its session, the receipt and
+** the ticket for its next sync. NULL with resp set on failure. */
+static cJSON *signed_in(srv_ctx *ctx, srv_store *s, srv_device *d,
+			int64_t local_seq, int64_t now, srv_resp *resp)
+{
+	char sess[SRV_SECRET_HEX + 1] = "", ticket[SRV_SECRET_HEX + 1] = "";
+	char head[PROTO_HASH_HEX + 1], det[96];
+	cJSON *o;
+	int rc;
+
+	rc = srv_store_begin(s, 1);
+	if (!rc)
+		rc = srv_store_device_get(s, d->id, d);
+	if (!rc)
+		rc = srv_store_device_seen(s, d->id, now);
+	if (!rc && local_seq < d->head_seq) {
+		/* The device lost sets it had sent: a restore from backup. */
+		snprintf(det, sizeof(det), "{\"local_seq\":%lld,\"holds\":%lld}",
+			 (long long)local_seq, (long long)d->head_seq);
+		rc = srv_store_event_add(s, d->id, "restore", det, now);
+		if (!rc)
+			rc = srv_store_device_flag(s, d->id, SRV_DEV_RESTORED);
+	}
+	if (!rc)
+		rc = srv_store_commit(s);
+	/* One live ticket per device: every sign-in ends the tickets issued
+	** before it, so only the store that signed in last holds one (a copy
+	** or an older backup of it then signs in the usual way, SPEC 10.12). */
+	if (!rc) {
+		char fid[SRV_TICKET_FLOOR_ID];
+		srv_auth_ticket_floor_id(d->id, fid);
+		rc = srv_store_auth_floor(s, fid, now + SRV_TICKET_TTL_MS - 1);
+		if (rc == SRV_E_USED)
+			rc = SRV_OK;
+	}
+	if (rc) {
+		store_failed(resp, s, rc);
+		return NULL;
+	}
+	if (srv_auth_session_new(ctx->auth, d->id, now, sess) ||
+	    srv_auth_ticket_new(ctx->auth, d->id, now, ticket)) {
+		srv_resp_error(resp, 503, "busy", "too many devices are signed "
+			       "in; try again later");
+		return NULL;
+	}
+	proto_hex_encode(head, d->head_hash, PROTO_HASH_BYTES);
+	o = cJSON_CreateObject();
+	if (o && (!cJSON_AddStringToObject(o, "session", sess) ||
+		  !add_int(o, "expires_in", SRV_SESSION_TTL_MS / 1000) ||
+		  !add_int(o, "server_time", now) ||
+		  !add_int(o, "holds", d->head_seq) ||
+		  !cJSON_AddStringToObject(o, "head", head) ||
+		  !cJSON_AddStringToObject(o, "ticket", ticket) ||
+		  !add_int(o, "ticket_expires_in",
+			   SRV_TICKET_TTL_MS / 1000))) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	sodium_memzero(sess, sizeof(sess));
+	sodium_memzero(ticket, sizeof(ticket));
+	if (!o)
+		set_nomem(resp);
+	return o;
+}
+
 static void do_session(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 {
 	member m[] = { { "device", cJSON_String, 1, NULL },
@@ -565,7 +632,6 @@ static void do_session(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 	srv_device d;
 	proto_err e;
 	proto_code pc;
-	char sess[SRV_SECRET_HEX + 1] = "", head[PROTO_HASH_HEX + 1], det[96];
 	int64_t now = srv_clock_ms(), local_seq = -1;
 	int rc;
 
@@ -621,43 +687,10 @@ static void do_session(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 			goto out;
 		}
 	}
-	rc = srv_store_begin(s, 1);
-	if (!rc)
-		rc = srv_store_device_get(s, d.id, &d);
-	if (!rc)
-		rc = srv_store_device_seen(s, d.id, now);
-	if (!rc && local_seq < d.head_seq) {
-		/* The device lost sets it had sent: a restore from backup. */
-		snprintf(det, sizeof(det), "{\"local_seq\":%lld,\"holds\":%lld}",
-			 (long long)local_seq, (long long)d.head_seq);
-		rc = srv_store_event_add(s, d.id, "restore", det, now);
-		if (!rc)
-			rc = srv_store_device_flag(s, d.id, SRV_DEV_RESTORED);
-	}
-	if (!rc)
-		rc = srv_store_commit(s);
-	if (rc) {
-		store_failed(resp, s, rc);
-		goto out;
-	}
-	if (srv_auth_session_new(ctx->auth, d.id, now, sess)) {
-		srv_resp_error(resp, 503, "busy", "too many devices are signed "
-			       "in; try again later");
-		goto out;
-	}
-	proto_hex_encode(head, d.head_hash, PROTO_HASH_BYTES);
-	o = cJSON_CreateObject();
-	if (o && (!cJSON_AddStringToObject(o, "session", sess) ||
-		  !add_int(o, "expires_in", SRV_SESSION_TTL_MS / 1000) ||
-		  !add_int(o, "server_time", now) ||
-		  !add_int(o, "holds", d.head_seq) ||
-		  !cJSON_AddStringToObject(o, "head", head))) {
-		cJSON_Delete(o);
-		o = NULL;
-	}
-	send_json(resp, 200, o);
+	o = signed_in(ctx, s, &d, local_seq, now, resp);
+	if (o)
+		send_json(resp, 200, o);
 out:
-	sodium_memzero(sess, sizeof(sess));
 	if (s)
 		srv_pool_put(ctx->pool, s);
 	cJSON_Delete(root);
@@ -715,51 +748,57 @@ static cJSON *int_array(const int64_t *v, size_t n)
 	return a;
 }
 
-static void do_push(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
+/* The envelope of a push (SPEC 10.6): 0..64 entries of exactly "set" and
+** "sig", all checked before any set is looked at. */
+static int push_envelope(srv_resp *resp, const cJSON *sets)
 {
-	member m[] = { { "sets", cJSON_Array, 1, NULL } };
 	member sm[2];
-	cJSON *root = NULL, *o = NULL;
 	const cJSON *it;
-	srv_store *s = NULL;
-	srv_device d;
-	srv_push_result r;
-	int64_t acc[PROTO_MAX_SETS_PER_PUSH], dup[PROTO_MAX_SETS_PER_PUSH];
-	size_t nacc = 0, ndup = 0, n, i;
-	char head[PROTO_HASH_HEX + 1], what[48], hlc_hex[PROTO_HLC_HEX + 1];
-	int64_t now = srv_clock_ms();
-	int rc, status = 200;
+	char what[48];
+	size_t n = (size_t)cJSON_GetArraySize(sets), i = 0;
 
-	s = srv_pool_get(ctx->pool);
-	if (session_device(ctx, req, resp, s, &d) ||
-	    parse_body(resp, req, &root) ||
-	    take_members(resp, root, m, 1, "the push request"))
-		goto out;
-	n = (size_t)cJSON_GetArraySize(m[0].item);
 	if (n > PROTO_MAX_SETS_PER_PUSH) {
 		srv_resp_error(resp, 413, "too_many", "%zu change sets in one "
 			       "push; the limit is %d", n,
 			       PROTO_MAX_SETS_PER_PUSH);
-		goto out;
+		return -1;
 	}
-	/* The whole envelope is checked before any set is applied. */
-	i = 0;
-	cJSON_ArrayForEach(it, m[0].item) {
+	cJSON_ArrayForEach(it, sets) {
 		memset(sm, 0, sizeof(sm));
 		sm[0] = (member){ "set", cJSON_String, 1, NULL };
 		sm[1] = (member){ "sig", cJSON_String, 1, NULL };
 		snprintf(what, sizeof(what), "sets[%zu]", i++);
 		if (take_members(resp, it, sm, 2, what))
-			goto out;
+			return -1;
 	}
+	return 0;
+}
+
+/* Apply the sets of a checked envelope for device d, in order, stopping at
+** the first refused (SPEC 10.6): the answer /v2/push gives, in *status and
+** the returned object (NULL with resp set when the store failed or memory
+** ran out); *code the refusal's code or NULL. */
+static cJSON *push_sets(srv_store *s, srv_device *d, const cJSON *sets,
+			int64_t now, int *status, const char **code,
+			srv_resp *resp)
+{
+	cJSON *o = NULL;
+	const cJSON *it;
+	srv_push_result r;
+	int64_t acc[PROTO_MAX_SETS_PER_PUSH], dup[PROTO_MAX_SETS_PER_PUSH];
+	size_t nacc = 0, ndup = 0, i = 0;
+	char head[PROTO_HASH_HEX + 1], hlc_hex[PROTO_HLC_HEX + 1];
+	int rc;
+
+	*status = 200;
+	*code = NULL;
 	memset(&r, 0, sizeof(r));
-	i = 0;
-	cJSON_ArrayForEach(it, m[0].item) {
+	cJSON_ArrayForEach(it, sets) {
 		const char *bytes = cJSON_GetObjectItemCaseSensitive(it, "set")
 					    ->valuestring;
 		const char *sig = cJSON_GetObjectItemCaseSensitive(it, "sig")
 					  ->valuestring;
-		if (srv_push_set(s, bytes, strlen(bytes), sig, d.id, now, &r))
+		if (srv_push_set(s, bytes, strlen(bytes), sig, d->id, now, &r))
 			break;
 		i++;
 		if (r.duplicate)
@@ -767,17 +806,17 @@ static void do_push(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 		else
 			acc[nacc++] = r.seq;
 	}
-	rc = srv_store_device_get(s, d.id, &d);
+	rc = srv_store_device_get(s, d->id, d);
 	if (rc) {
 		store_failed(resp, s, rc);
-		goto out;
+		return NULL;
 	}
-	proto_hex_encode(head, d.head_hash, PROTO_HASH_BYTES);
+	proto_hex_encode(head, d->head_hash, PROTO_HASH_BYTES);
 	proto_hlc_format(hlc_hex, r.last_hlc);
 	if (r.code) {
-		status = r.status;
+		*status = r.status;
+		*code = r.code;
 		o = error_obj(r.code, r.msg);
-		resp->code = r.code;
 		if (o && (!add_int(o, "position", (int64_t)i) ||
 			  !(r.seq >= 0 ? add_int(o, "seq", r.seq)
 				       : cJSON_AddNullToObject(o, "seq") != NULL) ||
@@ -796,14 +835,37 @@ static void do_push(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 	}
 	if (o && (!cJSON_AddItemToObject(o, "accepted", int_array(acc, nacc)) ||
 		  !cJSON_AddItemToObject(o, "duplicates", int_array(dup, ndup)) ||
-		  !add_int(o, "holds", d.head_seq) ||
+		  !add_int(o, "holds", d->head_seq) ||
 		  !cJSON_AddStringToObject(o, "head", head))) {
 		cJSON_Delete(o);
 		o = NULL;
 	}
-	send_json(resp, status, o);
-	if (r.code)
-		resp->code = r.code;
+	if (!o)
+		set_nomem(resp);
+	return o;
+}
+
+static void do_push(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
+{
+	member m[] = { { "sets", cJSON_Array, 1, NULL } };
+	cJSON *root = NULL, *o;
+	srv_store *s = NULL;
+	srv_device d;
+	const char *code;
+	int status;
+
+	s = srv_pool_get(ctx->pool);
+	if (session_device(ctx, req, resp, s, &d) ||
+	    parse_body(resp, req, &root) ||
+	    take_members(resp, root, m, 1, "the push request") ||
+	    push_envelope(resp, m[0].item))
+		goto out;
+	o = push_sets(s, &d, m[0].item, srv_clock_ms(), &status, &code, resp);
+	if (o) {
+		send_json(resp, status, o);
+		if (code)
+			resp->code = code;
+	}
 out:
 	srv_pool_put(ctx->pool, s);
 	cJSON_Delete(root);
@@ -858,14 +920,45 @@ static int pull_one(void *vctx, int64_t cursor, const char *bytes, size_t len,
 	return p->b->failed;
 }
 
+/* One page of the feed after cursor after for device d (SPEC 10.7),
+** appended to b as the /v2/pull answer's text. 0, or the store's error. */
+static int pull_page(srv_store *s, const srv_device *d, int64_t after,
+		     int64_t limit, int own, sbuf *b)
+{
+	pull_ctx p = { b, after, 1 };
+	int rc, more = 0;
+
+	sb_str(b, "{\"sets\":[");
+	/* A read transaction: one consistent snapshot for the page. */
+	rc = srv_store_begin(s, 0);
+	if (!rc && !own) {
+		int64_t scanned = after;
+		rc = srv_store_sets_after_skip(s, after, (int)limit,
+					       SRV_PULL_MAX_BYTES, d->id,
+					       pull_one, &p, &more, &scanned);
+		/* "next" moves past the caller's own sets at the page end. */
+		if (!rc && scanned > p.last)
+			p.last = scanned;
+	} else if (!rc) {
+		rc = srv_store_sets_after(s, after, (int)limit,
+					  SRV_PULL_MAX_BYTES, pull_one, &p,
+					  &more);
+	}
+	srv_store_rollback(s);
+	if (rc)
+		return rc;
+	sb_fmt(b, "],\"next\":%lld,\"more\":%s}", (long long)p.last,
+	       more ? "true" : "false");
+	return 0;
+}
+
 static void do_pull(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 {
 	srv_store *s = srv_pool_get(ctx->pool);
 	srv_device d;
 	sbuf b = { NULL, 0, 0, SRV_PULL_MAX_BYTES * 2 + 65536, 0 };
-	pull_ctx p = { &b, 0, 1 };
 	int64_t after, limit;
-	int rc, more = 0;
+	int rc;
 
 	if (session_device(ctx, req, resp, s, &d))
 		goto out;
@@ -890,30 +983,12 @@ static void do_pull(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 			       "sets) or 1 (the default: include them)");
 		goto out;
 	}
-	p.last = after;
-	sb_str(&b, "{\"sets\":[");
-	/* A read transaction: one consistent snapshot for the page. */
-	rc = srv_store_begin(s, 0);
-	if (!rc && req->q_own && strcmp(req->q_own, "0") == 0) {
-		int64_t scanned = after;
-		rc = srv_store_sets_after_skip(s, after, (int)limit,
-					       SRV_PULL_MAX_BYTES, d.id,
-					       pull_one, &p, &more, &scanned);
-		/* "next" moves past the caller's own sets at the page end. */
-		if (!rc && scanned > p.last)
-			p.last = scanned;
-	} else if (!rc) {
-		rc = srv_store_sets_after(s, after, (int)limit,
-					  SRV_PULL_MAX_BYTES, pull_one, &p,
-					  &more);
-	}
-	srv_store_rollback(s);
+	rc = pull_page(s, &d, after, limit,
+		       !(req->q_own && strcmp(req->q_own, "0") == 0), &b);
 	if (rc) {
 		store_failed(resp, s, rc);
 		goto out;
 	}
-	sb_fmt(&b, "],\"next\":%lld,\"more\":%s}", (long long)p.last,
-	       more ? "true" : "false");
 	if (b.failed) {
 		set_nomem(resp);
 		goto out;
@@ -926,6 +1001,173 @@ static void do_pull(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 out:
 	free(b.p);
 	srv_pool_put(ctx->pool, s);
+}
+
+/* ---- one-request sync (SPEC 10.12) ----------------------------------- */
+
+int srv_api_ticket(srv_ctx *ctx, const char *a, srv_resp *resp,
+		   char ticket[SRV_SECRET_HEX + 1], char sig[PROTO_SIG_HEX + 1],
+		   int64_t *expires_ms)
+{
+	const char *p = a ? a + 7 : NULL;
+	int rc;
+
+	ticket[0] = sig[0] = 0;
+	*expires_ms = 0;
+	/* "Ticket " DEVICE(32) "." TICKET(64) "." SIGNATURE(128) */
+	if (!a || strncmp(a, "Ticket ", 7) != 0 ||
+	    strlen(p) != PROTO_ID_HEX + 1 + SRV_SECRET_HEX + 1 + PROTO_SIG_HEX ||
+	    p[PROTO_ID_HEX] != '.' ||
+	    p[PROTO_ID_HEX + 1 + SRV_SECRET_HEX] != '.') {
+		srv_resp_error(resp, 401, "invalid_ticket", "/v3/sync needs "
+			       "\"Authorization: Ticket DEVICE.TICKET.SIGNATURE"
+			       "\" (32, 64 and 128 hex digits); without a "
+			       "ticket, sign in at /v2/auth/session");
+		return -1;
+	}
+	memcpy(resp->device, p, PROTO_ID_HEX);
+	resp->device[PROTO_ID_HEX] = 0;
+	memcpy(ticket, p + PROTO_ID_HEX + 1, SRV_SECRET_HEX);
+	ticket[SRV_SECRET_HEX] = 0;
+	memcpy(sig, p + PROTO_ID_HEX + 2 + SRV_SECRET_HEX, PROTO_SIG_HEX);
+	sig[PROTO_SIG_HEX] = 0;
+	rc = srv_auth_ticket_check(ctx->auth, ticket, resp->device,
+				   srv_clock_ms(), expires_ms);
+	if (rc == SRV_E_EXPIRED) {
+		srv_resp_error(resp, 401, "ticket_expired", "the ticket expired "
+			       "(they last %lld days); sign in at "
+			       "/v2/auth/session",
+			       (long long)(SRV_TICKET_TTL_MS / 86400000));
+		return -1;
+	} else if (rc) {
+		srv_resp_error(resp, 401, "invalid_ticket", "the ticket was not "
+			       "issued to this device by this server (or was "
+			       "altered); sign in at /v2/auth/session");
+		return -1;
+	}
+	return 0;
+}
+
+static void do_sync(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
+{
+	member m[] = { { "local_seq", cJSON_Number, 1, NULL },
+		       { "sets", cJSON_Array, 1, NULL },
+		       { "after", cJSON_Number, 1, NULL },
+		       { "limit", cJSON_Number, 0, NULL },
+		       { "own", cJSON_Number, 0, NULL } };
+	cJSON *root = NULL, *o = NULL, *po;
+	srv_store *s = NULL;
+	srv_device d;
+	proto_err e;
+	proto_code pc;
+	sbuf b = { NULL, 0, 0, SRV_PULL_MAX_BYTES * 2 + 131072, 0 };
+	char ticket[SRV_SECRET_HEX + 1], sig[PROTO_SIG_HEX + 1];
+	char fid[SRV_TICKET_FLOOR_ID], *head = NULL;
+	const char *code;
+	int64_t now = srv_clock_ms(), exp, local_seq, after, limit = PROTO_MAX_PULL_PAGE;
+	int64_t own = 0;
+	int rc, status;
+
+	if (srv_api_ticket(ctx, req->authorization, resp, ticket, sig, &exp))
+		return;
+	s = srv_pool_get(ctx->pool);
+	if (live_device(resp, s, resp->device, &d))
+		goto out;
+	pc = proto_sync_verify(ticket, sig, d.pk, &e);
+	if (pc != PROTO_OK) {
+		srv_resp_error(resp, 401, proto_code_name(pc), "the ticket "
+			       "signature does not verify with the enrolled "
+			       "key of device %s", d.id);
+		goto out;
+	}
+	if (parse_body(resp, req, &root) ||
+	    take_members(resp, root, m, 5, "the sync request") ||
+	    get_seq_number(resp, m[0].item, "local_seq", &local_seq) ||
+	    get_seq_number(resp, m[2].item, "after", &after) ||
+	    (m[3].item && get_seq_number(resp, m[3].item, "limit", &limit)) ||
+	    (m[4].item && get_seq_number(resp, m[4].item, "own", &own)))
+		goto out;
+	if (limit < 1) {
+		srv_resp_error(resp, 400, "out_of_range", "\"limit\" must be an "
+			       "integer from 1 to %lld", (long long)PROTO_MAX_SEQ);
+		goto out;
+	}
+	if (limit > PROTO_MAX_PULL_PAGE)
+		limit = PROTO_MAX_PULL_PAGE;
+	if (own > 1) {
+		srv_resp_error(resp, 400, "invalid_value", "\"own\" must be 0 "
+			       "(leave out the caller's own sets, the default) "
+			       "or 1 (include them)");
+		goto out;
+	}
+	if (push_envelope(resp, m[1].item))
+		goto out;
+	/* Only a well-formed request uses the ticket, and it is used once in
+	** every process: the device's ticket floor rises to its end. */
+	srv_auth_ticket_floor_id(d.id, fid);
+	rc = srv_store_auth_floor(s, fid, exp);
+	if (rc == SRV_E_USED) {
+		srv_resp_error(resp, 401, "ticket_used", "the ticket was used "
+			       "already (each works once); sign in at "
+			       "/v2/auth/session");
+		goto out;
+	} else if (rc) {
+		store_failed(resp, s, rc);
+		goto out;
+	}
+	o = signed_in(ctx, s, &d, local_seq, now, resp);
+	if (!o)
+		goto out;
+	/* A device that holds fewer sets than the server (a restore) first
+	** recovers its own (SPEC 11.7): nothing of it is pushed here. */
+	if (local_seq >= d.head_seq) {
+		po = push_sets(s, &d, m[1].item, now, &status, &code, resp);
+		if (!po || !add_int(po, "status", status) ||
+		    !cJSON_AddItemToObject(o, "push", po)) {
+			if (po && !cJSON_GetObjectItemCaseSensitive(o, "push"))
+				cJSON_Delete(po);
+			if (!resp->body)
+				set_nomem(resp);
+			goto out;
+		}
+	} else if (!cJSON_AddNullToObject(o, "push")) {
+		set_nomem(resp);
+		goto out;
+	}
+	head = cJSON_PrintUnformatted(o);
+	if (!head) {
+		set_nomem(resp);
+		goto out;
+	}
+	/* The answer is the object above with "pull", the page as /v2/pull
+	** gives it, as its last member. */
+	sb_add(&b, head, strlen(head) - 1);
+	sb_str(&b, ",\"pull\":");
+	rc = pull_page(s, &d, after, limit, (int)own, &b);
+	if (rc) {
+		store_failed(resp, s, rc);
+		goto out;
+	}
+	sb_str(&b, "}");
+	if (b.failed) {
+		set_nomem(resp);
+		goto out;
+	}
+	srv_resp_free(resp);
+	resp->status = 200;
+	resp->body = b.p;
+	resp->len = b.len;
+	b.p = NULL;
+out:
+	if (head) {
+		sodium_memzero(head, strlen(head));
+		free(head);
+	}
+	free(b.p);
+	cJSON_Delete(o);
+	cJSON_Delete(root);
+	if (s)
+		srv_pool_put(ctx->pool, s);
 }
 
 typedef struct roster_ctx {
@@ -1010,6 +1252,7 @@ static const route routes[] = {
 	{ "/v2/push", "POST", do_push },
 	{ "/v2/pull", "GET", do_pull },
 	{ "/v2/devices", "GET", do_devices },
+	{ "/v3/sync", "POST", do_sync },
 };
 
 int srv_api_takes_body(const char *path)
@@ -1027,7 +1270,7 @@ srv_body_limits srv_api_body_limits(const char *path)
 	srv_body_limits l = { SRV_SMALL_BODY_MAX, SRV_SMALL_BODY_MAX,
 			      SRV_SMALL_BODY_VALUES };
 
-	if (strcmp(path, "/v2/push") == 0) {
+	if (strcmp(path, "/v2/push") == 0 || strcmp(path, "/v3/sync") == 0) {
 		l.sent = PROTO_MAX_BODY_BYTES;
 		l.inflated = PROTO_MAX_INFLATED;
 		l.values = SRV_PUSH_BODY_VALUES;
@@ -1056,7 +1299,8 @@ void srv_api_handle(srv_ctx *ctx, const srv_req *req, srv_resp *resp)
 	}
 	if (req->path[0] == '/' && req->path[1] == 'v' &&
 	    req->path[2] >= '0' && req->path[2] <= '9' &&
-	    strncmp(req->path, "/v2/", 4) != 0) {
+	    strncmp(req->path, "/v2/", 4) != 0 &&
+	    strncmp(req->path, "/v3/", 4) != 0) {
 		srv_resp_error(resp, 404, "unsupported_version", "this server "
 			       "speaks protocol version %d (/v2/), not %.16s",
 			       PROTO_VERSION, req->path);

@@ -85,6 +85,14 @@ srv_body_limits srv_api_body_limits(const char *path);
 ** (that needs the store; the endpoint does it). http.c calls it on the
 ** headers of a push, before reading its body. */
 int srv_api_session(srv_ctx *ctx, const char *a, srv_resp *resp);
+/* The ticket of a /v3/sync request's Authorization header ("Ticket
+** DEVICE.TICKET.SIGNATURE", SPEC 10.12), checked with the key alone (no
+** database: http.c calls it before reading the body): 0 with the device
+** in resp->device, the ticket, the signature (not yet verified) and the
+** ticket's end; else -1 with the 401 in resp. */
+int srv_api_ticket(srv_ctx *ctx, const char *a, srv_resp *resp,
+		   char ticket[SRV_SECRET_HEX + 1], char sig[PROTO_SIG_HEX + 1],
+		   int64_t *expires_ms);
 
 /* Fill resp with an error body; used by http.c for transport refusals. */
 void srv_resp_error(srv_resp *resp, int status, const char *code,

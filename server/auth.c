@@ -185,19 +185,26 @@ static dev *dev_find(srv_auth *a, const uint8_t id[PROTO_ID_BYTES],
 
 /* ---- challenges ----------------------------------------------------- */
 
-static void challenge_tag(const srv_auth *a, const uint8_t head[16],
-			  const uint8_t id[PROTO_ID_BYTES],
-			  uint8_t tag[TAG_BYTES])
+static void tag_under(const srv_auth *a, const char *domain,
+		      const uint8_t head[16], const uint8_t id[PROTO_ID_BYTES],
+		      uint8_t tag[TAG_BYTES])
 {
 	crypto_generichash_state st;
 
 	crypto_generichash_init(&st, a->mac_key, sizeof(a->mac_key),
 				TAG_BYTES);
-	crypto_generichash_update(&st, (const unsigned char *)TAG_DOMAIN,
-				  sizeof(TAG_DOMAIN) - 1);
+	crypto_generichash_update(&st, (const unsigned char *)domain,
+				  strlen(domain));
 	crypto_generichash_update(&st, head, NONCE_BYTES + 8);
 	crypto_generichash_update(&st, id, PROTO_ID_BYTES);
 	crypto_generichash_final(&st, tag, TAG_BYTES);
+}
+
+static void challenge_tag(const srv_auth *a, const uint8_t head[16],
+			  const uint8_t id[PROTO_ID_BYTES],
+			  uint8_t tag[TAG_BYTES])
+{
+	tag_under(a, TAG_DOMAIN, head, id, tag);
 }
 
 int srv_auth_challenge_new(srv_auth *a, const char *device, int64_t now_ms,
@@ -381,6 +388,60 @@ int srv_auth_session_check(srv_auth *a, const char *token, int64_t now_ms,
 	}
 	sodium_memzero(raw, sizeof(raw));
 	return rc;
+}
+
+/* ---- tickets ---------------------------------------------------------- */
+
+/* A ticket has a challenge's form (nonce 8, expiry 8, tag 16) under its
+** own domain, so neither is ever taken for the other. */
+#define TICKET_DOMAIN "fieldsync ticket v1\n"
+
+int srv_auth_ticket_new(srv_auth *a, const char *device, int64_t now_ms,
+			char out[SRV_SECRET_HEX + 1])
+{
+	uint8_t raw[32], id[PROTO_ID_BYTES];
+	uint64_t exp = (uint64_t)(now_ms + SRV_TICKET_TTL_MS);
+	int i;
+
+	out[0] = 0;
+	if (!device || proto_hex_decode(id, sizeof(id), device))
+		return SRV_E_ARG;
+	randombytes_buf(raw, NONCE_BYTES);
+	for (i = 0; i < 8; i++)
+		raw[NONCE_BYTES + i] = (uint8_t)(exp >> (56 - 8 * i));
+	tag_under(a, TICKET_DOMAIN, raw, id, raw + NONCE_BYTES + 8);
+	proto_hex_encode(out, raw, sizeof(raw));
+	return SRV_OK;
+}
+
+int srv_auth_ticket_check(srv_auth *a, const char *ticket, const char *device,
+			  int64_t now_ms, int64_t *expires_ms)
+{
+	uint8_t raw[32], id[PROTO_ID_BYTES], tag[TAG_BYTES];
+	uint64_t exp = 0;
+	int i;
+
+	*expires_ms = 0;
+	if (!ticket || !device || strlen(ticket) != SRV_SECRET_HEX ||
+	    proto_hex_decode(raw, sizeof(raw), ticket) ||
+	    proto_hex_decode(id, PROTO_ID_BYTES, device))
+		return SRV_E_NOTFOUND;
+	tag_under(a, TICKET_DOMAIN, raw, id, tag);
+	if (sodium_memcmp(tag, raw + NONCE_BYTES + 8, TAG_BYTES) != 0)
+		return SRV_E_NOTFOUND;
+	for (i = 0; i < 8; i++)
+		exp = exp << 8 | raw[NONCE_BYTES + i];
+	if (exp > (uint64_t)INT64_MAX)
+		return SRV_E_NOTFOUND;
+	*expires_ms = (int64_t)exp;
+	return (int64_t)exp <= now_ms ? SRV_E_EXPIRED : SRV_OK;
+}
+
+void srv_auth_ticket_floor_id(const char *device,
+			      char out[SRV_TICKET_FLOOR_ID])
+{
+	snprintf(out, SRV_TICKET_FLOOR_ID, "ticket:%.*s", PROTO_ID_HEX,
+		 device ? device : "");
 }
 
 /* ---- dashboard sessions --------------------------------------------- */

@@ -81,6 +81,24 @@ int srv_auth_session_new(srv_auth *a, const char *device, int64_t now_ms,
 int srv_auth_session_check(srv_auth *a, const char *token, int64_t now_ms,
 			   char device[PROTO_ID_HEX + 1]) SRV_WUR;
 
+/* Tickets (SPEC 10.12, /v3/sync): what a device signs instead of a
+** challenge, handed out with each sync for the next, so a device that
+** synced in the last SRV_TICKET_TTL_MS needs no round trip to sign in.
+** A challenge's form under another domain; nothing is kept when one is
+** issued. srv_auth_ticket_check: SRV_OK (the ticket is this server's, for
+** device, unexpired; *expires_ms its end), SRV_E_EXPIRED, SRV_E_NOTFOUND.
+** Each works once: api.c raises the device's ticket floor in the
+** database (srv_store_auth_floor under srv_auth_ticket_floor_id) to the
+** ticket's end, so it, and every ticket issued before it, is used. */
+#define SRV_TICKET_TTL_MS (30LL * 24 * 3600 * 1000)
+#define SRV_TICKET_FLOOR_ID (7 + PROTO_ID_HEX + 1)
+int srv_auth_ticket_new(srv_auth *a, const char *device, int64_t now_ms,
+			char out[SRV_SECRET_HEX + 1]) SRV_WUR;
+int srv_auth_ticket_check(srv_auth *a, const char *ticket, const char *device,
+			  int64_t now_ms, int64_t *expires_ms) SRV_WUR;
+void srv_auth_ticket_floor_id(const char *device,
+			      char out[SRV_TICKET_FLOOR_ID]);
+
 /* Dashboard sessions (web.c), checked like device sessions by any
 ** fieldsyncd of the database: 32 bytes (64 hex, the cookie) = a random
 ** nonce (12), the end in Unix ms (8, big-endian) and a tag (12) under the

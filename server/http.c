@@ -56,6 +56,7 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <zlib.h>
+#include <sodium.h>
 #include "hq.h"
 #include "http.h"
 #include "web.h"
@@ -702,6 +703,9 @@ static void check_headers(server *sv, struct MHD_Connection *c, rq *q)
 	unsigned long long n;
 	srv_resp peek;
 	int push = !q->web && strcmp(q->path, "/v2/push") == 0;
+	int sync = !q->web && strcmp(q->path, "/v3/sync") == 0;
+	char tk[SRV_SECRET_HEX + 1], sg[PROTO_SIG_HEX + 1];
+	int64_t tk_end;
 
 	check_framing(c, q);
 	if (q->refused)
@@ -753,6 +757,16 @@ static void check_headers(server *sv, struct MHD_Connection *c, rq *q)
 			q->refused = 1;
 		else
 			trust(sv, q, q->resp.device);
+	}
+	/* So is a one-request sync's: its ticket, which only a signed-in
+	** device was given, is checked by its tag before any body byte is
+	** held (the signature and single use come after, in api.c). */
+	if (sync) {
+		if (srv_api_ticket(sv->ctx, auth, &q->resp, tk, sg, &tk_end))
+			q->refused = 1;
+		else
+			trust(sv, q, q->resp.device);
+		sodium_memzero(tk, sizeof(tk));
 	}
 }
 

@@ -221,7 +221,10 @@ int fs_http_request(fs_http *h, const char *method, const char *path,
 		goto out;
 	}
 	if (bearer) {
-		auth = concat("Authorization: Bearer ", bearer);
+		/* A session, or a whole "Ticket ..." credential (/v3/sync). */
+		auth = strncmp(bearer, "Ticket ", 7) == 0
+			       ? concat("Authorization: ", bearer)
+			       : concat("Authorization: Bearer ", bearer);
 		if (!auth) {
 			snprintf(errbuf, 256, "out of memory");
 			goto out;

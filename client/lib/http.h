@@ -59,7 +59,7 @@ int fs_http_tls_problem(fs_http *h, char *msg, size_t n);
 unsigned char *fs_http_gzip(const char *in, size_t len, size_t *outlen);
 
 /* Perform METHOD base_url+path. bearer (may be NULL) is sent as
-** "Authorization: Bearer ...". A body (may be NULL) is sent as
+** "Authorization: Bearer ..." (one starting "Ticket " as it is). A body (may be NULL) is sent as
 ** application/json, gzip-compressed when gzip is 1; gzip 2 says body is
 ** already compressed (by fs_http_gzip) and is sent as it is. Returns 0 when an
 ** HTTP response arrived (whatever its status) and fills *resp; -1 when the

@@ -61,6 +61,10 @@
 #define META_OLD_DEVICE "replaced_device" /* identity before reenroll */
 #define META_LAST_SYNC "last_sync_ms"
 #define META_LAST_ERROR "last_error"
+#define META_TICKET   "ticket"     /* the server's ticket for the next sync
+				   ** (SPEC 10.12); absent: none */
+#define META_TENTATIVE "fast_built" /* first seq built for a /v3/sync whose
+				   ** answer never came; absent: none */
 
 /* Batching: a set is at most this many changes or bytes; a push request at
 ** most this many raw bytes (gzip shrinks it ~5x), so a cut link loses little
@@ -78,7 +82,7 @@ struct sync {
 	const fieldsync_sync_opts *opts;
 	fieldsync_sync_report *rep;
 	fieldsync_progress prog;
-	char session[160];
+	char session[256];       /* a bearer session, or "Ticket ..." */
 	long long server_time;
 	long long holds;         /* the server's receipt: it holds 1..holds */
 	long long acked;         /* of which ours, checked by hash (<= holds) */
@@ -345,6 +349,24 @@ static int http_error(struct sync *S, long status, const cJSON *body,
 
 /* ---- authentication -------------------------------------------------- */
 
+/* The ticket an answer carries, kept for the next sync (SPEC 10.12): one
+** of 64 hex digits replaces the one held; an answer without one (an older
+** server) leaves none. */
+static int keep_ticket(struct sync *S, const cJSON *res)
+{
+	const char *t = jstr(res, "ticket");
+	int rc;
+
+	if (t && (strlen(t) != 64 || strspn(t, "0123456789abcdef") != 64))
+		t = NULL;
+	if ((rc = fs_begin(S->fs)))
+		return rc;
+	if ((rc = fs_meta_set(S->fs, META_TICKET, t ? t : "")) ||
+	    (rc = fs_commit(S->fs)))
+		fs_rollback(S->fs);
+	return rc;
+}
+
 static int authenticate(struct sync *S)
 {
 	char sighex[PROTO_SIG_HEX + 1], *body = NULL;
@@ -398,6 +420,8 @@ static int authenticate(struct sync *S)
 		goto out;
 	}
 	memcpy(S->session, sess, strlen(sess) + 1);
+	if ((rc = keep_ticket(S, res)))
+		goto out;
 	S->server_time = jnum(res, "server_time", 0);
 	S->holds = jnum(res, "holds", 0);
 	snprintf(S->head, sizeof S->head, "%s",
@@ -1056,6 +1080,70 @@ static int need_roster(struct sync *S, const cJSON *sets)
 	return 0;
 }
 
+/* Apply one page of the feed (the answer of /v2/pull, or the "pull" of a
+** /v3/sync answer) in one transaction, moving *cursor; *more says whether
+** another page follows. own: the page includes our own sets. */
+static int pull_apply(struct sync *S, const cJSON *res, int own,
+		      long long *cursor, int *more)
+{
+	fieldsync *fs = S->fs;
+	const cJSON *sets = cJSON_GetObjectItemCaseSensitive(res, "sets"), *s;
+	proto_hlc max_hlc = 0, local;
+	int rc = FIELDSYNC_OK, advanced = 0;
+
+	if (!cJSON_IsArray(sets))
+		return fs_fail(fs, FIELDSYNC_E_UNREACHABLE, "pull: the "
+			       "server's page has no sets; sync again later");
+	*more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "more"));
+	if (need_roster(S, sets) && (rc = roster_refresh(S)))
+		return rc;
+	if ((rc = fs_begin(fs)))
+		return rc;
+	cJSON_ArrayForEach(s, sets) {
+		const char *b = jstr(s, "set"), *sig = jstr(s, "sig");
+		long long k = jnum(s, "cursor", -1);
+		if (!b || !sig || k <= *cursor) {
+			rc = fs_fail(fs, FIELDSYNC_E_REFUSED, "pull: "
+				     "malformed page entry after "
+				     "cursor %lld", *cursor);
+			break;
+		}
+		if ((rc = apply_pulled(S, k, b, strlen(b), sig, &max_hlc)))
+			break;
+		*cursor = k;
+	}
+	if (rc == FIELDSYNC_OK && max_hlc &&
+	    (rc = meta_hlc(fs, FS_META_HLC, &local)) == FIELDSYNC_OK)
+		rc = meta_set_hlc(fs, FS_META_HLC,
+				  proto_hlc_recv(local, max_hlc,
+						 fs->now_ms(fs->now_ctx)));
+	/* "next" may lie past the last set given when the page ended
+	** in a run of our own sets, which the server left out. */
+	if (rc == FIELDSYNC_OK && !own) {
+		long long next = jnum(res, "next", *cursor);
+		if (next > *cursor) {
+			*cursor = next;
+			advanced = 1;
+		}
+	}
+	if (rc == FIELDSYNC_OK)
+		rc = meta_set_ll(fs, META_CURSOR, *cursor);
+	if (rc == FIELDSYNC_OK)
+		rc = fs_commit(fs);
+	else
+		fs_rollback(fs);
+	/* A page that moved nothing ends the pull even if "more" said
+	** otherwise. */
+	if (!sets->child && !advanced)
+		*more = 0;
+	if (rc && S->clone_seq)
+		return mark_clone(S, S->clone_seq);
+	if (rc)
+		return rc;
+	progress(S);
+	return FIELDSYNC_OK;
+}
+
 static int pull(struct sync *S)
 {
 	fieldsync *fs = S->fs;
@@ -1074,77 +1162,24 @@ static int pull(struct sync *S)
 	own = S->holds > last_seq;
 	while (more) {
 		cJSON *res = NULL;
-		const cJSON *sets, *s;
-		proto_hlc max_hlc = 0, local;
 		long status;
-		int advanced = 0;
 
 		snprintf(path, sizeof path,
 			 "/v2/pull?after=%lld&limit=%d&own=%d", cursor,
 			 PULL_PAGE, own);
 		if ((rc = call_authed(S, "GET", path, NULL, 0, &status, &res)))
 			return rc;
-		sets = cJSON_GetObjectItemCaseSensitive(res, "sets");
-		if (status != 200 || !cJSON_IsArray(sets)) {
+		if (status != 200 ||
+		    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(res,
+								    "sets"))) {
 			rc = http_error(S, status, res, "pull");
 			cJSON_Delete(res);
 			return rc;
 		}
-		more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res,
-								     "more"));
-		if (need_roster(S, sets) && (rc = roster_refresh(S))) {
-			cJSON_Delete(res);
-			return rc;
-		}
-		if ((rc = fs_begin(fs))) {
-			cJSON_Delete(res);
-			return rc;
-		}
-		cJSON_ArrayForEach(s, sets) {
-			const char *b = jstr(s, "set"), *sig = jstr(s, "sig");
-			long long k = jnum(s, "cursor", -1);
-			if (!b || !sig || k <= cursor) {
-				rc = fs_fail(fs, FIELDSYNC_E_REFUSED, "pull: "
-					     "malformed page entry after "
-					     "cursor %lld", cursor);
-				break;
-			}
-			if ((rc = apply_pulled(S, k, b, strlen(b), sig,
-					       &max_hlc)))
-				break;
-			cursor = k;
-		}
-		if (rc == FIELDSYNC_OK && max_hlc &&
-		    (rc = meta_hlc(fs, FS_META_HLC, &local)) == FIELDSYNC_OK)
-			rc = meta_set_hlc(fs, FS_META_HLC,
-					  proto_hlc_recv(local, max_hlc,
-							 fs->now_ms(
-								 fs->now_ctx)));
-		/* "next" may lie past the last set given when the page ended
-		** in a run of our own sets, which the server left out. */
-		if (rc == FIELDSYNC_OK && !own) {
-			long long next = jnum(res, "next", cursor);
-			if (next > cursor) {
-				cursor = next;
-				advanced = 1;
-			}
-		}
-		if (rc == FIELDSYNC_OK)
-			rc = meta_set_ll(fs, META_CURSOR, cursor);
-		if (rc == FIELDSYNC_OK)
-			rc = fs_commit(fs);
-		else
-			fs_rollback(fs);
-		/* A page that moved nothing ends the pull even if "more" said
-		** otherwise; read that before the page (and sets) is freed. */
-		if (!sets->child && !advanced)
-			more = 0;
+		rc = pull_apply(S, res, own, &cursor, &more);
 		cJSON_Delete(res);
-		if (rc && S->clone_seq)
-			return mark_clone(S, S->clone_seq);
 		if (rc)
 			return rc;
-		progress(S);
 	}
 	return FIELDSYNC_OK;
 }
@@ -2045,6 +2080,199 @@ static int push(struct sync *S)
 	}
 }
 
+static int tentative_clear(struct sync *S)
+{
+	int rc;
+
+	if ((rc = fs_begin(S->fs)) == FIELDSYNC_OK &&
+	    (rc = exec2(S->fs, "DELETE FROM meta WHERE key = '"
+			META_TENTATIVE "'", 0, 0, "cannot write the store")) ==
+		    FIELDSYNC_OK)
+		rc = fs_commit(S->fs);
+	if (rc)
+		fs_rollback(S->fs);
+	return rc;
+}
+
+/* The sets from seq `from` were built for a /v3/sync the server did not
+** apply: back to the outbox, unsent (the server may hold other sets under
+** those numbers, of another copy of this store). */
+static int drop_tentative(struct sync *S, long long from)
+{
+	long long holds = S->holds, last_seq;
+	int rc;
+
+	if ((rc = meta_ll(S->fs, META_LAST_SEQ, &last_seq)))
+		return rc;
+	if (from > 0 && last_seq >= from) {
+		S->holds = from - 1;  /* unbuild's guard: none of these held */
+		rc = unbuild(S, from);
+		S->holds = holds;
+		if (rc)
+			return rc;
+	}
+	return tentative_clear(S);
+}
+
+/* After the usual sign-in, when a /v3/sync's answer never came: its sets
+** may be at the server (the request may have been applied), so they are
+** ordinary sets now, sent again or found held as on any cut push; a copy
+** of this store that used the ticket first shows as a fork (SPEC 11.9). */
+static int tentative_settle(struct sync *S)
+{
+	long long from = 0;
+	int rc;
+
+	if ((rc = meta_ll(S->fs, META_TENTATIVE, &from)) || from <= 0)
+		return rc;
+	return tentative_clear(S);
+}
+
+/* ---- one request: /v3/sync -------------------------------------------
+** With the ticket its last sync gave it, a device signs in, pushes its
+** first request's worth of sets and gets the first page of the feed in one
+** round trip (SPEC 10.12). Whatever that answer leaves to do (more to push
+** or pull, a refusal to handle, a restore to recover from) the usual steps
+** below do with the session it brought: *fast is 1. Without a ticket, or
+** when the server refuses it (used, expired, an older server), *fast is 0
+** and the sync signs in the usual way. */
+static int sync_fast(struct sync *S, int *fast, int *pulled)
+{
+	fieldsync *fs = S->fs;
+	char *ticket = NULL, *sets = NULL, *body = NULL;
+	char sighex[PROTO_SIG_HEX + 1], head[PROTO_HASH_HEX + 1];
+	cJSON *res = NULL;
+	const cJSON *po, *pl;
+	long long last_seq, cursor, first, last, nch, tentative = 0;
+	long long built_from = 0;
+	long status;
+	int rc, more = 0;
+
+	*fast = 0;
+	*pulled = 0;
+	if ((rc = fs_meta_get(fs, META_TICKET, &ticket)))
+		return rc;
+	if (!ticket || strlen(ticket) != 64) {
+		free(ticket);
+		return FIELDSYNC_OK;
+	}
+	S->prog.phase = "auth";
+	progress(S);
+	if ((rc = meta_ll(fs, META_LAST_SEQ, &last_seq)) ||
+	    (rc = meta_ll(fs, META_CURSOR, &cursor)) ||
+	    (rc = meta_ll(fs, META_TENTATIVE, &tentative)))
+		goto out;
+	if (tentative > 0) {
+		/* A request like this one went out and its answer never came:
+		** the usual sign-in first tells what the server holds. */
+		rc = FIELDSYNC_OK;
+		goto out;
+	}
+	/* The sets built now are sent before the server has said what it
+	** holds. Only a store that holds the device's one live ticket can be
+	** the newest copy of it: if the ticket is refused, this store is a
+	** restored or copied one (or the server lost track), and the sets are
+	** unbuilt again below, unsent, so that the numbers the server holds
+	** of another copy are never reused. Until the answer comes the first
+	** of them is kept in the store. */
+	built_from = last_seq + 1;
+	if ((rc = fs_begin(fs)) == FIELDSYNC_OK &&
+	    (rc = meta_set_ll(fs, META_TENTATIVE, built_from)) == FIELDSYNC_OK)
+		rc = fs_commit(fs);
+	if (rc) {
+		fs_rollback(fs);
+		goto out;
+	}
+	if ((rc = build_ahead(S, S->acked)) ||
+	    (rc = push_body(S, S->acked, LLONG_MAX, &sets, &first, &last,
+			    &nch)))
+		goto out;
+	/* push_body's {"sets":[...]} with the sync's other members first. */
+	{
+		const char *arr = sets ? sets + 1 : "\"sets\":[]}";
+		size_t n = strlen(arr) + 128;
+		body = malloc(n);
+		if (!body) {
+			rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+			goto out;
+		}
+		snprintf(body, n, "{\"local_seq\":%lld,\"after\":%lld,"
+			 "\"limit\":%d,\"own\":0,%s", last_seq, cursor,
+			 PULL_PAGE, arr);
+	}
+	proto_sync_sign(ticket, fs->sk, sighex);
+	snprintf(S->session, sizeof S->session, "Ticket %s.%s.%s",
+		 fs->device_hex, ticket, sighex);
+	rc = call(S, "POST", "/v3/sync", body, 1, &status, &res);
+	S->session[0] = '\0';
+	if (rc)
+		goto out;
+	if (status == 401 || status == 404 || status == 405) {
+		/* Used, expired, unknown here, or a server without /v3:
+		** nothing of the request was applied. The sets built for it
+		** go back to the outbox and the usual sign-in (which brings
+		** a new ticket) follows. */
+		rc = drop_tentative(S, built_from);
+		goto out;
+	}
+	if (status != 200) {
+		/* Refused before anything was applied (busy, bad request):
+		** the sets are ordinary sets again, to be sent later. */
+		if ((rc = tentative_clear(S)))
+			goto out;
+	}
+	if (status != 200 || !jstr(res, "session") ||
+	    strlen(jstr(res, "session")) >= sizeof S->session) {
+		rc = http_error(S, status, res, "sync");
+		goto out;
+	}
+	*fast = 1;
+	if ((rc = tentative_clear(S)))
+		goto out;
+	memcpy(S->session, jstr(res, "session"),
+	       strlen(jstr(res, "session")) + 1);
+	if ((rc = keep_ticket(S, res)))
+		goto out;
+	S->server_time = jnum(res, "server_time", 0);
+	S->holds = jnum(res, "holds", 0);
+	snprintf(S->head, sizeof S->head, "%s",
+		 jstr(res, "head") ? jstr(res, "head") : "");
+	S->rep->holds = S->holds;
+	/* The receipt before the push, as a session would have given it. */
+	if ((rc = acknowledge(S, S->holds, S->head, 0)))
+		goto out;
+	po = cJSON_GetObjectItemCaseSensitive(res, "push");
+	pl = cJSON_GetObjectItemCaseSensitive(res, "pull");
+	/* The server pushed nothing when it holds sets of ours this store
+	** lacks (a restore): the usual steps recover them first. */
+	if (!cJSON_IsObject(po) || S->holds > last_seq)
+		goto out;
+	if (jnum(po, "status", 0) == 200 &&
+	    cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(po, "holds"))) {
+		snprintf(head, sizeof head, "%s",
+			 jstr(po, "head") ? jstr(po, "head") : "");
+		if ((rc = acknowledge(S, jnum(po, "holds", 0), head,
+				      held_listed(po))))
+			goto out;
+	}
+	/* A refused set: push() below sends it again through /v2/push and
+	** handles the refusal there, as on any push. */
+	if (cJSON_IsObject(pl)) {
+		S->prog.phase = "pull";
+		if ((rc = pull_apply(S, pl, 0, &cursor, &more)))
+			goto out;
+		*pulled = !more;
+	}
+out:
+	if (ticket)
+		sodium_memzero(ticket, strlen(ticket));
+	free(ticket);
+	free(sets);
+	free(body);
+	cJSON_Delete(res);
+	return rc;
+}
+
 /* ---- public ------------------------------------------------------------ */
 
 static int open_transport(fieldsync *fs, const fieldsync_sync_opts *o,
@@ -2137,7 +2365,7 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 	fieldsync_sync_opts room;
 	struct sync S;
 	long long clone = 0, notices_before;
-	int rc, lockfd = -1;
+	int rc, lockfd = -1, fast = 0, pulled = 0;
 
 	if (!report)
 		report = &local;
@@ -2168,12 +2396,17 @@ int fieldsync_sync(fieldsync *fs, const fieldsync_sync_opts *opts,
 		goto done;
 	if (S.opts && S.opts->progress)
 		fs_http_set_progress(S.http, NULL, NULL);
-	rc = authenticate(&S);
-	if (!rc)
-		rc = acknowledge(&S, S.holds, S.head, 0);
+	rc = sync_fast(&S, &fast, &pulled);
+	if (!rc && !fast) {
+		rc = authenticate(&S);
+		if (!rc)
+			rc = acknowledge(&S, S.holds, S.head, 0);
+		if (!rc)
+			rc = tentative_settle(&S);
+	}
 	if (!rc)
 		rc = verify_held(&S);
-	if (!rc)
+	if (!rc && !pulled)
 		rc = pull(&S);
 	if (!rc)
 		rc = push(&S);

@@ -4,8 +4,11 @@
 ** authenticated POST /v2/push. When the input starts with 'S', the rest is
 ** taken as change-set bytes, signed with the enrolled device's key and
 ** wrapped in a push body, so the fuzzer also reaches the chain, HLC and
-** merge code behind the signature check. The database lives in a temporary
-** directory made once per process.
+** merge code behind the signature check. When it starts with 'T', the rest
+** is the body of a one-request POST /v3/sync under a fresh, validly signed
+** ticket (SPEC 10.12); with 'A', the rest is that request's Authorization
+** header. The database lives in a temporary directory made once per
+** process.
 */
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@ static srv_ctx ctx;
 static uint8_t sk[PROTO_SK_BYTES];
 static char session[SRV_SECRET_HEX + 1];
 static char bearer[SRV_SECRET_HEX + 16];
+static char dev_id[PROTO_ID_HEX + 1];
 
 static void setup(void)
 {
@@ -52,6 +56,7 @@ static void setup(void)
 	    srv_auth_session_new(ctx.auth, d.id, srv_clock_ms(), session))
 		abort();
 	snprintf(bearer, sizeof(bearer), "Bearer %s", session);
+	memcpy(dev_id, d.id, sizeof(dev_id));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -71,6 +76,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	req.method = "POST";
 	req.path = "/v2/push";
 	req.authorization = bearer;
+	if (size > 0 && (data[0] == 'T' || data[0] == 'A')) {
+		static char hdr[400];
+		char ticket[SRV_SECRET_HEX + 1];
+
+		req.path = "/v3/sync";
+		if (srv_auth_ticket_new(ctx.auth, dev_id, srv_clock_ms(), ticket))
+			abort();
+		proto_sync_sign(ticket, sk, sighex);
+		snprintf(hdr, sizeof(hdr), "Ticket %s.%s.%s", dev_id, ticket,
+			 sighex);
+		body = malloc(size);
+		if (!body)
+			return 0;
+		memcpy(body, data + 1, size - 1);
+		body[size - 1] = 0;
+		if (data[0] == 'A') {
+			req.authorization = body;
+			req.body = "{\"local_seq\":0,\"after\":0,\"sets\":[]}";
+		} else {
+			req.authorization = hdr;
+			req.body = body;
+		}
+		req.body_len = data[0] == 'A' ? strlen(req.body) : size - 1;
+		srv_api_handle(&ctx, &req, &resp);
+		if (resp.status < 200 || resp.status > 599 || !resp.body)
+			abort();
+		srv_resp_free(&resp);
+		free(body);
+		return 0;
+	}
 	if (size > 0 && data[0] == 'S') {
 		bytes = malloc(size);
 		if (!bytes)

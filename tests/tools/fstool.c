@@ -14,6 +14,8 @@
 **   fstool sign --key DIR      < bytes: signature hex of exactly stdin
 **   fstool hash                < bytes: BLAKE2b-256 hex of exactly stdin
 **   fstool authsign --key DIR CHALLENGE   signature of an auth challenge
+**   fstool ticketauth --key DIR TICKET    the Authorization header value of
+**                              a /v3/sync with TICKET (SPEC 10.12)
 **   fstool session --key DIR --url URL [--cacert F] [--local-seq N]
 **                              challenge + session; prints the session
 **   fstool load --key DIR --url URL --sets N --changes M --acked FILE
@@ -43,6 +45,7 @@ static const char usage[] =
 	"       fstool sign --key DIR < bytes\n"
 	"       fstool hash < bytes\n"
 	"       fstool authsign --key DIR CHALLENGE\n"
+	"       fstool ticketauth --key DIR TICKET\n"
 	"       fstool session --key DIR --url URL [--cacert F] "
 	"[--local-seq N]\n"
 	"       fstool load --key DIR --url URL --sets N --changes M "
@@ -393,6 +396,19 @@ static int cmd_authsign(int argc, char **argv)
 	return 0;
 }
 
+/* "Ticket DEVICE.TICKET.SIGNATURE": the Authorization of a /v3/sync. */
+static int cmd_ticketauth(int argc, char **argv)
+{
+	char sig[PROTO_SIG_HEX + 1];
+	key k;
+
+	if (argc != 4 || strcmp(argv[1], "--key") || key_load(argv[2], &k))
+		return die_usage("ticketauth needs --key DIR TICKET");
+	proto_sync_sign(argv[3], k.sk, sig);
+	printf("Ticket %s.%s.%s\n", k.idhex, argv[3], sig);
+	return 0;
+}
+
 /* ---- HTTP ---------------------------------------------------------- */
 
 typedef struct http {
@@ -670,6 +686,8 @@ int main(int argc, char **argv)
 		rc = cmd_sign_hash(argc - 1, argv + 1, 0);
 	else if (strcmp(argv[1], "authsign") == 0)
 		rc = cmd_authsign(argc - 1, argv + 1);
+	else if (strcmp(argv[1], "ticketauth") == 0)
+		rc = cmd_ticketauth(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "session") == 0)
 		rc = cmd_session(argc - 1, argv + 1);
 	else if (strcmp(argv[1], "load") == 0)

@@ -1808,6 +1808,65 @@ static void keys(void)
 	cJSON_Delete(root);
 }
 
+/* ---- authentication (auth.json) ------------------------------------------- */
+
+/* Ed25519 over domain || text, straight from the spec (10.5, 10.12). */
+static char *sign_text(const char *dom, const char *text, const key *k)
+{
+	char *msg = fmt("%s%s", dom, text);
+	uint8_t sig[64];
+
+	crypto_sign_detached(sig, NULL, (const unsigned char *)msg,
+			     strlen(msg), k->sk);
+	free(msg);
+	return hex(sig, 64);
+}
+
+static void auths(void)
+{
+	static const char ch[] =
+		"7c1e9f0a5b3d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4";
+	static const char tk[] =
+		"5d0c3a9e1f2b4c6d8e0f1a2b3c4d5e6f0000019e8b6e3f40a1b2c3d4e5f60718";
+	cJSON *root = cJSON_CreateObject(), *cases, *c;
+	char *sig, *p, *auth;
+
+	cJSON_AddStringToObject(root, "description", "What a device signs to "
+		"authenticate (SPEC 10.5, 10.12): Ed25519, detached, over the "
+		"domain prefix and the server's text as it came (64 hex "
+		"digits, signed as ASCII). key: a name from keys.json. A "
+		"receiver checks that the signature verifies with the key's "
+		"public key, and that it does not verify for the other domain "
+		"(a challenge signature is no ticket signature) nor for any "
+		"other text.");
+	cases = cJSON_AddArrayToObject(root, "cases");
+	c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "name", "challenge");
+	cJSON_AddStringToObject(c, "key", alice.name);
+	cJSON_AddStringToObject(c, "domain", "fieldsync auth v2\n");
+	cJSON_AddStringToObject(c, "text", ch);
+	sig = sign_text("fieldsync auth v2\n", ch, &alice);
+	cJSON_AddStringToObject(c, "signature", sig);
+	free(sig);
+	cJSON_AddItemToArray(cases, c);
+	c = cJSON_CreateObject();
+	cJSON_AddStringToObject(c, "name", "ticket");
+	cJSON_AddStringToObject(c, "key", alice.name);
+	cJSON_AddStringToObject(c, "domain", "fieldsync sync v3\n");
+	cJSON_AddStringToObject(c, "text", tk);
+	sig = sign_text("fieldsync sync v3\n", tk, &alice);
+	cJSON_AddStringToObject(c, "signature", sig);
+	auth = fmt("Ticket %s.%s.%s", alice.id_hex, tk, sig);
+	cJSON_AddStringToObject(c, "authorization", auth);
+	free(auth);
+	free(sig);
+	cJSON_AddItemToArray(cases, c);
+	p = fmt("%s/auth.json", outdir);
+	write_json(p, root);
+	free(p);
+	cJSON_Delete(root);
+}
+
 int main(int argc, char **argv)
 {
 	char *p;
@@ -1815,7 +1874,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: mkvectors OUTDIR [CORPUSDIR]\n"
 		       "Writes the protocol test vectors (keys.json, sets/, "
-		       "merge.json, owner.json) into OUTDIR,\nand with CORPUSDIR the valid "
+		       "merge.json, owner.json, auth.json) into OUTDIR,\nand with CORPUSDIR the valid "
 		       "sets' bytes as fuzzing seeds. Deterministic.\n"
 		       "Exit status: 0 success, 1 error, 2 usage.\n");
 		return 0;
@@ -1841,7 +1900,8 @@ int main(int argc, char **argv)
 	sets();
 	merges();
 	owners();
-	printf("mkvectors: wrote keys.json, %d sets, merge.json, owner.json "
+	auths();
+	printf("mkvectors: wrote keys.json, %d sets, merge.json, owner.json, auth.json "
 	       "to %s\n",
 	       nsets, outdir);
 	return 0;

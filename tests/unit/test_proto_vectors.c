@@ -716,6 +716,59 @@ static void test_owner(void **unused)
 	cJSON_Delete(root);
 }
 
+/* ---- auth.json ---------------------------------------------------------- */
+
+static void test_auth(void **state)
+{
+	char path[512], sig[PROTO_SIG_HEX + 1], bad[PROTO_SIG_HEX + 1];
+	cJSON *root, *cs;
+	proto_err e;
+	size_t n = 0;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/auth.json", vdir());
+	root = load_json(path);
+	cJSON_ArrayForEach(cs, cJSON_GetObjectItemCaseSensitive(root, "cases")) {
+		const vkey *k = key_named(str(cs, "key"));
+		const char *dom = str(cs, "domain"), *text = str(cs, "text");
+		const char *want = str(cs, "signature");
+		int ticket;
+
+		assert_non_null(k);
+		assert_non_null(dom);
+		ticket = strcmp(dom, "fieldsync sync v3\n") == 0;
+		assert_true(ticket || strcmp(dom, "fieldsync auth v2\n") == 0);
+		/* The reference signs exactly what the vector says ... */
+		if (ticket)
+			proto_sync_sign(text, k->sk, sig);
+		else
+			proto_auth_sign(text, k->sk, sig);
+		assert_string_equal(sig, want);
+		/* ... verifies it, and never for the other domain. */
+		assert_int_equal(ticket ? proto_sync_verify(text, want, k->pk, &e)
+					: proto_auth_verify(text, want, k->pk, &e),
+				 PROTO_OK);
+		assert_int_equal(ticket ? proto_auth_verify(text, want, k->pk, &e)
+					: proto_sync_verify(text, want, k->pk, &e),
+				 PROTO_E_BAD_SIG);
+		memcpy(bad, want, sizeof bad);
+		bad[0] = bad[0] == '0' ? '1' : '0';
+		assert_int_equal(ticket ? proto_sync_verify(text, bad, k->pk, &e)
+					: proto_auth_verify(text, bad, k->pk, &e),
+				 PROTO_E_BAD_SIG);
+		if (ticket) {
+			char hdr[512], dev[PROTO_ID_HEX + 1];
+			proto_hex_encode(dev, k->id, sizeof k->id);
+			snprintf(hdr, sizeof hdr, "Ticket %s.%s.%s", dev, text,
+				 want);
+			assert_string_equal(hdr, str(cs, "authorization"));
+		}
+		n++;
+	}
+	assert_int_equal(n, 2);
+	cJSON_Delete(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -723,6 +776,7 @@ int main(void)
 		cmocka_unit_test(test_sets),
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_owner),
+		cmocka_unit_test(test_auth),
 	};
 	return cmocka_run_group_tests_name("proto_vectors", tests, setup,
 					   NULL);
