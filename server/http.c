@@ -1350,6 +1350,9 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv,
 		cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert,
 		MHD_OPTION_HTTPS_MEM_KEY, key,
+		/* TLS 1.3 (one round trip) and 1.2, nothing older. */
+		MHD_OPTION_HTTPS_PRIORITIES,
+			"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2",
 		MHD_OPTION_END);
 	if (!d) {
 		snprintf(msg, msgsz, "cannot listen on %s (address in use, or "

@@ -336,12 +336,12 @@ static void print_report(const fieldsync_sync_report *r, int json, int rc,
 		       "\"restamped\":%lld,\"recovered_sets\":%lld,"
 		       "\"bytes_up\":%lld,\"bytes_down\":%lld,"
 		       "\"requests\":%lld,\"holds\":%lld,\"local_seq\":%lld,"
-		       "\"notices\":%lld}\n",
+		       "\"notices\":%lld,\"connections\":%lld,\"tls\":\"%s\"}\n",
 		       fieldsync_status_name(rc), r->pushed_sets,
 		       r->pushed_changes, r->pulled_sets, r->pulled_changes,
 		       r->refused_changes, r->restamped, r->recovered_sets,
 		       r->bytes_up, r->bytes_down, r->requests, r->holds,
-		       r->local_seq, r->notices);
+		       r->local_seq, r->notices, r->connections, r->tls);
 		return;
 	}
 	if (rc == FIELDSYNC_OK)

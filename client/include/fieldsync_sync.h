@@ -44,6 +44,8 @@ typedef struct fieldsync_sync_report {
 	long long holds;             /* server holds this device's sets 1..holds */
 	long long local_seq;         /* highest set this device built */
 	long long notices;           /* new notices this pass brought */
+	long long connections;       /* TCP (TLS) connections opened */
+	char tls[64];                /* TLS version / cipher, "" over HTTP */
 	char warning[512];           /* "" or something the user should know */
 } fieldsync_sync_report;
 

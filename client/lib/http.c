@@ -35,7 +35,31 @@ struct fs_http {
 	char pin[64];            /* "sha256//<base64>", or "" */
 	CURLcode last_cc;        /* of the last request */
 	char last_detail[CURL_ERROR_SIZE];
+	char tls[64];            /* "TLSv1.3 / TLS_AES_256_GCM_SHA384", or "" */
+	long connects;           /* connections opened so far */
 };
+
+/* libcurl's own account of each connection: only the line that names the
+** TLS version and cipher is kept (fs_http_tls). */
+static int on_debug(CURL *c, curl_infotype type, char *data, size_t size,
+		    void *ud)
+{
+	static const char tag[] = "SSL connection using ";
+	fs_http *h = ud;
+	size_t n;
+
+	(void)c;
+	if (type != CURLINFO_TEXT || size < sizeof tag ||
+	    memcmp(data, tag, sizeof tag - 1) != 0)
+		return 0;
+	data += sizeof tag - 1;
+	size -= sizeof tag - 1;
+	for (n = 0; n < size && n + 1 < sizeof h->tls && data[n] != '\n' &&
+		    data[n] != '\r'; n++)
+		h->tls[n] = data[n];
+	h->tls[n] = '\0';
+	return 0;
+}
 
 static int curl_ready;
 
@@ -83,6 +107,12 @@ fs_http *fs_http_new(const char *base_url, const char *cacert, long connect_s,
 	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "fieldsync/1");
+	/* TLS 1.2 at least; 1.3 (one round trip) whenever the server has it. */
+	curl_easy_setopt(h->curl, CURLOPT_SSLVERSION,
+			 (long)CURL_SSLVERSION_TLSv1_2);
+	curl_easy_setopt(h->curl, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(h->curl, CURLOPT_DEBUGDATA, h);
+	curl_easy_setopt(h->curl, CURLOPT_VERBOSE, 1L);
 	if (cacert)
 		curl_easy_setopt(h->curl, CURLOPT_CAINFO, cacert);
 	return h;
@@ -268,6 +298,12 @@ int fs_http_request(fs_http *h, const char *method, const char *path,
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
 	cc = curl_easy_perform(h->curl);
 	h->last_cc = cc;
+	{
+		long nc = 0;
+		if (curl_easy_getinfo(h->curl, CURLINFO_NUM_CONNECTS, &nc) ==
+		    CURLE_OK && nc > 0)
+			h->connects += nc;
+	}
 	snprintf(h->last_detail, sizeof h->last_detail, "%s", curlerr);
 	if (cc != CURLE_OK) {
 		if (h->too_big)
@@ -444,4 +480,14 @@ int fs_http_tls_problem(fs_http *h, char *msg, size_t n)
 		break;
 	}
 	return 0;
+}
+
+const char *fs_http_tls(const fs_http *h)
+{
+	return h ? h->tls : "";
+}
+
+long fs_http_connections(const fs_http *h)
+{
+	return h ? h->connects : 0;
 }

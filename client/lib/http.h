@@ -70,4 +70,10 @@ int fs_http_request(fs_http *h, const char *method, const char *path,
 		    fs_http_response *resp, char errbuf[256])
 	__attribute__((warn_unused_result));
 
+/* The TLS version and cipher of the last TLS connection ("" if none yet),
+** as libcurl names them, e.g. "TLSv1.3 / TLS_AES_256_GCM_SHA384"; and how
+** many connections the requests so far opened (one, when kept alive). */
+const char *fs_http_tls(const fs_http *h);
+long fs_http_connections(const fs_http *h);
+
 #endif

@@ -2438,6 +2438,8 @@ done:
 	}
 	(void)meta_ll(fs, META_LAST_SEQ, &report->local_seq);
 	report->pushed_changes = S.prog.pushed;
+	report->connections = fs_http_connections(S.http);
+	snprintf(report->tls, sizeof report->tls, "%s", fs_http_tls(S.http));
 	fs_http_free(S.http);
 	sync_unlock(lockfd);
 	if (!rc)
