@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs every unit test binary (cmocka) and every end-to-end TAP script
-# (tests/e2e/*.t, bash, run by prove), then the server and sync scripts
-# again with the server's databases on PostgreSQL, then prints one line:
+# (tests/e2e/*.t, bash, run by prove), then the sync scripts again over
+# HTTPS, then the server and sync scripts again with the server's databases
+# on PostgreSQL, then prints one line:
 #   N passed, N failed
 # Exit status 0 only if nothing failed. BUILD selects the build folder.
 set -u
@@ -62,6 +63,17 @@ set -- "$ROOT"/tests/e2e/*.t
 # (tests/tools/pgcluster.sh), a fresh database per suite. server_pg.t
 # (its own cluster, which it restarts and crashes) ran above.
 # FIELDSYNC_BACKENDS="sqlite" runs SQLite only.
+# The sync suites again over HTTPS (FIELDSYNC_SCHEME, tests/e2e/lib.sh):
+# fieldsyncd with a certificate made per script, devices enrolled by the
+# link that pins it, as in the field.
+if [ "${FIELDSYNC_HTTPS_RUN:-1}" = 1 ]; then
+	set -- "$ROOT"/tests/e2e/sync_*.t
+	FIELDSYNC_SCHEME=https
+	export FIELDSYNC_SCHEME
+	prove_count " over HTTPS" "$@"
+	unset FIELDSYNC_SCHEME
+fi
+
 case " ${FIELDSYNC_BACKENDS:-sqlite postgresql} " in
 *" postgresql "*)
 	if why=$(sh "$ROOT/tests/tools/pgcluster.sh" check); then

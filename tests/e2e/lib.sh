@@ -165,6 +165,13 @@ make_cert() {
 start_server() {
 	local db=$1 scheme=http listen=127.0.0.1:0 a i
 	shift
+	# The HTTPS run: the script's certificate, unless the suite gives one.
+	if [ "$SCHEME" = https ]; then
+		a=1
+		for i in "$@"; do [ "$i" = --tls-cert ] && a=; done
+		[ -z "$a" ] || set -- --tls-cert "$_T_TLS/cert.pem" \
+			--tls-key "$_T_TLS/key.pem" "$@"
+	fi
 	for a in "$@"; do
 		[ "$a" = --tls-cert ] && scheme=https
 		[ "$a" = --listen ] && listen=
@@ -212,7 +219,12 @@ stop_server() {
 # ---- sync helpers (tests/e2e/sync_*.t) -------------------------------
 #   sync_server DIR [SERVE_OPTIONS...]
 #                          fieldsyncd init DIR/server.db and start_server it;
-#                          sets SDB (the server db) besides SERVER_*
+#                          sets SDB (the server db) besides SERVER_*; in the
+#                          HTTPS run (FIELDSYNC_SCHEME=https, tests/run.sh)
+#                          it serves HTTPS with the script's certificate,
+#                          which sync_device, curl and fstool then trust
+#                          (CURL_CA_BUNDLE); SCHEME is http or https for the
+#                          URLs a suite builds itself (a proxy's)
 #   sync_device VAR NAME [ENROLL_OPTIONS...]
 #                          init a device store under a fresh dir, enroll it
 #                          with a new token at $SERVER_URL; sets VAR to its
@@ -245,6 +257,21 @@ sync_device() {
 	printf -v "${var}_ID" '%s' "$id"
 	tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name "$name" \
 		--role expert 2>/dev/null) || return 1
+	local a link=
+	# The HTTPS run: as a field device is enrolled, by the link that pins
+	# the server's key (SPEC 10.11), unless the suite gives a --cacert.
+	if [ "${SERVER_URL%%:*}" = https ] && [ "$SCHEME" = https ]; then
+		link=1
+		for a in "$@"; do [ "$a" = --cacert ] && link=; done
+	fi
+	if [ -n "$link" ]; then
+		link=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name "$name" \
+			--role expert --url "$SERVER_URL" \
+			--tls-cert "$_T_TLS/cert.pem" 2>/dev/null | sed -n 2p)
+		[ -n "$link" ] || return 1
+		"$FIELDSYNC_BIN" --dir "$dir" enroll "$link" "$@" >/dev/null
+		return
+	fi
 	"$FIELDSYNC_BIN" --dir "$dir" enroll "$SERVER_URL" "$tok" "$@" \
 		>/dev/null
 }
@@ -508,4 +535,16 @@ if [ "$(backend)" = postgresql ]; then
 		export FIELDSYNCD_STATE_DIR="$_T_ROOT/state"
 		mkdir -p "$FIELDSYNCD_STATE_DIR"
 	fi
+fi
+
+# ---- the transport ------------------------------------------------------
+SCHEME=http
+if [ "${FIELDSYNC_SCHEME:-http}" = https ]; then
+	SCHEME=https
+	_T_TLS="$_T_ROOT/tls"
+	mkdir -p "$_T_TLS" && make_cert "$_T_TLS" || {
+		echo "Bail out! cannot make a certificate (openssl)"
+		exit 255
+	}
+	export CURL_CA_BUNDLE="$_T_TLS/cert.pem"
 fi

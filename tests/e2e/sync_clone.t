@@ -49,7 +49,7 @@ cut_sync() {
 		[ -s "$W/port" ] && break
 		sleep 0.05
 	done
-	sq "$C/store.db" "UPDATE meta SET value = 'http://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
+	sq "$C/store.db" "UPDATE meta SET value = '$SCHEME://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
 	fsd "$C" sync >/dev/null 2>>"$W/cut.log"
 	kill -TERM "$PROXY_PID" 2>/dev/null
 	wait "$PROXY_PID" 2>/dev/null

@@ -21,7 +21,7 @@ for ((i = 0; i < 100; i++)); do
 	[ -s "$W/port" ] && break
 	sleep 0.05
 done
-sq "$A/store.db" "UPDATE meta SET value = 'http://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
+sq "$A/store.db" "UPDATE meta SET value = '$SCHEME://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
 
 for ((r = 1; r <= ROUNDS; r++)); do
 	sync_visits 40 "Vòng $r" >"$W/v$r.jsonl"

@@ -23,7 +23,8 @@ sync_server "$T" || bail "server did not start"
 A="$MNT/dev"
 fsd "$A" init --name "Nguyễn Thị Hoa" >/dev/null 2>&1 || bail "init failed"
 tok=$("$FIELDSYNCD_BIN" token create --db "$SDB" --name hoa --role expert 2>/dev/null)
-fsd "$A" enroll "$SERVER_URL" "$tok" >/dev/null || bail "enroll failed"
+fsd "$A" enroll "$SERVER_URL" "$tok" ${CURL_CA_BUNDLE:+--cacert "$CURL_CA_BUNDLE"} >/dev/null ||
+	bail "enroll failed"
 
 # The room that will be given back later.
 head -c $((512 * 1024)) /dev/zero >"$MNT/filler"

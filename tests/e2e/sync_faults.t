@@ -12,7 +12,7 @@ SEED=${FIELDSYNC_SEED:-$(( ($$ * 7919 + $(date +%s)) % 1000000 ))}
 ROUNDS=8
 PER=60
 CUTS=30
-plan $((ROUNDS * 2 + 11))
+plan $((ROUNDS * 2 + 13))
 diag "seed $SEED (replay with FIELDSYNC_SEED=$SEED)"
 
 export FIELDSYNC_STALL_SECONDS=1 FIELDSYNC_SET_CHANGES=15
@@ -37,7 +37,7 @@ proxy() {
 		[ -s "$W/port" ] && break
 		sleep 0.05
 	done
-	PROXY_URL="http://127.0.0.1:$(cat "$W/port")"
+	PROXY_URL="$SCHEME://127.0.0.1:$(cat "$W/port")"
 	sq "$dir/store.db" "UPDATE meta SET value = '$PROXY_URL' WHERE key = 'server_url'"
 }
 
@@ -57,6 +57,21 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	kill -TERM "$PROXY_PID"
 	wait "$PROXY_PID" 2>/dev/null
 done
+# One more round where every request that arrives whole is delivered a
+# second time: a sync is now often a single request, so the random rounds
+# above may draw no duplicate at all.
+s=$((SEED + ROUNDS + 1))
+sync_visits "$PER" "Đoàn lặp" >"$W/vdup.jsonl"
+fsd "$A" import "$W/vdup.jsonl" >>"$W/ids" 2>/dev/null
+total=$((total + PER))
+proxy "$A" "$s" --dup-prob 1
+sync_until "$A" 60
+ok $? "every request delivered twice (proxy seed $s): A synced after $SYNC_TRIES attempts"
+is "$(sq "$A/store.db" 'SELECT count(*) FROM outbox')" 0 \
+	"and A's outbox is empty"
+kill -USR1 "$PROXY_PID"; sleep 0.2
+kill -TERM "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null
 
 # Sweep: one sync attempt dying at each of CUTS byte offsets spread over a
 # whole pass (plus a random part), each after a few new entries; then a

@@ -22,7 +22,7 @@ sync_device B "ສົມສັກ" || bail "enroll B failed"
 PROXY_PID=$!
 at_exit "kill -KILL $PROXY_PID"
 for ((i = 0; i < 100; i++)); do [ -s "$W/port" ] && break; sleep 0.05; done
-sq "$A/store.db" "UPDATE meta SET value = 'http://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
+sq "$A/store.db" "UPDATE meta SET value = '$SCHEME://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
 
 server_sets() { sq "$SDB" "SELECT count(*) FROM sets WHERE device = '$A_ID'" 2>/dev/null || echo 0; }
 # Wait (bounded) until the server holds more than $1 of A's sets.

@@ -40,7 +40,7 @@ for ((off = 600; off < 40000; off += 64)); do
 		[ -s "$W/port" ] && break
 		sleep 0.05
 	done
-	sq "$C/store.db" "UPDATE meta SET value = 'http://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
+	sq "$C/store.db" "UPDATE meta SET value = '$SCHEME://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
 	fsd "$C" sync >/dev/null 2>&1
 	kill -TERM "$pp" 2>/dev/null
 	wait "$pp" 2>/dev/null

@@ -460,6 +460,10 @@ static long post(http *h, const char *path, const char *json, int auth)
 	curl_easy_setopt(h->c, CURLOPT_WRITEDATA, h);
 	curl_easy_setopt(h->c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
 	curl_easy_setopt(h->c, CURLOPT_TIMEOUT, 30L);
+	/* As the curl tool does: CURL_CA_BUNDLE when no --cacert (the tests'
+	** HTTPS runs set it). */
+	if (!h->cacert && getenv("CURL_CA_BUNDLE") && *getenv("CURL_CA_BUNDLE"))
+		h->cacert = getenv("CURL_CA_BUNDLE");
 	if (h->cacert)
 		curl_easy_setopt(h->c, CURLOPT_CAINFO, h->cacert);
 	if (curl_easy_perform(h->c) == CURLE_OK)
