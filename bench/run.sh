@@ -45,8 +45,9 @@ CROWD_PER=${BENCH_CROWD_PER_DEVICE:-200}
 PG_PROCS=${BENCH_PG_PROCS:-2}
 SETUP_JOBS=${BENCH_SETUP_JOBS:-4}
 RETRIES=${BENCH_RETRIES:-5}
-CROWD_LIMIT=${BENCH_CROWD_LIMIT:-240}
+CROWD_LIMIT=${BENCH_CROWD_LIMIT:-180}
 BUDGET=${BENCH_BUDGET:-840}
+KEEP=${BENCH_KEEP:-}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 
 # The field link, as issue 6 defines it.
@@ -99,7 +100,11 @@ cleanup() {
 	[ -n "$PG_UP" ] &&
 		pg_as "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate stop >/dev/null 2>&1
 	[ -n "$PGD" ] && rm -rf "$PGD"
-	rm -rf "$W"
+	if [ -n "$KEEP" ]; then
+		echo "bench: BENCH_KEEP: the run's files are in $W" >&2
+	else
+		rm -rf "$W"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -296,10 +301,11 @@ servers_ticks() {
 	for _p in $SPS; do proc_ticks "$_p"; done | awk '{ t += $1 } END { print t + 0 }'
 }
 
-# stop_server: read every server's peak RSS (VmHWM) just before SIGTERM,
-# then wait for them to stop (SIGKILL after 15 s). Sets SRSS_KB (the first
-# process's) and SRSS_ALL (each one's, in the order started); drops the
-# scenario's PostgreSQL database.
+# stop_server [keep]: read every server's peak RSS (VmHWM) just before
+# SIGTERM, then wait for them to stop (SIGKILL after 15 s). Sets SRSS_KB
+# (the first process's) and SRSS_ALL (each one's, in the order started);
+# drops the scenario's PostgreSQL database unless told to keep it (then
+# drop_db does).
 stop_server() {
 	SRSS_KB=$(hwm_kb "$SP")
 	SRSS_ALL=
@@ -318,6 +324,9 @@ stop_server() {
 	done
 	SPS=
 	SURLS=
+	[ "${1:-}" = keep ] || drop_db
+}
+drop_db() {
 	[ -n "$SPGDB" ] && pg_sql postgres "DROP DATABASE $SPGDB" >/dev/null 2>&1
 	SPGDB=
 }
@@ -664,55 +673,93 @@ crowd() {
 	_t1=$(servers_ticks)
 	put "${tag}_scpu" "$(ticks_s "$_t0" "$_t1")"
 	[ -n "$_g0" ] && put "${tag}_pgcpu" "$(ticks_s "$_g0" "$(pg_ticks)")"
+	# The servers stop before anything is counted (letting requests in
+	# progress end): a sync stopped by timeout may have left a push that
+	# the server still commits, and its log line.
+	stop_server keep
+	put "${tag}_server_rss" "$SRSS_ALL"
 
-	# all: rc start_ns end_ns pushed pulled rss_kb attempts cpu_s, a line
-	# per device; heads: device id and its own chain head (local_seq).
-	: >"$d/all"
-	: >"$d/heads"
-	for i in $(cat "$d/ready"); do
-		r=$(cat "$d/res$i" 2>/dev/null)
-		[ -n "$r" ] || r="999 0 0 1"
-		a=${r##* }
-		j=1
-		pu=0
-		pl=0
-		while [ "$j" -le "$a" ]; do
-			printf 'device %s attempt %s: %s\n' "$i" "$j" \
-				"$(cat "$d/s$i.$j.json" 2>/dev/null)" >>"$W/raw"
-			pu=$((pu + $(json_num "$d/s$i.$j.json" pushed_changes | grep . || echo 0)))
-			pl=$((pl + $(json_num "$d/s$i.$j.json" pulled_changes | grep . || echo 0)))
-			j=$((j + 1))
-		done
-		_rss=$(rss_kb "$d/t$i.time")
-		_cpu=$(cpu_s "$d/t$i.time")
-		echo "${r% *} $pu $pl ${_rss:-0} $a ${_cpu:-0}" >>"$d/all"
-		rc=${r%% *}
-		echo "$(cat "$d/ok$i") $(json_num "$d/s$i.$a.json" local_seq) $rc" >>"$d/heads"
-		[ "$rc" = 0 ] ||
-			printf 'exit %s (%s)\n' "$rc" "$(sed -n 's/.*"status":"\([a-z_]*\)".*/\1/p' \
-				"$d/s$i.$a.json" 2>/dev/null | tail -1)" >>"$d/failed"
-	done
-	# One line for the devices that did not sync, by exit status (and the
-	# status `sync --json` named: it prints no message beside the JSON).
+	# One awk over every device's files (a process per device and attempt
+	# would take longer than the syncs with 500 devices): all holds
+	# "rc start_ns end_ns pushed pulled rss_kb attempts cpu_s" a device,
+	# heads "id own_head rc" (own_head "-" when no attempt printed its
+	# JSON: stopped by timeout), failed "exit RC (status)" for each device
+	# that did not sync (sync --json prints no message, only a status).
+	for f in "$d"/res* "$d"/ok* "$d"/t*.time "$d"/s*.json; do
+		[ -e "$f" ] && printf '%s\n' "$f"
+	done | awk -v ready="$d/ready" -v all="$d/all" -v heads="$d/heads" \
+		-v failed="$d/failed" -v raw="$W/raw" '
+	function num(s, k,   r) {
+		if (!match(s, "\"" k "\":[0-9]+")) return 0
+		return substr(s, RSTART + length(k) + 3, RLENGTH - length(k) - 3) + 0 }
+	{
+		f = $0; b = f; sub(/.*\//, "", b)
+		while ((getline l < f) > 0) {
+			if (b ~ /^res/) res[substr(b, 4)] = l
+			else if (b ~ /^ok/) id[substr(b, 3)] = l
+			else if (b ~ /^t[0-9]+\.time$/) {
+				i = substr(b, 2); sub(/\.time$/, "", i)
+				if (l ~ /Maximum resident set size/) {
+					n = split(l, x, " "); if (x[n] + 0 > rss[i]) rss[i] = x[n] + 0 }
+				if (l ~ /(User|System) time \(seconds\)/) {
+					n = split(l, x, " "); cpu[i] += x[n] }
+			} else if (b ~ /^s[0-9]+\.[0-9]+\.json$/) {
+				split(substr(b, 2), x, "."); js[x[1], x[2]] = l
+				pu[x[1]] += num(l, "pushed_changes")
+				pl[x[1]] += num(l, "pulled_changes")
+			}
+		}
+		close(f)
+	}
+	END {
+		while ((getline i < ready) > 0) {
+			r = res[i]; if (r == "") r = "999 0 0 1"
+			split(r, x, " "); a = x[4]
+			printf "%s %s %s %d %d %d %d %.2f\n", x[1], x[2], x[3],
+				pu[i], pl[i], rss[i], a, cpu[i] > all
+			last = js[i, a]
+			own = "-" # the chain head the device reported, if it did
+			for (k = 1; k <= a; k++) {
+				printf "device %s attempt %d: %s\n", i, k, js[i, k] >> raw
+				if (js[i, k] ~ /"local_seq":/ &&
+				    (own == "-" || num(js[i, k], "local_seq") > own))
+					own = num(js[i, k], "local_seq")
+			}
+			print id[i], own, x[1] > heads
+			if (x[1] != 0) {
+				st = ""
+				if (match(last, /"status":"[a-z_]+"/))
+					st = substr(last, RSTART + 10, RLENGTH - 11)
+				print "exit " x[1] " (" st ")" > failed
+			}
+		}
+	}'
+	# One line for the devices that did not sync, by exit status.
 	[ -s "$d/failed" ] &&
 		fail "$tag: $(wc -l <"$d/failed" | tr -d ' ') of $ready devices did not sync (last attempt: $(sort "$d/failed" | uniq -c | awk '{ c = $1; $1 = ""; printf "%s%s×%s", (n++ ? ", " : ""), c, $0 }'))"
-	awk -v t="$tag" '{ n++; if ($1 == 0) ok++; if ($1 == 0 && $7 == 1) first++
-		retries += $7 - 1; d = ($3 - $2) / 1e9; x[n] = d
+	awk -v t="$tag" '
+	function pct(v, n, q,   i, j, y, k) {
+		# nearest rank over v[1..n], sorted in place
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+			if (v[j] < v[i]) { y = v[i]; v[i] = v[j]; v[j] = y }
+		k = int(q * n + 0.999999); return n ? v[k] : "" }
+	{ n++; d = ($3 - $2) / 1e9; x[n] = d
+		if ($1 == 0) { ok++; y[ok] = d; if ($7 == 1) first++ }
+		retries += $7 - 1
 		if (n == 1 || $2 < s0) s0 = $2; if ($3 > e1) e1 = $3
 		push += $4; pull += $5; if ($6 > rss) rss = $6; cpu += $8 }
 	END {
-		# nearest-rank percentiles over the devices'"'"' sync times
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-			if (x[j] < x[i]) { y = x[i]; x[i] = x[j]; x[j] = y }
-		p50 = int(0.50 * n + 0.999999); p99 = int(0.99 * n + 0.999999)
 		printf "%s_ok=%d\n%s_first_ok=%d\n%s_retries=%d\n", t, ok, t, first, t, retries
 		printf "%s_wall=%.3f\n%s_pushed=%d\n%s_pulled=%d\n", t, (e1 - s0) / 1e9, t, push, t, pull
-		printf "%s_p50=%.3f\n%s_p99=%.3f\n%s_client_rss=%d\n%s_client_cpu=%.2f\n",
-			t, x[p50], t, x[p99], t, rss, t, cpu
+		printf "%s_p50=%s\n%s_p99=%s\n", t, pct(x, n, 0.50), t, pct(x, n, 0.99)
+		printf "%s_ok_p50=%s\n", t, pct(y, ok, 0.50)
+		printf "%s_ok_p99=%s\n", t, pct(y, ok, 0.99)
+		printf "%s_client_rss=%d\n%s_client_cpu=%.2f\n", t, rss, t, cpu
 	}' "$d/all" >>"$RES"
-	# What the servers answered with a 5xx status (their request log).
-	# (a line: time device method path status [code] in= out= ms)
-	put "${tag}_5xx" "$(cat "$d"/server*.log | awk '$5 ~ /^5[0-9][0-9]$/ {
+	# What the servers answered with a status of 400 or more, by status,
+	# code and endpoint (their request log: time device method path
+	# status [code] in= out= ms).
+	put "${tag}_errors" "$(cat "$d"/server*.log | awk '$5 ~ /^[45][0-9][0-9]$/ {
 			c = ($6 ~ /^in=/) ? "" : " " $6; n[$5 c " (" $3 " " $4 ")"]++ }
 		END { for (k in n) printf "%s%d× %s", (s++ ? ", " : ""), n[k], k }')"
 
@@ -740,7 +787,7 @@ crowd() {
 		# devices held, devices with more on the server than their own
 		set -- $(awk 'NR == FNR { h[$1] = $2; next }
 			{ if ($3 == 0) { ok++; if ($2 > 0 && h[$1] == $2) good++ }
-			  if (h[$1] > 0) held++; if (h[$1] > $2 + 0) over++ }
+			  if (h[$1] > 0) held++; if ($2 != "-" && h[$1] > $2 + 0) over++ }
 			END { print good + 0, ok + 0, held + 0, over + 0 }' \
 			"$d/server_heads" "$d/heads")
 		put "${tag}_chains" "$1"
@@ -761,9 +808,8 @@ crowd() {
 		[ "$held" = $((ready * per)) ] ||
 			fail "$tag: server holds $held records, not $((ready * per))"
 	fi
-	stop_server
-	put "${tag}_server_rss" "$SRSS_ALL"
-	rm -rf "$d"
+	drop_db
+	[ -n "$KEEP" ] || rm -rf "$d"
 }
 
 # ---- scenario 3: the field link -----------------------------------------
@@ -880,6 +926,11 @@ if [ "$(left)" -lt 60 ]; then
 else
 	crowd dev sqlite "$DEVICES" "$PER_DEVICE" 1
 fi
+if [ "$(left)" -lt 60 ]; then
+	fail "field: skipped, time budget spent"
+else
+	field
+fi
 if [ "$CROWD" -gt 0 ]; then
 	if [ "$(left)" -lt 150 ]; then
 		fail "crowd_sqlite: skipped, time budget spent"
@@ -893,11 +944,6 @@ if [ "$CROWD" -gt 0 ]; then
 	else
 		crowd crowd_pg pg "$CROWD" "$CROWD_PER" "$PG_PROCS"
 	fi
-fi
-if [ "$(left)" -lt 60 ]; then
-	fail "field: skipped, time budget spent"
-else
-	field
 fi
 TOTAL_S=$(($(date +%s) - T0))
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -1045,8 +1091,14 @@ crowd_rows() {
 	row "$sc" "all start \`sync\` together: wall time, entries pushed per second" \
 		"$(fmt s "$(get "${t}_wall")"), $(fmt rate "$(get "${t}_wall")" "$(get "${t}_pushed")") ($(fmt int "$(get "${t}_pushed")") pushed, $(fmt int "$(get "${t}_pulled")") pulled in the same passes)" \
 		"" ""
-	row "$sc" "per-device sync time p50 / p99" \
-		"$(fmt s "$(get "${t}_p50")") / $(fmt s "$(get "${t}_p99")")" "" ""
+	if [ "$(get "${t}_ok")" = "$(get "${t}_ready")" ] &&
+		[ "$(get "${t}_retries")" = 0 ]; then
+		row "$sc" "per-device sync time p50 / p99" \
+			"$(fmt s "$(get "${t}_p50")") / $(fmt s "$(get "${t}_p99")")" "" ""
+	else
+		row "$sc" "per-device sync time p50 / p99, first start to last end (retries and their waits included)" \
+			"the $(get "${t}_ok") devices that synced: $(fmt s "$(get "${t}_ok_p50")") / $(fmt s "$(get "${t}_ok_p99")"); all $(get "${t}_ready"), until their last attempt ended: $(fmt s "$(get "${t}_p50")") / $(fmt s "$(get "${t}_p99")")" "" ""
+	fi
 	rs=
 	top=
 	for x in $(get "${t}_server_rss"); do
@@ -1070,8 +1122,8 @@ crowd_rows() {
 	row "$sc" "CPU from first start to last end (user + system)" "$c" "" ""
 	row "$sc" "setup, not in the figures: init, token, enroll, import $4 entries, $SETUP_JOBS devices at a time" \
 		"$(fmt s "$(get "${t}_setup_s")") for $(get "${t}_ready") devices" "" ""
-	x=$(get "${t}_5xx")
-	chk="$(get "${t}_ok") of $(get "${t}_ready") devices synced (exit 0): $(get "${t}_first_ok") at the first attempt, $(get "${t}_retries") retries after exit 3 in all; server 5xx answers: ${x:-none}; server holds $(get "${t}_server_records") records"
+	x=$(get "${t}_errors")
+	chk="$(get "${t}_ok") of $(get "${t}_ready") devices synced (exit 0): $(get "${t}_first_ok") at the first attempt, $(get "${t}_retries") retries after exit 3 in all; server answers of 400 or more: ${x:-none}; server holds $(get "${t}_server_records") records"
 	if [ -n "$(get "${t}_cursors")" ]; then
 		chk="$chk ($4 for each of the $(get "${t}_chains_held") devices whose set it holds); $(get "${t}_sets") sets, cursors 1..n with no gap: $(get "${t}_cursors"); every chain on the server 1..head with no gap: $( [ "$(get "${t}_chain_gaps")" = 0 ] && [ "$(get "${t}_head_mismatch")" = 0 ] && echo yes || echo no); server's head = the device's own for $(get "${t}_chains") of the $(get "${t}_ok") devices synced"
 	fi
