@@ -1162,7 +1162,8 @@ mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 fstype=$(df -PT "$W" 2>/dev/null | awk 'NR == 2 { print $2 }')
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=
-[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)" ] &&
+# (bench/RESULTS.md itself, the previous run's output, does not count)
+[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -v ' bench/RESULTS.md$' | head -1)" ] &&
 	dirty=" plus uncommitted changes in the work tree"
 libs=$(pkg-config --modversion sqlite3 libsodium libcurl libmicrohttpd zlib 2>/dev/null |
 	paste -sd' ' - | awk '{ printf "SQLite %s, libsodium %s, libcurl %s, libmicrohttpd %s, zlib %s", $1, $2, $3, $4, $5 }')
