@@ -682,8 +682,8 @@ crowd() {
 	# One awk over every device's files (a process per device and attempt
 	# would take longer than the syncs with 500 devices): all holds
 	# "rc start_ns end_ns pushed pulled rss_kb attempts cpu_s" a device,
-	# heads "id own_head rc" (own_head "-" when no attempt printed its
-	# JSON: stopped by timeout), failed "exit RC (status)" for each device
+	# heads "id own_head rc i" (own_head "-" when no attempt printed it:
+	# see below), failed "exit RC (status)" for each device
 	# that did not sync (sync --json prints no message, only a status).
 	for f in "$d"/res* "$d"/ok* "$d"/t*.time "$d"/s*.json; do
 		[ -e "$f" ] && printf '%s\n' "$f"
@@ -725,7 +725,7 @@ crowd() {
 				    (own == "-" || num(js[i, k], "local_seq") > own))
 					own = num(js[i, k], "local_seq")
 			}
-			print id[i], own, x[1] > heads
+			print id[i], own, x[1], i > heads
 			if (x[1] != 0) {
 				st = ""
 				if (match(last, /"status":"[a-z_]+"/))
@@ -734,6 +734,17 @@ crowd() {
 			}
 		}
 	}'
+	# A device whose last attempt was stopped by timeout may have built
+	# and pushed its set after the last JSON it printed: its own chain head
+	# is read from its store (`status --json`, local_seq), the sync over.
+	awk '$2 == "-" || $3 != 0 { print $4 }' "$d/heads" |
+		timeout -k 5 "$(lim 120)" xargs -P "$SETUP_JOBS" -n 1 sh -c \
+			'"$0" --dir "$1/dev$2" status --json 2>/dev/null |
+			sed -n "s/.*\"local_seq\":[[:space:]]*\([0-9][0-9]*\).*/\1/p" |
+			head -1 >"$1/own$2"' "$FS" "$d"
+	awk -v d="$d" '{ v = ""; f = d "/own" $4
+		if ((getline v < f) > 0 && v != "") $2 = v; close(f); print }' \
+		"$d/heads" >"$d/heads.own" && mv "$d/heads.own" "$d/heads"
 	# One line for the devices that did not sync, by exit status.
 	[ -s "$d/failed" ] &&
 		fail "$tag: $(wc -l <"$d/failed" | tr -d ' ') of $ready devices did not sync (last attempt: $(sort "$d/failed" | uniq -c | awk '{ c = $1; $1 = ""; printf "%s%s×%s", (n++ ? ", " : ""), c, $0 }'))"
