@@ -685,10 +685,18 @@ crowd() {
 	# heads "id own_head rc i" (own_head "-" when no attempt printed it:
 	# see below), failed "exit RC (status)" for each device
 	# that did not sync (sync --json prints no message, only a status).
+	# Raw JSON into RESULTS.md for up to 50 devices; a crowd's (3,000
+	# attempts and more) stays in its directory (BENCH_KEEP keeps it).
+	_raw=$W/raw
+	if [ "$nd" -gt 50 ]; then
+		_raw=$d/raw
+		printf '%s: the JSON of its %s devices'"'"' attempts is not kept here (BENCH_KEEP=1 keeps it in %s)\n' \
+			"$tag" "$nd" "$tag/raw" >>"$W/raw"
+	fi
 	for f in "$d"/res* "$d"/ok* "$d"/t*.time "$d"/s*.json; do
 		[ -e "$f" ] && printf '%s\n' "$f"
 	done | awk -v ready="$d/ready" -v all="$d/all" -v heads="$d/heads" \
-		-v failed="$d/failed" -v raw="$W/raw" '
+		-v failed="$d/failed" -v raw="$_raw" '
 	function num(s, k,   r) {
 		if (!match(s, "\"" k "\":[0-9]+")) return 0
 		return substr(s, RSTART + length(k) + 3, RLENGTH - length(k) - 3) + 0 }
