@@ -134,7 +134,7 @@ int main(void)
 	static const size_t sizes[] = {1000, 10000, 40000, 100000, 400000,
 				       1000000};
 	static const size_t long_sizes[] = {1000, 10000, 25000};
-	char prefix[301];
+	char prefix[301], version[32];
 	buf o = {NULL, 0, 0};
 	double s;
 
@@ -175,7 +175,9 @@ int main(void)
 	/* A change set just under 2 MiB whose change's fields object has
 	** 150,000 members: refused (unknown_field) after the full check. */
 	memset(&o, 0, sizeof o);
-	put(&o, "{\"v\":1,\"device\":\"40bca4eaf9d2b097ff8dbaa4d61767ed\","
+	snprintf(version, sizeof version, "{\"v\":%d,", PROTO_VERSION);
+	put(&o, version);
+	put(&o, "\"device\":\"40bca4eaf9d2b097ff8dbaa4d61767ed\","
 		"\"seq\":1,\"prev\":\"0000000000000000000000000000000000000000"
 		"000000000000000000000000\",\"changes\":[{\"id\":"
 		"\"5f0c3a8e9b1d4e7fa2c6b8d0e1f23456\",\"kind\":\"trip\","

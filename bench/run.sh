@@ -3,16 +3,24 @@
 # building). Everything runs on 127.0.0.1 against the real binaries in
 # $BUILD (default build/), in one temporary directory removed at exit; every
 # process it starts is killed at exit; every step is bounded by `timeout` and
-# the whole run by a time budget (BENCH_BUDGET seconds, default 540), so a
-# hung or slow step is reported, not waited for.
+# the whole run by a time budget (BENCH_BUDGET seconds, default 840), so a
+# hung or slow step is reported, not waited for. PostgreSQL runs on a
+# cluster of the bench's own (initdb + pg_ctl in a temporary directory, a
+# Unix socket only, stopped at exit); without PostgreSQL its rows say
+# "skipped" and the run does not fail for it.
 #
 # Scenarios (see bench/README.md for how to read the figures):
 #   loopback  for N in BENCH_SIZES (default "1000 10000 100000"): a fresh
 #             server; device A imports N entries (bench/gen.c) and pushes them
 #             in one `fieldsync sync`; a fresh device B pulls them in one sync;
 #             then 1% of A's entries are edited, A syncs, B syncs.
+#             The same on PostgreSQL for N in BENCH_PG_SIZES (100000).
 #   devices   BENCH_DEVICES (50) devices with BENCH_PER_DEVICE (200) entries
 #             each all start `fieldsync sync` at once against a fresh server.
+#   crowd     BENCH_CROWD (500) devices with BENCH_CROWD_PER_DEVICE (200)
+#             entries each, all started at once: on SQLite through one
+#             fieldsyncd, on PostgreSQL through BENCH_PG_PROCS (2) fieldsyncd
+#             on one database, devices alternating between them.
 #   field     BENCH_FIELD_N (5000) entries pushed, then pulled to a fresh
 #             device, through tests/tools/faultproxy shaping the link to
 #             100 kbit/s up, 200 kbit/s down, 200 ms each way (400 ms RTT).
@@ -31,7 +39,15 @@ SIZES=${BENCH_SIZES:-"1000 10000 100000"}
 DEVICES=${BENCH_DEVICES:-50}
 PER_DEVICE=${BENCH_PER_DEVICE:-200}
 FIELD_N=${BENCH_FIELD_N:-5000}
-BUDGET=${BENCH_BUDGET:-540}
+PG_SIZES=${BENCH_PG_SIZES:-100000}
+CROWD=${BENCH_CROWD:-500}
+CROWD_PER=${BENCH_CROWD_PER_DEVICE:-200}
+PG_PROCS=${BENCH_PG_PROCS:-2}
+SETUP_JOBS=${BENCH_SETUP_JOBS:-4}
+RETRIES=${BENCH_RETRIES:-5}
+CROWD_LIMIT=${BENCH_CROWD_LIMIT:-180}
+BUDGET=${BENCH_BUDGET:-840}
+KEEP=${BENCH_KEEP:-}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 
 # The field link, as issue 6 defines it.
@@ -60,14 +76,35 @@ HAVE_TIME=
 [ -x /usr/bin/time ] && HAVE_TIME=1
 HAVE_SQLITE=
 command -v sqlite3 >/dev/null 2>&1 && HAVE_SQLITE=1
+# PostgreSQL: the newest /usr/lib/postgresql/*/bin (or BENCH_PGBIN), and
+# psql for the consistency checks. PG_SKIP says why its rows are skipped
+# ("" when they run); a skip for want of PostgreSQL does not fail the run.
+PGBIN=${BENCH_PGBIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)}
+PG_SKIP=
+if [ "${BENCH_PG:-1}" = 0 ]; then
+	PG_SKIP="skipped: BENCH_PG=0"
+elif [ -z "$PGBIN" ] || [ ! -x "$PGBIN/initdb" ] || [ ! -x "$PGBIN/pg_ctl" ] ||
+	! command -v psql >/dev/null 2>&1; then
+	PG_SKIP="skipped: PostgreSQL not installed"
+fi
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/fieldsync-bench.XXXXXX") || die "mktemp failed"
 PIDS=
+PGD=
+PG_UP=
+PG_USER=
 cleanup() {
 	for p in $PIDS; do
 		kill -KILL "$p" 2>/dev/null
 	done
-	rm -rf "$W"
+	[ -n "$PG_UP" ] &&
+		pg_as "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate stop >/dev/null 2>&1
+	[ -n "$PGD" ] && rm -rf "$PGD"
+	if [ -n "$KEEP" ]; then
+		echo "bench: BENCH_KEEP: the run's files are in $W" >&2
+	else
+		rm -rf "$W"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -100,9 +137,10 @@ json_num() {
 	sed -n "s/.*\"$2\":\\([0-9.]*\\).*/\\1/p" "$1" 2>/dev/null | tail -1
 }
 # rss_kb TIMEFILE: "Maximum resident set size" of /usr/bin/time -v, in KiB.
+# (the largest, when the file holds several runs: time -a).
 rss_kb() {
 	sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' \
-		"$1" 2>/dev/null | tail -1
+		"$1" 2>/dev/null | awk '$1 > m { m = $1 } END { if (NR) print m }'
 }
 # hwm_kb PID: peak resident set size so far of a running process, in KiB.
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
@@ -131,54 +169,166 @@ fail() {
 log() { printf '[%4ss] %s\n' "$(($(date +%s) - T0))" "$*" >&2; }
 
 # run_timed LIMIT TIMEFILE CMD...: CMD under timeout, with /usr/bin/time -v
-# writing its peak RSS to TIMEFILE when /usr/bin/time exists. timeout
+# adding its peak RSS and CPU to TIMEFILE when /usr/bin/time exists. timeout
 # signals its whole process group, so CMD dies with /usr/bin/time.
 run_timed() {
 	_l=$1 _tf=$2
 	shift 2
 	if [ -n "$HAVE_TIME" ]; then
-		timeout -k 5 "$_l" /usr/bin/time -v -o "$_tf" "$@"
+		timeout -k 5 "$_l" /usr/bin/time -a -v -o "$_tf" "$@"
 	else
 		: >"$_tf"
 		timeout -k 5 "$_l" "$@"
 	fi
 }
 
+# ---- PostgreSQL ------------------------------------------------------------
+# The cluster belongs to the bench: initdb in a directory of its own (outside
+# W, which only its owner may enter), a Unix socket in that directory and no
+# TCP port, fsync and synchronous_commit on (a 2xx means committed, as with
+# SQLite's synchronous=FULL); as root it runs as postgres (or nobody), since
+# initdb refuses root. Stopped (immediate) and removed at exit.
+pg_as() {
+	if [ -n "$PG_USER" ]; then
+		runuser -u "$PG_USER" -- "$@"
+	else
+		"$@"
+	fi
+}
+pg_start() {
+	PGD=$(mktemp -d "${TMPDIR:-/tmp}/fieldsync-bench-pg.XXXXXX") || return 1
+	if [ "$(id -u)" = 0 ]; then
+		PG_USER=postgres
+		id -u postgres >/dev/null 2>&1 || PG_USER=nobody
+		chown "$PG_USER" "$PGD" || return 1
+	fi
+	pg_as "$PGBIN/initdb" -D "$PGD/data" -U fieldsync --auth=trust \
+		-E UTF8 --locale=C.UTF-8 >"$W/initdb.log" 2>&1 || {
+		tail -5 "$W/initdb.log" >&2
+		return 1
+	}
+	pg_as "$PGBIN/pg_ctl" -D "$PGD/data" -w -t 60 -l "$PGD/log" \
+		-o "-c listen_addresses='' -c unix_socket_directories='$PGD' -c fsync=on -c synchronous_commit=on" \
+		start >/dev/null 2>&1 || {
+		tail -5 "$PGD/log" >&2
+		return 1
+	}
+	PG_UP=1
+	# HQ's key of a PostgreSQL store lives in the state directory.
+	FIELDSYNCD_STATE_DIR=$W/state
+	export FIELDSYNCD_STATE_DIR
+	mkdir -p "$FIELDSYNCD_STATE_DIR"
+}
+# pg_sql DBNAME SQL: one statement on the bench's cluster, rows on stdout.
+pg_sql() { psql -X -q -At -h "$PGD" -U fieldsync -d "$1" -c "$2"; }
+# pg_ticks: CPU of the whole cluster so far, in clock ticks: the postmaster
+# (with the children it has reaped: backends that ended) plus every live
+# child (backends, checkpointer, WAL writer...).
+pg_ticks() {
+	_pm=$(head -1 "$PGD/data/postmaster.pid" 2>/dev/null)
+	[ -n "$_pm" ] || return 0
+	for _f in /proc/[0-9]*/stat; do
+		cat "$_f" 2>/dev/null
+		echo
+	done | awk -v pm="$_pm" 'NF {
+		pid = $1; s = $0; sub(/^.*\) /, "", s); split(s, f, " ")
+		# f[2] ppid, f[12] utime, f[13] stime, f[14] cutime, f[15] cstime
+		if (pid == pm) t += f[12] + f[13] + f[14] + f[15]
+		else if (f[2] == pm) t += f[12] + f[13] }
+		END { print t + 0 }'
+}
+
 # ---- server, proxy, devices --------------------------------------------
-# start_server DIR: fieldsyncd init + serve on 127.0.0.1, any free port.
-# Sets SP (its pid), SDB, SPORT, SURL.
-start_server() {
-	SDB=$1/server.db
-	"$FSD" init --db "$SDB" >/dev/null 2>&1 || return 1
-	"$FSD" serve --db "$SDB" --listen 127.0.0.1:0 2>"$1/server.log" &
-	SP=$!
-	PIDS="$PIDS $SP"
-	SPORT=
+# init_db DIR BACKEND NAME: a fresh database, DIR/server.db (sqlite) or the
+# database NAME on the bench's cluster (pg), made by `fieldsyncd init`.
+# Sets SDB (the --db value), SBACK and SPGDB (the PostgreSQL name, or "").
+init_db() {
+	SBACK=$2
+	SPGDB=
+	case $2 in
+	pg)
+		SPGDB=$3
+		pg_sql postgres "CREATE DATABASE $3" >/dev/null 2>"$1/init.log" ||
+			{ cat "$1/init.log" >&2; return 1; }
+		SDB="postgresql:///$3?host=$PGD&user=fieldsync"
+		;;
+	*) SDB=$1/server.db ;;
+	esac
+	"$FSD" init --db "$SDB" >"$1/init.log" 2>&1 ||
+		{ cat "$1/init.log" >&2; return 1; }
+}
+
+# serve DIR K [SERVE OPTIONS...]: fieldsyncd number K on SDB, on 127.0.0.1,
+# any free port, its log DIR/serverK.log. Appends its pid to SPS and its URL
+# to SURLS; sets SP and SURL to the first process's.
+SPS=
+SURLS=
+serve() {
+	_dir=$1 _k=$2
+	shift 2
+	_log=$_dir/server$_k.log
+	: >"$_log"
+	"$FSD" serve --db "$SDB" --listen 127.0.0.1:0 "$@" 2>"$_log" &
+	_p=$!
+	PIDS="$PIDS $_p"
+	_port=
 	_i=0
 	while [ "$_i" -lt 200 ]; do
-		SPORT=$(sed -n 's/^fieldsyncd: listening on [a-z]*:\/\/[^ ]*:\([0-9][0-9]*\) .*/\1/p' \
-			"$1/server.log" | tail -1)
-		[ -n "$SPORT" ] && break
-		kill -0 "$SP" 2>/dev/null || break
+		_port=$(sed -n 's/^fieldsyncd: listening on [a-z]*:\/\/[^ ]*:\([0-9][0-9]*\) .*/\1/p' \
+			"$_log" | tail -1)
+		[ -n "$_port" ] && break
+		kill -0 "$_p" 2>/dev/null || break
 		sleep 0.05
 		_i=$((_i + 1))
 	done
-	[ -n "$SPORT" ] || { cat "$1/server.log" >&2; return 1; }
-	SURL=http://127.0.0.1:$SPORT
+	[ -n "$_port" ] || { cat "$_log" >&2; return 1; }
+	[ -n "$SPS" ] || { SP=$_p; SURL=http://127.0.0.1:$_port; SPORT=$_port; }
+	SPS="$SPS $_p"
+	SURLS="$SURLS http://127.0.0.1:$_port"
 }
 
-# stop_server: read the server's peak RSS (VmHWM) just before SIGTERM, then
-# wait for it to stop (SIGKILL after 15 s). Sets SRSS_KB.
+# start_server DIR [BACKEND NAME]: init_db + one serve (sqlite by default).
+# Sets SP (its pid), SDB, SPORT, SURL.
+start_server() {
+	SPS=
+	SURLS=
+	init_db "$1" "${2:-sqlite}" "${3:-}" || return 1
+	serve "$1" 1
+}
+
+# servers_ticks: CPU of every running server (SPS) so far, in clock ticks.
+servers_ticks() {
+	for _p in $SPS; do proc_ticks "$_p"; done | awk '{ t += $1 } END { print t + 0 }'
+}
+
+# stop_server [keep]: read every server's peak RSS (VmHWM) just before
+# SIGTERM, then wait for them to stop (SIGKILL after 15 s). Sets SRSS_KB
+# (the first process's) and SRSS_ALL (each one's, in the order started);
+# drops the scenario's PostgreSQL database unless told to keep it (then
+# drop_db does).
 stop_server() {
 	SRSS_KB=$(hwm_kb "$SP")
-	kill -TERM "$SP" 2>/dev/null
-	_i=0
-	while kill -0 "$SP" 2>/dev/null && [ "$_i" -lt 150 ]; do
-		sleep 0.1
-		_i=$((_i + 1))
+	SRSS_ALL=
+	for _p in $SPS; do
+		SRSS_ALL="$SRSS_ALL $(hwm_kb "$_p")"
+		kill -TERM "$_p" 2>/dev/null
 	done
-	kill -KILL "$SP" 2>/dev/null
-	wait "$SP" 2>/dev/null
+	for _p in $SPS; do
+		_i=0
+		while kill -0 "$_p" 2>/dev/null && [ "$_i" -lt 150 ]; do
+			sleep 0.1
+			_i=$((_i + 1))
+		done
+		kill -KILL "$_p" 2>/dev/null
+		wait "$_p" 2>/dev/null
+	done
+	SPS=
+	SURLS=
+	[ "${1:-}" = keep ] || drop_db
+}
+drop_db() {
+	[ -n "$SPGDB" ] && pg_sql postgres "DROP DATABASE $SPGDB" >/dev/null 2>&1
+	SPGDB=
 }
 
 # new_device DIR NAME URL: init a store and enroll it with a fresh token.
@@ -189,11 +339,20 @@ new_device() {
 	timeout 60 "$FS" --dir "$1" enroll "$3" "$_tok" >/dev/null 2>>"$1.err"
 }
 
+# ticks_s T0 T1: clock ticks T1 - T0 as seconds ("" when one is missing).
+ticks_s() {
+	[ -n "$1" ] && [ -n "$2" ] &&
+		awk -v a="$1" -v b="$2" -v t="$TICK" 'BEGIN { printf "%.2f", (b - a) / t }'
+}
+
 # timed_sync DIR TAG LIMIT: one `fieldsync sync --json`, timed.
 # Sets S_SEC, S_RC, S_RSS (KiB), S_CPU (client CPU s), S_SCPU (the server's
-# CPU seconds meanwhile) and S_JSON (its output file).
+# CPU seconds meanwhile), S_PGCPU (PostgreSQL's, on that backend) and
+# S_JSON (its output file).
 timed_sync() {
 	S_JSON=$W/$2.json
+	_g0=
+	[ "$SBACK" = pg ] && _g0=$(pg_ticks)
 	_t0=$(proc_ticks "$SP")
 	_s=$(now_ns)
 	run_timed "$(lim "$3")" "$W/$2.time" "$FS" --dir "$1" sync --json \
@@ -204,10 +363,9 @@ timed_sync() {
 	S_RSS=$(rss_kb "$W/$2.time")
 	S_CPU=$(cpu_s "$W/$2.time")
 	_t1=$(proc_ticks "$SP")
-	S_SCPU=
-	[ -n "$_t0" ] && [ -n "$_t1" ] &&
-		S_SCPU=$(awk -v a="$_t0" -v b="$_t1" -v t="$TICK" \
-			'BEGIN { printf "%.2f", (b - a) / t }')
+	S_SCPU=$(ticks_s "$_t0" "$_t1")
+	S_PGCPU=
+	[ -n "$_g0" ] && S_PGCPU=$(ticks_s "$_g0" "$(pg_ticks)")
 	printf '%s: %s\n' "$2" "$(cat "$S_JSON")" >>"$W/raw"
 	if [ "$S_RC" -ne 0 ]; then
 		fail "$2: fieldsync sync exited $S_RC after ${S_SEC}s: $(tail -c 300 "$W/$2.err" | tr '\n' ' ')"
@@ -229,11 +387,19 @@ import() {
 	fi
 }
 
-# server_records: records the server holds ("" without sqlite3).
-server_records() {
-	[ -n "$HAVE_SQLITE" ] || return 0
-	sqlite3 -batch "$SDB" 'SELECT count(*) FROM records' 2>/dev/null
+# server_sql SQL: the server database's answer, one row a line, columns
+# joined by | (portable SQL only; "" for SQLite without sqlite3).
+server_sql() {
+	case $SBACK in
+	pg) psql -X -q -At "$SDB" -c "$1" 2>/dev/null ;;
+	*)
+		[ -n "$HAVE_SQLITE" ] || return 0
+		sqlite3 -batch "$SDB" "$1" 2>/dev/null
+		;;
+	esac
 }
+# server_records: records the server holds ("" without sqlite3).
+server_records() { server_sql 'SELECT count(*) FROM records'; }
 
 # ---- generator -----------------------------------------------------------
 GEN=$W/gen
@@ -276,179 +442,393 @@ edit_one_percent() {
 		fail "$_tag: $EDITS of $_want edits succeeded; first errors: $(head -3 "$W/$_tag.err" | tr '\n' ' ')"
 }
 
+# scale N BACKEND: the loopback scenario on sqlite (figures n<N>_*) or pg
+# (pg_n<N>_*).
 scale() {
 	n=$1
-	d=$W/n$n
+	k=n$n
+	[ "$2" = pg ] && k=pg_n$n
+	d=$W/$k
 	mkdir -p "$d"
-	log "loopback $n: server, device A, import"
-	start_server "$d" || { fail "n$n: server did not start"; return; }
+	log "loopback $n ($2): server, device A, import"
+	start_server "$d" "$2" "bench_$k" || { fail "$k: server did not start"; return; }
 	if ! new_device "$d/a" "Nguyễn Thị Hoa" "$SURL"; then
-		fail "n$n: enroll A failed: $(cat "$d/a.err")"
+		fail "$k: enroll A failed: $(cat "$d/a.err")"
 		stop_server
 		return
 	fi
 	"$GEN" "$n" 1 >"$d/in.jsonl"
-	put "n${n}_raw_bytes" "$(wc -c <"$d/in.jsonl" | tr -d ' ')"
-	import "$d/a" "$d/in.jsonl" "n$n" || { stop_server; return; }
+	put "${k}_raw_bytes" "$(wc -c <"$d/in.jsonl" | tr -d ' ')"
+	import "$d/a" "$d/in.jsonl" "$k" || { stop_server; return; }
 
-	log "loopback $n: push"
-	timed_sync "$d/a" "n${n}_push" 300
-	put "n${n}_push_s" "$S_SEC"
-	put "n${n}_push_rc" "$S_RC"
-	put "n${n}_push_rss" "$S_RSS"
-	put "n${n}_push_changes" "$(json_num "$S_JSON" pushed_changes)"
-	put "n${n}_push_up" "$(json_num "$S_JSON" bytes_up)"
-	put "n${n}_push_down" "$(json_num "$S_JSON" bytes_down)"
-	put "n${n}_push_req" "$(json_num "$S_JSON" requests)"
-	put "n${n}_push_sets" "$(json_num "$S_JSON" pushed_sets)"
-	put "n${n}_push_cpu" "$S_CPU"
-	put "n${n}_push_scpu" "$S_SCPU"
-	put "n${n}_srss_push" "$(hwm_kb "$SP")"
+	log "loopback $n ($2): push"
+	timed_sync "$d/a" "${k}_push" 300
+	put "${k}_push_s" "$S_SEC"
+	put "${k}_push_rc" "$S_RC"
+	put "${k}_push_rss" "$S_RSS"
+	put "${k}_push_changes" "$(json_num "$S_JSON" pushed_changes)"
+	put "${k}_push_up" "$(json_num "$S_JSON" bytes_up)"
+	put "${k}_push_down" "$(json_num "$S_JSON" bytes_down)"
+	put "${k}_push_req" "$(json_num "$S_JSON" requests)"
+	put "${k}_push_sets" "$(json_num "$S_JSON" pushed_sets)"
+	put "${k}_push_cpu" "$S_CPU"
+	put "${k}_push_scpu" "$S_SCPU"
+	put "${k}_push_pgcpu" "$S_PGCPU"
+	put "${k}_srss_push" "$(hwm_kb "$SP")"
 	held=$(server_records)
-	put "n${n}_server_records" "$held"
+	put "${k}_server_records" "$held"
 	[ -z "$held" ] || [ "$held" = "$n" ] ||
-		fail "n$n: server holds $held records after the push, not $n"
+		fail "$k: server holds $held records after the push, not $n"
 
-	log "loopback $n: pull to a fresh device B"
+	log "loopback $n ($2): pull to a fresh device B"
 	if new_device "$d/b" "ສົມສັກ ພົມມະວົງ" "$SURL"; then
-		timed_sync "$d/b" "n${n}_pull" 300
-		put "n${n}_pull_s" "$S_SEC"
-		put "n${n}_pull_rc" "$S_RC"
-		put "n${n}_pull_rss" "$S_RSS"
+		timed_sync "$d/b" "${k}_pull" 300
+		put "${k}_pull_s" "$S_SEC"
+		put "${k}_pull_rc" "$S_RC"
+		put "${k}_pull_rss" "$S_RSS"
 		_p=$(json_num "$S_JSON" pulled_changes)
-		put "n${n}_pull_changes" "$_p"
-		put "n${n}_pull_down" "$(json_num "$S_JSON" bytes_down)"
-		put "n${n}_pull_up" "$(json_num "$S_JSON" bytes_up)"
-		put "n${n}_pull_req" "$(json_num "$S_JSON" requests)"
-		put "n${n}_pull_cpu" "$S_CPU"
-		put "n${n}_pull_scpu" "$S_SCPU"
-		put "n${n}_srss_pull" "$(hwm_kb "$SP")"
-		[ "$_p" = "$n" ] || fail "n$n: B pulled ${_p:-?} changes, not $n"
+		put "${k}_pull_changes" "$_p"
+		put "${k}_pull_down" "$(json_num "$S_JSON" bytes_down)"
+		put "${k}_pull_up" "$(json_num "$S_JSON" bytes_up)"
+		put "${k}_pull_req" "$(json_num "$S_JSON" requests)"
+		put "${k}_pull_cpu" "$S_CPU"
+		put "${k}_pull_scpu" "$S_SCPU"
+		put "${k}_pull_pgcpu" "$S_PGCPU"
+		put "${k}_srss_pull" "$(hwm_kb "$SP")"
+		[ "$_p" = "$n" ] || fail "$k: B pulled ${_p:-?} changes, not $n"
 	else
-		fail "n$n: enroll B failed: $(cat "$d/b.err")"
+		fail "$k: enroll B failed: $(cat "$d/b.err")"
 	fi
 
 	if [ "$(left)" -lt 90 ]; then
-		fail "n$n: time budget: incremental sync skipped"
+		fail "$k: time budget: incremental sync skipped"
 	else
-		log "loopback $n: edit 1% on A, sync A, sync B"
+		log "loopback $n ($2): edit 1% on A, sync A, sync B"
 		_s=$(now_ns)
-		edit_one_percent "$d/a" "n${n}_edit"
-		put "n${n}_edit_s" "$(secs "$_s" "$(now_ns)")"
-		put "n${n}_edits" "$EDITS"
-		timed_sync "$d/a" "n${n}_ipush" 120
-		put "n${n}_ipush_s" "$S_SEC"
-		put "n${n}_ipush_rss" "$S_RSS"
+		edit_one_percent "$d/a" "${k}_edit"
+		put "${k}_edit_s" "$(secs "$_s" "$(now_ns)")"
+		put "${k}_edits" "$EDITS"
+		timed_sync "$d/a" "${k}_ipush" 120
+		put "${k}_ipush_s" "$S_SEC"
+		put "${k}_ipush_rss" "$S_RSS"
 		_c=$(json_num "$S_JSON" pushed_changes)
-		put "n${n}_ipush_changes" "$_c"
-		put "n${n}_ipush_up" "$(json_num "$S_JSON" bytes_up)"
-		put "n${n}_ipush_down" "$(json_num "$S_JSON" bytes_down)"
+		put "${k}_ipush_changes" "$_c"
+		put "${k}_ipush_up" "$(json_num "$S_JSON" bytes_up)"
+		put "${k}_ipush_down" "$(json_num "$S_JSON" bytes_down)"
 		[ "$_c" = "$EDITS" ] ||
-			fail "n$n: incremental push sent ${_c:-?} changes for $EDITS edits"
-		timed_sync "$d/b" "n${n}_ipull" 120
-		put "n${n}_ipull_s" "$S_SEC"
-		put "n${n}_ipull_rss" "$S_RSS"
+			fail "$k: incremental push sent ${_c:-?} changes for $EDITS edits"
+		timed_sync "$d/b" "${k}_ipull" 120
+		put "${k}_ipull_s" "$S_SEC"
+		put "${k}_ipull_rss" "$S_RSS"
 		_c=$(json_num "$S_JSON" pulled_changes)
-		put "n${n}_ipull_changes" "$_c"
-		put "n${n}_ipull_down" "$(json_num "$S_JSON" bytes_down)"
-		put "n${n}_ipull_up" "$(json_num "$S_JSON" bytes_up)"
+		put "${k}_ipull_changes" "$_c"
+		put "${k}_ipull_down" "$(json_num "$S_JSON" bytes_down)"
+		put "${k}_ipull_up" "$(json_num "$S_JSON" bytes_up)"
 		[ "$_c" = "$EDITS" ] ||
-			fail "n$n: incremental pull got ${_c:-?} changes for $EDITS edits"
+			fail "$k: incremental pull got ${_c:-?} changes for $EDITS edits"
 		# The replicas must now be identical (canonical dumps).
 		"$FS" --dir "$d/a" dump >"$d/a.dump" 2>/dev/null
 		"$FS" --dir "$d/b" dump >"$d/b.dump" 2>/dev/null
 		if cmp -s "$d/a.dump" "$d/b.dump" &&
 			[ "$(wc -l <"$d/a.dump" | tr -d ' ')" = "$n" ]; then
-			put "n${n}_identical" yes
+			put "${k}_identical" yes
 		else
-			put "n${n}_identical" no
-			fail "n$n: A and B differ after the incremental sync"
+			put "${k}_identical" no
+			fail "$k: A and B differ after the incremental sync"
 		fi
 	fi
 	stop_server
-	put "n${n}_server_rss" "$SRSS_KB"
+	put "${k}_server_rss" "$SRSS_KB"
 	rm -rf "$d"
 }
 
 # ---- scenario 2: many devices at once -----------------------------------
-devices() {
-	d=$W/devices
+# One device of a crowd, set up (xargs runs SETUP_JOBS of these at once):
+# its store, a token, enrollment at its server (device i at server
+# (i - 1) % NPROC + 1 of C_URLS), its entries generated and imported.
+# Writes C_DIR/ok<i> (the device's id) when all went well, else its
+# messages are in C_DIR/dev<i>.err.
+cat >"$W/setup_device.sh" <<'EOF'
+i=$1
+dir=$C_DIR/dev$i
+set -- $C_URLS
+shift $(((i - 1) % $#))
+{
+	id=$(timeout 60 "$FS" --dir "$dir" init --name "Thiết bị $i – ອຸປະກອນ $i") &&
+		tok=$(timeout 60 "$FSD" token create --db "$C_DB" \
+			--name "Thiết bị $i – ອຸປະກອນ $i" --role expert) &&
+		timeout 60 "$FS" --dir "$dir" enroll "$1" "$tok" >/dev/null &&
+		"$GEN" "$C_PER" "$((1000 + i))" "d$i-" >"$dir.jsonl" &&
+		timeout 120 "$FS" --dir "$dir" import "$dir.jsonl" >"$dir.ids" &&
+		[ "$(wc -l <"$dir.ids")" -eq "$C_PER" ] &&
+		echo "$id" >"$C_DIR/ok$i"
+} 2>"$dir.err"
+EOF
+
+# crowd TAG BACKEND DEVICES PER NPROC: DEVICES devices with PER entries
+# each, enrolled (in parallel; setup, not measured) at NPROC fieldsyncd on
+# one fresh database, device i at process (i - 1) % NPROC + 1; then all of
+# them start `fieldsync sync --json` at once and the run waits for every
+# one. A sync that exits 3 (server unreachable or busy: nothing lost, sync
+# again) is run again as `sync --watch` would: after 1 s, then 2, 4... with
+# +-25% jitter, at most RETRIES times and not past CROWD_LIMIT seconds from
+# the start (a sync still running then is stopped by timeout: exit 124);
+# every retry is counted. Then the database is checked: records, cursors
+# 1..n, every device's chain. Figures are TAG_*.
+crowd() {
+	tag=$1 back=$2 nd=$3 per=$4 np=$5
+	d=$W/$tag
 	mkdir -p "$d"
-	log "devices: $DEVICES devices x $PER_DEVICE entries: enroll + import"
-	start_server "$d" || { fail "devices: server did not start"; return; }
+	log "$tag: $nd devices x $per entries, $back, $np fieldsyncd: setup ($SETUP_JOBS at once)"
+	# Every client comes from 127.0.0.1 and holds a connection or two; the
+	# server refuses more than 200 connections from one address (the
+	# per-address cap, where real devices each have an address of their
+	# own), so a crowd larger than that gets a cap to match.
+	set --
+	[ "$nd" -gt 150 ] && set -- --max-per-ip $((2 * nd))
+	# The limits 500 clients need: each client is four processes (this
+	# shell's subshell, timeout, time, fieldsync), the one server a
+	# descriptor per connection.
+	_u=$(awk '/^Max processes/ { print $3 }' /proc/self/limits 2>/dev/null)
+	if [ -n "$_u" ] && [ "$_u" != unlimited ] && [ "$_u" -lt $((5 * nd + 500)) ]; then
+		fail "$tag: skipped: ulimit -u is $_u, $nd clients need about $((5 * nd + 500)) processes"
+		return
+	fi
+	_n=$(ulimit -n)
+	if [ "$_n" != unlimited ] && [ "$_n" -lt $((2 * nd + 256)) ]; then
+		ulimit -n $((2 * nd + 256)) 2>/dev/null || {
+			fail "$tag: skipped: ulimit -n is $_n and cannot be raised to $((2 * nd + 256))"
+			return
+		}
+	fi
+	SPS=
+	SURLS=
+	init_db "$d" "$back" "bench_$tag" ||
+		{ fail "$tag: fieldsyncd init failed"; return; }
+	_k=1
+	while [ "$_k" -le "$np" ]; do
+		serve "$d" "$_k" "$@" || {
+			fail "$tag: server $_k did not start"
+			stop_server
+			return
+		}
+		_k=$((_k + 1))
+	done
+	_s=$(now_ns)
+	seq 1 "$nd" | C_DIR=$d C_URLS=$SURLS C_DB=$SDB C_PER=$per FS=$FS \
+		FSD=$FSD GEN=$GEN timeout -k 5 "$(lim 400)" \
+		xargs -P "$SETUP_JOBS" -n 1 sh "$W/setup_device.sh"
+	put "${tag}_setup_s" "$(secs "$_s" "$(now_ns)")"
+	: >"$d/ready"
 	i=1
-	ready=0
-	while [ "$i" -le "$DEVICES" ]; do
-		if [ "$(left)" -lt 60 ]; then
-			fail "devices: time budget: only $ready devices set up"
-			break
-		fi
-		if new_device "$d/dev$i" "Thiết bị $i – ອຸປະກອນ $i" "$SURL" &&
-			"$GEN" "$PER_DEVICE" "$((1000 + i))" "d$i-" >"$d/in$i.jsonl" &&
-			import "$d/dev$i" "$d/in$i.jsonl" "dev$i"; then
-			ready=$((ready + 1))
+	while [ "$i" -le "$nd" ]; do
+		if [ -s "$d/ok$i" ]; then
+			echo "$i" >>"$d/ready"
 		else
-			fail "devices: setting up device $i failed: $(cat "$d/dev$i.err" 2>/dev/null)"
+			fail "$tag: setting up device $i failed: $(tail -c 300 "$d/dev$i.err" 2>/dev/null | tr '\n' ' ')"
 		fi
 		i=$((i + 1))
 	done
-	put dev_ready "$ready"
+	ready=$(wc -l <"$d/ready" | tr -d ' ')
+	put "${tag}_ready" "$ready"
+	if [ "$ready" -eq 0 ] || [ "$(left)" -lt 30 ]; then
+		fail "$tag: no sync run ($ready devices set up, $(left) s of the budget left)"
+		stop_server
+		return
+	fi
 
-	log "devices: $ready devices sync at once"
+	log "$tag: $ready devices sync at once"
+	_g0=
+	[ "$back" = pg ] && _g0=$(pg_ticks)
+	_t0=$(servers_ticks)
 	cpids=
-	i=1
-	l=$(lim 240)
-	while [ "$i" -le "$ready" ]; do
+	cend=$(($(date +%s) + CROWD_LIMIT))
+	for i in $(cat "$d/ready"); do
 		(
 			s=$(now_ns)
-			run_timed "$l" "$d/t$i.time" "$FS" --dir "$d/dev$i" \
-				sync --json >"$d/s$i.json" 2>"$d/s$i.err"
-			rc=$?
-			echo "$rc $s $(now_ns)" >"$d/res$i"
+			a=0
+			b=1
+			while :; do
+				a=$((a + 1))
+				l=$((cend - $(date +%s)))
+				[ "$l" -gt 0 ] || l=1
+				run_timed "$(lim "$l")" "$d/t$i.time" "$FS" --dir "$d/dev$i" \
+					sync --json >"$d/s$i.$a.json" 2>>"$d/s$i.err"
+				rc=$?
+				[ "$rc" = 3 ] && [ "$a" -le "$RETRIES" ] || break
+				w=$(awk -v b="$b" -v s="$i$a" 'BEGIN { srand(s)
+					printf "%.2f", b * (0.75 + 0.5 * rand()) }')
+				[ "$(date +%s)" -lt $((cend - b)) ] || break
+				sleep "$w"
+				b=$((b * 2))
+			done
+			echo "$rc $s $(now_ns) $a" >"$d/res$i"
 		) &
 		cpids="$cpids $!"
-		i=$((i + 1))
 	done
 	PIDS="$PIDS $cpids"
 	for p in $cpids; do
 		wait "$p"
 	done
-	i=1
-	: >"$d/all"
-	while [ "$i" -le "$ready" ]; do
-		_rss=$(rss_kb "$d/t$i.time")
-		printf '%s %s %s %s\n' "$(cat "$d/res$i" 2>/dev/null || echo "999 0 0")" \
-			"$(json_num "$d/s$i.json" pushed_changes)" \
-			"$(json_num "$d/s$i.json" pulled_changes)" "${_rss:-0}" \
-			>>"$d/all"
-		printf 'device %s: %s\n' "$i" "$(cat "$d/s$i.json")" >>"$W/raw"
-		rc=$(cut -d' ' -f1 "$d/res$i" 2>/dev/null)
-		[ "${rc:-999}" = 0 ] ||
-			fail "devices: device $i: sync exited ${rc:-?}: $(tail -c 200 "$d/s$i.err" | tr '\n' ' ')"
-		i=$((i + 1))
-	done
-	# all: rc start_ns end_ns pushed pulled rss_kb, one line per device.
-	awk '{ n++; if ($1 == 0) ok++; d = ($3 - $2) / 1e9; t[n] = d
-		if (n == 1 || $2 < s0) s0 = $2; if ($3 > e1) e1 = $3
-		push += $4; pull += $5; if ($6 > rss) rss = $6 }
+	_t1=$(servers_ticks)
+	put "${tag}_scpu" "$(ticks_s "$_t0" "$_t1")"
+	[ -n "$_g0" ] && put "${tag}_pgcpu" "$(ticks_s "$_g0" "$(pg_ticks)")"
+	# The servers stop before anything is counted (letting requests in
+	# progress end): a sync stopped by timeout may have left a push that
+	# the server still commits, and its log line.
+	stop_server keep
+	put "${tag}_server_rss" "$SRSS_ALL"
+
+	# One awk over every device's files (a process per device and attempt
+	# would take longer than the syncs with 500 devices): all holds
+	# "rc start_ns end_ns pushed pulled rss_kb attempts cpu_s" a device,
+	# heads "id own_head rc i" (own_head "-" when no attempt printed it:
+	# see below), failed "exit RC (status)" for each device
+	# that did not sync (sync --json prints no message, only a status).
+	# Raw JSON into RESULTS.md for up to 50 devices; a crowd's (3,000
+	# attempts and more) stays in its directory (BENCH_KEEP keeps it).
+	_raw=$W/raw
+	if [ "$nd" -gt 50 ]; then
+		_raw=$d/raw
+		printf '%s: the JSON of its %s devices'"'"' attempts is not kept here (BENCH_KEEP=1 keeps it in %s)\n' \
+			"$tag" "$nd" "$tag/raw" >>"$W/raw"
+	fi
+	for f in "$d"/res* "$d"/ok* "$d"/t*.time "$d"/s*.json; do
+		[ -e "$f" ] && printf '%s\n' "$f"
+	done | awk -v ready="$d/ready" -v all="$d/all" -v heads="$d/heads" \
+		-v failed="$d/failed" -v raw="$_raw" '
+	function num(s, k,   r) {
+		if (!match(s, "\"" k "\":[0-9]+")) return 0
+		return substr(s, RSTART + length(k) + 3, RLENGTH - length(k) - 3) + 0 }
+	{
+		f = $0; b = f; sub(/.*\//, "", b)
+		while ((getline l < f) > 0) {
+			if (b ~ /^res/) res[substr(b, 4)] = l
+			else if (b ~ /^ok/) id[substr(b, 3)] = l
+			else if (b ~ /^t[0-9]+\.time$/) {
+				i = substr(b, 2); sub(/\.time$/, "", i)
+				if (l ~ /Maximum resident set size/) {
+					n = split(l, x, " "); if (x[n] + 0 > rss[i]) rss[i] = x[n] + 0 }
+				if (l ~ /(User|System) time \(seconds\)/) {
+					n = split(l, x, " "); cpu[i] += x[n] }
+			} else if (b ~ /^s[0-9]+\.[0-9]+\.json$/) {
+				split(substr(b, 2), x, "."); js[x[1], x[2]] = l
+				pu[x[1]] += num(l, "pushed_changes")
+				pl[x[1]] += num(l, "pulled_changes")
+			}
+		}
+		close(f)
+	}
 	END {
-		# nearest-rank percentiles over the devices'"'"' sync times
+		while ((getline i < ready) > 0) {
+			r = res[i]; if (r == "") r = "999 0 0 1"
+			split(r, x, " "); a = x[4]
+			printf "%s %s %s %d %d %d %d %.2f\n", x[1], x[2], x[3],
+				pu[i], pl[i], rss[i], a, cpu[i] > all
+			last = js[i, a]
+			own = "-" # the chain head the device reported, if it did
+			for (k = 1; k <= a; k++) {
+				printf "device %s attempt %d: %s\n", i, k, js[i, k] >> raw
+				if (js[i, k] ~ /"local_seq":/ &&
+				    (own == "-" || num(js[i, k], "local_seq") > own))
+					own = num(js[i, k], "local_seq")
+			}
+			print id[i], own, x[1], i > heads
+			if (x[1] != 0) {
+				st = ""
+				if (match(last, /"status":"[a-z_]+"/))
+					st = substr(last, RSTART + 10, RLENGTH - 11)
+				print "exit " x[1] " (" st ")" > failed
+			}
+		}
+	}'
+	# A device whose last attempt was stopped by timeout may have built
+	# and pushed its set after the last JSON it printed: its own chain head
+	# is read from its store (`status --json`, local_seq), the sync over.
+	awk '$2 == "-" || $3 != 0 { print $4 }' "$d/heads" |
+		timeout -k 5 "$(lim 120)" xargs -P "$SETUP_JOBS" -n 1 sh -c \
+			'"$0" --dir "$1/dev$2" status --json 2>/dev/null |
+			sed -n "s/.*\"local_seq\":[[:space:]]*\([0-9][0-9]*\).*/\1/p" |
+			head -1 >"$1/own$2"' "$FS" "$d"
+	awk -v d="$d" '{ v = ""; f = d "/own" $4
+		if ((getline v < f) > 0 && v != "") $2 = v; close(f); print }' \
+		"$d/heads" >"$d/heads.own" && mv "$d/heads.own" "$d/heads"
+	# One line for the devices that did not sync, by exit status.
+	[ -s "$d/failed" ] &&
+		fail "$tag: $(wc -l <"$d/failed" | tr -d ' ') of $ready devices did not sync (last attempt: $(sort "$d/failed" | uniq -c | awk '{ c = $1; $1 = ""; printf "%s%s×%s", (n++ ? ", " : ""), c, $0 }'))"
+	awk -v t="$tag" '
+	function pct(v, n, q,   i, j, y, k) {
+		# nearest rank over v[1..n], sorted in place
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
-			if (t[j] < t[i]) { x = t[i]; t[i] = t[j]; t[j] = x }
-		p50 = int(0.50 * n + 0.999999); p99 = int(0.99 * n + 0.999999)
-		printf "dev_ok=%d\ndev_wall=%.3f\ndev_pushed=%d\ndev_pulled=%d\n",
-			ok, (e1 - s0) / 1e9, push, pull
-		printf "dev_p50=%.3f\ndev_p99=%.3f\ndev_client_rss=%d\n",
-			t[p50], t[p99], rss
+			if (v[j] < v[i]) { y = v[i]; v[i] = v[j]; v[j] = y }
+		k = int(q * n + 0.999999); return n ? v[k] : "" }
+	{ n++; d = ($3 - $2) / 1e9; x[n] = d
+		if ($1 == 0) { ok++; y[ok] = d; if ($7 == 1) first++ }
+		retries += $7 - 1
+		if (n == 1 || $2 < s0) s0 = $2; if ($3 > e1) e1 = $3
+		push += $4; pull += $5; if ($6 > rss) rss = $6; cpu += $8 }
+	END {
+		printf "%s_ok=%d\n%s_first_ok=%d\n%s_retries=%d\n", t, ok, t, first, t, retries
+		printf "%s_wall=%.3f\n%s_pushed=%d\n%s_pulled=%d\n", t, (e1 - s0) / 1e9, t, push, t, pull
+		printf "%s_p50=%s\n%s_p99=%s\n", t, pct(x, n, 0.50), t, pct(x, n, 0.99)
+		printf "%s_ok_p50=%s\n", t, pct(y, ok, 0.50)
+		printf "%s_ok_p99=%s\n", t, pct(y, ok, 0.99)
+		printf "%s_client_rss=%d\n%s_client_cpu=%.2f\n", t, rss, t, cpu
 	}' "$d/all" >>"$RES"
+	# What the servers answered with a status of 400 or more, by status,
+	# code and endpoint (their request log: time device method path
+	# status [code] in= out= ms).
+	put "${tag}_errors" "$(cat "$d"/server*.log | awk '$5 ~ /^[45][0-9][0-9]$/ {
+			c = ($6 ~ /^in=/) ? "" : " " $6; n[$5 c " (" $3 " " $4 ")"]++ }
+		END { for (k in n) printf "%s%d× %s", (s++ ? ", " : ""), n[k], k }')"
+
 	held=$(server_records)
-	put dev_server_records "$held"
-	want=$((ready * PER_DEVICE))
-	[ -z "$held" ] || [ "$held" = "$want" ] ||
-		fail "devices: server holds $held records, not $want"
-	stop_server
-	put dev_server_rss "$SRSS_KB"
-	rm -rf "$d"
+	put "${tag}_server_records" "$held"
+	# Cursors 1..n with no gap; each device's chain on the server 1..its
+	# head, no seq missing or twice, the head the devices table keeps; for
+	# every device whose sync exited 0 the head it reports itself, and for
+	# none a head beyond its own; PER records for each device's set (its
+	# PER entries fit in one set).
+	cur=$(server_sql 'SELECT count(*) || '"' '"' || coalesce(min(cursor), 0) || '"' '"' || coalesce(max(cursor), 0) FROM sets')
+	if [ -n "$cur" ]; then
+		put "${tag}_sets" "${cur%% *}"
+		set -- $cur
+		if [ "$2" = 1 ] && [ "$1" = "$3" ]; then
+			put "${tag}_cursors" "yes"
+		else
+			put "${tag}_cursors" "no"
+			fail "$tag: cursors are not 1..n without a gap: $1 sets, cursors $2..$3"
+		fi
+		bad=$(server_sql 'SELECT count(*) FROM (SELECT device FROM sets GROUP BY device HAVING count(*) <> max(seq) OR min(seq) <> 1) x')
+		badh=$(server_sql 'SELECT count(*) FROM devices d WHERE d.head_seq <> (SELECT coalesce(max(s.seq), 0) FROM sets s WHERE s.device = d.id)')
+		server_sql "SELECT device || ' ' || max(seq) FROM sets GROUP BY device" >"$d/server_heads"
+		# heads: id own_head rc; answers: synced-and-held, synced,
+		# devices held, devices with more on the server than their own
+		set -- $(awk 'NR == FNR { h[$1] = $2; next }
+			{ if ($3 == 0) { ok++; if ($2 > 0 && h[$1] == $2) good++ }
+			  if (h[$1] > 0) held++; if ($2 != "-" && h[$1] > $2 + 0) over++ }
+			END { print good + 0, ok + 0, held + 0, over + 0 }' \
+			"$d/server_heads" "$d/heads")
+		put "${tag}_chains" "$1"
+		put "${tag}_chains_held" "$3"
+		put "${tag}_chain_gaps" "$bad"
+		put "${tag}_head_mismatch" "$badh"
+		[ "$bad" = 0 ] ||
+			fail "$tag: $bad devices have a chain on the server that is not 1..head"
+		[ "$badh" = 0 ] ||
+			fail "$tag: $badh devices have a head in the devices table unlike their sets"
+		[ "$1" = "$2" ] ||
+			fail "$tag: of $2 devices whose sync exited 0, only $1 have on the server the chain head they report"
+		[ "$4" = 0 ] ||
+			fail "$tag: $4 devices have more sets on the server than they made"
+		[ -z "$held" ] || [ "$held" = $(($3 * per)) ] ||
+			fail "$tag: server holds $held records, not $per for each of the $3 devices whose set it holds"
+	elif [ -n "$held" ]; then
+		[ "$held" = $((ready * per)) ] ||
+			fail "$tag: server holds $held records, not $((ready * per))"
+	fi
+	drop_db
+	[ -n "$KEEP" ] || rm -rf "$d"
 }
 
 # ---- scenario 3: the field link -----------------------------------------
@@ -539,20 +919,50 @@ field() {
 # ---- run ----------------------------------------------------------------
 for n in $SIZES; do
 	if [ "$(left)" -lt 60 ]; then
-		fail "loopback $n: skipped, time budget spent"
+		fail "n$n: loopback $n skipped, time budget spent"
 		continue
 	fi
-	scale "$n"
+	scale "$n" sqlite
+done
+# The PostgreSQL cluster, when a scenario needs it.
+if [ -z "$PG_SKIP" ] && { [ -n "$PG_SIZES" ] || [ "$CROWD" -gt 0 ]; }; then
+	log "PostgreSQL: initdb and start a cluster of the bench's own"
+	pg_start || {
+		fail "pg: the bench's PostgreSQL cluster did not start"
+		PG_SKIP="not measured: the PostgreSQL cluster did not start"
+	}
+fi
+for n in $PG_SIZES; do
+	[ -z "$PG_SKIP" ] || break
+	if [ "$(left)" -lt 90 ]; then
+		fail "pg_n$n: loopback $n on PostgreSQL skipped, time budget spent"
+		continue
+	fi
+	scale "$n" pg
 done
 if [ "$(left)" -lt 60 ]; then
-	fail "devices: skipped, time budget spent"
+	fail "dev: devices skipped, time budget spent"
 else
-	devices
+	crowd dev sqlite "$DEVICES" "$PER_DEVICE" 1
 fi
 if [ "$(left)" -lt 60 ]; then
 	fail "field: skipped, time budget spent"
 else
 	field
+fi
+if [ "$CROWD" -gt 0 ]; then
+	if [ "$(left)" -lt 150 ]; then
+		fail "crowd_sqlite: skipped, time budget spent"
+	else
+		crowd crowd_sqlite sqlite "$CROWD" "$CROWD_PER" 1
+	fi
+	if [ -n "$PG_SKIP" ]; then
+		:
+	elif [ "$(left)" -lt 150 ]; then
+		fail "crowd_pg: skipped, time budget spent"
+	else
+		crowd crowd_pg pg "$CROWD" "$CROWD_PER" "$PG_PROCS"
+	fi
 fi
 TOTAL_S=$(($(date +%s) - T0))
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -599,15 +1009,26 @@ row() { printf '| %s | %s | %s | %s | %s |\n' "$@" >>"$TABLE"; }
 
 row "scenario" "figure" "measured" "target (issue 6)" "verdict"
 row "---" "---" "---" "---" "---"
-for n in $SIZES; do
+# loop_rows N BACKEND: the rows of one loopback scenario.
+loop_rows() {
+	n=$1
 	nn=$(fmt int "$n")
-	sc="loopback, $nn entries"
-	if [ -z "$(get "n${n}_push_s")" ]; then
-		row "$sc" "all figures" "not measured (see failures)" "" ""
-		continue
+	k=n$n
+	sc="loopback, $nn entries, SQLite"
+	if [ "$2" = pg ]; then
+		k=pg_n$n
+		sc="loopback, $nn entries, PostgreSQL"
+		if [ -n "$PG_SKIP" ]; then
+			row "$sc" "all figures" "$PG_SKIP" "" ""
+			return
+		fi
 	fi
-	ps=$(get "n${n}_push_s")
-	pl=$(get "n${n}_pull_s")
+	if [ -z "$(get "${k}_push_s")" ]; then
+		row "$sc" "all figures" "not measured (see failures)" "" ""
+		return
+	fi
+	ps=$(get "${k}_push_s")
+	pl=$(get "${k}_pull_s")
 	tp=""
 	vp=""
 	tl=""
@@ -615,62 +1036,124 @@ for n in $SIZES; do
 	if [ "$n" = 100000 ]; then
 		tp="< $T_PUSH_S s"
 		vp=$(judge "$ps" "<" "$T_PUSH_S")
-		[ "$(get "n${n}_push_rc")" = 0 ] || vp="**not met** (sync failed)"
+		[ "$(get "${k}_push_rc")" = 0 ] || vp="**not met** (sync failed)"
 		tl="< $T_PULL_S s"
 		vl=$(judge "$pl" "<" "$T_PULL_S")
-		[ "$(get "n${n}_pull_rc")" = 0 ] || vl="**not met** (sync failed)"
+		[ "$(get "${k}_pull_rc")" = 0 ] || vl="**not met** (sync failed)"
 	fi
+	# CPU: the client, fieldsyncd, and PostgreSQL's processes on pg.
+	cpu() { # cpu push|pull
+		printf 'CPU: client %s, %s %s' "$(fmt s "$(get "${k}_$1_cpu")")" \
+			"$([ "$2" = pg ] && echo fieldsyncd || echo server)" \
+			"$(fmt s "$(get "${k}_$1_scpu")")"
+		[ "$2" = pg ] && printf ', PostgreSQL %s' "$(fmt s "$(get "${k}_$1_pgcpu")")"
+	}
 	row "$sc" "push: one \`sync\` of $nn pending entries to a fresh server (pushed + applied)" \
-		"$(fmt s "$ps"), $(fmt rate "$ps" "$n"); change sets: $(get "n${n}_push_sets"), requests: $(get "n${n}_push_req"); CPU: client $(fmt s "$(get "n${n}_push_cpu")"), server $(fmt s "$(get "n${n}_push_scpu")")" \
+		"$(fmt s "$ps"), $(fmt rate "$ps" "$n"); change sets: $(get "${k}_push_sets"), requests: $(get "${k}_push_req"); $(cpu push "$2")" \
 		"$tp" "$vp"
 	row "$sc" "pull: one \`sync\` of a fresh device" \
-		"$(fmt s "$pl"), $(fmt rate "$pl" "$n"); requests: $(get "n${n}_pull_req"); CPU: client $(fmt s "$(get "n${n}_pull_cpu")"), server $(fmt s "$(get "n${n}_pull_scpu")")" \
+		"$(fmt s "$pl"), $(fmt rate "$pl" "$n"); requests: $(get "${k}_pull_req"); $(cpu pull "$2")" \
 		"$tl" "$vl"
-	up=$(get "n${n}_push_up")
+	up=$(get "${k}_push_up")
 	bpe=""
 	[ -n "$up" ] && bpe=$(calc "$up / $n")
 	row "$sc" "bytes on the wire per entry pushed (bytes_up / N)" \
-		"$(fmt perentry "$up" "$n") ($(fmt int "$up") B in all; input JSON $(fmt perentry "$(get "n${n}_raw_bytes")" "$n"))" \
+		"$(fmt perentry "$up" "$n") ($(fmt int "$up") B in all; input JSON $(fmt perentry "$(get "${k}_raw_bytes")" "$n"))" \
 		"< $T_BYTES B" "$(judge "$bpe" "<" "$T_BYTES")"
 	row "$sc" "bytes per entry pulled (bytes_down / N)" \
-		"$(fmt perentry "$(get "n${n}_pull_down")" "$n")" "" ""
-	cr=$(max2 "$(get "n${n}_push_rss")" "$(get "n${n}_pull_rss")")
-	cr=$(max2 "$cr" "$(get "n${n}_ipush_rss")")
-	cr=$(max2 "$cr" "$(get "n${n}_ipull_rss")")
+		"$(fmt perentry "$(get "${k}_pull_down")" "$n")" "" ""
+	cr=$(max2 "$(get "${k}_push_rss")" "$(get "${k}_pull_rss")")
+	cr=$(max2 "$cr" "$(get "${k}_ipush_rss")")
+	cr=$(max2 "$cr" "$(get "${k}_ipull_rss")")
 	row "$sc" "client peak RSS (push / pull)" \
-		"$(fmt mb "$(get "n${n}_push_rss")") / $(fmt mb "$(get "n${n}_pull_rss")")" \
+		"$(fmt mb "$(get "${k}_push_rss")") / $(fmt mb "$(get "${k}_pull_rss")")" \
 		"< $T_CLIENT_MB MB" "$(judge "$(mb "$cr")" "<" "$T_CLIENT_MB")"
-	row "$sc" "server peak RSS (VmHWM) after the push / after the pull / at the end" \
-		"$(fmt mb "$(get "n${n}_srss_push")") / $(fmt mb "$(get "n${n}_srss_pull")") / $(fmt mb "$(get "n${n}_server_rss")")" \
+	srv="server peak RSS (VmHWM)"
+	[ "$2" = pg ] && srv="fieldsyncd peak RSS (VmHWM; PostgreSQL's processes not counted)"
+	row "$sc" "$srv after the push / after the pull / at the end" \
+		"$(fmt mb "$(get "${k}_srss_push")") / $(fmt mb "$(get "${k}_srss_pull")") / $(fmt mb "$(get "${k}_server_rss")")" \
 		"(< $T_SERVER_MB MB is for 50 devices)" ""
-	if [ -n "$(get "n${n}_ipush_s")" ]; then
-		row "$sc" "incremental: $(get "n${n}_edits") entries (1%) edited, then \`sync\` A / \`sync\` B" \
-			"A: $(fmt s "$(get "n${n}_ipush_s")"), $(fmt int "$(get "n${n}_ipush_up")") B up, $(fmt int "$(get "n${n}_ipush_down")") B down / B: $(fmt s "$(get "n${n}_ipull_s")"), $(fmt int "$(get "n${n}_ipull_up")") B up, $(fmt int "$(get "n${n}_ipull_down")") B down" \
+	if [ -n "$(get "${k}_ipush_s")" ]; then
+		row "$sc" "incremental: $(get "${k}_edits") entries (1%) edited, then \`sync\` A / \`sync\` B" \
+			"A: $(fmt s "$(get "${k}_ipush_s")"), $(fmt int "$(get "${k}_ipush_up")") B up, $(fmt int "$(get "${k}_ipush_down")") B down / B: $(fmt s "$(get "${k}_ipull_s")"), $(fmt int "$(get "${k}_ipull_up")") B up, $(fmt int "$(get "${k}_ipull_down")") B down" \
 			"" ""
 	fi
-	chk="server holds $(get "n${n}_server_records") records; B pulled $(get "n${n}_pull_changes"); replicas identical after the incremental sync: $(get "n${n}_identical")"
+	chk="server holds $(get "${k}_server_records") records; B pulled $(get "${k}_pull_changes"); replicas identical after the incremental sync: $(get "${k}_identical")"
 	v=ok
-	grep -q "^n${n}[:_]" "$W/failures" 2>/dev/null && v="**FAILED**"
+	grep -q "^${k}[:_]" "$W/failures" 2>/dev/null && v="**FAILED**"
 	row "$sc" "consistency" "$chk" "" "$v"
+}
+for n in $SIZES; do
+	loop_rows "$n" sqlite
+done
+for n in $PG_SIZES; do
+	loop_rows "$n" pg
 done
 
-if [ -n "$(get dev_wall)" ]; then
-	sc="$(get dev_ready) devices at once, $PER_DEVICE entries each"
+# crowd_rows TAG BACKEND DEVICES PER NPROC: the rows of one crowd scenario.
+crowd_rows() {
+	t=$1
+	case $2 in
+	pg) sc="$3 devices at once, $4 entries each, PostgreSQL, $5 fieldsyncd" ;;
+	*) sc="$3 devices at once, $4 entries each, SQLite, $5 fieldsyncd" ;;
+	esac
+	if [ "$2" = pg ] && [ -n "$PG_SKIP" ]; then
+		row "$sc" "all figures" "$PG_SKIP" "" ""
+		return
+	fi
+	if [ -z "$(get "${t}_wall")" ]; then
+		row "$sc" "all figures" "not measured (see failures)" "" ""
+		return
+	fi
+	[ "$(get "${t}_ready")" = "$3" ] ||
+		sc="$(get "${t}_ready") of $sc (set up)"
 	row "$sc" "all start \`sync\` together: wall time, entries pushed per second" \
-		"$(fmt s "$(get dev_wall)"), $(fmt rate "$(get dev_wall)" "$(get dev_pushed)") ($(fmt int "$(get dev_pushed)") pushed, $(fmt int "$(get dev_pulled)") pulled in the same passes)" \
+		"$(fmt s "$(get "${t}_wall")"), $(fmt rate "$(get "${t}_wall")" "$(get "${t}_pushed")") ($(fmt int "$(get "${t}_pushed")") pushed, $(fmt int "$(get "${t}_pulled")") pulled in the same passes)" \
 		"" ""
-	row "$sc" "per-device sync time p50 / p99" \
-		"$(fmt s "$(get dev_p50)") / $(fmt s "$(get dev_p99)")" "" ""
-	row "$sc" "server peak RSS (VmHWM)" "$(fmt mb "$(get dev_server_rss)")" \
-		"< $T_SERVER_MB MB" "$(judge "$(mb "$(get dev_server_rss)")" "<" "$T_SERVER_MB")"
+	if [ "$(get "${t}_ok")" = "$(get "${t}_ready")" ] &&
+		[ "$(get "${t}_retries")" = 0 ]; then
+		row "$sc" "per-device sync time p50 / p99" \
+			"$(fmt s "$(get "${t}_p50")") / $(fmt s "$(get "${t}_p99")")" "" ""
+	else
+		row "$sc" "per-device sync time p50 / p99, first start to last end (retries and their waits included)" \
+			"the $(get "${t}_ok") devices that synced: $(fmt s "$(get "${t}_ok_p50")") / $(fmt s "$(get "${t}_ok_p99")"); all $(get "${t}_ready"), until their last attempt ended: $(fmt s "$(get "${t}_p50")") / $(fmt s "$(get "${t}_p99")")" "" ""
+	fi
+	rs=
+	top=
+	for x in $(get "${t}_server_rss"); do
+		rs="$rs${rs:+ / }$(fmt mb "$x")"
+		top=$(max2 "$top" "$x")
+	done
+	what="server peak RSS (VmHWM)"
+	[ "$5" -gt 1 ] && what="server peak RSS (VmHWM) of each fieldsyncd"
+	[ "$2" = pg ] && what="$what; PostgreSQL's processes not counted"
+	if [ "$t" = dev ]; then
+		row "$sc" "$what" "$rs" "< $T_SERVER_MB MB" \
+			"$(judge "$(mb "$top")" "<" "$T_SERVER_MB")"
+	else
+		row "$sc" "$what" "$rs" "(< $T_SERVER_MB MB is for 50 devices)" ""
+	fi
 	row "$sc" "client peak RSS (largest of the devices)" \
-		"$(fmt mb "$(get dev_client_rss)")" "< $T_CLIENT_MB MB" \
-		"$(judge "$(mb "$(get dev_client_rss)")" "<" "$T_CLIENT_MB")"
+		"$(fmt mb "$(get "${t}_client_rss")")" "< $T_CLIENT_MB MB" \
+		"$(judge "$(mb "$(get "${t}_client_rss")")" "<" "$T_CLIENT_MB")"
+	c="clients $(fmt s "$(get "${t}_client_cpu")") in all, fieldsyncd $(fmt s "$(get "${t}_scpu")")"
+	[ "$2" = pg ] && c="$c, PostgreSQL $(fmt s "$(get "${t}_pgcpu")")"
+	row "$sc" "CPU from first start to last end (user + system)" "$c" "" ""
+	row "$sc" "setup, not in the figures: init, token, enroll, import $4 entries, $SETUP_JOBS devices at a time" \
+		"$(fmt s "$(get "${t}_setup_s")") for $(get "${t}_ready") devices" "" ""
+	x=$(get "${t}_errors")
+	chk="$(get "${t}_ok") of $(get "${t}_ready") devices synced (exit 0): $(get "${t}_first_ok") at the first attempt, $(get "${t}_retries") retries after exit 3 in all; server answers of 400 or more: ${x:-none}; server holds $(get "${t}_server_records") records"
+	if [ -n "$(get "${t}_cursors")" ]; then
+		chk="$chk ($4 for each of the $(get "${t}_chains_held") devices whose set it holds); $(get "${t}_sets") sets, cursors 1..n with no gap: $(get "${t}_cursors"); every chain on the server 1..head with no gap: $( [ "$(get "${t}_chain_gaps")" = 0 ] && [ "$(get "${t}_head_mismatch")" = 0 ] && echo yes || echo no); server's head = the device's own for $(get "${t}_chains") of the $(get "${t}_ok") devices synced"
+	fi
 	v=ok
-	grep -q "^dev" "$W/failures" 2>/dev/null && v="**FAILED**"
-	row "$sc" "consistency" "$(get dev_ok) of $(get dev_ready) syncs exited 0; server holds $(get dev_server_records) records" "" "$v"
-else
-	row "$DEVICES devices at once" "all figures" "not measured (see failures)" "" ""
+	grep -q "^${t}:" "$W/failures" 2>/dev/null && v="**FAILED**"
+	row "$sc" "consistency" "$chk" "" "$v"
+}
+crowd_rows dev sqlite "$DEVICES" "$PER_DEVICE" 1
+if [ "$CROWD" -gt 0 ]; then
+	crowd_rows crowd_sqlite sqlite "$CROWD" "$CROWD_PER" 1
+	crowd_rows crowd_pg pg "$CROWD" "$CROWD_PER" "$PG_PROCS"
 fi
 
 field_rows() { # field_rows push|pull LABEL
@@ -698,20 +1181,24 @@ mem=$(awk '/^MemTotal:/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)
 fstype=$(df -PT "$W" 2>/dev/null | awk 'NR == 2 { print $2 }')
 commit=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=
-[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)" ] &&
+# (bench/RESULTS.md itself, the previous run's output, does not count)
+[ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | grep -v ' bench/RESULTS.md$' | head -1)" ] &&
 	dirty=" plus uncommitted changes in the work tree"
 libs=$(pkg-config --modversion sqlite3 libsodium libcurl libmicrohttpd zlib 2>/dev/null |
 	paste -sd' ' - | awk '{ printf "SQLite %s, libsodium %s, libcurl %s, libmicrohttpd %s, zlib %s", $1, $2, $3, $4, $5 }')
 ccv=$(cc --version 2>/dev/null | head -1)
+pgv="PostgreSQL rows $PG_SKIP"
+[ -z "$PG_SKIP" ] &&
+	pgv="$("$PGBIN/postgres" --version 2>/dev/null | sed 's/^postgres (PostgreSQL) /PostgreSQL /') (a cluster of the bench's own on a Unix socket, default settings but fsync=on, synchronous_commit=on)"
 
 {
 	echo "# fieldsync benchmark results"
 	echo
 	echo "Written by \`make bench\` (bench/run.sh) on $(date -u +%Y-%m-%dT%H:%MZ), in ${TOTAL_S} s. How to run and read it: bench/README.md."
 	echo
-	echo "**Machine:** ${cpu:-unknown CPU}, $(nproc) cores, $mem RAM; $(uname -srm); stores and server database on ${fstype:-?} (\`$(dirname "$W")\`); $libs; $ccv; fieldsync at commit $commit$dirty, built with the Makefile's default flags (-O2 -g). Load average (1, 5, 15 min) at the start: $LOAD0; at the end: $LOAD1 (other work on the machine slows every figure)."
+	echo "**Machine:** ${cpu:-unknown CPU}, $(nproc) cores, $mem RAM; $(uname -srm); stores and server database on ${fstype:-?} (\`$(dirname "$W")\`); $libs; $pgv; $ccv; fieldsync at commit $commit$dirty, built with the Makefile's default flags (-O2 -g). Load average (1, 5, 15 min) at the start: $LOAD0; at the end: $LOAD1 (other work on the machine slows every figure)."
 	echo
-	echo "All traffic on 127.0.0.1 over plain HTTP. Entries: visits, expert trips and demonstration models with 9 to 12 fields each (about ten), Vietnamese and Lao text, from \`bench/gen.c\`. Client figures come from \`fieldsync sync --json\` and \`/usr/bin/time -v\`; server RSS is \`VmHWM\` read just before SIGTERM; field-link bytes and round trips are counted by \`tests/tools/faultproxy\`. 1 MB = 10^6 bytes."
+	echo "All traffic on 127.0.0.1 over plain HTTP. Entries: visits, expert trips and demonstration models with 9 to 12 fields each (about ten), Vietnamese and Lao text, from \`bench/gen.c\`. Client figures come from \`fieldsync sync --json\` and \`/usr/bin/time -v\`; server RSS is \`VmHWM\` read just before SIGTERM (of \`fieldsyncd\` only: PostgreSQL's own processes are not in it, their CPU is shown beside fieldsyncd's); field-link bytes and round trips are counted by \`tests/tools/faultproxy\`. 1 MB = 10^6 bytes."
 	echo
 	cat "$TABLE"
 	echo
