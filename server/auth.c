@@ -43,6 +43,9 @@
 #define NONCE_BYTES 8
 #define TAG_BYTES 16
 #define TAG_DOMAIN "fieldsync challenge v1\n"
+/* A ticket has a challenge's form (nonce 8, expiry 8, tag 16) under its
+** own domain, so neither is ever taken for the other. */
+#define TICKET_DOMAIN "fieldsync ticket v1\n"
 
 typedef struct used_ch {
 	uint8_t tag[TAG_BYTES];
@@ -207,11 +210,13 @@ static void challenge_tag(const srv_auth *a, const uint8_t head[16],
 	tag_under(a, TAG_DOMAIN, head, id, tag);
 }
 
-int srv_auth_challenge_new(srv_auth *a, const char *device, int64_t now_ms,
-			   char out[SRV_SECRET_HEX + 1])
+/* nonce (8) || expiry now_ms + ttl_ms (8, big-endian) || tag under
+** domain for device: a challenge or a ticket, as 64 hex digits. */
+static int mint(srv_auth *a, const char *domain, const char *device,
+		int64_t now_ms, int64_t ttl_ms, char out[SRV_SECRET_HEX + 1])
 {
 	uint8_t raw[32], id[PROTO_ID_BYTES];
-	uint64_t exp = (uint64_t)(now_ms + SRV_CHALLENGE_TTL_MS);
+	uint64_t exp = (uint64_t)(now_ms + ttl_ms);
 	int i;
 
 	out[0] = 0;
@@ -220,9 +225,15 @@ int srv_auth_challenge_new(srv_auth *a, const char *device, int64_t now_ms,
 	randombytes_buf(raw, NONCE_BYTES);
 	for (i = 0; i < 8; i++)
 		raw[NONCE_BYTES + i] = (uint8_t)(exp >> (56 - 8 * i));
-	challenge_tag(a, raw, id, raw + NONCE_BYTES + 8);
+	tag_under(a, domain, raw, id, raw + NONCE_BYTES + 8);
 	proto_hex_encode(out, raw, sizeof(raw));
 	return SRV_OK;
+}
+
+int srv_auth_challenge_new(srv_auth *a, const char *device, int64_t now_ms,
+			   char out[SRV_SECRET_HEX + 1])
+{
+	return mint(a, TAG_DOMAIN, device, now_ms, SRV_CHALLENGE_TTL_MS, out);
 }
 
 /* Decode challenge and check its tag for device: 0 with tag and expiry
@@ -392,26 +403,11 @@ int srv_auth_session_check(srv_auth *a, const char *token, int64_t now_ms,
 
 /* ---- tickets ---------------------------------------------------------- */
 
-/* A ticket has a challenge's form (nonce 8, expiry 8, tag 16) under its
-** own domain, so neither is ever taken for the other. */
-#define TICKET_DOMAIN "fieldsync ticket v1\n"
 
 int srv_auth_ticket_new(srv_auth *a, const char *device, int64_t now_ms,
 			char out[SRV_SECRET_HEX + 1])
 {
-	uint8_t raw[32], id[PROTO_ID_BYTES];
-	uint64_t exp = (uint64_t)(now_ms + SRV_TICKET_TTL_MS);
-	int i;
-
-	out[0] = 0;
-	if (!device || proto_hex_decode(id, sizeof(id), device))
-		return SRV_E_ARG;
-	randombytes_buf(raw, NONCE_BYTES);
-	for (i = 0; i < 8; i++)
-		raw[NONCE_BYTES + i] = (uint8_t)(exp >> (56 - 8 * i));
-	tag_under(a, TICKET_DOMAIN, raw, id, raw + NONCE_BYTES + 8);
-	proto_hex_encode(out, raw, sizeof(raw));
-	return SRV_OK;
+	return mint(a, TICKET_DOMAIN, device, now_ms, SRV_TICKET_TTL_MS, out);
 }
 
 int srv_auth_ticket_check(srv_auth *a, const char *ticket, const char *device,

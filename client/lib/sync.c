@@ -367,6 +367,26 @@ static int keep_ticket(struct sync *S, const cJSON *res)
 	return rc;
 }
 
+
+/* What a sign-in answer (§10.5 session, §10.12 sync) gives: the session,
+** the next ticket, the server's clock and the receipt. The caller checked
+** that "session" fits. */
+static int signed_in(struct sync *S, const cJSON *res)
+{
+	const char *sess = jstr(res, "session");
+	int rc;
+
+	memcpy(S->session, sess, strlen(sess) + 1);
+	if ((rc = keep_ticket(S, res)))
+		return rc;
+	S->server_time = jnum(res, "server_time", 0);
+	S->holds = jnum(res, "holds", 0);
+	snprintf(S->head, sizeof S->head, "%s",
+		 jstr(res, "head") ? jstr(res, "head") : "");
+	S->rep->holds = S->holds;
+	return FIELDSYNC_OK;
+}
+
 static int authenticate(struct sync *S)
 {
 	char sighex[PROTO_SIG_HEX + 1], *body = NULL;
@@ -419,15 +439,7 @@ static int authenticate(struct sync *S)
 		rc = http_error(S, status, res, "authentication");
 		goto out;
 	}
-	memcpy(S->session, sess, strlen(sess) + 1);
-	if ((rc = keep_ticket(S, res)))
-		goto out;
-	S->server_time = jnum(res, "server_time", 0);
-	S->holds = jnum(res, "holds", 0);
-	snprintf(S->head, sizeof S->head, "%s",
-		 jstr(res, "head") ? jstr(res, "head") : "");
-	S->rep->holds = S->holds;
-	rc = FIELDSYNC_OK;
+	rc = signed_in(S, res);
 out:
 	cJSON_Delete(req);
 	cJSON_Delete(res);
@@ -2229,15 +2241,8 @@ static int sync_fast(struct sync *S, int *fast, int *pulled)
 	*fast = 1;
 	if ((rc = tentative_clear(S)))
 		goto out;
-	memcpy(S->session, jstr(res, "session"),
-	       strlen(jstr(res, "session")) + 1);
-	if ((rc = keep_ticket(S, res)))
+	if ((rc = signed_in(S, res)))
 		goto out;
-	S->server_time = jnum(res, "server_time", 0);
-	S->holds = jnum(res, "holds", 0);
-	snprintf(S->head, sizeof S->head, "%s",
-		 jstr(res, "head") ? jstr(res, "head") : "");
-	S->rep->holds = S->holds;
 	/* The receipt before the push, as a session would have given it. */
 	if ((rc = acknowledge(S, S->holds, S->head, 0)))
 		goto out;
