@@ -17,7 +17,7 @@ for c in jq curl faketime; do
 	command -v $c >/dev/null || bail "$c is needed"
 done
 FSTOOL=$FIELDSYNC_TOOLS/fstool
-plan 32
+plan 33
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -142,6 +142,20 @@ st=$(curl -s -o "$W/big.out" -w '%{http_code}' -H 'Content-Type: application/jso
 is "$st $(jq -r .error "$W/big.out")" "401 invalid_ticket" "a 3 MB body without a ticket: 401, refused before it is kept"
 post "$P1" /v3/sync '{"local_seq":1,"after":0,"sets":[],"colour":1}' "$("$FSTOOL" ticketauth --key "$W/k" "$T3")"
 is "$ST $(jq -r .error <<<"$BODY")" "400 unknown_field" "an unknown member: 400 unknown_field"
+TA=$("$FSTOOL" ticketauth --key "$W/k" "$T3")
+bad=
+for b in '{"local_seq":1,"after":0,"sets":[],"limit":0}:400 out_of_range' \
+	'{"local_seq":1,"after":-1,"sets":[]}:400 out_of_range' \
+	'{"local_seq":1.5,"after":0,"sets":[]}:400 wrong_type' \
+	'{"local_seq":1,"after":0,"sets":[],"own":2}:400 invalid_value' \
+	'{"local_seq":1,"sets":[]}:400 missing_field' \
+	'{"local_seq":1,"after":0,"sets":[{"set":"x"}]}:400 missing_field' \
+	'[]:400 wrong_type' '{:400 malformed_json'; do
+	post "$P1" /v3/sync "${b%:*}" "$TA"
+	[ "$ST $(jq -r .error <<<"$BODY" 2>/dev/null)" = "${b##*:}" ] ||
+		bad="$bad ${b%:*} -> $ST $BODY;"
+done
+is "$bad" "" "zero limit, negative cursor, fractional seq, bad own, missing members, non-object and broken JSON: 400 naming the fault"
 is "$(snap)" "$SNAP" "none of these changed anything"
 post "$P1" /v3/sync '{"local_seq":1,"after":0,"sets":[]}' "$("$FSTOOL" ticketauth --key "$W/k" "$T3")"
 is "$ST" 200 "the ticket refused only for its request's faults still works"
