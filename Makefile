@@ -11,7 +11,7 @@
 
 BUILD   ?= build
 CC      ?= cc
-PKGS     = sqlite3 libcurl libcjson libsodium libmicrohttpd zlib xlsxwriter \
+PKGS     = sqlite3 libcurl libcjson libsodium libmicrohttpd zlib libzstd xlsxwriter \
            libzip
 TESTPKGS = cmocka
 

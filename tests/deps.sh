@@ -22,6 +22,7 @@ need_pc libcjson libcjson-dev
 need_pc libsodium libsodium-dev
 need_pc libmicrohttpd libmicrohttpd-dev
 need_pc zlib zlib1g-dev
+need_pc libzstd libzstd-dev        # zstd on the wire with the protocol's dictionary
 need_pc xlsxwriter libxlsxwriter-dev   # the report as a workbook
 need_cmd unzip unzip                  # hq_report.t reads the XLSX inside
 need_pc libzip libzip-dev             # the report as a Word document (DOCX)
