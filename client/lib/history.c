@@ -35,7 +35,7 @@ static int insert(fieldsync *fs, const char *sql, const char *id,
 		  long long n)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(fs->db, sql, -1, &st, NULL);
+	int rc = fs_stmt(fs, sql, &st); /* sql: a literal (kept by address) */
 
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot save the record's history");
@@ -45,7 +45,7 @@ static int insert(fieldsync *fs, const char *sql, const char *id,
 	sqlite3_bind_text(st, 4, entry, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, n);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	return rc == SQLITE_DONE ? FIELDSYNC_OK
 				 : fs_sqlfail(fs, rc, "cannot save the "
 					      "record's history");
@@ -58,7 +58,7 @@ int fs_history_add(fieldsync *fs, const char *id, const cJSON *before,
 	char hlc[PROTO_HLC_HEX + 1];
 	int local = strcmp(author_hex, fs->device_hex) == 0, rc;
 	cJSON *e = proto_history_entry(before, after, ch, author_hex);
-	char *text = e ? cJSON_PrintUnformatted(e) : NULL;
+	const char *text = e ? fs_print(fs, e) : NULL;
 
 	cJSON_Delete(e);
 	if (!text)
@@ -76,7 +76,6 @@ int fs_history_add(fieldsync *fs, const char *id, const cJSON *before,
 			    "device, entry, at_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
 			    id, hlc, author_hex, text,
 			    fs->now_ms(fs->now_ctx));
-	free(text);
 	return rc;
 }
 
@@ -89,8 +88,8 @@ void fs_roster_who(fieldsync *fs, const char *hex, char *name, size_t n,
 
 	name[0] = '\0';
 	*hq = 0;
-	if (sqlite3_prepare_v2(fs->db, "SELECT name, role FROM roster WHERE "
-			       "device = ?", -1, &st, NULL) != SQLITE_OK)
+	if (fs_stmt(fs, "SELECT name, role FROM roster WHERE "
+			       "device = ?", &st) != SQLITE_OK)
 		return;
 	sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -101,7 +100,7 @@ void fs_roster_who(fieldsync *fs, const char *hex, char *name, size_t n,
 		      strcmp((const char *)sqlite3_column_text(st, 1),
 			     "hq") == 0;
 	}
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 }
 
 /* What the record is, for a person, from its title fields ("Ngô nếp —

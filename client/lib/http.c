@@ -33,6 +33,9 @@ struct fs_http {
 	int too_big;
 	long connect_s;
 	char pin[64];            /* "sha256//<base64>", or "" */
+	int raw;                 /* this request: fs_http_get_raw */
+	int enc;                 /* its Content-Encoding: 0 none, 1 gzip,
+				 ** -1 another */
 	CURLcode last_cc;        /* of the last request */
 	char last_detail[CURL_ERROR_SIZE];
 	char tls[64];            /* "TLSv1.3 / TLS_AES_256_GCM_SHA384", or "" */
@@ -186,6 +189,32 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *ud)
 	return n;
 }
 
+/* Raw responses: note the Content-Encoding of the final answer. */
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	fs_http *h = ud;
+	size_t n = size * nmemb;
+	static const char name[] = "content-encoding:";
+
+	if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
+		h->enc = 0; /* a new answer (after 100 Continue, say) */
+	} else if (n > sizeof name - 1 &&
+		   strncasecmp(ptr, name, sizeof name - 1) == 0) {
+		const char *v = ptr + sizeof name - 1, *e = ptr + n;
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && (e[-1] == '\r' || e[-1] == '\n' ||
+				 e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		if ((size_t)(e - v) == 4 && strncasecmp(v, "gzip", 4) == 0)
+			h->enc = 1;
+		else if (!((size_t)(e - v) == 8 &&
+			   strncasecmp(v, "identity", 8) == 0))
+			h->enc = -1;
+	}
+	return n;
+}
+
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
@@ -228,9 +257,9 @@ unsigned char *fs_http_gzip(const char *in, size_t len, size_t *outlen)
 	return out;
 }
 
-int fs_http_request(fs_http *h, const char *method, const char *path,
-		    const char *bearer, const char *body, size_t len, int gz,
-		    fs_http_response *resp, char errbuf[256])
+static int perform(fs_http *h, const char *method, const char *path,
+		   const char *bearer, const char *body, size_t len, int gz,
+		   int raw, fs_http_response *resp, char errbuf[256])
 {
 	char curlerr[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdrs = NULL;
@@ -296,7 +325,20 @@ int fs_http_request(fs_http *h, const char *method, const char *path,
 	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, h->progress ? 0L : 1L);
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
+	h->enc = 0;
+	if (raw) {
+		curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "gzip");
+		curl_easy_setopt(h->curl, CURLOPT_HTTP_CONTENT_DECODING, 0L);
+		curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
+		curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
+	}
 	cc = curl_easy_perform(h->curl);
+	if (raw) {
+		curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+		curl_easy_setopt(h->curl, CURLOPT_HTTP_CONTENT_DECODING, 1L);
+		curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, NULL);
+		curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
+	}
 	h->last_cc = cc;
 	{
 		long nc = 0;
@@ -319,6 +361,12 @@ int fs_http_request(fs_http *h, const char *method, const char *path,
 	curl_easy_getinfo(h->curl, CURLINFO_SIZE_DOWNLOAD_T, &down);
 	resp->sent = (size_t)up;
 	resp->received = (size_t)down;
+	if (raw && h->enc < 0) {
+		snprintf(errbuf, 256, "the server answered in an encoding "
+			 "this client did not ask for");
+		goto out;
+	}
+	resp->gzip = raw && h->enc == 1;
 	resp->body = h->buf ? h->buf : calloc(1, 1);
 	resp->len = h->len;
 	h->buf = NULL;
@@ -338,6 +386,20 @@ out:
 	free(url);
 	free(auth);
 	return rc;
+}
+
+int fs_http_request(fs_http *h, const char *method, const char *path,
+		    const char *bearer, const char *body, size_t len, int gz,
+		    fs_http_response *resp, char errbuf[256])
+{
+	return perform(h, method, path, bearer, body, len, gz, 0, resp,
+		       errbuf);
+}
+
+int fs_http_get_raw(fs_http *h, const char *path, const char *bearer,
+		    fs_http_response *resp, char errbuf[256])
+{
+	return perform(h, "GET", path, bearer, NULL, 0, 0, 1, resp, errbuf);
 }
 
 /* ---- telling a TLS problem from a dead link ----------------------------- */

@@ -25,6 +25,7 @@ typedef struct fs_http_response {
 	size_t len;
 	size_t sent;      /* bytes on the wire up (after compression) */
 	size_t received;  /* bytes on the wire down (before decompression) */
+	int gzip;         /* fs_http_get_raw: body is a gzip stream */
 } fs_http_response;
 
 /* New transport for base_url ("https://hq.example:8443"). cacert may be NULL
@@ -75,5 +76,14 @@ int fs_http_request(fs_http *h, const char *method, const char *path,
 ** many connections the requests so far opened (one, when kept alive). */
 const char *fs_http_tls(const fs_http *h);
 long fs_http_connections(const fs_http *h);
+
+/* GET base_url+path as fs_http_request does, but the body is left as it
+** came off the wire: resp->gzip is 1 when it is a gzip stream (the only
+** encoding asked for), 0 when plain. The size cap applies to those bytes;
+** decoding them is the caller's (page.h). Returns as fs_http_request;
+** an answer in an encoding not asked for is a failed transfer (-1). */
+int fs_http_get_raw(fs_http *h, const char *path, const char *bearer,
+		    fs_http_response *resp, char errbuf[256])
+	__attribute__((warn_unused_result));
 
 #endif

@@ -40,6 +40,9 @@
 #define FS_TIGHT_TXN_BYTES (128LL * 1024)
 #define FS_ROOM_SLACK (64LL * 1024)
 
+/* Statements fs_stmt keeps prepared (one handle uses about twenty). */
+#define FS_STMT_SLOTS 48
+
 /* Meta keys (table meta). The sync issue adds its own (cursor, server...). */
 #define FS_META_DEVICE "device_id"
 #define FS_META_NAME "name"
@@ -66,6 +69,14 @@ struct fieldsync {
 	** Finalized by fieldsync_close. */
 	sqlite3_stmt *st_state_load;
 	sqlite3_stmt *st_state_store;
+	/* fs_stmt's cache: statements of the per-row and per-set paths
+	** (history, chain heads, roster), keyed by their SQL text. */
+	struct fs_stmt_slot {
+		const char *sql;          /* the caller's literal */
+		sqlite3_stmt *st;
+	} stmts[FS_STMT_SLOTS];
+	char *print_buf;                  /* fs_print's buffer, reused */
+	size_t print_cap;
 };
 
 /* ---- languages (lang.c) and input as people type it (input.c) ---- */
@@ -129,6 +140,21 @@ void fs_ok(fieldsync *fs);
 int fs_begin(fieldsync *fs) FIELDSYNC_WUR;
 int fs_commit(fieldsync *fs) FIELDSYNC_WUR;
 void fs_rollback(fieldsync *fs);
+
+/* The statement for sql (a string literal: it is kept by address),
+** prepared on the first call and kept until fieldsync_close, reset and
+** with no bindings. The caller binds, steps and calls fs_stmt_done, never
+** sqlite3_finalize. Returns an SQLite code (SQLITE_OK, *out set). Once
+** every slot is taken, further statements are prepared for the one call
+** and fs_stmt_done finalizes them. */
+int fs_stmt(fieldsync *fs, const char *sql, sqlite3_stmt **out);
+/* After fs_stmt: reset st (no lock held, no pointer into the caller's
+** buffers kept) or finalize it when it was not cached; accepts NULL. */
+void fs_stmt_done(fieldsync *fs, sqlite3_stmt *st);
+/* item as cJSON_PrintUnformatted writes it, in fs's buffer (valid until
+** the next fs_print on fs; the caller does not free it); NULL when out
+** of memory. Saves a malloc and the buffer's regrowth per record. */
+const char *fs_print(fieldsync *fs, const cJSON *item);
 
 /* Meta table. fs_meta_get: *out is malloc'd (caller frees), NULL if absent. */
 int fs_meta_get(fieldsync *fs, const char *key, char **out) FIELDSYNC_WUR;

@@ -27,6 +27,7 @@
 ** Later versions append to fs_migrations; never edit a released entry.
 */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,8 +421,7 @@ int fs_meta_get(fieldsync *fs, const char *key, char **out)
 	int rc;
 
 	*out = NULL;
-	rc = sqlite3_prepare_v2(fs->db, "SELECT value FROM meta WHERE key = ?",
-				-1, &st, NULL);
+	rc = fs_stmt(fs, "SELECT value FROM meta WHERE key = ?", &st);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot read the store");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
@@ -436,7 +436,7 @@ int fs_meta_get(fieldsync *fs, const char *key, char **out)
 	} else {
 		rc = fs_sqlfail(fs, rc, "cannot read the store");
 	}
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	return rc;
 }
 
@@ -445,15 +445,15 @@ int fs_meta_set(fieldsync *fs, const char *key, const char *value)
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO meta(key, value) "
+	rc = fs_stmt(fs, "INSERT INTO meta(key, value) "
 				"VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET "
-				"value = excluded.value", -1, &st, NULL);
+				"value = excluded.value", &st);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot write the store");
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	return rc == SQLITE_DONE ? FIELDSYNC_OK
 				 : fs_sqlfail(fs, rc, "cannot write the store");
 }
@@ -605,6 +605,9 @@ void fieldsync_close(fieldsync *fs)
 		return;
 	sqlite3_finalize(fs->st_state_load);
 	sqlite3_finalize(fs->st_state_store);
+	for (size_t i = 0; i < FS_STMT_SLOTS; i++)
+		sqlite3_finalize(fs->stmts[i].st);
+	free(fs->print_buf);
 	if (fs->db)
 		sqlite3_close_v2(fs->db);
 	if (fs->sk)
@@ -942,6 +945,68 @@ static void done_cached(sqlite3_stmt *st)
 	}
 }
 
+int fs_stmt(fieldsync *fs, const char *sql, sqlite3_stmt **out)
+{
+	struct fs_stmt_slot *free_slot = NULL;
+	int rc;
+
+	*out = NULL;
+	for (size_t i = 0; i < FS_STMT_SLOTS; i++) {
+		struct fs_stmt_slot *s = &fs->stmts[i];
+		if (s->sql == sql) {
+			*out = s->st;
+			return SQLITE_OK;
+		}
+		if (!s->sql && !free_slot)
+			free_slot = s;
+	}
+	if (!free_slot)
+		return sqlite3_prepare_v2(fs->db, sql, -1, out, NULL);
+	rc = sqlite3_prepare_v3(fs->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				&free_slot->st, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(free_slot->st);
+		free_slot->st = NULL;
+		return rc;
+	}
+	free_slot->sql = sql;
+	*out = free_slot->st;
+	return SQLITE_OK;
+}
+
+void fs_stmt_done(fieldsync *fs, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < FS_STMT_SLOTS; i++)
+		if (fs->stmts[i].st == st) {
+			sqlite3_reset(st);
+			sqlite3_clear_bindings(st);
+			return;
+		}
+	sqlite3_finalize(st);
+}
+
+const char *fs_print(fieldsync *fs, const cJSON *item)
+{
+	for (;;) {
+		if (fs->print_cap &&
+		    cJSON_PrintPreallocated((cJSON *)item, fs->print_buf,
+					    (int)fs->print_cap, 0))
+			return fs->print_buf;
+		{
+			size_t nc = fs->print_cap ? fs->print_cap * 2 : 16384;
+			char *nb;
+			if (nc > (size_t)INT_MAX / 2)
+				return NULL;
+			if (!(nb = realloc(fs->print_buf, nc)))
+				return NULL;
+			fs->print_buf = nb;
+			fs->print_cap = nc;
+		}
+	}
+}
+
 int fs_state_load(fieldsync *fs, const char *id, cJSON **state)
 {
 	sqlite3_stmt *st = NULL;
@@ -993,7 +1058,7 @@ int fs_state_store(fieldsync *fs, const char *id, const cJSON *state)
 	const cJSON *ref = NULL;
 	const char *lo = NULL, *hi = NULL;
 	sqlite3_stmt *st = NULL;
-	char *text = NULL;
+	const char *text;
 	int rc;
 
 	if (!k)
@@ -1011,7 +1076,7 @@ int fs_state_store(fieldsync *fs, const char *id, const cJSON *state)
 	}
 	if ((rf = fs_ref_field(k, NULL)))
 		ref = proto_state_get(state, rf->name, NULL);
-	if (!(text = cJSON_PrintUnformatted(state)))
+	if (!(text = fs_print(fs, state)))
 		return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 	rc = cached(fs, &fs->st_state_store,
 		"INSERT INTO records(id, kind, state, deleted, ref, created, "
@@ -1038,7 +1103,6 @@ int fs_state_store(fieldsync *fs, const char *id, const cJSON *state)
 			       : fs_sqlfail(fs, rc, "cannot save the record");
 out:
 	done_cached(st);
-	free(text);
 	return rc;
 }
 

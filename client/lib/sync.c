@@ -44,6 +44,7 @@
 #include "internal.h"
 #include "protocol/owner.h"
 #include "http.h"
+#include "page.h"
 #include "protocol/i18n.h"
 #include "protocol/link.h"
 
@@ -553,8 +554,8 @@ static int roster_get(fieldsync *fs, const char *id, uint8_t pk[PROTO_PK_BYTES],
 
 	*found = 0;
 	*revoked_at = -1;
-	rc = sqlite3_prepare_v2(fs->db, "SELECT pk, revoked_at_cursor FROM "
-				"roster WHERE device = ?", -1, &st, NULL);
+	rc = fs_stmt(fs, "SELECT pk, revoked_at_cursor FROM "
+				"roster WHERE device = ?", &st);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot read the roster");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -565,7 +566,7 @@ static int roster_get(fieldsync *fs, const char *id, uint8_t pk[PROTO_PK_BYTES],
 			*revoked_at = sqlite3_column_int64(st, 1);
 		*found = 1;
 	}
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	return FIELDSYNC_OK;
 }
 
@@ -579,8 +580,7 @@ static int own_set_hash(fieldsync *fs, long long seq,
 	int rc;
 
 	*found = 0;
-	rc = sqlite3_prepare_v2(fs->db, "SELECT hash FROM sets WHERE seq = ?",
-				-1, &st, NULL);
+	rc = fs_stmt(fs, "SELECT hash FROM sets WHERE seq = ?", &st);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot read change sets");
 	sqlite3_bind_int64(st, 1, seq);
@@ -589,7 +589,7 @@ static int own_set_hash(fieldsync *fs, long long seq,
 		memcpy(h, sqlite3_column_blob(st, 0), PROTO_HASH_BYTES);
 		*found = 1;
 	}
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	return FIELDSYNC_OK;
 }
 
@@ -732,16 +732,16 @@ static int keep_pulled_refusal(fieldsync *fs, const proto_set *set,
 
 	snprintf(msg, sizeof msg, "pulled set %lld of device %s: %s",
 		 (long long)set->seq, set->device_hex, err->msg);
-	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO refused(record_id, "
+	rc = fs_stmt(fs, "INSERT INTO refused(record_id, "
 				"change, code, message, at_ms) VALUES(?, '', "
-				"'not_owner', ?, ?)", -1, &st, NULL);
+				"'not_owner', ?, ?)", &st);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot save a refusal");
 	sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, msg, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)proto_hlc_ms(c->hlc));
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	return rc == SQLITE_DONE ? FIELDSYNC_OK
 				 : fs_sqlfail(fs, rc, "cannot save a refusal");
 }
@@ -806,8 +806,8 @@ static int author_head(fieldsync *fs, const char *id, long long *seq,
 
 	*seq = 0;
 	memset(hash, 0, PROTO_HASH_BYTES);
-	rc = sqlite3_prepare_v2(fs->db, "SELECT seq, hash FROM authors WHERE "
-				"device = ?", -1, &st, NULL);
+	rc = fs_stmt(fs, "SELECT seq, hash FROM authors WHERE "
+				"device = ?", &st);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot read chain heads");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -816,7 +816,7 @@ static int author_head(fieldsync *fs, const char *id, long long *seq,
 		*seq = sqlite3_column_int64(st, 0);
 		memcpy(hash, sqlite3_column_blob(st, 1), PROTO_HASH_BYTES);
 	}
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	return FIELDSYNC_OK;
 }
 
@@ -824,9 +824,8 @@ static int author_set_head(fieldsync *fs, const char *id, long long seq,
 			   const uint8_t hash[PROTO_HASH_BYTES])
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(fs->db, "INSERT OR REPLACE INTO authors("
-				    "device, seq, hash) VALUES(?,?,?)", -1,
-				    &st, NULL);
+	int rc = fs_stmt(fs, "INSERT OR REPLACE INTO authors("
+				    "device, seq, hash) VALUES(?,?,?)", &st);
 
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot save chain heads");
@@ -834,21 +833,20 @@ static int author_set_head(fieldsync *fs, const char *id, long long seq,
 	sqlite3_bind_int64(st, 2, seq);
 	sqlite3_bind_blob(st, 3, hash, PROTO_HASH_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	if (rc != SQLITE_DONE)
 		return fs_sqlfail(fs, rc, "cannot save chain heads");
 	/* Every applied set's hash, so that a set pulled again later is
 	** told from another with its number (SPEC 11.4). */
-	rc = sqlite3_prepare_v2(fs->db, "INSERT OR REPLACE INTO author_sets("
-				"device, seq, hash) VALUES(?,?,?)", -1, &st,
-				NULL);
+	rc = fs_stmt(fs, "INSERT OR REPLACE INTO author_sets("
+				"device, seq, hash) VALUES(?,?,?)", &st);
 	if (rc != SQLITE_OK)
 		return fs_sqlfail(fs, rc, "cannot save chain heads");
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, seq);
 	sqlite3_bind_blob(st, 3, hash, PROTO_HASH_BYTES, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	return rc == SQLITE_DONE ? FIELDSYNC_OK
 				 : fs_sqlfail(fs, rc, "cannot save chain heads");
 }
@@ -871,9 +869,8 @@ static int author_set_known(fieldsync *fs, const proto_set *set,
 		memcpy(kept, head, sizeof kept);
 		found = 1;
 	} else {
-		rc = sqlite3_prepare_v2(fs->db, "SELECT hash FROM author_sets "
-					"WHERE device = ? AND seq = ?", -1,
-					&st, NULL);
+		rc = fs_stmt(fs, "SELECT hash FROM author_sets "
+					"WHERE device = ? AND seq = ?", &st);
 		if (rc != SQLITE_OK)
 			return fs_sqlfail(fs, rc, "cannot read chain heads");
 		sqlite3_bind_text(st, 1, set->device_hex, -1, SQLITE_STATIC);
@@ -883,7 +880,7 @@ static int author_set_known(fieldsync *fs, const proto_set *set,
 			memcpy(kept, sqlite3_column_blob(st, 0), sizeof kept);
 			found = 1;
 		}
-		sqlite3_finalize(st);
+		fs_stmt_done(fs, st);
 	}
 	if (found && memcmp(kept, h, sizeof h) != 0)
 		return fs_fail(fs, FIELDSYNC_E_REFUSED, "pulled change set "
@@ -1066,77 +1063,195 @@ out:
 	return rc;
 }
 
-/* Sets whose author the roster does not know yet: refresh it once. */
-static int need_roster(struct sync *S, const cJSON *sets)
-{
-	const cJSON *s;
+/* The roster does not list the author of a pulled set: refresh it, once
+** per pass, and read the page again (apply_pulled refuses the set if the
+** fresh roster does not list it either). */
+#define NEED_ROSTER (-100)
 
-	if (S->roster_fresh)
-		return 0;
-	cJSON_ArrayForEach(s, sets) {
-		const char *b = jstr(s, "set");
-		const char *p = b ? strstr(b, "\"device\":\"") : NULL;
-		char id[PROTO_ID_HEX + 1];
-		uint8_t pk[PROTO_PK_BYTES];
-		long long rv;
-		int found = 0;
-		if (!p || strlen(p + 10) < PROTO_ID_HEX)
-			continue;
-		memcpy(id, p + 10, PROTO_ID_HEX);
-		id[PROTO_ID_HEX] = '\0';
-		if (strcmp(id, S->fs->device_hex) == 0)
-			continue;
-		if (roster_get(S->fs, id, pk, &rv, &found) || !found)
-			return 1;
+/* A raw GET (pull pages: the body stays as it came off the wire, see
+** page.h), with call's bookkeeping and call_authed's one re-authentication
+** on 401. On an HTTP answer *r holds it (the caller frees r->body). */
+static int call_raw(struct sync *S, const char *path, fs_http_response *r)
+{
+	char errbuf[256];
+	int hrc, again = 1;
+
+	for (;;) {
+		memset(r, 0, sizeof *r);
+		hrc = fs_http_get_raw(S->http, path,
+				      S->session[0] ? S->session : NULL, r,
+				      errbuf);
+		if (hrc != 0)
+			return fs_fail(S->fs, FIELDSYNC_E_UNREACHABLE, "server "
+				       "unreachable: %s; nothing is lost, sync "
+				       "again later", errbuf);
+		S->rep->requests++;
+		S->rep->bytes_up += (long long)r->sent;
+		S->rep->bytes_down += (long long)r->received;
+		S->prog.bytes_up = S->rep->bytes_up;
+		S->prog.bytes_down = S->rep->bytes_down;
+		if (r->status != 401 || !again)
+			return FIELDSYNC_OK;
+		free(r->body);
+		r->body = NULL;
+		again = 0;
+		{
+			int rc = authenticate(S);
+			if (rc)
+				return rc;
+		}
 	}
-	return 0;
+}
+
+/* The error of an answer that is not a page (status, or a body that is
+** not one), as http_error tells it from the body's JSON. */
+static int page_error(struct sync *S, const fs_http_response *r)
+{
+	cJSON *res = NULL;
+	proto_err perr;
+	size_t n = 0;
+	char *text = fs_page_decode(r->body, r->len, r->gzip,
+				    FS_HTTP_MAX_RESPONSE, &n);
+	int rc;
+
+	if (text && n && proto_json_parse(text, n, &res, &perr) != PROTO_OK)
+		res = NULL;
+	free(text);
+	rc = http_error(S, r->status, res, "pull");
+	cJSON_Delete(res);
+	return rc;
+}
+
+struct pull_page {
+	struct sync *S;
+	long long cursor;        /* of the last set applied */
+	proto_hlc max_hlc;
+	int roster_retry;        /* NEED_ROSTER may be returned */
+};
+
+/* One entry of a page (page.h callback): checked and applied. */
+static int pull_entry(void *ctx, const cJSON *s)
+{
+	struct pull_page *pp = ctx;
+	fieldsync *fs = pp->S->fs;
+	const char *b = jstr(s, "set"), *sig = jstr(s, "sig");
+	long long k = jnum(s, "cursor", -1);
+	int rc;
+
+	if (!b || !sig || k <= pp->cursor)
+		return fs_fail(fs, FIELDSYNC_E_REFUSED, "pull: malformed page "
+			       "entry after cursor %lld", pp->cursor);
+	if (pp->roster_retry) {
+		/* An author the roster does not know: refresh it before
+		** applying (need_roster's check, one set at a time). */
+		const char *p = strstr(b, "\"device\":\"");
+		if (p && strlen(p + 10) >= PROTO_ID_HEX) {
+			char id[PROTO_ID_HEX + 1];
+			uint8_t pk[PROTO_PK_BYTES];
+			long long rv;
+			int found = 0;
+			memcpy(id, p + 10, PROTO_ID_HEX);
+			id[PROTO_ID_HEX] = '\0';
+			if (strcmp(id, fs->device_hex) != 0 &&
+			    (rc = roster_get(fs, id, pk, &rv, &found)) ==
+				    FIELDSYNC_OK && !found)
+				return NEED_ROSTER;
+		}
+	}
+	if ((rc = apply_pulled(pp->S, k, b, strlen(b), sig, &pp->max_hlc)))
+		return rc;
+	pp->cursor = k;
+	return FIELDSYNC_OK;
+}
+
+/* A page's source: the "pull" of a /v3/sync answer, already a cJSON tree
+** (json), or a GET /v2/pull body as it came off the wire (raw, page.h). */
+struct page_src {
+	const cJSON *json;
+	const fs_http_response *raw;
+};
+
+/* Walk the page's entries through pull_entry, as fs_page_read does. */
+static int page_walk(const struct page_src *src, struct pull_page *pp,
+		     fs_page_info *info, char *why, size_t n)
+{
+	const cJSON *sets, *s, *next;
+	int rc;
+
+	memset(info, 0, sizeof *info);
+	if (src->raw)
+		return fs_page_read(src->raw->body, src->raw->len,
+				    src->raw->gzip, FS_HTTP_MAX_RESPONSE,
+				    pull_entry, pp, info, why, n);
+	sets = cJSON_GetObjectItemCaseSensitive(src->json, "sets");
+	if (!cJSON_IsArray(sets)) {
+		snprintf(why, n, "the page has no \"sets\" array");
+		return FS_PAGE_BAD;
+	}
+	cJSON_ArrayForEach(s, sets) {
+		if ((rc = pull_entry(pp, s)))
+			return rc;
+		info->nsets++;
+	}
+	next = cJSON_GetObjectItemCaseSensitive(src->json, "next");
+	info->has_next = cJSON_IsNumber(next);
+	info->next = jnum(src->json, "next", 0);
+	info->more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(src->json,
+								   "more"));
+	return FIELDSYNC_OK;
 }
 
 /* Apply one page of the feed (the answer of /v2/pull, or the "pull" of a
-** /v3/sync answer) in one transaction, moving *cursor; *more says whether
-** another page follows. own: the page includes our own sets. */
-static int pull_apply(struct sync *S, const cJSON *res, int own,
+** /v3/sync answer), read one entry at a time, in one transaction: all of
+** it or, on any fault, none. Moves *cursor; *more says whether another
+** page follows. own: the page includes our own sets. FS_PAGE_BAD: the
+** page is not one (the caller tells the error). */
+static int pull_apply(struct sync *S, const struct page_src *src, int own,
 		      long long *cursor, int *more)
 {
 	fieldsync *fs = S->fs;
-	const cJSON *sets = cJSON_GetObjectItemCaseSensitive(res, "sets"), *s;
-	proto_hlc max_hlc = 0, local;
-	int rc = FIELDSYNC_OK, advanced = 0;
+	struct pull_page pp;
+	fs_page_info info;
+	proto_hlc local;
+	char why[256];
+	int rc, advanced = 0;
 
-	if (!cJSON_IsArray(sets))
-		return fs_fail(fs, FIELDSYNC_E_UNREACHABLE, "pull: the "
-			       "server's page has no sets; sync again later");
-	*more = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "more"));
-	if (need_roster(S, sets) && (rc = roster_refresh(S)))
-		return rc;
-	if ((rc = fs_begin(fs)))
-		return rc;
-	cJSON_ArrayForEach(s, sets) {
-		const char *b = jstr(s, "set"), *sig = jstr(s, "sig");
-		long long k = jnum(s, "cursor", -1);
-		if (!b || !sig || k <= *cursor) {
-			rc = fs_fail(fs, FIELDSYNC_E_REFUSED, "pull: "
-				     "malformed page entry after "
-				     "cursor %lld", *cursor);
+	memset(&pp, 0, sizeof pp);
+	pp.S = S;
+	pp.roster_retry = !S->roster_fresh;
+	*more = 0;
+	for (;;) {
+		pp.cursor = *cursor;
+		pp.max_hlc = 0;
+		if ((rc = fs_begin(fs)))
+			return rc;
+		rc = page_walk(src, &pp, &info, why, sizeof why);
+		if (rc != NEED_ROSTER)
 			break;
-		}
-		if ((rc = apply_pulled(S, k, b, strlen(b), sig, &max_hlc)))
-			break;
-		*cursor = k;
+		fs_rollback(fs);
+		pp.roster_retry = 0;
+		if ((rc = roster_refresh(S)))
+			return rc;
 	}
-	if (rc == FIELDSYNC_OK && max_hlc &&
+	if (rc == FS_PAGE_BAD) {
+		fs_rollback(fs);
+		return FS_PAGE_BAD;
+	}
+	if (rc == FS_PAGE_NOMEM)
+		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+	if (rc == FIELDSYNC_OK)
+		*cursor = pp.cursor;
+	if (rc == FIELDSYNC_OK && pp.max_hlc &&
 	    (rc = meta_hlc(fs, FS_META_HLC, &local)) == FIELDSYNC_OK)
 		rc = meta_set_hlc(fs, FS_META_HLC,
-				  proto_hlc_recv(local, max_hlc,
+				  proto_hlc_recv(local, pp.max_hlc,
 						 fs->now_ms(fs->now_ctx)));
 	/* "next" may lie past the last set given when the page ended
 	** in a run of our own sets, which the server left out. */
-	if (rc == FIELDSYNC_OK && !own) {
-		long long next = jnum(res, "next", *cursor);
-		if (next > *cursor) {
-			*cursor = next;
-			advanced = 1;
-		}
+	if (rc == FIELDSYNC_OK && !own && info.has_next &&
+	    info.next > *cursor) {
+		*cursor = info.next;
+		advanced = 1;
 	}
 	if (rc == FIELDSYNC_OK)
 		rc = meta_set_ll(fs, META_CURSOR, *cursor);
@@ -1144,14 +1259,13 @@ static int pull_apply(struct sync *S, const cJSON *res, int own,
 		rc = fs_commit(fs);
 	else
 		fs_rollback(fs);
-	/* A page that moved nothing ends the pull even if "more" said
-	** otherwise. */
-	if (!sets->child && !advanced)
-		*more = 0;
 	if (rc && S->clone_seq)
 		return mark_clone(S, S->clone_seq);
 	if (rc)
 		return rc;
+	/* A page that moved nothing ends the pull even if "more" said
+	** otherwise. */
+	*more = info.more && (info.nsets > 0 || advanced);
 	progress(S);
 	return FIELDSYNC_OK;
 }
@@ -1173,23 +1287,23 @@ static int pull(struct sync *S)
 	** cost a second download of everything we pushed. */
 	own = S->holds > last_seq;
 	while (more) {
-		cJSON *res = NULL;
-		long status;
+		fs_http_response r;
+		struct page_src src = { NULL, &r };
 
 		snprintf(path, sizeof path,
 			 "/v2/pull?after=%lld&limit=%d&own=%d", cursor,
 			 PULL_PAGE, own);
-		if ((rc = call_authed(S, "GET", path, NULL, 0, &status, &res)))
+		if ((rc = call_raw(S, path, &r)))
 			return rc;
-		if (status != 200 ||
-		    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(res,
-								    "sets"))) {
-			rc = http_error(S, status, res, "pull");
-			cJSON_Delete(res);
+		if (r.status != 200) {
+			rc = page_error(S, &r);
+			free(r.body);
 			return rc;
 		}
-		rc = pull_apply(S, res, own, &cursor, &more);
-		cJSON_Delete(res);
+		rc = pull_apply(S, &src, own, &cursor, &more);
+		if (rc == FS_PAGE_BAD)
+			rc = page_error(S, &r);
+		free(r.body);
 		if (rc)
 			return rc;
 	}
@@ -1436,9 +1550,8 @@ static int build_one(struct sync *S, int *built)
 		rc = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	rc = sqlite3_prepare_v2(fs->db, "SELECT n, change, hlc FROM outbox "
-				"WHERE set_seq IS NULL ORDER BY n LIMIT ?", -1,
-				&st, NULL);
+	rc = fs_stmt(fs, "SELECT n, change, hlc FROM outbox "
+				"WHERE set_seq IS NULL ORDER BY n LIMIT ?", &st);
 	if (rc != SQLITE_OK) {
 		rc = fs_sqlfail(fs, rc, "cannot read the outbox");
 		goto fail;
@@ -1467,7 +1580,7 @@ static int build_one(struct sync *S, int *built)
 			 (const char *)sqlite3_column_text(st, 2));
 		n++;
 	}
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	st = NULL;
 	if (n == 0) {
 		fs_rollback(fs);
@@ -1483,9 +1596,9 @@ static int build_one(struct sync *S, int *built)
 	proto_set_sign(bytes, blen, fs->sk, sig);
 	proto_hex_encode(sighex, sig, sizeof sig);
 	proto_set_hash(bytes, blen, h);
-	rc = sqlite3_prepare_v2(fs->db, "INSERT INTO sets(seq, bytes, sig, "
+	rc = fs_stmt(fs, "INSERT INTO sets(seq, bytes, sig, "
 				"hash, last_hlc, nchanges, acked) VALUES(?,?,?,"
-				"?,?,?,0)", -1, &st, NULL);
+				"?,?,?,0)", &st);
 	if (rc != SQLITE_OK) {
 		rc = fs_sqlfail(fs, rc, "cannot save a change set");
 		goto fail;
@@ -1497,7 +1610,7 @@ static int build_one(struct sync *S, int *built)
 	sqlite3_bind_text(st, 5, lasthlc, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, (long long)n);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	st = NULL;
 	if (rc != SQLITE_DONE) {
 		rc = fs_sqlfail(fs, rc, "cannot save a change set");
@@ -1505,16 +1618,16 @@ static int build_one(struct sync *S, int *built)
 	}
 	{
 		sqlite3_stmt *u = NULL;
-		rc = sqlite3_prepare_v2(fs->db, "UPDATE outbox SET set_seq = ? "
+		rc = fs_stmt(fs, "UPDATE outbox SET set_seq = ? "
 					"WHERE n BETWEEN ? AND ? AND set_seq "
-					"IS NULL", -1, &u, NULL);
+					"IS NULL", &u);
 		if (rc == SQLITE_OK) {
 			sqlite3_bind_int64(u, 1, last_seq + 1);
 			sqlite3_bind_int64(u, 2, first_n);
 			sqlite3_bind_int64(u, 3, last_n);
 			rc = sqlite3_step(u);
 		}
-		sqlite3_finalize(u);
+		fs_stmt_done(fs, u);
 		if (rc != SQLITE_DONE) {
 			rc = fs_sqlfail(fs, rc, "cannot update the outbox");
 			goto fail;
@@ -1531,7 +1644,7 @@ static int build_one(struct sync *S, int *built)
 fail:
 	fs_rollback(fs);
 out:
-	sqlite3_finalize(st);
+	fs_stmt_done(fs, st);
 	for (size_t i = 0; texts && i < n; i++)
 		free((void *)texts[i]);
 	free(texts);
@@ -2264,7 +2377,13 @@ static int sync_fast(struct sync *S, int *fast, int *pulled)
 	** handles the refusal there, as on any push. */
 	if (cJSON_IsObject(pl)) {
 		S->prog.phase = "pull";
-		if ((rc = pull_apply(S, pl, 0, &cursor, &more)))
+		struct page_src src = { pl, NULL };
+		rc = pull_apply(S, &src, 0, &cursor, &more);
+		if (rc == FS_PAGE_BAD)
+			rc = fs_fail(fs, FIELDSYNC_E_UNREACHABLE, "pull: the "
+				     "server's page has no sets; sync again "
+				     "later");
+		if (rc)
 			goto out;
 		*pulled = !more;
 	}
