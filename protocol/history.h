@@ -24,4 +24,15 @@
 ** memory. */
 cJSON *proto_history_entry(const cJSON *before, const cJSON *after,
 			   const proto_change *ch, const char *author_hex);
+
+/* The same entry as text, byte for byte what cJSON_PrintUnformatted gives
+** for proto_history_entry's tree, written without building the tree (a
+** pull applies one per change: the tree cost more than the insert). The
+** text goes to *buf, NUL-terminated, which holds *cap bytes and is grown
+** with realloc as needed (both may start NULL/0; the caller frees *buf).
+** Returns the text's length, or -1 when out of memory (*buf stays valid
+** to free). */
+long proto_history_text(const cJSON *before, const cJSON *after,
+			const proto_change *ch, const char *author_hex,
+			char **buf, size_t *cap);
 #endif

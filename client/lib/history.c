@@ -57,12 +57,13 @@ int fs_history_add(fieldsync *fs, const char *id, const cJSON *before,
 {
 	char hlc[PROTO_HLC_HEX + 1];
 	int local = strcmp(author_hex, fs->device_hex) == 0, rc;
-	cJSON *e = proto_history_entry(before, after, ch, author_hex);
-	const char *text = e ? fs_print(fs, e) : NULL;
+	const char *text;
 
-	cJSON_Delete(e);
-	if (!text)
+	/* The entry's text straight into fs's print buffer (no tree). */
+	if (proto_history_text(before, after, ch, author_hex, &fs->print_buf,
+			       &fs->print_cap) < 0)
 		return fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
+	text = fs->print_buf;
 	proto_hlc_format(hlc, ch->hlc);
 	rc = insert(fs, "INSERT OR IGNORE INTO history(record_id, hlc, device, "
 		    "entry, local) VALUES(?1, ?2, ?3, ?4, ?5)", id, hlc,

@@ -283,6 +283,24 @@ static int parse_cut(struct reader *r, const struct buf *b, size_t at,
 	return 0;
 }
 
+/* Skimming: the last entry (in b, cut at byte at) gives its cursor. */
+static int skim_last(struct reader *r, const struct buf *b, size_t at,
+		     fs_page_info *info)
+{
+	cJSON *e = NULL, *k;
+
+	if (parse_cut(r, b, at, &e))
+		return r->failed;
+	k = cJSON_GetObjectItemCaseSensitive(e, "cursor");
+	if (cJSON_IsNumber(k)) {
+		info->has_last = 1;
+		info->last_cursor = (long long)k->valuedouble;
+	}
+	cJSON_Delete(e);
+	return 0;
+}
+
+/* fn NULL: skim (entries cut, counted, not parsed; see fs_page_skim). */
 static int read_page(struct reader *r, fs_page_fn fn, void *ctx,
 		     fs_page_info *info)
 {
@@ -346,18 +364,23 @@ static int read_page(struct reader *r, fs_page_fn fn, void *ctx,
 					skip_ws(r);
 					at = pos(r);
 					if (cut_value(r, &b, 2) ||
-					    parse_cut(r, &b, at, &entry))
+					    (fn && parse_cut(r, &b, at,
+							     &entry)))
 						goto out;
 					info->nsets++;
-					rc = fn(ctx, entry);
+					rc = fn ? fn(ctx, entry) : 0;
 					cJSON_Delete(entry);
 					if (rc)
 						goto out;
 					skip_ws(r);
 					c = peek(r);
 					r->p += c == ',' || c == ']';
-					if (c == ']')
+					if (c == ']') {
+						if (!fn && skim_last(r, &b, at,
+								     info))
+							goto out;
 						break;
+					}
 					if (c != ',') {
 						fail(r, FS_PAGE_BAD, "malformed "
 						     "JSON at byte %zu of the "
@@ -458,6 +481,20 @@ int fs_page_read(const char *body, size_t len, int gzip, size_t max,
 	rc = reader_open(&r, body, len, gzip, max, why, n);
 	if (!rc)
 		rc = read_page(&r, fn, ctx, info);
+	reader_close(&r);
+	return rc;
+}
+
+int fs_page_skim(const char *body, size_t len, int gzip, size_t max,
+		 fs_page_info *info, char *why, size_t n)
+{
+	struct reader r;
+	int rc;
+
+	memset(info, 0, sizeof *info);
+	rc = reader_open(&r, body, len, gzip, max, why, n);
+	if (!rc)
+		rc = read_page(&r, NULL, NULL, info);
 	reader_close(&r);
 	return rc;
 }

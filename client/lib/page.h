@@ -17,6 +17,8 @@ typedef struct fs_page_info {
 	int has_next;         /* "next" is present and a number */
 	long long next;       /* its value (as jnum in sync.c reads it) */
 	int more;             /* "more" is true */
+	int has_last;         /* fs_page_skim: the last entry's "cursor" is */
+	long long last_cursor; /* a number, this one */
 } fs_page_info;
 
 /* Called for each entry of "sets", in order, with the entry as a strict
@@ -36,6 +38,15 @@ typedef int (*fs_page_fn)(void *ctx, const cJSON *entry);
 int fs_page_read(const char *body, size_t len, int gzip, size_t max,
 		 fs_page_fn fn, void *ctx, fs_page_info *info, char *why,
 		 size_t n);
+
+/* Read the page's outline only: its members and how many entries, and
+** the "cursor" of the last entry, without parsing the entries (so without
+** checking them: fs_page_read does). For knowing where the next page
+** starts while this one is being applied. Returns 0, FS_PAGE_BAD or
+** FS_PAGE_NOMEM as fs_page_read does. Touches nothing but its arguments
+** (safe on another thread while fs_page_read reads the same body). */
+int fs_page_skim(const char *body, size_t len, int gzip, size_t max,
+		 fs_page_info *info, char *why, size_t n);
 
 /* The whole body decoded (gunzipped when gzip is 1) into a new
 ** NUL-terminated buffer of *outlen bytes (caller frees); NULL when it is

@@ -1068,39 +1068,176 @@ out:
 ** fresh roster does not list it either). */
 #define NEED_ROSTER (-100)
 
+/* The bookkeeping of one finished raw GET (as call_result's). */
+static int raw_result(struct sync *S, int hrc, const fs_http_response *r,
+		      const char *errbuf)
+{
+	if (hrc != 0)
+		return fs_fail(S->fs, FIELDSYNC_E_UNREACHABLE, "server "
+			       "unreachable: %s; nothing is lost, sync again "
+			       "later", errbuf);
+	S->rep->requests++;
+	S->rep->bytes_up += (long long)r->sent;
+	S->rep->bytes_down += (long long)r->received;
+	S->prog.bytes_up = S->rep->bytes_up;
+	S->prog.bytes_down = S->rep->bytes_down;
+	return FIELDSYNC_OK;
+}
+
 /* A raw GET (pull pages: the body stays as it came off the wire, see
 ** page.h), with call's bookkeeping and call_authed's one re-authentication
 ** on 401. On an HTTP answer *r holds it (the caller frees r->body). */
 static int call_raw(struct sync *S, const char *path, fs_http_response *r)
 {
 	char errbuf[256];
-	int hrc, again = 1;
+	int rc, again = 1;
 
 	for (;;) {
 		memset(r, 0, sizeof *r);
-		hrc = fs_http_get_raw(S->http, path,
-				      S->session[0] ? S->session : NULL, r,
-				      errbuf);
-		if (hrc != 0)
-			return fs_fail(S->fs, FIELDSYNC_E_UNREACHABLE, "server "
-				       "unreachable: %s; nothing is lost, sync "
-				       "again later", errbuf);
-		S->rep->requests++;
-		S->rep->bytes_up += (long long)r->sent;
-		S->rep->bytes_down += (long long)r->received;
-		S->prog.bytes_up = S->rep->bytes_up;
-		S->prog.bytes_down = S->rep->bytes_down;
-		if (r->status != 401 || !again)
-			return FIELDSYNC_OK;
+		rc = raw_result(S, fs_http_get_raw(S->http, path,
+						   S->session[0] ? S->session
+								 : NULL,
+						   r, errbuf),
+				r, errbuf);
+		if (rc || r->status != 401 || !again)
+			return rc;
 		free(r->body);
 		r->body = NULL;
 		again = 0;
-		{
-			int rc = authenticate(S);
-			if (rc)
-				return rc;
-		}
+		if ((rc = authenticate(S)))
+			return rc;
 	}
+}
+
+/* ---- the next page in flight ---------------------------------------------
+** While a page is applied, a thread reads the page's outline (fs_page_skim:
+** where the next page starts, whether there is one) and fetches the next
+** page, so the server builds it and it travels while the store works. The
+** thread touches only the transport and its own struct (never the store,
+** nor S but its session, which changes only while no thread runs); pages
+** are asked for in the order a plain loop would ask, one at a time. The
+** fetched page is used only if this page applied whole and the cursor it
+** left is the one the outline foretold; otherwise it is dropped. */
+struct page_flight {
+	struct sync *S;
+	const fs_http_response *page;  /* being applied; read-only here */
+	long long after;               /* the cursor before that page */
+	int own;
+	pthread_t th;
+	int threaded;
+	/* Results, read after the join. */
+	int skim_rc;                   /* fs_page_skim's */
+	int fetched;                   /* a next page was asked for */
+	long long next_after;          /* its "after" */
+	int hrc;
+	fs_http_response r;
+	char errbuf[256];
+};
+
+/* Where the page leaves the cursor when it applies whole, and whether a
+** next page is to be asked for (pull's rules below, from the outline). */
+static int page_next(const fs_page_info *info, long long after, int own,
+		     long long *next_after)
+{
+	long long c = info->nsets && info->has_last ? info->last_cursor : after;
+	int advanced = 0;
+
+	if (!own && info->has_next && info->next > c) {
+		c = info->next;
+		advanced = 1;
+	}
+	*next_after = c;
+	return info->more && (info->nsets > 0 || advanced);
+}
+
+static void *page_flight_run(void *arg)
+{
+	struct page_flight *f = arg;
+	fs_page_info info;
+	char why[64], path[96];
+
+	f->skim_rc = fs_page_skim(f->page->body, f->page->len, f->page->gzip,
+				  FS_HTTP_MAX_RESPONSE, &info, why, sizeof why);
+	if (f->skim_rc ||
+	    !page_next(&info, f->after, f->own, &f->next_after))
+		return NULL;
+	snprintf(path, sizeof path, "/v2/pull?after=%lld&limit=%d&own=%d",
+		 f->next_after, PULL_PAGE, f->own);
+	f->fetched = 1;
+	f->hrc = fs_http_get_raw(f->S->http, path,
+				 f->S->session[0] ? f->S->session : NULL,
+				 &f->r, f->errbuf);
+	return NULL;
+}
+
+static void page_flight_start(struct sync *S, struct page_flight *f,
+			      const fs_http_response *page, long long after,
+			      int own)
+{
+	memset(f, 0, sizeof *f);
+	f->S = S;
+	f->page = page;
+	f->after = after;
+	f->own = own;
+	f->hrc = -1;
+	if (pthread_create(&f->th, NULL, page_flight_run, f) == 0)
+		f->threaded = 1;
+	/* Without a thread, pages are simply fetched one after the other. */
+}
+
+/* Wait for the thread; its results are then f's to read. */
+static void page_flight_join(struct page_flight *f)
+{
+	if (f->threaded)
+		pthread_join(f->th, NULL);
+	f->threaded = 0;
+}
+
+/* The next page as fetched ahead (*r, 0 returned) when it is the one
+** after cursor: 1 when it is not (or none was), and *r is empty. A
+** fetched page counts as a request whether used or not. */
+static int page_flight_take(struct sync *S, struct page_flight *f,
+			    long long cursor, fs_http_response *r, int *rc)
+{
+	page_flight_join(f);
+	memset(r, 0, sizeof *r);
+	*rc = FIELDSYNC_OK;
+	if (!f->fetched)
+		return 1;
+	f->fetched = 0;
+	if (f->next_after != cursor) {
+		if (f->hrc == 0)
+			(void)raw_result(S, 0, &f->r, f->errbuf);
+		free(f->r.body);
+		return 1;
+	}
+	if ((*rc = raw_result(S, f->hrc, &f->r, f->errbuf)))
+		return 0;
+	*r = f->r;
+	if (r->status == 401) {
+		/* The session ended meanwhile: as call_authed does. */
+		char path[96];
+		free(r->body);
+		memset(r, 0, sizeof *r);
+		if ((*rc = authenticate(S)))
+			return 0;
+		snprintf(path, sizeof path,
+			 "/v2/pull?after=%lld&limit=%d&own=%d", cursor,
+			 PULL_PAGE, f->own);
+		*rc = call_raw(S, path, r);
+	}
+	return 0;
+}
+
+/* A page no longer wanted (the pass ends): waited for, counted, freed. */
+static void page_flight_drop(struct sync *S, struct page_flight *f)
+{
+	page_flight_join(f);
+	if (f->fetched && f->hrc == 0)
+		(void)raw_result(S, 0, &f->r, f->errbuf);
+	if (f->fetched)
+		free(f->r.body);
+	f->fetched = 0;
 }
 
 /* The error of an answer that is not a page (status, or a body that is
@@ -1206,8 +1343,9 @@ static int page_walk(const struct page_src *src, struct pull_page *pp,
 ** it or, on any fault, none. Moves *cursor; *more says whether another
 ** page follows. own: the page includes our own sets. FS_PAGE_BAD: the
 ** page is not one (the caller tells the error). */
-static int pull_apply(struct sync *S, const struct page_src *src, int own,
-		      long long *cursor, int *more)
+static int pull_apply(struct sync *S, const struct page_src *src,
+		      struct page_flight *flight, int own, long long *cursor,
+		      int *more)
 {
 	fieldsync *fs = S->fs;
 	struct pull_page pp;
@@ -1230,6 +1368,9 @@ static int pull_apply(struct sync *S, const struct page_src *src, int own,
 			break;
 		fs_rollback(fs);
 		pp.roster_retry = 0;
+		/* The transport is the flight's until it is done. */
+		if (flight)
+			page_flight_join(flight);
 		if ((rc = roster_refresh(S)))
 			return rc;
 	}
@@ -1275,6 +1416,8 @@ static int pull(struct sync *S)
 	fieldsync *fs = S->fs;
 	char path[96];
 	long long cursor, last_seq;
+	fs_http_response r;
+	struct page_flight flight;
 	int rc, more = 1, own;
 
 	S->prog.phase = "pull";
@@ -1286,27 +1429,50 @@ static int pull(struct sync *S)
 	** never built (restored from an old backup): otherwise they would
 	** cost a second download of everything we pushed. */
 	own = S->holds > last_seq;
+	memset(&flight, 0, sizeof flight);
+	memset(&r, 0, sizeof r);
 	while (more) {
-		fs_http_response r;
 		struct page_src src = { NULL, &r };
 
-		snprintf(path, sizeof path,
-			 "/v2/pull?after=%lld&limit=%d&own=%d", cursor,
-			 PULL_PAGE, own);
-		if ((rc = call_raw(S, path, &r)))
-			return rc;
+		if (!r.body) {
+			snprintf(path, sizeof path,
+				 "/v2/pull?after=%lld&limit=%d&own=%d", cursor,
+				 PULL_PAGE, own);
+			if ((rc = call_raw(S, path, &r)))
+				return rc;
+		}
 		if (r.status != 200) {
 			rc = page_error(S, &r);
 			free(r.body);
 			return rc;
 		}
-		rc = pull_apply(S, &src, own, &cursor, &more);
-		if (rc == FS_PAGE_BAD)
+		/* The next page is fetched while this one is applied. */
+		page_flight_start(S, &flight, &r, cursor, own);
+		rc = pull_apply(S, &src, &flight, own, &cursor, &more);
+		if (rc == FS_PAGE_BAD) {
+			page_flight_drop(S, &flight);
 			rc = page_error(S, &r);
-		free(r.body);
-		if (rc)
+			free(r.body);
 			return rc;
+		}
+		if (rc == FIELDSYNC_OK && more) {
+			fs_http_response next;
+			/* The page fetched ahead when it is the one wanted;
+			** else (r empty) it is asked for at the top. */
+			page_flight_take(S, &flight, cursor, &next, &rc);
+			free(r.body);
+			r = next;
+		} else {
+			page_flight_drop(S, &flight);
+			free(r.body);
+			memset(&r, 0, sizeof r);
+		}
+		if (rc) {
+			free(r.body);
+			return rc;
+		}
 	}
+	free(r.body);
 	return FIELDSYNC_OK;
 }
 
@@ -2378,7 +2544,7 @@ static int sync_fast(struct sync *S, int *fast, int *pulled)
 	if (cJSON_IsObject(pl)) {
 		S->prog.phase = "pull";
 		struct page_src src = { pl, NULL };
-		rc = pull_apply(S, &src, 0, &cursor, &more);
+		rc = pull_apply(S, &src, NULL, 0, &cursor, &more);
 		if (rc == FS_PAGE_BAD)
 			rc = fs_fail(fs, FIELDSYNC_E_UNREACHABLE, "pull: the "
 				     "server's page has no sets; sync again "
