@@ -793,18 +793,31 @@ static cJSON *push_sets(srv_store *s, srv_device *d, const cJSON *sets,
 	*status = 200;
 	*code = NULL;
 	memset(&r, 0, sizeof(r));
+	/* The request's sets in one transaction, each all or nothing in it;
+	** the answer (below) is built after the commit, from what is held. */
+	if ((rc = srv_push_begin(s))) {
+		store_failed(resp, s, rc);
+		return NULL;
+	}
 	cJSON_ArrayForEach(it, sets) {
 		const char *bytes = cJSON_GetObjectItemCaseSensitive(it, "set")
 					    ->valuestring;
 		const char *sig = cJSON_GetObjectItemCaseSensitive(it, "sig")
 					  ->valuestring;
-		if (srv_push_set(s, bytes, strlen(bytes), sig, d->id, now, &r))
+		if (srv_push_set_in(s, bytes, strlen(bytes), sig, d->id, now,
+				    &r))
 			break;
 		i++;
 		if (r.duplicate)
 			dup[ndup++] = r.seq;
 		else
 			acc[nacc++] = r.seq;
+	}
+	if ((rc = srv_push_end(s))) {
+		/* Nothing of this request is held: say so, as for a store
+		** failure before any set. */
+		store_failed(resp, s, rc);
+		return NULL;
 	}
 	rc = srv_store_device_get(s, d->id, d);
 	if (rc) {

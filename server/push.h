@@ -40,6 +40,18 @@ int srv_push_set(srv_store *s, const char *bytes, size_t len,
 		 const char *sighex, const char *author, int64_t now_ms,
 		 srv_push_result *r);
 
+/* The sets of one push request in one transaction: srv_push_begin takes
+** the write lock; srv_push_set_in accepts one set as srv_push_set does, in
+** a savepoint of that transaction (a refused set changes nothing, a fork's
+** evidence is kept); srv_push_end commits, and only then is any of them
+** held: on failure none of the request's sets are (rolled back). Between
+** begin and end nothing else may use s. */
+int srv_push_begin(srv_store *s) SRV_WUR;
+int srv_push_set_in(srv_store *s, const char *bytes, size_t len,
+		    const char *sighex, const char *author, int64_t now_ms,
+		    srv_push_result *r);
+int srv_push_end(srv_store *s) SRV_WUR;
+
 /* HTTP status for a protocol error code found in a request itself (body,
 ** query): 400, or 503 when out of memory. Inside a change set the status is
 ** 422 (403 bad_signature, 409 chain codes), see srv_push_set. */

@@ -109,6 +109,23 @@ void srv_store_rollback(srv_store *s)
 	s->ops->rollback(s);
 }
 
+int srv_store_savepoint(srv_store *s)
+{
+	return s->ops->savepoint(s, 0);
+}
+
+int srv_store_release(srv_store *s)
+{
+	return s->ops->savepoint(s, 1);
+}
+
+void srv_store_rollback_to(srv_store *s)
+{
+	/* Conflicts counted for the cap may be among those undone. */
+	cap_forget(s);
+	(void)s->ops->savepoint(s, 2);
+}
+
 int srv_store_meta_get(srv_store *s, const char *key, char *buf, size_t bufsz)
 {
 	if (bufsz)

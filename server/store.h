@@ -152,6 +152,14 @@ const char *srv_store_errmsg(const srv_store *s);
 int srv_store_begin(srv_store *s, int write) SRV_WUR;
 int srv_store_commit(srv_store *s) SRV_WUR;
 void srv_store_rollback(srv_store *s); /* no-op without a transaction */
+/* One savepoint inside a write transaction (one level; push.c gives each
+** set of a request its own, the request one transaction):
+** srv_store_savepoint marks the point, srv_store_release keeps what was
+** done since, srv_store_rollback_to undoes it and ends the savepoint (it
+** cannot fail: a transaction the database gave up fails its commit). */
+int srv_store_savepoint(srv_store *s) SRV_WUR;
+int srv_store_release(srv_store *s) SRV_WUR;
+void srv_store_rollback_to(srv_store *s);
 
 /* Small key/value settings (schema version, HQ device id). */
 int srv_store_meta_get(srv_store *s, const char *key, char *buf,

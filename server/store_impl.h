@@ -17,6 +17,10 @@ typedef struct srv_store_ops {
 	int (*begin)(srv_store *s, int write);
 	int (*commit)(srv_store *s);
 	void (*rollback)(srv_store *s);
+	/* One savepoint inside a write transaction (store.h): op 0 marks
+	** it, 1 releases it (keeps what was done), 2 rolls back to it and
+	** releases it (cannot fail: a failure is left for the commit). */
+	int (*savepoint)(srv_store *s, int op);
 	int (*meta_get)(srv_store *s, const char *key, char *buf, size_t bufsz);
 	int (*meta_set)(srv_store *s, const char *key, const char *value);
 	int (*token_add)(srv_store *s, const uint8_t *hash, const srv_token *t);

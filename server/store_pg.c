@@ -587,6 +587,31 @@ static void pg_rollback(srv_store *s)
 	memcpy(q->base.errmsg, keep, sizeof(keep));
 }
 
+static int pg_savepoint(srv_store *s, int op)
+{
+	pg_store *q = PG(s);
+	char keep[sizeof(q->base.errmsg)];
+	int failed;
+
+	if (op == 0)
+		return run_done(q, "savepoint", "SAVEPOINT push_set", NULL);
+	if (op == 1)
+		return run_done(q, "savepoint", "RELEASE SAVEPOINT push_set",
+				NULL);
+	if (!q->in_tx || q->broken)
+		return SRV_OK; /* the commit fails, as it should */
+	/* The failure inside the savepoint is undone with it: the
+	** transaction can go on (and the caller reports that failure). */
+	memcpy(keep, q->base.errmsg, sizeof(keep));
+	failed = q->tx_rc;
+	q->tx_rc = 0;
+	if (run_done(q, "savepoint", "ROLLBACK TO SAVEPOINT push_set", NULL) ||
+	    run_done(q, "savepoint", "RELEASE SAVEPOINT push_set", NULL))
+		q->tx_rc = q->tx_rc ? q->tx_rc : failed ? failed : SRV_E_IO;
+	memcpy(q->base.errmsg, keep, sizeof(keep));
+	return SRV_OK;
+}
+
 static int pg_commit(srv_store *s)
 {
 	pg_store *q = PG(s);
@@ -1891,6 +1916,7 @@ const srv_store_ops srv_store_pg_ops = {
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.savepoint = pg_savepoint,
 	.meta_get = pg_meta_get,
 	.meta_set = pg_meta_set,
 	.token_add = pg_token_add,

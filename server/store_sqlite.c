@@ -34,6 +34,7 @@
 
 enum {
 	Q_BEGIN_R, Q_BEGIN_W, Q_COMMIT, Q_ROLLBACK,
+	Q_SAVEPOINT, Q_RELEASE, Q_ROLLBACK_TO,
 	Q_META_GET, Q_META_SET,
 	Q_TOKEN_ADD, Q_TOKEN_GET, Q_TOKEN_USE,
 	Q_DEV_ADD, Q_DEV_GET, Q_DEV_FIND, Q_DEV_ALL, Q_DEV_REVOKE,
@@ -62,6 +63,9 @@ static const char *const sql_text[Q__COUNT] = {
 	[Q_BEGIN_W] = "BEGIN IMMEDIATE",
 	[Q_COMMIT] = "COMMIT",
 	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_SAVEPOINT] = "SAVEPOINT push_set",
+	[Q_RELEASE] = "RELEASE push_set",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO push_set",
 	[Q_META_GET] = "SELECT value FROM meta WHERE key = ?1",
 	[Q_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
 		"ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -525,6 +529,26 @@ static void sq_rollback(srv_store *s)
 	memcpy(keep, q->base.errmsg, sizeof(keep));
 	(void)exec_simple(q, Q_ROLLBACK);
 	memcpy(q->base.errmsg, keep, sizeof(keep));
+}
+
+static int sq_savepoint(srv_store *s, int op)
+{
+	sq_store *q = SQ(s);
+	char keep[sizeof(q->base.errmsg)];
+
+	if (op == 0)
+		return exec_simple(q, Q_SAVEPOINT);
+	if (op == 1)
+		return exec_simple(q, Q_RELEASE);
+	/* After SQLITE_FULL, IOERR, NOMEM or BUSY SQLite may have rolled
+	** back the whole transaction: then the commit fails, as it should. */
+	if (sqlite3_get_autocommit(q->db))
+		return SRV_OK;
+	memcpy(keep, q->base.errmsg, sizeof(keep));
+	(void)exec_simple(q, Q_ROLLBACK_TO);
+	(void)exec_simple(q, Q_RELEASE);
+	memcpy(q->base.errmsg, keep, sizeof(keep));
+	return SRV_OK;
 }
 
 static int sq_meta_get(srv_store *s, const char *key, char *buf, size_t bufsz)
@@ -1501,6 +1525,7 @@ const srv_store_ops srv_store_sqlite_ops = {
 	.begin = sq_begin,
 	.commit = sq_commit,
 	.rollback = sq_rollback,
+	.savepoint = sq_savepoint,
 	.meta_get = sq_meta_get,
 	.meta_set = sq_meta_set,
 	.token_add = sq_token_add,

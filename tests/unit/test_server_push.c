@@ -158,6 +158,7 @@ static char *mkset(dev *d, const char *changes, int64_t seq, int64_t hlc_ms,
 }
 
 #define MODEL "00000000000000000000000000000001"
+#define MODEL2 "00000000000000000000000000000002"
 static const char create_model[] =
 	"[{\"id\":\"" MODEL "\",\"kind\":\"model\",\"op\":\"create\","
 	"\"fields\":{\"crop\":\"Sticky maize\",\"province\":\"Salavan\","
@@ -443,6 +444,133 @@ static void test_revoked_and_conflict(void **state)
 	free(s);
 }
 
+/* One request's sets in one transaction (srv_push_begin/_set_in/_end):
+** sets accepted, a duplicate, then refused sets (nothing of one kept,
+** the changes it had applied before its refused one included), a fork
+** kept as evidence beside an accepted set, committed together; a
+** request whose transaction is rolled back instead keeps none of them;
+** the same refusals as one set per transaction. */
+static void test_batch(void **state)
+{
+	fx *f = *state;
+	srv_push_result r;
+	char sig1[PROTO_SIG_HEX + 1], sig2[PROTO_SIG_HEX + 1];
+	char sig3[PROTO_SIG_HEX + 1], sigf[PROTO_SIG_HEX + 1], *st = NULL;
+	char ch[512], stamp[PROTO_STAMP_TEXT + 1];
+	size_t l1, l2, l3, lf, sl;
+	char *s1, *s2, *s3, *sf;
+	srv_device d;
+	dev start;
+	proto_stamp ps;
+
+	start = f->a;
+	s1 = mkset(&f->a, create_model, 1, 0, 1, sig1, &l1);
+	memset(&ps, 0, sizeof(ps));
+	ps.hlc = f->a.hlc;
+	memcpy(ps.device, f->a.id, PROTO_ID_BYTES);
+	proto_stamp_format(stamp, &ps);
+	fake_now += 1000;
+	snprintf(ch, sizeof(ch), "[{\"id\":\"" MODEL "\",\"kind\":\"model\","
+		 "\"op\":\"update\",\"fields\":{\"crop\":\"Nếp\"},\"base\":"
+		 "{\"crop\":\"%s\"}}]", stamp);
+	s2 = mkset(&f->a, ch, 2, 0, 1, sig2, &l2);
+	/* Set 3 meets a concurrent edit (base: the create's crop, which set
+	** 2 replaced). */
+	snprintf(ch, sizeof(ch), "[{\"id\":\"" MODEL "\",\"kind\":\"model\","
+		 "\"op\":\"update\",\"fields\":{\"crop\":\"ເຂົ້າ\"},\"base\":"
+		 "{\"crop\":\"%s\"}}]", stamp);
+	fake_now += 1000;
+	s3 = mkset(&f->a, ch, 3, 0, 0, sig3, &l3);
+
+	/* Rolled back: nothing held, as if the request never came. */
+	assert_int_equal(srv_push_begin(f->s), SRV_OK);
+	assert_int_equal(srv_push_set_in(f->s, s1, l1, sig1, f->a.hex,
+					 fake_now, &r), 0);
+	assert_int_equal(srv_push_set_in(f->s, s2, l2, sig2, f->a.hex,
+					 fake_now, &r), 0);
+	srv_store_rollback(f->s);
+	assert_int_equal(count(f, "cursor"), 0);
+	assert_int_equal(srv_store_device_get(f->s, f->a.hex, &d), SRV_OK);
+	assert_int_equal(d.head_seq, 0);
+
+	/* Committed: 1 and 2 held, 3's signature refused and nothing of it
+	** kept (not its conflict either); a set-level refusal inside the
+	** transaction leaves it usable. */
+	assert_int_equal(srv_push_begin(f->s), SRV_OK);
+	assert_int_equal(srv_push_set_in(f->s, s1, l1, sig1, f->a.hex,
+					 fake_now, &r), 0);
+	assert_int_equal(r.cursor, 1);
+	assert_int_equal(srv_push_set_in(f->s, s2, l2, sig2, f->a.hex,
+					 fake_now, &r), 0);
+	assert_int_equal(r.cursor, 2);
+	/* Again within the request: a duplicate. */
+	assert_int_equal(srv_push_set_in(f->s, s1, l1, sig1, f->a.hex,
+					 fake_now, &r), 0);
+	assert_int_equal(r.duplicate, 1);
+	/* A sig for other bytes: refused before any work. */
+	assert_int_equal(srv_push_set_in(f->s, s3, l3, sig1, f->a.hex,
+					 fake_now, &r), 403);
+	assert_string_equal(r.code, "bad_signature");
+	/* B's set creates a record, then changes A's: refused at its second
+	** change, and its first is undone with it (the savepoint). */
+	{
+		char *sb, sigb[PROTO_SIG_HEX + 1];
+		size_t lb;
+		sb = mkset(&f->b, "[{\"id\":\"" MODEL2 "\",\"kind\":\"model\","
+			   "\"op\":\"create\",\"fields\":{\"crop\":\"Ngô\","
+			   "\"province\":\"Sekong\",\"planned_ha\":2,"
+			   "\"planned_households\":9}},{\"id\":\"" MODEL "\","
+			   "\"kind\":\"model\",\"op\":\"update\",\"fields\":"
+			   "{\"crop\":\"B's\"}}]", 1, 0, 0, sigb, &lb);
+		assert_int_equal(srv_push_set_in(f->s, sb, lb, sigb, f->b.hex,
+						 fake_now, &r), 403);
+		assert_string_equal(r.code, "not_owner");
+		assert_int_equal(r.index, 1);
+		free(sb);
+	}
+	assert_int_equal(srv_push_end(f->s), SRV_OK);
+	assert_int_equal(srv_store_record_get(f->s, MODEL2, &st, &sl),
+			 SRV_E_NOTFOUND);
+	assert_int_equal(srv_store_device_get(f->s, f->b.hex, &d), SRV_OK);
+	assert_int_equal(d.head_seq, 0);
+	assert_int_equal(count(f, "cursor"), 2);
+	assert_int_equal(count(f, "conflicts"), 0);
+	assert_int_equal(srv_store_device_get(f->s, f->a.hex, &d), SRV_OK);
+	assert_int_equal(d.head_seq, 2);
+	assert_memory_equal(d.head_hash, f->a.head, PROTO_HASH_BYTES);
+	assert_int_equal(srv_store_record_get(f->s, MODEL, &st, &sl), SRV_OK);
+	assert_non_null(strstr(st, "Nếp"));
+	free(st);
+
+	/* In one request: set 3 with its conflict accepted, then another set
+	** 1 (a fork): refused, its evidence kept with set 3. */
+	f->a.seq = 2;
+	assert_int_equal(srv_push_begin(f->s), SRV_OK);
+	assert_int_equal(srv_push_set_in(f->s, s3, l3, sig3, f->a.hex,
+					 fake_now, &r), 0);
+	assert_int_equal(r.conflicts, 1);
+	{
+		dev other = start;
+		sf = mkset(&other, "[{\"id\":\"" MODEL "\",\"kind\":"
+			   "\"model\",\"op\":\"update\",\"fields\":{\"crop\":"
+			   "\"Rice\"}}]", 1, 0, 0, sigf, &lf);
+	}
+	assert_int_equal(srv_push_set_in(f->s, sf, lf, sigf, f->a.hex,
+					 fake_now, &r), 409);
+	assert_string_equal(r.code, "fork");
+	assert_int_equal(srv_push_end(f->s), SRV_OK);
+	assert_int_equal(count(f, "cursor"), 3);
+	assert_int_equal(count(f, "conflicts"), 1);
+	assert_int_equal(count(f, f->a.hex), 1);
+	assert_int_equal(srv_store_device_get(f->s, f->a.hex, &d), SRV_OK);
+	assert_true(d.flags & SRV_DEV_FORKED);
+	assert_int_equal(d.head_seq, 3);
+	free(s1);
+	free(s2);
+	free(s3);
+	free(sf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +583,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_revoked_and_conflict, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_batch, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
