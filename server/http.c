@@ -596,11 +596,24 @@ static size_t json_values(const char *p, size_t n, size_t max)
 	while (i < n && v <= max) {
 		char ch = p[i];
 		if (ch == '"') {
+			/* To the closing quote: the next quote not escaped,
+			** found with memchr (an odd run of backslashes before
+			** a quote escapes it) rather than byte by byte. */
 			v++;
-			for (i++; i < n && p[i] != '"'; i++)
-				if (p[i] == '\\')
-					i++;
-			i++;
+			for (i++;;) {
+				const char *q = memchr(p + i, '"', n - i);
+				size_t k, bs = 0;
+				if (!q) {
+					i = n;
+					break;
+				}
+				k = (size_t)(q - p);
+				while (k - bs > i && p[k - bs - 1] == '\\')
+					bs++;
+				i = k + 1;
+				if (bs % 2 == 0)
+					break;
+			}
 		} else if (ch == '{' || ch == '[') {
 			v++;
 			i++;
