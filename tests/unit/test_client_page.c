@@ -6,7 +6,8 @@
 ** duplicate keys at any level, bad UTF-8, NUL, depth, trailing bytes) the
 ** reader refuses too, as do a cut or damaged gzip stream and a page over
 ** its size limit. Gzip'd bodies are made here with zlib, as the server
-** does.
+** does. The saved inputs of the page fuzz target are replayed through its
+** check (the reader against proto_json_parse of the whole page).
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +22,17 @@
 #include "client/lib/page.h"
 #include "protocol/changeset.h"
 #include "protocol/proto.h"
+#include "corpus_replay.h"
+
+/* The fuzz target's whole check, on the saved inputs (the reader is
+** linked from libfieldsync here). */
+static const char *current_input = "?";
+#define FUZZ_FAIL(...) do { \
+	print_error("input %s: ", current_input); \
+	fail_msg(__VA_ARGS__); \
+} while (0)
+#define FUZZ_PAGE_LINKED 1
+#include "tests/fuzz/fuzz_client_page.c"
 
 /* gzip in (len bytes) as the server's respond() does. */
 static char *gz(const char *in, size_t len, size_t *out)
@@ -347,9 +359,22 @@ static void test_page_large(void **state)
 	free(page);
 }
 
+/* Every saved input of tests/fuzz/fuzz_client_page.c passes its check. */
+static void test_page_corpus(void **state)
+{
+	size_t n;
+
+	(void)state;
+	current_input = "tests/fuzz/corpus/fuzz_client_page";
+	n = corpus_replay("tests/fuzz/corpus/fuzz_client_page",
+			  LLVMFuzzerTestOneInput);
+	assert_true(n >= 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_page_corpus),
 		cmocka_unit_test(test_page_entries),
 		cmocka_unit_test(test_page_members),
 		cmocka_unit_test(test_page_refused),
