@@ -75,7 +75,7 @@ for ((i = 0; i < 100; i++)); do
 	[ -s "$W/port" ] && break
 	sleep 0.05
 done
-sq "$C/store.db" "UPDATE meta SET value = 'http://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
+sq "$C/store.db" "UPDATE meta SET value = '$SCHEME://127.0.0.1:$(cat "$W/port")' WHERE key = 'server_url'"
 FIELDSYNC_STALL_SECONDS=2 run fsd "$C" sync
 cur=$(sq "$C/store.db" "SELECT value FROM meta WHERE key = 'cursor'")
 max=$(ssq "SELECT max(cursor) FROM sets")
