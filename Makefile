@@ -48,7 +48,7 @@ UNIT_BINS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/unit/%,$(UNIT_SRC))
 TOOLS      = $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(wildcard tests/tools/*.c))
 
 .PHONY: all help deps test check fuzz fuzz-build bench demo clean format \
-        check-symbols protocol client server units
+        check-symbols protocol client server units dict
 
 # Parts not written yet are skipped, so the tree builds at every step.
 ALL_TARGETS = $(LIBPROTO) $(if $(CLI_SRC),$(FIELDSYNC)) \
@@ -63,6 +63,8 @@ help:
 	@echo "make fuzz       build libFuzzer targets (clang) and run each briefly"
 	@echo "make bench      benchmarks, results in bench/RESULTS.md"
 	@echo "make demo       a local server and devices recording and syncing"
+	@echo "make dict       retrain the wire's zstd dictionary from"
+	@echo "                protocol/zstd/corpus/ (protocol/zstd/README.md)"
 	@echo "make clean      remove build/"
 	@echo "make install    binaries, man pages, menu entry, catalogs into"
 	@echo "                \$$(DESTDIR)\$$(PREFIX) (PREFIX=/usr/local); make uninstall"
@@ -162,6 +164,15 @@ demo: deps
 	  echo "protocol round trip: a signed change set and its hash:" && \
 	  cat $$d/sets/*.bytes 2>/dev/null | head -c 600; echo; \
 	  ls $$d/sets | head; rm -rf $$d; fi
+
+# The zstd dictionary of the wire (issue 15, protocol/zstd/README.md):
+# mkdict trains it on protocol/zstd/corpus/ and writes the dictionary and
+# its C embedding (protocol/zdict.c, .h; part of libproto), all committed.
+# Deterministic: the same corpus and libzstd give the same bytes, which
+# tests/e2e/zdict.t checks.
+dict: $(BUILD)/tests/tools/mkdict
+	$(BUILD)/tests/tools/mkdict train protocol/zstd/corpus \
+	  protocol/zstd/fieldsync-1.dict protocol/zdict.c protocol/zdict.h
 
 # Every exported symbol of the libraries carries its part's prefix.
 check-symbols: $(LIBPROTO) $(LIBI18N) $(LIBFS) $(LIBSRV)
