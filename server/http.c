@@ -20,13 +20,15 @@
 **               (SPEC §10.1): answering and closing while the client still
 **               sends makes its TCP stack reset the connection, and the
 **               answer is lost.
-**   data calls  the body is appended, or inflated as it arrives; every limit
+**   data calls  the body is appended, or decoded (gzip, or zstd with the
+**               protocol's dictionary) as it arrives; every limit
 **               is checked per piece, so a bomb stops at the first piece
 **               that crosses a cap; the bytes held count against the budgets
 **               of the server, of the client address and of the device.
 **   last call   the body's JSON values are counted, which bounds the tree
 **               the parser will build, and that is reserved too; the API
-**               answers; the response is gzipped if accepted.
+**               answers; the response is compressed as the client asked
+**               (zstd, else gzip, else not: SPEC §10.1).
 **   completed   one log line: device, method, path, status, bytes, ms.
 **
 ** A body must be complete within --request-timeout of its headers (408
@@ -56,12 +58,16 @@
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <zlib.h>
+#include <zstd.h>
 #include <sodium.h>
 #include "hq.h"
+#include "protocol/wire.h"
 #include "http.h"
 #include "web.h"
 
-#define GZIP_MIN_BYTES 1024
+/* Smaller answers go as they are (a frame's header and checksum would
+** eat the gain). */
+#define GZIP_MIN_BYTES 256
 #define PEM_MAX (1024 * 1024)
 #define INFLATE_COST (48u * 1024u) /* zlib's state and window, per gzip body */
 #define TRIM_BYTES (1024u * 1024u) /* give memory back after a request this big */
@@ -129,9 +135,11 @@ typedef struct rq {
 	size_t reserved;           /* counted in the budgets below */
 	srv_body_limits lim;       /* of this endpoint */
 	int wants_body;            /* a POST whose body is read */
-	int gzip;
-	int z_ready, z_end;
+	int gzip;                  /* Content-Encoding: gzip */
+	int zstd;                  /* Content-Encoding: zstd */
+	int z_ready, z_end;        /* decoder started / frame or stream ended */
 	z_stream z;
+	ZSTD_DCtx *zd;
 	int refused;               /* resp holds an error; ignore the rest */
 	int close;                 /* answer with "Connection: close" */
 	int queued;
@@ -143,6 +151,7 @@ typedef struct rq {
 	dev_slot *dev;
 	int status;
 	size_t out_len;
+	const char *out_coding;    /* the answer's Content-Encoding, or NULL */
 	srv_resp resp;
 } rq;
 
@@ -586,6 +595,72 @@ static void take_gzip(server *sv, rq *q, const char *data, size_t n)
 	}
 }
 
+/* A zstd body (SPEC 10.1): one frame, with the protocol's dictionary or
+** none, its window at most 2^PROTO_ZSTD_WINDOW_LOG_MAX bytes (refused
+** from its header, before the window is allocated); decoded as it
+** arrives, under the same caps as gzip. */
+static void take_zstd(server *sv, rq *q, const char *data, size_t n)
+{
+	ZSTD_inBuffer in = { data, n, 0 };
+	const char *full;
+	char why[160];
+
+	if (!q->z_ready) {
+		if ((full = reserve(sv, q, proto_zstd_dctx_cost()))) {
+			refuse_busy(q, full);
+			return;
+		}
+		if (!(q->zd = proto_zstd_dctx())) {
+			refuse(q, 503, "busy", "out of memory; try again");
+			return;
+		}
+		q->z_ready = 1;
+	}
+	while (in.pos < in.size && !q->refused) {
+		ZSTD_outBuffer out;
+		size_t zr;
+		if (q->z_end) {
+			refuse(q, 400, "bad_encoding", "bytes after the end of "
+			       "the zstd frame");
+			return;
+		}
+		if (q->len == q->cap &&
+		    grow(sv, q, q->cap ? q->cap + 1 : 16384)) {
+			if (!q->refused)
+				refuse(q, 413, "inflated_too_large", "the "
+				       "body decodes to over %zu bytes, the "
+				       "limit for %s", q->limit, q->path);
+			return;
+		}
+		out.dst = q->body + q->len;
+		out.size = q->cap - q->len;
+		out.pos = 0;
+		zr = ZSTD_decompressStream(q->zd, &out, &in);
+		q->len += out.pos;
+		if (ZSTD_isError(zr)) {
+			refuse(q, 400, "bad_encoding", "the body is not valid "
+			       "zstd: %s", proto_zstd_why(zr, why, sizeof why));
+			return;
+		}
+		if (q->len > q->limit) {
+			refuse(q, 413, "inflated_too_large", "the body decodes "
+			       "to over %zu bytes, the limit for %s", q->limit,
+			       q->path);
+			return;
+		}
+		if (q->len > (size_t)PROTO_MAX_INFLATE_RATIO * q->wire) {
+			refuse(q, 413, "inflated_too_large", "the body decodes "
+			       "to more than %d times its compressed size",
+			       PROTO_MAX_INFLATE_RATIO);
+			return;
+		}
+		if (zr == 0)
+			q->z_end = 1;
+		else if (out.pos == 0 && in.pos == in.size)
+			break;
+	}
+}
+
 /* An upper bound on the number of values cJSON builds from p[0..n): each
 ** bracket, each string (keys too) and each run of other bytes outside
 ** strings is one. Counting stops past max. Linear, no allocation. */
@@ -746,12 +821,15 @@ static void check_headers(server *sv, struct MHD_Connection *c, rq *q)
 					 "Content-Encoding");
 	if (ce && strcasecmp(ce, "gzip") == 0) {
 		q->gzip = 1;
+	} else if (ce && strcasecmp(ce, "zstd") == 0) {
+		q->zstd = 1;
 	} else if (ce && strcasecmp(ce, "identity") != 0) {
 		refuse(q, 415, "unsupported_encoding", "Content-Encoding "
-		       "\"%.32s\" is not supported; use gzip or none", ce);
+		       "\"%.32s\" is not supported; use zstd, gzip or none",
+		       ce);
 		return;
 	}
-	q->limit = q->gzip ? q->lim.inflated : q->lim.sent;
+	q->limit = q->gzip || q->zstd ? q->lim.inflated : q->lim.sent;
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 	if (cl) {
 		errno = 0;
@@ -801,14 +879,50 @@ static int answer_now(struct MHD_Connection *c, rq *q)
 	return 1;
 }
 
-static int accepts_gzip(struct MHD_Connection *c)
+/* 1 if the request's Accept-Encoding lists coding (a token of the
+** comma-separated list, any case) without ";q=0". */
+static int accepts(struct MHD_Connection *c, const char *coding)
 {
 	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						     "Accept-Encoding");
-	const char *p = ae ? strstr(ae, "gzip") : NULL;
+	size_t n = strlen(coding);
 
-	/* "gzip;q=0" declines it. */
-	return p && strncmp(p + 4, ";q=0", 4) != 0;
+	while (ae && *ae) {
+		const char *e = strchr(ae, ','), *t = ae, *te;
+		if (!e)
+			e = ae + strlen(ae);
+		while (t < e && (*t == ' ' || *t == '\t'))
+			t++;
+		te = t;
+		while (te < e && *te != ';' && *te != ' ' && *te != '\t')
+			te++;
+		if ((size_t)(te - t) == n && strncasecmp(t, coding, n) == 0) {
+			/* q=0, q=0.0, q=0.00...: declined. */
+			const char *qv = strstr(te, "q=");
+			if (qv && qv < e) {
+				qv += 2;
+				while (qv < e && (*qv == '0' || *qv == '.'))
+					qv++;
+				return qv < e && *qv >= '1' && *qv <= '9';
+			}
+			return 1;
+		}
+		ae = *e ? e + 1 : e;
+	}
+	return 0;
+}
+
+/* zstd frame of body (no dictionary: any zstd decoder reads it) into a
+** new malloc'd buffer; NULL if not smaller or on error. */
+static char *zstd_body(const char *in, size_t n, size_t *outlen)
+{
+	char *out = (char *)proto_zstd_compress(in, n, 0, 3, outlen);
+
+	if (out && *outlen >= n) {
+		free(out);
+		out = NULL;
+	}
+	return out;
 }
 
 /* gzip body into a new malloc'd buffer; NULL if not smaller or on error. */
@@ -846,6 +960,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 {
 	struct MHD_Response *r;
 	char *body, *gz = NULL;
+	const char *coding = NULL;
 	size_t len, gzlen = 0;
 	enum MHD_Result ret;
 
@@ -854,8 +969,13 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 	if (!body)
 		return MHD_NO;
 	memcpy(body, q->resp.body, len);
-	if (len >= GZIP_MIN_BYTES && accepts_gzip(c))
-		gz = gzip_body(body, len, &gzlen);
+	if (len >= GZIP_MIN_BYTES && accepts(c, "zstd")) {
+		if ((gz = zstd_body(body, len, &gzlen)))
+			coding = "zstd";
+	} else if (len >= GZIP_MIN_BYTES && accepts(c, "gzip")) {
+		if ((gz = gzip_body(body, len, &gzlen)))
+			coding = "gzip";
+	}
 	if (gz) {
 		free(body);
 		body = gz;
@@ -886,7 +1006,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 	}
 	MHD_add_response_header(r, "Vary", "Accept-Encoding");
 	if (gz)
-		MHD_add_response_header(r, "Content-Encoding", "gzip");
+		MHD_add_response_header(r, "Content-Encoding", coding);
 	if (q->resp.status == 503)
 		MHD_add_response_header(r, "Retry-After", "5");
 	else if (q->resp.retry_after[0])
@@ -905,6 +1025,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 		q->queued = 1;
 		q->status = q->resp.status;
 		q->out_len = len;
+		q->out_coding = coding;
 	}
 	return ret;
 }
@@ -1065,6 +1186,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 				       "%s", q->lim.sent, q->path);
 			else if (q->gzip)
 				take_gzip(sv, q, upload_data, n);
+			else if (q->zstd)
+				take_zstd(sv, q, upload_data, n);
 			else
 				take_plain(sv, q, upload_data, n);
 		}
@@ -1081,9 +1204,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 	if (q->queued)
 		return MHD_YES;
 	set_phase(sv, q, ANSWERING, mono_ms());
-	if (!q->refused && q->gzip && !q->z_end && q->wire > 0)
-		refuse(q, 400, "truncated_body", "the gzip stream ends before "
-		       "its end marker: the body was cut short");
+	if (!q->refused && (q->gzip || q->zstd) && !q->z_end && q->wire > 0)
+		refuse(q, 400, "truncated_body", "the %s ends before its end "
+		       "marker: the body was cut short",
+		       q->gzip ? "gzip stream" : "zstd frame");
 	if (!q->refused && q->wants_body && !q->web && q->len > 0)
 		reserve_tree(sv, q);
 	if (!q->refused && q->web) {
@@ -1112,21 +1236,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 static void log_line(rq *q, enum MHD_RequestTerminationCode toe, int why)
 {
-	char line[512], ts[32];
+	char line[512], ts[32], enc[24];
 	struct tm tm;
 	time_t now = time(NULL);
 	int n;
 
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* The codings, body>answer ("-" none), when either has one. */
+	enc[0] = '\0';
+	if (q->gzip || q->zstd || q->out_coding)
+		snprintf(enc, sizeof(enc), " enc=%s>%s",
+			 q->gzip ? "gzip" : q->zstd ? "zstd" : "-",
+			 q->out_coding ? q->out_coding : "-");
 	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK || q->queued)
 		n = snprintf(line, sizeof(line), "%s %s %s %s %d%s%s in=%zu "
-			     "out=%zu %lldms\n", ts,
+			     "out=%zu %lldms%s\n", ts,
 			     q->resp.device[0] ? q->resp.device : "-",
 			     q->method, q->path, q->status,
 			     q->resp.code ? " " : "",
 			     q->resp.code ? q->resp.code : "", q->wire,
-			     q->out_len, (long long)(mono_ms() - q->start_ms));
+			     q->out_len, (long long)(mono_ms() - q->start_ms),
+			     enc);
 	else
 		n = snprintf(line, sizeof(line), "%s %s %s %s - aborted "
 			     "(%s) in=%zu out=0 %lldms\n", ts,
@@ -1155,8 +1286,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)c;
 	if (!q)
 		return;
-	if (q->z_ready)
+	if (q->z_ready && q->gzip)
 		inflateEnd(&q->z);
+	ZSTD_freeDCtx(q->zd);
 	free(q->body);
 	q->body = NULL;
 	pthread_mutex_lock(&sv->lock);

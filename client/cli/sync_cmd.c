@@ -237,7 +237,7 @@ void cli_sync_help(FILE *out)
 {
 	fprintf(out,
 		_("usage: fieldsync sync [--watch] [--interval SECONDS] "
-		"[--max-backoff SECONDS] [--json]\n"
+		"[--max-backoff SECONDS] [--encoding zstd|gzip] [--json]\n"
 		"\n"
 		"One sync pass: authenticate, pull what others recorded, push "
 		"this\n"
@@ -250,6 +250,7 @@ void cli_sync_help(FILE *out)
 		"Ctrl-C or\n"
 		"                     SIGTERM stops it between steps\n"
 		"  --max-backoff S    cap of the retry delay (default 300)\n"
+		"  --encoding E       request bodies as zstd (default) or gzip\n"
 		"  --json             print the pass's figures as JSON\n"
 		"A progress bar is shown on stderr when it is a terminal.\n"
 		"One sync of a store runs at a time: a sync that finds "
@@ -336,12 +337,14 @@ static void print_report(const fieldsync_sync_report *r, int json, int rc,
 		       "\"restamped\":%lld,\"recovered_sets\":%lld,"
 		       "\"bytes_up\":%lld,\"bytes_down\":%lld,"
 		       "\"requests\":%lld,\"holds\":%lld,\"local_seq\":%lld,"
-		       "\"notices\":%lld,\"connections\":%lld,\"tls\":\"%s\"}\n",
+		       "\"notices\":%lld,\"connections\":%lld,\"tls\":\"%s\","
+		       "\"encoding\":\"%s\"}\n",
 		       fieldsync_status_name(rc), r->pushed_sets,
 		       r->pushed_changes, r->pulled_sets, r->pulled_changes,
 		       r->refused_changes, r->restamped, r->recovered_sets,
 		       r->bytes_up, r->bytes_down, r->requests, r->holds,
-		       r->local_seq, r->notices, r->connections, r->tls);
+		       r->local_seq, r->notices, r->connections, r->tls,
+		       r->encoding);
 		return;
 	}
 	if (rc == FIELDSYNC_OK)
@@ -400,7 +403,7 @@ static int parse_seconds(const char *opt, const char *v, long *out)
 
 int cli_sync(const char *dir, int argc, char **argv)
 {
-	int watch = 0, json = 0, rc, code = EXIT_OK;
+	int watch = 0, json = 0, rc, code = EXIT_OK, encoding = 0;
 	long interval = 60, max_backoff = 300;
 	fieldsync_sync_opts opts;
 	fieldsync_sync_report rep;
@@ -425,16 +428,31 @@ int cli_sync(const char *dir, int argc, char **argv)
 			if (parse_seconds("--max-backoff", argv[++i],
 					  &max_backoff))
 				return EXIT_USAGE;
+		} else if (strcmp(argv[i], "--encoding") == 0 &&
+			   i + 1 < argc) {
+			i++;
+			if (strcmp(argv[i], "zstd") == 0) {
+				encoding = FIELDSYNC_ZSTD;
+			} else if (strcmp(argv[i], "gzip") == 0) {
+				encoding = FIELDSYNC_GZIP;
+			} else {
+				fprintf(stderr, _("fieldsync sync: --encoding "
+					"\"%s\": expected zstd or gzip\n"),
+					argv[i]);
+				return EXIT_USAGE;
+			}
 		} else {
 			fprintf(stderr, _("fieldsync sync: unknown argument "
 				"\"%s\"; allowed: --watch, --interval S, "
-				"--max-backoff S, --json\n"), argv[i]);
+				"--max-backoff S, --encoding zstd|gzip, "
+				"--json\n"), argv[i]);
 			return EXIT_USAGE;
 		}
 	}
 	if ((rc = open_dir(dir, &fs)))
 		return rc;
 	memset(&opts, 0, sizeof opts);
+	opts.encoding = encoding;
 	bar.tty = isatty(2) && !json;
 	opts.progress = on_progress;
 	opts.progress_ctx = &bar;

@@ -30,7 +30,14 @@ typedef struct fieldsync_sync_opts {
 				  ** slow link is cut (and tests get many) */
 	fieldsync_progress_fn progress; /* may be NULL */
 	void *progress_ctx;
+	int encoding;             /* request bodies: 0 or FIELDSYNC_ZSTD, zstd
+				  ** with the protocol's dictionary (answers
+				  ** zstd or gzip); FIELDSYNC_GZIP, gzip (and
+				  ** answers gzip) */
 } fieldsync_sync_opts;
+
+#define FIELDSYNC_ZSTD 2
+#define FIELDSYNC_GZIP 1
 
 /* What one pass did. */
 typedef struct fieldsync_sync_report {
@@ -46,6 +53,8 @@ typedef struct fieldsync_sync_report {
 	long long notices;           /* new notices this pass brought */
 	long long connections;       /* TCP (TLS) connections opened */
 	char tls[64];                /* TLS version / cipher, "" over HTTP */
+	char encoding[8];            /* request bodies went as "zstd" or
+				  ** "gzip" (an older server takes only gzip) */
 	char warning[512];           /* "" or something the user should know */
 } fieldsync_sync_report;
 

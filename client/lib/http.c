@@ -21,6 +21,7 @@
 #include <sodium.h>
 #include <zlib.h>
 #include "protocol/i18n.h"
+#include "protocol/wire.h"
 #include "http.h"
 
 struct fs_http {
@@ -35,7 +36,8 @@ struct fs_http {
 	char pin[64];            /* "sha256//<base64>", or "" */
 	int raw;                 /* this request: fs_http_get_raw */
 	int enc;                 /* its Content-Encoding: 0 none, 1 gzip,
-				 ** -1 another */
+				 ** 2 zstd, -1 another */
+	int coding;              /* of request bodies: FS_HTTP_ZSTD or _GZIP */
 	CURLcode last_cc;        /* of the last request */
 	char last_detail[CURL_ERROR_SIZE];
 	char tls[64];            /* "TLSv1.3 / TLS_AES_256_GCM_SHA384", or "" */
@@ -79,6 +81,25 @@ static char *concat(const char *a, const char *b)
 	return s;
 }
 
+/* What the answers may come in: zstd (libcurl decodes it, and so does
+** page.c) only while request bodies go as zstd too, so that --encoding
+** gzip measures gzip alone. */
+static const char *accept_list(const fs_http *h)
+{
+	return h->coding == FS_HTTP_ZSTD ? "zstd, gzip" : "gzip";
+}
+
+void fs_http_set_coding(fs_http *h, int coding)
+{
+	h->coding = coding == FS_HTTP_GZIP ? FS_HTTP_GZIP : FS_HTTP_ZSTD;
+	curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, accept_list(h));
+}
+
+int fs_http_coding(const fs_http *h)
+{
+	return h ? h->coding : FS_HTTP_ZSTD;
+}
+
 fs_http *fs_http_new(const char *base_url, const char *cacert, long connect_s,
 		     long stall_s)
 {
@@ -106,7 +127,8 @@ fs_http *fs_http_new(const char *base_url, const char *cacert, long connect_s,
 	curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT, connect_s);
 	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_LIMIT, 16L);
 	curl_easy_setopt(h->curl, CURLOPT_LOW_SPEED_TIME, stall_s);
-	curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
+	h->coding = FS_HTTP_ZSTD;
+	curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, accept_list(h));
 	curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(h->curl, CURLOPT_USERAGENT, "fieldsync/1");
@@ -208,6 +230,10 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
 			e--;
 		if ((size_t)(e - v) == 4 && strncasecmp(v, "gzip", 4) == 0)
 			h->enc = 1;
+		else if ((size_t)(e - v) == 4 &&
+			 strncasecmp(v, "zstd", 4) == 0 &&
+			 h->coding == FS_HTTP_ZSTD)
+			h->enc = 2;
 		else if (!((size_t)(e - v) == 8 &&
 			   strncasecmp(v, "identity", 8) == 0))
 			h->enc = -1;
@@ -257,6 +283,20 @@ unsigned char *fs_http_gzip(const char *in, size_t len, size_t *outlen)
 	return out;
 }
 
+unsigned char *fs_http_compress(const fs_http *h, const char *in, size_t len,
+			        size_t *outlen, int *pre)
+{
+	if (h->coding == FS_HTTP_GZIP) {
+		*pre = FS_HTTP_PRE_GZIP;
+		return fs_http_gzip(in, len, outlen);
+	}
+	*pre = FS_HTTP_PRE_ZSTD;
+	/* The field's bodies (a day's entries) are small: the strongest
+	** level costs milliseconds there; a large push keeps a fast one. */
+	return proto_zstd_compress(in, len, 1,
+				   len <= FS_HTTP_ZSTD_SMALL ? 19 : 3, outlen);
+}
+
 static int perform(fs_http *h, const char *method, const char *path,
 		   const char *bearer, const char *body, size_t len, int gz,
 		   int raw, fs_http_response *resp, char errbuf[256])
@@ -297,19 +337,20 @@ static int perform(fs_http *h, const char *method, const char *path,
 	if (body) {
 		hdrs = curl_slist_append(hdrs,
 					 "Content-Type: application/json");
-		if (gz == 2) {
-			hdrs = curl_slist_append(hdrs,
-						 "Content-Encoding: gzip");
-		} else if (gz) {
-			zbody = fs_http_gzip(body, len, &zlen);
+		if (gz == 1) {
+			zbody = fs_http_compress(h, body, len, &zlen, &gz);
 			if (!zbody) {
 				snprintf(errbuf, 256, "out of memory "
 					 "compressing the request");
 				goto out;
 			}
+		}
+		if (gz == FS_HTTP_PRE_GZIP)
 			hdrs = curl_slist_append(hdrs,
 						 "Content-Encoding: gzip");
-		}
+		else if (gz == FS_HTTP_PRE_ZSTD)
+			hdrs = curl_slist_append(hdrs,
+						 "Content-Encoding: zstd");
 		curl_easy_setopt(h->curl, CURLOPT_POST, 1L);
 		curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS,
 				 zbody ? (const char *)zbody : body);
@@ -327,14 +368,12 @@ static int perform(fs_http *h, const char *method, const char *path,
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
 	h->enc = 0;
 	if (raw) {
-		curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "gzip");
 		curl_easy_setopt(h->curl, CURLOPT_HTTP_CONTENT_DECODING, 0L);
 		curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, on_header);
 		curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, h);
 	}
 	cc = curl_easy_perform(h->curl);
 	if (raw) {
-		curl_easy_setopt(h->curl, CURLOPT_ACCEPT_ENCODING, "");
 		curl_easy_setopt(h->curl, CURLOPT_HTTP_CONTENT_DECODING, 1L);
 		curl_easy_setopt(h->curl, CURLOPT_HEADERFUNCTION, NULL);
 		curl_easy_setopt(h->curl, CURLOPT_HEADERDATA, NULL);
@@ -366,7 +405,7 @@ static int perform(fs_http *h, const char *method, const char *path,
 			 "this client did not ask for");
 		goto out;
 	}
-	resp->gzip = raw && h->enc == 1;
+	resp->gzip = raw ? h->enc : 0;
 	resp->body = h->buf ? h->buf : calloc(1, 1);
 	resp->len = h->len;
 	h->buf = NULL;

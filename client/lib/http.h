@@ -25,7 +25,8 @@ typedef struct fs_http_response {
 	size_t len;
 	size_t sent;      /* bytes on the wire up (after compression) */
 	size_t received;  /* bytes on the wire down (before decompression) */
-	int gzip;         /* fs_http_get_raw: body is a gzip stream */
+	int gzip;         /* fs_http_get_raw: the body's coding, FS_HTTP_GZIP
+			  ** or FS_HTTP_ZSTD (page.h's FS_PAGE_*), 0 plain */
 } fs_http_response;
 
 /* New transport for base_url ("https://hq.example:8443"). cacert may be NULL
@@ -55,14 +56,38 @@ int fs_http_set_pin(fs_http *h, const char *hex) __attribute__((warn_unused_resu
 ** (unreachable, try later). */
 int fs_http_tls_problem(fs_http *h, char *msg, size_t n);
 
+/* How request bodies are compressed (SPEC 10.1) and, with it, what the
+** answers may come in: zstd with the protocol's dictionary (the default;
+** answers zstd or gzip), or gzip alone (--encoding gzip; answers gzip). */
+#define FS_HTTP_GZIP 1
+#define FS_HTTP_ZSTD 2
+void fs_http_set_coding(fs_http *h, int coding);
+int fs_http_coding(const fs_http *h);
+
+/* A body of at most this many bytes is compressed at zstd's strongest
+** level (milliseconds), a larger one at a fast level. */
+#define FS_HTTP_ZSTD_SMALL (64u * 1024u)
+
+/* fs_http_request's gzip argument for a body compressed already, by
+** fs_http_compress, which says which in *pre. */
+#define FS_HTTP_PRE_GZIP 2
+#define FS_HTTP_PRE_ZSTD 3
+
+/* Compress len bytes of in as the transport's coding says into a new
+** buffer (caller frees) of *outlen bytes; *pre is what to pass as
+** fs_http_request's gzip argument to send it. NULL when out of memory. */
+unsigned char *fs_http_compress(const fs_http *h, const char *in, size_t len,
+			        size_t *outlen, int *pre);
+
 /* gzip-compress len bytes of in into a new buffer (caller frees) of
 ** *outlen bytes; NULL when out of memory. */
 unsigned char *fs_http_gzip(const char *in, size_t len, size_t *outlen);
 
 /* Perform METHOD base_url+path. bearer (may be NULL) is sent as
 ** "Authorization: Bearer ..." (one starting "Ticket " as it is). A body (may be NULL) is sent as
-** application/json, gzip-compressed when gzip is 1; gzip 2 says body is
-** already compressed (by fs_http_gzip) and is sent as it is. Returns 0 when an
+** application/json, compressed (fs_http_compress) when gzip is 1;
+** FS_HTTP_PRE_GZIP or _ZSTD say body is compressed already and is sent as
+** it is, 0 that it goes plain. Returns 0 when an
 ** HTTP response arrived (whatever its status) and fills *resp; -1 when the
 ** server could not be reached or the transfer failed (timeout, cut
 ** connection, response too large), with a message in errbuf (256 bytes). */
@@ -78,8 +103,8 @@ const char *fs_http_tls(const fs_http *h);
 long fs_http_connections(const fs_http *h);
 
 /* GET base_url+path as fs_http_request does, but the body is left as it
-** came off the wire: resp->gzip is 1 when it is a gzip stream (the only
-** encoding asked for), 0 when plain. The size cap applies to those bytes;
+** came off the wire: resp->gzip says its coding (FS_HTTP_GZIP, or
+** FS_HTTP_ZSTD when the transport asks for zstd), 0 when plain. The size cap applies to those bytes;
 ** decoding them is the caller's (page.h). Returns as fs_http_request;
 ** an answer in an encoding not asked for is a failed transfer (-1). */
 int fs_http_get_raw(fs_http *h, const char *path, const char *bearer,

@@ -21,9 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
 
 #include "protocol/proto.h"
 #include "protocol/changeset.h"
+#include "protocol/wire.h"
 #include "page.h"
 
 #define WINDOW (64u * 1024u)
@@ -31,7 +34,10 @@
 struct reader {
 	const unsigned char *in;  /* the body as received */
 	size_t inlen;
-	int gzip;
+	int gzip;                 /* the body's coding: FS_PAGE_GZIP, _ZSTD,
+				  ** or 0 (plain) */
+	ZSTD_DCtx *zd;            /* zstd: its decoder */
+	ZSTD_inBuffer zin;
 	z_stream z;
 	int zlive;                /* inflateInit2 done */
 	int zend;                 /* Z_STREAM_END seen */
@@ -77,6 +83,36 @@ static int fill(struct reader *r)
 	if (!r->gzip || r->zend)
 		return 0;
 	r->before += (size_t)(r->e - r->win);
+	if (r->gzip == FS_PAGE_ZSTD) {
+		ZSTD_outBuffer out = { r->win, WINDOW, 0 };
+		char zwhy[160];
+		while (out.pos == 0) {
+			size_t zr = ZSTD_decompressStream(r->zd, &out, &r->zin);
+			if (ZSTD_isError(zr))
+				return fail(r, ZSTD_getErrorCode(zr) ==
+						       ZSTD_error_memory_allocation
+					       ? FS_PAGE_NOMEM : FS_PAGE_BAD,
+					    "the zstd frame is damaged: %s",
+					    proto_zstd_why(zr, zwhy,
+							   sizeof zwhy));
+			if (zr == 0) {
+				r->zend = 1;
+				if (r->zin.pos < r->zin.size)
+					return fail(r, FS_PAGE_BAD, "bytes after "
+						    "the end of the zstd frame");
+				break;
+			}
+			if (r->zin.pos == r->zin.size && out.pos < out.size)
+				return fail(r, FS_PAGE_BAD, "the zstd frame is "
+					    "cut short");
+		}
+		r->p = r->win;
+		r->e = r->win + out.pos;
+		if (r->before + out.pos > r->max)
+			return fail(r, FS_PAGE_BAD, "the page decodes to more "
+				    "than %zu bytes", r->max);
+		return r->p < r->e ? 1 : 0;
+	}
 	r->z.next_out = r->win;
 	r->z.avail_out = WINDOW;
 	while (r->z.avail_out == WINDOW) {
@@ -455,6 +491,14 @@ static int reader_open(struct reader *r, const char *body, size_t len,
 	if (!(r->win = malloc(WINDOW)))
 		return fail(r, FS_PAGE_NOMEM, "out of memory");
 	r->p = r->e = r->win;
+	if (gzip == FS_PAGE_ZSTD) {
+		if (!(r->zd = proto_zstd_dctx()))
+			return fail(r, FS_PAGE_NOMEM, "out of memory");
+		r->zin.src = body;
+		r->zin.size = len;
+		r->zin.pos = 0;
+		return 0;
+	}
 	r->z.next_in = (Bytef *)(size_t)body;
 	r->z.avail_in = (uInt)len;
 	if (inflateInit2(&r->z, 16 + MAX_WBITS) != Z_OK)
@@ -467,6 +511,7 @@ static void reader_close(struct reader *r)
 {
 	if (r->zlive)
 		inflateEnd(&r->z);
+	ZSTD_freeDCtx(r->zd);
 	free(r->win);
 }
 

@@ -1,7 +1,7 @@
 /*
 ** This file contains libfieldsync's private reader of pull pages (SPEC.md,
 ** GET /v2/pull): the page is read from its body as it came off the wire
-** (gzip or not), one entry of "sets" at a time, so a page of megabytes is
+** (gzip, zstd or plain), one entry of "sets" at a time, so a page of megabytes is
 ** never held decoded, nor as one cJSON tree, while it is applied. Only the
 ** sync engine uses it.
 */
@@ -27,12 +27,15 @@ typedef struct fs_page_info {
 ** reading and is what fs_page_read returns. */
 typedef int (*fs_page_fn)(void *ctx, const cJSON *entry);
 
-/* Read the page body (len bytes; gzip: 1 when it is a gzip stream, as its
+/* Read the page body (len bytes; gzip: FS_PAGE_GZIP or FS_PAGE_ZSTD when it
+** is a gzip stream or a zstd frame, 0 when plain, as its
 ** Content-Encoding said). Returns 0 when the whole body is one JSON object
 ** whose "sets" is an array and every fn returned 0 (*info filled); what
 ** fn returned when it stopped; FS_PAGE_BAD when the body is not such a
 ** page, with the reason in why (n bytes); FS_PAGE_NOMEM when out of
 ** memory. The decoded body may not exceed max bytes. */
+#define FS_PAGE_GZIP 1
+#define FS_PAGE_ZSTD 2
 #define FS_PAGE_BAD   (-1)
 #define FS_PAGE_NOMEM (-2)
 int fs_page_read(const char *body, size_t len, int gzip, size_t max,
@@ -48,9 +51,9 @@ int fs_page_read(const char *body, size_t len, int gzip, size_t max,
 int fs_page_skim(const char *body, size_t len, int gzip, size_t max,
 		 fs_page_info *info, char *why, size_t n);
 
-/* The whole body decoded (gunzipped when gzip is 1) into a new
+/* The whole body decoded (as gzip says) into a new
 ** NUL-terminated buffer of *outlen bytes (caller frees); NULL when it is
-** not a valid gzip stream, exceeds max bytes, or out of memory. For
+** not valid in its coding, exceeds max bytes, or out of memory. For
 ** answers other than a page (errors), which are small. */
 char *fs_page_decode(const char *body, size_t len, int gzip, size_t max,
 		     size_t *outlen);

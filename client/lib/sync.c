@@ -229,6 +229,21 @@ static int call_result(struct sync *S, int hrc, fs_http_response *r,
 	return FIELDSYNC_OK;
 }
 
+/* A server that takes no zstd body (one older than SPEC 10.1's zstd)
+** answers 415 unsupported_encoding: from then on this sync sends gzip,
+** and the caller sends the same body again. 1 when that is the case. */
+static int coding_refused(struct sync *S, long status, const cJSON *res)
+{
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(res, "error");
+
+	if (status != 415 || !cJSON_IsString(code) ||
+	    strcmp(code->valuestring, "unsupported_encoding") != 0 ||
+	    fs_http_coding(S->http) != FS_HTTP_ZSTD)
+		return 0;
+	fs_http_set_coding(S->http, FS_HTTP_GZIP);
+	return 1;
+}
+
 /* One request. On an HTTP answer, *out is its parsed JSON body (NULL if
 ** the body was not JSON) and *status its status; returns FIELDSYNC_OK.
 ** Transport failures return FIELDSYNC_E_UNREACHABLE. */
@@ -243,7 +258,13 @@ static int call(struct sync *S, const char *method, const char *path,
 	hrc = fs_http_request(S->http, method, path,
 			      S->session[0] ? S->session : NULL, body,
 			      body ? strlen(body) : 0, gzip, &r, errbuf);
-	return call_result(S, hrc, &r, errbuf, status, out);
+	hrc = call_result(S, hrc, &r, errbuf, status, out);
+	if (hrc == FIELDSYNC_OK && gzip && coding_refused(S, *status, *out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return call(S, method, path, body, 1, status, out);
+	}
+	return hrc;
 }
 
 /* ---- a request in flight ------------------------------------------------
@@ -258,8 +279,9 @@ struct flight {
 	struct sync *S;
 	const char *path;
 	const char *body;     /* the caller's; kept until flight_finish */
-	const unsigned char *zbody; /* body gzip'd, the caller's too */
+	const unsigned char *zbody; /* body compressed, the caller's too */
 	size_t zlen;
+	int zpre;             /* its fs_http_request argument */
 	pthread_t th;
 	int threaded;         /* 0: ran inline (no thread could start) */
 	int hrc;
@@ -275,7 +297,7 @@ static void *flight_run(void *arg)
 				 f->S->session[0] ? f->S->session : NULL,
 				 f->zbody ? (const char *)f->zbody : f->body,
 				 f->zbody ? f->zlen : strlen(f->body),
-				 f->zbody ? 2 : 1, &f->r, f->errbuf);
+				 f->zbody ? f->zpre : 1, &f->r, f->errbuf);
 	return NULL;
 }
 
@@ -284,7 +306,7 @@ static void *flight_run(void *arg)
 ** a thread, it runs now. */
 static void flight_start(struct sync *S, struct flight *f, const char *path,
 			 const char *body, const unsigned char *zbody,
-			 size_t zlen)
+			 size_t zlen, int zpre)
 {
 	memset(f, 0, sizeof *f);
 	f->S = S;
@@ -292,6 +314,7 @@ static void flight_start(struct sync *S, struct flight *f, const char *path,
 	f->body = body;
 	f->zbody = zbody;
 	f->zlen = zlen;
+	f->zpre = zpre;
 	f->hrc = -1;
 	snprintf(f->errbuf, sizeof f->errbuf, "request not sent");
 	if (pthread_create(&f->th, NULL, flight_run, f) == 0)
@@ -476,6 +499,11 @@ static int flight_finish(struct sync *S, struct flight *f, long *status,
 		pthread_join(f->th, NULL);
 	f->threaded = 0;
 	rc = call_result(S, f->hrc, &f->r, f->errbuf, status, out);
+	if (rc == FIELDSYNC_OK && coding_refused(S, *status, *out)) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		rc = call(S, "POST", f->path, f->body, 1, status, out);
+	}
 	if (rc == FIELDSYNC_OK && *status == 401) {
 		cJSON_Delete(*out);
 		*out = NULL;
@@ -2222,6 +2250,7 @@ static int push(struct sync *S)
 	char *body = NULL, *next = NULL;
 	unsigned char *zbody = NULL, *znext = NULL;
 	size_t zlen = 0, znlen = 0;
+	int zpre = 0, znpre = 0;
 	long long first = 0, last = 0, nch = 0;
 	int rc, rebuilds = 0, flying = 0;
 
@@ -2262,7 +2291,7 @@ static int push(struct sync *S)
 				return rc;
 			if (!body)
 				return FIELDSYNC_OK;
-			flight_start(S, &f, "/v2/push", body, NULL, 0);
+			flight_start(S, &f, "/v2/push", body, NULL, 0, 0);
 			flying = 1;
 		}
 		/* While the server works: the sets after this request, built,
@@ -2273,7 +2302,8 @@ static int push(struct sync *S)
 			ahead = push_body(S, last, LLONG_MAX, &next, &nfirst,
 					  &nlast, &nnch);
 		if (!ahead && next &&
-		    !(znext = fs_http_gzip(next, strlen(next), &znlen)))
+		    !(znext = fs_http_compress(S->http, next, strlen(next),
+					       &znlen, &znpre)))
 			ahead = fs_fail(fs, FIELDSYNC_E_NOMEM, "out of memory");
 		rc = flight_finish(S, &f, &status, &res);
 		flying = 0;
@@ -2313,11 +2343,12 @@ static int push(struct sync *S)
 				body = next;
 				zbody = znext;
 				zlen = znlen;
+				zpre = znpre;
 				first = nfirst;
 				last = nlast;
 				nch = nnch;
 				flight_start(S, &f, "/v2/push", body, zbody,
-					     zlen);
+					     zlen, zpre);
 				flying = 1;
 			} else {
 				free(next);
@@ -2656,6 +2687,8 @@ static int open_transport(fieldsync *fs, const fieldsync_sync_opts *o,
 			   o && o->stall_timeout_s ? o->stall_timeout_s : 15);
 	rc = *out ? FIELDSYNC_OK
 		  : fs_fail(fs, FIELDSYNC_E_NOMEM, "cannot start libcurl");
+	if (*out && o && o->encoding == FIELDSYNC_GZIP)
+		fs_http_set_coding(*out, FS_HTTP_GZIP);
 	if (*out && pin && *pin && fs_http_set_pin(*out, pin) != 0) {
 		fs_http_free(*out);
 		*out = NULL;
@@ -2800,6 +2833,8 @@ done:
 	report->pushed_changes = S.prog.pushed;
 	report->connections = fs_http_connections(S.http);
 	snprintf(report->tls, sizeof report->tls, "%s", fs_http_tls(S.http));
+	snprintf(report->encoding, sizeof report->encoding, "%s",
+		 fs_http_coding(S.http) == FS_HTTP_GZIP ? "gzip" : "zstd");
 	fs_http_free(S.http);
 	sync_unlock(lockfd);
 	if (!rc)
