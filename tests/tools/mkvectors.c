@@ -29,6 +29,8 @@
 #include <cjson/cJSON.h>
 
 #include "protocol/proto.h"
+#include "protocol/wire.h"
+#include "protocol/zdict.h"
 
 /* ---- small helpers (the tool exits on failure; libraries never do) ---- */
 
@@ -1867,6 +1869,115 @@ static void auths(void)
 	cJSON_Delete(root);
 }
 
+/* ---- zstd on the wire (zstd.json) ----------------------------------------- */
+
+static char *read_file(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *b = NULL;
+	long len;
+
+	if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) || !(b = malloc((size_t)len + 1)) ||
+	    fread(b, 1, (size_t)len, f) != (size_t)len)
+		die("cannot read %s", path);
+	fclose(f);
+	b[len] = '\0';
+	*n = (size_t)len;
+	return b;
+}
+
+/* A push body of the valid_all_ops set (its bytes and signature as
+** sets/ has them), compressed: with the protocol's dictionary, without,
+** and the first frame with its header's Dictionary_ID changed to 7. */
+static void zstds(void)
+{
+	cJSON *root = cJSON_CreateObject(), *cases, *c, *env, *arr, *it, *sj;
+	char *p, *bytes, *text, *h;
+	unsigned char *z, dsum[32];
+	size_t n, zn, i;
+	int dict;
+
+	p = fmt("%s/sets/valid_all_ops.bytes", outdir);
+	bytes = read_file(p, &n);
+	free(p);
+	p = fmt("%s/sets/valid_all_ops.json", outdir);
+	text = read_file(p, &n);
+	free(p);
+	sj = cJSON_Parse(text);
+	free(text);
+	if (!sj || !cJSON_IsString(cJSON_GetObjectItem(sj, "sig")))
+		die("sets/valid_all_ops.json has no sig");
+	env = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(env, "sets");
+	it = cJSON_CreateObject();
+	cJSON_AddStringToObject(it, "set", bytes);
+	cJSON_AddStringToObject(it, "sig",
+				cJSON_GetObjectItem(sj, "sig")->valuestring);
+	cJSON_AddItemToArray(arr, it);
+	text = cJSON_PrintUnformatted(env);
+	cJSON_Delete(env);
+	cJSON_Delete(sj);
+	free(bytes);
+	crypto_hash_sha256(dsum, proto_zdict, proto_zdict_len);
+	cJSON_AddStringToObject(root, "description", "zstd on the wire (SPEC "
+		"10.1.1): each case's frame (hex) decodes to text (a /v2/push "
+		"body) when the receiver holds the protocol's dictionary; "
+		"the case other_dictionary names id 7 and must be refused "
+		"(bad_encoding) without being decoded.");
+	h = hex(dsum, 32);
+	c = cJSON_AddObjectToObject(root, "dictionary");
+	cJSON_AddStringToObject(c, "file", "protocol/zstd/fieldsync-1.dict");
+	cJSON_AddNumberToObject(c, "id", PROTO_ZDICT_ID);
+	cJSON_AddNumberToObject(c, "bytes", (double)proto_zdict_len);
+	cJSON_AddStringToObject(c, "sha256", h);
+	free(h);
+	cJSON_AddStringToObject(root, "text", text);
+	cases = cJSON_AddArrayToObject(root, "cases");
+	for (dict = 1; dict >= 0; dict--) {
+		z = proto_zstd_compress(text, strlen(text), dict, 19, &zn);
+		if (!z)
+			die("zstd failed");
+		c = cJSON_CreateObject();
+		cJSON_AddStringToObject(c, "name", dict ? "with_dictionary"
+							: "without_dictionary");
+		cJSON_AddNumberToObject(c, "dictionary_id",
+					dict ? PROTO_ZDICT_ID : 0);
+		cJSON_AddTrueToObject(c, "valid");
+		h = hex(z, zn);
+		cJSON_AddStringToObject(c, "frame", h);
+		free(h);
+		cJSON_AddItemToArray(cases, c);
+		if (dict) {
+			/* Dictionary_ID: 4 bytes little endian in the header. */
+			for (i = 4; i + 4 <= 18 && i + 4 <= zn; i++)
+				if (z[i] == (PROTO_ZDICT_ID & 0xff) &&
+				    z[i + 1] == ((PROTO_ZDICT_ID >> 8) & 0xff) &&
+				    z[i + 2] == ((PROTO_ZDICT_ID >> 16) & 0xff) &&
+				    z[i + 3] == ((PROTO_ZDICT_ID >> 24) & 0xff))
+					break;
+			if (i + 4 > 18)
+				die("no dictionary id in the frame header");
+			memcpy(z + i, "\x07\0\0\0", 4);
+			c = cJSON_CreateObject();
+			cJSON_AddStringToObject(c, "name", "other_dictionary");
+			cJSON_AddNumberToObject(c, "dictionary_id", 7);
+			cJSON_AddFalseToObject(c, "valid");
+			cJSON_AddStringToObject(c, "error", "bad_encoding");
+			h = hex(z, zn);
+			cJSON_AddStringToObject(c, "frame", h);
+			free(h);
+			cJSON_AddItemToArray(cases, c);
+		}
+		free(z);
+	}
+	free(text);
+	p = fmt("%s/zstd.json", outdir);
+	write_json(p, root);
+	free(p);
+	cJSON_Delete(root);
+}
+
 int main(int argc, char **argv)
 {
 	char *p;
@@ -1874,7 +1985,7 @@ int main(int argc, char **argv)
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		printf("usage: mkvectors OUTDIR [CORPUSDIR]\n"
 		       "Writes the protocol test vectors (keys.json, sets/, "
-		       "merge.json, owner.json, auth.json) into OUTDIR,\nand with CORPUSDIR the valid "
+		       "merge.json, owner.json, auth.json, zstd.json) into OUTDIR,\nand with CORPUSDIR the valid "
 		       "sets' bytes as fuzzing seeds. Deterministic.\n"
 		       "Exit status: 0 success, 1 error, 2 usage.\n");
 		return 0;
@@ -1901,7 +2012,8 @@ int main(int argc, char **argv)
 	merges();
 	owners();
 	auths();
-	printf("mkvectors: wrote keys.json, %d sets, merge.json, owner.json, auth.json "
+	zstds();
+	printf("mkvectors: wrote keys.json, %d sets, merge.json, owner.json, auth.json, zstd.json "
 	       "to %s\n",
 	       nsets, outdir);
 	return 0;

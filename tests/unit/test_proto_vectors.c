@@ -22,6 +22,10 @@
 #include "protocol/changeset.h"
 #include "protocol/merge.h"
 #include "protocol/owner.h"
+#include "protocol/wire.h"
+#include "protocol/zdict.h"
+#include <zstd.h>
+#include <zstd_errors.h>
 
 static const char *vdir(void)
 {
@@ -769,6 +773,84 @@ static void test_auth(void **state)
 	cJSON_Delete(root);
 }
 
+/* ---- zstd.json ---------------------------------------------------------- */
+
+static void test_zstd(void **state)
+{
+	char path[512], sum[65];
+	unsigned char d[32], *frame, *out;
+	cJSON *root, *cs, *dict;
+	const char *text;
+	size_t n = 0, flen, cap;
+	FILE *f;
+	long dlen;
+	unsigned char *file;
+
+	(void)state;
+	snprintf(path, sizeof path, "%s/zstd.json", vdir());
+	root = load_json(path);
+	dict = cJSON_GetObjectItemCaseSensitive(root, "dictionary");
+	/* The dictionary: the id and SHA-256 the vector states are the
+	** embedded bytes', and the file's bytes are the same. */
+	assert_int_equal((unsigned)cJSON_GetObjectItem(dict, "id")->valuedouble,
+			 PROTO_ZDICT_ID);
+	crypto_hash_sha256(d, proto_zdict, proto_zdict_len);
+	proto_hex_encode(sum, d, 32);
+	assert_string_equal(sum, str(dict, "sha256"));
+	snprintf(path, sizeof path, "%s/../zstd/fieldsync-1.dict", vdir());
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	dlen = ftell(f);
+	assert_int_equal((size_t)dlen, proto_zdict_len);
+	rewind(f);
+	file = malloc((size_t)dlen);
+	assert_int_equal(fread(file, 1, (size_t)dlen, f), (size_t)dlen);
+	fclose(f);
+	assert_memory_equal(file, proto_zdict, proto_zdict_len);
+	free(file);
+	text = str(root, "text");
+	assert_non_null(text);
+	cap = strlen(text) + 64;
+	out = malloc(cap);
+	cJSON_ArrayForEach(cs, cJSON_GetObjectItemCaseSensitive(root, "cases")) {
+		const char *hx = str(cs, "frame");
+		ZSTD_DCtx *dc = proto_zstd_dctx();
+		ZSTD_inBuffer in;
+		ZSTD_outBuffer o = { out, cap, 0 };
+		size_t zr;
+		int valid = cJSON_IsTrue(cJSON_GetObjectItem(cs, "valid"));
+
+		assert_non_null(hx);
+		flen = strlen(hx) / 2;
+		frame = malloc(flen);
+		assert_int_equal(proto_hex_decode(frame, flen, hx), 0);
+		assert_int_equal(ZSTD_getDictID_fromFrame(frame, flen),
+				 (unsigned)cJSON_GetObjectItem(cs,
+					"dictionary_id")->valuedouble);
+		in.src = frame;
+		in.size = flen;
+		in.pos = 0;
+		zr = ZSTD_decompressStream(dc, &o, &in);
+		if (valid) {
+			assert_int_equal(zr, 0);
+			assert_int_equal(o.pos, strlen(text));
+			assert_memory_equal(out, text, o.pos);
+		} else {
+			assert_true(ZSTD_isError(zr));
+			assert_int_equal(ZSTD_getErrorCode(zr),
+					 ZSTD_error_dictionary_wrong);
+			assert_int_equal(o.pos, 0);
+		}
+		ZSTD_freeDCtx(dc);
+		free(frame);
+		n++;
+	}
+	assert_int_equal(n, 3);
+	free(out);
+	cJSON_Delete(root);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_merge),
 		cmocka_unit_test(test_owner),
 		cmocka_unit_test(test_auth),
+		cmocka_unit_test(test_zstd),
 	};
 	return cmocka_run_group_tests_name("proto_vectors", tests, setup,
 					   NULL);
