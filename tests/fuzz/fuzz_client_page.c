@@ -28,6 +28,7 @@
 #include "client/lib/page.c"
 #else
 #include "client/lib/page.h"
+#include "protocol/wire.h"
 #endif
 
 #ifndef FUZZ_FAIL
@@ -210,6 +211,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		free(z);
 	}
+	/* As a zstd frame with the protocol's dictionary: the same again. */
+	fp_free(&b);
+	memset(&b, 0, sizeof b);
+	b.stop_at = stop;
+	z = (char *)proto_zstd_compress(body, len, 1, 1, &zlen);
+	if (z) {
+		rb = fs_page_read(z, zlen, FS_PAGE_ZSTD, FP_MAX, fp_entry, &b,
+				  &ib, why, sizeof why);
+		if (rb != ra || b.n != a.n)
+			FUZZ_FAIL("zstd: %d after %zu entries, plain: %d "
+				  "after %zu", rb, b.n, ra, a.n);
+		for (size_t i = 0; i < a.n; i++)
+			if (strcmp(a.text[i], b.text[i]) != 0)
+				FUZZ_FAIL("zstd entry %zu differs", i);
+		free(z);
+	}
+	/* The input itself as a zstd body: refused or read, never a crash. */
+	(void)fs_page_read(body, len, FS_PAGE_ZSTD, FP_MAX, NULL, NULL, &is,
+			   why, sizeof why);
 	fp_free(&a);
 	fp_free(&b);
 	return 0;

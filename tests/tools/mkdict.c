@@ -1,6 +1,6 @@
 /*
 ** This file contains mkdict, the trainer of the zstd dictionary that is part
-** of the protocol (protocol/zstd/README.md, SPEC-section.md), and the tool
+** of the protocol (protocol/zstd/README.md, SPEC.md 10.1.1), and the tool
 ** that measures it.
 **
 ** It reads the committed corpus (protocol/zstd/corpus/records.jsonl, lines
