@@ -65,8 +65,10 @@ void fs_http_set_coding(fs_http *h, int coding);
 int fs_http_coding(const fs_http *h);
 
 /* A body of at most this many bytes is compressed at zstd's strongest
-** level (milliseconds), a larger one at a fast level. */
+** level (milliseconds), a larger one at a fast level unless the last
+** upload of 16 KiB or more went slower than FS_HTTP_SLOW_BPS bytes/s. */
 #define FS_HTTP_ZSTD_SMALL (64u * 1024u)
+#define FS_HTTP_SLOW_BPS (512 * 1024)
 
 /* fs_http_request's gzip argument for a body compressed already, by
 ** fs_http_compress, which says which in *pre. */

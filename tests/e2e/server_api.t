@@ -388,9 +388,13 @@ req GET "/v2/pull?after=0&colour=red" "$(auth "$SB")"
 is "$ST $CODE" "400 unknown_field" "pull with an unknown parameter: 400 unknown_field"
 req GET "/v2/pull" -H "Authorization: Bearer $(printf 'f%.0s' $(seq 1 64))"
 is "$ST $CODE" "401 invalid_session" "pull with an unknown session: 401"
-hdr=$("${CURL[@]}" --compressed -D - -o "$D/gz" "$(auth "$SB")" "$SERVER_URL/v2/pull?after=0")
+hdr=$("${CURL[@]}" --compressed -H 'Accept-Encoding: gzip' -D - -o "$D/gz" "$(auth "$SB")" "$SERVER_URL/v2/pull?after=0")
 like "$hdr" '[Cc]ontent-[Ee]ncoding: gzip' "pull: gzip when the client accepts it"
 is "$(jq -c '[.sets[].cursor]' "$D/gz")" '[1,2,3,4,5]' "pull gzipped: same content"
+# curl --compressed offers "deflate, gzip, br, zstd": zstd is preferred.
+hdr=$("${CURL[@]}" --compressed -D - -o "$D/zst" "$(auth "$SB")" "$SERVER_URL/v2/pull?after=0")
+like "$hdr" '[Cc]ontent-[Ee]ncoding: zstd' "pull: zstd when the client lists it (curl --compressed)"
+is "$(jq -c '[.sets[].cursor]' "$D/zst")" '[1,2,3,4,5]' "pull as zstd: same content"
 
 # ---- roster and revocation ------------------------------------------------
 req GET /v2/devices "$(auth "$SA")"
