@@ -38,7 +38,12 @@
 **   --up-bps N         client->server bandwidth in bits/s (0 = unlimited),
 **                      one token bucket shared by all connections: one link
 **   --down-bps N       server->client bandwidth in bits/s (0 = unlimited)
-**   --delay-ms N       one-way delay added to each direction (round trip 2N)
+**   --delay-ms N       one-way delay added to each direction (round trip 2N);
+**                      a connection's TCP handshake is modelled too: what the
+**                      client sends leaves no earlier than one round trip
+**                      after it connected (its SYN out and the SYN-ACK back),
+**                      as on a real link, where the proxy's own loopback
+**                      accept would make it free
 **   --buffer BYTES     per connection and direction queue limit (default
 **                      65536); the proxy stops reading a side when full
 **   --max-seconds N    exit on its own after N seconds (default 600)
@@ -59,13 +64,16 @@
 **   rt the round trips seen (see stats). A dup's replay adds, when it ends:
 **     faultproxy: conn 3 dup-replay end=closed sent=83 reply=5202
 **
-**   Stats, one JSON line on exit and on SIGUSR1 (SIGUSR2 zeroes them):
+**   Stats, one JSON line on exit and on SIGUSR1 (SIGUSR2 zeroes them, the
+**   connection count included, and empties both token buckets, so that what
+**   comes after is timed as on an idle link that has no credit saved up):
 **     {"bytes_up":N,"bytes_down":N,"connections":N,"round_trips":N,
 **      "cuts":N,"stalls":N,"dups":N,"dup_bytes":N,"seconds":F}
 **   bytes_* are bytes forwarded to the far side (replays excluded, they are
 **   dup_bytes); round_trips counts, per connection, each time data comes
 **   from the server after data came from the client (a request/response
-**   exchange), summed; cuts/stalls count faults that actually fired; dups
+**   exchange), summed; a TCP handshake is not in it (it carries no data:
+**   count one per connection); cuts/stalls count faults that actually fired; dups
 **   counts replays made; seconds is the time since start (or last SIGUSR2).
 **
 **   Exit status: 0 after SIGTERM/SIGINT or --max-seconds; 1 on a runtime
@@ -74,7 +82,11 @@
 **   Bytes are counted when written to the destination socket, so with
 **   --cut-after N the two peers together receive exactly N bytes. Shaping
 **   applies the delay first and the bandwidth limit second; a FIFO link gives
-**   the same total time either way (delay + bytes / rate).
+**   the same total time either way (delay + bytes / rate). A bucket holds
+**   at most 8 ms of the rate (256 bytes at least), so a transfer takes
+**   bytes / rate whatever the link did before: a small request is not sent
+**   in one free burst. Only TCP payload is counted and shaped: the headers
+**   of TCP/IP and TLS records inside the payload are not modelled apart.
 */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -177,7 +189,8 @@ struct replay {
 struct bucket {
 	double rate;   /* bytes per second; 0 = unlimited */
 	double tokens;
-	double burst;
+	double burst;  /* what a wait waits for */
+	double cap;    /* what the bucket may hold: a late wake-up keeps its due */
 	int64_t last;
 };
 
@@ -190,6 +203,7 @@ struct stats {
 static struct opts O;
 static FILE *logfp;
 static struct stats S;
+static uint64_t conn_ids; /* never reset: connection ids stay unique */
 static struct bucket up_bucket, down_bucket;
 static struct sockaddr_storage up_addr;
 static socklen_t up_addrlen;
@@ -545,10 +559,21 @@ static void stats_print(int64_t now)
 static void bucket_init(struct bucket *b, uint64_t bps, int64_t now)
 {
 	b->rate = (double)bps / 8.0;
-	/* A burst of one packet or 50 ms, whichever is larger: small enough
-	** that a transfer's time is bytes / rate, large enough not to spin. */
-	b->burst = b->rate / 20.0 > 1500.0 ? b->rate / 20.0 : 1500.0;
-	b->tokens = b->burst;
+	/* A burst of 2 ms or 64 bytes, whichever is larger: small enough that
+	** a transfer's time is bytes / rate even after an idle spell, large
+	** enough that the loop does not spin (500 wake-ups a second at most). */
+	b->burst = b->rate / 500.0 > 64.0 ? b->rate / 500.0 : 64.0;
+	/* poll() sleeps whole milliseconds and wakes late: the credit of an
+	** oversleep is kept up to 4 bursts, or every wait would slow the link. */
+	b->cap = 4 * b->burst;
+	b->tokens = 0;
+	b->last = now;
+}
+
+/* An idle link that saved nothing up (SIGUSR2). */
+static void bucket_empty(struct bucket *b, int64_t now)
+{
+	b->tokens = 0;
 	b->last = now;
 }
 
@@ -557,8 +582,8 @@ static void bucket_refill(struct bucket *b, int64_t now)
 	if (b->rate <= 0)
 		return;
 	b->tokens += b->rate * (double)(now - b->last) / 1e6;
-	if (b->tokens > b->burst)
-		b->tokens = b->burst;
+	if (b->tokens > b->cap)
+		b->tokens = b->cap;
 	b->last = now;
 }
 
@@ -726,7 +751,8 @@ static void conn_accept(int cfd, int64_t now)
 	struct conn *c = xmalloc(sizeof *c);
 
 	memset(c, 0, sizeof *c);
-	c->id = ++S.connections;
+	c->id = ++conn_ids;
+	S.connections++;
 	c->cfd = cfd;
 	c->ufd = -1;
 	c->start = now;
@@ -819,6 +845,10 @@ static void conn_read(struct conn *c, int from_client, int64_t now)
 	k = xmalloc(sizeof *k + (size_t)n);
 	k->next = NULL;
 	k->due = now + (int64_t)O.delay_ms * 1000;
+	/* The TCP handshake: the client's bytes cannot leave before its SYN
+	** went out and the SYN-ACK came back, one round trip after connect. */
+	if (from_client && O.delay_ms && now < c->start + 2 * (int64_t)O.delay_ms * 1000)
+		k->due = c->start + 3 * (int64_t)O.delay_ms * 1000;
 	k->len = (size_t)n;
 	k->off = 0;
 	memcpy(k->data, buf, (size_t)n);
@@ -1211,11 +1241,11 @@ int main(int argc, char **argv)
 			stats_print(now);
 		}
 		if (got_usr2) {
-			uint64_t conns_seen = S.connections;
 			got_usr2 = 0;
 			memset(&S, 0, sizeof S);
-			S.connections = conns_seen; /* keeps conn ids unique */
 			S.since = now;
+			bucket_empty(&up_bucket, now);
+			bucket_empty(&down_bucket, now);
 			logmsg("stats reset");
 		}
 		bucket_refill(&up_bucket, now);
