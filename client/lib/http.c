@@ -137,6 +137,18 @@ fs_http *fs_http_new(const char *base_url, const char *cacert, long connect_s,
 	/* TLS 1.2 at least; 1.3 (one round trip) whenever the server has it. */
 	curl_easy_setopt(h->curl, CURLOPT_SSLVERSION,
 			 (long)CURL_SSLVERSION_TLSv1_2);
+	/* A ClientHello of 231 bytes instead of 517: on 2G's 100 kbit/s up
+	** that is 23 ms of every sync over HTTPS. OpenSSL pads a hello of 256
+	** to 511 bytes up to 512, so it pays to stay under 256: HTTP/1.1
+	** without ALPN (fieldsyncd speaks nothing else), two groups, and for
+	** TLS 1.2 only ECDHE with an AEAD (what fieldsyncd's GnuTLS offers). */
+	curl_easy_setopt(h->curl, CURLOPT_HTTP_VERSION,
+			 (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(h->curl, CURLOPT_SSL_ENABLE_ALPN, 0L);
+	curl_easy_setopt(h->curl, CURLOPT_SSL_EC_CURVES, "X25519:P-256");
+	curl_easy_setopt(h->curl, CURLOPT_SSL_CIPHER_LIST,
+			 "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+			 "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
 	curl_easy_setopt(h->curl, CURLOPT_DEBUGFUNCTION, on_debug);
 	curl_easy_setopt(h->curl, CURLOPT_DEBUGDATA, h);
 	curl_easy_setopt(h->curl, CURLOPT_VERBOSE, 1L);

@@ -72,7 +72,9 @@
 **   bytes_* are bytes forwarded to the far side (replays excluded, they are
 **   dup_bytes); round_trips counts, per connection, each time data comes
 **   from the server after data came from the client (a request/response
-**   exchange), summed; a TCP handshake is not in it (it carries no data:
+**   exchange), summed, except an answer that comes after the client closed
+**   its side (a TLS close_notify's reply: nobody waits for it); a TCP
+**   handshake is not in it (it carries no data:
 **   count one per connection); cuts/stalls count faults that actually fired; dups
 **   counts replays made; seconds is the time since start (or last SIGUSR2).
 **
@@ -837,7 +839,7 @@ static void conn_read(struct conn *c, int from_client, int64_t now)
 		return;
 	if (from_client) {
 		c->last_up = 1;
-	} else if (c->last_up) {
+	} else if (c->last_up && !c->up.eof) {
 		c->last_up = 0;
 		c->rts++;
 		S.round_trips++;
