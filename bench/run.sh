@@ -3,7 +3,7 @@
 # building). Everything runs on 127.0.0.1 against the real binaries in
 # $BUILD (default build/), in one temporary directory removed at exit; every
 # process it starts is killed at exit; every step is bounded by `timeout` and
-# the whole run by a time budget (BENCH_BUDGET seconds, default 840), so a
+# the whole run by a time budget (BENCH_BUDGET seconds, default 1500), so a
 # hung or slow step is reported, not waited for. PostgreSQL runs on a
 # cluster of the bench's own (initdb + pg_ctl in a temporary directory, a
 # Unix socket only, stopped at exit); without PostgreSQL its rows say
@@ -54,7 +54,7 @@ PG_PROCS=${BENCH_PG_PROCS:-2}
 SETUP_JOBS=${BENCH_SETUP_JOBS:-4}
 RETRIES=${BENCH_RETRIES:-5}
 CROWD_LIMIT=${BENCH_CROWD_LIMIT:-180}
-BUDGET=${BENCH_BUDGET:-840}
+BUDGET=${BENCH_BUDGET:-1500}
 KEEP=${BENCH_KEEP:-}
 OUT=${BENCH_OUT:-$ROOT/bench/RESULTS.md}
 
