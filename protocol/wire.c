@@ -47,9 +47,22 @@ static const ZSTD_DDict *get_ddict(void)
 unsigned char *proto_zstd_compress(const void *in, size_t len, int dict,
 				   int level, size_t *outlen)
 {
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	unsigned char *out;
+
+	if (!c)
+		return NULL;
+	out = proto_zstd_compress_ctx(c, in, len, dict, level, outlen);
+	ZSTD_freeCCtx(c);
+	return out;
+}
+
+unsigned char *proto_zstd_compress_ctx(ZSTD_CCtx *c, const void *in,
+				       size_t len, int dict, int level,
+				       size_t *outlen)
+{
 	size_t cap = ZSTD_compressBound(len), n;
 	unsigned char *out;
-	ZSTD_CCtx *c;
 	int ok;
 
 	if (level < 1)
@@ -57,8 +70,8 @@ unsigned char *proto_zstd_compress(const void *in, size_t len, int dict,
 	if (level >= LEVELS)
 		level = LEVELS - 1;
 	out = malloc(cap ? cap : 1);
-	c = ZSTD_createCCtx();
-	ok = out && c;
+	ok = out && c &&
+	     !ZSTD_isError(ZSTD_CCtx_reset(c, ZSTD_reset_session_and_parameters));
 	/* The frame says its size and carries a checksum; its window fits
 	** every receiver's limit. */
 	if (ok)
@@ -85,7 +98,6 @@ unsigned char *proto_zstd_compress(const void *in, size_t len, int dict,
 		ok = !ZSTD_isError(n);
 		*outlen = n;
 	}
-	ZSTD_freeCCtx(c);
 	if (!ok) {
 		free(out);
 		return NULL;

@@ -23,6 +23,15 @@
 unsigned char *proto_zstd_compress(const void *in, size_t len, int dict,
 				   int level, size_t *outlen);
 
+/* The same with a context the caller keeps (ZSTD_createCCtx) for one body
+** after another: its tables are allocated once, at the size the largest
+** needed, instead of once a body (a process that sends many bodies would
+** otherwise hold the freed tables of several levels at once). Every
+** parameter is set anew each call. Not for two threads at once. */
+unsigned char *proto_zstd_compress_ctx(ZSTD_CCtx *c, const void *in,
+				       size_t len, int dict, int level,
+				       size_t *outlen);
+
 /* A new zstd decoding context for the wire: window limited to
 ** PROTO_ZSTD_WINDOW_LOG_MAX, the protocol's dictionary referenced (a frame
 ** naming it is decoded with it, one naming none without; one naming any

@@ -38,8 +38,10 @@ struct fs_http {
 	int enc;                 /* its Content-Encoding: 0 none, 1 gzip,
 				 ** 2 zstd, -1 another */
 	int coding;              /* of request bodies: FS_HTTP_ZSTD or _GZIP */
-	int slow;                /* the last sizeable upload went under
-				 ** FS_HTTP_SLOW_BPS */
+	int link;                /* the last sizeable upload's pace: 0 none
+				 ** yet, 1 under FS_HTTP_SLOW_BPS, 2 between,
+				 ** 3 from FS_HTTP_FAST_BPS */
+	ZSTD_CCtx *zc;           /* kept for every body (proto_zstd_compress_ctx) */
 	CURLcode last_cc;        /* of the last request */
 	char last_detail[CURL_ERROR_SIZE];
 	char tls[64];            /* "TLSv1.3 / TLS_AES_256_GCM_SHA384", or "" */
@@ -163,6 +165,7 @@ void fs_http_free(fs_http *h)
 		return;
 	if (h->curl)
 		curl_easy_cleanup(h->curl);
+	ZSTD_freeCCtx(h->zc);
 	free(h->base);
 	free(h->buf);
 	free(h);
@@ -297,7 +300,7 @@ unsigned char *fs_http_gzip(const char *in, size_t len, size_t *outlen)
 	return out;
 }
 
-unsigned char *fs_http_compress(const fs_http *h, const char *in, size_t len,
+unsigned char *fs_http_compress(fs_http *h, const char *in, size_t len,
 			        size_t *outlen, int *pre)
 {
 	if (h->coding == FS_HTTP_GZIP) {
@@ -306,14 +309,24 @@ unsigned char *fs_http_compress(const fs_http *h, const char *in, size_t len,
 	}
 	*pre = FS_HTTP_PRE_ZSTD;
 	/* The field's bodies (a day's entries) are small: the strongest
-	** level costs milliseconds there. A large one gets it too on a slow
-	** link (the last upload said so), where its 0.6 s per MB is hidden
-	** behind the request in flight and saves more in transfer (5,000
-	** entries: ~12 kB less, 1 s on 2G); else a level that keeps up with
-	** a fast link (~40 MB/s here). */
-	return proto_zstd_compress(in, len, 1,
-				   len <= FS_HTTP_ZSTD_SMALL || h->slow ? 19 : 9,
-				   outlen);
+	** level costs milliseconds there. A large one (750 kB of JSON, 2,000
+	** entries) by the pace of the last upload: under 32 KiB/s (2G's 12.5)
+	** level 19 (0.41 s, 50 kB, 17.7 MB of tables: 17 kB fewer than level
+	** 6 for 0.4 s more, which pays below ~40 kB/s); faster, as on
+	** loopback, from 2 MiB/s, level 3 (3 ms, 82 kB, 1.3 MB); between, or
+	** before any, level 6 (10 ms, 67 kB, 3.6 MB: 15 kB fewer than 3 for
+	** 7 ms more). Level 7 or 9 would save 7% or 9% more than 6 for two or
+	** four times its memory, and the client's peak RSS matters on a
+	** phone. (Measured here, with the protocol's dictionary.) */
+	int level = 6;
+
+	if (len <= FS_HTTP_ZSTD_SMALL || h->link == 1)
+		level = 19;
+	else if (h->link == 3)
+		level = 3;
+	if (!h->zc && !(h->zc = ZSTD_createCCtx()))
+		return NULL;
+	return proto_zstd_compress_ctx(h->zc, in, len, 1, level, outlen);
 }
 
 static int perform(fs_http *h, const char *method, const char *path,
@@ -423,7 +436,9 @@ static int perform(fs_http *h, const char *method, const char *path,
 		curl_off_t bps = 0;
 		if (curl_easy_getinfo(h->curl, CURLINFO_SPEED_UPLOAD_T, &bps) ==
 		    CURLE_OK)
-			h->slow = bps < FS_HTTP_SLOW_BPS;
+			h->link = bps < FS_HTTP_SLOW_BPS   ? 1
+				  : bps >= FS_HTTP_FAST_BPS ? 3
+							    : 2;
 	}
 	if (raw && h->enc < 0) {
 		snprintf(errbuf, 256, "the server answered in an encoding "

@@ -65,10 +65,13 @@ void fs_http_set_coding(fs_http *h, int coding);
 int fs_http_coding(const fs_http *h);
 
 /* A body of at most this many bytes is compressed at zstd's strongest
-** level (milliseconds), a larger one at a fast level unless the last
-** upload of 16 KiB or more went slower than FS_HTTP_SLOW_BPS bytes/s. */
+** level, 19 (milliseconds); a larger one by the pace of the last upload
+** of 16 KiB or more (its bytes over its whole request, the server's work
+** included): under FS_HTTP_SLOW_BPS bytes/s 19, from FS_HTTP_FAST_BPS 3,
+** else (or before any) 6. */
 #define FS_HTTP_ZSTD_SMALL (64u * 1024u)
-#define FS_HTTP_SLOW_BPS (512 * 1024)
+#define FS_HTTP_SLOW_BPS (32 * 1024)
+#define FS_HTTP_FAST_BPS (2 * 1024 * 1024)
 
 /* fs_http_request's gzip argument for a body compressed already, by
 ** fs_http_compress, which says which in *pre. */
@@ -78,7 +81,7 @@ int fs_http_coding(const fs_http *h);
 /* Compress len bytes of in as the transport's coding says into a new
 ** buffer (caller frees) of *outlen bytes; *pre is what to pass as
 ** fs_http_request's gzip argument to send it. NULL when out of memory. */
-unsigned char *fs_http_compress(const fs_http *h, const char *in, size_t len,
+unsigned char *fs_http_compress(fs_http *h, const char *in, size_t len,
 			        size_t *outlen, int *pre);
 
 /* gzip-compress len bytes of in into a new buffer (caller frees) of

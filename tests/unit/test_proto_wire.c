@@ -67,6 +67,49 @@ static void test_round_trip(void **state)
 	ZSTD_freeDCtx(d);
 }
 
+/* One kept context, body after body at levels and dictionaries that
+** change each time (as a client's pass does), makes exactly the frames a
+** fresh context makes: nothing of one body's settings leaks into the
+** next (a dictionary left referenced, a level, the window). */
+static void test_kept_context(void **state)
+{
+	static const struct { int dict, level; } runs[] = {
+		{ 1, 19 }, { 1, 6 }, { 0, 3 }, { 1, 3 }, { 0, 19 }, { 1, 19 },
+	};
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	ZSTD_DCtx *d = proto_zstd_dctx();
+	unsigned char out[4096];
+	size_t i;
+
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(d);
+	for (i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+		size_t n, m, k;
+		unsigned char *z = proto_zstd_compress_ctx(c, body, sizeof body - 1,
+							   runs[i].dict,
+							   runs[i].level, &n);
+		unsigned char *f = proto_zstd_compress(body, sizeof body - 1,
+						       runs[i].dict,
+						       runs[i].level, &k);
+
+		assert_non_null(z);
+		assert_non_null(f);
+		assert_int_equal(n, k);
+		assert_memory_equal(z, f, n);
+		assert_int_equal(ZSTD_getDictID_fromFrame(z, n),
+				 runs[i].dict ? PROTO_ZDICT_ID : 0);
+		assert_int_equal(decode(d, z, n, out, sizeof out, &m), 0);
+		assert_int_equal(m, sizeof body - 1);
+		assert_memory_equal(out, body, m);
+		assert_int_equal(ZSTD_DCtx_reset(d, ZSTD_reset_session_only), 0);
+		free(z);
+		free(f);
+	}
+	ZSTD_freeCCtx(c);
+	ZSTD_freeDCtx(d);
+}
+
 static void test_other_dictionary(void **state)
 {
 	size_t n, m;
@@ -151,6 +194,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_kept_context),
 		cmocka_unit_test(test_other_dictionary),
 		cmocka_unit_test(test_window),
 	};
