@@ -599,6 +599,12 @@ static void take_gzip(server *sv, rq *q, const char *data, size_t n)
 ** none, its window at most 2^PROTO_ZSTD_WINDOW_LOG_MAX bytes (refused
 ** from its header, before the window is allocated); decoded as it
 ** arrives, under the same caps as gzip. */
+/* FIELDSYNCD_NO_ZSTD=1 (a test knob, read once at start): behave as a
+** server of before zstd, which refuses zstd bodies (415
+** unsupported_encoding) and never answers in it, so that the client's
+** fallback to gzip (SPEC 10.1) can be tested. */
+static int no_zstd;
+
 static void take_zstd(server *sv, rq *q, const char *data, size_t n)
 {
 	ZSTD_inBuffer in = { data, n, 0 };
@@ -821,8 +827,12 @@ static void check_headers(server *sv, struct MHD_Connection *c, rq *q)
 					 "Content-Encoding");
 	if (ce && strcasecmp(ce, "gzip") == 0) {
 		q->gzip = 1;
-	} else if (ce && strcasecmp(ce, "zstd") == 0) {
+	} else if (ce && strcasecmp(ce, "zstd") == 0 && !no_zstd) {
 		q->zstd = 1;
+	} else if (ce && no_zstd && strcasecmp(ce, "identity") != 0) {
+		refuse(q, 415, "unsupported_encoding", "Content-Encoding "
+		       "\"%.32s\" is not supported; use gzip or none", ce);
+		return;
 	} else if (ce && strcasecmp(ce, "identity") != 0) {
 		refuse(q, 415, "unsupported_encoding", "Content-Encoding "
 		       "\"%.32s\" is not supported; use zstd, gzip or none",
@@ -969,7 +979,7 @@ static enum MHD_Result respond(struct MHD_Connection *c, rq *q)
 	if (!body)
 		return MHD_NO;
 	memcpy(body, q->resp.body, len);
-	if (len >= GZIP_MIN_BYTES && accepts(c, "zstd")) {
+	if (len >= GZIP_MIN_BYTES && !no_zstd && accepts(c, "zstd")) {
 		if ((gz = zstd_body(body, len, &gzlen)))
 			coding = "zstd";
 	} else if (len >= GZIP_MIN_BYTES && accepts(c, "gzip")) {
@@ -1468,6 +1478,8 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 	if (o->tls_cert && (!(cert = read_pem(o->tls_cert, msg, msgsz)) ||
 			    !(key = read_pem(o->tls_key, msg, msgsz))))
 		goto out;
+	no_zstd = getenv("FIELDSYNCD_NO_ZSTD") &&
+		  strcmp(getenv("FIELDSYNCD_NO_ZSTD"), "1") == 0;
 	/* Threads started below inherit this mask; only sigwait sees them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

@@ -42,6 +42,7 @@ struct fs_http {
 				 ** yet, 1 under FS_HTTP_SLOW_BPS, 2 between,
 				 ** 3 from FS_HTTP_FAST_BPS */
 	ZSTD_CCtx *zc;           /* kept for every body (proto_zstd_compress_ctx) */
+	int zc_busy;             /* a thread is using zc (atomic) */
 	CURLcode last_cc;        /* of the last request */
 	char last_detail[CURL_ERROR_SIZE];
 	char tls[64];            /* "TLSv1.3 / TLS_AES_256_GCM_SHA384", or "" */
@@ -318,15 +319,23 @@ unsigned char *fs_http_compress(fs_http *h, const char *in, size_t len,
 	** 7 ms more). Level 7 or 9 would save 7% or 9% more than 6 for two or
 	** four times its memory, and the client's peak RSS matters on a
 	** phone. (Measured here, with the protocol's dictionary.) */
-	int level = 6;
+	int level = 6, link = __atomic_load_n(&h->link, __ATOMIC_RELAXED);
+	unsigned char *out;
 
-	if (len <= FS_HTTP_ZSTD_SMALL || h->link == 1)
+	if (len <= FS_HTTP_ZSTD_SMALL || link == 1)
 		level = 19;
-	else if (h->link == 3)
+	else if (link == 3)
 		level = 3;
-	if (!h->zc && !(h->zc = ZSTD_createCCtx()))
-		return NULL;
-	return proto_zstd_compress_ctx(h->zc, in, len, 1, level, outlen);
+	/* The sync compresses on one thread; should two ever overlap, the
+	** second gets a context of its own rather than a shared one. */
+	if (__atomic_exchange_n(&h->zc_busy, 1, __ATOMIC_ACQUIRE))
+		return proto_zstd_compress(in, len, 1, level, outlen);
+	if (!h->zc)
+		h->zc = ZSTD_createCCtx();
+	out = h->zc ? proto_zstd_compress_ctx(h->zc, in, len, 1, level, outlen)
+		    : NULL;
+	__atomic_store_n(&h->zc_busy, 0, __ATOMIC_RELEASE);
+	return out;
 }
 
 static int perform(fs_http *h, const char *method, const char *path,
@@ -436,9 +445,11 @@ static int perform(fs_http *h, const char *method, const char *path,
 		curl_off_t bps = 0;
 		if (curl_easy_getinfo(h->curl, CURLINFO_SPEED_UPLOAD_T, &bps) ==
 		    CURLE_OK)
-			h->link = bps < FS_HTTP_SLOW_BPS   ? 1
-				  : bps >= FS_HTTP_FAST_BPS ? 3
-							    : 2;
+			__atomic_store_n(&h->link,
+					 bps < FS_HTTP_SLOW_BPS   ? 1
+					 : bps >= FS_HTTP_FAST_BPS ? 3
+								   : 2,
+					 __ATOMIC_RELAXED);
 	}
 	if (raw && h->enc < 0) {
 		snprintf(errbuf, 256, "the server answered in an encoding "

@@ -301,9 +301,12 @@ static void *flight_run(void *arg)
 	return NULL;
 }
 
-/* Start POST path with body (gzip'd: zbody when the caller compressed it
-** already, while the previous request was in flight; else here). Without
-** a thread, it runs now. */
+/* Start POST path with body, compressed by the caller (zbody, zlen, and
+** zpre as fs_http_compress said): the transport's compression context is
+** the caller's thread's, which goes on compressing the next body while
+** this one is in flight (NULL zbody: compressed here, which only a caller
+** that compresses nothing meanwhile may ask). Without a thread, it runs
+** now. */
 static void flight_start(struct sync *S, struct flight *f, const char *path,
 			 const char *body, const unsigned char *zbody,
 			 size_t zlen, int zpre)
@@ -2291,7 +2294,16 @@ static int push(struct sync *S)
 				return rc;
 			if (!body)
 				return FIELDSYNC_OK;
-			flight_start(S, &f, "/v2/push", body, NULL, 0, 0);
+			/* Compressed here, not on the flight's thread: the
+			** transport's one compression context is this
+			** thread's, busy with the next body meanwhile. */
+			if (!(zbody = fs_http_compress(S->http, body, strlen(body),
+						       &zlen, &zpre))) {
+				free(body);
+				return fs_fail(fs, FIELDSYNC_E_NOMEM,
+					       "out of memory");
+			}
+			flight_start(S, &f, "/v2/push", body, zbody, zlen, zpre);
 			flying = 1;
 		}
 		/* While the server works: the sets after this request, built,

@@ -9,6 +9,9 @@
 # frame, bytes after the frame, a bomb and an unknown coding are refused
 # with their codes and change nothing. Answers come in the coding asked
 # for: zstd (any zstd decoder reads them), gzip, or none, q=0 respected.
+# A server that has no zstd (FIELDSYNCD_NO_ZSTD=1) refuses a zstd body with
+# 415 unsupported_encoding: the client sends it again as gzip, its ticket
+# still good, and goes on in gzip; the pages come as gzip.
 . "$(dirname "$0")/lib.sh"
 for c in jq curl zstd; do
 	command -v $c >/dev/null || bail "$c is needed"
@@ -16,7 +19,7 @@ done
 FSTOOL=$FIELDSYNC_TOOLS/fstool
 DICT=$FIELDSYNC_ROOT/protocol/zstd/fieldsync-1.dict
 [ -s "$DICT" ] || bail "the protocol's dictionary $DICT is missing"
-plan 31
+plan 38
 
 W=$(tmpdir)
 sync_server "$W" || bail "server did not start"
@@ -130,3 +133,37 @@ ok $(zstd -q -d -c "$W/page" | cmp -s - "$W/page.plain"; echo $?) \
 is "$(get 'gzip, deflate')" "gzip" "Accept-Encoding gzip: gzip"
 ok $(gzip -d -c <"$W/page" | cmp -s - "$W/page.plain"; echo $?) "...the same page"
 is "$(get 'zstd;q=0, gzip')" "gzip" "zstd;q=0 declines zstd: gzip"
+
+# ---- a server without zstd -------------------------------------------------
+# FIELDSYNCD_NO_ZSTD=1 makes fieldsyncd refuse zstd bodies as a server of
+# before zstd does (415 unsupported_encoding): the client sends the same
+# request again as gzip and goes on in gzip for the rest of the pass.
+W2=$(tmpdir)
+export FIELDSYNCD_NO_ZSTD=1
+sync_server "$W2" || bail "the server without zstd did not start"
+unset FIELDSYNCD_NO_ZSTD
+sync_device D "Phạm Thu Dung" || bail "enroll D"
+sync_device E "ບຸນມີ ສີຫາລາດ" || bail "enroll E"
+sync_visits 12 "Cũ" >"$W2/d.jsonl"
+fsd "$D" import "$W2/d.jsonl" >/dev/null 2>&1
+run fsd "$D" sync --json
+is "$RC $(jq -r .encoding <<<"$OUT") $(jq -r .pushed_changes <<<"$OUT")" "0 gzip 12" \
+	"to a server that refuses zstd, D's first sync goes through as gzip (12 entries)"
+like "$(grep -c ' POST /v2/push 415 unsupported_encoding ' "$SERVER_LOG")" '^1$' \
+	"...after the server refused its zstd push with 415 unsupported_encoding (its log)"
+sync_visits 3 "Lại" >"$W2/d2.jsonl"
+fsd "$D" import "$W2/d2.jsonl" >/dev/null 2>&1
+run fsd "$D" sync --json
+is "$RC $(jq -r .encoding <<<"$OUT") $(jq -r .pushed_changes <<<"$OUT")" "0 gzip 3" \
+	"its next sync, one request with its ticket, goes through as gzip too (3 entries)"
+like "$(grep ' POST /v3/sync ' "$SERVER_LOG" | tail -2 | awk '{ print $5, $6 }' | paste -sd' ' -)" \
+	'^415 unsupported_encoding 200 in=' \
+	"...the same request sent again as gzip once zstd was refused; the ticket was still good"
+run fsd "$E" sync --json
+is "$RC $(jq -r .pulled_changes <<<"$OUT")" "0 15" "E pulls the 15 entries from it"
+like "$(grep ' GET /v2/pull ' "$SERVER_LOG" | tail -1)" ' enc=->gzip$' \
+	"...whose pages came as gzip: that server never answers in zstd"
+fsd "$D" dump >"$W2/d.dump" 2>/dev/null
+fsd "$E" dump >"$W2/e.dump" 2>/dev/null
+ok $(cmp -s "$W2/d.dump" "$W2/e.dump" && [ -s "$W2/d.dump" ]; echo $?) \
+	"D and E hold the same records"
