@@ -52,14 +52,14 @@ unsigned char *proto_zstd_compress(const void *in, size_t len, int dict,
 
 	if (!c)
 		return NULL;
-	out = proto_zstd_compress_ctx(c, in, len, dict, level, outlen);
+	out = proto_zstd_compress_ctx(c, in, len, dict, level, 0, outlen);
 	ZSTD_freeCCtx(c);
 	return out;
 }
 
 unsigned char *proto_zstd_compress_ctx(ZSTD_CCtx *c, const void *in,
 				       size_t len, int dict, int level,
-				       size_t *outlen)
+				       int table_log, size_t *outlen)
 {
 	size_t cap = ZSTD_compressBound(len), n;
 	unsigned char *out;
@@ -93,6 +93,12 @@ unsigned char *proto_zstd_compress_ctx(ZSTD_CCtx *c, const void *in,
 			     !ZSTD_isError(ZSTD_CCtx_setParameter(c,
 					ZSTD_c_checksumFlag, 1));
 	}
+	/* After the dictionary, whose parameters would replace these. */
+	if (ok && table_log > 0)
+		ok = !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog,
+							  table_log)) &&
+		     !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_chainLog,
+							  table_log));
 	if (ok) {
 		n = ZSTD_compress2(c, out, cap, in, len);
 		ok = !ZSTD_isError(n);

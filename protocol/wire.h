@@ -27,10 +27,14 @@ unsigned char *proto_zstd_compress(const void *in, size_t len, int dict,
 ** after another: its tables are allocated once, at the size the largest
 ** needed, instead of once a body (a process that sends many bodies would
 ** otherwise hold the freed tables of several levels at once). Every
-** parameter is set anew each call. Not for two threads at once. */
+** parameter is set anew each call. table_log > 0 caps the match finder's
+** hash and chain tables at 2^table_log entries each (zstd's hashLog and
+** chainLog), 0 leaves the level's own: level 19 on 1 MB of JSON needs 34
+** MB of tables, capped at 18 3.3 MB for 6% more bytes. Not for two
+** threads at once. */
 unsigned char *proto_zstd_compress_ctx(ZSTD_CCtx *c, const void *in,
 				       size_t len, int dict, int level,
-				       size_t *outlen);
+				       int table_log, size_t *outlen);
 
 /* A new zstd decoding context for the wire: window limited to
 ** PROTO_ZSTD_WINDOW_LOG_MAX, the protocol's dictionary referenced (a frame

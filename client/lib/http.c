@@ -310,29 +310,45 @@ unsigned char *fs_http_compress(fs_http *h, const char *in, size_t len,
 	}
 	*pre = FS_HTTP_PRE_ZSTD;
 	/* The field's bodies (a day's entries) are small: the strongest
-	** level costs milliseconds there. A large one (750 kB of JSON, 2,000
-	** entries) by the pace of the last upload: under 32 KiB/s (2G's 12.5)
-	** level 19 (0.41 s, 50 kB, 17.7 MB of tables: 17 kB fewer than level
-	** 6 for 0.4 s more, which pays below ~40 kB/s); faster, as on
-	** loopback, from 2 MiB/s, level 3 (3 ms, 82 kB, 1.3 MB); between, or
-	** before any, level 6 (10 ms, 67 kB, 3.6 MB: 15 kB fewer than 3 for
-	** 7 ms more). Level 7 or 9 would save 7% or 9% more than 6 for two or
-	** four times its memory, and the client's peak RSS matters on a
-	** phone. (Measured here, with the protocol's dictionary.) */
-	int level = 6, link = __atomic_load_n(&h->link, __ATOMIC_RELAXED);
+	** level costs milliseconds there. A large one (1 MB of JSON, two
+	** sets of 1,000 entries) by the pace of the last upload: under
+	** 32 KiB/s (2G's 12.5) level 19 with its tables capped at 2^18
+	** (0.37 s, 70 kB, 3.3 MB; uncapped 66 kB but 34 MB), whose 19 kB fewer
+	** than level 6 pay for its 0.36 s below ~50 kB/s; from 2 MiB/s, as
+	** on loopback, level 3 (3 ms, 1.3 MB, 20% more than 6); between,
+	** level 6 (8 ms, 89 kB, 3.6 MB; level 9 would save 10% for 12.8 MB),
+	** and 6 too before any pace is known: the first request and the one
+	** compressed while it is in flight (19 there would cost loopback
+	** 1.2 s of a 100,000 push, and save 2G 1.5 s of a 5,000 one). The
+	** client's peak RSS matters on a phone. (Measured here, with the
+	** protocol's dictionary.) */
+	int level = 6, tables = 0;
+	int link = __atomic_load_n(&h->link, __ATOMIC_RELAXED);
 	unsigned char *out;
 
-	if (len <= FS_HTTP_ZSTD_SMALL || link == 1)
+	if (len <= FS_HTTP_ZSTD_SMALL) {
 		level = 19;
-	else if (link == 3)
+	} else if (link == 1) {
+		level = 19;
+		tables = FS_HTTP_ZSTD_TABLE_LOG;
+	} else if (link == 3) {
 		level = 3;
+	}
 	/* The sync compresses on one thread; should two ever overlap, the
 	** second gets a context of its own rather than a shared one. */
-	if (__atomic_exchange_n(&h->zc_busy, 1, __ATOMIC_ACQUIRE))
-		return proto_zstd_compress(in, len, 1, level, outlen);
+	if (__atomic_exchange_n(&h->zc_busy, 1, __ATOMIC_ACQUIRE)) {
+		ZSTD_CCtx *c = ZSTD_createCCtx();
+
+		out = c ? proto_zstd_compress_ctx(c, in, len, 1, level, tables,
+						  outlen)
+			: NULL;
+		ZSTD_freeCCtx(c);
+		return out;
+	}
 	if (!h->zc)
 		h->zc = ZSTD_createCCtx();
-	out = h->zc ? proto_zstd_compress_ctx(h->zc, in, len, 1, level, outlen)
+	out = h->zc ? proto_zstd_compress_ctx(h->zc, in, len, 1, level, tables,
+					      outlen)
 		    : NULL;
 	__atomic_store_n(&h->zc_busy, 0, __ATOMIC_RELEASE);
 	return out;

@@ -67,9 +67,11 @@ int fs_http_coding(const fs_http *h);
 /* A body of at most this many bytes is compressed at zstd's strongest
 ** level, 19 (milliseconds); a larger one by the pace of the last upload
 ** of 16 KiB or more (its bytes over its whole request, the server's work
-** included): under FS_HTTP_SLOW_BPS bytes/s 19, from FS_HTTP_FAST_BPS 3,
-** else (or before any) 6. */
+** included): under FS_HTTP_SLOW_BPS bytes/s 19 with its tables capped
+** at 2^FS_HTTP_ZSTD_TABLE_LOG; from FS_HTTP_FAST_BPS 3; else, or before
+** any, 6. */
 #define FS_HTTP_ZSTD_SMALL (64u * 1024u)
+#define FS_HTTP_ZSTD_TABLE_LOG 18
 #define FS_HTTP_SLOW_BPS (32 * 1024)
 #define FS_HTTP_FAST_BPS (2 * 1024 * 1024)
 

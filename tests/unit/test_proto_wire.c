@@ -88,7 +88,7 @@ static void test_kept_context(void **state)
 		size_t n, m, k;
 		unsigned char *z = proto_zstd_compress_ctx(c, body, sizeof body - 1,
 							   runs[i].dict,
-							   runs[i].level, &n);
+							   runs[i].level, 0, &n);
 		unsigned char *f = proto_zstd_compress(body, sizeof body - 1,
 						       runs[i].dict,
 						       runs[i].level, &k);
@@ -106,6 +106,40 @@ static void test_kept_context(void **state)
 		free(z);
 		free(f);
 	}
+	ZSTD_freeCCtx(c);
+	ZSTD_freeDCtx(d);
+}
+
+/* Level 19 with its tables capped (what a client uses for a large body
+** on a slow link): a frame any receiver decodes, with the window the
+** protocol allows, from a context whose tables stay at the cap's size. */
+static void test_capped_tables(void **state)
+{
+	size_t big = (size_t)1 << 20, n, m = 0, zr, cap = (size_t)1 << 21;
+	char *in = malloc(big), *out = malloc(cap);
+	ZSTD_CCtx *c = ZSTD_createCCtx();
+	ZSTD_DCtx *d = proto_zstd_dctx();
+	unsigned char *z;
+	size_t i;
+
+	(void)state;
+	assert_non_null(in);
+	assert_non_null(out);
+	for (i = 0; i < big; i++)
+		in[i] = "Attapeu Champasak Salavan Sekong "[(i * 7 + i / 97) % 33];
+	z = proto_zstd_compress_ctx(c, in, big, 1, 19, 18, &n);
+	assert_non_null(z);
+	print_message("1 MiB at level 19, tables 2^18: %zu bytes, context %zu\n",
+		      n, ZSTD_sizeof_CCtx(c));
+	assert_true(ZSTD_sizeof_CCtx(c) < (size_t)8 << 20);
+	/* proto_zstd_dctx refuses a window over the protocol's. */
+	zr = decode(d, z, n, (unsigned char *)out, cap, &m);
+	assert_false(ZSTD_isError(zr));
+	assert_int_equal(m, big);
+	assert_memory_equal(out, in, big);
+	free(z);
+	free(in);
+	free(out);
 	ZSTD_freeCCtx(c);
 	ZSTD_freeDCtx(d);
 }
@@ -195,6 +229,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_kept_context),
+		cmocka_unit_test(test_capped_tables),
 		cmocka_unit_test(test_other_dictionary),
 		cmocka_unit_test(test_window),
 	};
