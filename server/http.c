@@ -595,16 +595,16 @@ static void take_gzip(server *sv, rq *q, const char *data, size_t n)
 	}
 }
 
-/* A zstd body (SPEC 10.1): one frame, with the protocol's dictionary or
-** none, its window at most 2^PROTO_ZSTD_WINDOW_LOG_MAX bytes (refused
-** from its header, before the window is allocated); decoded as it
-** arrives, under the same caps as gzip. */
 /* FIELDSYNCD_NO_ZSTD=1 (a test knob, read once at start): behave as a
 ** server of before zstd, which refuses zstd bodies (415
 ** unsupported_encoding) and never answers in it, so that the client's
 ** fallback to gzip (SPEC 10.1) can be tested. */
 static int no_zstd;
 
+/* A zstd body (SPEC 10.1): one frame, with the protocol's dictionary or
+** none, its window at most 2^PROTO_ZSTD_WINDOW_LOG_MAX bytes (refused
+** from its header, before the window is allocated); decoded as it
+** arrives, under the same caps as gzip. */
 static void take_zstd(server *sv, rq *q, const char *data, size_t n)
 {
 	ZSTD_inBuffer in = { data, n, 0 };
@@ -829,14 +829,10 @@ static void check_headers(server *sv, struct MHD_Connection *c, rq *q)
 		q->gzip = 1;
 	} else if (ce && strcasecmp(ce, "zstd") == 0 && !no_zstd) {
 		q->zstd = 1;
-	} else if (ce && no_zstd && strcasecmp(ce, "identity") != 0) {
-		refuse(q, 415, "unsupported_encoding", "Content-Encoding "
-		       "\"%.32s\" is not supported; use gzip or none", ce);
-		return;
 	} else if (ce && strcasecmp(ce, "identity") != 0) {
 		refuse(q, 415, "unsupported_encoding", "Content-Encoding "
-		       "\"%.32s\" is not supported; use zstd, gzip or none",
-		       ce);
+		       "\"%.32s\" is not supported; use %s", ce,
+		       no_zstd ? "gzip or none" : "zstd, gzip or none");
 		return;
 	}
 	q->limit = q->gzip || q->zstd ? q->lim.inflated : q->lim.sent;
@@ -1427,6 +1423,7 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 	server sv;
 	sigset_t set;
 	char *cert = NULL, *key = NULL, host[128];
+	const char *nz;
 	unsigned flags;
 	int v6, sig = 0, ret = -1;
 	struct timespec until;
@@ -1478,8 +1475,8 @@ int srv_http_serve(srv_ctx *ctx, const srv_http_opts *o, char *msg,
 	if (o->tls_cert && (!(cert = read_pem(o->tls_cert, msg, msgsz)) ||
 			    !(key = read_pem(o->tls_key, msg, msgsz))))
 		goto out;
-	no_zstd = getenv("FIELDSYNCD_NO_ZSTD") &&
-		  strcmp(getenv("FIELDSYNCD_NO_ZSTD"), "1") == 0;
+	nz = getenv("FIELDSYNCD_NO_ZSTD");
+	no_zstd = nz && strcmp(nz, "1") == 0;
 	/* Threads started below inherit this mask; only sigwait sees them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

@@ -322,9 +322,10 @@ unsigned char *fs_http_compress(fs_http *h, const char *in, size_t len,
 	** 1.2 s of a 100,000 push, and save 2G 1.5 s of a 5,000 one). The
 	** client's peak RSS matters on a phone. (Measured here, with the
 	** protocol's dictionary.) */
-	int level = 6, tables = 0;
+	int level = 6, tables = 0, own;
 	int link = __atomic_load_n(&h->link, __ATOMIC_RELAXED);
 	unsigned char *out;
+	ZSTD_CCtx *c;
 
 	if (len <= FS_HTTP_ZSTD_SMALL) {
 		level = 19;
@@ -336,21 +337,14 @@ unsigned char *fs_http_compress(fs_http *h, const char *in, size_t len,
 	}
 	/* The sync compresses on one thread; should two ever overlap, the
 	** second gets a context of its own rather than a shared one. */
-	if (__atomic_exchange_n(&h->zc_busy, 1, __ATOMIC_ACQUIRE)) {
-		ZSTD_CCtx *c = ZSTD_createCCtx();
-
-		out = c ? proto_zstd_compress_ctx(c, in, len, 1, level, tables,
-						  outlen)
-			: NULL;
+	own = __atomic_exchange_n(&h->zc_busy, 1, __ATOMIC_ACQUIRE);
+	c = own ? ZSTD_createCCtx() : h->zc ? h->zc : (h->zc = ZSTD_createCCtx());
+	out = c ? proto_zstd_compress_ctx(c, in, len, 1, level, tables, outlen)
+		: NULL;
+	if (own)
 		ZSTD_freeCCtx(c);
-		return out;
-	}
-	if (!h->zc)
-		h->zc = ZSTD_createCCtx();
-	out = h->zc ? proto_zstd_compress_ctx(h->zc, in, len, 1, level, tables,
-					      outlen)
-		    : NULL;
-	__atomic_store_n(&h->zc_busy, 0, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&h->zc_busy, 0, __ATOMIC_RELEASE);
 	return out;
 }
 

@@ -558,6 +558,13 @@ static void stats_print(int64_t now)
 
 /* ---- token buckets ---- */
 
+/* An idle link that saved nothing up (at start, and on SIGUSR2). */
+static void bucket_empty(struct bucket *b, int64_t now)
+{
+	b->tokens = 0;
+	b->last = now;
+}
+
 static void bucket_init(struct bucket *b, uint64_t bps, int64_t now)
 {
 	b->rate = (double)bps / 8.0;
@@ -568,15 +575,7 @@ static void bucket_init(struct bucket *b, uint64_t bps, int64_t now)
 	/* poll() sleeps whole milliseconds and wakes late: the credit of an
 	** oversleep is kept up to 4 bursts, or every wait would slow the link. */
 	b->cap = 4 * b->burst;
-	b->tokens = 0;
-	b->last = now;
-}
-
-/* An idle link that saved nothing up (SIGUSR2). */
-static void bucket_empty(struct bucket *b, int64_t now)
-{
-	b->tokens = 0;
-	b->last = now;
+	bucket_empty(b, now);
 }
 
 static void bucket_refill(struct bucket *b, int64_t now)

@@ -44,10 +44,26 @@ static size_t decode(ZSTD_DCtx *d, const void *frame, size_t n, void *out,
 	return zr;
 }
 
+/* z (n bytes) names the dictionary or none as dict says and decodes with
+** d to exactly body; d is left ready for the next frame. */
+static void assert_body_frame(ZSTD_DCtx *d, const unsigned char *z, size_t n,
+			      int dict)
+{
+	unsigned char out[4096];
+	size_t m;
+
+	assert_int_equal(ZSTD_getDictID_fromFrame(z, n),
+			 dict ? PROTO_ZDICT_ID : 0);
+	assert_int_equal(decode(d, z, n, out, sizeof out, &m), 0);
+	assert_int_equal(m, sizeof body - 1);
+	assert_memory_equal(out, body, m);
+	assert_int_equal(ZSTD_DCtx_reset(d, ZSTD_reset_session_only), 0);
+}
+
 static void test_round_trip(void **state)
 {
-	size_t n, m;
-	unsigned char *z, out[4096];
+	size_t n;
+	unsigned char *z;
 	ZSTD_DCtx *d = proto_zstd_dctx();
 	int dict;
 
@@ -56,12 +72,7 @@ static void test_round_trip(void **state)
 	for (dict = 0; dict <= 1; dict++) {
 		z = proto_zstd_compress(body, sizeof body - 1, dict, 19, &n);
 		assert_non_null(z);
-		assert_int_equal(ZSTD_getDictID_fromFrame(z, n),
-				 dict ? PROTO_ZDICT_ID : 0);
-		assert_int_equal(decode(d, z, n, out, sizeof out, &m), 0);
-		assert_int_equal(m, sizeof body - 1);
-		assert_memory_equal(out, body, m);
-		assert_int_equal(ZSTD_DCtx_reset(d, ZSTD_reset_session_only), 0);
+		assert_body_frame(d, z, n, dict);
 		free(z);
 	}
 	ZSTD_freeDCtx(d);
@@ -78,14 +89,13 @@ static void test_kept_context(void **state)
 	};
 	ZSTD_CCtx *c = ZSTD_createCCtx();
 	ZSTD_DCtx *d = proto_zstd_dctx();
-	unsigned char out[4096];
 	size_t i;
 
 	(void)state;
 	assert_non_null(c);
 	assert_non_null(d);
 	for (i = 0; i < sizeof runs / sizeof runs[0]; i++) {
-		size_t n, m, k;
+		size_t n, k;
 		unsigned char *z = proto_zstd_compress_ctx(c, body, sizeof body - 1,
 							   runs[i].dict,
 							   runs[i].level, 0, &n);
@@ -97,12 +107,7 @@ static void test_kept_context(void **state)
 		assert_non_null(f);
 		assert_int_equal(n, k);
 		assert_memory_equal(z, f, n);
-		assert_int_equal(ZSTD_getDictID_fromFrame(z, n),
-				 runs[i].dict ? PROTO_ZDICT_ID : 0);
-		assert_int_equal(decode(d, z, n, out, sizeof out, &m), 0);
-		assert_int_equal(m, sizeof body - 1);
-		assert_memory_equal(out, body, m);
-		assert_int_equal(ZSTD_DCtx_reset(d, ZSTD_reset_session_only), 0);
+		assert_body_frame(d, z, n, runs[i].dict);
 		free(z);
 		free(f);
 	}
