@@ -84,6 +84,31 @@ T_D_BPE=50          # (d): bytes per entry pushed (<=)
 
 die() { echo "bench: $*" >&2; exit 2; }
 
+# The options of the field links, checked before anything starts: a name
+# that is not a link or a scheme, or a count that is not a number, would
+# otherwise surface as a proxy or an enrollment that "failed".
+count_ok() { # count_ok NAME VALUE MIN: a whole number from MIN to 10,000,000
+	case $2 in
+	'' | *[!0-9]*) die "$1 must be a whole number, not \"$2\"" ;;
+	esac
+	[ "${#2}" -le 8 ] && [ "$2" -ge "$3" ] && [ "$2" -le 10000000 ] ||
+		die "$1 must be from $3 to 10000000, not $2"
+}
+count_ok BENCH_FIELD_N "$FIELD_N" 1
+count_ok BENCH_GZIP_N "$GZIP_N" 0
+for ln in $FIELD_LINKS; do
+	case " $(echo "$LINKS" | sed 's/:[^ ]*//g') " in
+	*" $ln "*) ;;
+	*) die "BENCH_FIELD_LINKS: no link \"$ln\" (the links: $(echo "$LINKS" | sed 's/:[^ ]*//g'))" ;;
+	esac
+done
+for sch in $FIELD_SCHEMES; do
+	case $sch in
+	http | https) ;;
+	*) die "BENCH_FIELD_SCHEMES: \"$sch\" is not http or https" ;;
+	esac
+done
+
 for b in "$FS" "$FSD" "$PROXY"; do
 	[ -x "$b" ] || die "$b is missing: run \`make\` first"
 done
